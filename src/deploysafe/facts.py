@@ -1,0 +1,100 @@
+"""What one source file says about its imports and exports, before anything is resolved.
+
+Parsers (``deploysafe.parse.*``) turn bytes into :class:`ModuleFacts`; resolvers turn the
+:class:`Import` records into edges. Everything here is plain, immutable, picklable data so it can be
+cached by content hash and sent between processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ImportKind(str, Enum):
+    STATIC = "import"  # import x from 'a' / import 'a'           (linked before any code runs)
+    REEXPORT = "export-from"  # export * from 'a' / export {x} from 'a'  (linked before any code runs)
+    REQUIRE = "require"  # require('a') / TS `import x = require('a')`
+    DYNAMIC = "dynamic-import"  # import('a')                          (loaded when that line runs)
+
+    @property
+    def is_esm_link(self) -> bool:
+        """Statically linked: a fault anywhere in the graph stops the start."""
+        return self in (ImportKind.STATIC, ImportKind.REEXPORT)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedName:
+    """One name an import asks of its target: ``default`` for a default import."""
+
+    name: str
+    line: int
+    column: int
+    type_only: bool = False  # `import { type X }` / `export { type X } from`
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """One edge as written in the source. Lines and columns are 1-based and point at the specifier."""
+
+    kind: ImportKind
+    specifier: str | None  # None when the argument is computed and could not be read
+    line: int
+    column: int
+    expression: str = ""  # source text of a computed argument (shortened), for the report
+    names: tuple[ImportedName, ...] = ()  # names asked of the target
+    namespace: bool = False  # import * as ns / export * as ns from
+    star: bool = False  # export * from 'a'
+    type_only: bool = False  # import type ... / export type ... from: erased, never loaded
+    attributes: tuple[tuple[str, str], ...] = ()  # with { type: 'json' } / assert { type: 'json' }
+    in_function: bool = False  # inside a function body: runs only when that code runs
+    guarded: bool = False  # inside try {...} or import(...).catch(): a miss is handled by the code
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxIssue:
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRef:
+    """A non-code file the code reads by a literal path relative to its own directory.
+
+    Found in forms such as ``new URL('./q.sql', import.meta.url)`` and ``path.join(__dirname, 'x.html')``.
+    ``path`` is relative to the directory of the file that holds the reference, with ``/`` separators.
+    """
+
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommonJsFacts:
+    """What Node's cjs-module-lexer would report for this file if it were loaded as CommonJS."""
+
+    exports: frozenset[str] = frozenset()
+    reexports: tuple[str, ...] = ()  # specifiers, resolved with require() rules
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    imports: tuple[Import, ...] = ()
+    # Value names this file exports with ESM syntax, 'default' included; `export {a as b} from` gives b,
+    # `export * as ns from` gives ns. `export * from` is not here: it is an Import with star=True.
+    exports: frozenset[str] = frozenset()
+    # Names exported only as types (interfaces, type aliases, `export type {...}`): they satisfy a
+    # TypeScript importer, never a JavaScript one.
+    type_exports: frozenset[str] = frozenset()
+    esm_syntax: bool = False  # import/export statements or import.meta: Node's "module syntax"
+    top_level_await: bool = False
+    commonjs: CommonJsFacts = CommonJsFacts()
+    syntax_errors: tuple[SyntaxIssue, ...] = ()
+    assets: tuple[AssetRef, ...] = ()
+    # A TypeScript `export = x` (CommonJS-style export of a TS file).
+    export_assignment: bool = False
+
+
+UNPARSABLE = ModuleFacts()
