@@ -1,5 +1,42 @@
-"""deploysafe: prove a service's import closure will load, then ship exactly that, safely."""
+"""deploysafe: prove a service's import closure will load, then ship exactly that, safely.
+
+The Python API mirrors the command line::
+
+    import deploysafe
+    report = deploysafe.check("path/to/service")
+    if not report.deployable:
+        for finding in report.errors:
+            print(finding.file, finding.line, finding.message)
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from deploysafe.check import Report, check
+from deploysafe.errors import (
+    ArtifactError,
+    ConfigError,
+    DeployFailed,
+    DeploysafeError,
+    LockError,
+    ProjectError,
+    TargetError,
+)
+from deploysafe.findings import Finding, Severity, Unverified
+
+__all__ = [
+    "ArtifactError",
+    "ConfigError",
+    "DeployFailed",
+    "DeploysafeError",
+    "Finding",
+    "LockError",
+    "ProjectError",
+    "Report",
+    "Severity",
+    "TargetError",
+    "Unverified",
+    "__version__",
+    "check",
+]

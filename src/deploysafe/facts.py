@@ -8,10 +8,10 @@ cached by content hash and sent between processes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class ImportKind(str, Enum):
+class ImportKind(StrEnum):
     STATIC = "import"  # import x from 'a' / import 'a'           (linked before any code runs)
     REEXPORT = "export-from"  # export * from 'a' / export {x} from 'a'  (linked before any code runs)
     REQUIRE = "require"  # require('a') / TS `import x = require('a')`

@@ -1,0 +1,30 @@
+# Everything a fresh machine needs (Python >= 3.11, Node 20 and npm on PATH) is set up by these targets.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXAMPLES := examples/seed-api examples/seed-api-fixed
+NPM_INSTALLED := $(addsuffix /node_modules/.package-lock.json,$(EXAMPLES))
+
+.PHONY: demo test setup lint bench clean
+
+demo: setup
+	@$(VENV)/bin/deploysafe check examples/seed-api; echo "(exit code $$? — 1 means deploy blocked)"
+
+test: setup
+	$(PY) -m pytest
+
+setup: $(VENV)/.installed $(NPM_INSTALLED)
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+examples/%/node_modules/.package-lock.json: examples/%/package-lock.json
+	cd examples/$* && npm ci --no-audit --no-fund --loglevel=error
+
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) $(addsuffix /node_modules,$(EXAMPLES))

@@ -1,0 +1,3 @@
+export function nightlyReport() {
+  return { calls: 0, generatedAt: new Date().toISOString() };
+}

@@ -1,0 +1,5 @@
+import { query } from '../db/connection.js';
+
+export function listMessages() {
+  return query('messages');
+}

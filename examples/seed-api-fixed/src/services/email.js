@@ -1,0 +1,3 @@
+export async function sendEmail(campaignId) {
+  return { campaignId, queued: true };
+}

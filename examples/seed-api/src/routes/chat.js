@@ -1,0 +1,5 @@
+import { Hono, Router } from 'hono';
+import { listMessages } from '../services/chat.js';
+
+export const chat = new Hono();
+chat.get('/', (c) => c.json(listMessages()));

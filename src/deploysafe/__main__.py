@@ -1,0 +1,3 @@
+from deploysafe.cli import main
+
+main()

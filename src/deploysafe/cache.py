@@ -1,0 +1,80 @@
+"""Parse results cached by content hash, so a second check of an unchanged tree parses nothing.
+
+One SQLite file under the user's cache directory; a key is the file's sha256 plus the parser's
+version, so a new deploysafe never reads facts an older one wrote. Any problem with the cache
+(read-only home, corrupt file, another process writing) turns it off for the run: it is a speed-up,
+never a source of truth.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from deploysafe.facts import ModuleFacts
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+
+
+def default_cache_dir() -> Path:
+    explicit = os.environ.get("DEPLOYSAFE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "deploysafe"
+
+
+class FactsCache:
+    def __init__(self, directory: Path | None = None, enabled: bool = True) -> None:
+        self._db: sqlite3.Connection | None = None
+        if not enabled or os.environ.get("DEPLOYSAFE_NO_CACHE"):
+            return
+        directory = directory or default_cache_dir()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(directory / "facts-v1.sqlite", timeout=5, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute(SCHEMA)
+        except (OSError, sqlite3.Error):
+            self._db = None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, ModuleFacts]:
+        if self._db is None:
+            return {}
+        found: dict[str, ModuleFacts] = {}
+        wanted = list(keys)
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT key, value FROM facts WHERE key IN ({marks})", chunk)
+                for key, value in rows:
+                    try:
+                        found[key] = pickle.loads(value)
+                    except Exception:  # an unreadable entry is a miss, nothing more
+                        continue
+        except sqlite3.Error:
+            return found
+        return found
+
+    def put_many(self, items: dict[str, ModuleFacts]) -> None:
+        if self._db is None or not items:
+            return
+        rows = [(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in items.items()]
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", rows)
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

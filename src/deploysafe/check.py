@@ -1,0 +1,181 @@
+"""`deploysafe.check()`: from a project root to a verdict, in four named steps.
+
+load the project  ->  find the entries  ->  build the module graph  ->  run the rules
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploysafe import config as config_file
+from deploysafe.cache import FactsCache
+from deploysafe.confirm import confirm
+from deploysafe.entries import Entry, detect_entries
+from deploysafe.errors import ConfigError, ProjectError
+from deploysafe.exports import ExportIndex
+from deploysafe.findings import UNREADABLE, Finding, Severity, Unverified
+from deploysafe.fs import FileSystem
+from deploysafe.graph import Analysis, ModuleGraph, build_graph
+from deploysafe.nodeversion import NodeVersion, assume
+from deploysafe.packages import PackageJson, PackageJsonCache
+from deploysafe.resolve.node import NodeResolver
+from deploysafe.rules import RuleContext, run_rules
+from deploysafe.scan import ScanProblem, scan
+from deploysafe.sources import SourceLoader
+from deploysafe.tsconfig import TsconfigLoader
+
+REPORT_VERSION = 1
+
+
+@dataclass
+class Report:
+    root: str
+    entries: list[Entry]
+    node: NodeVersion
+    findings: list[Finding]
+    unverified: list[Unverified]
+    dormant: list[str]
+    files: int
+    reachable: int
+    seconds: float
+    parsed: int
+    problems: list[ScanProblem] = field(default_factory=list)
+    graph: ModuleGraph | None = field(default=None, repr=False)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [x for x in self.findings if x.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [x for x in self.findings if x.severity is Severity.WARNING]
+
+    @property
+    def deployable(self) -> bool:
+        return not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.deployable else 1
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "reachable": self.reachable,
+            "dormant": len(self.dormant),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "unverified": len(self.unverified),
+        }
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": REPORT_VERSION,
+            "root": self.root,
+            "entries": [e.path for e in self.entries],
+            "summary": self.summary(),
+            "findings": [x.to_json() for x in self.findings],
+            "dormant": self.dormant,
+            "unverified": [x.to_json() for x in self.unverified],
+            "entry_reasons": {e.path: e.reason for e in self.entries},
+            "node": {"version": str(self.node), "source": self.node.source},
+            "problems": [{"path": p.path, "message": p.message} for p in self.problems],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Project:
+    root: str
+    config: dict
+    package: PackageJson | None
+
+
+def load_project(root: str | os.PathLike[str]) -> Project:
+    path = Path(root)
+    if not path.exists():
+        raise ConfigError(f"{root}: no such directory")
+    if not path.is_dir():
+        raise ConfigError(f"{root}: not a directory")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ProjectError(f"{root}: permission denied")
+    real = os.path.realpath(path)
+    config = config_file.read_toml(Path(real))
+    fs = FileSystem()
+    package = PackageJsonCache(fs).at(real)
+    if package is not None and package.error:
+        raise ProjectError(f"{package.path}: {package.error} (Node refuses to load a malformed package.json)")
+    return Project(real, config, package)
+
+
+def check(
+    root: str | os.PathLike[str],
+    entries: list[str] | None = None,
+    *,
+    node_version: str | None = None,
+    exclude: list[str] | None = None,
+    cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Check that the import closure of ``entries`` (detected when None) will load in production."""
+    started = time.perf_counter()
+    project = load_project(root)
+    settings = config_file.section(project.config, "check")
+    found_entries = detect_entries(project.root, list(entries or []), _strings(settings, "entries"), project.package)
+    engines = project.package.engines_node if project.package else None
+    node = assume(node_version, settings.get("node") if isinstance(settings.get("node"), str) else None, engines)
+
+    fs = FileSystem()
+    packages = PackageJsonCache(fs)
+    analysis = Analysis(
+        root=project.root,
+        node=node,
+        fs=fs,
+        packages=packages,
+        resolver=NodeResolver(fs, packages, node, TsconfigLoader(fs, stop_at=os.path.dirname(project.root))),
+        loader=SourceLoader(FactsCache(enabled=cache)),
+    )
+    scanned = scan(project.root, exclude=[*_strings(settings, "exclude"), *(exclude or [])])
+    entry_paths = [os.path.join(project.root, e.path) for e in found_entries]
+    graph = build_graph(
+        analysis,
+        [os.path.realpath(p) for p in entry_paths],
+        [os.path.join(project.root, f) for f in scanned.files],
+        progress,
+    )
+    broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
+    broken.sort(key=lambda p: (not graph.is_reachable(p), p))
+    context = RuleContext(graph, analysis, ExportIndex(analysis), confirm(broken, project.root))
+    findings, unverified = run_rules(context)
+    findings.sort(key=lambda x: (x.severity is not Severity.ERROR, x.file, x.line, x.column, x.rule))
+    unverified += [Unverified(UNREADABLE, p.path, 1, 1, p.message, False) for p in scanned.problems]
+    unverified.sort(key=lambda x: (not x.reachable, x.file, x.line))
+    analysis.loader.cache.close()
+    reachable = [p for p in graph.parents if p in graph.modules and graph.modules[p].source is not None]
+    return Report(
+        root=project.root,
+        entries=found_entries,
+        node=node,
+        findings=findings,
+        unverified=unverified,
+        dormant=[graph.rel(p) for p in graph.dormant],
+        files=len(set(reachable) | {os.path.join(project.root, f) for f in scanned.files}),
+        reachable=len(reachable),
+        seconds=time.perf_counter() - started,
+        parsed=analysis.loader.parsed,
+        problems=scanned.problems,
+        graph=graph,
+    )
+
+
+def _strings(settings: dict, key: str) -> list[str]:
+    value = settings.get(key, [])
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"deploysafe.toml: [check] {key} must be a list of strings")
+    return value

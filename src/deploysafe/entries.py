@@ -1,0 +1,200 @@
+"""Which files a service starts from, and why we think so.
+
+In order: --entry, deploysafe.toml [check] entries, a PM2 ecosystem file (apps[].script), a Procfile,
+package.json scripts.start, package.json main, then index.js. A service may have several entries
+(API + workers); a PM2 file or Procfile naming several gives them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from dataclasses import dataclass
+
+from deploysafe.errors import ConfigError
+from deploysafe.packages import PackageJson
+
+RUNNERS = ("node", "nodejs", "tsx", "ts-node", "ts-node-esm", "nodemon", "node-dev", "ts-node-dev", "bun")
+ECOSYSTEM_FILES = (
+    "ecosystem.config.js",
+    "ecosystem.config.cjs",
+    "ecosystem.config.mjs",
+    "ecosystem.config.json",
+)
+_SCRIPT_PROPERTY = re.compile(r"""\bscript\s*:\s*(['"`])([^'"`\n]+)\1""")
+_NODE_FLAGS_WITH_VALUE = {
+    "-r",
+    "--require",
+    "--import",
+    "--loader",
+    "--experimental-loader",
+    "--env-file",
+    "-C",
+    "--conditions",
+    "--title",
+    "--inspect-port",
+    "--max-old-space-size",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    path: str  # relative to root, "/" separators
+    reason: str  # "package.json scripts.start: node src/index.js"
+
+
+def detect_entries(root: str, given: list[str], configured: list[str], package: PackageJson | None) -> list[Entry]:
+    if given:
+        return [_checked(root, p, "--entry") for p in given]
+    if configured:
+        return [_checked(root, p, "deploysafe.toml [check] entries") for p in configured]
+    for finder in (_from_ecosystem, _from_procfile, _from_start_script, _from_main, _from_index):
+        found = finder(root, package)
+        if found:
+            return found
+    raise ConfigError(
+        "no entry point found (no PM2 ecosystem file, Procfile, package.json scripts.start or main, or index.js); "
+        "pass --entry FILE"
+    )
+
+
+def _checked(root: str, path: str, reason: str) -> Entry:
+    rel = _normalise(root, path)
+    if not os.path.isfile(os.path.join(root, rel)):
+        raise ConfigError(f"entry '{path}' ({reason}) is not a file under {root}")
+    return Entry(rel, reason)
+
+
+def _normalise(root: str, path: str) -> str:
+    absolute = path if os.path.isabs(path) else os.path.join(root, path)
+    return os.path.relpath(os.path.normpath(absolute), root).replace(os.sep, "/")
+
+
+def _existing(root: str, candidates: list[tuple[str, str]]) -> list[Entry]:
+    entries = []
+    for path, reason in candidates:
+        rel = _normalise(root, path)
+        if rel.startswith("../"):
+            continue
+        full = os.path.join(root, rel)
+        if os.path.isdir(full):
+            for index in ("index.js", "index.ts", "index.mjs", "index.cjs"):
+                if os.path.isfile(os.path.join(full, index)):
+                    rel = f"{rel}/{index}"
+                    break
+        elif not os.path.isfile(full):
+            for ext in (".js", ".ts", ".mjs", ".cjs"):
+                if os.path.isfile(full + ext):
+                    rel += ext
+                    break
+        if os.path.isfile(os.path.join(root, rel)) and rel not in {e.path for e in entries}:
+            entries.append(Entry(rel, reason))
+    return entries
+
+
+def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
+    for name in ECOSYSTEM_FILES:
+        path = os.path.join(root, name)
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        scripts: list[str] = []
+        if name.endswith(".json"):
+            try:
+                data = json.loads(text)
+            except ValueError as err:
+                raise ConfigError(f"{name}: invalid JSON: {err}") from err
+            apps = data.get("apps", []) if isinstance(data, dict) else data
+            scripts = [a["script"] for a in apps if isinstance(a, dict) and isinstance(a.get("script"), str)]
+        else:
+            # Read the literal `script:` values without running the file (it is the user's code).
+            scripts = [m[2] for m in _SCRIPT_PROPERTY.finditer(text)]
+        candidates = [(s, f"{name} apps[].script '{s}'") for s in scripts if not _is_package_manager(s)]
+        entries = _existing(root, candidates)
+        if entries:
+            return entries
+    return []
+
+
+def _from_procfile(root: str, package: PackageJson | None) -> list[Entry]:
+    path = os.path.join(root, "Procfile")
+    if not os.path.isfile(path):
+        return []
+    candidates = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            process, sep, command = line.partition(":")
+            if not sep or process.strip().startswith("#"):
+                continue
+            script = script_of_command(command)
+            if script:
+                candidates.append((script, f"Procfile {process.strip()}: {command.strip()}"))
+    return _existing(root, candidates)
+
+
+def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
+    if package is None:
+        return []
+    scripts = package.data.get("scripts")
+    start = scripts.get("start") if isinstance(scripts, dict) else None
+    if not isinstance(start, str):
+        return []
+    script = script_of_command(start)
+    return _existing(root, [(script, f"package.json scripts.start: {start}")]) if script else []
+
+
+def _from_main(root: str, package: PackageJson | None) -> list[Entry]:
+    if package is None or not package.main:
+        return []
+    return _existing(root, [(package.main, f"package.json main: {package.main}")])
+
+
+def _from_index(root: str, package: PackageJson | None) -> list[Entry]:
+    return _existing(root, [("index.js", "index.js at the root")])
+
+
+def script_of_command(command: str) -> str | None:
+    """The script a shell command starts with node/tsx/ts-node/pm2 (the last one in a && chain)."""
+    found = None
+    for part in re.split(r"&&|\|\||;", command):
+        try:
+            words = shlex.split(part)
+        except ValueError:
+            continue
+        while words and "=" in words[0] and not words[0].startswith("-"):  # FOO=bar node x.js
+            words = words[1:]
+        if words and words[0] in ("npx", "exec", "cross-env"):
+            words = [w for w in words[1:] if "=" not in w or w.startswith("-")]
+        if len(words) >= 2 and os.path.basename(words[0]) in RUNNERS:
+            script = _first_script(words[1:])
+            found = script or found
+        elif len(words) >= 3 and words[0] in ("pm2", "pm2-runtime") and words[1] in ("start", "startOrReload"):
+            found = words[2] if not words[2].startswith("ecosystem") else found
+        elif len(words) >= 2 and words[0] == "pm2-runtime":
+            found = words[1] if not words[1].startswith("ecosystem") else found
+    return found
+
+
+def _first_script(args: list[str]) -> str | None:
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in _NODE_FLAGS_WITH_VALUE:
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        return arg
+    return None
+
+
+def _is_package_manager(script: str) -> bool:
+    return os.path.basename(script) in ("npm", "yarn", "pnpm", "npx")

@@ -1,0 +1,162 @@
+"""The module graph: every edge of every project file resolved, the closure from the entries, the
+dormant rest, and the shortest chain from an entry to any reachable file."""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from deploysafe.facts import Import, ImportKind
+from deploysafe.formats import Format, is_typescript, module_format
+from deploysafe.fs import FileSystem
+from deploysafe.nodeversion import NodeVersion
+from deploysafe.packages import PackageJsonCache
+from deploysafe.resolve.base import Resolution, Target
+from deploysafe.resolve.node import NodeResolver
+from deploysafe.scan import is_source
+from deploysafe.sources import Progress, SourceFile, SourceLoader
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str  # absolute path of the importing file
+    imp: Import
+    resolution: Resolution | None  # None when the specifier is computed
+    for_require: bool  # resolved with require() rules and conditions
+
+    @property
+    def target_path(self) -> str | None:
+        res = self.resolution
+        return res.path if isinstance(res, Target) else None
+
+
+@dataclass(slots=True)
+class Module:
+    path: str
+    format: Format
+    source: SourceFile | None  # None for files that are not parsed (JSON, addons)
+    edges: list[Edge] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ModuleGraph:
+    root: str
+    entries: list[str]
+    modules: dict[str, Module]  # project files: reachable and dormant
+    parents: dict[str, str | None]  # reachable file -> the file that first reached it (None: an entry)
+    dormant: list[str]
+
+    def is_reachable(self, path: str) -> bool:
+        return path in self.parents
+
+    def rel(self, path: str) -> str:
+        rel = os.path.relpath(path, self.root)
+        return rel.replace(os.sep, "/")
+
+    def chain(self, path: str) -> list[str]:
+        """The shortest import chain from an entry to ``path`` (relative paths), [] when dormant."""
+        if path not in self.parents:
+            return []
+        chain: list[str] = []
+        current: str | None = path
+        while current is not None:
+            chain.append(self.rel(current))
+            current = self.parents[current]
+        return chain[::-1]
+
+    def reachable_modules(self) -> list[Module]:
+        return [self.modules[p] for p in self.parents if p in self.modules]
+
+
+def is_project_file(path: str) -> bool:
+    return f"{os.sep}node_modules{os.sep}" not in path
+
+
+@dataclass
+class Analysis:
+    """Everything the stages share for one check: caches, resolver, Node version."""
+
+    root: str
+    node: NodeVersion
+    fs: FileSystem
+    packages: PackageJsonCache
+    resolver: NodeResolver
+    loader: SourceLoader
+    _resolved: dict[tuple[str, str, bool, bool], Resolution] = field(default_factory=dict)
+    _formats: dict[str, Format] = field(default_factory=dict)
+
+    def format_of(self, path: str) -> Format:
+        if path not in self._formats:
+            facts = self.loader.get(path).facts if is_source(path) else None
+            self._formats[path] = module_format(path, facts, self.packages, self.node)
+        return self._formats[path]
+
+    def resolve(self, specifier: str, importer: str, for_require: bool) -> Resolution:
+        typescript = is_typescript(importer)
+        key = (os.path.dirname(importer), specifier, for_require, typescript)
+        if key not in self._resolved:
+            self._resolved[key] = self.resolver.resolve(
+                specifier, importer, for_require=for_require, typescript=typescript
+            )
+        return self._resolved[key]
+
+    def edges_of(self, path: str, source: SourceFile) -> list[Edge]:
+        edges = []
+        for imp in source.facts.imports:
+            for_require = imp.kind is ImportKind.REQUIRE
+            if imp.specifier is None:
+                edges.append(Edge(path, imp, None, for_require))
+                continue
+            resolution = None if imp.type_only else self.resolve(imp.specifier, path, for_require)
+            edges.append(Edge(path, imp, resolution, for_require))
+        return edges
+
+
+def build_graph(
+    analysis: Analysis,
+    entries: list[str],
+    scanned: list[str],
+    progress: Progress | None = None,
+) -> ModuleGraph:
+    """Resolve the closure from ``entries`` (absolute paths), then the ``scanned`` files it misses."""
+    analysis.loader.load([*entries, *scanned], progress)
+    modules: dict[str, Module] = {}
+    parents: dict[str, str | None] = {}
+    queue: deque[str] = deque()
+    for entry in entries:
+        if entry not in parents:
+            parents[entry] = None
+            queue.append(entry)
+
+    def visit(path: str, on_target: Callable[[str, str], None] | None) -> None:
+        module = _module(analysis, path)
+        modules[path] = module
+        if on_target is None:
+            return
+        for edge in module.edges:
+            target = edge.target_path
+            if target is not None and not edge.imp.type_only and is_project_file(target):
+                on_target(path, target)
+
+    def reach(source: str, target: str) -> None:
+        if target not in parents:
+            parents[target] = source
+            queue.append(target)
+
+    while queue:
+        visit(queue.popleft(), reach)
+    dormant = [p for p in scanned if p not in parents]
+    for path in dormant:
+        visit(path, None)
+    return ModuleGraph(analysis.root, entries, modules, parents, dormant)
+
+
+def _module(analysis: Analysis, path: str) -> Module:
+    if not is_source(path):
+        return Module(path, analysis.format_of(path), None)
+    source = analysis.loader.get(path)
+    module = Module(path, analysis.format_of(path), source)
+    module.edges = analysis.edges_of(path, source)
+    return module

@@ -1,0 +1,137 @@
+"""Which Node version the checks assume, and which loader behaviours that version has."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+
+_VERSION = re.compile(r"v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeVersion:
+    major: int
+    minor: int
+    patch: int
+    source: str  # why this version: "package.json engines.node '>=20'", "local node --version", ...
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    def at_least(self, *lines: tuple[int, int]) -> bool:
+        """True when this version has a feature that landed in each release line at the given minor,
+        e.g. ``at_least((20, 19), (22, 12))``; release lines above the highest one listed have it."""
+        highest = max(major for major, _ in lines)
+        if self.major > highest:
+            return True
+        for major, minor in lines:
+            if self.major == major:
+                return self.minor >= minor
+        return False
+
+    @property
+    def detects_module_syntax(self) -> bool:
+        """A typeless .js file with import/export is re-parsed as ESM (unflagged in 20.19 and 22.7)."""
+        return self.at_least((20, 19), (22, 7))
+
+    @property
+    def requires_esm(self) -> bool:
+        """require() of an ES module works without a flag (20.19, 22.12)."""
+        return self.at_least((20, 19), (22, 12))
+
+    @property
+    def module_sync_condition(self) -> bool:
+        """The "module-sync" export condition is active (20.19, 22.10)."""
+        return self.at_least((20, 19), (22, 10))
+
+    @property
+    def import_assertions(self) -> bool:
+        """`assert { type: 'json' }` still works (removed in 22)."""
+        return self.major < 22
+
+    def conditions(self, for_require: bool) -> frozenset[str]:
+        base = {"node", "default", "require" if for_require else "import"}
+        if self.module_sync_condition:
+            base.add("module-sync")
+        return frozenset(base)
+
+
+def parse_version(text: str, source: str) -> NodeVersion | None:
+    match = _VERSION.fullmatch(text.strip())
+    if not match:
+        return None
+    return NodeVersion(int(match[1]), _num(match[2]), _num(match[3]), source)
+
+
+def lowest_in_range(spec: str, source: str) -> NodeVersion | None:
+    """The lowest version an npm semver range admits, or None when it has no lower bound we can read."""
+    lowest: NodeVersion | None = None
+    for alternative in spec.split("||"):
+        bound = _lower_bound(alternative.strip(), source)
+        if bound is None:
+            continue
+        if lowest is None or (bound.major, bound.minor, bound.patch) < (
+            lowest.major,
+            lowest.minor,
+            lowest.patch,
+        ):
+            lowest = bound
+    return lowest
+
+
+def _lower_bound(alternative: str, source: str) -> NodeVersion | None:
+    if " - " in alternative:  # hyphen range "18 - 20"
+        alternative = ">=" + alternative.split(" - ")[0].strip()
+    best: NodeVersion | None = None
+    for comparator in alternative.split():
+        op_match = re.match(r"(>=|<=|>|<|=|\^|~)?\s*(.*)", comparator)
+        assert op_match is not None
+        op, rest = op_match[1] or "", op_match[2]
+        if op in ("<", "<="):
+            continue
+        version = parse_version(rest, source)
+        if version is None:
+            if rest in ("*", "x", ""):
+                continue
+            return None
+        if op == ">":
+            version = NodeVersion(version.major, version.minor, version.patch + 1, source)
+        best = version
+    return best
+
+
+@lru_cache(maxsize=1)
+def local_node() -> NodeVersion | None:
+    node = shutil.which("node")
+    if node is None:
+        return None
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return parse_version(out.strip(), "local node --version")
+
+
+def assume(explicit: str | None, configured: str | None, engines: str | None) -> NodeVersion:
+    """The version to check against: --node, then deploysafe.toml [check] node, then package.json
+    engines.node (its lowest admitted version), then the local node, then Node 20.0.0."""
+    if explicit:
+        version = parse_version(explicit, "--node")
+        if version:
+            return version
+    if configured:
+        version = parse_version(configured, "deploysafe.toml [check] node")
+        if version:
+            return version
+    if engines:
+        version = lowest_in_range(engines, f"lowest version package.json engines.node '{engines}' admits")
+        if version:
+            return version
+    return local_node() or NodeVersion(20, 0, 0, "default (no node found, no engines.node)")
+
+
+def _num(part: str | None) -> int:
+    return int(part) if part and part.isdigit() else 0

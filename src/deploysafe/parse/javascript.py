@@ -1,0 +1,928 @@
+"""JavaScript and TypeScript sources to :class:`~deploysafe.facts.ModuleFacts`, with tree-sitter.
+
+Pure and format-agnostic: every file gets both its ESM facts and the names Node's cjs-module-lexer would
+find if it were loaded as CommonJS; the resolver decides later which format Node uses. One tree-sitter
+query per dialect, compiled once, finds every node of interest in a single pass; Python only looks at
+those nodes and their ancestors, never at the whole tree.
+
+Two gaps of the grammars are bridged before reading (positions are kept): import attributes on
+``export ... from`` (and ``assert`` attributes on JavaScript imports, which Node 20 accepts) and
+TypeScript's ``export type * from``. The clause is blanked to spaces and its contents remembered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import tree_sitter_javascript
+import tree_sitter_typescript
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
+
+from deploysafe.facts import (
+    UNPARSABLE,
+    AssetRef,
+    Import,
+    ImportedName,
+    ImportKind,
+    ModuleFacts,
+    SyntaxIssue,
+)
+from deploysafe.parse import assets, commonjs
+from deploysafe.parse.commonjs import cooked, string_value
+
+__all__ = ["Dialect", "dialect_for", "parse_module"]
+
+_log = logging.getLogger(__name__)
+
+
+class Dialect(Enum):
+    JAVASCRIPT = "javascript"  # .js .mjs .cjs .jsx (JSX is part of this grammar)
+    TYPESCRIPT = "typescript"  # .ts .mts .cts
+    TSX = "tsx"  # .tsx
+
+
+_DIALECTS = {
+    ".js": Dialect.JAVASCRIPT,
+    ".mjs": Dialect.JAVASCRIPT,
+    ".cjs": Dialect.JAVASCRIPT,
+    ".jsx": Dialect.JAVASCRIPT,
+    ".ts": Dialect.TYPESCRIPT,
+    ".mts": Dialect.TYPESCRIPT,
+    ".cts": Dialect.TYPESCRIPT,
+    ".tsx": Dialect.TSX,
+}
+# x.d.ts, x.d.mts, x.d.cts and TypeScript 5's x.d.<ext>.ts declare types only and are never loaded.
+_DECLARATION_FILE = re.compile(r"\.d(?:\.[^./\\]+)?\.[mc]?ts$")
+
+
+def dialect_for(path: str) -> Dialect | None:
+    """The grammar for a file name; None for non-source files and TypeScript declaration files."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if _DECLARATION_FILE.search(name):
+        return None
+    dot = name.rfind(".")
+    return _DIALECTS.get(name[dot:]) if dot > 0 else None
+
+
+def parse_module(source: bytes, dialect: Dialect) -> ModuleFacts:
+    """What *source* imports and exports. Pure, and never raises: on an internal fault it logs and
+    returns :data:`~deploysafe.facts.UNPARSABLE`."""
+    try:
+        return _read(source, dialect)
+    except Exception:  # the contract is "never raises"; a bug here must not stop a whole check
+        _log.exception("could not read a %s module of %d bytes", dialect.value, len(source))
+        return UNPARSABLE
+
+
+# --- grammars and the one query ------------------------------------------------------------------------
+
+_NAMES = sorted({b"require", *commonjs.IDENTIFIERS, *assets.IDENTIFIERS})
+_QUERY = """
+(program (import_statement) @import)
+(program (export_statement) @export)
+(call_expression function: (import)) @dynamic
+(meta_property) @meta
+(await_expression) @await
+(for_in_statement "await") @await
+((identifier) @name (#any-of? @name {names}))
+((property_identifier) @member (#any-of? @member {members}))
+""".format(
+    names=" ".join(f'"{name.decode()}"' for name in _NAMES),
+    members=" ".join(f'"{name.decode()}"' for name in commonjs.MEMBERS),
+)
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    language: Language
+    query: Query
+    typescript: bool
+
+
+def _grammar(language: object, *, typescript: bool) -> _Grammar:
+    compiled = Language(language)
+    return _Grammar(compiled, Query(compiled, _QUERY), typescript)
+
+
+_GRAMMARS = {
+    Dialect.JAVASCRIPT: _grammar(tree_sitter_javascript.language(), typescript=False),
+    Dialect.TYPESCRIPT: _grammar(tree_sitter_typescript.language_typescript(), typescript=True),
+    Dialect.TSX: _grammar(tree_sitter_typescript.language_tsx(), typescript=True),
+}
+_parsers = threading.local()  # a Parser is not thread-safe; one per thread and dialect
+
+
+def _parser(dialect: Dialect) -> Parser:
+    cache: dict[Dialect, Parser] | None = getattr(_parsers, "by_dialect", None)
+    if cache is None:
+        cache = _parsers.by_dialect = {}
+    if dialect not in cache:
+        cache[dialect] = Parser(_GRAMMARS[dialect].language)
+    return cache[dialect]
+
+
+_BINARY_PROBE = 8192
+_BOM = b"\xef\xbb\xbf"
+
+
+def _read(source: bytes, dialect: Dialect) -> ModuleFacts:
+    if b"\0" in source[:_BINARY_PROBE]:
+        return ModuleFacts(syntax_errors=(SyntaxIssue(1, 1, "binary file, not JavaScript"),))
+    source = source.removeprefix(_BOM)  # Node strips it; columns on line 1 then match an editor's
+    grammar = _GRAMMARS[dialect]
+    tree = _parser(dialect).parse(source)
+    gaps = _GrammarGaps()
+    if tree.root_node.has_error:
+        bridged = gaps.bridge(source, typescript=grammar.typescript)
+        if bridged is not None:
+            source, tree = bridged, _parser(dialect).parse(bridged)
+    captures = QueryCursor(grammar.query).captures(tree.root_node)
+    return _ModuleReader(source, grammar.typescript, gaps).read(tree.root_node, captures)
+
+
+# --- grammar gaps ----------------------------------------------------------------------------------------
+
+_QUOTED = rb"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*\""""
+_ATTRIBUTE_CLAUSE = re.compile(rb"\b(?:from|import)\s*(" + _QUOTED + rb")\s*((?:with|assert)\s*\{[^{}]*\})")
+_ATTRIBUTE_ENTRY = re.compile(rb"([A-Za-z_$][\w$]*|" + _QUOTED + rb")\s*:\s*(" + _QUOTED + rb")")
+_TYPE_STAR = re.compile(rb"\bexport\s+(type)\s*\*")
+_NOT_NEWLINE = re.compile(rb"[^\r\n]")
+
+
+@dataclass
+class _GrammarGaps:
+    """Attribute clauses and `export type *` the grammars cannot parse, blanked out and remembered."""
+
+    attributes: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # by specifier start
+    type_stars: set[int] = field(default_factory=set)  # start of each `export type * ...` statement
+
+    def bridge(self, source: bytes, *, typescript: bool) -> bytes | None:
+        """*source* with those clauses turned to spaces, or None when it has none."""
+        patched = bytearray(source)
+        for clause in _ATTRIBUTE_CLAUSE.finditer(source):
+            self.attributes[clause.start(1)] = _attribute_entries(clause.group(2))
+            patched[clause.start(2) : clause.end(2)] = _NOT_NEWLINE.sub(b" ", clause.group(2))
+        if typescript:
+            for star in _TYPE_STAR.finditer(source):
+                self.type_stars.add(star.start())
+                patched[star.start(1) : star.end(1)] = b"    "
+        changed = bool(self.attributes or self.type_stars)
+        return bytes(patched) if changed else None
+
+
+def _attribute_entries(clause: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (_unquoted(entry.group(1)), _unquoted(entry.group(2))) for entry in _ATTRIBUTE_ENTRY.finditer(clause)
+    )
+
+
+def _unquoted(token: bytes) -> str:
+    text = token.decode("utf-8", "replace")
+    if text[:1] in ("'", '"'):
+        return cooked(text[1:-1]) or text[1:-1]
+    return text
+
+
+# --- reading one module ----------------------------------------------------------------------------------
+
+_FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+        "generator_function_declaration",
+        "generator_function",
+    }
+)
+_FIELDS = frozenset({"field_definition", "public_field_definition"})
+_TYPE_CONTEXTS = frozenset(
+    {
+        "type_annotation",
+        "type_query",
+        "type_arguments",
+        "type_parameters",
+        "type_alias_declaration",
+        "interface_declaration",
+        "implements_clause",
+        "ambient_declaration",
+        "opting_type_annotation",
+        "omitting_type_annotation",
+        "asserts_annotation",
+        "type_predicate_annotation",
+    }
+)
+_TYPE_CASTS = frozenset({"as_expression", "satisfies_expression"})
+_TYPE_DECLARATIONS = frozenset({"interface_declaration", "type_alias_declaration", "function_signature"})
+_VALUE_DECLARATIONS = frozenset(
+    {
+        "function_declaration",
+        "generator_function_declaration",
+        "class_declaration",
+        "abstract_class_declaration",
+    }
+)
+_MODULES = frozenset({"internal_module", "module"})
+_NAMESPACE_DEPTH = 32
+_MAX_ISSUES = 3
+_EXPRESSION_LENGTH = 80
+_IDENTIFIER = re.compile(r"[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*")
+_PROMISE_METHODS = (b"then", b"catch", b"finally")
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    in_function: bool
+    in_try: bool  # inside a `try` body with no function boundary in between
+    in_type: bool  # a TypeScript type position: `let x: import('y').T`
+
+
+class _ModuleReader:
+    def __init__(self, source: bytes, typescript: bool, gaps: _GrammarGaps) -> None:
+        self.source = source
+        self.typescript = typescript
+        self.gaps = gaps
+        self.imports: list[tuple[int, Import]] = []
+        self.exports: set[str] = set()
+        self.type_exports: set[str] = set()
+        self.local_exports: list[tuple[str, str]] = []  # (local name, exported name) of `export { a as b }`
+        self.esm_syntax = False
+        self.export_assignment = False
+
+    def read(self, root: Node, captures: dict[str, list[Node]]) -> ModuleFacts:
+        for statement in captures.get("import", ()):
+            self._import_statement(statement)
+        for statement in captures.get("export", ()):
+            self._export_statement(statement)
+        self._resolve_local_exports(root)
+        names = _by_text(captures.get("name", ()))
+        self._requires(names.get(b"require", ()))
+        for call in captures.get("dynamic", ()):
+            self._dynamic_import(call)
+        metas = [meta for meta in captures.get("meta", ()) if (meta.text or b"").startswith(b"import")]
+        self.esm_syntax = self.esm_syntax or bool(metas)
+        lexer_throws = bool(captures.get("import") or captures.get("export"))
+        lexer_throws = lexer_throws or any(commonjs.at_top_depth(meta) for meta in metas)
+        cjs_names = [node for name in commonjs.IDENTIFIERS for node in names.get(name, ())]
+        return ModuleFacts(
+            imports=tuple(record for _, record in sorted(self.imports, key=lambda pair: pair[0])),
+            exports=frozenset(self.exports),
+            type_exports=frozenset(self.type_exports - self.exports),
+            esm_syntax=self.esm_syntax,
+            top_level_await=any(not _in_function_or_static_block(node) for node in captures.get("await", ())),
+            commonjs=commonjs.commonjs_facts(
+                cjs_names, captures.get("member", ()), self.source, lexer_throws=lexer_throws
+            ),
+            syntax_errors=self._syntax_issues(root),
+            assets=self._assets(names.get(b"__dirname", ()), metas),
+            export_assignment=self.export_assignment,
+        )
+
+    # -- static imports and exports --
+
+    def _import_statement(self, statement: Node) -> None:
+        type_only = False
+        clause = require_clause = None
+        for child in statement.children:
+            if child.type == "type":
+                type_only = True
+            elif child.type == "import_clause":
+                clause = child
+            elif child.type == "import_require_clause":
+                require_clause = child
+        if require_clause is not None:  # TypeScript `import x = require('y')`: CommonJS, not module syntax
+            specifier = require_clause.child_by_field_name("source")
+            if specifier is not None:
+                self._add(ImportKind.REQUIRE, specifier, type_only=type_only)
+            return
+        self.esm_syntax = True
+        specifier = statement.child_by_field_name("source")
+        if specifier is None:
+            return
+        names, namespace = self._imported_names(clause, type_only) if clause is not None else ([], False)
+        self._add(
+            ImportKind.STATIC,
+            specifier,
+            names=tuple(names),
+            namespace=namespace,
+            type_only=type_only,
+            attributes=self._attributes(statement, specifier),
+        )
+
+    def _imported_names(self, clause: Node, type_only: bool) -> tuple[list[ImportedName], bool]:
+        names: list[ImportedName] = []
+        namespace = False
+        for child in clause.named_children:
+            if child.type == "identifier":
+                names.append(self._imported("default", child, type_only))
+            elif child.type == "namespace_import":
+                namespace = True
+            elif child.type == "named_imports":
+                for specifier in child.named_children:
+                    name = specifier.child_by_field_name("name")
+                    if specifier.type == "import_specifier" and name is not None:
+                        marked = type_only or _has_token(specifier, "type")
+                        names.append(self._imported(_name_text(name), name, marked))
+        return names, namespace
+
+    def _export_statement(self, statement: Node) -> None:
+        specifier = statement.child_by_field_name("source")
+        if specifier is not None:
+            self.esm_syntax = True
+            self._reexport(statement, specifier)
+            return
+        tokens = {child.type for child in statement.children}
+        if "=" in tokens:  # TypeScript `export = x`: CommonJS's module.exports, not module syntax
+            self.export_assignment = True
+            return
+        if "namespace" in tokens:  # `export as namespace X`: a UMD global in a declaration file
+            return
+        self.esm_syntax = True
+        declaration = statement.child_by_field_name("declaration")
+        if "default" in tokens:
+            is_type = declaration is not None and declaration.type == "interface_declaration"
+            (self.type_exports if is_type else self.exports).add("default")
+        elif declaration is not None:
+            values, types = _declared_names(declaration)
+            self.exports.update(values)
+            self.type_exports.update(types)
+        for clause in statement.named_children:
+            if clause.type == "export_clause":
+                self._local_export_clause(clause, type_only="type" in tokens)
+
+    def _reexport(self, statement: Node, specifier: Node) -> None:
+        type_only = _has_token(statement, "type") or statement.start_byte in self.gaps.type_stars
+        star = namespace = False
+        names: list[ImportedName] = []
+        for child in statement.children:
+            if child.type == "*":
+                star = True
+            elif child.type == "namespace_export":
+                namespace = True
+                exported = child.named_children[-1] if child.named_children else None
+                if exported is not None:
+                    self._exported(_name_text(exported), type_only)
+            elif child.type == "export_clause":
+                for name, alias, marked in _export_specifiers(child):
+                    names.append(self._imported(_name_text(name), name, type_only or marked))
+                    self._exported(_name_text(alias or name), type_only or marked)
+        self._add(
+            ImportKind.REEXPORT,
+            specifier,
+            names=tuple(names),
+            namespace=namespace,
+            star=star and not namespace,
+            type_only=type_only,
+            attributes=self._attributes(statement, specifier),
+        )
+
+    def _local_export_clause(self, clause: Node, *, type_only: bool) -> None:
+        for name, alias, marked in _export_specifiers(clause):
+            exported = _name_text(alias or name)
+            if type_only or marked:
+                self.type_exports.add(exported)
+            else:
+                self.local_exports.append((_name_text(name), exported))
+
+    def _resolve_local_exports(self, root: Node) -> None:
+        """`export { Foo }` of a local interface or type alias exports a type, not a value."""
+        types_only = _local_type_names(root) if self.typescript and self.local_exports else set()
+        for local, exported in self.local_exports:
+            (self.type_exports if local in types_only else self.exports).add(exported)
+
+    def _exported(self, name: str, type_only: bool) -> None:
+        (self.type_exports if type_only else self.exports).add(name)
+
+    def _attributes(self, statement: Node, specifier: Node) -> tuple[tuple[str, str], ...]:
+        bridged = self.gaps.attributes.get(specifier.start_byte)
+        if bridged is not None:
+            return bridged
+        for child in statement.children:
+            if child.type == "import_attribute":
+                entries = [node for node in child.named_children if node.type == "object"]
+                return _object_attributes(entries[0]) if entries else ()
+        return ()
+
+    # -- require() and import() --
+
+    def _requires(self, identifiers: Iterable[Node]) -> None:
+        calls: list[Node] = []
+        scopes: list[tuple[int, int]] = []
+        for identifier in identifiers:
+            parent = identifier.parent
+            if parent is None:
+                continue
+            if parent.type == "call_expression" and parent.child_by_field_name("function") == identifier:
+                calls.append(parent)
+            elif _declares(identifier):
+                scope = _shadowing_scope(identifier)
+                if scope is not None:
+                    scopes.append(scope)
+        for call in calls:
+            if not any(start <= call.start_byte < end for start, end in scopes):
+                self._require_call(call)
+
+    def _require_call(self, call: Node) -> None:
+        arguments = _call_arguments(call)
+        if not arguments:
+            return
+        where = _context(call, typescript=False)
+        self._add_call(ImportKind.REQUIRE, arguments[0], where, guarded=where.in_try)
+
+    def _dynamic_import(self, call: Node) -> None:
+        where = _context(call, typescript=self.typescript)
+        arguments = _call_arguments(call)
+        if where.in_type or not arguments:
+            return
+        options = arguments[1] if len(arguments) > 1 else None
+        guarded = _promise_handled(call) or (where.in_try and _awaited(call))
+        self._add_call(ImportKind.DYNAMIC, arguments[0], where, guarded=guarded, options=options)
+
+    def _add_call(
+        self, kind: ImportKind, argument: Node, where: _Context, *, guarded: bool, options: Node | None = None
+    ) -> None:
+        specifier = _literal_text(argument)
+        line, column = self._position(argument)
+        record = Import(
+            kind=kind,
+            specifier=specifier,
+            line=line,
+            column=column,
+            expression="" if specifier is not None else _shortened(argument),
+            attributes=_options_attributes(options) if options is not None else (),
+            in_function=where.in_function,
+            guarded=guarded,
+        )
+        self.imports.append((argument.start_byte, record))
+
+    def _add(
+        self,
+        kind: ImportKind,
+        specifier: Node,
+        *,
+        names: tuple[ImportedName, ...] = (),
+        namespace: bool = False,
+        star: bool = False,
+        type_only: bool = False,
+        attributes: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        line, column = self._position(specifier)
+        record = Import(
+            kind,
+            _specifier_text(specifier),
+            line,
+            column,
+            names=names,
+            namespace=namespace,
+            star=star,
+            type_only=type_only,
+            attributes=attributes,
+        )
+        self.imports.append((specifier.start_byte, record))
+
+    def _imported(self, name: str, node: Node, type_only: bool) -> ImportedName:
+        line, column = self._position(node)
+        return ImportedName(name, line, column, type_only)
+
+    # -- assets, syntax errors, positions --
+
+    def _assets(self, dirnames: Sequence[Node], metas: Sequence[Node]) -> tuple[AssetRef, ...]:
+        found = []
+        for path, node in assets.find_assets(dirnames, metas):
+            line, column = self._position(node)
+            found.append((node.start_byte, AssetRef(path, line, column)))
+        return tuple(ref for _, ref in sorted(found, key=lambda pair: pair[0]))
+
+    def _syntax_issues(self, root: Node) -> tuple[SyntaxIssue, ...]:
+        if not root.has_error:
+            return ()
+        issues: list[SyntaxIssue] = []
+        for node in _error_nodes(root):
+            issue = self._issue(node)
+            if issue not in issues:
+                issues.append(issue)
+            if len(issues) == _MAX_ISSUES:
+                break
+        return tuple(issues)
+
+    def _issue(self, node: Node) -> SyntaxIssue:
+        if node.is_missing:
+            if self._only_trivia_after(node.start_byte):
+                return self._end_of_input()
+            label = node.type.replace("_", " ") if node.is_named else f"'{node.type}'"
+            return SyntaxIssue(*self._position(node), f"Missing {label}")
+        leaves = list(_leaves(node))
+        if not leaves:
+            return SyntaxIssue(*self._position(node), "Invalid or unexpected token")
+        unterminated = next((leaf for leaf in leaves if _is_lone_quote(leaf)), None)
+        if unterminated is not None:
+            return SyntaxIssue(*self._position(unterminated), "Invalid or unexpected token")
+        if _unclosed(leaves) and self._only_trivia_after(node.end_byte):
+            return self._end_of_input()
+        token = leaves[0]
+        if len(leaves) == 1 and _expects_operand(token):
+            token = _next_leaf(node) or token
+        return SyntaxIssue(*self._position(token), _unexpected(token))
+
+    def _end_of_input(self) -> SyntaxIssue:
+        last_newline = self.source.rfind(b"\n")
+        tail = self.source[last_newline + 1 :].decode("utf-8", "replace")
+        return SyntaxIssue(self.source.count(b"\n") + 1, len(tail) + 1, "Unexpected end of input")
+
+    def _only_trivia_after(self, position: int) -> bool:
+        return commonjs.skip_trivia(self.source, position) >= len(self.source)
+
+    def _position(self, node: Node) -> tuple[int, int]:
+        """1-based line and column; the column counts characters, not bytes."""
+        row, byte_column = node.start_point
+        start = node.start_byte
+        prefix = self.source[start - byte_column : start]
+        column = byte_column if prefix.isascii() else len(prefix.decode("utf-8", "replace"))
+        return row + 1, column + 1
+
+
+# --- module-level helpers: names, declarations, contexts -------------------------------------------------
+
+
+def _by_text(nodes: Iterable[Node]) -> dict[bytes, list[Node]]:
+    grouped: dict[bytes, list[Node]] = {}
+    for node in nodes:
+        grouped.setdefault(node.text or b"", []).append(node)
+    return grouped
+
+
+def _has_token(node: Node, token: str) -> bool:
+    return any(child.type == token for child in node.children)
+
+
+def _name_text(node: Node) -> str:
+    """An import/export name: an identifier, `default`, or a string (`import { "a b" as c }`)."""
+    if node.type == "string":
+        return _specifier_text(node)
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _specifier_text(node: Node) -> str:
+    value = string_value(node)
+    if value is not None:
+        return value
+    return (node.text or b"").decode("utf-8", "replace")[1:-1]
+
+
+def _export_specifiers(clause: Node) -> Iterator[tuple[Node, Node | None, bool]]:
+    """(name, alias, marked `type`) for each specifier of an `export { ... }` clause."""
+    for specifier in clause.named_children:
+        name = specifier.child_by_field_name("name")
+        if specifier.type == "export_specifier" and name is not None:
+            yield name, specifier.child_by_field_name("alias"), _has_token(specifier, "type")
+
+
+def _declared_names(declaration: Node) -> tuple[list[str], list[str]]:
+    """(value names, type-only names) a declaration introduces."""
+    kind = declaration.type
+    if kind in ("lexical_declaration", "variable_declaration"):
+        return _variable_names(declaration), []
+    if kind == "ambient_declaration":  # `declare ...`: nothing exists at run time
+        inner = [child for child in declaration.named_children if child.type != "comment"]
+        values, types = _declared_names(inner[0]) if inner else ([], [])
+        return [], values + types
+    if kind == "expression_statement":  # a namespace in statement position
+        inner = declaration.named_children
+        return _declared_names(inner[0]) if inner and inner[0].type in _MODULES else ([], [])
+    name = _declaration_name(declaration)
+    if name is None:
+        return [], []
+    if kind in _VALUE_DECLARATIONS or kind == "import_alias":
+        return [name], []
+    if kind in _TYPE_DECLARATIONS or (kind == "enum_declaration" and _has_token(declaration, "const")):
+        return [], [name]
+    if kind == "enum_declaration" or (kind in _MODULES and _instantiated(declaration, 0)):
+        return [name], []
+    return ([], [name]) if kind in _MODULES else ([], [])
+
+
+def _declaration_name(declaration: Node) -> str | None:
+    name = declaration.child_by_field_name("name")
+    if name is None and declaration.type == "import_alias":
+        name = next((child for child in declaration.named_children if child.type == "identifier"), None)
+    if name is None or name.type == "string":
+        return None
+    while name.type == "nested_identifier" and name.named_children:  # namespace A.B.C -> A
+        name = name.named_children[0]
+    return (name.text or b"").decode("utf-8", "replace")
+
+
+def _variable_names(declaration: Node) -> list[str]:
+    names: list[str] = []
+    stack = [
+        declarator.child_by_field_name("name")
+        for declarator in declaration.named_children
+        if declarator.type == "variable_declarator"
+    ]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        kind = node.type
+        if kind in ("identifier", "shorthand_property_identifier_pattern"):
+            names.append((node.text or b"").decode("utf-8", "replace"))
+        elif kind == "pair_pattern":
+            stack.append(node.child_by_field_name("value"))
+        elif kind in ("assignment_pattern", "object_assignment_pattern"):
+            stack.append(node.child_by_field_name("left"))
+        elif kind in ("object_pattern", "array_pattern", "rest_pattern"):
+            stack.extend(node.named_children)
+    return names
+
+
+def _instantiated(module: Node, depth: int) -> bool:
+    """Whether a TypeScript namespace emits a value: anything in it beyond types and empty namespaces."""
+    body = module.child_by_field_name("body")
+    if body is None:
+        return False
+    for statement in body.named_children:
+        inner: Node | None = statement
+        if statement.type == "export_statement":
+            inner = statement.child_by_field_name("declaration")
+        elif statement.type == "expression_statement" and statement.named_children:
+            inner = statement.named_children[0]
+        if inner is None:
+            return True
+        if inner.type in ("comment", "empty_statement", "ambient_declaration") or inner.type in _TYPE_DECLARATIONS:
+            continue
+        if inner.type == "enum_declaration" and _has_token(inner, "const"):
+            continue
+        if inner.type in _MODULES and depth < _NAMESPACE_DEPTH and not _instantiated(inner, depth + 1):
+            continue
+        return True
+    return False
+
+
+def _local_type_names(root: Node) -> set[str]:
+    """Top-level names declared only as types (interfaces, type aliases, `import type` bindings)."""
+    values: set[str] = set()
+    types: set[str] = set()
+    for statement in root.named_children:
+        if statement.type == "import_statement":
+            _import_bindings(statement, values, types)
+            continue
+        declaration = statement
+        if statement.type == "export_statement":
+            declaration = statement.child_by_field_name("declaration") or statement
+        declared_values, declared_types = _declared_names(declaration)
+        values.update(declared_values)
+        types.update(declared_types)
+    return types - values
+
+
+def _import_bindings(statement: Node, values: set[str], types: set[str]) -> None:
+    statement_type_only = _has_token(statement, "type")
+    for clause in statement.named_children:
+        if clause.type != "import_clause":
+            continue
+        for child in clause.named_children:
+            if child.type == "identifier":
+                (types if statement_type_only else values).add(_name_text(child))
+            elif child.type == "namespace_import" and child.named_children:
+                (types if statement_type_only else values).add(_name_text(child.named_children[-1]))
+            elif child.type == "named_imports":
+                for specifier in child.named_children:
+                    local = specifier.child_by_field_name("alias") or specifier.child_by_field_name("name")
+                    if local is not None:
+                        marked = statement_type_only or _has_token(specifier, "type")
+                        (types if marked else values).add(_name_text(local))
+
+
+def _declares(identifier: Node) -> bool:
+    """Whether this `require` identifier introduces a binding (a parameter, variable or function)."""
+    parent = identifier.parent
+    if parent is None:
+        return False
+    kind = parent.type
+    if kind in ("formal_parameters", "required_parameter", "optional_parameter", "array_pattern", "rest_pattern"):
+        return True
+    field_name = {
+        "variable_declarator": "name",
+        "function_declaration": "name",
+        "generator_function_declaration": "name",
+        "arrow_function": "parameter",
+        "assignment_pattern": "left",
+        "object_assignment_pattern": "left",
+        "pair_pattern": "value",
+    }.get(kind)
+    return field_name is not None and parent.child_by_field_name(field_name) == identifier
+
+
+def _shadowing_scope(identifier: Node) -> tuple[int, int] | None:
+    """The byte range of the function in which a local `require` hides the module's one.
+
+    Top-level declarations are ignored on purpose: in an ES module `const require = createRequire(...)`
+    is how `require` exists at all, and its calls are real edges.
+    """
+    start = identifier.parent if identifier.parent is not None else identifier
+    if start.type not in ("function_declaration", "generator_function_declaration"):
+        start = identifier
+    node = start.parent
+    while node is not None:
+        if node.type in _FUNCTIONS:
+            return node.start_byte, node.end_byte
+        node = node.parent
+    return None
+
+
+def _context(node: Node, *, typescript: bool) -> _Context:
+    """Where *node* runs: inside a function, inside a try body, or only in a TypeScript type."""
+    in_function = in_try = in_type = False
+    child, parent = node, node.parent
+    while parent is not None:
+        kind = parent.type
+        if kind in _FUNCTIONS or (kind in _FIELDS and _instance_field_value(parent, child)):
+            in_function = True
+        elif kind == "statement_block" and not in_function and not in_try:
+            in_try = _is_try_body(parent)
+        elif typescript and (kind in _TYPE_CONTEXTS or (kind in _TYPE_CASTS and _is_cast_type(parent, child))):
+            in_type = True
+        child, parent = parent, parent.parent
+    return _Context(in_function, in_try, in_type)
+
+
+def _instance_field_value(field_node: Node, child: Node) -> bool:
+    """An instance field's initializer runs at `new`, like a function body; a static one at definition."""
+    return field_node.child_by_field_name("value") == child and not _has_token(field_node, "static")
+
+
+def _is_try_body(block: Node) -> bool:
+    statement = block.parent
+    return statement is not None and statement.type == "try_statement" and (
+        statement.child_by_field_name("body") == block
+    )
+
+
+def _is_cast_type(cast: Node, child: Node) -> bool:
+    named = cast.named_children
+    return bool(named) and named[0] != child
+
+
+def _in_function_or_static_block(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTIONS or parent.type == "class_static_block":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _promise_chain_top(call: Node) -> tuple[Node, bool]:
+    """Follow `import(x).then(...).catch(...)`; (outermost call, whether a rejection handler is attached)."""
+    top = call
+    handled = False
+    while (parent := top.parent) is not None:
+        if parent.type == "parenthesized_expression":
+            top = parent
+            continue
+        method = parent.child_by_field_name("property") if parent.type == "member_expression" else None
+        outer = parent.parent
+        if (
+            method is None
+            or method.text not in _PROMISE_METHODS
+            or parent.child_by_field_name("object") != top
+            or outer is None
+            or outer.type != "call_expression"
+            or outer.child_by_field_name("function") != parent
+        ):
+            break
+        handlers = len(_call_arguments(outer))
+        handled = handled or method.text == b"catch" or (method.text == b"then" and handlers >= 2)
+        top = outer
+    return top, handled
+
+
+def _promise_handled(call: Node) -> bool:
+    return _promise_chain_top(call)[1]
+
+
+def _awaited(call: Node) -> bool:
+    top = _promise_chain_top(call)[0]
+    return top.parent is not None and top.parent.type == "await_expression"
+
+
+def _call_arguments(call: Node) -> list[Node]:
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None:
+        return []
+    return [child for child in arguments.named_children if child.type != "comment"]
+
+
+def _literal_text(argument: Node) -> str | None:
+    """`'x'` or a template literal without substitutions; None for anything computed."""
+    if argument.type == "string":
+        return _specifier_text(argument)
+    if argument.type == "template_string" and not _has_token(argument, "template_substitution"):
+        raw = (argument.text or b"")[1:-1].decode("utf-8", "replace")
+        value = cooked(raw)
+        return value if value is not None else raw
+    return None
+
+
+def _shortened(node: Node) -> str:
+    text = " ".join((node.text or b"").decode("utf-8", "replace").split())
+    if len(text) <= _EXPRESSION_LENGTH:
+        return text
+    return text[: _EXPRESSION_LENGTH - 3] + "..."
+
+
+def _object_attributes(obj: Node) -> tuple[tuple[str, str], ...]:
+    """`{ type: 'json' }` as (('type', 'json'),); entries that are not plain strings are left out."""
+    entries = []
+    for pair in obj.named_children:
+        key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+        if pair.type == "pair" and key is not None and value is not None and value.type == "string":
+            entries.append((_name_text(key), _specifier_text(value)))
+    return tuple(entries)
+
+
+def _options_attributes(options: Node) -> tuple[tuple[str, str], ...]:
+    """`import('x', { with: { type: 'json' } })` (or `assert:`)."""
+    if options.type != "object":
+        return ()
+    for pair in options.named_children:
+        key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+        is_object = pair.type == "pair" and key is not None and value is not None and value.type == "object"
+        if is_object and key is not None and value is not None and _name_text(key) in ("with", "assert"):
+            return _object_attributes(value)
+    return ()
+
+
+# --- syntax errors ---------------------------------------------------------------------------------------
+
+_OPERAND_EXPECTED = re.compile(r"^(?:[-+*/%&|^!~<>=?:,.]+|=>)$")
+
+
+def _error_nodes(root: Node) -> Iterator[Node]:
+    """ERROR and MISSING nodes in source order, without looking inside an ERROR."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            yield node
+            continue
+        stack.extend(child for child in reversed(node.children) if child.has_error or child.is_missing)
+
+
+def _leaves(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.child_count == 0:
+            yield current
+        else:
+            stack.extend(reversed(current.children))
+
+
+def _next_leaf(node: Node) -> Node | None:
+    current: Node | None = node
+    while current is not None and current.next_sibling is None:
+        current = current.parent
+    following = current.next_sibling if current is not None else None
+    while following is not None and following.child_count:
+        following = following.child(0)
+    return following
+
+
+def _is_lone_quote(leaf: Node) -> bool:
+    parent = leaf.parent
+    return leaf.type in ("'", '"', "`") and (parent is None or parent.is_error)
+
+
+def _unclosed(leaves: Sequence[Node]) -> bool:
+    depth = 0
+    for leaf in leaves:
+        if leaf.type in ("(", "[", "{", "${"):
+            depth += 1
+        elif leaf.type in (")", "]", "}"):
+            depth -= 1
+    return depth > 0
+
+
+def _expects_operand(leaf: Node) -> bool:
+    return _OPERAND_EXPECTED.match(leaf.type) is not None
+
+
+def _unexpected(token: Node) -> str:
+    text = (token.text or b"").decode("utf-8", "replace")
+    parent = token.parent
+    if token.type in ("'", '"') and parent is not None and parent.type == "string":
+        return "Unexpected string"
+    if token.type in ("`", "template_string"):
+        return "Unexpected template string"
+    if token.type == "number":
+        return "Unexpected number"
+    if token.is_named and _IDENTIFIER.fullmatch(text):
+        return f"Unexpected identifier '{text}'"
+    return f"Unexpected token '{text[:20]}'"

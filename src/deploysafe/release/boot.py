@@ -1,0 +1,92 @@
+"""Processes the engine starts on the host: the boot test's throwaway service, and a spare port for it.
+
+The boot process runs in its own session (``setsid``) so the whole group can be stopped, and its pid is
+recorded in ``.deploysafe/boot.pid`` so that a run killed mid-test leaves nothing the next run cannot
+find and stop. A process counts as alive only if it exists and is not a zombie (some hosts' pid 1 never
+reaps orphans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from deploysafe.errors import TargetError
+from deploysafe.release.target import Target
+
+_LAUNCH = 'setsid sh -c "$1" </dev/null >"$2" 2>&1 & echo $! >"$3"; echo $!'
+
+# Succeeds while any non-zombie process is in process group $1.
+_GROUP_ALIVE = r"""
+group_alive() {
+  for f in /proc/[0-9]*/stat; do
+    read -r line <"$f" 2>/dev/null || continue
+    rest=${line##*) }
+    set -- $rest
+    [ "$1" != Z ] && [ "$3" = "$PG" ] && return 0
+  done
+  return 1
+}
+"""
+
+_STOP = (
+    _GROUP_ALIVE
+    + r"""
+PG=$1
+kill -TERM -- "-$PG" 2>/dev/null || true
+i=0
+while group_alive && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+if group_alive; then kill -KILL -- "-$PG" 2>/dev/null || true; fi
+[ -n "$3" ] && rm -f -- "$3"
+exit 0
+"""
+)
+
+_FREE_PORT_JS = (
+    "const s=require('net').createServer();"
+    "s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
+)
+
+
+def launch(target: Target, command: str, *, cwd: str, env: Mapping[str, str], log: str, pidfile: str) -> int:
+    done = target.run(["sh", "-c", _LAUNCH, "deploysafe-boot", command, log, pidfile], cwd=cwd, env=env, timeout=30)
+    done.check("starting the boot test")
+    try:
+        return int(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as err:
+        raise TargetError(f"starting the boot test printed no pid: {done.tail(2)!r}") from err
+
+
+def alive(target: Target, pid: int) -> bool:
+    done = target.run(["cat", f"/proc/{pid}/stat"], timeout=15)
+    if not done.ok:
+        return False
+    rest = done.stdout.rsplit(")", 1)[-1].split()
+    return bool(rest) and rest[0] != "Z"
+
+
+def stop(target: Target, pid: int, *, pidfile: str = "", grace: float = 5.0) -> None:
+    """TERM the process group, KILL it after ``grace`` seconds, remove the pidfile."""
+    ticks = str(max(int(grace * 10), 1))
+    target.run(["sh", "-c", _STOP, "deploysafe-stop", str(pid), ticks, pidfile], timeout=grace + 15)
+
+
+def stop_leftover(target: Target, pidfile: str) -> int | None:
+    """Stop a boot process a killed run left behind; return its pid if there was one."""
+    data = target.read_file(pidfile)
+    if not data:
+        return None
+    try:
+        pid = int(data.decode().strip())
+    except ValueError:
+        target.remove(pidfile)
+        return None
+    stop(target, pid, pidfile=pidfile, grace=2.0)
+    return pid
+
+
+def free_port(target: Target) -> int:
+    done = target.run(["node", "-e", _FREE_PORT_JS], timeout=30).check("finding a free port with node")
+    try:
+        return int(done.stdout.strip())
+    except ValueError as err:
+        raise TargetError(f"node printed no port: {done.tail(1)!r}") from err

@@ -1,0 +1,215 @@
+"""Health probes (HTTP status + optional body match, TCP connect, or a command) and the health window.
+
+A probe is judged from the host's point of view: over SSH the HTTP probe goes through a port forwarded
+by the SSH connection, the TCP and command probes run on the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from deploysafe.errors import ConfigError
+from deploysafe.release.target import Target, run_configured
+
+_TCP_JS = (
+    "const s=require('net').connect(+process.argv[2],process.argv[1]);"
+    "s.setTimeout(+process.argv[3]);"
+    "s.on('connect',()=>{s.destroy();process.exit(0)});"
+    "s.on('timeout',()=>{console.error('connect timed out');process.exit(1)});"
+    "s.on('error',e=>{console.error(e.code||e.message);process.exit(1)})"
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What "healthy" means: ``http(s)://host:port/path``, ``tcp://host:port`` or a shell command."""
+
+    kind: str  # "http" | "tcp" | "command"
+    url: str = ""
+    host: str = ""
+    port: int = 0
+    command: str = ""
+    expect: str | None = None
+    timeout: float = 2.0
+
+    def with_port(self, port: int) -> Probe:
+        """The same probe aimed at another port (the boot test's spare port)."""
+        if self.kind == "http":
+            parts = urlsplit(self.url)
+            netloc = f"{parts.hostname}:{port}"
+            return replace(self, url=urlunsplit(parts._replace(netloc=netloc)), port=port)
+        if self.kind == "tcp":
+            return replace(self, port=port)
+        return self
+
+    def describe(self) -> str:
+        if self.kind == "http":
+            return self.url + (f" (body contains {self.expect!r})" if self.expect else "")
+        if self.kind == "tcp":
+            return f"tcp://{self.host}:{self.port}"
+        return f"`{self.command}`" + (f" (output contains {self.expect!r})" if self.expect else "")
+
+
+def parse_probe(text: str, expect: str | None = None, timeout: float = 2.0) -> Probe:
+    text = text.strip()
+    if not text:
+        raise ConfigError("empty health probe")
+    if text.startswith(("http://", "https://")):
+        parts = urlsplit(text)
+        if not parts.hostname:
+            raise ConfigError(f"health probe {text!r} has no host")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return Probe("http", url=text, host=parts.hostname, port=port, expect=expect, timeout=timeout)
+    if text.startswith("tcp://"):
+        parts = urlsplit(text)
+        if not parts.hostname or not parts.port:
+            raise ConfigError(f"health probe {text!r} needs tcp://host:port")
+        return Probe("tcp", host=parts.hostname, port=parts.port, timeout=timeout)
+    command = text.removeprefix("command:").strip()
+    return Probe("command", command=command, expect=expect, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    detail: str
+    at: float = field(default_factory=time.monotonic)
+
+
+class ProbeSession:
+    """Probes one :class:`Probe` repeatedly against a target, reusing the forward and HTTP client."""
+
+    def __init__(self, target: Target, probe: Probe, *, cwd: str, env: Mapping[str, str]) -> None:
+        self.target = target
+        self.probe = probe
+        self.cwd = cwd
+        self.env = dict(env)
+        self._stack = contextlib.ExitStack()
+        self._client: httpx.Client | None = None
+        self._url = probe.url
+
+    def __enter__(self) -> ProbeSession:
+        if self.probe.kind == "http":
+            host, port = self._stack.enter_context(self.target.forward(self.probe.host, self.probe.port))
+            parts = urlsplit(self.probe.url)
+            self._url = urlunsplit(parts._replace(netloc=f"{host}:{port}"))
+            self._client = self._stack.enter_context(
+                httpx.Client(
+                    timeout=self.probe.timeout,
+                    verify=False,
+                    follow_redirects=False,
+                    headers={"host": parts.netloc, "user-agent": "deploysafe-health"},
+                    trust_env=False,
+                )
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def check(self) -> ProbeResult:
+        try:
+            if self.probe.kind == "http":
+                return self._http()
+            if self.probe.kind == "tcp":
+                return self._tcp()
+            return self._command()
+        except Exception as err:  # a probe never raises: it fails
+            return ProbeResult(False, f"{type(err).__name__}: {err}")
+
+    def _http(self) -> ProbeResult:
+        assert self._client is not None
+        try:
+            response = self._client.get(self._url)
+        except httpx.TimeoutException:
+            return ProbeResult(False, f"no answer within {self.probe.timeout:g}s")
+        except httpx.HTTPError as err:
+            return ProbeResult(False, f"no response ({type(err).__name__}: connection refused or closed)")
+        body = response.text[:2000]
+        snippet = " ".join(body.split())[:160]
+        if not 200 <= response.status_code < 300:
+            return ProbeResult(False, f"HTTP {response.status_code}: {snippet}")
+        if self.probe.expect and self.probe.expect not in body:
+            return ProbeResult(False, f"HTTP {response.status_code} but body lacks {self.probe.expect!r}: {snippet}")
+        return ProbeResult(True, f"HTTP {response.status_code}: {snippet}")
+
+    def _tcp(self) -> ProbeResult:
+        ms = str(int(self.probe.timeout * 1000))
+        done = self.target.run(
+            ["node", "-e", _TCP_JS, self.probe.host, str(self.probe.port), ms], timeout=self.probe.timeout + 5
+        )
+        if done.ok:
+            return ProbeResult(True, f"tcp {self.probe.host}:{self.probe.port} accepts connections")
+        return ProbeResult(False, f"tcp {self.probe.host}:{self.probe.port}: {done.tail(1) or 'refused'}")
+
+    def _command(self) -> ProbeResult:
+        done = run_configured(
+            self.target, self.probe.command, cwd=self.cwd, env=self.env, timeout=self.probe.timeout + 10
+        )
+        out = " ".join(done.stdout.split())[:160]
+        if not done.ok:
+            return ProbeResult(False, f"exit {done.returncode}: {out}")
+        if self.probe.expect and self.probe.expect not in done.stdout:
+            return ProbeResult(False, f"output lacks {self.probe.expect!r}: {out}")
+        return ProbeResult(True, f"exit 0: {out}")
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    results: list[ProbeResult]
+    seconds: float
+    reason: str = ""
+
+    def last(self, n: int = 3) -> list[ProbeResult]:
+        return self.results[-n:]
+
+
+def window(
+    session: ProbeSession,
+    *,
+    passes: int,
+    interval: float,
+    deadline: float,
+    alive: Callable[[], str | None] | None = None,
+    poll: float | None = None,
+    on_result: Callable[[ProbeResult, int], None] | None = None,
+) -> Verdict:
+    """Probe until ``passes`` consecutive passes (ok) or ``deadline`` seconds pass (not ok).
+
+    ``interval`` separates probes once they pass; ``poll`` (default: ``interval``) separates probes while
+    they fail. ``alive`` returns a reason when the thing probed is known dead, which ends the window.
+    """
+    poll = interval if poll is None else poll
+    start = time.monotonic()
+    results: list[ProbeResult] = []
+    streak = 0
+    while True:
+        if alive is not None:
+            gone = alive()
+            if gone:
+                return Verdict(False, results, time.monotonic() - start, gone)
+        result = session.check()
+        results.append(result)
+        streak = streak + 1 if result.ok else 0
+        if on_result:
+            on_result(result, streak)
+        if streak >= passes:
+            return Verdict(True, results, time.monotonic() - start)
+        pause = interval if result.ok else poll
+        if time.monotonic() - start + pause > deadline:
+            need = f"{passes} consecutive passes" if passes > 1 else "a pass"
+            return Verdict(False, results, time.monotonic() - start, f"no {need} within {deadline:g}s")
+        time.sleep(pause)
+
+
+@contextlib.contextmanager
+def session(target: Target, probe: Probe, *, cwd: str, env: Mapping[str, str]) -> Iterator[ProbeSession]:
+    with ProbeSession(target, probe, cwd=cwd, env=env) as s:
+        yield s

@@ -1,0 +1,106 @@
+"""``.deploysafe/history.jsonl``: one JSON record per deploy, rollback or adopt, appended when it ends.
+
+A record: ``kind`` (deploy / rollback / adopt), ``run``, ``release``, ``artifact_sha256``, ``who``,
+``started``, ``finished``, ``previous``, ``steps`` (each step's outcome) and ``status``:
+``good``, ``failed`` (stopped before the switch, or its rollback failed too), ``rolled-back``
+(switched, failed health, the previous release is serving again) or ``interrupted`` (its process died;
+written by the next run that recovers the lock).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from deploysafe.release.layout import Layout
+from deploysafe.release.target import Target
+
+GOOD = "good"
+FAILED = "failed"
+ROLLED_BACK = "rolled-back"
+INTERRUPTED = "interrupted"
+BREAKER_LIMIT = 3
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def who() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def read(target: Target, layout: Layout) -> list[dict[str, Any]]:
+    """Every well-formed record, oldest first (a torn last line from a crash is skipped)."""
+    data = target.read_file(layout.history)
+    if not data:
+        return []
+    records = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def append(target: Target, layout: Layout, record: dict[str, Any]) -> None:
+    line = json.dumps(record, separators=(",", ":"), sort_keys=False) + "\n"
+    target.append_file(layout.history, line.encode())
+
+
+def release_statuses(records: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The latest verdict on each release. A manual rollback away from a release does not condemn it."""
+    statuses: dict[str, str] = {}
+    for record in records:
+        release = record.get("release")
+        status = record.get("status")
+        if not isinstance(release, str) or not isinstance(status, str):
+            continue
+        if record.get("kind") == "rollback" and status != GOOD:
+            continue
+        statuses[release] = status
+    return statuses
+
+
+def good_order(records: Iterable[dict[str, Any]]) -> list[str]:
+    """Releases that were last judged good, most recently good first."""
+    statuses = release_statuses(list(records))
+    order: list[str] = []
+    for record in records:
+        release = record.get("release")
+        if record.get("status") == GOOD and isinstance(release, str):
+            if release in order:
+                order.remove(release)
+            order.insert(0, release)
+    return [r for r in order if statuses.get(r) == GOOD]
+
+
+def last_good(records: list[dict[str, Any]], exclude: Iterable[str] = ()) -> str | None:
+    skip = set(exclude)
+    for release in good_order(records):
+        if release not in skip:
+            return release
+    return None
+
+
+def consecutive_failures(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The failed deploys since the last good deploy, rollback or adopt (oldest first)."""
+    failures: list[dict[str, Any]] = []
+    for record in reversed(records):
+        kind, status = record.get("kind"), record.get("status")
+        if status == GOOD and kind in ("deploy", "rollback", "adopt"):
+            break
+        if kind == "deploy" and status in (FAILED, ROLLED_BACK):
+            failures.append(record)
+    return list(reversed(failures))

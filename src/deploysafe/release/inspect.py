@@ -1,0 +1,129 @@
+"""Read-only views of a target (``releases``, ``status``) and breaking a lock by hand (``unlock``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from deploysafe.errors import LockError
+from deploysafe.release import history, lock, service
+from deploysafe.release.engine import current_release, existing_releases
+from deploysafe.release.pm2 import describe
+from deploysafe.release.run import recover_interrupted
+from deploysafe.release.spec import TargetSpec, open_target
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    id: str
+    status: str  # good | failed | rolled-back | interrupted | unknown
+    current: bool
+    when: str
+    version: str
+    artifact_sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def releases(spec: TargetSpec) -> list[ReleaseInfo]:
+    """Every release directory on the target, newest first, with its verdict from history."""
+    target = open_target(spec)
+    try:
+        layout = spec.layout
+        records = history.read(target, layout)
+        statuses = history.release_statuses(records)
+        last: dict[str, dict] = {}
+        for record in records:
+            if isinstance(record.get("release"), str):
+                last[record["release"]] = record
+        live = current_release(target, layout)
+        out = [
+            ReleaseInfo(
+                id=r,
+                status=statuses.get(r, "unknown"),
+                current=r == live,
+                when=str(last.get(r, {}).get("finished", "")),
+                version=str(last.get(r, {}).get("version", "")),
+                artifact_sha256=str(last.get(r, {}).get("artifact_sha256", "")),
+            )
+            for r in existing_releases(target, layout)
+        ]
+        return sorted(out, key=lambda i: i.when, reverse=True)
+    finally:
+        target.close()
+
+
+@dataclass
+class StatusInfo:
+    target: str
+    current: str | None
+    current_status: str
+    lock: str | None
+    lock_state: str | None
+    last: dict[str, Any] | None
+    failures: int
+    breaker_open: bool
+    releases: int
+    health: str | None = None
+    healthy: bool | None = None
+    processes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status(spec: TargetSpec, *, probe: bool = True) -> StatusInfo:
+    target = open_target(spec)
+    try:
+        layout = spec.layout
+        records = history.read(target, layout)
+        live = current_release(target, layout)
+        holder = lock.read_holder(target, layout)
+        state = lock.holder_state(holder) if holder else None
+        failures = history.consecutive_failures(records)
+        last = records[-1] if records else None
+        if last:
+            last = {k: last.get(k) for k in ("kind", "release", "status", "finished", "who", "message") if k in last}
+        info = StatusInfo(
+            target=target.url,
+            current=live,
+            current_status=history.release_statuses(records).get(live or "", "unknown") if live else "none",
+            lock=holder.describe() if holder else None,
+            lock_state=f"{state[0]}: {state[1]}" if state else None,
+            last=last,
+            failures=len(failures),
+            breaker_open=len(failures) >= history.BREAKER_LIMIT,
+            releases=len(existing_releases(target, layout)),
+        )
+        if probe and spec.probe() is not None and live:
+            verdict = service.judge(target, spec, live, passes=1, interval=0.2, deadline=0.1)
+            result = verdict.results[-1]
+            info.health, info.healthy = result.detail, result.ok
+        info.processes = [describe(p) for p in service.pm2_processes(target, spec)]
+        return info
+    finally:
+        target.close()
+
+
+def unlock(spec: TargetSpec, *, force: bool = False) -> lock.LockInfo | None:
+    """Break the target's lock by hand; return who held it. Records an interrupted run if one was left.
+
+    A holder that is provably still running on this machine is only broken with ``force``.
+    """
+    target = open_target(spec)
+    try:
+        layout = spec.layout
+        holder = lock.read_holder(target, layout)
+        if target.kind(layout.lock) is None:
+            return None
+        if holder is not None and not force and lock.holder_state(holder)[0] == "alive":
+            raise LockError(
+                f"{target.url} is locked by {holder.describe()}, which is still running; "
+                "pass --force to break the lock anyway"
+            )
+        target.remove(layout.lock)
+        recover_interrupted(target, layout)
+        return holder
+    finally:
+        target.close()

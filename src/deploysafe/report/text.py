@@ -1,0 +1,72 @@
+"""The check report for people: one line per finding with its chain, errors first, then a summary."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from deploysafe.check import Report
+from deploysafe.findings import Finding, Severity
+
+MAX_LISTED = 20  # dormant files and unverified edges shown before "... and N more"
+
+
+def render(report: Report, console: Console, *, verbose: bool = False) -> None:
+    out = console.print
+    for entry in report.entries:
+        out(f"[bold]entry[/] {escape(entry.path)} [dim]({escape(entry.reason)})[/]", soft_wrap=True)
+    out(f"[bold]node[/]  {report.node} [dim]({escape(report.node.source)})[/]", soft_wrap=True)
+
+    errors, warnings = report.errors, report.warnings
+    if errors:
+        out()
+        out(f"[bold red]errors ({len(errors)})[/] [dim]— Node fails on these in production[/]")
+        for finding in errors:
+            _finding(console, finding)
+    if warnings:
+        out()
+        out(f"[bold yellow]warnings ({len(warnings)})[/] [dim]— dormant files or faults that do not stop loading[/]")
+        for finding in warnings:
+            _finding(console, finding)
+    if report.dormant:
+        out()
+        out(f"[bold]dormant ({len(report.dormant)})[/] [dim]— no entry loads these; not shipped by pack[/]")
+        _listing(console, report.dormant, verbose)
+    if report.unverified:
+        out()
+        out(f"[bold]unverified ({len(report.unverified)})[/] [dim]— edges that could not be followed[/]")
+        lines = [f"{u.file}:{u.line}:{u.column} {u.detail}" for u in report.unverified]
+        _listing(console, lines, verbose)
+
+    out()
+    s = report.summary()
+    summary = (
+        f"{len(report.entries)} entr{'y' if len(report.entries) == 1 else 'ies'} · {s['files']} files · "
+        f"{s['reachable']} reachable · {s['dormant']} dormant · {s['errors']} errors · "
+        f"{s['warnings']} warnings · {s['unverified']} unverified · {report.seconds:.2f} s"
+    )
+    if report.deployable:
+        out(f"[bold green]DEPLOYABLE[/] {summary}", soft_wrap=True)
+    else:
+        out(f"[bold red]BLOCKED[/] {summary}", soft_wrap=True)
+
+
+def _finding(console: Console, finding: Finding) -> None:
+    colour = "red" if finding.severity is Severity.ERROR else "yellow"
+    console.print(
+        f"{escape(finding.file)}:{finding.line}:{finding.column} [{colour}]{finding.rule}[/] {escape(finding.message)}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if finding.chain and len(finding.chain) > 1:
+        console.print(f"    [dim]chain: {escape(' → '.join(finding.chain))}[/]", soft_wrap=True, highlight=False)
+    elif not finding.reachable:
+        console.print("    [dim]dormant: no entry loads this file[/]", highlight=False)
+
+
+def _listing(console: Console, lines: list[str], verbose: bool) -> None:
+    shown = lines if verbose else lines[:MAX_LISTED]
+    for line in shown:
+        console.print(f"  {escape(line)}", soft_wrap=True, highlight=False)
+    if len(lines) > len(shown):
+        console.print(f"  [dim]... and {len(lines) - len(shown)} more (--verbose lists all)[/]")

@@ -1,0 +1,116 @@
+"""The project's own source files: everything under ROOT a service could load, minus what git ignores,
+node_modules, and configured excludes. Used to list dormant files and for drift and pack."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import pathspec
+
+ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", ".deploysafe"})
+SOURCE_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    path: str  # relative to root
+    message: str
+
+
+@dataclass(slots=True)
+class ScanResult:
+    files: list[str] = field(default_factory=list)  # relative, "/"-separated, sorted
+    problems: list[ScanProblem] = field(default_factory=list)
+
+
+def is_source(name: str) -> bool:
+    return name.endswith(SOURCE_EXTENSIONS) and not name.endswith(DECLARATION_SUFFIXES)
+
+
+def scan(
+    root: str,
+    *,
+    exclude: Iterable[str] = (),
+    want: Callable[[str], bool] = is_source,
+    respect_gitignore: bool = True,
+) -> ScanResult:
+    """Every file under ``root`` that ``want`` accepts, following symlinked directories once."""
+    result = ScanResult()
+    excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+    seen_dirs: set[tuple[int, int]] = set()
+    stack: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [("", [])]
+    while stack:
+        rel_dir, ignores = stack.pop()
+        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
+        try:
+            stat = os.stat(abs_dir)
+        except OSError as err:
+            result.problems.append(ScanProblem(rel_dir or ".", _describe(err)))
+            continue
+        key = (stat.st_dev, stat.st_ino)
+        if key in seen_dirs:
+            result.problems.append(ScanProblem(rel_dir, "directory reached twice through a symlink (loop); skipped"))
+            continue
+        seen_dirs.add(key)
+        if respect_gitignore:
+            ignores = _with_gitignore(abs_dir, rel_dir, ignores)
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as err:
+            result.problems.append(ScanProblem(rel_dir or ".", _describe(err)))
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError as err:
+                result.problems.append(ScanProblem(rel, _describe(err)))
+                continue
+            if not is_dir and not is_file:
+                if entry.is_symlink():
+                    result.problems.append(ScanProblem(rel, "dangling or looping symlink; skipped"))
+                continue
+            if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
+                continue
+            check = rel + "/" if is_dir else rel
+            if excluded is not None and excluded.match_file(check):
+                continue
+            if _ignored(check, ignores):
+                continue
+            if is_dir:
+                stack.append((rel, ignores))
+            elif want(entry.name):
+                result.files.append(rel)
+    result.files.sort()
+    return result
+
+
+def _with_gitignore(
+    abs_dir: str, rel_dir: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]
+) -> list[tuple[str, pathspec.GitIgnoreSpec]]:
+    path = os.path.join(abs_dir, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return ignores
+    return [*ignores, (rel_dir, pathspec.GitIgnoreSpec.from_lines(lines))]
+
+
+def _ignored(rel: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+    for base, spec in ignores:
+        local = rel[len(base) + 1 :] if base else rel
+        if spec.match_file(local):
+            return True
+    return False
+
+
+def _describe(err: OSError) -> str:
+    if isinstance(err, PermissionError):
+        return "permission denied; its files were not checked"
+    return f"cannot read: {err.strerror or err}"

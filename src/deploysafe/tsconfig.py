@@ -1,0 +1,162 @@
+"""tsconfig.json as TypeScript reads it: JSON with comments, `extends` chains, baseUrl and paths."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploysafe import jsonc
+from deploysafe.fs import FileSystem
+
+CONFIG_NAMES = ("tsconfig.json", "jsconfig.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Tsconfig:
+    path: str
+    base_url: str | None = None  # absolute
+    paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    paths_base: str = ""  # absolute directory that `paths` targets are relative to
+    module: str | None = None
+    module_resolution: str | None = None
+    out_dir: str | None = None
+    root_dir: str | None = None
+    errors: tuple[str, ...] = ()  # problems met reading it or its `extends` chain
+
+
+class TsconfigLoader:
+    def __init__(self, fs: FileSystem, stop_at: str | None = None) -> None:
+        self.fs = fs
+        self.stop_at = stop_at  # do not search above this directory
+        self._nearest: dict[str, Tsconfig | None] = {}
+        self._loaded: dict[str, Tsconfig] = {}
+
+    def nearest(self, directory: str) -> Tsconfig | None:
+        """The tsconfig.json (or jsconfig.json) that governs files in ``directory``."""
+        if directory in self._nearest:
+            return self._nearest[directory]
+        found: Tsconfig | None = None
+        if os.path.basename(directory) != "node_modules":
+            for name in CONFIG_NAMES:
+                candidate = os.path.join(directory, name)
+                if self.fs.is_file(candidate):
+                    found = self.load(candidate)
+                    break
+            else:
+                parent = os.path.dirname(directory)
+                if parent != directory and directory != self.stop_at:
+                    found = self.nearest(parent)
+        self._nearest[directory] = found
+        return found
+
+    def load(self, path: str) -> Tsconfig:
+        if path not in self._loaded:
+            self._loaded[path] = self._build(path, seen=())
+        return self._loaded[path]
+
+    def _build(self, path: str, seen: tuple[str, ...]) -> Tsconfig:
+        raw, error = _read(path)
+        errors: list[str] = [error] if error else []
+        options: dict[str, Any] = {}
+        base = Tsconfig(path=path)
+        extends = raw.get("extends")
+        parents = [extends] if isinstance(extends, str) else extends if isinstance(extends, list) else []
+        for parent_spec in parents:
+            if not isinstance(parent_spec, str):
+                continue
+            parent_path = self._find_extended(parent_spec, os.path.dirname(path))
+            if parent_path is None:
+                errors.append(f"{path}: extends '{parent_spec}' was not found")
+                continue
+            if parent_path in seen or parent_path == path:
+                errors.append(f"{path}: extends cycle through '{parent_spec}'")
+                continue
+            base = _merge(base, self._build(parent_path, (*seen, path)))
+        own = raw.get("compilerOptions")
+        if isinstance(own, dict):
+            options = own
+        return _merge(base, _from_options(path, options), errors)
+
+    def _find_extended(self, spec: str, directory: str) -> str | None:
+        if spec.startswith((".", "/")):
+            candidate = os.path.normpath(os.path.join(directory, spec))
+            for option in (candidate, candidate + ".json", os.path.join(candidate, "tsconfig.json")):
+                if self.fs.is_file(option):
+                    return option
+            return None
+        current = directory
+        while True:
+            base = os.path.join(current, "node_modules", spec)
+            for option in (base, base + ".json", os.path.join(base, "tsconfig.json")):
+                if self.fs.is_file(option):
+                    return option
+            parent = os.path.dirname(current)
+            if parent == current:
+                return None
+            current = parent
+
+
+def _read(path: str) -> tuple[dict[str, Any], str | None]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError as err:
+        return {}, f"{path}: cannot read: {err.strerror}"
+    try:
+        data = jsonc.loads(text)
+    except jsonc.JsoncError as err:
+        return {}, f"{path}:{err}"
+    if not isinstance(data, dict):
+        return {}, f"{path}: not a JSON object"
+    return data, None
+
+
+def _from_options(path: str, options: dict[str, Any]) -> Tsconfig:
+    directory = os.path.dirname(path)
+    base_url = options.get("baseUrl")
+    base_url_abs = os.path.normpath(os.path.join(directory, base_url)) if isinstance(base_url, str) else None
+    paths: dict[str, tuple[str, ...]] = {}
+    raw_paths = options.get("paths")
+    if isinstance(raw_paths, dict):
+        for key, targets in raw_paths.items():
+            if isinstance(targets, list):
+                paths[key] = tuple(t for t in targets if isinstance(t, str))
+
+    def text(key: str) -> str | None:
+        value = options.get(key)
+        return value.lower() if isinstance(value, str) else None
+
+    def directory_option(key: str) -> str | None:
+        value = options.get(key)
+        return os.path.normpath(os.path.join(directory, value)) if isinstance(value, str) else None
+
+    return Tsconfig(
+        path=path,
+        base_url=base_url_abs,
+        paths=paths,
+        paths_base=(base_url_abs or directory) if paths else "",
+        module=text("module"),
+        module_resolution=text("moduleResolution"),
+        out_dir=directory_option("outDir"),
+        root_dir=directory_option("rootDir"),
+    )
+
+
+def _merge(base: Tsconfig, own: Tsconfig, errors: list[str] | None = None) -> Tsconfig:
+    """``own`` overrides ``base`` option by option, as `extends` does (paths replace, not merge)."""
+    paths, paths_base = (own.paths, own.paths_base) if own.paths else (base.paths, base.paths_base)
+    base_url = own.base_url or base.base_url
+    if own.base_url and paths and not own.paths:
+        paths_base = own.base_url
+    return Tsconfig(
+        path=own.path,
+        base_url=base_url,
+        paths=paths,
+        paths_base=paths_base,
+        module=own.module or base.module,
+        module_resolution=own.module_resolution or base.module_resolution,
+        out_dir=own.out_dir or base.out_dir,
+        root_dir=own.root_dir or base.root_dir,
+        errors=(*base.errors, *own.errors, *(errors or ())),
+    )

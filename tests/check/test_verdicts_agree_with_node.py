@@ -1,0 +1,591 @@
+"""For every rule: deploysafe's verdict on a small real project, and real node on the same project.
+
+A blocked fixture must make `node <entry>` fail with the matching error; a clean one must load.
+Fixture entries print "loaded" and exit, so "node loads it" means exit 0 and that line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deploysafe import check
+from tests.support.projects import rules_of, run_node, write_tree
+
+ESM = {"package.json": {"name": "app", "version": "1.0.0", "type": "module"}}
+CJS = {"package.json": {"name": "app", "version": "1.0.0"}}
+LOADED = "console.log('loaded');\n"
+
+
+def project(tmp_path: Path, files: dict) -> Path:
+    return write_tree(tmp_path / "app", files)
+
+
+def assert_loads(root: Path, entry: str = "index.js") -> None:
+    done = run_node(root, entry)
+    assert done.returncode == 0, done.stderr
+    assert "loaded" in done.stdout
+
+
+def assert_node_fails(root: Path, expected: str, entry: str = "index.js") -> None:
+    done = run_node(root, entry)
+    assert done.returncode != 0, done.stdout
+    assert expected in done.stderr, done.stderr
+
+
+def errors(report) -> list[tuple[str, str]]:
+    return [(f.rule, f.file) for f in report.errors]
+
+
+# ---- unresolved-import ---------------------------------------------------------------------------------
+
+
+def test_missing_relative_file_blocks_deploy_and_node_agrees(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import './routes/campaigns.js';\n" + LOADED,
+            "routes/campaigns.js": "import { db } from '../config/database.js';\nexport const c = db;\n",
+            "db/connection.js": "export const db = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "routes/campaigns.js")]
+    finding = report.errors[0]
+    assert finding.chain == ("index.js", "routes/campaigns.js")
+    assert (finding.line, finding.column) == (1, 20)
+    assert "crashes at start: Cannot find module 'config/database.js'" in finding.message
+    assert report.exit_code == 1
+    assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+
+def test_extensionless_esm_import_is_blocked_with_the_file_that_would_match(tmp_path):
+    root = project(tmp_path, {**ESM, "index.js": "import { x } from './lib/x';\n" + LOADED, "lib/x.js": "export const x = 1;\n"})
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert "write './lib/x.js'" in report.errors[0].message
+    assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+
+def test_esm_directory_import_is_blocked(tmp_path):
+    root = project(tmp_path, {**ESM, "index.js": "import './lib';\n" + LOADED, "lib/index.js": "export {};\n"})
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert "Directory import" in report.errors[0].message
+    assert "'./lib/index.js'" in report.errors[0].message
+    assert_node_fails(root, "ERR_UNSUPPORTED_DIR_IMPORT")
+
+
+def test_commonjs_require_finds_extension_and_index_like_node(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **CJS,
+            "index.js": "require('./lib/x');\nrequire('./lib');\nrequire('./data');\n" + LOADED,
+            "lib/x.js": "module.exports = 1;\n",
+            "lib/index.js": "module.exports = 2;\n",
+            "data.json": "{}\n",
+        },
+    )
+    report = check(root)
+    assert report.findings == []
+    assert report.reachable == 3
+    assert_loads(root)
+
+
+def test_missing_require_blocks_and_node_agrees(tmp_path):
+    root = project(tmp_path, {**CJS, "index.js": "const db = require('./db/connection');\n" + LOADED})
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert_node_fails(root, "Cannot find module './db/connection'")
+
+
+def test_require_inside_a_function_fails_when_it_runs(tmp_path):
+    root = project(
+        tmp_path,
+        {**CJS, "index.js": "function later() { return require('./nope'); }\n" + LOADED + "if (process.env.RUN) later();\n"},
+    )
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert report.errors[0].message.startswith("fails when this require() runs")
+    assert_loads(root)  # the start is fine ...
+    done = run_node(root, "index.js", env={"RUN": "1"})  # ... until that code runs
+    assert done.returncode != 0 and "Cannot find module './nope'" in done.stderr
+
+
+def test_guarded_optional_require_is_only_a_warning(tmp_path):
+    root = project(
+        tmp_path,
+        {**CJS, "index.js": "let native;\ntry { native = require('pg-native'); } catch { native = null; }\n" + LOADED},
+    )
+    report = check(root)
+    assert report.errors == []
+    assert [(f.rule, str(f.severity)) for f in report.findings] == [("missing-package", "warning")]
+    assert_loads(root)
+
+
+def test_literal_dynamic_import_of_missing_file_fails_when_it_runs(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": LOADED + "if (process.env.RUN) await import('./jobs/nightly.js');\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert report.errors[0].message.startswith("fails when this import() runs")
+    assert_loads(root)
+    done = run_node(root, "index.js", env={"RUN": "1"})
+    assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr
+
+
+def test_computed_specifier_is_listed_as_unverified_not_dropped(tmp_path):
+    root = project(
+        tmp_path,
+        {**ESM, "index.js": "const name = process.env.JOB ?? 'a';\n" + LOADED + "if (process.env.JOB) await import(`./jobs/${name}.js`);\n"},
+    )
+    report = check(root)
+    assert report.errors == []
+    assert [u.reason for u in report.unverified] == ["computed-specifier"]
+    assert report.summary()["unverified"] == 1
+    assert_loads(root)
+
+
+# ---- case-mismatch -------------------------------------------------------------------------------------
+
+
+def test_import_with_wrong_letter_case_is_a_case_mismatch(tmp_path):
+    root = project(
+        tmp_path,
+        {**ESM, "index.js": "import { send } from './services/Email.js';\n" + LOADED, "services/email.js": "export const send = 1;\n"},
+    )
+    report = check(root)
+    assert errors(report) == [("case-mismatch", "index.js")]
+    assert "services/email.js" in report.errors[0].message
+    assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+
+def test_require_with_wrong_letter_case_in_a_directory_name(tmp_path):
+    root = project(tmp_path, {**CJS, "index.js": "require('./Lib/util');\n" + LOADED, "lib/util.js": "module.exports = {};\n"})
+    report = check(root)
+    assert errors(report) == [("case-mismatch", "index.js")]
+    assert_node_fails(root, "Cannot find module './Lib/util'")
+
+
+# ---- missing-export ------------------------------------------------------------------------------------
+
+
+def test_missing_named_export_in_local_esm_file_blocks_deploy(tmp_path):
+    root = project(
+        tmp_path,
+        {**ESM, "index.js": "import { Hono2 } from './lib.js';\n" + LOADED, "lib.js": "export class Hono {}\nexport const x = 1;\n"},
+    )
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")]
+    finding = report.errors[0]
+    assert finding.name == "Hono2" and (finding.line, finding.column) == (1, 10)
+    assert "did you mean 'Hono'?" in finding.message
+    assert_node_fails(root, "does not provide an export named 'Hono2'")
+
+
+def test_missing_default_export_blocks_deploy(tmp_path):
+    root = project(tmp_path, {**ESM, "index.js": "import lib from './lib.js';\n" + LOADED, "lib.js": "export const x = 1;\n"})
+    assert errors(check(root)) == [("missing-export", "index.js")]
+    assert_node_fails(root, "does not provide an export named 'default'")
+
+
+def test_names_through_export_star_chains_are_found(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { a, b, c } from './all.js';\n" + LOADED,
+            "all.js": "export * from './one.js';\nexport * from './two.js';\nexport { z as c } from './three.js';\n",
+            "one.js": "export const a = 1;\nexport default 9;\n",
+            "two.js": "export * from './deeper.js';\n",
+            "deeper.js": "export function b() {}\n",
+            "three.js": "export const z = 3;\n",
+        },
+    )
+    assert check(root).findings == []
+    assert_loads(root)
+
+
+def test_export_star_never_forwards_default(tmp_path):
+    root = project(
+        tmp_path,
+        {**ESM, "index.js": "import d from './all.js';\n" + LOADED, "all.js": "export * from './one.js';\n", "one.js": "export default 1;\n"},
+    )
+    assert errors(check(root)) == [("missing-export", "index.js")]
+    assert_node_fails(root, "does not provide an export named 'default'")
+
+
+def test_conflicting_star_exports_block_the_named_import(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { x } from './c.js';\n" + LOADED,
+            "c.js": "export * from './a.js';\nexport * from './b.js';\n",
+            "a.js": "export const x = 1;\n",
+            "b.js": "export const x = 2;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")]
+    assert "conflicting star exports" in report.errors[0].message
+    assert_node_fails(root, "conflicting star exports for name 'x'")
+
+
+def test_esm_named_import_from_commonjs_follows_the_lexer(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { a, b } from './lib.cjs';\n" + LOADED,
+            "lib.cjs": "exports.a = 1;\nmodule.exports.b = 2;\n",
+        },
+    )
+    assert check(root).findings == []
+    assert_loads(root)
+
+
+def test_esm_named_import_from_commonjs_that_the_lexer_cannot_see_blocks(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { make } from './lib.cjs';\n" + LOADED,
+            "lib.cjs": "function build() { return { make() {} }; }\nmodule.exports = build();\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")]
+    assert "Named export 'make' not found" in report.errors[0].message
+    assert_node_fails(root, "Named export 'make' not found")
+
+
+def test_commonjs_reexports_are_followed_with_require_resolution(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { a, inner, top } from './lib.cjs';\n" + LOADED,
+            "lib.cjs": "const a = 0;\nmodule.exports = { a, ...require('./inner.cjs'), top: 1 };\n",
+            "inner.cjs": "exports.inner = 2;\n",
+        },
+    )
+    report = check(root)
+    # `top: 1` is not an identifier value, so the lexer stops there: Node sees no `top`.
+    assert errors(report) == [("missing-export", "index.js")]
+    assert report.errors[0].name == "top"
+    assert_node_fails(root, "Named export 'top' not found")
+
+
+def test_missing_named_export_from_an_installed_esm_package_blocks(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "package.json": {"name": "app", "type": "module", "dependencies": {"honoish": "1.0.0"}},
+            "index.js": "import { Router } from 'honoish';\n" + LOADED,
+            "node_modules/honoish/package.json": {
+                "name": "honoish",
+                "version": "1.0.0",
+                "type": "module",
+                "exports": {".": {"import": "./dist/index.js", "require": "./dist/index.cjs"}},
+            },
+            "node_modules/honoish/dist/index.js": "export { Hono } from './hono.js';\nexport * from './helpers.js';\n",
+            "node_modules/honoish/dist/hono.js": "export class Hono {}\n",
+            "node_modules/honoish/dist/helpers.js": "export const cors = 1;\n",
+            "node_modules/honoish/dist/index.cjs": "exports.Router = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")]
+    assert "'honoish' does not provide an export named 'Router'" in report.errors[0].message
+    assert_node_fails(root, "does not provide an export named 'Router'")
+
+
+def test_named_import_from_a_builtin_is_checked(tmp_path):
+    root = project(
+        tmp_path,
+        {**ESM, "index.js": "import { readFile } from 'node:fs/promises';\nimport { nope } from 'fs';\n" + LOADED},
+    )
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")]
+    assert report.errors[0].name == "nope"
+    assert_node_fails(root, "does not provide an export named 'nope'")
+
+
+def test_valid_builtins_load(tmp_path):
+    root = project(
+        tmp_path,
+        {**ESM, "index.js": "import fs from 'fs';\nimport { join } from 'node:path';\nimport { setTimeout } from 'timers/promises';\n" + LOADED},
+    )
+    assert check(root).findings == []
+    assert_loads(root)
+
+
+# ---- packages ------------------------------------------------------------------------------------------
+
+
+def test_package_that_is_neither_installed_nor_declared_is_missing(tmp_path):
+    root = project(tmp_path, {**ESM, "index.js": "import Redis from 'ioredis';\n" + LOADED})
+    report = check(root)
+    assert errors(report) == [("missing-package", "index.js")]
+    assert_node_fails(root, "Cannot find package 'ioredis'")
+
+
+def test_package_subpath_not_listed_in_exports_blocks(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "package.json": {"name": "app", "type": "module", "dependencies": {"pkgx": "1.0.0"}},
+            "index.js": "import 'pkgx/esm.mjs';\n" + LOADED,
+            "node_modules/pkgx/package.json": {"name": "pkgx", "exports": {".": "./index.js"}},
+            "node_modules/pkgx/index.js": "module.exports = 1;\n",
+            "node_modules/pkgx/esm.mjs": "export default 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert "is not defined by \"exports\"" in report.errors[0].message
+    assert_node_fails(root, "ERR_PACKAGE_PATH_NOT_EXPORTED")
+
+
+def test_exports_conditions_are_chosen_per_import_kind(tmp_path):
+    # import takes the "import" branch and require() the "require" branch; neither sees the other's file.
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "package.json": {"name": "app", "type": "module", "dependencies": {"dual": "1.0.0"}},
+            "index.js": "import { esmOnly } from 'dual';\nimport { createRequire } from 'node:module';\n"
+            "const require = createRequire(import.meta.url);\nconst d = require('dual');\n"
+            "if (d.cjsOnly !== 1) throw new Error('wrong branch');\n" + LOADED,
+            "node_modules/dual/package.json": {
+                "name": "dual",
+                "exports": {".": {"module": "./bundler.js", "import": "./esm.mjs", "require": "./cjs.cjs"}, "./feature/*": "./lib/*.js"},
+            },
+            "node_modules/dual/esm.mjs": "export const esmOnly = 1;\n",
+            "node_modules/dual/cjs.cjs": "exports.cjsOnly = 1;\n",
+            "node_modules/dual/bundler.js": "this is not valid javascript at all (\n",
+        },
+    )
+    assert check(root).findings == []
+    assert_loads(root)
+
+
+def test_subpath_patterns_and_package_imports_resolve(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "type": "module", "imports": {"#db/*": "./src/db/*.js"}, "dependencies": {"kit": "1.0.0"}},
+            "index.js": "import { pool } from '#db/pool';\nimport { tool } from 'kit/features/tool';\n" + LOADED,
+            "src/db/pool.js": "export const pool = 1;\n",
+            "node_modules/kit/package.json": {"name": "kit", "type": "module", "exports": {"./features/*": "./lib/*.js"}},
+            "node_modules/kit/lib/tool.js": "export const tool = 1;\n",
+        },
+    )
+    report = check(root)
+    assert report.findings == []
+    assert "src/db/pool.js" not in report.dormant
+    assert_loads(root)
+
+
+def test_undeclared_but_hoisted_dependency_is_a_warning_and_loads(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import axiosish from 'axiosish';\n" + LOADED,
+            "node_modules/axiosish/package.json": {"name": "axiosish", "main": "index.js"},
+            "node_modules/axiosish/index.js": "module.exports = 1;\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, str(f.severity)) for f in report.findings] == [("undeclared-dependency", "warning")]
+    assert report.exit_code == 0
+    assert_loads(root)
+
+
+def test_dev_dependency_imported_at_runtime_blocks(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "type": "module", "devDependencies": {"devtool": "1.0.0"}},
+            "index.js": "import devtool from 'devtool';\n" + LOADED,
+            "node_modules/devtool/package.json": {"name": "devtool", "main": "index.js"},
+            "node_modules/devtool/index.js": "module.exports = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("dev-dependency-at-runtime", "index.js")]
+    assert_loads(root)  # locally the dev dependency is installed ...
+    import shutil
+
+    shutil.rmtree(root / "node_modules/devtool")  # ... a production install leaves it out
+    assert_node_fails(root, "Cannot find package 'devtool'")
+
+
+# ---- formats, JSON, syntax -----------------------------------------------------------------------------
+
+
+def test_json_import_needs_the_type_attribute(tmp_path):
+    root = project(
+        tmp_path,
+        {**ESM, "index.js": "import data from './d.json';\n" + LOADED, "d.json": "{\"a\": 1}\n"},
+    )
+    report = check(root)
+    assert errors(report) == [("missing-import-attribute", "index.js")]
+    assert_node_fails(root, "needs an import attribute")
+
+
+def test_json_import_with_attribute_loads(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import data from './d.json' with { type: 'json' };\nimport { x } from './d.json' with { type: 'json' };\n" + LOADED,
+            "d.json": "{\"x\": 1}\n",
+        },
+    )
+    report = check(root)
+    # JSON modules have only a default export
+    assert errors(report) == [("missing-export", "index.js")]
+    assert_node_fails(root, "does not provide an export named 'x'")
+
+
+def test_syntax_error_in_a_reachable_file_blocks_though_node_check_passes_on_the_entry(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { usage } from './usage.js';\n" + LOADED,
+            "usage.js": "export const usage = () => {\n  return { total: 1 ;\n};\n",
+        },
+    )
+    assert run_node(root, "index.js", "--check").returncode == 0  # the seeds' "BUILD PASSED"
+    report = check(root)
+    assert errors(report) == [("syntax-error", "usage.js")]
+    assert report.errors[0].line == 2
+    assert_node_fails(root, "SyntaxError")
+
+
+def test_import_statement_in_a_commonjs_package_blocks(tmp_path):
+    root = project(
+        tmp_path,
+        {"package.json": {"name": "app", "type": "commonjs"}, "index.js": "import fs from 'fs';\n" + LOADED},
+    )
+    report = check(root)
+    assert errors(report) == [("syntax-error", "index.js")]
+    assert_node_fails(root, "Cannot use import statement outside a module")
+
+
+def test_typeless_package_with_module_syntax_loads_on_node_20_19_and_later(tmp_path):
+    root = project(tmp_path, {**CJS, "index.js": "import fs from 'fs';\n" + LOADED})
+    assert check(root, node_version="20.20.2").findings == []
+    assert_loads(root)
+    old = check(root, node_version="18.19.0")
+    assert errors(old) == [("syntax-error", "index.js")]
+
+
+def test_circular_import_is_a_warning_and_loads(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import './a.js';\n" + LOADED,
+            "a.js": "import { b } from './b.js';\nexport const a = () => b;\n",
+            "b.js": "import { a } from './a.js';\nexport const b = () => a;\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, str(f.severity)) for f in report.findings] == [("circular-import", "warning")]
+    assert "a.js → b.js → a.js" in report.findings[0].message
+    assert_loads(root)
+
+
+# ---- dormant files -------------------------------------------------------------------------------------
+
+
+def test_dormant_broken_files_are_warnings_and_never_block(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": LOADED,
+            "legacy/public-signup.js": "import { Router } from 'hono';\nexport const r = Router();\n",
+            "legacy/system-status.js": "import { redis } from '../config/redis.js';\n",
+            "legacy/broken.js": "export const = ;\n",
+        },
+    )
+    report = check(root)
+    assert report.exit_code == 0
+    assert report.errors == []
+    assert report.dormant == ["legacy/broken.js", "legacy/public-signup.js", "legacy/system-status.js"]
+    assert {(f.rule, f.file) for f in report.warnings} == {
+        ("missing-package", "legacy/public-signup.js"),
+        ("unresolved-import", "legacy/system-status.js"),
+        ("syntax-error", "legacy/broken.js"),
+    }
+    assert all(not f.reachable and f.chain == () for f in report.warnings)
+    assert_loads(root)
+
+
+def test_gitignored_files_are_not_dormant(tmp_path):
+    root = project(tmp_path, {**ESM, "index.js": LOADED, ".gitignore": "dist/\n", "dist/bundle.js": "x(\n", "scripts/a.js": ""})
+    report = check(root, exclude=["scripts/**"])
+    assert report.dormant == []
+
+
+# ---- TypeScript ----------------------------------------------------------------------------------------
+
+
+def test_type_only_imports_need_no_runtime_target(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "tsconfig.json": "{\n  // comments and trailing commas are legal here\n  \"compilerOptions\": {\"strict\": true,},\n}\n",
+            "src/index.ts": "import type { User } from './types';\nimport { type Role, hello } from './lib';\n"
+            "export const u: User | null = null;\nconsole.log(hello);\n",
+            "src/types.ts": "export interface User { id: string }\n",
+            "src/lib.ts": "export type Role = 'admin';\nexport const hello = 'hi';\n",
+        },
+    )
+    report = check(root, ["src/index.ts"])
+    assert report.findings == []
+    assert report.dormant == ["src/types.ts"]  # only a type import reaches it: erased at run time
+
+
+def test_typescript_paths_and_js_to_ts_mapping(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "tsconfig.json": {"compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["src/*"], "~config": ["src/config/index.ts"]}}},
+            "src/index.ts": "import { db } from '@/db/connection.js';\nimport { cfg } from '~config';\nimport { Missing } from '@/db/connection.js';\n"
+            "import { other } from '@/nope/thing';\nconsole.log(db, cfg, Missing, other);\n",
+            "src/db/connection.ts": "export const db = 1;\n",
+            "src/config/index.ts": "export const cfg = {};\n",
+        },
+    )
+    report = check(root, ["src/index.ts"])
+    assert sorted(errors(report)) == [("missing-export", "src/index.ts"), ("unresolved-import", "src/index.ts")]
+    assert {f.specifier for f in report.errors} == {"@/db/connection.js", "@/nope/thing"}
+
+
+# ---- bad input -----------------------------------------------------------------------------------------
+
+
+def test_missing_root_is_a_clear_error(tmp_path):
+    from deploysafe.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no such directory"):
+        check(tmp_path / "nope")

@@ -1,0 +1,56 @@
+"""Fixtures any test suite may reuse. Keep this file to shared, real helpers (see tests/support/)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `tests.support` importable
+
+from tests.support.pm2 import Pm2, pm2_missing, start_pm2  # noqa: E402
+from tests.support.sshd import Sshd, sshd_missing, start_sshd  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    """One real sshd on 127.0.0.1 for the whole session (host, port, user, key, known_hosts)."""
+    missing = sshd_missing()
+    if missing:
+        pytest.skip(missing)
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sshd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Sshd]]:
+    """Start fresh sshd servers (e.g. one per fleet host); all are stopped after the test."""
+    missing = sshd_missing()
+    if missing:
+        pytest.skip(missing)
+    started: list[Sshd] = []
+
+    def factory(**kwargs: object) -> Sshd:
+        server = start_sshd(tmp_path_factory.mktemp("sshd"), **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def pm2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pm2]:
+    """A real pm2 (npm) with its own PM2_HOME; `pm2 kill` at teardown."""
+    missing = pm2_missing()
+    if missing:
+        pytest.skip(missing)
+    manager = start_pm2(tmp_path_factory.mktemp("pm2home"))
+    yield manager
+    manager.kill()

@@ -1,0 +1,144 @@
+"""Deploys to a directory on this machine with the real Node app and a pidfile restart script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deploysafe import release
+from deploysafe.errors import ConfigError, TargetError
+from deploysafe.release import ReleaseFailed
+
+from .conftest import current_of, history_of, serving
+
+
+def test_good_deploy_serves_the_new_version_and_records_every_step(make_artifact, local_spec, host_root, live_port):
+    result = release.deploy(make_artifact("1.0.0"), local_spec)
+
+    assert result.status == "good"
+    assert serving(live_port)["version"] == "1.0.0"
+    assert current_of(host_root) == result.release
+    assert [s.step for s in result.steps] == list(release.STEPS)
+    record = history_of(host_root)[-1]
+    assert record["status"] == "good" and record["release"] == result.release
+    assert [s["step"] for s in record["steps"]][:3] == ["preflight", "lock", "upload"]
+    assert not (host_root / ".deploysafe" / "lock").exists()
+    assert not (host_root / ".deploysafe" / "run.json").exists()
+
+
+def test_second_deploy_switches_and_reuses_node_modules_when_lockfile_unchanged(
+    make_artifact, local_spec, host_root, live_port
+):
+    first = release.deploy(make_artifact("1.0.0"), local_spec)
+    second = release.deploy(make_artifact("1.1.0"), local_spec)
+
+    assert serving(live_port)["version"] == "1.1.0"
+    assert current_of(host_root) == second.release
+    install = next(s for s in second.steps if s.step == "install")
+    assert f"reused node_modules of {first.release}" in install.detail
+    assert (host_root / "releases" / second.release / "node_modules" / "ms" / "package.json").exists()
+
+
+def test_release_that_crashes_at_boot_is_blocked_and_current_is_untouched(
+    make_artifact, local_spec, host_root, live_port
+):
+    good = release.deploy(make_artifact("1.0.0"), local_spec)
+
+    with pytest.raises(ReleaseFailed) as failure:
+        release.deploy(make_artifact("2.0.0", faults={"crash_at_boot": True}), local_spec)
+
+    result = failure.value.result
+    assert result.status == "failed"
+    assert result.steps[-1].step == "boot-test" and result.steps[-1].status == "failed"
+    assert "crash at boot" in result.report
+    assert current_of(host_root) == good.release
+    assert serving(live_port)["version"] == "1.0.0"
+    assert history_of(host_root)[-1]["status"] == "failed"
+
+
+def test_release_unhealthy_after_restart_is_rolled_back_and_old_version_serves(
+    make_artifact, local_spec, host_root, live_port
+):
+    good = release.deploy(make_artifact("1.0.0"), local_spec)
+
+    with pytest.raises(ReleaseFailed) as failure:
+        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), local_spec)
+
+    result = failure.value.result
+    assert result.status == "rolled-back"
+    assert [s.step for s in result.steps][-3:] == ["rollback-switch", "rollback-restart", "rollback-health"]
+    assert "database pool exhausted" in result.report
+    assert current_of(host_root) == good.release
+    assert serving(live_port)["version"] == "1.0.0"
+    record = history_of(host_root)[-1]
+    assert record["status"] == "rolled-back" and record["release"] != good.release
+
+
+def test_missing_shared_file_fails_before_the_switch(make_artifact, local_spec, host_root, live_port):
+    good = release.deploy(make_artifact("1.0.0"), local_spec)
+    spec = local_spec.with_overrides(shared=[".env", "logs/"])
+
+    with pytest.raises(ReleaseFailed, match=r"shared/\.env is missing"):
+        release.deploy(make_artifact("1.1.0"), spec)
+    assert current_of(host_root) == good.release
+
+    (host_root / "shared" / ".env").write_text("SECRET=1\n")
+    result = release.deploy(make_artifact("1.1.0"), spec)
+    linked = host_root / "releases" / result.release / ".env"
+    assert linked.is_symlink() and linked.read_text() == "SECRET=1\n"
+    assert (host_root / "releases" / result.release / "logs").resolve() == (host_root / "shared" / "logs").resolve()
+
+
+def test_deploy_onto_a_plain_non_empty_directory_refuses_and_suggests_adopt(make_artifact, local_spec, host_root):
+    host_root.mkdir(parents=True)
+    (host_root / "index.js").write_text("// hand-made\n")
+
+    with pytest.raises(TargetError, match="deploysafe adopt"):
+        release.deploy(make_artifact("1.0.0"), local_spec)
+    assert sorted(p.name for p in host_root.iterdir()) == ["index.js"]
+
+
+def test_deploy_without_a_health_probe_refuses(make_artifact, host_root):
+    spec = release.target(str(host_root), config={})
+    with pytest.raises(ConfigError, match="health"):
+        release.deploy(make_artifact("1.0.0"), spec)
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(make_artifact, local_spec, host_root):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    before = sorted(str(p.relative_to(host_root)) for p in host_root.rglob("*"))
+
+    result = release.deploy(make_artifact("1.1.0"), local_spec, dry_run=True)
+
+    assert result.status == "planned"
+    steps = [s for s, _ in result.plan]
+    assert steps[:3] == ["preflight", "lock", "upload"] and "prune" in steps
+    assert "reuse node_modules" in dict(result.plan)["install"]
+    assert sorted(str(p.relative_to(host_root)) for p in host_root.rglob("*")) == before
+
+
+def test_redeploying_the_live_release_keeps_it_live(make_artifact, local_spec, host_root, live_port):
+    artifact = make_artifact("1.0.0")
+    first = release.deploy(artifact, local_spec)
+    again = release.deploy(artifact, local_spec)
+    assert again.release == first.release
+    assert next(s for s in again.steps if s.step == "upload").status == "skipped"
+    assert serving(live_port)["version"] == "1.0.0"
+
+
+def test_tampered_artifact_is_refused_before_touching_the_target(make_artifact, local_spec, host_root, tmp_path):
+    import gzip
+
+    artifact = make_artifact("1.0.0")
+    data = bytearray(gzip.decompress(artifact.read_bytes()))
+    marker = data.find(b"release-app: crash at boot")
+    data[marker] ^= 0x20
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(gzip.compress(bytes(data)))
+
+    from deploysafe.errors import ArtifactError
+
+    with pytest.raises(ArtifactError, match="src/index.js"):
+        release.deploy(bad, local_spec)
+    assert not Path(host_root).exists()

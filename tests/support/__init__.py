@@ -1,0 +1,1 @@
+"""Shared test support: real helpers (sshd, pm2, artifacts) that several test suites reuse."""
