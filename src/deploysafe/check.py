@@ -24,7 +24,7 @@ from deploysafe.nodeversion import NodeVersion, assume
 from deploysafe.packages import PackageJson, PackageJsonCache
 from deploysafe.resolve.node import NodeResolver
 from deploysafe.rules import RuleContext, run_rules
-from deploysafe.scan import ScanProblem, scan
+from deploysafe.scan import DEFAULT_EXCLUDES, ScanProblem, scan
 from deploysafe.sources import SourceLoader
 from deploysafe.tsconfig import TsconfigLoader
 
@@ -139,7 +139,7 @@ def check(
         resolver=NodeResolver(fs, packages, node, TsconfigLoader(fs, stop_at=os.path.dirname(project.root))),
         loader=SourceLoader(FactsCache(enabled=cache)),
     )
-    scanned = scan(project.root, exclude=[*_strings(settings, "exclude"), *(exclude or [])])
+    scanned = scan(project.root, exclude=[*DEFAULT_EXCLUDES, *_strings(settings, "exclude"), *(exclude or [])])
     entry_paths = [os.path.join(project.root, e.path) for e in found_entries]
     graph = build_graph(
         analysis,

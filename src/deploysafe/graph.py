@@ -13,7 +13,7 @@ from deploysafe.formats import Format, is_typescript, module_format
 from deploysafe.fs import FileSystem
 from deploysafe.nodeversion import NodeVersion
 from deploysafe.packages import PackageJsonCache
-from deploysafe.resolve.base import Resolution, Target
+from deploysafe.resolve.base import Resolution, Target, Unresolved
 from deploysafe.resolve.node import NodeResolver
 from deploysafe.scan import is_source
 from deploysafe.sources import Progress, SourceFile, SourceLoader
@@ -30,6 +30,17 @@ class Edge:
     def target_path(self) -> str | None:
         res = self.resolution
         return res.path if isinstance(res, Target) else None
+
+    @property
+    def followed_path(self) -> str | None:
+        """The file this edge leads to for reachability: its target, or the file a mistyped specifier
+        clearly meant (other case, missing extension or index), so faults behind it are found too."""
+        res = self.resolution
+        if isinstance(res, Target):
+            return res.path
+        if isinstance(res, Unresolved) and res.intended:
+            return os.path.realpath(res.intended)
+        return None
 
 
 @dataclass(slots=True)
@@ -136,7 +147,7 @@ def build_graph(
         if on_target is None:
             return
         for edge in module.edges:
-            target = edge.target_path
+            target = edge.followed_path
             if target is not None and not edge.imp.type_only and is_project_file(target):
                 on_target(path, target)
 

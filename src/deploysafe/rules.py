@@ -30,6 +30,7 @@ class RuleContext:
     analysis: Analysis
     exports: ExportIndex
     syntax: dict[str, SyntaxVerdict] = field(default_factory=dict)  # second opinions, by path
+    _by_name: dict[str, list[str]] | None = None
 
     def rel(self, path: str) -> str:
         return self.graph.rel(path)
@@ -61,6 +62,16 @@ class RuleContext:
             specifier=specifier,
             name=name,
         )
+
+    def files_named(self, basename: str) -> list[str]:
+        if self._by_name is None:
+            self._by_name = {}
+            for path in self.graph.modules:
+                self._by_name.setdefault(os.path.basename(path), []).append(path)
+        return self._by_name.get(basename, [])
+
+    def files_exporting(self, names: set[str]) -> list[str]:
+        return [m.path for m in self.graph.modules.values() if m.source is not None and names <= m.source.facts.exports]
 
     def unverified(self, reason: str, module: Module, line: int, column: int, detail: str) -> Unverified:
         return Unverified(reason, self.rel(module.path), line, column, detail, self.graph.is_reachable(module.path))
@@ -218,7 +229,7 @@ def unresolved_import(ctx: RuleContext, module: Module, edge: Edge, res: Unresol
     target = ctx.rel(res.path) if res.path else spec
     if res.reason == r.EXTENSIONLESS:
         message = (
-            f"{when}: Cannot find module '{target}' imported from {importer}; ES modules need the full "
+            f"{when}: Cannot find module '{spec}' imported from {importer}; ES modules need the full "
             f"file name: write '{res.suggestion}'"
         )
     elif res.reason == r.DIRECTORY_IMPORT:
@@ -226,16 +237,43 @@ def unresolved_import(ctx: RuleContext, module: Module, edge: Edge, res: Unresol
         if res.suggestion:
             message += f"; write '{res.suggestion}'"
     elif res.reason == r.NOT_FOUND:
-        message = f"{when}: Cannot find module '{target}' imported from {importer}"
+        message = f"{when}: Cannot find module '{spec}' imported from {importer}"
         if res.package and res.detail:
             message += f" ({res.detail})"
-        if res.suggestion:
-            message += f"; did you mean {ctx.rel(res.suggestion)}?"
+        elif res.path and not res.package:
+            message += f" (no file at {target})"
+        hint = None if res.package else _suggest_file(ctx, module, imp, res)
+        if hint:
+            message += f"; {hint}"
     elif res.reason == r.NOT_EXPORTED:
         message = f"{when}: {_relativize(ctx, res.detail)} (imported as '{spec}' from {importer})"
     else:
         message = f"{when}: cannot load '{spec}' from {importer}: {_relativize(ctx, res.detail)}"
     yield emit(f.UNRESOLVED_IMPORT, message)
+
+
+def _suggest_file(ctx: RuleContext, module: Module, imp: Import, res: Unresolved) -> str | None:
+    """Where the missing file most likely is: a project file that exports every name the import asks
+    for, or one with the same file name; else a file with a similar name next to the missing one."""
+    wanted = {n.name for n in imp.names if not n.type_only and n.name != "default"}
+    base = os.path.basename(res.path or "")
+    same_name = [p for p in ctx.files_named(base) if p != res.path]
+    exporting = [p for p in ctx.files_exporting(wanted)] if wanted else []
+    candidates = [p for p in exporting if p in same_name] or exporting or same_name
+    if 0 < len(candidates) <= 2:
+        shown = " or ".join(f"'{_specifier_from(module.path, p)}'" for p in candidates)
+        because = (
+            f" (it exports {', '.join(repr(n) for n in sorted(wanted))})" if exporting and len(candidates) == 1 else ""
+        )
+        return f"did you mean {shown}{because}?"
+    if res.suggestion:
+        return f"did you mean '{_specifier_from(module.path, res.suggestion)}'?"
+    return None
+
+
+def _specifier_from(importer: str, path: str) -> str:
+    rel = os.path.relpath(path, os.path.dirname(importer)).replace(os.sep, "/")
+    return rel if rel.startswith("../") else "./" + rel
 
 
 def _missing_package(ctx: RuleContext, module: Module, edge: Edge, res: Unresolved, emit) -> Iterator[Result]:
@@ -308,7 +346,8 @@ def missing_exports(ctx: RuleContext, module: Module, edge: Edge, res: Target) -
     importer_ts = is_typescript(module.path)
     names = ctx.exports.of_builtin(res.builtin) if res.builtin else ctx.exports.of(res.path) if res.path else None
     if names is None:
-        if res.path or res.builtin:
+        broken = res.path is not None and ctx.analysis.loader.get(res.path).facts.syntax_errors
+        if (res.path or res.builtin) and not broken:
             target = res.builtin or ctx.rel(res.path or "")
             yield ctx.unverified(
                 f.UNKNOWN_EXPORTS,
@@ -360,9 +399,13 @@ def _missing_name(
         )
     else:
         message = f"SyntaxError: The requested module '{spec}' does not provide an export named '{wanted.name}'"
-    suggestion = _closest(wanted.name, names.values | (names.types if importer_ts else frozenset()))
+    offered = names.values | (names.types if importer_ts else frozenset())
+    suggestion = _closest(wanted.name, offered)
+    listed = sorted(n for n in offered if n != "default")
     if suggestion:
         message += f" (did you mean '{suggestion}'?)"
+    elif 0 < len(listed) <= 6:
+        message += f" (it exports {', '.join(listed)})"
     if lenient:
         message = f"'{wanted.name}' is undefined at run time: " + message.removeprefix("SyntaxError: ")
     elif from_package_types:

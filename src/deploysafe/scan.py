@@ -12,6 +12,24 @@ import pathspec
 ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", ".deploysafe"})
 SOURCE_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+# Files that are source code but never part of a running service: tool configs and tests. They are not
+# listed as dormant (a file an entry does import is still checked and packed, whatever its name).
+DEFAULT_EXCLUDES = (
+    "*.config.js",
+    "*.config.cjs",
+    "*.config.mjs",
+    "*.config.ts",
+    "*.config.mts",
+    "*.config.cts",
+    ".*rc.js",
+    ".*rc.cjs",
+    "*.test.*",
+    "*.spec.*",
+    "__tests__/",
+    "__mocks__/",
+    "/test/",
+    "/tests/",
+)
 
 
 @dataclass(frozen=True, slots=True)

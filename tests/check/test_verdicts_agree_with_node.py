@@ -56,7 +56,8 @@ def test_missing_relative_file_blocks_deploy_and_node_agrees(tmp_path):
     finding = report.errors[0]
     assert finding.chain == ("index.js", "routes/campaigns.js")
     assert (finding.line, finding.column) == (1, 20)
-    assert "crashes at start: Cannot find module 'config/database.js'" in finding.message
+    assert "crashes at start: Cannot find module '../config/database.js'" in finding.message
+    assert "did you mean '../db/connection.js' (it exports 'db')?" in finding.message
     assert report.exit_code == 1
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -12,26 +13,31 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from deploysafe.check import check as run_check
 from deploysafe.cli.app import main
-from deploysafe.report import json as json_report
+from deploysafe.errors import ConfigError
 from deploysafe.report import text as text_report
 
-FORMATS = ("text", "json")
+# --format choices; every format but text is a module deploysafe.report.<name> with render(report) -> str.
+FORMATS = ("text", "json", "sarif", "html")
 
 
 def render_to(fmt: str, report, output: Path | None, verbose: bool) -> None:
     """Write ``report`` in ``fmt`` to ``output`` (or stdout)."""
-    rendered = json_report.render(report) if fmt == "json" else None
-    if output is not None:
-        if rendered is None:
+    if fmt == "text":
+        if output is None:
+            text_report.render(report, Console(highlight=False), verbose=verbose)
+        else:
             with output.open("w", encoding="utf-8") as handle:
                 text_report.render(report, Console(file=handle, no_color=True, width=200), verbose=verbose)
-        else:
-            output.write_text(rendered, encoding="utf-8")
         return
-    if rendered is not None:
+    try:
+        renderer = importlib.import_module(f"deploysafe.report.{fmt}")
+    except ModuleNotFoundError as err:
+        raise ConfigError(f"--format {fmt} is not available in this build") from err
+    rendered = renderer.render(report)
+    if output is None:
         sys.stdout.write(rendered)
     else:
-        text_report.render(report, Console(highlight=False), verbose=verbose)
+        output.write_text(rendered, encoding="utf-8")
 
 
 class LazyProgress:

@@ -32,10 +32,10 @@ _STOP = (
     _GROUP_ALIVE
     + r"""
 PG=$1
-kill -TERM -- "-$PG" 2>/dev/null || true
+kill -s TERM -- "-$PG" 2>/dev/null || true
 i=0
 while group_alive && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
-if group_alive; then kill -KILL -- "-$PG" 2>/dev/null || true; fi
+if group_alive; then kill -s KILL -- "-$PG" 2>/dev/null || true; fi
 [ -n "$3" ] && rm -f -- "$3"
 exit 0
 """

@@ -108,8 +108,8 @@ def take_lock(run: Run, *, wait: float) -> None:
     for path in (layout.meta, layout.releases, layout.shared):
         target.mkdir(path)
     run.lock.acquire(wait=wait, on_message=lambda text: run.reporter.message(text, "warning"))
-    run.save()
     recovered = recover_interrupted(target, layout)
+    run.save()
     if recovered:
         run.reporter.message(
             f"recovered the record of interrupted {recovered.get('kind', 'run')} {recovered.get('run')} "
@@ -459,7 +459,7 @@ class Deployer:
             passes=spec.health_passes,
             interval=spec.health_interval,
             deadline=spec.health_deadline,
-            poll=min(spec.health_interval, 0.5),
+            poll=min(spec.health_interval, 0.2),
             on_result=lambda r, streak: self.reporter.progress("health", streak, spec.health_passes),
         )
         if not verdict.ok:

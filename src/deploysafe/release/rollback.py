@@ -127,7 +127,7 @@ def _rollback(
                     passes=spec.health_passes,
                     interval=spec.health_interval,
                     deadline=spec.health_deadline,
-                    poll=min(spec.health_interval, 0.5),
+                    poll=min(spec.health_interval, 0.2),
                 )
                 if not verdict.ok:
                     raise StepFailed(f"{chosen} failed health: {verdict.reason}", _details(verdict))

@@ -36,6 +36,9 @@ class Unresolved:
     detail: str = ""  # Node's own wording for the cause, where it adds something
     suggestion: str | None = None  # a specifier or path that would work, when one is known
     actual: str | None = None  # for case-mismatch: the existing path
+    # The file Node would load once the specifier is fixed (case, extension, index): the graph follows
+    # it, so faults behind a mistyped import are found in the same run.
+    intended: str | None = None
 
 
 Resolution = Target | Unresolved

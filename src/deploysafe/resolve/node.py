@@ -116,6 +116,7 @@ class NodeResolver:
                 DIRECTORY_IMPORT,
                 path=path,
                 suggestion=_join_specifier(specifier, index) if index else None,
+                intended=os.path.join(path, index) if index else None,
             )
         return self._missing(path, specifier, esm=True)
 
@@ -178,11 +179,14 @@ class NodeResolver:
                     path=path,
                     actual=match.actual,
                     detail=f"'{match.wrong_component}' is '{match.right_component}' on disk",
+                    intended=match.actual if self.fs.is_file(match.actual) else None,
                 )
         if esm:
             for ext in (".js", ".mjs", ".cjs", ".json", ".node"):
                 if self.fs.is_file(path + ext):
-                    return Unresolved(EXTENSIONLESS, path=path, suggestion=(specifier or "") + ext)
+                    return Unresolved(
+                        EXTENSIONLESS, path=path, suggestion=(specifier or "") + ext, intended=path + ext
+                    )
         return Unresolved(NOT_FOUND, path=path, suggestion=self._similar_file(path))
 
     def _similar_file(self, path: str) -> str | None:
