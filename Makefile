@@ -10,7 +10,9 @@ demo: setup
 	@$(VENV)/bin/deploysafe check examples/seed-api; echo "(exit code $$? — 1 means deploy blocked)"
 
 test: setup
-	$(PY) -m pytest
+	@$(PY) -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the suite is broken" >&2; exit 1; fi; \
+	exit $$status
 
 setup: $(VENV)/.installed $(NPM_INSTALLED)
 

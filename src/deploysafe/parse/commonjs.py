@@ -38,13 +38,15 @@ IDENTIFIERS = (b"exports", b"module", b"Object", b"require", b"__export", b"__ex
 MEMBERS = (b"__export", b"__exportStar")
 """Property names the caller's query must capture (as ``property_identifier`` nodes): ``tslib.__exportStar``."""
 
-_IDENTIFIER = re.compile(rb"(?:[A-Za-z_$]|[\x80-\xff])(?:[\w$]|[\x80-\xff])*")
+# The lexer's identifier: it may start with a backslash (kept raw) but gives up at one further in.
+_IDENTIFIER = re.compile(rb"(?:[A-Za-z_$\\]|[\x80-\xff])(?:[\w$]|[\x80-\xff])*+(?!\\)")
 _TRIVIA = re.compile(rb"(?:\s|\xc2\xa0|//[^\n\r]*|/\*.*?\*/)*", re.DOTALL)
 # `var _x = require(`: the lexer backtracks over plain spaces only, then wants var/let/const.
 _STAR_BINDING = re.compile(
     rb"(?:var|let|const) +((?:[A-Za-z_$]|[\x80-\xff])(?:[\w$]|[\x80-\xff])*) *= *\Z"
 )
 _BINDING_WINDOW = 256
+_MAX_STAR_BINDINGS = 255  # the Wasm lexer's fixed table; later bindings are dropped
 # Node types whose brackets raise the lexer's nesting depth; `[` is not tracked by the lexer.
 _BRACKETED = frozenset(
     {
@@ -163,13 +165,16 @@ class _Scan:
     def facts(self) -> CommonJsFacts:
         bindings: dict[str, str] = {}
         reexports: dict[str, None] = {}
+        binds = 0
         for _, kind, name, specifier in sorted(self.events, key=lambda event: event[0]):
             if kind is _Event.CLEAR:
                 reexports.clear()
             elif kind is _Event.ADD:
                 reexports[specifier] = None
             elif kind is _Event.BIND:
-                bindings[name] = specifier
+                binds += 1
+                if binds <= _MAX_STAR_BINDINGS:
+                    bindings.setdefault(name, specifier)  # the Wasm build looks bindings up first-first
             elif name in bindings:
                 reexports[bindings[name]] = None
         names = frozenset(name for name in self.exports if name not in self.unsafe)
@@ -230,10 +235,10 @@ def _member_assignment(scan: _Scan, target: Node) -> bool:
         return False
     if member.type == "member_expression":
         name = member.child_by_field_name("property")
-        if name is None or name.type != "property_identifier" or b"\\" in (name.text or b""):
-            return True
-        if scan.next_byte(member.end_byte) == b"=":
-            scan.export((name.text or b"").decode("utf-8", "replace"))
+        word = scan.word_at(name.start_byte) if name is not None and name.type == "property_identifier" else None
+        if name is not None and word is not None and word.end() == name.end_byte:
+            if scan.next_byte(member.end_byte) == b"=":
+                scan.export(word.group().decode("utf-8", "replace"))
         return True
     if member.type == "subscript_expression":
         index = member.child_by_field_name("index")

@@ -35,14 +35,19 @@ def _boot_id() -> str:
         return ""
 
 
-def _pid_start(pid: int) -> str:
-    """The start time of ``pid`` in clock ticks since boot (field 22 of /proc/PID/stat), or ""."""
+def _proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state first), or [] if there is no such pid."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            data = handle.read()
+            return handle.read().rsplit(")", 1)[-1].split()
     except OSError:
-        return ""
-    return data.rsplit(")", 1)[-1].split()[19]
+        return []
+
+
+def _pid_start(pid: int) -> str:
+    """The start time of ``pid`` in clock ticks since boot (field 22 of /proc/PID/stat), or ""."""
+    fields = _proc_stat(pid)
+    return fields[19] if len(fields) > 19 else ""
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,8 @@ def holder_state(info: LockInfo) -> tuple[str, str]:
         if info.run in _ACTIVE_RUNS:
             return "alive", "held by this process"
         return "dead", f"run {info.run} of this process has ended"
-    if not os.path.exists(f"/proc/{info.pid}"):
+    fields = _proc_stat(info.pid)
+    if not fields or fields[0] in ("Z", "X"):
         return "dead", f"its process {info.pid} on this host is gone"
     if info.pid_start and _pid_start(info.pid) != info.pid_start:
         return "dead", f"pid {info.pid} now belongs to another process"
