@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `tests.support` importable
 
-from tests.support.pm2 import Pm2, pm2_missing, start_pm2  # noqa: E402
-from tests.support.sshd import Sshd, sshd_missing, start_sshd  # noqa: E402
+from tests.support.pm2 import Pm2, pm2_missing, start_pm2
+from tests.support.sshd import Sshd, sshd_missing, start_sshd
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -7,14 +7,16 @@ The Python API mirrors the command line::
     if not report.deployable:
         for finding in report.errors:
             print(finding.file, finding.line, finding.message)
+
+Importing deploysafe is cheap: each stage loads its heavy parts (parsers, SSH) when first used.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from deploysafe.check import Report, check
-from deploysafe.errors import (
+from deploysafe.check import Report, check  # noqa: E402
+from deploysafe.errors import (  # noqa: E402
     ArtifactError,
     ConfigError,
     DeployFailed,
@@ -23,7 +25,7 @@ from deploysafe.errors import (
     ProjectError,
     TargetError,
 )
-from deploysafe.findings import Finding, Severity, Unverified
+from deploysafe.findings import Finding, Severity, Unverified  # noqa: E402
 
 __all__ = [
     "ArtifactError",

@@ -15,7 +15,9 @@ import json
 import os
 import re
 import tarfile
+import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -175,12 +177,22 @@ def _open(path: Path) -> tarfile.TarFile:
         raise ArtifactError(f"{path} is not a gzip-compressed tar archive: {err}") from err
 
 
+_CORRUPT = (tarfile.TarError, OSError, EOFError, zlib.error)
+
+
 def _members(archive: tarfile.TarFile, path: Path) -> Iterator[tarfile.TarInfo]:
     try:
         yield from archive
-    except (tarfile.TarError, OSError, EOFError, Exception) as err:  # zlib.error is an Exception
-        if isinstance(err, ArtifactError):
-            raise
+    except _CORRUPT as err:
+        raise ArtifactError(f"{path}: archive is truncated or corrupt: {err}") from err
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Any read error of the archive itself becomes one ArtifactError line."""
+    try:
+        yield
+    except _CORRUPT as err:
         raise ArtifactError(f"{path}: archive is truncated or corrupt: {err}") from err
 
 
@@ -201,7 +213,7 @@ def _read_first_manifest(archive: tarfile.TarFile, path: Path) -> tuple[Manifest
 def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     """The artifact's manifest (first member) without reading the rest of the archive."""
     path = Path(path)
-    with _open(path) as archive:
+    with _reading(path), _open(path) as archive:
         return _read_first_manifest(archive, path)[0]
 
 
@@ -215,7 +227,7 @@ def _walk(
     progress: ProgressFn | None,
 ) -> tuple[Manifest, bytes]:
     """Stream every member once, checking it against the manifest, and hand it to the callbacks."""
-    with _open(path) as archive:
+    with _reading(path), _open(path) as archive:
         manifest, body, members = _read_first_manifest(archive, path)
         expected = {item.path: item for item in manifest.files}
         ancestors = {"/".join(p.split("/")[:i]) for p in expected for i in range(1, p.count("/") + 1)}

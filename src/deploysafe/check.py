@@ -10,23 +10,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deploysafe import config as config_file
-from deploysafe.cache import FactsCache
-from deploysafe.confirm import confirm
 from deploysafe.entries import Entry, detect_entries
 from deploysafe.errors import ConfigError, ProjectError
-from deploysafe.exports import ExportIndex
 from deploysafe.findings import UNREADABLE, Finding, Severity, Unverified
 from deploysafe.fs import FileSystem
-from deploysafe.graph import Analysis, ModuleGraph, build_graph
 from deploysafe.nodeversion import NodeVersion, assume
 from deploysafe.packages import PackageJson, PackageJsonCache
-from deploysafe.resolve.node import NodeResolver
-from deploysafe.rules import RuleContext, run_rules
 from deploysafe.scan import DEFAULT_EXCLUDES, ScanProblem, scan
-from deploysafe.sources import SourceLoader
-from deploysafe.tsconfig import TsconfigLoader
+
+if TYPE_CHECKING:
+    from deploysafe.graph import ModuleGraph
 
 REPORT_VERSION = 1
 
@@ -122,6 +118,16 @@ def check(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Check that the import closure of ``entries`` (detected when None) will load in production."""
+    # The parse, resolve and rule stages load here, not at import: `deploysafe --help` stays instant.
+    from deploysafe.cache import FactsCache
+    from deploysafe.confirm import confirm
+    from deploysafe.exports import ExportIndex
+    from deploysafe.graph import Analysis, build_graph
+    from deploysafe.resolve.node import NodeResolver
+    from deploysafe.rules import RuleContext, run_rules
+    from deploysafe.sources import SourceLoader
+    from deploysafe.tsconfig import TsconfigLoader
+
     started = time.perf_counter()
     project = load_project(root)
     settings = config_file.section(project.config, "check")

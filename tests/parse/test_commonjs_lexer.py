@@ -222,7 +222,9 @@ Object.keys(_c).forEach(function (k) {
 
 @cache
 def lexer_folder() -> Path:
-    folder = installed("cjs-lexer-corpus", {"private": True, "dependencies": {"cjs-module-lexer": _node_lexer_version(), **CORPUS}})
+    folder = installed(
+        "cjs-lexer-corpus", {"private": True, "dependencies": {"cjs-module-lexer": _node_lexer_version(), **CORPUS}}
+    )
     runner = folder / "lexer-run.mjs"
     if not runner.is_file() or runner.read_text() != RUNNER:
         runner.write_text(RUNNER)
@@ -231,7 +233,9 @@ def lexer_folder() -> Path:
 
 def _node_lexer_version() -> str:
     """The cjs-module-lexer version the local node bundles; 1.x when it does not say."""
-    done = subprocess.run(["node", "-p", "process.versions.cjs_module_lexer || ''"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["node", "-p", "process.versions.cjs_module_lexer || ''"], capture_output=True, text=True, check=True
+    )
     return done.stdout.strip() or "1"
 
 

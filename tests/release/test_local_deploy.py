@@ -139,6 +139,6 @@ def test_tampered_artifact_is_refused_before_touching_the_target(make_artifact, 
 
     from deploysafe.errors import ArtifactError
 
-    with pytest.raises(ArtifactError, match="src/index.js"):
+    with pytest.raises(ArtifactError, match=r"src/index\.js"):
         release.deploy(bad, local_spec)
     assert not Path(host_root).exists()

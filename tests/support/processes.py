@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -37,19 +38,15 @@ def kill_under(directory: str | os.PathLike[str], grace: float = 2.0) -> list[in
     """TERM, then KILL, every live process working inside ``directory``; return their pids."""
     pids = pids_under(directory)
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(_state(p) not in ("", "Z") for p in pids):
         time.sleep(0.05)
     for pid in pids:
         if _state(pid) not in ("", "Z"):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     return pids
 
 

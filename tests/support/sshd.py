@@ -106,7 +106,7 @@ def start_sshd(workdir: Path, *, port: int | None = None, max_sessions: int = 10
     client_pub = _keygen(client_key)
     (workdir / "authorized_keys").write_text(client_pub + "\n")
     user = getpass.getuser()
-    for attempt in range(5):
+    for _attempt in range(5):
         chosen = port or free_port()
         config = workdir / "sshd_config"
         config.write_text(

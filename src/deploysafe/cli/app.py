@@ -1,7 +1,12 @@
-"""The root ``deploysafe`` command group and the glue that turns errors into one-line messages."""
+"""The root ``deploysafe`` command group and the glue that turns errors into one-line messages.
+
+Commands live in their own modules and are imported only when used, so `deploysafe check` does not pay
+for loading the SSH stack and `deploysafe --help` starts fast.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -9,9 +14,42 @@ import click
 from deploysafe import __version__
 from deploysafe.errors import DeploysafeError
 
+# command -> (module under deploysafe.cli, one-line help shown by `deploysafe --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "Prove the entry's import closure will load in production."),
+    "why": ("report", "Show which entries load a file, and through which chain."),
+    "graph": ("report", "Draw the import graph (html, dot, mermaid)."),
+    "drift": ("drift", "Compare this tree with production; say which differences matter."),
+    "pack": ("pack", "Build a release artifact holding exactly what the entries load."),
+    "verify": ("pack", "Check an artifact's hashes and that it is self-contained."),
+    "deploy": ("deploy", "Upload, install, boot-test, switch atomically, health-gate, roll back by itself."),
+    "rollback": ("deploy", "Switch a target back to its previous good release."),
+    "releases": ("deploy", "List a target's releases and their status."),
+    "status": ("deploy", "Show what a target runs now and whether it is healthy."),
+    "adopt": ("deploy", "Take over a hand-managed tree as the first release."),
+    "unlock": ("deploy", "Break a target's deploy lock by hand."),
+}
+
 
 class DeploysafeGroup(click.Group):
-    """A click group that prints a :class:`DeploysafeError` as one line and exits with its code."""
+    """Lazy commands, and a :class:`DeploysafeError` printed as one line with its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(dict.fromkeys([*COMMANDS, *self.commands]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            try:
+                importlib.import_module(f"deploysafe.cli.{COMMANDS[cmd_name][0]}")
+            except ModuleNotFoundError as err:
+                if err.name != f"deploysafe.cli.{COMMANDS[cmd_name][0]}":
+                    raise
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -30,25 +68,8 @@ def main() -> None:
     """Ship a Node.js service without surprises.
 
     \b
-    check     prove the entry's import closure will load in production
-    drift     compare this tree with production and say which differences matter
-    pack      build a release artifact holding exactly what the entry loads
-    deploy    upload, install, boot-test, switch atomically, health-gate, roll back by itself
+    Start with:  deploysafe check [ROOT]
+    Then:        deploysafe pack [ROOT]   and   deploysafe deploy ARTIFACT --to TARGET
 
-    Exit codes: 0 ok, 1 blocked or failed, 2 usage or configuration error.
+    Every command takes --help. Exit codes: 0 ok, 1 blocked or failed, 2 usage or configuration error.
     """
-
-
-def _register_commands() -> None:
-    # Imported for their side effect: each module adds its command(s) to `main`.
-    import importlib
-
-    for name in ("check", "pack", "drift", "deploy", "report"):
-        try:
-            importlib.import_module(f"deploysafe.cli.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"deploysafe.cli.{name}":
-                raise
-
-
-_register_commands()

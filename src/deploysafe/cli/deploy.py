@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -44,7 +45,7 @@ class TextReporter:
 
     def step_finished(self, step: str, status: str, seconds: float, detail: str = "") -> None:
         self._stop_progress()
-        text = f" {_MARK.get(status, '?')} [bold]{step:<16}[/] {seconds:6.2f}s  {detail}"
+        text = f" {_MARK.get(status, '?')} [bold]{step:<16}[/] {seconds:6.2f}s  {escape(detail)}"
         self.console.print(text, highlight=False, soft_wrap=True)
 
     def progress(self, step: str, done: int, total: int | None) -> None:
@@ -62,7 +63,7 @@ class TextReporter:
 
     def message(self, text: str, level: str = "info") -> None:
         style = {"warning": "yellow", "error": "red"}.get(level, "")
-        self.console.print(f"   {text}", style=style, highlight=False, soft_wrap=True)
+        self.console.print(f"   {escape(text)}", style=style, highlight=False, soft_wrap=True)
 
 
 class JsonReporter:
@@ -143,6 +144,7 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--install", help="dependency install command [npm ci --omit=dev]"),
         click.option("--shared", multiple=True, help="path linked from shared/ (repeat; dir/ for a directory)"),
         click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="environment for commands"),
+        click.option("--log", "logs", multiple=True, metavar="PATH", help="log file to tail in a failure report"),
         click.option("--keep", type=int, help="releases to keep [5]"),
         click.option("--boot-port", type=int, help="port for the boot test [a free one]"),
         click.option("--known-hosts", metavar="FILE", help="known_hosts for ssh targets [~/.ssh/known_hosts]"),
@@ -159,8 +161,11 @@ def _spec(kwargs: dict[str, Any], source: str | None = None) -> release.TargetSp
     config = _load_config(kwargs.pop("config"), source)
     to = kwargs.pop("to")
     shared = kwargs.pop("shared")
+    logs = kwargs.pop("logs")
     env = _env_pairs(kwargs.pop("env"))
-    return release.target(to, config=config, shared=list(shared) if shared else None, env=env, **kwargs)
+    return release.target(
+        to, config=config, shared=list(shared) or None, logs=list(logs) or None, env=env, **kwargs
+    )
 
 
 def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -180,16 +185,17 @@ def _run(fmt: str, action: Callable[[Any], Result]) -> None:
         if fmt == "json":
             reporter.emit({"event": "result", **failure.result.to_dict()})
         else:
-            Console(stderr=True, highlight=False).print(failure.result.report, style="red", soft_wrap=True)
+            Console(stderr=True, highlight=False).print(escape(failure.result.report), style="red", soft_wrap=True)
         raise
     if fmt == "json":
         reporter.emit({"event": "result", **result.to_dict()})
         return
     if result.plan:
-        console.print(f"[bold]plan[/] for {result.kind} of {result.release} to {result.target}:")
+        console.print(f"[bold]plan[/] for {result.kind} of {escape(result.release)} to {escape(result.target)}:")
         for step, detail in result.plan:
-            console.print(f"   [bold]{step:<12}[/] {detail}", soft_wrap=True)
-    console.print(f"[bold green]{result.message}[/] ({result.seconds:.1f}s)" if result.steps else result.message)
+            console.print(f"   [bold]{step:<12}[/] {escape(detail)}", soft_wrap=True)
+    message = escape(result.message)
+    console.print(f"[bold green]{message}[/] ({result.seconds:.1f}s)" if result.steps else message)
 
 
 @main.command()
@@ -261,17 +267,18 @@ def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
         click.echo(json.dumps(info.to_dict()))
         return
     console = Console(highlight=False)
-    console.print(f"[bold]{info.target}[/]")
-    console.print(f"  current   {info.current or '(none)'} [{info.current_status}]")
+    console.print(f"[bold]{escape(info.target)}[/]")
+    console.print(f"  current   {escape(info.current or '(none)')} ({info.current_status})")
     if info.healthy is not None:
-        console.print(f"  health    {'[green]ok[/]' if info.healthy else '[red]FAILING[/]'}  {info.health}")
-    console.print(f"  lock      {info.lock + ' - ' + str(info.lock_state) if info.lock else 'free'}")
+        console.print(f"  health    {'[green]ok[/]' if info.healthy else '[red]FAILING[/]'}  {escape(info.health or '')}")
+    console.print(f"  lock      {escape(info.lock + ' - ' + str(info.lock_state)) if info.lock else 'free'}")
     if info.last:
-        console.print(f"  last      {info.last.get('kind')} {info.last.get('release')}: {info.last.get('status')}")
+        last = f"{info.last.get('kind')} {info.last.get('release')}: {info.last.get('status')}"
+        console.print(f"  last      {escape(last)}")
     breaker = "[red]OPEN[/] (deploys refused until a good deploy, a rollback or --force)" if info.breaker_open else "closed"
     console.print(f"  breaker   {breaker}; {info.failures} failed deploys in a row; {info.releases} releases")
     for process in info.processes:
-        console.print(f"  process   {process}")
+        console.print(f"  process   {escape(process)}")
 
 
 @main.command()

@@ -42,9 +42,7 @@ MEMBERS = (b"__export", b"__exportStar")
 _IDENTIFIER = re.compile(rb"(?:[A-Za-z_$\\]|[\x80-\xff])(?:[\w$]|[\x80-\xff])*+(?!\\)")
 _TRIVIA = re.compile(rb"(?:\s|\xc2\xa0|//[^\n\r]*|/\*.*?\*/)*", re.DOTALL)
 # `var _x = require(`: the lexer backtracks over plain spaces only, then wants var/let/const.
-_STAR_BINDING = re.compile(
-    rb"(?:var|let|const) +((?:[A-Za-z_$]|[\x80-\xff])(?:[\w$]|[\x80-\xff])*) *= *\Z"
-)
+_STAR_BINDING = re.compile(rb"(?:var|let|const) +((?:[A-Za-z_$]|[\x80-\xff])(?:[\w$]|[\x80-\xff])*) *= *\Z")
 _BINDING_WINDOW = 256
 _MAX_STAR_BINDINGS = 255  # the Wasm lexer's fixed table; later bindings are dropped
 # Node types whose brackets raise the lexer's nesting depth; `[` is not tracked by the lexer.
@@ -236,9 +234,9 @@ def _member_assignment(scan: _Scan, target: Node) -> bool:
     if member.type == "member_expression":
         name = member.child_by_field_name("property")
         word = scan.word_at(name.start_byte) if name is not None and name.type == "property_identifier" else None
-        if name is not None and word is not None and word.end() == name.end_byte:
-            if scan.next_byte(member.end_byte) == b"=":
-                scan.export(word.group().decode("utf-8", "replace"))
+        whole_name = name is not None and word is not None and word.end() == name.end_byte
+        if whole_name and word is not None and scan.next_byte(member.end_byte) == b"=":
+            scan.export(word.group().decode("utf-8", "replace"))
         return True
     if member.type == "subscript_expression":
         index = member.child_by_field_name("index")
@@ -595,8 +593,10 @@ class _StarShape:
         if not self._key_compared(left, b"!==", b"default") or right is None or right.type != "unary_expression":
             return False
         negated = right.child_by_field_name("argument")
-        return _operator(right) == b"!" and negated is not None and (
-            self._has_own_property_call(negated) or self._own_property_method(negated)
+        return (
+            _operator(right) == b"!"
+            and negated is not None
+            and (self._has_own_property_call(negated) or self._own_property_method(negated))
         )
 
     def _own_property_method(self, call: Node) -> bool:
@@ -651,8 +651,11 @@ class _StarShape:
             return False
         obj = node.child_by_field_name("object")
         owner = _is_exports_reference(obj) if exports else (obj is not None and obj.text == self.binding)
-        return owner and obj is not None and obj.type in ("identifier", "member_expression") and self._is_key(
-            node.child_by_field_name("index")
+        return (
+            owner
+            and obj is not None
+            and obj.type in ("identifier", "member_expression")
+            and self._is_key(node.child_by_field_name("index"))
         )
 
     def _is_key(self, node: Node | None) -> bool:

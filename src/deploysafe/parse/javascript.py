@@ -138,7 +138,7 @@ def _read(source: bytes, dialect: Dialect) -> ModuleFacts:
     tree = _parser(dialect).parse(source)
     gaps = _GrammarGaps()
     if tree.root_node.has_error:
-        bridged = gaps.bridge(source, typescript=grammar.typescript)
+        bridged = gaps.bridge(source, tree.root_node, typescript=grammar.typescript)
         if bridged is not None:
             source, tree = bridged, _parser(dialect).parse(bridged)
     captures = QueryCursor(grammar.query).captures(tree.root_node)
@@ -160,8 +160,9 @@ class _GrammarGaps:
 
     attributes: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # by specifier start
     type_stars: set[int] = field(default_factory=set)  # start of each `export type * ...` statement
+    keywords: dict[int, str] = field(default_factory=dict)  # `export { _null as null }`: the name by offset
 
-    def bridge(self, source: bytes, *, typescript: bool) -> bytes | None:
+    def bridge(self, source: bytes, root: Node, *, typescript: bool) -> bytes | None:
         """*source* with those clauses turned to spaces, or None when it has none."""
         patched = bytearray(source)
         for clause in _ATTRIBUTE_CLAUSE.finditer(source):
@@ -171,14 +172,30 @@ class _GrammarGaps:
             for star in _TYPE_STAR.finditer(source):
                 self.type_stars.add(star.start())
                 patched[star.start(1) : star.end(1)] = b"    "
-        changed = bool(self.attributes or self.type_stars)
+        else:
+            self._bridge_keyword_names(root, patched)
+        changed = bool(self.attributes or self.type_stars or self.keywords)
         return bytes(patched) if changed else None
+
+    def _bridge_keyword_names(self, root: Node, patched: bytearray) -> None:
+        """The JavaScript grammar rejects reserved words as module export names (`export { a as null }`,
+        `import { if as x }`), which ES2015 allows; put a same-length identifier in their place."""
+        for error in _error_nodes(root):
+            if error.parent is None or error.parent.type not in ("export_clause", "named_imports"):
+                continue
+            for token in error.children:
+                text = (token.text or b"").decode("ascii", "replace")
+                if token.type == text and text.isalpha() and text != "as":  # a keyword token, not an identifier
+                    self.keywords[token.start_byte] = text
+                    patched[token.start_byte : token.end_byte] = b"_" * len(text)
+
+    def name(self, node: Node) -> str:
+        """An import or export name as written, keywords included."""
+        return self.keywords.get(node.start_byte) or _name_text(node)
 
 
 def _attribute_entries(clause: bytes) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (_unquoted(entry.group(1)), _unquoted(entry.group(2))) for entry in _ATTRIBUTE_ENTRY.finditer(clause)
-    )
+    return tuple((_unquoted(entry.group(1)), _unquoted(entry.group(2))) for entry in _ATTRIBUTE_ENTRY.finditer(clause))
 
 
 def _unquoted(token: bytes) -> str:
@@ -201,6 +218,8 @@ _FUNCTIONS = frozenset(
         "generator_function",
     }
 )
+_NAMED_FUNCTIONS = frozenset({"function_declaration", "generator_function_declaration"})
+_BLOCKS = frozenset({"statement_block", "for_statement", "for_in_statement", "switch_body", "class_static_block"})
 _FIELDS = frozenset({"field_definition", "public_field_definition"})
 _TYPE_CONTEXTS = frozenset(
     {
@@ -328,7 +347,7 @@ class _ModuleReader:
                     name = specifier.child_by_field_name("name")
                     if specifier.type == "import_specifier" and name is not None:
                         marked = type_only or _has_token(specifier, "type")
-                        names.append(self._imported(_name_text(name), name, marked))
+                        names.append(self._imported(self.gaps.name(name), name, marked))
         return names, namespace
 
     def _export_statement(self, statement: Node) -> None:
@@ -367,11 +386,11 @@ class _ModuleReader:
                 namespace = True
                 exported = child.named_children[-1] if child.named_children else None
                 if exported is not None:
-                    self._exported(_name_text(exported), type_only)
+                    self._exported(self.gaps.name(exported), type_only)
             elif child.type == "export_clause":
                 for name, alias, marked in _export_specifiers(child):
-                    names.append(self._imported(_name_text(name), name, type_only or marked))
-                    self._exported(_name_text(alias or name), type_only or marked)
+                    names.append(self._imported(self.gaps.name(name), name, type_only or marked))
+                    self._exported(self.gaps.name(alias or name), type_only or marked)
         self._add(
             ImportKind.REEXPORT,
             specifier,
@@ -384,11 +403,11 @@ class _ModuleReader:
 
     def _local_export_clause(self, clause: Node, *, type_only: bool) -> None:
         for name, alias, marked in _export_specifiers(clause):
-            exported = _name_text(alias or name)
+            exported = self.gaps.name(alias or name)
             if type_only or marked:
                 self.type_exports.add(exported)
             else:
-                self.local_exports.append((_name_text(name), exported))
+                self.local_exports.append((self.gaps.name(name), exported))
 
     def _resolve_local_exports(self, root: Node) -> None:
         """`export { Foo }` of a local interface or type alias exports a type, not a value."""
@@ -715,22 +734,27 @@ def _declares(identifier: Node) -> bool:
         "assignment_pattern": "left",
         "object_assignment_pattern": "left",
         "pair_pattern": "value",
+        "for_in_statement": "left",
     }.get(kind)
     return field_name is not None and parent.child_by_field_name(field_name) == identifier
 
 
 def _shadowing_scope(identifier: Node) -> tuple[int, int] | None:
-    """The byte range of the function in which a local `require` hides the module's one.
+    """The byte range in which a local `require` hides the module's one: its function, or its block
+    for `let`/`const`.
 
-    Top-level declarations are ignored on purpose: in an ES module `const require = createRequire(...)`
+    Module-level declarations are ignored on purpose: in an ES module `const require = createRequire(...)`
     is how `require` exists at all, and its calls are real edges.
     """
-    start = identifier.parent if identifier.parent is not None else identifier
-    if start.type not in ("function_declaration", "generator_function_declaration"):
-        start = identifier
+    parent = identifier.parent
+    if parent is not None and parent.type == "for_in_statement":  # for (const require of ...)
+        return parent.start_byte, parent.end_byte
+    declaration = parent.parent if parent is not None and parent.type == "variable_declarator" else None
+    block_scoped = declaration is not None and declaration.type == "lexical_declaration"
+    start = parent if parent is not None and parent.type in _NAMED_FUNCTIONS else identifier
     node = start.parent
-    while node is not None:
-        if node.type in _FUNCTIONS:
+    while node is not None and node.type != "program":
+        if node.type in _FUNCTIONS or (block_scoped and node.type in _BLOCKS):
             return node.start_byte, node.end_byte
         node = node.parent
     return None
@@ -759,8 +783,8 @@ def _instance_field_value(field_node: Node, child: Node) -> bool:
 
 def _is_try_body(block: Node) -> bool:
     statement = block.parent
-    return statement is not None and statement.type == "try_statement" and (
-        statement.child_by_field_name("body") == block
+    return (
+        statement is not None and statement.type == "try_statement" and (statement.child_by_field_name("body") == block)
     )
 
 

@@ -505,8 +505,8 @@ class Deployer:
         message = str(err) if isinstance(err, DeploysafeError) else type(err).__name__
         self.run.set_status(status, message)
         self.run.finish()
-        if interrupted or not isinstance(err, DeploysafeError):
-            return err
+        if interrupted or not isinstance(err, DeploysafeError) or self.run.connection_lost:
+            return err  # a lost connection is the target's fault, not the release's: say so as it is
         report = format_report(
             f"deploy of {self.release} to {self.target.url} stopped before the switch: {message}",
             [("details", getattr(err, "report", ""))],

@@ -111,6 +111,7 @@ class SshTarget:
         self._conn: asyncssh.SSHClientConnection | None = None
         self._sftp: asyncssh.SFTPClient | None = None
         self._closed = False
+        self._lost = ""
         try:
             self._call(self._connect(), "connect")
         except BaseException:
@@ -123,9 +124,9 @@ class SshTarget:
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, T], what: str, timeout: float | None = None) -> T:
-        if self._closed:
+        if self._closed or self._lost:
             coro.close()
-            raise TargetError(f"{self.url}: connection already closed")
+            raise TargetError(f"{self.url}: {self._lost or 'connection already closed'}")
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result(timeout)
@@ -138,8 +139,10 @@ class SshTarget:
             raise TargetError(self._host_key_message(str(err))) from err
         except asyncssh.PermissionDenied as err:
             raise TargetError(f"{self.url}: authentication failed for user {self._user()!r}") from err
-        except (asyncssh.ConnectionLost, asyncssh.DisconnectError, BrokenPipeError) as err:
-            raise TargetError(f"{self.url}: connection lost during {what}: {err or type(err).__name__}") from err
+        except (asyncssh.ConnectionLost, asyncssh.DisconnectError, asyncssh.SFTPConnectionLost, ConnectionError) as err:
+            self._abandon()
+            self._lost = f"connection lost during {what}: {err or type(err).__name__}"
+            raise TargetError(f"{self.url}: {self._lost}") from err
         except asyncssh.SFTPError as err:
             raise TargetError(f"{self.url}: {what} failed: {err.reason or err}") from err
         except asyncssh.Error as err:
@@ -207,6 +210,12 @@ class SshTarget:
             assert self._conn is not None
             self._sftp = await self._conn.start_sftp_client()
         return self._sftp
+
+    def _abandon(self) -> None:
+        """The link is gone: drop the connection at once so nothing keeps writing into a dead socket."""
+        if self._conn is not None:
+            conn = self._conn
+            self._loop.call_soon_threadsafe(conn.abort)
 
     def _stop_loop(self) -> None:
         if self._loop.is_running():

@@ -35,6 +35,7 @@ from deploysafe.resolve.base import (
 from deploysafe.tsconfig import TsconfigLoader
 
 CJS_EXTENSIONS = (".js", ".json", ".node")
+ESM_GUESSES = (".js", ".mjs", ".cjs", ".json", ".node")  # what an extensionless ESM import probably meant
 TS_SOURCE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts")
 # What tsx/ts-node try for an extensionless specifier from a TypeScript file.
 TS_EXTENSIONLESS = (".ts", ".tsx", ".js", ".jsx", ".mts", ".cts", ".mjs", ".cjs", ".json")
@@ -161,10 +162,14 @@ class NodeResolver:
 
     def _missing(self, path: str, specifier: str | None, *, esm: bool, typescript: bool = False) -> Unresolved:
         """Why ``path`` is not there, with the closest thing that is."""
+        if esm:
+            for ext in ESM_GUESSES:
+                if self.fs.is_file(path + ext):
+                    return Unresolved(EXTENSIONLESS, path=path, suggestion=(specifier or "") + ext, intended=path + ext)
         if typescript:
             candidates = list(_typescript_candidates(path))
         elif esm:
-            candidates = [path]
+            candidates = [path, *(path + e for e in ESM_GUESSES)]
         else:
             candidates = [
                 path,
@@ -173,20 +178,14 @@ class NodeResolver:
             ]
         for candidate in candidates:
             match = self.fs.case_insensitive(candidate)
-            if match is not None:
+            if match is not None and self.fs.is_file(match.actual):
                 return Unresolved(
                     CASE_MISMATCH,
                     path=path,
                     actual=match.actual,
                     detail=f"'{match.wrong_component}' is '{match.right_component}' on disk",
-                    intended=match.actual if self.fs.is_file(match.actual) else None,
+                    intended=match.actual,
                 )
-        if esm:
-            for ext in (".js", ".mjs", ".cjs", ".json", ".node"):
-                if self.fs.is_file(path + ext):
-                    return Unresolved(
-                        EXTENSIONLESS, path=path, suggestion=(specifier or "") + ext, intended=path + ext
-                    )
         return Unresolved(NOT_FOUND, path=path, suggestion=self._similar_file(path))
 
     def _similar_file(self, path: str) -> str | None:

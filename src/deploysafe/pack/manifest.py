@@ -1,0 +1,125 @@
+"""The artifact's ``.deploysafe/manifest.json`` (docs/artifact.md, format 1): file records and the document.
+
+Everything in it is relative to the project root and sorted, and nothing in it depends on where the tree
+sits or when it was packed, so the same tree gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from deploysafe import __version__
+from deploysafe.artifact import FORMAT, MANIFEST_PATH, ManifestFile, content_sha256
+from deploysafe.pack.errors import PackError
+
+__all__ = ["FORMAT", "MANIFEST_PATH", "FileRecord", "artifact_id", "encode", "hash_files"]
+
+_CHUNK = 1 << 20
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._+@-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    path: str  # member name
+    source: str  # absolute path of the bytes
+    sha256: str
+    size: int
+    mode: int  # 0o644 or 0o755
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "size": self.size, "mode": self.mode}
+
+    def as_manifest_file(self) -> ManifestFile:
+        return ManifestFile(self.path, self.sha256, self.size, self.mode)
+
+
+def hash_file(path: str, source: str) -> FileRecord:
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise PackError(f"cannot pack {path}: not a regular file")
+            size = 0
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as err:
+        raise PackError(f"cannot read {path}: {err.strerror or err}") from err
+    mode = 0o755 if info.st_mode & 0o111 else 0o644
+    return FileRecord(path, source, digest.hexdigest(), size, mode)
+
+
+def hash_files(
+    sources: dict[str, str], progress: Callable[[int, int], None] | None = None, workers: int = 4
+) -> list[FileRecord]:
+    """sha256, size and mode of every file (packed path -> absolute source), sorted by packed path."""
+    paths = sorted(sources)
+    records: list[FileRecord] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for done, record in enumerate(pool.map(lambda p: hash_file(p, sources[p]), paths, chunksize=64), 1):
+            records.append(record)
+            if progress and done % 256 == 0:
+                progress(done, len(paths))
+    if progress:
+        progress(len(paths), len(paths))
+    return records
+
+
+def artifact_id(name: str, version: str, digest: str) -> str:
+    """``<name>-<version>-<8 hex>``, made safe to name a directory (``@scope/pkg`` -> ``scope-pkg``)."""
+    safe = _UNSAFE_ID_CHARS.sub("-", f"{name}-{version}".lstrip("@")).strip("-.") or "app"
+    if not safe[0].isalnum():
+        safe = "app-" + safe
+    return f"{safe}-{digest[:8]}"
+
+
+def build(
+    *,
+    name: str,
+    version: str,
+    records: Iterable[FileRecord],
+    entries: list[str],
+    node: dict[str, str],
+    start: str | None,
+    lockfile: str | None,
+    dormant: list[str],
+    excluded: list[dict[str, str]],
+    check: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    files = sorted(records, key=lambda r: r.path)
+    digest = content_sha256([r.as_manifest_file() for r in files])
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "tool": {"name": "deploysafe", "version": __version__},
+        "name": name,
+        "version": version,
+        "id": artifact_id(name, version, digest),
+        "content_sha256": digest,
+        "entries": entries,
+        "node": node,
+    }
+    if start:
+        manifest["start"] = start
+    manifest |= {
+        "lockfile": lockfile,
+        "files": [r.to_json() for r in files],
+        "dormant": sorted(dormant),
+        "excluded": excluded,
+        "check": check,
+    }
+    manifest |= extra or {}
+    return manifest
+
+
+def encode(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,184 @@
+"""``deploysafe verify ARTIFACT``: is the artifact intact, safe and self-contained?
+
+unpack safely (every name, type, size and sha256 checked by :mod:`deploysafe.artifact`)
+  ->  optionally install production dependencies from the packed lockfile
+  ->  run ``check`` on the unpacked tree with the manifest's entries and Node version
+  ->  verdict: self-contained when check finds no error there.
+
+Without ``install``, imports of packages the packed package.json declares are reported as awaiting
+install (they are not errors: the host installs them from the lockfile); with it, they are checked.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploysafe import artifact
+from deploysafe.check import Report, check
+from deploysafe.errors import ConfigError, DeploysafeError
+from deploysafe.pack.errors import PackError
+from deploysafe.resolve.base import PACKAGE_NOT_FOUND, Unresolved
+
+_INSTALL_TIMEOUT = 900.0
+
+
+@dataclass
+class VerifyResult:
+    artifact: Path
+    manifest: artifact.Manifest
+    report: Report | None  # check of the unpacked tree (None when it could not run)
+    installed: str | None = None  # what installed dependencies ("npm ci --omit=dev", "packed node_modules")
+    awaiting_install: list[str] = field(default_factory=list)  # packages to come from the lockfile
+    problems: list[str] = field(default_factory=list)  # why it is not self-contained, beyond check errors
+    missing_assets: list[str] = field(default_factory=list)  # literal paths the code reads, not in the artifact
+    seconds: float = 0.0
+
+    @property
+    def self_contained(self) -> bool:
+        return not self.problems and self.report is not None and self.report.deployable
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.self_contained else 1
+
+    def to_json(self) -> dict[str, Any]:
+        report = self.report
+        return {
+            "artifact": str(self.artifact),
+            "id": self.manifest.id,
+            "content_sha256": self.manifest.content_sha256,
+            "files": len(self.manifest.files),
+            "hashes": "ok",
+            "self_contained": self.self_contained,
+            "installed": self.installed,
+            "awaiting_install": self.awaiting_install,
+            "problems": self.problems,
+            "missing_assets": self.missing_assets,
+            "check": report.to_json() if report is not None else None,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def verify(
+    artifact_path: str | os.PathLike[str],
+    *,
+    install: bool = False,
+    keep: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyResult:
+    """Unpack ``artifact_path`` into a temporary folder (or ``keep``, left in place) and judge it."""
+    started = time.perf_counter()
+    path = Path(artifact_path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such artifact")
+    if keep is not None:
+        work = Path(keep)
+        if work.exists() and any(work.iterdir()):
+            raise ConfigError(f"{work}: not empty; verify unpacks into an empty or new folder")
+    else:
+        work = Path(tempfile.mkdtemp(prefix="deploysafe-verify-"))
+    try:
+        manifest = artifact.extract(path, work, progress)
+        result = VerifyResult(path, manifest, None)
+        _entries_present(manifest, result)
+        if install:
+            _install(work, manifest, result)
+        if not result.problems:
+            result.report = _check(work, manifest)
+            _judge(work, manifest, result)
+        result.seconds = time.perf_counter() - started
+        return result
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _entries_present(manifest: artifact.Manifest, result: VerifyResult) -> None:
+    for entry in manifest.entries:
+        if manifest.file(entry) is None:
+            result.problems.append(f"the manifest's entry {entry} is not in the artifact")
+    if not manifest.entries:
+        result.problems.append("the manifest names no entries")
+
+
+def install_command(manifest: artifact.Manifest) -> list[str]:
+    """What a host runs to install production dependencies from the packed lockfile."""
+    lock = manifest.lockfile
+    if lock == "yarn.lock":
+        return ["yarn", "install", "--frozen-lockfile", "--production", "--non-interactive"]
+    if lock == "pnpm-lock.yaml":
+        return ["pnpm", "install", "--frozen-lockfile", "--prod"]
+    if lock in ("package-lock.json", "npm-shrinkwrap.json"):
+        return ["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"]
+    return ["npm", "install", "--omit=dev", "--no-audit", "--no-fund", "--no-package-lock"]
+
+
+def _install(work: Path, manifest: artifact.Manifest, result: VerifyResult) -> None:
+    if manifest.file("package.json") is None:
+        return
+    if any(f.path.startswith("node_modules/") for f in manifest.files):
+        result.installed = "packed node_modules"
+        return
+    command = install_command(manifest)
+    try:
+        done = subprocess.run(
+            command, cwd=work, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError as err:
+        raise PackError(f"--install needs {command[0]}, which is not on PATH") from err
+    except subprocess.TimeoutExpired as err:
+        raise PackError(f"`{' '.join(command)}` did not finish in {_INSTALL_TIMEOUT:.0f} s") from err
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        result.problems.append(f"`{' '.join(command)}` failed (exit {done.returncode}): {' | '.join(tail)}")
+        return
+    result.installed = " ".join(command)
+
+
+def _check(work: Path, manifest: artifact.Manifest) -> Report | None:
+    node = manifest.raw.get("node")
+    version = node.get("version") if isinstance(node, dict) and isinstance(node.get("version"), str) else None
+    try:
+        return check(work, list(manifest.entries) or None, node_version=version)
+    except DeploysafeError as err:
+        raise PackError(f"check of the unpacked artifact failed: {err}") from err
+
+
+def _judge(work: Path, manifest: artifact.Manifest, result: VerifyResult) -> None:
+    report = result.report
+    if report is None or report.graph is None:
+        return
+    graph = report.graph
+    excluded = {
+        item.get("path")
+        for item in manifest.raw.get("excluded", [])
+        if isinstance(item, dict) and isinstance(item.get("path"), str)
+    }
+    awaiting: set[str] = set()
+    missing: set[str] = set()
+    for module in graph.reachable_modules():
+        for edge in module.edges:
+            res = edge.resolution
+            if isinstance(res, Unresolved) and res.reason == PACKAGE_NOT_FOUND and res.package:
+                awaiting.add(res.package)
+        if module.source is None:
+            continue
+        rel = graph.rel(module.path)
+        for ref in module.source.facts.assets:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), ref.path))
+            if target.startswith("../") or target in excluded or target.split("/", 1)[0] == "node_modules":
+                continue
+            if not os.path.lexists(work / target):
+                missing.add(f"{rel}:{ref.line} reads {target}")
+    errors = {f.specifier for f in report.errors if f.specifier}
+    result.awaiting_install = sorted(awaiting - errors)
+    result.missing_assets = sorted(missing)

@@ -1,0 +1,166 @@
+"""Lock, circuit breaker, prune, and kill -9 at every step of a real `deploysafe deploy` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from deploysafe import release
+from deploysafe.artifact import parse_manifest, sha256_file
+from deploysafe.errors import DeployFailed, LockError
+from deploysafe.release import ReleaseFailed, prune
+from deploysafe.release.lock import LockInfo
+
+from .conftest import current_of, history_of, serving
+
+
+def _cli_deploy(artifact: Path, spec, *extra: str) -> subprocess.Popen[str]:
+    """A real `deploysafe deploy --format json` process for the spec's directory target."""
+    argv = [
+        sys.executable, "-m", "deploysafe", "deploy", str(artifact), "--to", spec.path, "--format", "json",
+        "--restart", spec.restart, "--health", spec.health, "--health-interval", str(spec.health_interval),
+        "--health-passes", str(spec.health_passes), "--health-deadline", str(spec.health_deadline),
+        *[f"--env={k}={v}" for k, v in spec.env.items()], *extra,
+    ]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_step(proc: subprocess.Popen[str], step: str, status: str = "start") -> bool:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event.get("event") == "step" and event["step"] == step and event["status"] == status:
+            return True
+    return False
+
+
+def _release_is_complete(root: Path, release_id: str) -> bool:
+    base = root / "releases" / release_id
+    manifest = parse_manifest((base / ".deploysafe" / "manifest.json").read_bytes())
+    return all(sha256_file(base / f.path) == f.sha256 for f in manifest.files)
+
+
+def test_a_second_deploy_while_one_runs_is_refused_or_waits(make_artifact, local_spec, host_root, live_port):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    slow = local_spec.with_overrides(health_interval=0.5, health_passes=4, health_deadline=10.0)
+    first = _cli_deploy(make_artifact("1.1.0"), slow)
+    try:
+        assert _wait_for_step(first, "health")
+        with pytest.raises(LockError, match="is locked by deploy run"):
+            release.deploy(make_artifact("1.2.0"), local_spec)
+        waited = release.deploy(make_artifact("1.2.0"), local_spec, lock_wait=30)
+    finally:
+        first.wait(30)
+    assert first.returncode == 0
+    assert waited.status == "good"
+    assert serving(live_port)["version"] == "1.2.0"
+
+
+def test_a_lock_held_from_another_machine_is_refused_until_unlocked(make_artifact, local_spec, host_root):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    foreign = LockInfo("abc123", "ops@elsewhere", "elsewhere", "", 4242, "", "2025-11-03T15:26:00Z", "deploy")
+    (host_root / ".deploysafe" / "lock").write_bytes(foreign.to_bytes())
+
+    with pytest.raises(LockError, match="another machine"):
+        release.deploy(make_artifact("1.1.0"), local_spec)
+    assert release.unlock(local_spec).run == "abc123"
+    assert release.deploy(make_artifact("1.1.0"), local_spec).status == "good"
+
+
+def test_a_lock_whose_holder_died_is_taken_over_with_a_message(make_artifact, local_spec, host_root):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    info = LockInfo.for_this_process("deploy", run="deadbeef0001")
+    info = LockInfo(**{**info.__dict__, "pid": dead.pid, "pid_start": "1"})
+    (host_root / ".deploysafe" / "lock").write_bytes(info.to_bytes())
+    messages: list[str] = []
+
+    class Collect(release.NullReporter):
+        def message(self, text: str, level: str = "info") -> None:
+            messages.append(text)
+
+    assert release.deploy(make_artifact("1.1.0"), local_spec, reporter=Collect()).status == "good"
+    assert any("taking over the lock of deploy run deadbeef0001" in m for m in messages)
+
+
+def test_circuit_breaker_trips_after_three_failed_deploys(make_artifact, local_spec, host_root, live_port):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    for n in range(3):
+        with pytest.raises(ReleaseFailed):
+            release.deploy(make_artifact(f"2.0.{n}", faults={"crash_at_boot": True}), local_spec)
+
+    with pytest.raises(DeployFailed, match="circuit breaker open: the last 3 deploys"):
+        release.deploy(make_artifact("2.1.0"), local_spec)
+    assert release.status(local_spec).breaker_open
+
+    assert release.deploy(make_artifact("2.1.0"), local_spec, force=True).status == "good"
+    assert not release.status(local_spec).breaker_open
+    assert serving(live_port)["version"] == "2.1.0"
+
+
+def test_a_rollback_closes_the_circuit_breaker(make_artifact, local_spec, host_root):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    release.deploy(make_artifact("1.1.0"), local_spec)
+    for n in range(3):
+        with pytest.raises(ReleaseFailed):
+            release.deploy(make_artifact(f"2.0.{n}", faults={"crash_at_boot": True}), local_spec)
+    release.rollback(local_spec)
+    assert release.deploy(make_artifact("2.1.0"), local_spec).status == "good"
+
+
+def test_prune_removes_failed_releases_first_then_the_oldest_good_ones():
+    statuses = {"a": "good", "b": "good", "c": "failed", "d": "good", "e": "rolled-back", "f": "good"}
+    order = ["a", "b", "c", "d", "e", "f"]
+    assert prune.plan(order, statuses, order, keep=4, protect=["f", "d"]) == ["c", "e"]
+    assert prune.plan(order, statuses, order, keep=3, protect=["f", "d"]) == ["c", "e", "a"]
+    assert prune.plan(order, statuses, order, keep=2, protect=["f", "a"]) == ["c", "e", "b", "d"]
+
+
+def test_prune_on_the_host_keeps_current_and_the_previous_good_release(make_artifact, local_spec, host_root):
+    spec = local_spec.with_overrides(keep=3)
+    ids = [release.deploy(make_artifact(f"1.{n}.0"), spec).release for n in range(3)]
+    with pytest.raises(ReleaseFailed):
+        release.deploy(make_artifact("9.9.9", faults={"crash_at_boot": True}), spec)
+    last = release.deploy(make_artifact("1.3.0"), spec).release
+    on_host = sorted(p.name for p in (host_root / "releases").iterdir())
+    assert on_host == sorted([ids[1], ids[2], last])  # the failed one went first, then the oldest good
+    assert current_of(host_root) == last
+
+
+@pytest.mark.slow
+def test_kill_9_at_every_step_leaves_a_healthy_current_and_the_next_deploy_succeeds(
+    make_artifact, local_spec, host_root, live_port
+):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    for n, step in enumerate(release.STEPS):
+        artifact = make_artifact(f"1.{n + 1}.0")
+        proc = _cli_deploy(artifact, local_spec)
+        reached = _wait_for_step(proc, step)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert reached, f"never reached {step}: {proc.stderr.read() if proc.stderr else ''}"
+
+        live = current_of(host_root)
+        assert live is not None and _release_is_complete(host_root, live), f"after kill at {step}"
+        deadline = time.monotonic() + 10
+        while serving(live_port) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert serving(live_port) is not None, f"nothing serves after kill at {step}"
+
+        result = release.deploy(artifact, local_spec)
+        assert result.status == "good", f"deploy after kill at {step}"
+        assert serving(live_port)["version"] == f"1.{n + 1}.0"
+    statuses = [r["status"] for r in history_of(host_root)]
+    # killed from upload to mark-good: recorded as interrupted by the next run; at prune/unlock the
+    # verdict (good) was already written; at preflight/lock start nothing was held yet.
+    assert statuses.count("interrupted") >= 10
+    assert not any(p.name.startswith(".incoming-") for p in (host_root / "releases").iterdir())
+    assert not (host_root / ".deploysafe" / "boot.pid").exists()
