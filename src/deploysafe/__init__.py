@@ -15,8 +15,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from deploysafe.check import Report, check  # noqa: E402
-from deploysafe.errors import (  # noqa: E402
+from deploysafe.check import Report, check
+from deploysafe.errors import (
     ArtifactError,
     ConfigError,
     DeployFailed,
@@ -25,7 +25,7 @@ from deploysafe.errors import (  # noqa: E402
     ProjectError,
     TargetError,
 )
-from deploysafe.findings import Finding, Severity, Unverified  # noqa: E402
+from deploysafe.findings import Finding, Severity, Unverified
 
 __all__ = [
     "ArtifactError",
