@@ -93,9 +93,14 @@ class Project:
 
 def load_project(root: str | os.PathLike[str]) -> Project:
     path = Path(root)
-    if not path.exists():
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except OSError as err:
+        raise ProjectError(f"{root}: {err.strerror}") from err
+    if not exists:
         raise ConfigError(f"{root}: no such directory")
-    if not path.is_dir():
+    if not is_dir:
         raise ConfigError(f"{root}: not a directory")
     if not os.access(path, os.R_OK | os.X_OK):
         raise ProjectError(f"{root}: permission denied")

@@ -172,7 +172,8 @@ def script_of_command(command: str) -> str | None:
         if words and words[0] in ("npx", "exec", "cross-env"):
             words = [w for w in words[1:] if "=" not in w or w.startswith("-")]
         if len(words) >= 2 and os.path.basename(words[0]) in RUNNERS:
-            script = _first_script(words[1:])
+            args = words[2:] if words[1] == "watch" else words[1:]  # `tsx watch src/index.ts`
+            script = _first_script(args)
             found = script or found
         elif len(words) >= 3 and words[0] in ("pm2", "pm2-runtime") and words[1] in ("start", "startOrReload"):
             found = words[2] if not words[2].startswith("ecosystem") else found

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploysafe import check
-from tests.support.projects import rules_of, run_node, write_tree
+from tests.support.projects import run_node, write_tree
 
 ESM = {"package.json": {"name": "app", "version": "1.0.0", "type": "module"}}
 CJS = {"package.json": {"name": "app", "version": "1.0.0"}}
@@ -63,7 +63,9 @@ def test_missing_relative_file_blocks_deploy_and_node_agrees(tmp_path):
 
 
 def test_extensionless_esm_import_is_blocked_with_the_file_that_would_match(tmp_path):
-    root = project(tmp_path, {**ESM, "index.js": "import { x } from './lib/x';\n" + LOADED, "lib/x.js": "export const x = 1;\n"})
+    root = project(
+        tmp_path, {**ESM, "index.js": "import { x } from './lib/x';\n" + LOADED, "lib/x.js": "export const x = 1;\n"}
+    )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
     assert "write './lib/x.js'" in report.errors[0].message
@@ -106,7 +108,10 @@ def test_missing_require_blocks_and_node_agrees(tmp_path):
 def test_require_inside_a_function_fails_when_it_runs(tmp_path):
     root = project(
         tmp_path,
-        {**CJS, "index.js": "function later() { return require('./nope'); }\n" + LOADED + "if (process.env.RUN) later();\n"},
+        {
+            **CJS,
+            "index.js": "function later() { return require('./nope'); }\n" + LOADED + "if (process.env.RUN) later();\n",
+        },
     )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
@@ -146,7 +151,12 @@ def test_literal_dynamic_import_of_missing_file_fails_when_it_runs(tmp_path):
 def test_computed_specifier_is_listed_as_unverified_not_dropped(tmp_path):
     root = project(
         tmp_path,
-        {**ESM, "index.js": "const name = process.env.JOB ?? 'a';\n" + LOADED + "if (process.env.JOB) await import(`./jobs/${name}.js`);\n"},
+        {
+            **ESM,
+            "index.js": "const name = process.env.JOB ?? 'a';\n"
+            + LOADED
+            + "if (process.env.JOB) await import(`./jobs/${name}.js`);\n",
+        },
     )
     report = check(root)
     assert report.errors == []
@@ -161,7 +171,11 @@ def test_computed_specifier_is_listed_as_unverified_not_dropped(tmp_path):
 def test_import_with_wrong_letter_case_is_a_case_mismatch(tmp_path):
     root = project(
         tmp_path,
-        {**ESM, "index.js": "import { send } from './services/Email.js';\n" + LOADED, "services/email.js": "export const send = 1;\n"},
+        {
+            **ESM,
+            "index.js": "import { send } from './services/Email.js';\n" + LOADED,
+            "services/email.js": "export const send = 1;\n",
+        },
     )
     report = check(root)
     assert errors(report) == [("case-mismatch", "index.js")]
@@ -170,7 +184,9 @@ def test_import_with_wrong_letter_case_is_a_case_mismatch(tmp_path):
 
 
 def test_require_with_wrong_letter_case_in_a_directory_name(tmp_path):
-    root = project(tmp_path, {**CJS, "index.js": "require('./Lib/util');\n" + LOADED, "lib/util.js": "module.exports = {};\n"})
+    root = project(
+        tmp_path, {**CJS, "index.js": "require('./Lib/util');\n" + LOADED, "lib/util.js": "module.exports = {};\n"}
+    )
     report = check(root)
     assert errors(report) == [("case-mismatch", "index.js")]
     assert_node_fails(root, "Cannot find module './Lib/util'")
@@ -182,7 +198,11 @@ def test_require_with_wrong_letter_case_in_a_directory_name(tmp_path):
 def test_missing_named_export_in_local_esm_file_blocks_deploy(tmp_path):
     root = project(
         tmp_path,
-        {**ESM, "index.js": "import { Hono2 } from './lib.js';\n" + LOADED, "lib.js": "export class Hono {}\nexport const x = 1;\n"},
+        {
+            **ESM,
+            "index.js": "import { Hono2 } from './lib.js';\n" + LOADED,
+            "lib.js": "export class Hono {}\nexport const x = 1;\n",
+        },
     )
     report = check(root)
     assert errors(report) == [("missing-export", "index.js")]
@@ -193,7 +213,9 @@ def test_missing_named_export_in_local_esm_file_blocks_deploy(tmp_path):
 
 
 def test_missing_default_export_blocks_deploy(tmp_path):
-    root = project(tmp_path, {**ESM, "index.js": "import lib from './lib.js';\n" + LOADED, "lib.js": "export const x = 1;\n"})
+    root = project(
+        tmp_path, {**ESM, "index.js": "import lib from './lib.js';\n" + LOADED, "lib.js": "export const x = 1;\n"}
+    )
     assert errors(check(root)) == [("missing-export", "index.js")]
     assert_node_fails(root, "does not provide an export named 'default'")
 
@@ -218,7 +240,12 @@ def test_names_through_export_star_chains_are_found(tmp_path):
 def test_export_star_never_forwards_default(tmp_path):
     root = project(
         tmp_path,
-        {**ESM, "index.js": "import d from './all.js';\n" + LOADED, "all.js": "export * from './one.js';\n", "one.js": "export default 1;\n"},
+        {
+            **ESM,
+            "index.js": "import d from './all.js';\n" + LOADED,
+            "all.js": "export * from './one.js';\n",
+            "one.js": "export default 1;\n",
+        },
     )
     assert errors(check(root)) == [("missing-export", "index.js")]
     assert_node_fails(root, "does not provide an export named 'default'")
@@ -325,7 +352,11 @@ def test_named_import_from_a_builtin_is_checked(tmp_path):
 def test_valid_builtins_load(tmp_path):
     root = project(
         tmp_path,
-        {**ESM, "index.js": "import fs from 'fs';\nimport { join } from 'node:path';\nimport { setTimeout } from 'timers/promises';\n" + LOADED},
+        {
+            **ESM,
+            "index.js": "import fs from 'fs';\nimport { join } from 'node:path';\nimport { setTimeout } from 'timers/promises';\n"
+            + LOADED,
+        },
     )
     assert check(root).findings == []
     assert_loads(root)
@@ -355,7 +386,7 @@ def test_package_subpath_not_listed_in_exports_blocks(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
-    assert "is not defined by \"exports\"" in report.errors[0].message
+    assert 'is not defined by "exports"' in report.errors[0].message
     assert_node_fails(root, "ERR_PACKAGE_PATH_NOT_EXPORTED")
 
 
@@ -371,7 +402,10 @@ def test_exports_conditions_are_chosen_per_import_kind(tmp_path):
             "if (d.cjsOnly !== 1) throw new Error('wrong branch');\n" + LOADED,
             "node_modules/dual/package.json": {
                 "name": "dual",
-                "exports": {".": {"module": "./bundler.js", "import": "./esm.mjs", "require": "./cjs.cjs"}, "./feature/*": "./lib/*.js"},
+                "exports": {
+                    ".": {"module": "./bundler.js", "import": "./esm.mjs", "require": "./cjs.cjs"},
+                    "./feature/*": "./lib/*.js",
+                },
             },
             "node_modules/dual/esm.mjs": "export const esmOnly = 1;\n",
             "node_modules/dual/cjs.cjs": "exports.cjsOnly = 1;\n",
@@ -386,10 +420,19 @@ def test_subpath_patterns_and_package_imports_resolve(tmp_path):
     root = project(
         tmp_path,
         {
-            "package.json": {"name": "app", "type": "module", "imports": {"#db/*": "./src/db/*.js"}, "dependencies": {"kit": "1.0.0"}},
+            "package.json": {
+                "name": "app",
+                "type": "module",
+                "imports": {"#db/*": "./src/db/*.js"},
+                "dependencies": {"kit": "1.0.0"},
+            },
             "index.js": "import { pool } from '#db/pool';\nimport { tool } from 'kit/features/tool';\n" + LOADED,
             "src/db/pool.js": "export const pool = 1;\n",
-            "node_modules/kit/package.json": {"name": "kit", "type": "module", "exports": {"./features/*": "./lib/*.js"}},
+            "node_modules/kit/package.json": {
+                "name": "kit",
+                "type": "module",
+                "exports": {"./features/*": "./lib/*.js"},
+            },
             "node_modules/kit/lib/tool.js": "export const tool = 1;\n",
         },
     )
@@ -440,7 +483,7 @@ def test_dev_dependency_imported_at_runtime_blocks(tmp_path):
 def test_json_import_needs_the_type_attribute(tmp_path):
     root = project(
         tmp_path,
-        {**ESM, "index.js": "import data from './d.json';\n" + LOADED, "d.json": "{\"a\": 1}\n"},
+        {**ESM, "index.js": "import data from './d.json';\n" + LOADED, "d.json": '{"a": 1}\n'},
     )
     report = check(root)
     assert errors(report) == [("missing-import-attribute", "index.js")]
@@ -452,8 +495,9 @@ def test_json_import_with_attribute_loads(tmp_path):
         tmp_path,
         {
             **ESM,
-            "index.js": "import data from './d.json' with { type: 'json' };\nimport { x } from './d.json' with { type: 'json' };\n" + LOADED,
-            "d.json": "{\"x\": 1}\n",
+            "index.js": "import data from './d.json' with { type: 'json' };\nimport { x } from './d.json' with { type: 'json' };\n"
+            + LOADED,
+            "d.json": '{"x": 1}\n',
         },
     )
     report = check(root)
@@ -540,7 +584,9 @@ def test_dormant_broken_files_are_warnings_and_never_block(tmp_path):
 
 
 def test_gitignored_files_are_not_dormant(tmp_path):
-    root = project(tmp_path, {**ESM, "index.js": LOADED, ".gitignore": "dist/\n", "dist/bundle.js": "x(\n", "scripts/a.js": ""})
+    root = project(
+        tmp_path, {**ESM, "index.js": LOADED, ".gitignore": "dist/\n", "dist/bundle.js": "x(\n", "scripts/a.js": ""}
+    )
     report = check(root, exclude=["scripts/**"])
     assert report.dormant == []
 
@@ -553,7 +599,7 @@ def test_type_only_imports_need_no_runtime_target(tmp_path):
         tmp_path,
         {
             **ESM,
-            "tsconfig.json": "{\n  // comments and trailing commas are legal here\n  \"compilerOptions\": {\"strict\": true,},\n}\n",
+            "tsconfig.json": '{\n  // comments and trailing commas are legal here\n  "compilerOptions": {"strict": true,},\n}\n',
             "src/index.ts": "import type { User } from './types';\nimport { type Role, hello } from './lib';\n"
             "export const u: User | null = null;\nconsole.log(hello);\n",
             "src/types.ts": "export interface User { id: string }\n",
@@ -570,7 +616,9 @@ def test_typescript_paths_and_js_to_ts_mapping(tmp_path):
         tmp_path,
         {
             **ESM,
-            "tsconfig.json": {"compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["src/*"], "~config": ["src/config/index.ts"]}}},
+            "tsconfig.json": {
+                "compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["src/*"], "~config": ["src/config/index.ts"]}}
+            },
             "src/index.ts": "import { db } from '@/db/connection.js';\nimport { cfg } from '~config';\nimport { Missing } from '@/db/connection.js';\n"
             "import { other } from '@/nope/thing';\nconsole.log(db, cfg, Missing, other);\n",
             "src/db/connection.ts": "export const db = 1;\n",

@@ -6,6 +6,7 @@ prints one JSON object per line on stdout: ``step`` events as they happen, then 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -175,8 +176,15 @@ def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _quiet_transport_logs() -> None:
+    """A dropped SSH link makes asyncio log one warning per write still queued; the one-line error says it all."""
+    for name in ("asyncio", "asyncssh"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _run(fmt: str, action: Callable[[Any], Result]) -> None:
     """Run a deploy/rollback/adopt with the chosen reporter and print its outcome."""
+    _quiet_transport_logs()
     console = Console(highlight=False)
     reporter: Any = JsonReporter() if fmt == "json" else TextReporter(console)
     try:
@@ -244,6 +252,7 @@ def adopt(fmt: str, do_restart: bool, dry_run: bool, **kwargs: Any) -> None:
 @_format_option
 def releases(fmt: str, **kwargs: Any) -> None:
     """List the releases on a target, newest first."""
+    _quiet_transport_logs()
     items = release.releases(_spec(kwargs))
     if fmt == "json":
         click.echo(json.dumps({"releases": [i.to_dict() for i in items]}))
@@ -262,6 +271,7 @@ def releases(fmt: str, **kwargs: Any) -> None:
 @click.option("--no-probe", is_flag=True, help="do not probe the live service")
 def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
     """Current release, lock, last deploy, circuit breaker and a live health probe."""
+    _quiet_transport_logs()
     info = release.status(_spec(kwargs), probe=not no_probe)
     if fmt == "json":
         click.echo(json.dumps(info.to_dict()))

@@ -103,22 +103,30 @@ def _write_stream(
     records: Sequence[FileRecord],
     progress: Callable[[int, int], None] | None,
 ) -> None:
+    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=COMPRESSLEVEL, mtime=MTIME) as gz:
+        sink = _Sink(gz)
+        with tarfile.open(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+            _write_members(tar, manifest, records, progress)
+        sink.flush()
+
+
+def _write_members(
+    tar: tarfile.TarFile,
+    manifest: bytes,
+    records: Sequence[FileRecord],
+    progress: Callable[[int, int], None] | None,
+) -> None:
     total = sum(r.size for r in records)
     done = 0
-    with (
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=COMPRESSLEVEL, mtime=MTIME) as gz,
-        io.BufferedWriter(_GzipSink(gz), buffer_size=_BUFFER) as sink,
-        tarfile.open(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT) as tar,
-    ):
-        tar.addfile(_info(MANIFEST_PATH, len(manifest), 0o644), io.BytesIO(manifest))
-        for name, record in members(records):
-            if record is None:
-                tar.addfile(_info(name, 0, 0o755, tarfile.DIRTYPE))
-                continue
-            _add_file(tar, record)
-            done += record.size
-            if progress:
-                progress(done, total)
+    tar.addfile(_info(MANIFEST_PATH, len(manifest), 0o644), io.BytesIO(manifest))
+    for name, record in members(records):
+        if record is None:
+            tar.addfile(_info(name, 0, 0o755, tarfile.DIRTYPE))
+            continue
+        _add_file(tar, record)
+        done += record.size
+        if progress:
+            progress(done, total)
 
 
 def _add_file(tar: tarfile.TarFile, record: FileRecord) -> None:
@@ -136,14 +144,25 @@ def _add_file(tar: tarfile.TarFile, record: FileRecord) -> None:
         raise PackError(f"{record.path} changed while packing; pack again")
 
 
-class _GzipSink(io.RawIOBase):
-    """Lets a BufferedWriter batch tarfile's 512-byte writes into large ones before zlib sees them."""
+class _Sink:
+    """What tarfile writes to: batches its 512-byte writes into large ones before zlib sees them."""
 
     def __init__(self, gz: gzip.GzipFile) -> None:
         self.gz = gz
+        self.buffer = bytearray()
+        self.position = 0
 
-    def writable(self) -> bool:
-        return True
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        self.position += len(data)
+        if len(self.buffer) >= _BUFFER:
+            self.flush()
+        return len(data)
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        return self.gz.write(data)
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.gz.write(self.buffer)
+            self.buffer.clear()

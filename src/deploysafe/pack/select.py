@@ -201,7 +201,7 @@ class _Picker:
             )
             return
         if target in self.files:
-            self._candidate(target, ASSET, f"read by {where}")
+            self._candidate(target, ASSET, where)
             picked = self.selection.files.get(target)
             if is_source(target) and picked is not None and picked.reason == ASSET:
                 self.selection.warnings.append(
@@ -210,12 +210,12 @@ class _Picker:
                 )
             return
         if target in self.tree.symlinks:
-            self._link(target, ASSET, f"read by {where}")
+            self._link(target, ASSET, where)
             return
         under = self.tree.under(target)
         if under:
             for path in under:
-                self._candidate(path, ASSET, f"in the folder {target}/ read by {where}")
+                self._candidate(path, ASSET, f"{where} (folder {target}/)")
             return
         self.selection.warnings.append(f"{where} reads '{target}' by a literal path, but there is no such file")
 
@@ -287,7 +287,8 @@ class _Picker:
         elif strict:
             self.strict_refusals.append((rel, why, detail))
         else:
-            self.selection.excluded[rel] = Excluded(rel, f"{why}; {detail}: provide it on the host")
+            note = f", read by {detail}: provide it on the host (shared/)" if reason == ASSET else ""
+            self.selection.excluded[rel] = Excluded(rel, why + note)
 
     def _secret(self, rel: str, source: str | None) -> str | None:
         reason = secret_reason(rel, source or os.path.join(self.root, rel))

@@ -1,0 +1,172 @@
+"""`deploysafe graph` (the import map as HTML, dot or Mermaid) and `deploysafe why FILE`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from deploysafe.check import check as run_check
+from deploysafe.cli.app import main
+from deploysafe.cli.check import LazyProgress
+from deploysafe.errors import ConfigError
+from deploysafe.report import graph_formats
+from deploysafe.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, WhyResult
+from deploysafe.why import why as run_why
+
+GRAPH_FORMATS = ("html", "dot", "mermaid")
+
+
+@main.command()
+@click.argument("root", default=".", type=click.Path(path_type=Path))
+@click.option("--entry", "entries", multiple=True, metavar="FILE", help="Entry file (repeatable). Default: detected.")
+@click.option("--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="html", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the graph here.")
+@click.option(
+    "--folders",
+    type=click.IntRange(min=0),
+    metavar="DEPTH",
+    help="dot and mermaid: draw one node per folder, DEPTH levels down (the HTML map folds folders itself).",
+)
+@click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Files not to count as dormant (repeatable).")
+@click.option("--no-cache", is_flag=True, help="Parse every file again instead of reusing cached results.")
+def graph(
+    root: Path,
+    entries: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    folders: int | None,
+    node_version: str | None,
+    exclude: tuple[str, ...],
+    no_cache: bool,
+) -> None:
+    """Draw the import graph of the service in ROOT.
+
+    Reachable files, dormant files (grey), packages, and the imports that fail (red, with the message).
+    html is one self-contained page that works offline: search by file name, click a file for its
+    imports, importers and chain from the entry; big projects open folded by folder. dot is for
+    Graphviz (`dot -Tsvg`), mermaid for Markdown (GitHub renders it).
+
+    \b
+    Exit code 0 whatever the graph shows (use `deploysafe check` as the gate); 2 on usage errors.
+
+    \b
+    Examples:
+      deploysafe graph -o graph.html
+      deploysafe graph api --format dot | dot -Tsvg > graph.svg
+      deploysafe graph --format mermaid --folders 2 > graph.mmd
+    """
+    if fmt == "html" and output is None and sys.stdout.isatty():
+        raise ConfigError("--format html writes a whole page: give --output FILE (or redirect stdout)")
+    progress = LazyProgress("reading")
+    try:
+        report = run_check(
+            root,
+            list(entries) or None,
+            node_version=node_version,
+            exclude=list(exclude),
+            cache=not no_cache,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    if fmt == "html":
+        from deploysafe.report import html
+
+        rendered = html.render(report)
+    else:
+        view = graph_formats.graph_view(report)
+        if folders is not None:
+            view = graph_formats.collapsed(view, folders)
+        rendered = graph_formats.to_dot(view) if fmt == "dot" else graph_formats.to_mermaid(view)
+    if output is None:
+        sys.stdout.write(rendered)
+    else:
+        output.write_text(rendered, encoding="utf-8")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("root", default=".", type=click.Path(path_type=Path))
+@click.option("--entry", "entries", multiple=True, metavar="FILE", help="Entry file (repeatable). Default: detected.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Files not to count as dormant (repeatable).")
+@click.option("--no-cache", is_flag=True, help="Parse every file again instead of reusing cached results.")
+def why(
+    file: Path,
+    root: Path,
+    entries: tuple[str, ...],
+    fmt: str,
+    node_version: str | None,
+    exclude: tuple[str, ...],
+    no_cache: bool,
+) -> None:
+    """Say which entries load FILE, and through which imports.
+
+    For a file the service loads: every entry that reaches it, each with its shortest import chain.
+    For a dormant file: that no entry reaches it, and which (dormant) files import it. For a file that
+    does not exist: the imports that name it anyway. FILE is relative to ROOT (or to the current
+    folder, or absolute).
+
+    \b
+    Exit codes: 0 answered; 2 when FILE neither exists nor is named by any import.
+
+    \b
+    Examples:
+      deploysafe why src/routes/chat.js
+      deploysafe why src/legacy/public-signup.js api --format json
+    """
+    progress = LazyProgress("reading")
+    try:
+        result = run_why(
+            root,
+            file,
+            list(entries) or None,
+            node_version=node_version,
+            exclude=list(exclude),
+            cache=not no_cache,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    if result.status == MISSING and not result.importers:
+        raise ConfigError(f"{result.file}: no such file in {result.root}, and no import names it")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_why(result, Console(highlight=False))
+
+
+def print_why(result: WhyResult, console: Console) -> None:
+    out = console.print
+    name = f"[bold]{escape(result.file)}[/]"
+    if result.status == REACHABLE:
+        count = len(result.reached_by)
+        out(f"{name} [green]is loaded[/] by {count} of {len(result.entries)} entr{'y' if count == 1 else 'ies'}:")
+        for reach in result.reached_by:
+            out(f"  {escape(' → '.join(reach.chain))}", soft_wrap=True)
+    elif result.status == DORMANT:
+        out(f"{name} [yellow]is dormant[/]: no entry reaches it (entries: {escape(', '.join(result.entries))})")
+    elif result.status == NOT_CHECKED:
+        out(f"{name} exists but is not a source file the check reads (excluded, or not code)")
+    else:
+        out(f"{name} [red]does not exist[/]")
+    if not result.importers:
+        out("  no file imports it")
+        return
+    out(f"imported by ({len(result.importers)}):")
+    for x in result.importers:
+        where = "[green]loaded[/]" if x.reachable else "[yellow]dormant[/]"
+        broken = "" if x.resolves else " [red]does not resolve[/]"
+        out(
+            f"  {escape(x.file)}:{x.line}:{x.column} {escape(repr(x.specifier))} ({x.kind}, {where}){broken}",
+            soft_wrap=True,
+        )
+    if result.status == DORMANT and result.importers and not any(x.reachable for x in result.importers):
+        out("  [dim]every importer is dormant too: nothing that runs loads this file[/]")

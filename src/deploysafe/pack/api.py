@@ -1,0 +1,196 @@
+"""``deploysafe.pack()``: from a project root to a verified release artifact, in named steps.
+
+check (refuse on errors unless forced)  ->  select the files  ->  hash them  ->  write the manifest and
+the deterministic archive  ->  verify what was written (unpack, hashes, check of the unpacked tree).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploysafe.check import Report, check
+from deploysafe.config import read_toml, section
+from deploysafe.errors import ConfigError
+from deploysafe.pack import archive
+from deploysafe.pack import manifest as manifests
+from deploysafe.pack.errors import PackBlocked, PackError
+from deploysafe.pack.select import ASSET, PackSettings, Selection, select
+from deploysafe.pack.tree import walk
+from deploysafe.pack.verify import VerifyResult, verify
+
+DEFAULT_DIRECTORY = ".deploysafe/artifacts"
+StageProgress = Callable[[str, int, int], None]
+_JS_ENTRY = (".js", ".mjs", ".cjs")
+
+
+@dataclass
+class PackResult:
+    path: Path  # the artifact written
+    manifest: dict[str, Any]
+    manifest_bytes: bytes  # exactly as stored in the archive
+    size: int  # archive bytes
+    report: Report  # check of the source tree
+    selection: Selection
+    verification: VerifyResult | None
+    seconds: float
+
+    @property
+    def id(self) -> str:
+        return str(self.manifest["id"])
+
+    @property
+    def forced(self) -> bool:
+        return bool(self.manifest["check"]["forced"])
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return list(self.manifest["files"])
+
+    @property
+    def unpacked_size(self) -> int:
+        return sum(int(f["size"]) for f in self.manifest["files"])
+
+
+def pack(
+    root: str | os.PathLike[str],
+    entries: list[str] | None = None,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    allow_secrets: Iterable[str] = (),
+    force: bool = False,
+    with_node_modules: bool = False,
+    node_version: str | None = None,
+    verify_after: bool = True,
+    progress: StageProgress | None = None,
+) -> PackResult:
+    """Build the release artifact of the service in ``root``; see docs/artifact.md for what it holds.
+
+    Raises :class:`PackBlocked` when check finds errors (unless ``force``), :class:`PackError` when the
+    artifact cannot be built as asked, :class:`ConfigError` for bad input.
+    """
+    started = time.perf_counter()
+    report = check(root, list(entries) if entries else None, node_version=node_version, progress=_stage(progress, "checking"))
+    if report.errors and not force:
+        raise PackBlocked(report)
+    project = report.root
+    settings = _settings(project, include, exclude, allow_secrets, with_node_modules)
+    selection = select(project, report, walk(project), settings)
+    records = manifests.hash_files(selection.sources, _stage(progress, "hashing"))
+    document = _manifest(project, report, selection, records, force)
+    data = manifests.encode(document)
+    path = _output_path(project, output, document["id"])
+    size = archive.write(path, data, records, _stage(progress, "writing"))
+    verification = None
+    if verify_after:
+        verification = verify(path, progress=_stage(progress, "verifying"))
+        if not verification.self_contained and not force:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise PackError(f"the artifact is not self-contained, so it was removed: {_first_problem(verification)}")
+    return PackResult(path, document, data, size, report, selection, verification, time.perf_counter() - started)
+
+
+def _stage(progress: StageProgress | None, name: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
+
+
+def _settings(
+    root: str, include: Iterable[str], exclude: Iterable[str], allow: Iterable[str], with_node_modules: bool
+) -> PackSettings:
+    config = section(read_toml(Path(root)), "pack")
+    return PackSettings(
+        include=(*_strings(config, "include"), *include),
+        exclude=(*_strings(config, "exclude"), *exclude),
+        allow_secrets=(*_strings(config, "allow_secrets"), *allow),
+        with_node_modules=with_node_modules,
+    )
+
+
+def _strings(config: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = config.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"deploysafe.toml: [pack] {key} must be a list of strings")
+    return tuple(value)
+
+
+def _package(root: str) -> tuple[str, str]:
+    try:
+        with open(os.path.join(root, "package.json"), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    name = data.get("name") if isinstance(data.get("name"), str) and data.get("name") else os.path.basename(root)
+    version = data.get("version") if isinstance(data.get("version"), str) and data.get("version") else "0.0.0"
+    return str(name), str(version)
+
+
+def _manifest(
+    root: str, report: Report, selection: Selection, records: list[manifests.FileRecord], forced: bool
+) -> dict[str, Any]:
+    name, version = _package(root)
+    entries = [e.path for e in report.entries]
+    check_section: dict[str, Any] = {"summary": report.summary(), "forced": forced}
+    if forced and report.errors:
+        check_section["overridden"] = [
+            {"rule": f.rule, "file": f.file, "line": f.line, "message": f.message} for f in report.errors
+        ]
+    extra: dict[str, Any] = {
+        "assets": [
+            {"path": p.path, "read_by": p.detail} for p in sorted(selection.by_reason(ASSET), key=lambda p: p.path)
+        ],
+    }
+    if selection.node_modules is not None:
+        extra["node_modules"] = {
+            "source": selection.node_modules.source,
+            "packages": len(selection.node_modules.packages),
+            "native": selection.node_modules.native,
+        }
+    return manifests.build(
+        name=name,
+        version=version,
+        records=records,
+        entries=entries,
+        node={"version": str(report.node), "source": report.node.source},
+        start=f"node {entries[0]}" if entries and entries[0].endswith(_JS_ENTRY) else None,
+        lockfile=selection.lockfile,
+        dormant=selection.dormant,
+        excluded=[e.to_json() for e in selection.excluded_list()],
+        check=check_section,
+        extra=extra,
+    )
+
+
+def _output_path(root: str, output: str | os.PathLike[str] | None, artifact_id: str) -> Path:
+    name = f"{artifact_id}.tar.gz"
+    if output is None:
+        return Path(root) / DEFAULT_DIRECTORY / name
+    path = Path(output)
+    if path.is_dir() or str(output).endswith(("/", os.sep)):
+        return path / name
+    if path.exists() and not path.is_file():
+        raise PackError(f"cannot write the artifact to {path}: not a regular file")
+    return path
+
+
+def _first_problem(result: VerifyResult) -> str:
+    if result.problems:
+        return result.problems[0]
+    if result.report is not None and result.report.errors:
+        first = result.report.errors[0]
+        return f"{first.file}:{first.line}:{first.column} {first.rule} {first.message}"
+    return "check of the unpacked tree did not run"

@@ -1,0 +1,165 @@
+"""Pack and verify results for people (rich; plain text when not a terminal). JSON is the manifest itself."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.markup import escape
+
+from deploysafe.pack.api import PackResult
+from deploysafe.pack.select import (
+    ASSET,
+    ENTRY,
+    INCLUDE,
+    LOCKFILE,
+    MANIFEST,
+    MODULE,
+    NODE_MODULES,
+    PROCESS,
+    SETTINGS,
+)
+from deploysafe.pack.verify import VerifyResult
+
+MAX_LISTED = 20
+_KINDS = (
+    ((ENTRY, MODULE), "module", "modules"),
+    ((ASSET,), "asset", "assets"),
+    ((INCLUDE,), "included file", "included files"),
+    ((MANIFEST, LOCKFILE, SETTINGS, PROCESS), "manifest", "manifests"),
+    ((NODE_MODULES,), "node_modules file", "node_modules files"),
+)
+
+
+def size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def render_pack(result: PackResult, console: Console, *, verbose: bool = False) -> None:
+    out = console.print
+    report, selection = result.report, result.selection
+    for entry in report.entries:
+        out(f"[bold]entry[/] {escape(entry.path)} [dim]({escape(entry.reason)})[/]", soft_wrap=True)
+    out(f"[bold]node[/]  {report.node} [dim]({escape(report.node.source)})[/]", soft_wrap=True)
+    if result.forced and report.errors:
+        out()
+        out(f"[bold red]forced[/]: check found {len(report.errors)} error(s); packed anyway, recorded in the manifest")
+        for finding in report.errors[:MAX_LISTED]:
+            out(f"  {escape(finding.file)}:{finding.line}:{finding.column} [red]{finding.rule}[/] {escape(finding.message)}", soft_wrap=True)
+
+    counts = Counter(p.reason for p in selection.files.values())
+    parts = []
+    for reasons, one, many in _KINDS:
+        n = sum(counts[r] for r in reasons)
+        if n:
+            parts.append(f"{n} {one if n == 1 else many}")
+    out()
+    out(f"[bold]packed[/] {len(selection.files)} files ({size(result.unpacked_size)}): {', '.join(parts)}", soft_wrap=True)
+    if verbose:
+        for picked in sorted(selection.files.values(), key=lambda p: p.path):
+            out(f"  {escape(picked.path)} [dim]{picked.reason}: {escape(picked.detail)}[/]", soft_wrap=True)
+    else:
+        shown = [p for p in selection.files.values() if p.reason in (ASSET, INCLUDE)]
+        for picked in sorted(shown, key=lambda p: p.path)[:MAX_LISTED]:
+            why = f"read by {picked.detail}" if picked.reason == ASSET else f"include '{picked.detail}'"
+            out(f"  {escape(picked.path)} [dim]← {escape(why)}[/]", soft_wrap=True)
+        if len(shown) > MAX_LISTED:
+            out(f"  [dim]... and {len(shown) - MAX_LISTED} more (-v lists every file)[/]")
+    if selection.node_modules is not None:
+        modules = selection.node_modules
+        out(f"  node_modules: {len(modules.packages)} production packages from {escape(modules.source)}", soft_wrap=True)
+
+    if selection.dormant:
+        out()
+        out(f"[bold]left out: dormant ({len(selection.dormant)})[/] [dim]— no entry loads these[/]")
+        _listing(console, selection.dormant, verbose)
+    excluded = selection.excluded_list()
+    if excluded:
+        out()
+        out(f"[bold]left out: excluded ({len(excluded)})[/]")
+        _listing(console, [f"{e.path} — {e.reason}" for e in excluded], True)
+    if selection.warnings:
+        out()
+        out(f"[bold yellow]warnings ({len(selection.warnings)})[/]")
+        for warning in selection.warnings:
+            out(f"  {escape(warning)}", soft_wrap=True)
+    if result.verification is not None:
+        out()
+        out(f"[bold]verified[/] {escape(verify_line(result.verification))}", soft_wrap=True)
+    out()
+    verdict = "[bold yellow]PACKED (forced)[/]" if result.forced else "[bold green]PACKED[/]"
+    out(
+        f"{verdict} {escape(result.id)} → {escape(str(result.path))} ({size(result.size)}) · {result.seconds:.2f} s",
+        soft_wrap=True,
+    )
+
+
+def verify_line(result: VerifyResult) -> str:
+    parts = [f"{len(result.manifest.files)} files match their sha256"]
+    report = result.report
+    if report is not None:
+        parts.append(
+            "check of the unpacked tree: "
+            + ("no errors" if report.deployable else f"{len(report.errors)} error(s)")
+        )
+    if result.installed:
+        parts.append(f"dependencies from {result.installed}")
+    elif result.awaiting_install:
+        lock = result.manifest.lockfile or "package.json"
+        names = ", ".join(result.awaiting_install[:5]) + (" ..." if len(result.awaiting_install) > 5 else "")
+        parts.append(f"to install from {lock}: {names}")
+    return "; ".join(parts)
+
+
+def render_verify(result: VerifyResult, console: Console, *, verbose: bool = False) -> None:
+    out = console.print
+    manifest = result.manifest
+    out(f"[bold]artifact[/] {escape(manifest.id)} [dim]({escape(str(result.artifact))})[/]", soft_wrap=True)
+    out(
+        f"[bold]hashes[/]   {len(manifest.files)} files match the manifest "
+        f"[dim](content sha256 {manifest.content_sha256[:16]}…)[/]",
+        soft_wrap=True,
+    )
+    if result.installed:
+        out(f"[bold]install[/]  {escape(result.installed)}", soft_wrap=True)
+    elif result.awaiting_install:
+        out(
+            f"[bold]install[/]  not run: {len(result.awaiting_install)} package(s) come from "
+            f"{escape(manifest.lockfile or 'package.json')} ({escape(', '.join(result.awaiting_install))}); "
+            "--install checks what is imported from them",
+            soft_wrap=True,
+        )
+    report = result.report
+    if report is not None:
+        s = report.summary()
+        out(
+            f"[bold]check[/]    {s['reachable']} reachable · {s['errors']} errors · {s['warnings']} warnings · "
+            f"{s['unverified']} unverified",
+            soft_wrap=True,
+        )
+        for finding in report.errors:
+            out(
+                f"  {escape(finding.file)}:{finding.line}:{finding.column} [red]{finding.rule}[/] {escape(finding.message)}",
+                soft_wrap=True,
+            )
+    for problem in result.problems:
+        out(f"  [red]{escape(problem)}[/]", soft_wrap=True)
+    for missing in result.missing_assets:
+        out(f"  [yellow]missing asset[/] {escape(missing)} [dim](not in the artifact; the code may create it)[/]", soft_wrap=True)
+    out()
+    if result.self_contained:
+        out(f"[bold green]SELF-CONTAINED[/] {escape(manifest.id)} · {result.seconds:.2f} s", soft_wrap=True)
+    else:
+        out(f"[bold red]NOT SELF-CONTAINED[/] {escape(manifest.id)} · {result.seconds:.2f} s", soft_wrap=True)
+
+
+def _listing(console: Console, lines: list[str], verbose: bool) -> None:
+    shown = lines if verbose else lines[:MAX_LISTED]
+    for line in shown:
+        console.print(f"  {escape(line)}", soft_wrap=True, highlight=False)
+    if len(lines) > len(shown):
+        console.print(f"  [dim]... and {len(lines) - len(shown)} more (-v lists them all)[/]")

@@ -1,0 +1,111 @@
+"""The command line: JSON step events, one-line errors (never a traceback), [targets.NAME] config."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploysafe import release
+from tests.support.netcut import CuttingProxy
+
+from .conftest import current_of, serving
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deploysafe", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def _toml(tmp_path: Path, host_root: Path, live_port: int, **extra: str) -> Path:
+    lines = [
+        "[targets.production]",
+        f'path = "{host_root}"',
+        'restart = "sh bin/restart.sh"',
+        f'health = "http://127.0.0.1:{live_port}/health"',
+        'health_expect = "healthy"',
+        "health_interval = 0.2",
+        "health_passes = 2",
+        "health_deadline = 4.0",
+        'logs = ["shared/app.log"]',
+        f'env = {{ PORT = "{live_port}" }}',
+        *[f"{k} = {v}" for k, v in extra.items()],
+    ]
+    (tmp_path / "deploysafe.toml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_deploy_to_a_configured_target_prints_json_step_events(tmp_path, make_artifact, host_root, live_port):
+    cwd = _toml(tmp_path, host_root, live_port)
+    done = _run("deploy", str(make_artifact("1.0.0")), "--to", "production", "--format", "json", cwd=cwd)
+
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    started = [e["step"] for e in events if e["event"] == "step" and e["status"] == "start"]
+    assert started == list(release.STEPS)
+    assert events[-1]["event"] == "result" and events[-1]["status"] == "good"
+    assert serving(live_port)["version"] == "1.0.0"
+
+
+def test_a_failed_deploy_exits_1_with_a_report_and_a_one_line_error(tmp_path, make_artifact, host_root, live_port):
+    cwd = _toml(tmp_path, host_root, live_port)
+    assert _run("deploy", str(make_artifact("1.0.0")), "--to", "production", cwd=cwd).returncode == 0
+
+    bad = make_artifact("2.0.0", faults={"unhealthy_on_port": live_port})
+    done = _run("deploy", str(bad), "--to", "production", cwd=cwd)
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("deploysafe: error: health failed after restart")
+    assert "database pool exhausted" in done.stderr
+    assert "shared/app.log" in done.stderr  # the configured log, tailed in the report
+    assert serving(live_port)["version"] == "1.0.0"
+
+
+def test_dry_run_prints_a_plan_and_changes_nothing(tmp_path, make_artifact, host_root, live_port):
+    cwd = _toml(tmp_path, host_root, live_port)
+    done = _run("deploy", str(make_artifact("1.0.0")), "--to", "production", "--dry-run", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    assert "plan for deploy" in done.stdout and "boot-test" in done.stdout
+    assert not host_root.exists()
+
+
+def test_status_releases_and_unlock_commands(tmp_path, make_artifact, host_root, live_port):
+    cwd = _toml(tmp_path, host_root, live_port)
+    _run("deploy", str(make_artifact("1.0.0")), "--to", "production", cwd=cwd)
+
+    status = json.loads(_run("status", "--to", "production", "--format", "json", cwd=cwd).stdout)
+    assert status["healthy"] is True and status["current"] == current_of(host_root)
+    listed = json.loads(_run("releases", "--to", "production", "--format", "json", cwd=cwd).stdout)
+    assert [r["current"] for r in listed["releases"]] == [True]
+    assert _run("unlock", "--to", "production", cwd=cwd).stdout.strip() == "not locked"
+
+
+def test_a_usage_error_exits_2_in_one_line(tmp_path):
+    done = _run("deploy", str(tmp_path / "missing.tar.gz"), "--to", str(tmp_path / "t"), "--health", "tcp://x:1")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_ssh_host_dropping_mid_upload_is_one_line_and_no_traceback(tmp_path, make_artifact, sshd, host_root, live_port):
+    big = make_artifact("1.0.0", extra={"public/video.bin": os.urandom(3 * 1024 * 1024)})
+    proxy = CuttingProxy(sshd.port, cut_after=1024 * 1024)
+    known = sshd.write_known_hosts(tmp_path / "known_hosts", proxy.port)
+    try:
+        done = _run(
+            "deploy", str(big), "--to", sshd.url(str(host_root), proxy.port), "--known-hosts", str(known),
+            "--identity", str(sshd.key), "--health", f"http://127.0.0.1:{live_port}/health",
+        )
+    finally:
+        proxy.close()
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "connection lost during upload" in lines[0], done.stderr
+    assert current_of(host_root) is None
