@@ -16,10 +16,11 @@ import tarfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from deploysafe.scan import ALWAYS_SKIPPED_DIRS
 from deploysafe.inventory.model import (
     FileRecord,
     Inventory,
@@ -45,7 +46,7 @@ class _Pass:
     """What one pass over the members found, before links are resolved and the top folder stripped."""
 
     records: dict[str, FileRecord] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)  # member -> the member it names
+    links: dict[str, str | None] = field(default_factory=dict)  # member -> the member it names
     kept: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -64,10 +65,12 @@ class ArchiveTree:
         label = f"hashing {display(self.path)}"
         last = time.monotonic()
         for count, (name, kind, data, link) in enumerate(self._members(), 1):
+            if in_skipped_folder(name):
+                continue  # node_modules and VCS folders are never compared: not even hashed
             if kind == "file":
                 assert data is not None
                 found.records[name] = _hash(name, data, found.kept)
-            elif link is not None:
+            elif kind == "link":
                 found.links[name] = link
             if progress is not None and time.monotonic() - last > 0.1:
                 last = time.monotonic()
@@ -80,7 +83,7 @@ class ArchiveTree:
             if not rel or self.skip.path(rel):
                 continue
             inventory.add(FileRecord(rel, record.size, record.sha256))
-            self._source_of[rel] = found.links.get(name, name)
+            self._source_of[rel] = found.links.get(name) or name
         self._kept = found.kept
         if progress is not None:
             progress(label, len(inventory.files), len(inventory.files))
@@ -88,18 +91,17 @@ class ArchiveTree:
 
     def read(self, paths: list[str]) -> dict[str, bytes]:
         """The bytes of ``paths`` (tree paths); one more pass over the archive for those not kept."""
-        wanted = {self._source_of[p]: p for p in paths if p in self._source_of}
-        out = {wanted[m]: self._kept[m] for m in list(wanted) if m in self._kept}
-        missing = {m: p for m, p in wanted.items() if p not in out}
-        if missing:
+        by_member: dict[str, list[str]] = {}
+        for rel in paths:
+            if rel in self._source_of:
+                by_member.setdefault(self._source_of[rel], []).append(rel)
+        contents = {m: self._kept[m] for m in by_member if m in self._kept}
+        if len(contents) < len(by_member):
             for name, kind, data, _link in self._members():
-                if kind == "file" and name in missing:
+                if kind == "file" and name in by_member and name not in contents:
                     assert data is not None
-                    out[missing[name]] = b"".join(iter(lambda: data.read(_CHUNK), b""))
-        for member, rel in wanted.items():  # several tree paths may share one member (links)
-            if rel not in out and member in self._kept:
-                out[rel] = self._kept[member]
-        return out
+                    contents[name] = b"".join(iter(lambda: data.read(_CHUNK), b""))  # noqa: B023
+        return {rel: contents[m] for m, rels in by_member.items() if m in contents for rel in rels}
 
     # -- members ----------------------------------------------------------------------------------
 
@@ -196,9 +198,7 @@ def _resolve_links(found: _Pass, inventory: Inventory) -> None:
                 inventory.problem(name, "link points outside the archive; not compared")
             continue
         found.records[name] = FileRecord(name, record.size, record.sha256)
-        found.links[name] = final  # type: ignore[assignment]
-        if final in found.kept:
-            found.kept[name] = found.kept[final]  # type: ignore[index]
+        found.links[name] = final
 
 
 def _top_folder(records: dict[str, FileRecord]) -> str:
@@ -215,4 +215,6 @@ def _reason(err: BaseException) -> str:
     return text.splitlines()[0]
 
 
-Reader = Callable[[list[str]], dict[str, bytes]]
+
+def in_skipped_folder(name: str) -> bool:
+    return any(part in ALWAYS_SKIPPED_DIRS for part in name.split("/")[:-1])

@@ -1,0 +1,212 @@
+"""`deploysafe pack` and `deploysafe verify`: build a release artifact of exactly what the entries load,
+and judge one (intact, safe to unpack, self-contained)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from deploysafe.cli.app import main
+from deploysafe.pack import PackBlocked
+from deploysafe.pack import pack as run_pack
+from deploysafe.pack import verify as run_verify
+from deploysafe.pack.render import render_pack, render_verify
+from deploysafe.report import text as text_report
+
+_LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing archive", "verifying": "verifying"}
+
+
+class StageProgress:
+    """One progress bar on stderr for every stage of a pack; it appears only after the first second."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.console = Console(stderr=True)
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None:
+            if not self.console.is_terminal or time.monotonic() - self.started < 1.0:
+                return
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(stage, total=total)
+        self.bar.update(self.task, description=_LABELS.get(stage, stage), completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@main.command()
+@click.argument("root", default=".", type=click.Path(path_type=Path))
+@click.option("--entry", "entries", multiple=True, metavar="FILE", help="Entry file (repeatable). Default: detected.")
+@click.option(
+    "--output",
+    "-o",
+    metavar="PATH",
+    help="Artifact file, or a folder (existing, or ending in /) to write <id>.tar.gz into. "
+    "Default: ROOT/.deploysafe/artifacts/.",
+)
+@click.option("--include", multiple=True, metavar="GLOB", help="Also pack files matching GLOB (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Never pack files matching GLOB (repeatable).")
+@click.option(
+    "--allow-secret",
+    "allow_secrets",
+    multiple=True,
+    metavar="PATTERN",
+    help="Let files matching PATTERN in although they look secret or git ignores them (repeatable).",
+)
+@click.option("--force", is_flag=True, help="Pack although check finds errors (recorded in the manifest).")
+@click.option("--with-node-modules", is_flag=True, help="Also pack the production node_modules (offline hosts).")
+@click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
+@click.option("--no-verify", is_flag=True, help="Skip unpacking and re-checking what was written.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--verbose", "-v", is_flag=True, help="List every packed file with the reason it is in.")
+def pack(
+    root: Path,
+    entries: tuple[str, ...],
+    output: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    allow_secrets: tuple[str, ...],
+    force: bool,
+    with_node_modules: bool,
+    node_version: str | None,
+    no_verify: bool,
+    fmt: str,
+    verbose: bool,
+) -> None:
+    """Build a release artifact holding exactly what the entries in ROOT load.
+
+    Runs `check` first and refuses when it finds errors (exit 1) unless --force. The
+    artifact (a deterministic .tar.gz, see docs/artifact.md) holds every module the entries
+    load, package.json and the lockfile, files the code reads by a literal path such as
+    new URL('./schema.sql', import.meta.url) or path.join(__dirname, 'views'), and the
+    files your include globs match. Dormant files are left out, and so are secrets: .env*,
+    *.pem, *.key, SSH keys, an .npmrc with a token, anything git ignores. Both are listed.
+    node_modules stays out (the host runs npm ci) unless --with-node-modules.
+
+    The same tree always gives the same bytes: the name <name>-<version>-<hash>.tar.gz
+    changes exactly when a packed file does. After writing, pack unpacks the artifact,
+    checks every sha256 and runs check on the unpacked tree (see `deploysafe verify`).
+
+    Files loaded by computed paths (migrations, public/, views/) go in deploysafe.toml:
+
+    \b
+      [pack]
+      include = ["migrations/**", "public/**"]
+      exclude = ["public/**/*.map"]
+
+    \b
+    Exit codes: 0 packed, 1 refused (check errors, a secret an include matches,
+    not self-contained) or failed, 2 usage or configuration error.
+
+    \b
+    Examples:
+      deploysafe pack                                # this directory, into .deploysafe/artifacts/
+      deploysafe pack examples/seed-api-fixed -o dist/
+      deploysafe pack --include 'migrations/**' --include 'views/**'
+      deploysafe pack --include 'certs/**' --allow-secret 'certs/ca.pem'
+      deploysafe pack --with-node-modules -o release.tar.gz   # for a host without a registry
+      deploysafe pack --format json | jq '.files | length'    # prints the manifest
+    """
+    progress = StageProgress()
+    try:
+        result = run_pack(
+            root,
+            list(entries) or None,
+            output=output,
+            include=include,
+            exclude=exclude,
+            allow_secrets=allow_secrets,
+            force=force,
+            with_node_modules=with_node_modules,
+            node_version=node_version,
+            verify_after=not no_verify,
+            progress=progress,
+        )
+    except PackBlocked as blocked:
+        progress.close()
+        if fmt == "json":
+            sys.stdout.write(json.dumps(blocked.report.to_json(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            text_report.render(blocked.report, Console(highlight=False))
+        click.echo(f"deploysafe: error: {blocked}", err=True)
+        sys.exit(blocked.exit_code)
+    finally:
+        progress.close()
+    if fmt == "json":
+        sys.stdout.write(result.manifest_bytes.decode("utf-8"))
+        click.echo(f"packed {result.id} → {result.path}", err=True)
+    else:
+        render_pack(result, Console(highlight=False), verbose=verbose)
+
+
+@main.command()
+@click.argument("artifact", type=click.Path(path_type=Path))
+@click.option("--install", is_flag=True, help="Install production dependencies from the packed lockfile first.")
+@click.option(
+    "--into",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Unpack into DIR (new or empty) and leave it there.",
+)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def verify(artifact: Path, install: bool, into: Path | None, fmt: str) -> None:
+    """Check that ARTIFACT is intact, safe to unpack and self-contained.
+
+    Unpacks it into a temporary folder, refusing any member that is absolute, has a '..'
+    segment, is a symlink or other special file, is not in the manifest, or whose size or
+    sha256 differs from it. Then runs `check` on the unpacked tree with the manifest's
+    entries. Without --install, imports of packages the lockfile will install are listed,
+    not judged; with it, production dependencies are installed first (npm ci --omit=dev,
+    or yarn/pnpm for their lockfiles) and checked too.
+
+    \b
+    Exit codes: 0 self-contained, 1 rejected or not self-contained, 2 usage error.
+
+    \b
+    Examples:
+      deploysafe verify .deploysafe/artifacts/seed-api-1.4.0-8776232b.tar.gz
+      deploysafe verify dist/seed-api-1.4.0-8776232b.tar.gz --install
+      deploysafe verify release.tar.gz --into /tmp/release --format json
+    """
+    console = Console(stderr=True)
+    bar: Progress | None = None
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            if not console.is_terminal or time.monotonic() - started < 1.0:
+                return
+            bar = Progress(TextColumn("unpacking"), BarColumn(), TimeElapsedColumn(), console=console, transient=True)
+            bar.start()
+            bar.add_task("unpacking", total=total)
+        bar.update(bar.task_ids[0], completed=done, total=total)
+
+    try:
+        result = run_verify(artifact, install=install, keep=into, progress=progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        render_verify(result, Console(highlight=False))
+    sys.exit(result.exit_code)
