@@ -80,16 +80,20 @@ def main() -> None:
             try:
                 release.deploy(artifact, failing)
             except release.ReleaseFailed as failure:
-                rb = sum(s.seconds for s in failure.value.result.steps if s.step.startswith("rollback-"))
+                rb = sum(s.seconds for s in failure.result.steps if s.step.startswith("rollback-"))
                 rollbacks.append(rb)
-                print(f"  rollback {n + 1}: {rb:.2f} s after the failing verdict ({failure.value.result.status})")
+                print(f"  rollback {n + 1}: {rb:.2f} s after the failing verdict ({failure.result.status})")
             release.deploy(build_artifact(APP, work / "art", version=f"1.9.{n}"), spec)  # reset the breaker
 
         print()
-        print(f"deploy, unchanged lockfile, health gate included: median {statistics.median(deploys):.2f} s "
-              f"(min {min(deploys):.2f}, max {max(deploys):.2f}; target <= 5 s)")
-        print(f"automatic rollback after the failing verdict: median {statistics.median(rollbacks):.2f} s "
-              f"(max {max(rollbacks):.2f}; target <= 2 s)")
+        print(
+            f"deploy, unchanged lockfile, health gate included: median {statistics.median(deploys):.2f} s "
+            f"(min {min(deploys):.2f}, max {max(deploys):.2f}; target <= 5 s)"
+        )
+        print(
+            f"automatic rollback after the failing verdict: median {statistics.median(rollbacks):.2f} s "
+            f"(max {max(rollbacks):.2f}; target <= 2 s)"
+        )
     finally:
         kill_under(work)
         shutil.rmtree(work, ignore_errors=True)

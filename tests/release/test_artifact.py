@@ -22,8 +22,15 @@ def _manifest(files: dict[str, bytes], **extra: object) -> bytes:
         for p, d in sorted(files.items())
     ]
     digest = hashlib.sha256("".join(f"{e['sha256']}  {e['path']}\n" for e in entries).encode()).hexdigest()
-    data = {"format": 1, "name": "x", "version": "1.0.0", "id": f"x-1.0.0-{digest[:8]}",
-            "content_sha256": digest, "files": entries, **extra}
+    data = {
+        "format": 1,
+        "name": "x",
+        "version": "1.0.0",
+        "id": f"x-1.0.0-{digest[:8]}",
+        "content_sha256": digest,
+        "files": entries,
+        **extra,
+    }
     return json.dumps(data).encode()
 
 

@@ -99,8 +99,16 @@ def test_ssh_host_dropping_mid_upload_is_one_line_and_no_traceback(tmp_path, mak
     known = sshd.write_known_hosts(tmp_path / "known_hosts", proxy.port)
     try:
         done = _run(
-            "deploy", str(big), "--to", sshd.url(str(host_root), proxy.port), "--known-hosts", str(known),
-            "--identity", str(sshd.key), "--health", f"http://127.0.0.1:{live_port}/health",
+            "deploy",
+            str(big),
+            "--to",
+            sshd.url(str(host_root), proxy.port),
+            "--known-hosts",
+            str(known),
+            "--identity",
+            str(sshd.key),
+            "--health",
+            f"http://127.0.0.1:{live_port}/health",
         )
     finally:
         proxy.close()

@@ -24,10 +24,27 @@ from .conftest import current_of, history_of, serving
 def _cli_deploy(artifact: Path, spec, *extra: str) -> subprocess.Popen[str]:
     """A real `deploysafe deploy --format json` process for the spec's directory target."""
     argv = [
-        sys.executable, "-m", "deploysafe", "deploy", str(artifact), "--to", spec.path, "--format", "json",
-        "--restart", spec.restart, "--health", spec.health, "--health-interval", str(spec.health_interval),
-        "--health-passes", str(spec.health_passes), "--health-deadline", str(spec.health_deadline),
-        *[f"--env={k}={v}" for k, v in spec.env.items()], *extra,
+        sys.executable,
+        "-m",
+        "deploysafe",
+        "deploy",
+        str(artifact),
+        "--to",
+        spec.path,
+        "--format",
+        "json",
+        "--restart",
+        spec.restart,
+        "--health",
+        spec.health,
+        "--health-interval",
+        str(spec.health_interval),
+        "--health-passes",
+        str(spec.health_passes),
+        "--health-deadline",
+        str(spec.health_deadline),
+        *[f"--env={k}={v}" for k, v in spec.env.items()],
+        *extra,
     ]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -45,11 +45,14 @@ def test_dropped_connection_mid_upload_never_makes_a_partial_release_current(
     big = make_artifact("1.1.0", extra={"public/video.bin": os.urandom(3 * 1024 * 1024)})
     proxy = CuttingProxy(sshd.port, cut_after=1024 * 1024)
     known = sshd.write_known_hosts(tmp_path / "known_hosts_proxy", proxy.port)
-    via_proxy = release.target(
-        ssh_spec, known_hosts=str(known)
+    via_proxy = release.target(ssh_spec, known_hosts=str(known))
+    via_proxy = release.TargetSpec(
+        **{
+            **via_proxy.__dict__,
+            "url": sshd.url(str(host_root), proxy.port),
+            "ssh": parse_ssh_url(sshd.url(str(host_root), proxy.port)),
+        }
     )
-    via_proxy = release.TargetSpec(**{**via_proxy.__dict__, "url": sshd.url(str(host_root), proxy.port),
-                                       "ssh": parse_ssh_url(sshd.url(str(host_root), proxy.port))})
     try:
         with pytest.raises(TargetError, match="connection lost") as err:
             release.deploy(big, via_proxy)
@@ -92,8 +95,9 @@ def test_changed_host_key_is_refused_even_with_trust_on_first_use(sshd, tmp_path
 
 
 def test_many_concurrent_commands_stay_under_the_session_limit(sshd, tmp_path):
-    target = SshTarget(parse_ssh_url(sshd.url(str(tmp_path))), known_hosts=str(sshd.known_hosts),
-                       identity=str(sshd.key))
+    target = SshTarget(
+        parse_ssh_url(sshd.url(str(tmp_path))), known_hosts=str(sshd.known_hosts), identity=str(sshd.key)
+    )
     results: list[int] = []
     try:
         target.read_file(str(tmp_path / "nothing"))  # the SFTP channel is open too

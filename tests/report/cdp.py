@@ -97,6 +97,7 @@ class Browser:
         self._changed = threading.Condition()
         self.console = Console()
         self.session: str | None = None
+        self.target: str | None = None
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -128,6 +129,8 @@ class Browser:
             self._changed.notify_all()
 
     def _observe(self, event: dict[str, Any]) -> None:
+        if event.get("sessionId") != self.session:
+            return  # a page closed earlier still reporting
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
             texts = [str(a.get("value", a.get("description", ""))) for a in params.get("args", [])]
@@ -166,7 +169,7 @@ class Browser:
         with self._changed:
             while True:
                 for i, event in enumerate(self._events):
-                    if event.get("method") == method:
+                    if event.get("method") == method and event.get("sessionId") == self.session:
                         return self._events.pop(i).get("params", {})
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -176,14 +179,25 @@ class Browser:
     # ---- the page -----------------------------------------------------------------------------------
 
     def open_page(self, width: int = 1440, height: int = 900) -> None:
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        """A new tab, attached; what it logs and requests is recorded from here on."""
+        self.close_page()
+        self.target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        with self._changed:
+            self._events.clear()
+            self.console = Console()
+        self.session = self.send("Target.attachToTarget", {"targetId": self.target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
         self.send(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
         )
+
+    def close_page(self) -> None:
+        if self.target is not None:
+            self.send("Target.closeTarget", {"targetId": self.target})
+            self.target = None
+            self.session = None
 
     def goto(self, url: str, *, timeout: float = 60) -> None:
         self.send("Page.navigate", {"url": url})
@@ -255,11 +269,10 @@ def chromium(executable: str | None = None) -> Iterator[Browser]:
     browser = Browser(process, to_child_w, from_child_r)
     try:
         browser.send("Target.setDiscoverTargets", {"discover": False}, timeout=60)
-        browser.open_page()
         yield browser
     finally:
         try:
-            browser.session = None
+            browser.session = browser.target = None
             browser.send("Browser.close", timeout=5)
         except (CdpError, OSError):
             pass

@@ -32,8 +32,16 @@ def install_pm2() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.exists():
             subprocess.run(
-                ["npm", "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--loglevel=error",
-                 f"pm2@{PM2_VERSION}"],
+                [
+                    "npm",
+                    "install",
+                    "--prefix",
+                    str(CACHE),
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    f"pm2@{PM2_VERSION}",
+                ],
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
@@ -51,7 +59,11 @@ class Pm2:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.binary), *args], env={**os.environ, **self.env}, capture_output=True, text=True, check=check,
+            [str(self.binary), *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=check,
             timeout=60,
         )
 

@@ -131,8 +131,13 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str] | None:
 def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """TARGET and the options that override its [targets.NAME] table."""
     options = [
-        click.option("--to", "to", required=True, metavar="TARGET",
-                     help="a directory, ssh://user@host[:port]/path, or a [targets.NAME] in deploysafe.toml"),
+        click.option(
+            "--to",
+            "to",
+            required=True,
+            metavar="TARGET",
+            help="a directory, ssh://user@host[:port]/path, or a [targets.NAME] in deploysafe.toml",
+        ),
         click.option("--config", "config", metavar="PATH", help=f"{CONFIG_NAME} (or its directory) to read"),
         click.option("--health", help="probe: http(s)://host:port/path, tcp://host:port, or a command"),
         click.option("--health-expect", help="substring the health body (or command output) must contain"),
@@ -150,8 +155,12 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--boot-port", type=int, help="port for the boot test [a free one]"),
         click.option("--known-hosts", metavar="FILE", help="known_hosts for ssh targets [~/.ssh/known_hosts]"),
         click.option("--identity", metavar="FILE", help="private key for ssh targets"),
-        click.option("--trust-new-host-key", is_flag=True, default=None,
-                     help="accept and record an unknown ssh host key (a changed key is still refused)"),
+        click.option(
+            "--trust-new-host-key",
+            is_flag=True,
+            default=None,
+            help="accept and record an unknown ssh host key (a changed key is still refused)",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -164,14 +173,16 @@ def _spec(kwargs: dict[str, Any], source: str | None = None) -> release.TargetSp
     shared = kwargs.pop("shared")
     logs = kwargs.pop("logs")
     env = _env_pairs(kwargs.pop("env"))
-    return release.target(
-        to, config=config, shared=list(shared) or None, logs=list(logs) or None, env=env, **kwargs
-    )
+    return release.target(to, config=config, shared=list(shared) or None, logs=list(logs) or None, env=env, **kwargs)
 
 
 def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
         help="text for people, json lines for CI",
     )(func)
 
@@ -280,12 +291,16 @@ def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
     console.print(f"[bold]{escape(info.target)}[/]")
     console.print(f"  current   {escape(info.current or '(none)')} ({info.current_status})")
     if info.healthy is not None:
-        console.print(f"  health    {'[green]ok[/]' if info.healthy else '[red]FAILING[/]'}  {escape(info.health or '')}")
+        console.print(
+            f"  health    {'[green]ok[/]' if info.healthy else '[red]FAILING[/]'}  {escape(info.health or '')}"
+        )
     console.print(f"  lock      {escape(info.lock + ' - ' + str(info.lock_state)) if info.lock else 'free'}")
     if info.last:
         last = f"{info.last.get('kind')} {info.last.get('release')}: {info.last.get('status')}"
         console.print(f"  last      {escape(last)}")
-    breaker = "[red]OPEN[/] (deploys refused until a good deploy, a rollback or --force)" if info.breaker_open else "closed"
+    breaker = (
+        "[red]OPEN[/] (deploys refused until a good deploy, a rollback or --force)" if info.breaker_open else "closed"
+    )
     console.print(f"  breaker   {breaker}; {info.failures} failed deploys in a row; {info.releases} releases")
     for process in info.processes:
         console.print(f"  process   {escape(process)}")

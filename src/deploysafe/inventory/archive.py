@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from deploysafe.scan import ALWAYS_SKIPPED_DIRS
 from deploysafe.inventory.model import (
     FileRecord,
     Inventory,
@@ -31,6 +30,7 @@ from deploysafe.inventory.model import (
     is_code,
     safe_relative,
 )
+from deploysafe.scan import ALWAYS_SKIPPED_DIRS
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 _CHUNK = 1 << 20
@@ -213,7 +213,6 @@ def _top_folder(records: dict[str, FileRecord]) -> str:
 def _reason(err: BaseException) -> str:
     text = str(err) or type(err).__name__
     return text.splitlines()[0]
-
 
 
 def in_skipped_folder(name: str) -> bool:

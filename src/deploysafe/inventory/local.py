@@ -98,7 +98,9 @@ def inventory_directory(
     """Every file under ``root`` with its size and sha256."""
     path = os.fspath(root)
     if not os.path.isdir(path):
-        raise InventoryError(f"{display(path)}: no such directory" if not os.path.exists(path) else f"{path}: not a directory")
+        raise InventoryError(
+            f"{display(path)}: no such directory" if not os.path.exists(path) else f"{path}: not a directory"
+        )
     inventory = Inventory(location=path, tool="python", directory=os.path.realpath(path))
     label = f"hashing {display(path)}"
     names = list_directory(path, skip or Skip(), inventory)

@@ -58,8 +58,7 @@ exit 91
 )
 
 # Python 3.5 or later: no f-strings, nothing newer than os.walk, os.readv and hashlib.
-INVENTORY_PY = (
-    r"""
+INVENTORY_PY = r"""
 import hashlib, os, stat, sys
 out = sys.stdout.buffer
 SKIP = set(SKIPNAMES)
@@ -103,7 +102,6 @@ for name in sys.stdin.buffer.read().split(b"\0"):
     out.write(digest.hexdigest().encode() + b"  " + name + b"\0")
 out.flush()
 """.replace("SKIPNAMES", repr([n.encode() for n in _SKIP_NAMES]))
-)
 
 # Fetch: NUL-separated names on stdin, an uncompressed tar of those files (links followed) on stdout.
 FETCH_SH = r"""

@@ -15,7 +15,6 @@ import pathspec
 from deploysafe.scan import ALWAYS_SKIPPED_DIRS
 
 
-
 @dataclass(frozen=True, slots=True)
 class _Rules:
     """One .gitignore: ``base`` is its folder relative to the root, or (``above``) the root seen from it."""

@@ -519,15 +519,20 @@ class Deployer:
         """Health failed after the switch: back to the previous good release, once."""
         spec, target = self.spec, self.target
         sections = [("probe" if "health" in str(failure) else "details", failure.report)]
-        with contextlib.suppress(DeploysafeError):
-            sections += [(f"log {path}", text) for path, text in service.log_tails(target, spec)]
+
+        def with_logs() -> list[tuple[str, str]]:
+            # Gathered after the switch back: the rollback must not wait for log reading.
+            with contextlib.suppress(DeploysafeError):
+                return sections + [(f"log {path}", text) for path, text in service.log_tails(target, spec)]
+            return sections
+
         fallback = self.fallback
         title = f"deploy of {self.release} to {target.url} failed: {failure}"
         if fallback is None:
             message = f"{failure}; NO PREVIOUS GOOD RELEASE to roll back to - current stays at {self.release}"
             self.run.set_status(history.FAILED, message)
             self.run.finish()
-            report = format_report(title, sections) + "\n  NOTHING TO ROLL BACK TO: the service needs a human."
+            report = format_report(title, with_logs()) + "\n  NOTHING TO ROLL BACK TO: the service needs a human."
             return ReleaseFailed(message, self.run.result(history.FAILED, message, report, self.previous))
         verdict: health.Verdict | None = None
         try:
@@ -559,13 +564,13 @@ class Deployer:
             )
             self.run.set_status(history.FAILED, message)
             self.run.finish()
-            report = format_report(title, sections) + f"\n  ROLLBACK TO {fallback} FAILED: {err}"
+            report = format_report(title, with_logs()) + f"\n  ROLLBACK TO {fallback} FAILED: {err}"
             return ReleaseFailed(message, self.run.result(history.FAILED, message, report, self.previous))
         message = f"{failure}; rolled back to {fallback}, which is healthy"
         self.run.set_status(history.ROLLED_BACK, message)
         self.run.finish()
         report = (
-            format_report(title, sections)
+            format_report(title, with_logs())
             + f"\n  rolled back: current → {fallback} (healthy); {self.release} marked bad"
         )
         return ReleaseFailed(message, self.run.result(history.ROLLED_BACK, message, report, self.previous))

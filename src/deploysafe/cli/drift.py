@@ -1,0 +1,340 @@
+"""`deploysafe drift`: which differences between this tree and production matter to the entry."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from deploysafe.cli.app import main
+from deploysafe.drift import DriftReport, PullResult, drift
+from deploysafe.drift import pull_needed as pull_files
+from deploysafe.errors import ConfigError
+from deploysafe.inventory import display
+
+LIST_LIMIT = 20
+
+
+class PhaseProgress:
+    """Progress bars on stderr, one per phase ("hashing ..."), shown only when a run takes a while."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.console = Console(stderr=True)
+        self.enabled = enabled and self.console.is_terminal
+        self.started = time.monotonic()
+        self.bar: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if not self.enabled or time.monotonic() - self.started < 0.5:
+            return
+        if self.bar is None:
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.start()
+        if phase not in self.tasks:
+            self.tasks[phase] = self.bar.add_task(escape(phase), total=total)
+        self.bar.update(self.tasks[phase], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@main.command(name="drift")
+@click.argument("root", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--against",
+    "against",
+    required=True,
+    metavar="SOURCE",
+    help="production: a directory, a .tar.gz/.tgz/.tar/.zip, ssh://user@host[:port]/path, or a [targets.NAME]",
+)
+@click.option("--entry", "entries", multiple=True, metavar="FILE", help="Entry file (repeatable). Default: detected.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--pull-needed", is_flag=True, help="Copy the needed files from SOURCE into ROOT, then check again.")
+@click.option("--overwrite", is_flag=True, help="With --pull-needed: replace a local file that is in the way.")
+@click.option(
+    "--skip", multiple=True, metavar="GLOB", help="Leave matching paths out of both inventories (repeatable)."
+)
+@click.option("--no-source-check", is_flag=True, help="Do not check whether SOURCE's own entries load completely.")
+@click.option("--known-hosts", metavar="FILE", help="known_hosts for ssh sources [~/.ssh/known_hosts]")
+@click.option("--identity", metavar="FILE", help="private key for ssh sources")
+@click.option(
+    "--trust-new-host-key",
+    is_flag=True,
+    default=None,
+    help="accept and record an unknown ssh host key (never a changed one)",
+)
+@click.option("--no-cache", is_flag=True, help="Parse every file again instead of reusing cached results.")
+@click.option("--verbose", "-v", is_flag=True, help="List every file of every class, unchanged files too.")
+def drift_command(
+    root: Path,
+    against: str,
+    entries: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    pull_needed: bool,
+    overwrite: bool,
+    skip: tuple[str, ...],
+    no_source_check: bool,
+    known_hosts: str | None,
+    identity: str | None,
+    trust_new_host_key: bool | None,
+    no_cache: bool,
+    verbose: bool,
+) -> None:
+    """Compare ROOT with production (SOURCE) and say which differences matter to the entry.
+
+    Both trees are inventoried (path, size, sha256; node_modules, .git and --skip globs left out; on an
+    ssh host the hashes are computed there by one command), then every difference is judged by the
+    import graph of ROOT's entries:
+
+    \b
+      needed               only in SOURCE, and an entry's imports load it: copy it before deploying
+      source-only-dormant  only in SOURCE, nothing the entries load needs it: do not ship it blindly
+      changed              in both with other content; reachable or dormant
+      local-only           only in ROOT; reachable or dormant
+
+    A deployed target (a `current` link beside `releases/`) is compared through `current`, and
+    SOURCE's own entries are checked: does production itself find every file it imports?
+
+    \b
+    Exit codes: 0 nothing needed from SOURCE and ROOT passes check;
+                1 SOURCE has files the entries need, or ROOT is blocked (with --pull-needed: still
+                  blocked after the copy, or a file was not copied);
+                2 the comparison could not run: usage, configuration, SOURCE missing, unreachable,
+                  unreadable or unsafe (an archive member outside the archive).
+
+    \b
+    Examples:
+      deploysafe drift --against /srv/api-backup
+      deploysafe drift api --against prod-2025-11-03.tar.gz --format json
+      deploysafe drift --against ssh://deploy@app1.example.com/srv/api --pull-needed
+      deploysafe drift --against production          # [targets.production] in deploysafe.toml
+    """
+    if overwrite and not pull_needed:
+        raise ConfigError("--overwrite only applies with --pull-needed")
+    progress = PhaseProgress(enabled=fmt == "text")
+    try:
+        report = drift(
+            root,
+            against,
+            entries=list(entries) or None,
+            skip=list(skip),
+            source_check=not no_source_check,
+            known_hosts=known_hosts,
+            identity=identity,
+            trust_new_host_key=trust_new_host_key,
+            cache=not no_cache,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    pulled = pull_files(report, overwrite=overwrite, cache=not no_cache) if pull_needed else None
+    if fmt == "json":
+        data = report.to_json()
+        if pulled is not None:
+            data["pulled"] = pulled.to_json()
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+        if output is None:
+            sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+        else:
+            output.write_text(text, encoding="utf-8", errors="backslashreplace")
+    elif output is None:
+        render(report, pulled, Console(highlight=False, soft_wrap=True), verbose)
+    else:
+        with output.open("w", encoding="utf-8") as handle:
+            render(report, pulled, Console(file=handle, no_color=True, width=200, soft_wrap=True), verbose)
+    sys.exit(pulled.exit_code if pulled is not None else report.exit_code)
+
+
+# ---- text ---------------------------------------------------------------------------------------------
+
+
+def _p(path: str) -> str:
+    return escape(display(path))
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
+def _entries(names: list[str]) -> str:
+    shown = [display(e) for e in names]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def verdict(report: DriftReport) -> str:
+    label = escape(report.source.label)
+    if report.needed:
+        n = len(report.needed)
+        has = "has is" if n == 1 else "has are"
+        return (
+            f"[bold red]NEEDED[/] {_files(n)} {label} {has} needed by {escape(_entries(report.needed_by))}: "
+            "copy them before deploying (--pull-needed)"
+        )
+    if not report.before.deployable:
+        errors = len(report.before.errors)
+        return (
+            f"[bold red]BLOCKED[/] nothing {label} has is needed by {escape(_entries(report.entries))}, "
+            f"but ROOT fails check with {errors} error{'s' if errors != 1 else ''} that {label} does not fix"
+        )
+    return f"[bold green]OK[/] nothing {label} has is needed by {escape(_entries(report.entries))}"
+
+
+def render(report: DriftReport, pulled: PullResult | None, console: Console, verbose: bool) -> None:
+    console.print(verdict(report))
+    for item in report.needed:
+        where = f"{_p(item.importer)}:{item.line}" if item.importer else "an entry"
+        spec = f" '{escape(item.specifier)}'" if item.specifier else ""
+        console.print(f"  [bold]{_p(item.path)}[/]  ({item.when}: {where}{spec})")
+        console.print(f"    [dim]{' → '.join(_p(c) for c in item.chain)}[/]")
+    after = report.after or report.before
+    if report.needed and not after.deployable:
+        console.print(
+            f"[red]still blocked with them:[/] {len(after.errors)} error(s) {escape(report.source.label)} does not fix"
+        )
+        for finding in after.errors[:LIST_LIMIT]:
+            console.print(
+                f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}"
+            )
+    elif not report.needed and not report.before.deployable:
+        for finding in report.before.errors[:LIST_LIMIT]:
+            console.print(
+                f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}"
+            )
+    _classes(report, console, verbose)
+    _closure(report, console)
+    _summary(report, console)
+    if pulled is not None:
+        _pulled(report, pulled, console)
+
+
+def _limited(items: list[Any], verbose: bool) -> tuple[list[Any], int]:
+    if verbose or len(items) <= LIST_LIMIT:
+        return items, 0
+    return items[:LIST_LIMIT], len(items) - LIST_LIMIT
+
+
+def _classes(report: DriftReport, console: Console, verbose: bool) -> None:
+    label = escape(report.source.label)
+    if report.source_only_dormant:
+        console.print(
+            f"\n[bold]source-only-dormant[/] ({len(report.source_only_dormant)}) — only in {label}; "
+            "nothing the entries load needs them: do not ship them blindly"
+        )
+        shown, more = _limited(report.source_only_dormant, verbose)
+        for item in shown:
+            where = {"reachable": f"loaded by {label}'s own entries", "dormant": f"dormant in {label} too"}
+            notes = [where[item.in_source]] if item.in_source else []
+            if item.faults:
+                notes.append("[yellow]broken[/]: " + escape(item.faults[0]))
+            console.print(f"  {_p(item.path)}" + (f"  [dim]({'; '.join(notes)})[/]" if notes else ""))
+        _more(console, more)
+    if report.changed:
+        reach = [c for c in report.changed if c.usage.reachable]
+        console.print(
+            f"\n[bold]changed[/] ({len(report.changed)}) — {len(reach)} reachable, "
+            f"{len(report.changed) - len(reach)} dormant"
+        )
+        ordered = sorted(report.changed, key=lambda c: (not c.usage.reachable, c.path))
+        shown, more = _limited(ordered, verbose)
+        for item in shown:
+            tag = _tag(item.usage.via)
+            console.print(f"  {tag}  {_p(item.path)}  [dim]{item.source.size} → {item.local.size} bytes[/]")
+        _more(console, more)
+    if report.local_only:
+        reach = [x for x in report.local_only if x.usage.reachable]
+        console.print(
+            f"\n[bold]local-only[/] ({len(report.local_only)}) — {len(reach)} reachable, "
+            f"{len(report.local_only) - len(reach)} dormant"
+        )
+        ordered = sorted(report.local_only, key=lambda x: (not x.usage.reachable, x.path))
+        shown, more = _limited(ordered, verbose)
+        for item in shown:
+            console.print(f"  {_tag(item.usage.via)}  {_p(item.path)}")
+        _more(console, more)
+    if report.unreadable:
+        console.print(f"\n[bold yellow]unreadable[/] ({len(report.unreadable)}) — not compared")
+        shown, more = _limited(report.unreadable, verbose)
+        for problem in shown:
+            side = "ROOT" if problem.side == "local" else label
+            console.print(f"  {side}: {_p(problem.path)}: {escape(problem.message)}")
+        _more(console, more)
+    if verbose and report.same:
+        console.print(f"\n[bold]same[/] ({len(report.same)})")
+        for path in report.same:
+            console.print(f"  {_p(path)}")
+
+
+def _tag(via: str | None) -> str:
+    return {"import": "reachable", "asset": "asset    ", "config": "config   "}.get(via or "", "[dim]dormant[/]  ")
+
+
+def _more(console: Console, more: int) -> None:
+    if more:
+        console.print(f"  [dim]… {more} more (--verbose or --format json)[/]")
+
+
+def _closure(report: DriftReport, console: Console) -> None:
+    closure = report.source_closure
+    if closure is None:
+        return
+    label = escape(report.source.label)
+    if closure.complete is None:
+        console.print(f"\n{label}'s own closure: not judged ({escape(closure.note)})")
+        return
+    names = escape(_entries(list(closure.entries)))
+    if closure.complete:
+        console.print(f"\n{label}'s own closure: [green]complete[/] — {names} find every file they import in {label}")
+        return
+    console.print(
+        f"\n{label}'s own closure: [red]INCOMPLETE[/] — {len(closure.missing)} import(s) of {names} "
+        f"miss their file in {label} itself"
+    )
+    for finding in closure.missing[:LIST_LIMIT]:
+        console.print(f"  {_p(finding.file)}:{finding.line} {escape(finding.specifier or '')}")
+        console.print(f"    [dim]{' → '.join(_p(c) for c in finding.chain)}[/]")
+
+
+def _summary(report: DriftReport, console: Console) -> None:
+    source = report.source
+    parts = [source.kind]
+    if report.release:
+        parts.append(f"release {escape(display(report.release))}")
+    parts.append(f"hashed with {report.tool}")
+    console.print(
+        f"\nagainst {escape(source.label)} ({', '.join(parts)}) · {report.local_files} local files · "
+        f"{report.source_files} in {escape(source.label)} · {len(report.same)} same · {report.seconds:.2f} s",
+        style="dim",
+    )
+
+
+def _pulled(report: DriftReport, pulled: PullResult, console: Console) -> None:
+    console.print(f"\n[bold]pulled[/] {_files(len(pulled.written))} from {escape(report.source.label)} into ROOT")
+    for path in pulled.written:
+        console.print(f"  + {_p(path)}")
+    for path, why in pulled.refused:
+        console.print(f"  [red]not copied[/] {_p(path)}: {escape(why)}")
+    if pulled.check.deployable:
+        console.print("[bold green]check now: DEPLOYABLE[/] — every entry's import closure loads")
+        return
+    console.print(f"[bold red]check now: BLOCKED[/] — {len(pulled.check.errors)} error(s); run deploysafe check")
+    for finding in pulled.check.errors[:LIST_LIMIT]:
+        console.print(f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}")
