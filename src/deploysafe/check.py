@@ -157,6 +157,7 @@ def check(
         [os.path.realpath(p) for p in entry_paths],
         [os.path.join(project.root, f) for f in scanned.files],
         progress,
+        _preload_imports(project.root, found_entries),
     )
     broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
     broken.sort(key=lambda p: (not graph.is_reachable(p), p))
@@ -181,6 +182,33 @@ def check(
         problems=scanned.problems,
         graph=graph,
     )
+
+
+def _preload_imports(root: str, entries: list[Entry]) -> dict[str, list]:
+    """The `node -r X` / `--import X` modules of the start commands, as imports of the file holding them."""
+    from deploysafe.facts import Import, ImportKind
+
+    found: dict[str, list] = {}
+    for entry in entries:
+        for preload in entry.preloads:
+            path = os.path.join(root, preload.declared_in)
+            line, column = _locate(path, preload.specifier)
+            kind = ImportKind.STATIC if preload.esm else ImportKind.REQUIRE
+            imports = found.setdefault(path, [])
+            if all(i.specifier != preload.specifier for i in imports):
+                imports.append(Import(kind, preload.specifier, line, column))
+    return found
+
+
+def _locate(path: str, text: str) -> tuple[int, int]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                if text in line:
+                    return number, line.index(text) + 1
+    except OSError:
+        pass
+    return 1, 1
 
 
 def _strings(settings: dict, key: str) -> list[str]:

@@ -279,6 +279,7 @@ class PullResult:
     written: list[str]
     refused: list[tuple[str, str]]  # (path, why it was not written)
     check: Report  # ROOT checked again after the copy
+    already: list[str] = field(default_factory=list)  # already in ROOT with the same bytes
 
     @property
     def exit_code(self) -> int:
@@ -287,6 +288,7 @@ class PullResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "written": self.written,
+            "already": self.already,
             "refused": [{"path": p, "reason": r} for p, r in self.refused],
             "deployable": self.check.deployable,
             "errors": [f.to_json() for f in self.check.errors],
@@ -347,19 +349,21 @@ def drift(
 
 def pull_needed(report: DriftReport, *, overwrite: bool = False, cache: bool = True) -> PullResult:
     """Copy the ``needed`` files into ROOT (adding only, unless ``overwrite``), then check ROOT again."""
-    written: list[str] = []
-    refused: list[tuple[str, str]] = []
+    result = PullResult([], [], report.before)
     for item in report.needed:
         data = report.contents.get(item.path)
         if data is None or hashlib.sha256(data).hexdigest() != item.sha256:
-            refused.append((item.path, "its bytes could not be read from SOURCE intact"))
+            result.refused.append((item.path, "its bytes could not be read from SOURCE intact"))
             continue
-        why = _place(report.root, item.path, data, overwrite)
-        if why:
-            refused.append((item.path, why))
+        outcome = _place(report.root, item.path, data, overwrite)
+        if outcome == _WRITTEN:
+            result.written.append(item.path)
+        elif outcome == _ALREADY:
+            result.already.append(item.path)
         else:
-            written.append(item.path)
-    return PullResult(written, refused, check(report.root, report.entries, cache=cache))
+            result.refused.append((item.path, outcome))
+    result.check = check(report.root, report.entries, cache=cache)
+    return result
 
 
 # ---- needed: what the entries load from SOURCE ----------------------------------------------------------
@@ -686,8 +690,12 @@ def _source_closure(
 # ---- writing into ROOT ------------------------------------------------------------------------------------
 
 
-def _place(root: str, rel: str, data: bytes, overwrite: bool) -> str | None:
-    """Write one pulled file; the reason it was not written, or None."""
+_WRITTEN = "written"
+_ALREADY = "already"
+
+
+def _place(root: str, rel: str, data: bytes, overwrite: bool) -> str:
+    """Write one pulled file: ``_WRITTEN``, ``_ALREADY`` (same bytes there), or why it was not written."""
     dest = os.path.join(root, rel)
     parent = os.path.dirname(dest)
     try:
@@ -697,8 +705,11 @@ def _place(root: str, rel: str, data: bytes, overwrite: bool) -> str | None:
     real_parent = os.path.realpath(parent)
     if real_parent != root and not real_parent.startswith(root + os.sep):
         return "its folder leads outside ROOT through a symlink"
-    if os.path.lexists(dest) and not overwrite:
-        return "a local file is already there (pass --overwrite to replace it)"
+    if os.path.lexists(dest):
+        if _same_bytes(dest, data):
+            return _ALREADY
+        if not overwrite:
+            return "a local file is already there (pass --overwrite to replace it)"
     tmp = f"{dest}.deploysafe-{os.getpid()}-{os.urandom(3).hex()}"
     try:
         with open(tmp, "xb") as handle:
@@ -714,7 +725,15 @@ def _place(root: str, rel: str, data: bytes, overwrite: bool) -> str | None:
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
-    return None
+    return _WRITTEN
+
+
+def _same_bytes(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _strings(settings: dict[str, Any], key: str) -> list[str]:

@@ -40,9 +40,19 @@ _NODE_FLAGS_WITH_VALUE = {
 
 
 @dataclass(frozen=True, slots=True)
+class Preload:
+    """A module the start command loads before the entry: `node -r dotenv/config` or `--import x`."""
+
+    specifier: str
+    esm: bool  # --import (ESM resolution) rather than -r/--require
+    declared_in: str  # the file holding the command, relative to root ("package.json", "Procfile")
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     path: str  # relative to root, "/" separators
     reason: str  # "package.json scripts.start: node src/index.js"
+    preloads: tuple[Preload, ...] = ()
 
 
 def detect_entries(root: str, given: list[str], configured: list[str], package: PackageJson | None) -> list[Entry]:
@@ -94,6 +104,34 @@ def _existing(root: str, candidates: list[tuple[str, str]]) -> list[Entry]:
     return entries
 
 
+def _required(root: str, candidates: list[tuple[str, str]]) -> list[Entry]:
+    """Like _existing, but a start command naming a file that is not there is an error, not a guess:
+    the process manager would fail on it too."""
+    entries = _existing(root, candidates)
+    found = {e.reason for e in entries}
+    for path, reason in candidates:
+        if reason not in found:
+            hint = _source_for_build_output(root, path)
+            raise ConfigError(
+                f"{reason}: '{path}' does not exist"
+                + (f" (it is built from {hint}: build first, or check the source with --entry {hint})" if hint else "")
+            )
+    return entries
+
+
+def _source_for_build_output(root: str, path: str) -> str | None:
+    """For `node dist/index.js` in a TypeScript project: the source tsc compiles to it."""
+    rel = _normalise(root, path)
+    first, _, rest = rel.partition("/")
+    stem = os.path.splitext(rest)[0]
+    for source_dir in ("src", "lib", "app", "."):
+        for ext in (".ts", ".mts", ".cts", ".tsx"):
+            candidate = os.path.normpath(os.path.join(source_dir, stem + ext))
+            if first in ("dist", "build", "out", "lib") and os.path.isfile(os.path.join(root, candidate)):
+                return candidate.replace(os.sep, "/")
+    return None
+
+
 def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
     for name in ECOSYSTEM_FILES:
         path = os.path.join(root, name)
@@ -116,7 +154,7 @@ def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
             # Read the literal `script:` values without running the file (it is the user's code).
             scripts = [m[2] for m in _SCRIPT_PROPERTY.finditer(text)]
         candidates = [(s, f"{name} apps[].script '{s}'") for s in scripts if not _is_package_manager(s)]
-        entries = _existing(root, candidates)
+        entries = _required(root, candidates)
         if entries:
             return entries
     return []
@@ -134,8 +172,12 @@ def _from_procfile(root: str, package: PackageJson | None) -> list[Entry]:
                 continue
             script = script_of_command(command)
             if script:
-                candidates.append((script, f"Procfile {process.strip()}: {command.strip()}"))
-    return _existing(root, candidates)
+                candidates.append((script, f"Procfile {process.strip()}: {command.strip()}", command))
+    entries = []
+    for script, reason, command in candidates:
+        preloads = tuple(Preload(spec, esm, "Procfile") for spec, esm in preloads_of_command(command))
+        entries += [Entry(e.path, e.reason, preloads) for e in _required(root, [(script, reason)])]
+    return entries
 
 
 def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
@@ -146,7 +188,11 @@ def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
     if not isinstance(start, str):
         return []
     script = script_of_command(start)
-    return _existing(root, [(script, f"package.json scripts.start: {start}")]) if script else []
+    if not script:
+        return []
+    entries = _required(root, [(script, f"package.json scripts.start: {start}")])
+    preloads = tuple(Preload(spec, esm, "package.json") for spec, esm in preloads_of_command(start))
+    return [Entry(e.path, e.reason, preloads) for e in entries]
 
 
 def _from_main(root: str, package: PackageJson | None) -> list[Entry]:
@@ -179,6 +225,28 @@ def script_of_command(command: str) -> str | None:
             found = words[2] if not words[2].startswith("ecosystem") else found
         elif len(words) >= 2 and words[0] == "pm2-runtime":
             found = words[1] if not words[1].startswith("ecosystem") else found
+    return found
+
+
+def preloads_of_command(command: str) -> list[tuple[str, bool]]:
+    """(specifier, is ESM) for each `-r X`, `--require X`, `--import X` of node in ``command``."""
+    found: list[tuple[str, bool]] = []
+    for part in re.split(r"&&|\|\||;", command):
+        try:
+            words = shlex.split(part)
+        except ValueError:
+            continue
+        runner = next((i for i, w in enumerate(words) if os.path.basename(w) in ("node", "nodejs")), None)
+        if runner is None:
+            continue
+        args = words[runner + 1 :]
+        i = 0
+        while i < len(args) and args[i].startswith("-"):  # node's own options come before the script
+            flag, has_inline, inline = args[i].partition("=")
+            value = inline if has_inline else (args[i + 1] if i + 1 < len(args) else "")
+            if flag in ("-r", "--require", "--import") and value:
+                found.append((value, flag == "--import"))
+            i += 1 if has_inline or flag not in _NODE_FLAGS_WITH_VALUE else 2
     return found
 
 

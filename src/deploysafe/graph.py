@@ -113,9 +113,9 @@ class Analysis:
             )
         return self._resolved[key]
 
-    def edges_of(self, path: str, source: SourceFile) -> list[Edge]:
+    def edges_of(self, path: str, imports: tuple[Import, ...] | list[Import]) -> list[Edge]:
         edges = []
-        for imp in source.facts.imports:
+        for imp in imports:
             for_require = imp.kind is ImportKind.REQUIRE
             if imp.specifier is None:
                 edges.append(Edge(path, imp, None, for_require))
@@ -130,12 +130,25 @@ def build_graph(
     entries: list[str],
     scanned: list[str],
     progress: Progress | None = None,
+    preloads: dict[str, list[Import]] | None = None,
 ) -> ModuleGraph:
-    """Resolve the closure from ``entries`` (absolute paths), then the ``scanned`` files it misses."""
+    """Resolve the closure from ``entries`` (absolute paths), then the ``scanned`` files it misses.
+
+    ``preloads`` maps a file that holds a start command (package.json, Procfile) to the modules that
+    command loads before the entry (`node -r dotenv/config`); they count as entries of their own.
+    """
     analysis.loader.load([*entries, *scanned], progress)
     modules: dict[str, Module] = {}
     parents: dict[str, str | None] = {}
     queue: deque[str] = deque()
+    for command_file, imports in (preloads or {}).items():
+        modules[command_file] = Module(command_file, Format.OTHER, None, analysis.edges_of(command_file, imports))
+        parents[command_file] = None
+        for edge in modules[command_file].edges:
+            target = edge.followed_path
+            if target is not None and is_project_file(target) and target not in parents:
+                parents[target] = command_file
+                queue.append(target)
     for entry in entries:
         if entry not in parents:
             parents[entry] = None
@@ -169,5 +182,5 @@ def _module(analysis: Analysis, path: str) -> Module:
         return Module(path, analysis.format_of(path), None)
     source = analysis.loader.get(path)
     module = Module(path, analysis.format_of(path), source)
-    module.edges = analysis.edges_of(path, source)
+    module.edges = analysis.edges_of(path, source.facts.imports)
     return module

@@ -359,3 +359,35 @@ def test_fixed_example_is_deployable_and_serves_health(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_start_command_naming_a_missing_build_output_says_where_its_source_is(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "scripts": {"build": "tsc", "start": "node dist/index.js"}},
+            "tsconfig.json": {"compilerOptions": {"outDir": "dist", "rootDir": "src"}},
+            "src/index.ts": "console.log('hi');\n",
+        },
+    )
+    done = run_cli("check", str(root))
+    assert done.returncode == 2
+    assert one_line_error(done) == (
+        "deploysafe: error: package.json scripts.start: node dist/index.js: 'dist/index.js' does not exist "
+        "(it is built from src/index.ts: build first, or check the source with --entry src/index.ts)"
+    )
+    assert run_cli("check", str(root), "--entry", "src/index.ts").returncode == 0
+
+
+def test_ecosystem_file_naming_a_missing_script_is_an_error_not_a_guess(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "main": "index.js"},
+            "index.js": "1;\n",
+            "ecosystem.config.js": "module.exports = { apps: [{ script: 'server.js' }] };\n",
+        },
+    )
+    done = run_cli("check", str(root))
+    assert done.returncode == 2
+    assert "ecosystem.config.js apps[].script 'server.js': 'server.js' does not exist" in one_line_error(done)

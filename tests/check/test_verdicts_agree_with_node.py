@@ -638,3 +638,52 @@ def test_missing_root_is_a_clear_error(tmp_path):
 
     with pytest.raises(ConfigError, match="no such directory"):
         check(tmp_path / "nope")
+
+
+# ---- modules the start command preloads --------------------------------------------------------------------
+
+
+def test_preloaded_dev_dependency_blocks_and_its_line_in_package_json_is_shown(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {
+                "name": "app",
+                "type": "module",
+                "scripts": {"start": "node -r dotenvish/config index.js"},
+                "devDependencies": {"dotenvish": "1.0.0"},
+            },
+            "index.js": LOADED,
+            "node_modules/dotenvish/package.json": {"name": "dotenvish", "version": "1.0.0"},
+            "node_modules/dotenvish/config.js": "process.env.LOADED_ENV = '1';\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, f.file, f.chain) for f in report.errors] == [
+        ("dev-dependency-at-runtime", "package.json", ("package.json",))
+    ]
+    assert report.errors[0].line == 5
+    assert_loads(root)  # locally the dev dependency is there
+    import shutil
+
+    shutil.rmtree(root / "node_modules" / "dotenvish")
+    done = run_node(root, "index.js", "-r", "dotenvish/config")
+    assert done.returncode != 0 and "Cannot find module 'dotenvish/config'" in done.stderr
+
+
+def test_preloaded_local_file_is_reachable(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {
+                "name": "app",
+                "type": "module",
+                "scripts": {"start": "node --import ./instrument.mjs index.js"},
+            },
+            "index.js": LOADED,
+            "instrument.mjs": "import './tracing/missing.js';\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, f.chain) for f in report.errors] == [("unresolved-import", ("package.json", "instrument.mjs"))]
+    assert report.dormant == []

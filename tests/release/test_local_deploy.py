@@ -142,3 +142,10 @@ def test_tampered_artifact_is_refused_before_touching_the_target(make_artifact, 
     with pytest.raises(ArtifactError, match=r"src/index\.js"):
         release.deploy(bad, local_spec)
     assert not Path(host_root).exists()
+
+
+def test_deploying_a_project_root_packs_it_first(app_src, local_spec, host_root, live_port):
+    result = release.deploy(app_src, local_spec)
+    assert result.status == "good"
+    assert serving(live_port)["version"] == "1.0.0"
+    assert (host_root / "current" / "bin" / "restart.sh").exists()  # [pack] include in deploysafe.toml

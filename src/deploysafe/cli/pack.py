@@ -201,7 +201,7 @@ def verify(artifact: Path, install: bool, into: Path | None, fmt: str) -> None:
         bar.update(bar.task_ids[0], completed=done, total=total)
 
     try:
-        result = run_verify(artifact, install=install, keep=into, progress=progress)
+        result = run_verify(artifact, install=install, into=into, progress=progress)
     finally:
         if bar is not None:
             bar.stop()

@@ -11,7 +11,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class PackResult:
     selection: Selection
     verification: VerifyResult | None
     seconds: float
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step: check, select, hash, write, verify
 
     @property
     def id(self) -> str:
@@ -77,26 +78,49 @@ def pack(
     Raises :class:`PackBlocked` when check finds errors (unless ``force``), :class:`PackError` when the
     artifact cannot be built as asked, :class:`ConfigError` for bad input.
     """
-    started = time.perf_counter()
-    report = check(root, list(entries) if entries else None, node_version=node_version, progress=_stage(progress, "checking"))
+    clock = _Clock()
+    report = check(
+        root, list(entries) if entries else None, node_version=node_version, progress=_stage(progress, "checking")
+    )
+    clock.lap("check")
     if report.errors and not force:
         raise PackBlocked(report)
     project = report.root
     settings = _settings(project, include, exclude, allow_secrets, with_node_modules)
     selection = select(project, report, walk(project), settings)
-    records = manifests.hash_files(selection.sources, _stage(progress, "hashing"))
+    clock.lap("select")
+    records, contents = manifests.hash_files(selection.sources, _stage(progress, "hashing"))
+    clock.lap("hash")
     document = _manifest(project, report, selection, records, force)
     data = manifests.encode(document)
     path = _output_path(project, output, document["id"])
-    size = archive.write(path, data, records, _stage(progress, "writing"))
+    size = archive.write(path, data, records, contents, _stage(progress, "writing"))
+    del contents
+    clock.lap("write")
     verification = None
     if verify_after:
         verification = verify(path, progress=_stage(progress, "verifying"))
+        clock.lap("verify")
         if not verification.self_contained and not force:
             with contextlib.suppress(OSError):
                 path.unlink()
             raise PackError(f"the artifact is not self-contained, so it was removed: {_first_problem(verification)}")
-    return PackResult(path, document, data, size, report, selection, verification, time.perf_counter() - started)
+    return PackResult(path, document, data, size, report, selection, verification, clock.total, clock.laps)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self.last
+        self.last = now
+
+    @property
+    def total(self) -> float:
+        return time.perf_counter() - self.started
 
 
 def _stage(progress: StageProgress | None, name: str) -> Callable[[int, int], None] | None:

@@ -19,41 +19,24 @@ import contextlib
 import hashlib
 import os
 import struct
-import tarfile
 import tempfile
 import zlib
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
 from deploysafe.pack.errors import PackError
 from deploysafe.pack.manifest import MANIFEST_PATH, FileRecord
+from deploysafe.pack.tarheaders import BLOCK, DIRECTORY, RECORD, header, padding
 
 MTIME = 0
 COMPRESSLEVEL = 6  # what `tar czf` (gzip -6) uses: the size/speed trade-off people expect
 PIECE = 1 << 20  # uncompressed bytes per deflate piece
 _READ = 8 << 20
 _WINDOW = 1 << 15  # deflate's dictionary size
-_BLOCK = tarfile.BLOCKSIZE
-_RECORD = tarfile.RECORDSIZE
 _GZIP_HEADER = b"\x1f\x8b\x08\x00" + struct.pack("<I", MTIME) + b"\x00\xff"  # deflate, no name, OS unknown
-
-
-def _info(name: str, size: int, mode: int, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mode = mode
-    info.mtime = MTIME
-    info.type = kind
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    return info
-
-
-def _header(info: tarfile.TarInfo) -> bytes:
-    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
 def members(records: Sequence[FileRecord]) -> list[tuple[str, FileRecord | None]]:
@@ -71,9 +54,13 @@ def write(
     output: Path,
     manifest: bytes,
     records: Sequence[FileRecord],
+    contents: Mapping[str, bytes] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write the archive to ``output``; return its size in bytes."""
+    """Write the archive to ``output``; return its size in bytes.
+
+    ``contents`` holds the bytes of files already read and hashed; the others are read again here.
+    """
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".partial", dir=output.parent)
@@ -82,7 +69,7 @@ def write(
     try:
         with os.fdopen(fd, "wb") as raw:
             with _GzipWriter(raw) as gz:
-                _write_tar(gz, manifest, records, progress)
+                _write_tar(gz, manifest, records, contents or {}, progress)
             size = raw.tell()
         os.chmod(temp, 0o644)
         os.replace(temp, output)
@@ -96,25 +83,31 @@ def write(
 
 
 def _write_tar(
-    out: _GzipWriter, manifest: bytes, records: Sequence[FileRecord], progress: Callable[[int, int], None] | None
+    out: _GzipWriter,
+    manifest: bytes,
+    records: Sequence[FileRecord],
+    contents: Mapping[str, bytes],
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     total = sum(r.size for r in records)
     done = 0
-    out.write(_header(_info(MANIFEST_PATH, len(manifest), 0o644)))
-    out.write(manifest)
-    out.write(_padding(len(manifest)))
-    for name, record in members(records):
+    out.write(header(MANIFEST_PATH, len(manifest), 0o644) + manifest + padding(len(manifest)))
+    for index, (name, record) in enumerate(members(records)):
         if record is None:
-            out.write(_header(_info(name, 0, 0o755, tarfile.DIRTYPE)))
+            out.write(header(name, 0, 0o755, DIRECTORY))
             continue
-        out.write(_header(_info(record.path, record.size, record.mode)))
-        _copy(record, out)
-        out.write(_padding(record.size))
+        data = contents.get(record.path)
+        if data is not None:
+            out.write(header(record.path, record.size, record.mode) + data + padding(record.size))
+        else:
+            out.write(header(record.path, record.size, record.mode))
+            _copy(record, out)
+            out.write(padding(record.size))
         done += record.size
-        if progress:
+        if progress and (done == total or index % 64 == 0):
             progress(done, total)
-    out.write(b"\0" * (2 * _BLOCK))
-    out.write(b"\0" * (-out.position % _RECORD))  # whole records, as tar writes them
+    out.write(b"\0" * (2 * BLOCK))
+    out.write(b"\0" * (-out.position % RECORD))  # whole records, as tar writes them
 
 
 def _copy(record: FileRecord, out: _GzipWriter) -> None:
@@ -133,10 +126,6 @@ def _copy(record: FileRecord, out: _GzipWriter) -> None:
         raise PackError(f"cannot read {record.path}: {err.strerror or err}") from err
     if size != record.size or digest.hexdigest() != record.sha256:
         raise PackError(f"{record.path} changed while packing; pack again")
-
-
-def _padding(size: int) -> bytes:
-    return b"\0" * (-size % _BLOCK)
 
 
 def _deflate(piece: bytes, dictionary: bytes, last: bool) -> bytes:

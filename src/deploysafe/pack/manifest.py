@@ -22,6 +22,8 @@ from deploysafe.pack.errors import PackError
 __all__ = ["FORMAT", "MANIFEST_PATH", "FileRecord", "artifact_id", "encode", "hash_files"]
 
 _CHUNK = 1 << 20
+_KEEP_FILE = 16 << 20
+_KEEP_TOTAL = 256 << 20
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._+@-]+")
 
 
@@ -40,36 +42,53 @@ class FileRecord:
         return ManifestFile(self.path, self.sha256, self.size, self.mode)
 
 
-def hash_file(path: str, source: str) -> FileRecord:
+def hash_file(path: str, source: str, keep: bool = False) -> tuple[FileRecord, bytes | None]:
+    """The record of one file, and its bytes when ``keep`` and it is small enough to hold."""
     digest = hashlib.sha256()
+    kept: bytes | None = None
     try:
         with open(source, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise PackError(f"cannot pack {path}: not a regular file")
-            size = 0
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
+            if keep and info.st_size <= _KEEP_FILE:
+                kept = handle.read()
+                digest.update(kept)
+                size = len(kept)
+            else:
+                size = 0
+                while chunk := handle.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
     except OSError as err:
         raise PackError(f"cannot read {path}: {err.strerror or err}") from err
     mode = 0o755 if info.st_mode & 0o111 else 0o644
-    return FileRecord(path, source, digest.hexdigest(), size, mode)
+    return FileRecord(path, source, digest.hexdigest(), size, mode), kept
 
 
-def hash_files(sources: dict[str, str], progress: Callable[[int, int], None] | None = None) -> list[FileRecord]:
-    """sha256, size and mode of every file (packed path -> absolute source), sorted by packed path.
+def hash_files(
+    sources: dict[str, str], progress: Callable[[int, int], None] | None = None
+) -> tuple[list[FileRecord], dict[str, bytes]]:
+    """sha256, size and mode of every file (packed path -> absolute source), sorted by packed path, and
+    the bytes of as many files as fit in memory (up to 256 MB), so the archive is written from exactly
+    the bytes that were hashed without reading them again.
 
     One thread: on a warm page cache, opening many small files costs more than hashing them, and threads
     only add contention (measured: 2,073 files in 35 ms sequentially, 83 ms on four threads).
     """
     paths = sorted(sources)
     records = []
+    contents: dict[str, bytes] = {}
+    budget = _KEEP_TOTAL
     for done, path in enumerate(paths, 1):
-        records.append(hash_file(path, sources[path]))
+        record, data = hash_file(path, sources[path], keep=budget > 0)
+        records.append(record)
+        if data is not None:
+            contents[path] = data
+            budget -= len(data)
         if progress and (done % 256 == 0 or done == len(paths)):
             progress(done, len(paths))
-    return records
+    return records, contents
 
 
 def artifact_id(name: str, version: str, digest: str) -> str:

@@ -29,6 +29,7 @@ from deploysafe.pack.errors import PackError
 from deploysafe.resolve.base import PACKAGE_NOT_FOUND, Unresolved
 
 _INSTALL_TIMEOUT = 900.0
+_RAM_DISK = "/dev/shm"
 
 
 @dataclass
@@ -72,20 +73,21 @@ def verify(
     artifact_path: str | os.PathLike[str],
     *,
     install: bool = False,
-    keep: str | os.PathLike[str] | None = None,
+    into: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> VerifyResult:
-    """Unpack ``artifact_path`` into a temporary folder (or ``keep``, left in place) and judge it."""
+    """Unpack ``artifact_path`` into a temporary folder (or ``into``, left in place) and judge it."""
     started = time.perf_counter()
     path = Path(artifact_path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such artifact")
-    if keep is not None:
-        work = Path(keep)
-        if work.exists() and any(work.iterdir()):
-            raise ConfigError(f"{work}: not empty; verify unpacks into an empty or new folder")
+    if into is not None:
+        work = Path(into)
+        if work.exists() and (not work.is_dir() or any(work.iterdir())):
+            raise ConfigError(f"{work}: not an empty folder; verify unpacks into an empty or new one")
     else:
-        work = Path(tempfile.mkdtemp(prefix="deploysafe-verify-"))
+        size = 0 if install else artifact.read_manifest(path).total_size
+        work = Path(tempfile.mkdtemp(prefix="deploysafe-verify-", dir=_scratch_parent(size) if size else None))
     try:
         manifest = artifact.extract(path, work, progress)
         result = VerifyResult(path, manifest, None)
@@ -98,8 +100,22 @@ def verify(
         result.seconds = time.perf_counter() - started
         return result
     finally:
-        if keep is None:
+        if into is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _scratch_parent(size: int) -> str | None:
+    """A RAM-backed folder for the unpacked tree when one has room (creating files on a disk costs ~10x
+    more), unless TMPDIR says where temporary files go. None: the default temporary folder."""
+    if os.environ.get("TMPDIR"):
+        return None
+    try:
+        free = os.statvfs(_RAM_DISK)
+    except OSError:
+        return None
+    if not os.access(_RAM_DISK, os.W_OK | os.X_OK) or size * 4 > free.f_bavail * free.f_frsize:
+        return None
+    return _RAM_DISK
 
 
 def _entries_present(manifest: artifact.Manifest, result: VerifyResult) -> None:

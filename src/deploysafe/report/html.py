@@ -41,6 +41,8 @@ def render(report: Report) -> str:
         dormant=summary["dormant"],
         errors=summary["errors"],
         warnings=summary["warnings"],
+        errors_s="" if summary["errors"] == 1 else "s",
+        warnings_s="" if summary["warnings"] == 1 else "s",
         css=_asset("map.css"),
         licence=_asset("dagre.LICENSE").replace("*/", "* /"),
         dagre=_script(_asset("dagre.min.js")),
@@ -128,7 +130,7 @@ _TEMPLATE = """<!doctype html>
   <h1>deploysafe <span class="root" title="{root}">· {name}</span></h1>
   <span class="verdict {verdict_class}" id="verdict">{verdict}</span>
   <span class="counts"><b>{files}</b> files · <b>{reachable}</b> loaded · <b>{dormant}</b> dormant ·
-    <b class="err">{errors}</b> errors · <b>{warnings}</b> warnings</span>
+    <b class="err">{errors}</b> error{errors_s} · <b>{warnings}</b> warning{warnings_s}</span>
   <span class="tools"><button id="fit" type="button" title="Fit the map to the window">Fit</button>
     <button id="fold" type="button" title="Fold folders back to the first view">Fold</button></span>
   <div class="search">

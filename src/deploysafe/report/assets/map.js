@@ -4,7 +4,7 @@
   "use strict";
 
   var DATA = JSON.parse(document.getElementById("deploysafe-data").textContent);
-  var LIMIT = 150; // boxes drawn before folders are folded
+  var LIMIT = 80; // boxes drawn before folders are folded: a first view that can be read
   var SVGNS = "http://www.w3.org/2000/svg";
   var ROOT_NAME = DATA.name || "(root)";
 
@@ -276,12 +276,14 @@
   function apply() {
     viewport.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
   }
+  var TOP = 44; // the legend's band at the top of the map
   function fit() {
     var box = svg.getBoundingClientRect();
-    var k = Math.min(box.width / Math.max(current.width, 1), box.height / Math.max(current.height, 1), 1.4);
-    view.k = Math.max(k * 0.96, 0.02);
-    view.x = (box.width - current.width * view.k) / 2;
-    view.y = (box.height - current.height * view.k) / 2;
+    var room = { w: box.width, h: Math.max(box.height - TOP, 1) };
+    var k = Math.min(room.w / Math.max(current.width, 1), room.h / Math.max(current.height, 1), 1.4);
+    view.k = Math.max(k * 0.97, 0.02);
+    view.x = (room.w - current.width * view.k) / 2;
+    view.y = TOP + (room.h - current.height * view.k) / 2;
     apply();
   }
   function centerOn(key) {
