@@ -71,13 +71,18 @@ def make_project(base: Path, modules: Path, with_node_modules: bool) -> Path:
     return project
 
 
-def timed(fn: Callable[[], object], runs: int) -> float:
-    times = []
+def median_runs(fns: dict[str, Callable[[], dict[str, float] | None]], runs: int) -> dict[str, float]:
+    """Median seconds of each function (and of each step a pack reports), runs interleaved so that load
+    from other processes falls on all of them alike."""
+    samples: dict[str, list[float]] = {}
     for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for label, fn in fns.items():
+            started = time.perf_counter()
+            steps = fn()
+            samples.setdefault(label, []).append(time.perf_counter() - started)
+            for step, seconds in (steps or {}).items():
+                samples.setdefault(f"{label}: {step}", []).append(seconds)
+    return {label: statistics.median(values) for label, values in samples.items()}
 
 
 def main() -> None:
@@ -97,29 +102,46 @@ def main() -> None:
         files = [f["path"] for f in first.manifest["files"]]
         (base / "list").write_text("\n".join(files) + "\n")
         size = sum(f["size"] for f in first.manifest["files"])
-        print(f"tree: {len(files)} files, {size / 1e6:.1f} MB packed; artifact {first.size / 1e6:.2f} MB; "
-              f"{first.report.files} source files checked")
+        print(
+            f"tree: {len(files)} files, {size / 1e6:.1f} MB packed; artifact {first.size / 1e6:.2f} MB; "
+            f"{first.report.files} source files checked"
+        )
 
         def tar() -> None:
-            subprocess.run(["tar", "czf", str(out / "t.tar.gz"), "-C", str(project), "-T", str(base / "list")],
-                           check=True)
+            subprocess.run(
+                ["tar", "czf", str(out / "t.tar.gz"), "-C", str(project), "-T", str(base / "list")], check=True
+            )
 
-        def cold() -> None:
+        def packed(**options: object) -> dict[str, float]:
+            return pack(project, output=out / "b.tar.gz", with_node_modules=nm, **options).timings  # type: ignore[arg-type]
+
+        def cold() -> dict[str, float]:
             shutil.rmtree(base / "cache", ignore_errors=True)
-            pack(project, output=out / "c.tar.gz", with_node_modules=nm)
+            return pack(project, output=out / "c.tar.gz", with_node_modules=nm).timings
 
+        medians = median_runs(
+            {"tar czf": tar, "pack": packed, "pack --no-verify": lambda: packed(verify_after=False)}, args.runs
+        )
+        medians |= median_runs({"pack, cold facts cache": cold}, max(1, args.runs // 2))
+        tar_time = medians["tar czf"]
+        own = sum(medians[f"pack: {step}"] for step in ("select", "hash", "write"))
         rows = [
-            ("tar czf", timed(tar, args.runs)),
-            ("pack, no verify", timed(lambda: pack(project, output=out / "b.tar.gz", with_node_modules=nm,
-                                                   verify_after=False), args.runs)),
-            ("pack", timed(lambda: pack(project, output=out / "b.tar.gz", with_node_modules=nm), args.runs)),
-            ("pack, cold cache", timed(cold, max(1, args.runs // 2))),
+            ("tar czf (same files)", tar_time),
+            ("pack: select+hash+write", own),
+            ("pack --no-verify", medians["pack --no-verify"]),
+            ("pack (default)", medians["pack"]),
+            ("pack, cold facts cache", medians["pack, cold facts cache"]),
         ]
-        base_time = rows[0][1]
         for label, seconds in rows:
-            print(f"{label:<18} {seconds:7.3f} s   {seconds / base_time:5.2f}× tar")
-        print(f"tar archive {os.path.getsize(out / 't.tar.gz') / 1e6:.2f} MB, pack archive "
-              f"{os.path.getsize(out / 'b.tar.gz') / 1e6:.2f} MB")
+            print(f"{label:<26} {seconds:7.3f} s   {seconds / tar_time:5.2f}× tar")
+        steps = ", ".join(
+            f"{step} {medians[f'pack: {step}']:.3f}" for step in ("check", "select", "hash", "write", "verify")
+        )
+        print(f"pack steps (s): {steps}")
+        print(
+            f"archives: tar {os.path.getsize(out / 't.tar.gz') / 1e6:.2f} MB, pack "
+            f"{os.path.getsize(out / 'b.tar.gz') / 1e6:.2f} MB (the manifest is part of it)"
+        )
 
 
 if __name__ == "__main__":

@@ -448,8 +448,8 @@ def import_attribute(ctx: RuleContext, module: Module, edge: Edge, res: Target) 
         module,
         imp.line,
         imp.column,
-        f'{when_it_fails(imp)}: TypeError [ERR_IMPORT_ATTRIBUTE_MISSING]: Module "{target}" needs an import '
-        "attribute of \"type: json\": write `with { type: 'json' }`" + handled_note(imp),
+        f'{when_it_fails(imp)}: TypeError [ERR_IMPORT_ASSERTION_TYPE_MISSING]: Module "{target}" needs an import '
+        "attribute of type \"json\": write `with { type: 'json' }`" + handled_note(imp),
         handled=imp.guarded,
         specifier=imp.specifier,
     )

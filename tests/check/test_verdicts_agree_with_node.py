@@ -487,7 +487,8 @@ def test_json_import_needs_the_type_attribute(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("missing-import-attribute", "index.js")]
-    assert_node_fails(root, "needs an import attribute")
+    assert_node_fails(root, "needs an import attribute of type \"json\"")
+    assert "ERR_IMPORT_ASSERTION_TYPE_MISSING" in check(root).errors[0].message
 
 
 def test_json_import_with_attribute_loads(tmp_path):

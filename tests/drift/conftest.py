@@ -216,11 +216,14 @@ def host_with(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., Host]]:
     """
     started: list[Host] = []
 
-    def start(*tools: str) -> Host:
+    def start(*tools: str, scripts: dict[str, str] | None = None) -> Host:
         bindir = tmp_path / f"bin-{len(started)}"
         bindir.mkdir()
         for tool in tools:
             (bindir / tool).symlink_to(_which(tool))
+        for name, text in (scripts or {}).items():
+            (bindir / name).write_text(text)
+            (bindir / name).chmod(0o755)
         port = free_port()
         config = (sshd.workdir / "sshd_config").read_text()
         config = re.sub(r"(?m)^Port \d+$", f"Port {port}", config)
@@ -250,3 +253,8 @@ def host_with(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., Host]]:
 
 
 BASE_TOOLS = ("sh", "find", "xargs", "readlink", "cat", "tar")
+# coreutils before 8.30 has no -z: newline-separated lines, names with a newline or backslash escaped
+OLD_SHA256SUM = f"""#!/bin/sh
+for arg in "$@"; do [ "$arg" = -z ] && {{ echo "sha256sum: invalid option -- 'z'" >&2; exit 1; }}; done
+exec {shutil.which("sha256sum")} "$@"
+"""

@@ -147,16 +147,17 @@ def print_why(result: WhyResult, console: Console) -> None:
     out = console.print
     name = f"[bold]{escape(result.file)}[/]"
     if result.status == REACHABLE:
-        count = len(result.reached_by)
-        out(f"{name} [green]is loaded[/] by {count} of {len(result.entries)} entr{'y' if count == 1 else 'ies'}:")
+        total = len(result.entries)
+        out(f"{name} [green]is loaded[/] by {len(result.reached_by)} of {total} entr{'y' if total == 1 else 'ies'}:")
         for reach in result.reached_by:
             out(f"  {escape(' → '.join(reach.chain))}", soft_wrap=True)
     elif result.status == DORMANT:
-        out(f"{name} [yellow]is dormant[/]: no entry reaches it (entries: {escape(', '.join(result.entries))})")
+        entries = escape(", ".join(result.entries))
+        out(f"{name} [yellow]is dormant[/]: no entry reaches it (entries: {entries})", soft_wrap=True)
     elif result.status == NOT_CHECKED:
-        out(f"{name} exists but is not a source file the check reads (excluded, or not code)")
+        out(f"{name} exists but is not a source file the check reads (excluded, or not code)", soft_wrap=True)
     else:
-        out(f"{name} [red]does not exist[/]")
+        out(f"{name} [red]does not exist[/]", soft_wrap=True)
     if not result.importers:
         out("  no file imports it")
         return

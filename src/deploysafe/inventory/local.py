@@ -105,6 +105,8 @@ def inventory_directory(
     label = f"hashing {display(path)}"
     names = list_directory(path, skip or Skip(), inventory)
     total = len(names)
+    if progress is not None:
+        progress(label, 0, total)  # the listing is done: the total is known before hashing starts
     last = time.monotonic()
     for done, rel in enumerate(names, 1):
         full = os.path.join(path, rel)

@@ -15,4 +15,14 @@ from deploysafe.pack.errors import PackBlocked, PackError
 from deploysafe.pack.select import Excluded, Picked, Selection
 from deploysafe.pack.verify import VerifyResult, verify
 
-__all__ = ["Excluded", "PackBlocked", "PackError", "PackResult", "Picked", "Selection", "VerifyResult", "pack", "verify"]
+__all__ = [
+    "Excluded",
+    "PackBlocked",
+    "PackError",
+    "PackResult",
+    "Picked",
+    "Selection",
+    "VerifyResult",
+    "pack",
+    "verify",
+]

@@ -49,7 +49,10 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
         out()
         out(f"[bold red]forced[/]: check found {len(report.errors)} error(s); packed anyway, recorded in the manifest")
         for finding in report.errors[:MAX_LISTED]:
-            out(f"  {escape(finding.file)}:{finding.line}:{finding.column} [red]{finding.rule}[/] {escape(finding.message)}", soft_wrap=True)
+            out(
+                f"  {escape(finding.file)}:{finding.line}:{finding.column} [red]{finding.rule}[/] {escape(finding.message)}",
+                soft_wrap=True,
+            )
 
     counts = Counter(p.reason for p in selection.files.values())
     parts = []
@@ -58,7 +61,10 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
         if n:
             parts.append(f"{n} {one if n == 1 else many}")
     out()
-    out(f"[bold]packed[/] {len(selection.files)} files ({size(result.unpacked_size)}): {', '.join(parts)}", soft_wrap=True)
+    out(
+        f"[bold]packed[/] {len(selection.files)} files ({size(result.unpacked_size)}): {', '.join(parts)}",
+        soft_wrap=True,
+    )
     if verbose:
         for picked in sorted(selection.files.values(), key=lambda p: p.path):
             out(f"  {escape(picked.path)} [dim]{picked.reason}: {escape(picked.detail)}[/]", soft_wrap=True)
@@ -71,7 +77,9 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
             out(f"  [dim]... and {len(shown) - MAX_LISTED} more (-v lists every file)[/]")
     if selection.node_modules is not None:
         modules = selection.node_modules
-        out(f"  node_modules: {len(modules.packages)} production packages from {escape(modules.source)}", soft_wrap=True)
+        out(
+            f"  node_modules: {len(modules.packages)} production packages from {escape(modules.source)}", soft_wrap=True
+        )
 
     if selection.dormant:
         out()
@@ -103,8 +111,7 @@ def verify_line(result: VerifyResult) -> str:
     report = result.report
     if report is not None:
         parts.append(
-            "check of the unpacked tree: "
-            + ("no errors" if report.deployable else f"{len(report.errors)} error(s)")
+            "check of the unpacked tree: " + ("no errors" if report.deployable else f"{len(report.errors)} error(s)")
         )
     if result.installed:
         parts.append(f"dependencies from {result.installed}")
@@ -149,7 +156,10 @@ def render_verify(result: VerifyResult, console: Console, *, verbose: bool = Fal
     for problem in result.problems:
         out(f"  [red]{escape(problem)}[/]", soft_wrap=True)
     for missing in result.missing_assets:
-        out(f"  [yellow]missing asset[/] {escape(missing)} [dim](not in the artifact; the code may create it)[/]", soft_wrap=True)
+        out(
+            f"  [yellow]missing asset[/] {escape(missing)} [dim](not in the artifact; the code may create it)[/]",
+            soft_wrap=True,
+        )
     out()
     if result.self_contained:
         out(f"[bold green]SELF-CONTAINED[/] {escape(manifest.id)} · {result.seconds:.2f} s", soft_wrap=True)

@@ -274,7 +274,9 @@ class _Picker:
         self.selection.files[rel] = Picked(rel, reason, detail)
         self.selection.sources[rel] = source or os.path.join(self.root, rel)
 
-    def _candidate(self, rel: str, reason: str, detail: str, *, strict: bool = False, source: str | None = None) -> None:
+    def _candidate(
+        self, rel: str, reason: str, detail: str, *, strict: bool = False, source: str | None = None
+    ) -> None:
         """A file asked for by something other than an import: exclusions and secret rules apply."""
         if rel in self.selection.files or rel in self.selection.excluded:
             return
