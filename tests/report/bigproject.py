@@ -48,3 +48,28 @@ def _file(m: int, p: int, f: int) -> str:
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+HEAVY_FILES = 400
+_BLOCK = """
+export function handler{n}(request, reply) {{
+  const {{ id, name = 'x', ...rest }} = request.params ?? {{}};
+  if (!id || typeof id !== 'string') {{
+    return reply.code(400).send({{ error: `bad id ${{id}}`, rest }});
+  }}
+  for (const [key, value] of Object.entries(rest)) {{
+    if (value?.length > 10) console.log(key, value.slice(0, 10));
+  }}
+  return reply.send({{ id, name, at: Date.now() }});
+}}
+"""
+
+
+def write_heavy_project(root: Path, files: int = HEAVY_FILES, blocks: int = 30) -> Path:
+    """Some hundred files of ~12 KB of ordinary code (5 MB): a cold check spends seconds parsing them."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "package.json").write_text(json.dumps({"name": "heavy", "version": "1.0.0", "type": "module"}))
+    _write(root / "index.js", "".join(f"import './lib/f{i}.js';\n" for i in range(files)))
+    for i in range(files):
+        _write(root / "lib" / f"f{i}.js", "".join(_BLOCK.format(n=f"{i}_{b}") for b in range(blocks)))
+    return root

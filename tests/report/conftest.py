@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deploysafe import Report, check
-from tests.report.bigproject import write_big_project
+from tests.report.bigproject import write_big_project, write_heavy_project
 from tests.report.cdp import Browser, chromium, chromium_path
 from tests.support.projects import EXAMPLES
 
@@ -27,6 +27,11 @@ def seed_report() -> Report:
 @pytest.fixture(scope="session")
 def big_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_big_project(tmp_path_factory.mktemp("big") / "service")
+
+
+@pytest.fixture(scope="session")
+def heavy_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_heavy_project(tmp_path_factory.mktemp("heavy") / "service")
 
 
 @pytest.fixture(scope="session")

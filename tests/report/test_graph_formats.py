@@ -40,6 +40,9 @@ def test_folders_collapse_to_one_node_each_with_the_worst_status_kept(seed_repor
     assert [x.status for x in view.links] == [g.ERROR]  # src -> node_modules, through chat.js's { Router }
     deeper = g.collapsed(g.graph_view(seed_report), 2)
     assert deeper.nodes["src/legacy"].kind == g.DORMANT
+    assert deeper.nodes["src/jobs"].kind == g.DORMANT  # a dormant file and a missing one
+    assert deeper.nodes["src/config"].kind == g.MISSING  # nothing but missing files
+    assert deeper.nodes["node_modules"].kind == g.PACKAGE
     assert deeper.nodes["src/routes"].status == g.ERROR
 
 

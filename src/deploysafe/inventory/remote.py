@@ -11,6 +11,7 @@ skipped ones, sends the rest back on stdin, and the host hashes them, streaming 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import tarfile
@@ -35,6 +36,7 @@ from deploysafe.inventory.model import (
 from deploysafe.release.ssh import SshTarget, remote_command
 
 _READ = 1 << 16
+_SEND = 1 << 14
 
 Interact = Callable[[asyncssh.SSHWriter, asyncssh.SSHReader], Awaitable[Any]]
 
@@ -139,10 +141,12 @@ class SshTree:
             names = [n for n, _ in stream.listing if not self.skip.path(os.fsdecode(n))]
             report(0, len(names))
             feeder = asyncio.ensure_future(_send(stdin, names))
-            while chunk := await stdout.read(_READ):
-                stream.feed(chunk)
-                report(len(stream.hashes) + len(stream.errors), len(names))
-            await feeder
+            try:
+                while chunk := await stdout.read(_READ):
+                    stream.feed(chunk)
+                    report(len(stream.hashes) + len(stream.errors), len(names))
+            finally:
+                await _settle(feeder)
             report(len(names), len(names))
 
         command = remote_command(
@@ -201,9 +205,11 @@ class SshTree:
 
         async def interact(stdin: asyncssh.SSHWriter, stdout: asyncssh.SSHReader) -> None:
             feeder = asyncio.ensure_future(_send(stdin, [b"./" + os.fsencode(p) for p in paths]))
-            while chunk := await stdout.read(_READ):
-                buffer.extend(chunk)
-            await feeder
+            try:
+                while chunk := await stdout.read(_READ):
+                    buffer.extend(chunk)
+            finally:
+                await _settle(feeder)
 
         command = remote_command(["sh", "-c", scripts.FETCH_SH, "deploysafe-fetch", directory, scripts.FETCH_PY])
         status, stderr = _stream(self.target, command, interact, "fetching files")
@@ -224,10 +230,22 @@ class SshTree:
 
 
 async def _send(stdin: asyncssh.SSHWriter, names: list[bytes]) -> None:
-    if names:
-        stdin.write(b"\0".join(names) + b"\0")
+    # Small pieces, each drained: a link that drops stops the writes at once, instead of asyncio
+    # writing a queue of packets into a dead socket (and logging about it on stderr).
+    data = memoryview(b"\0".join(names) + b"\0" if names else b"")
+    for start in range(0, len(data), _SEND):
+        stdin.write(bytes(data[start : start + _SEND]))
         await stdin.drain()
+        await asyncio.sleep(0)  # let a connection_lost callback run before the next write
     stdin.write_eof()
+
+
+async def _settle(task: asyncio.Future[None]) -> None:
+    """Wait for a writer task; its failure (a dropped link) shows on the reading side, not here."""
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 def _stream(target: SshTarget, command: str, interact: Interact, what: str) -> tuple[int | None, str]:

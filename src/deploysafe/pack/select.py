@@ -278,10 +278,12 @@ class _Picker:
         self, rel: str, reason: str, detail: str, *, strict: bool = False, source: str | None = None
     ) -> None:
         """A file asked for by something other than an import: exclusions and secret rules apply."""
-        if rel in self.selection.files or rel in self.selection.excluded:
+        if rel in self.selection.files:
             return
         if self.excluded_spec is not None and self.excluded_spec.match_file(rel):
             self.selection.excluded[rel] = Excluded(rel, "[pack] exclude")
+            return
+        if rel in self.selection.excluded and not strict:
             return
         why = None if self.allowed(rel) else self._secret(rel, source)
         if why is None:

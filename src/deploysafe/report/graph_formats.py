@@ -183,7 +183,7 @@ def collapsed(view: GraphView, depth: int) -> GraphView:
     nodes: dict[str, Node] = {}
     for node in view.nodes.values():
         folder = folder_of(node, depth)
-        group = nodes.setdefault(folder, Node(folder, DORMANT, folder + "/", ""))
+        group = nodes.setdefault(folder, Node(folder, node.kind, folder + "/", ""))
         group.findings.extend(node.findings)
         group.kind = _merged_kind(group.kind, node.kind)
     merged: dict[tuple[str, str], Link] = {}
@@ -199,7 +199,8 @@ def collapsed(view: GraphView, depth: int) -> GraphView:
     return GraphView(view.root, view.entries, nodes, list(merged.values()))
 
 
-_KIND_RANK = {DORMANT: 0, PACKAGE: 1, MISSING: 2, REACHABLE: 3, ENTRY: 4}
+# A folder shows its liveliest member: missing only when all of it is missing, dormant when nothing loads it.
+_KIND_RANK = {MISSING: 0, DORMANT: 1, PACKAGE: 2, REACHABLE: 3, ENTRY: 4}
 
 
 def _merged_kind(current: str, new: str) -> str:

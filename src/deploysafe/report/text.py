@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from deploysafe.check import Report
 from deploysafe.findings import Finding, Severity
@@ -14,7 +15,7 @@ MAX_LISTED = 20  # dormant files and unverified edges shown before "... and N mo
 def render(report: Report, console: Console, *, verbose: bool = False) -> None:
     out = console.print
     for entry in report.entries:
-        out(f"[bold]entry[/] {escape(entry.path)} [dim]({escape(entry.reason)})[/]", soft_wrap=True)
+        _line(console, f"[bold]entry[/] {escape(entry.path)} [dim]({escape(entry.reason)})[/]")
     out(f"[bold]node[/]  {report.node} [dim]({escape(report.node.source)})[/]", soft_wrap=True)
 
     errors, warnings = report.errors, report.warnings
@@ -46,22 +47,33 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
         f"{s['warnings']} warnings · {s['unverified']} unverified · {report.seconds:.2f} s"
     )
     if report.deployable:
-        out(f"[bold green]DEPLOYABLE[/] {summary}", soft_wrap=True)
+        _line(console, f"[bold green]DEPLOYABLE[/] {summary}", hang=11)
     else:
-        out(f"[bold red]BLOCKED[/] {summary}", soft_wrap=True)
+        _line(console, f"[bold red]BLOCKED[/] {summary}", hang=8)
 
 
 def _finding(console: Console, finding: Finding) -> None:
     colour = "red" if finding.severity is Severity.ERROR else "yellow"
-    console.print(
+    _line(
+        console,
         f"{escape(finding.file)}:{finding.line}:{finding.column} [{colour}]{finding.rule}[/] {escape(finding.message)}",
-        soft_wrap=True,
-        highlight=False,
     )
     if finding.chain and len(finding.chain) > 1:
-        console.print(f"    [dim]chain: {escape(' → '.join(finding.chain))}[/]", soft_wrap=True, highlight=False)
+        _line(console, f"    [dim]chain: {escape(' → '.join(finding.chain))}[/]")
     elif not finding.reachable:
         console.print("    [dim]dormant: no entry loads this file[/]", highlight=False)
+
+
+def _line(console: Console, markup: str, hang: int = 6) -> None:
+    """One finding per line when piped (grep, editors, CI logs); wrapped to the terminal's width, with
+    the continuation indented, when a person reads it in a terminal."""
+    if not console.is_terminal:
+        console.print(markup, soft_wrap=True, highlight=False)
+        return
+    lines = Text.from_markup(markup).wrap(console, max(console.width - hang, 20))
+    for i, line in enumerate(lines):
+        line.rstrip()
+        console.print(line if i == 0 else Text(" " * hang) + line, soft_wrap=True, highlight=False)
 
 
 def _listing(console: Console, lines: list[str], verbose: bool) -> None:
