@@ -21,7 +21,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     """One real sshd on 127.0.0.1 for the whole session (host, port, user, key, known_hosts)."""
     missing = sshd_missing()
     if missing:
-        pytest.skip(missing)
+        pytest.fail(f"{missing}: these tests need real system tools; .ci/run installs them")
     server = start_sshd(tmp_path_factory.mktemp("sshd"))
     yield server
     server.stop()
@@ -32,7 +32,7 @@ def sshd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     """Start fresh sshd servers (e.g. one per fleet host); all are stopped after the test."""
     missing = sshd_missing()
     if missing:
-        pytest.skip(missing)
+        pytest.fail(f"{missing}: these tests need real system tools; .ci/run installs them")
     started: list[Sshd] = []
 
     def factory(**kwargs: object) -> Sshd:
@@ -50,7 +50,7 @@ def pm2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pm2]:
     """A real pm2 (npm) with its own PM2_HOME; `pm2 kill` at teardown."""
     missing = pm2_missing()
     if missing:
-        pytest.skip(missing)
+        pytest.fail(f"{missing}: these tests need real system tools; .ci/run installs them")
     manager = start_pm2(tmp_path_factory.mktemp("pm2home"))
     yield manager
     manager.kill()

@@ -36,6 +36,7 @@ from deploysafe.inventory import (
     is_code,
     open_source,
 )
+from deploysafe.inventory.overlay import ALREADY, WRITTEN, add_file
 from deploysafe.inventory.sources import DirectoryTree
 from deploysafe.inventory.worktree import WorkTree
 from deploysafe.resolve.base import Unresolved
@@ -355,10 +356,10 @@ def pull_needed(report: DriftReport, *, overwrite: bool = False, cache: bool = T
         if data is None or hashlib.sha256(data).hexdigest() != item.sha256:
             result.refused.append((item.path, "its bytes could not be read from SOURCE intact"))
             continue
-        outcome = _place(report.root, item.path, data, overwrite)
-        if outcome == _WRITTEN:
+        outcome = add_file(report.root, item.path, data, overwrite=overwrite)
+        if outcome == WRITTEN:
             result.written.append(item.path)
-        elif outcome == _ALREADY:
+        elif outcome == ALREADY:
             result.already.append(item.path)
         else:
             result.refused.append((item.path, outcome))
@@ -685,55 +686,6 @@ def _source_closure(
     finally:
         if work is not None:
             work.close()
-
-
-# ---- writing into ROOT ------------------------------------------------------------------------------------
-
-
-_WRITTEN = "written"
-_ALREADY = "already"
-
-
-def _place(root: str, rel: str, data: bytes, overwrite: bool) -> str:
-    """Write one pulled file: ``_WRITTEN``, ``_ALREADY`` (same bytes there), or why it was not written."""
-    dest = os.path.join(root, rel)
-    parent = os.path.dirname(dest)
-    try:
-        os.makedirs(parent, exist_ok=True)
-    except OSError as err:
-        return f"cannot create its folder: {err.strerror or err}"
-    real_parent = os.path.realpath(parent)
-    if real_parent != root and not real_parent.startswith(root + os.sep):
-        return "its folder leads outside ROOT through a symlink"
-    if os.path.lexists(dest):
-        if _same_bytes(dest, data):
-            return _ALREADY
-        if not overwrite:
-            return "a local file is already there (pass --overwrite to replace it)"
-    tmp = f"{dest}.deploysafe-{os.getpid()}-{os.urandom(3).hex()}"
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-        if overwrite:
-            os.replace(tmp, dest)
-        else:
-            os.link(tmp, dest)  # fails if something appeared meanwhile: never replaces
-    except FileExistsError:
-        return "a local file appeared there meanwhile; not replaced"
-    except OSError as err:
-        return f"cannot write it: {err.strerror or err}"
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-    return _WRITTEN
-
-
-def _same_bytes(path: str, data: bytes) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(len(data) + 1) == data
-    except OSError:
-        return False
 
 
 def _strings(settings: dict[str, Any], key: str) -> list[str]:

@@ -77,7 +77,10 @@ LOCAL_ONLY = {
 LOCAL_CHANGED = {
     "src/routes/index.js": (FIXED / "src/routes/index.js")
     .read_text()
-    .replace("import { voice } from './voice.js';\n", "import { voice } from './voice.js';\nimport { reports } from './reports.js';\n")
+    .replace(
+        "import { voice } from './voice.js';\n",
+        "import { voice } from './voice.js';\nimport { reports } from './reports.js';\n",
+    )
     + "routes.route('/v1/reports', reports);\n",
 }
 

@@ -63,7 +63,9 @@ def test_links_inside_a_tar_take_the_content_they_name(tmp_path):
     found = inventory_archive(str(archive))
     assert found.files["src/hard.js"].sha256 == found.files["src/a.js"].sha256 == found.files["src/soft.js"].sha256
     assert "src/away.js" not in found.files
-    assert [(p.path, p.message) for p in found.problems] == [("src/away.js", "link points outside the archive; not compared")]
+    assert [(p.path, p.message) for p in found.problems] == [
+        ("src/away.js", "link points outside the archive; not compared")
+    ]
 
 
 @pytest.mark.parametrize("member", ["../evil.js", "src/../../evil.js", "/etc/cron.d/evil"])

@@ -43,8 +43,17 @@ def test_needed_files_come_with_the_chain_that_loads_them(local, prod):
     report = drift(local, str(prod))
     by_path = {n.path: n for n in report.needed}
     freeswitch = by_path["src/services/freeswitch.js"]
-    assert freeswitch.chain == ("src/index.js", "src/routes/index.js", "src/routes/voice.js", "src/services/freeswitch.js")
-    assert (freeswitch.importer, freeswitch.line, freeswitch.specifier) == ("src/routes/voice.js", 2, "../services/freeswitch.js")
+    assert freeswitch.chain == (
+        "src/index.js",
+        "src/routes/index.js",
+        "src/routes/voice.js",
+        "src/services/freeswitch.js",
+    )
+    assert (freeswitch.importer, freeswitch.line, freeswitch.specifier) == (
+        "src/routes/voice.js",
+        2,
+        "../services/freeswitch.js",
+    )
     assert freeswitch.when == "at start"
     database = by_path["src/config/database.js"]
     assert database.chain[-2:] == ("src/services/freeswitch.js", "src/config/database.js")
@@ -95,7 +104,9 @@ def test_text_output_leads_with_the_verdict_and_the_chains(local, prod):
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "NEEDED 3 files prod has are needed by src/index.js: copy them before deploying (--pull-needed)"
-    assert lines[1].startswith("  src/services/freeswitch.js  (at start: src/routes/voice.js:2 '../services/freeswitch.js')")
+    assert lines[1].startswith(
+        "  src/services/freeswitch.js  (at start: src/routes/voice.js:2 '../services/freeswitch.js')"
+    )
     assert lines[2] == "    src/index.js → src/routes/index.js → src/routes/voice.js → src/services/freeswitch.js"
     text = done.stdout
     assert "source-only-dormant (3)" in text and "logo ü.png" in text

@@ -70,7 +70,11 @@ def test_a_file_vanishing_on_the_host_mid_scan_is_reported(tmp_path, host_with, 
 def test_drift_goes_on_when_a_production_file_vanishes_and_lists_it(tmp_path):
     local, prod = build_local(tmp_path / "local"), build_prod(tmp_path / "prod")
     gone = prod / "src/routes/admin-agents.js"
-    report = drift(local, str(prod), progress=lambda phase, done, total: vanishing(gone)(phase, done, total) if str(prod) in phase else None)
+    report = drift(
+        local,
+        str(prod),
+        progress=lambda phase, done, total: vanishing(gone)(phase, done, total) if str(prod) in phase else None,
+    )
     assert [(u.side, u.path) for u in report.unreadable] == [("source", "src/routes/admin-agents.js")]
     assert "src/routes/admin-agents.js" not in {s.path for s in report.source_only_dormant}
     assert len(report.needed) == 3
@@ -112,7 +116,14 @@ def test_a_host_without_sha256sum_or_python3_is_one_line(tmp_path, host_with):
     local, prod = build_local(tmp_path / "local"), build_prod(tmp_path / "prod", node_modules=False)
     host = host_with("sh", "find", "xargs", "readlink", "cat")
     done = run_cli(
-        "drift", str(local), "--against", host.url(prod), "--known-hosts", str(host.known_hosts), "--identity", str(host.key)
+        "drift",
+        str(local),
+        "--against",
+        host.url(prod),
+        "--known-hosts",
+        str(host.known_hosts),
+        "--identity",
+        str(host.key),
     )
     one_line_error(done, "it has neither python3 nor sha256sum", "install one of them")
 

@@ -36,7 +36,9 @@ def test_pull_needed_makes_check_pass_and_node_load_the_entry(local, prod):
     loaded = load_entry(local)
     assert loaded.returncode == 0, loaded.stderr
     assert "loaded" in loaded.stdout
-    worker = subprocess.run(["node", "src/workers/email-worker.js"], cwd=local, capture_output=True, text=True, timeout=30)
+    worker = subprocess.run(
+        ["node", "src/workers/email-worker.js"], cwd=local, capture_output=True, text=True, timeout=30
+    )
     assert worker.returncode == 0, worker.stderr
 
 

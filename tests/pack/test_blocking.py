@@ -25,7 +25,7 @@ def test_cli_prints_the_findings_and_exits_1_without_writing(blocked: Path, out:
     done = run_cli("pack", str(blocked), "-o", str(out))
 
     assert done.returncode == 1
-    assert "src/routes/chat.js:1:16 missing-export" in done.stdout
+    assert "src/routes/index.js:2:24 unresolved-import" in done.stdout
     assert "BLOCKED" in done.stdout
     assert done.stderr.startswith("deploysafe: error: pack refused: check found")
     assert "--force" in done.stderr
@@ -47,7 +47,7 @@ def test_force_packs_and_records_the_override_in_the_manifest(blocked: Path, out
     assert manifest["check"]["forced"] is True
     assert manifest["check"]["summary"]["errors"] == len(manifest["check"]["overridden"]) >= 5
     rules = {item["rule"] for item in manifest["check"]["overridden"]}
-    assert {"missing-export", "unresolved-import", "syntax-error"} <= rules
+    assert {"case-mismatch", "unresolved-import", "syntax-error"} <= rules
     assert result.verification is not None and not result.verification.self_contained
 
 

@@ -28,7 +28,9 @@ def test_two_copies_with_different_mtimes_and_places_give_the_same_bytes(
         os.utime(path, (1_000_000 + number * 7919, 1_500_000_000 + number * 104729))
     (other / "src" / "index.js").chmod(0o664)  # group write does not matter; only the x bit does
 
-    assert pack(one, output=out / "a.tar.gz").path.read_bytes() == pack(other, output=out / "b.tar.gz").path.read_bytes()
+    assert (
+        pack(one, output=out / "a.tar.gz").path.read_bytes() == pack(other, output=out / "b.tar.gz").path.read_bytes()
+    )
 
 
 def test_changing_one_reachable_file_changes_the_hash_and_the_manifest(fixed: Path, out: Path) -> None:

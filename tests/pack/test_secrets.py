@@ -80,13 +80,15 @@ def test_an_include_glob_matching_a_secret_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_include_glob_matching_a_git_ignored_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(PackError, match="uploads/logo.png, which is a file git ignores"):
+    with pytest.raises(PackError, match=r"uploads/logo\.png, which is a file git ignores"):
         pack(project(tmp_path), output=tmp_path / "out/", include=["uploads/"])
 
 
 def test_allow_secret_lets_exactly_the_named_files_in(tmp_path: Path) -> None:
     root = project(tmp_path)
-    result = pack(root, output=tmp_path / "out/", include=["certs/**", "uploads/"], allow_secrets=["certs/cert.pem", "uploads/"])
+    result = pack(
+        root, output=tmp_path / "out/", include=["certs/**", "uploads/"], allow_secrets=["certs/cert.pem", "uploads/"]
+    )
     files = {f["path"] for f in result.files}
 
     assert {"certs/cert.pem", "uploads/logo.png"} <= files

@@ -32,7 +32,8 @@ def outputs(tmp_path_factory) -> dict[str, str]:
 
 def from_json(text: str) -> list[Finding]:
     return [
-        (f["rule"], f["severity"], f["file"], f["line"], f["column"], f["message"]) for f in json.loads(text)["findings"]
+        (f["rule"], f["severity"], f["file"], f["line"], f["column"], f["message"])
+        for f in json.loads(text)["findings"]
     ]
 
 
@@ -84,7 +85,9 @@ def test_json_sarif_and_text_carry_the_same_chains(outputs):
     for i, line in enumerate(lines):
         if FINDING_LINE.match(line) and i + 1 < len(lines):
             follow = lines[i + 1].strip()
-            chains_text.append(tuple(follow.removeprefix("chain: ").split(" → ")) if follow.startswith("chain:") else None)
+            chains_text.append(
+                tuple(follow.removeprefix("chain: ").split(" → ")) if follow.startswith("chain:") else None
+            )
     assert chains_sarif == chains_json
     assert [c for c in chains_text if c] == [c for c in chains_json if len(c) > 1]
 

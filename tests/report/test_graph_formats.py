@@ -24,7 +24,8 @@ def test_view_marks_each_broken_import_and_each_kind_of_node(seed_report):
     assert kinds["node_modules/hono"] == g.PACKAGE
     assert kinds["node_modules/ioredis"] == g.MISSING
     broken = {(x.source, x.target): x.rules for x in view.broken() if x.status == g.ERROR}
-    assert broken[("src/routes/index.js", "src/routes/health.js")] == ["unresolved-import"]  # './health' meant health.js
+    # './health' in an ES module: the red edge points at health.js, the file it meant
+    assert broken[("src/routes/index.js", "src/routes/health.js")] == ["unresolved-import"]
     assert broken[("src/routes/campaigns.js", "src/services/email.js")] == ["case-mismatch"]
     assert len(broken) == 8
     warned = {(x.source, x.target) for x in view.broken() if x.status == g.WARNING}
@@ -85,3 +86,11 @@ def test_cli_graph_prints_dot_and_mermaid_and_exits_0_even_when_blocked():
     mermaid = run_cli("graph", str(SEED_API), "--format", "mermaid", "--folders", "2")
     assert mermaid.returncode == 0, mermaid.stderr
     assert '["routes/"]' in mermaid.stdout or '"src/routes/"' in mermaid.stdout
+
+
+def test_cli_graph_refuses_to_print_a_whole_page_on_a_terminal():
+    from tests.report.terminal import run_in_terminal
+
+    done = run_in_terminal("graph", str(SEED_API))
+    assert done.returncode == 2
+    assert "give --output FILE" in done.stderr

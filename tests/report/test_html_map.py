@@ -14,7 +14,7 @@ import pytest
 from deploysafe import check
 from deploysafe.report import html
 from tests.report.cdp import Browser
-from tests.support.projects import REPO, run_cli
+from tests.support.projects import REPO, run_cli, write_tree
 
 RED = "rgb(220, 38, 38)"
 
@@ -166,4 +166,25 @@ def test_three_thousand_files_open_folded_by_folder_and_stay_usable(page, big_pr
     page.press("Enter", 13)
     assert page.evaluate("document.getElementById('selected-file').textContent") == "src/modules/m17/parts/p8/f9.js"
     assert page.evaluate("!!document.querySelector('.node[data-id=\"src/modules/m17/parts/p8/f9.js\"]')")
+    assert page.console.errors == []
+
+
+def test_hostile_names_in_the_project_cannot_inject_script(page, tmp_path):
+    hostile = "./</script><script>window.pwned = 1</script><!--.js"
+    tag = "<img src=x onerror=window.pwned=2>.js"
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "version": "1.0.0", "type": "module"},
+            "index.js": f"import {json.dumps(hostile)};\nimport {json.dumps('./' + tag)};\n",
+            tag: "export {};\n",
+        },
+    )
+    path = tmp_path / "hostile.html"
+    path.write_text(html.render(check(root)), encoding="utf-8")
+    open_map(page, path)
+    time.sleep(0.2)
+    assert page.evaluate("window.pwned === undefined")
+    assert page.evaluate("document.querySelectorAll('#map img, #panel img').length") == 0  # text, never markup
+    assert tag in texts(page, ".node text.name")
     assert page.console.errors == []

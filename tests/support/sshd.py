@@ -9,6 +9,11 @@ Needs ``openssh-server`` (``/usr/sbin/sshd``) and to run as root (``UsePAM no``,
 
 Pytest: ``sshd`` (one server per session) and ``sshd_factory`` (fresh servers, stopped after the test)
 live in tests/conftest.py.
+
+Every SSH command runs through the user's login shell. Debian's bash sources ``~/.bashrc`` for commands
+sent by sshd, and this machine's root ``.bashrc`` runs ``pyenv init`` (0.1-0.3 s per command, dozens of
+commands per deploy). The test server sets ``SHLVL=1`` in its sessions, which makes bash skip that file:
+the tests then time deploysafe, not pyenv. deploysafe itself assumes nothing about the remote shell.
 """
 
 from __future__ import annotations
@@ -129,6 +134,7 @@ def start_sshd(workdir: Path, *, port: int | None = None, max_sessions: int = 10
                     "MaxStartups 100",
                     "Subsystem sftp internal-sftp",
                     "LogLevel ERROR",
+                    "SetEnv SHLVL=1",
                     "",
                 ]
             )

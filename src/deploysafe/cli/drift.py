@@ -184,10 +184,10 @@ def verdict(report: DriftReport) -> str:
     label = escape(report.source.label)
     if report.needed:
         n = len(report.needed)
-        has = "has is" if n == 1 else "has are"
+        has, them = ("has is", "it") if n == 1 else ("has are", "them")
         return (
             f"[bold red]NEEDED[/] {_files(n)} {label} {has} needed by {escape(_entries(report.needed_by))}: "
-            "copy them before deploying (--pull-needed)"
+            f"copy {them} before deploying (--pull-needed)"
         )
     if not report.before.deployable:
         errors = len(report.before.errors)
@@ -330,6 +330,8 @@ def _pulled(report: DriftReport, pulled: PullResult, console: Console) -> None:
     console.print(f"\n[bold]pulled[/] {_files(len(pulled.written))} from {escape(report.source.label)} into ROOT")
     for path in pulled.written:
         console.print(f"  + {_p(path)}")
+    for path in pulled.already:
+        console.print(f"  = {_p(path)} [dim](already there, same bytes)[/]")
     for path, why in pulled.refused:
         console.print(f"  [red]not copied[/] {_p(path)}: {escape(why)}")
     if pulled.check.deployable:

@@ -98,8 +98,10 @@ def pack(
     load, package.json and the lockfile, files the code reads by a literal path such as
     new URL('./schema.sql', import.meta.url) or path.join(__dirname, 'views'), and the
     files your include globs match. Dormant files are left out, and so are secrets: .env*,
-    *.pem, *.key, SSH keys, an .npmrc with a token, anything git ignores. Both are listed.
-    node_modules stays out (the host runs npm ci) unless --with-node-modules.
+    *.pem, *.key, SSH keys, an .npmrc with a token, and files git ignores (code the entries
+    load ships even when ignored, e.g. a built dist/). Both are listed. An include glob that
+    matches a secret is refused unless --allow-secret names it. node_modules stays out (the
+    host runs npm ci) unless --with-node-modules.
 
     The same tree always gives the same bytes: the name <name>-<version>-<hash>.tar.gz
     changes exactly when a packed file does. After writing, pack unpacks the artifact,
@@ -111,6 +113,7 @@ def pack(
       [pack]
       include = ["migrations/**", "public/**"]
       exclude = ["public/**/*.map"]
+      allow_secrets = ["certs/ca.pem"]   # a public CA bundle, not a secret
 
     \b
     Exit codes: 0 packed, 1 refused (check errors, a secret an include matches,

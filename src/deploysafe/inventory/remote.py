@@ -163,6 +163,9 @@ class SshTree:
         inventory = Inventory(location=self.location, tool=stream.tool, release=release, directory=self.directory)
         for raw, size in stream.listing:
             rel = os.fsdecode(raw)
+            if safe_relative(rel) != rel:
+                inventory.problem(rel, "the host listed a path that is not plain and relative; ignored")
+                continue
             if self.skip.path(rel):
                 continue
             digest = stream.hashes.get(raw)

@@ -79,6 +79,7 @@ def pack(
     artifact cannot be built as asked, :class:`ConfigError` for bad input.
     """
     clock = _Clock()
+    settings = _settings(root, include, exclude, allow_secrets, with_node_modules)  # bad config fails first
     report = check(
         root, list(entries) if entries else None, node_version=node_version, progress=_stage(progress, "checking")
     )
@@ -86,7 +87,6 @@ def pack(
     if report.errors and not force:
         raise PackBlocked(report)
     project = report.root
-    settings = _settings(project, include, exclude, allow_secrets, with_node_modules)
     selection = select(project, report, walk(project), settings)
     clock.lap("select")
     records, contents = manifests.hash_files(selection.sources, _stage(progress, "hashing"))
@@ -130,15 +130,24 @@ def _stage(progress: StageProgress | None, name: str) -> Callable[[int, int], No
 
 
 def _settings(
-    root: str, include: Iterable[str], exclude: Iterable[str], allow: Iterable[str], with_node_modules: bool
+    root: str | os.PathLike[str],
+    include: Iterable[str],
+    exclude: Iterable[str],
+    allow: Iterable[str],
+    with_node_modules: bool,
 ) -> PackSettings:
     config = section(read_toml(Path(root)), "pack")
     return PackSettings(
-        include=(*_strings(config, "include"), *include),
-        exclude=(*_strings(config, "exclude"), *exclude),
-        allow_secrets=(*_strings(config, "allow_secrets"), *allow),
+        include=_globs(*_strings(config, "include"), *include),
+        exclude=_globs(*_strings(config, "exclude"), *exclude),
+        allow_secrets=_globs(*_strings(config, "allow_secrets"), *allow),
         with_node_modules=with_node_modules,
     )
+
+
+def _globs(*patterns: str) -> tuple[str, ...]:
+    """Patterns are relative to the root: ``./public/**`` means ``public/**``."""
+    return tuple(p[2:] if p.startswith("./") else p for p in patterns if p.strip())
 
 
 def _strings(config: dict[str, Any], key: str) -> tuple[str, ...]:

@@ -160,7 +160,6 @@ class _GzipWriter:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     def write(self, data: bytes) -> None:
-        self.crc = zlib.crc32(data, self.crc)
         self.position += len(data)
         self.buffer += data
         while len(self.buffer) >= PIECE:
@@ -169,6 +168,7 @@ class _GzipWriter:
             self._submit(piece, last=False)
 
     def _submit(self, piece: bytes, last: bool) -> None:
+        self.crc = zlib.crc32(piece, self.crc)
         self.pending.append(self.pool.submit(_deflate, piece, self.dictionary, last))
         self.dictionary = piece[-_WINDOW:]
         self._drain(2 * self.workers)

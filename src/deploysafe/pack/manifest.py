@@ -23,7 +23,7 @@ __all__ = ["FORMAT", "MANIFEST_PATH", "FileRecord", "artifact_id", "encode", "ha
 
 _CHUNK = 1 << 20
 _KEEP_FILE = 16 << 20
-_KEEP_TOTAL = 256 << 20
+_KEEP_TOTAL = 128 << 20
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._+@-]+")
 
 
@@ -70,7 +70,7 @@ def hash_files(
     sources: dict[str, str], progress: Callable[[int, int], None] | None = None
 ) -> tuple[list[FileRecord], dict[str, bytes]]:
     """sha256, size and mode of every file (packed path -> absolute source), sorted by packed path, and
-    the bytes of as many files as fit in memory (up to 256 MB), so the archive is written from exactly
+    the bytes of as many files as fit in memory (up to 128 MB), so the archive is written from exactly
     the bytes that were hashed without reading them again.
 
     One thread: on a warm page cache, opening many small files costs more than hashing them, and threads

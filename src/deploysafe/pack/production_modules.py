@@ -39,7 +39,6 @@ class ProductionModules:
     links: dict[str, str] = field(default_factory=dict)  # packed path -> file it links to (absolute)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     native: list[str] = field(default_factory=list)  # compiled addons (.node): built for this machine
-    executable: set[str] = field(default_factory=set)
 
 
 def production_closure(root: str) -> ProductionModules:
@@ -202,8 +201,6 @@ def _collect(root: str, package: str, result: ProductionModules) -> None:
             result.files.append(rel)
             if name.endswith(".node"):
                 result.native.append(rel)
-            if os.stat(path).st_mode & 0o111:
-                result.executable.add(rel)
 
 
 def _rel(root: str, path: str) -> str:

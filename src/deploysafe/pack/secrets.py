@@ -19,7 +19,6 @@ pattern (gitignore syntax, matched on the path relative to the root) lifts both 
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 from collections.abc import Iterable
 
@@ -81,8 +80,3 @@ class Allowed:
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
-
-
-def is_secret_file(path: str) -> bool:
-    """Convenience for callers holding an absolute path."""
-    return secret_reason(os.path.basename(path), path) is not None

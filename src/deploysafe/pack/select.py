@@ -8,6 +8,7 @@ node_modules. Secrets never go in by default (see :mod:`deploysafe.pack.secrets`
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from collections.abc import Iterable
@@ -96,6 +97,7 @@ def select(root: str, report: Report, tree: Tree, settings: PackSettings) -> Sel
     picker.manifests()
     picker.assets(graph)
     picker.includes(settings.include)
+    picker.symlinked_copies()
     if settings.with_node_modules:
         picker.node_modules()
     picker.secrets_left_out()
@@ -121,20 +123,21 @@ class _Picker:
     def closure(self, graph: ModuleGraph) -> None:
         """Every module an entry loads. Git-ignored modules (build output) go in; secret names do not."""
         entries = set(graph.entries)
+        rel_of = _Relative(graph)
         for path, parent in graph.parents.items():
-            rel = graph.rel(path)
+            rel = rel_of(path)
             if rel.startswith("../"):
-                loader = graph.rel(parent) if parent else "an entry"
+                loader = rel_of(parent) if parent else "an entry"
                 raise PackError(f"{loader} loads {path}, which is outside the project root; an artifact cannot hold it")
             if not os.path.isfile(path):
                 continue  # a mistyped import's intended file that is not there: check reports it
             reason = secret_reason(rel, path)
             if reason and not self.allowed(rel):
                 raise PackError(
-                    f"{graph.rel(parent) if parent else 'an entry'} loads {rel}, which looks like a {reason}; "
+                    f"{rel_of(parent) if parent else 'an entry'} loads {rel}, which looks like a {reason}; "
                     f"pass --allow-secret '{rel}' if it must ship"
                 )
-            detail = f"loaded by {graph.rel(parent)}" if parent else "entry"
+            detail = f"loaded by {rel_of(parent)}" if parent else "entry"
             self._add(rel, ENTRY if path in entries else MODULE, detail, source=path)
             if self.tree.is_ignored(rel):
                 self._ignored_modules.append(rel)
@@ -163,7 +166,7 @@ class _Picker:
             if name in self.files:
                 self._add(name, LOCKFILE, "installs the exact dependency tree")
                 self.selection.lockfile = self.selection.lockfile or name
-        if self.selection.lockfile is None and "package.json" in self.files:
+        if self.selection.lockfile is None and _declares_dependencies(os.path.join(self.root, "package.json")):
             self.selection.warnings.append(
                 "no lockfile (package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml): "
                 "the host will resolve dependency versions at install time"
@@ -177,10 +180,11 @@ class _Picker:
 
     def assets(self, graph: ModuleGraph) -> None:
         """Files the code reads by a literal path relative to itself (``facts.assets``)."""
+        rel_of = _Relative(graph)
         for module in graph.reachable_modules():
-            if module.source is None:
+            if module.source is None or not module.source.facts.assets:
                 continue
-            rel = graph.rel(module.path)
+            rel = rel_of(module.path)
             if rel.startswith("../"):
                 continue
             for ref in module.source.facts.assets:
@@ -230,6 +234,33 @@ class _Picker:
                 self._candidate(path, INCLUDE, pattern, strict=True)
             for path in links:
                 self._link(path, INCLUDE, pattern)
+
+    def symlinked_copies(self) -> None:
+        """An artifact holds no symlinks; Node reaches files through them by their link path, which the
+        graph records only as real paths. A link inside the project to packed files becomes a copy."""
+        root = os.path.realpath(self.root)
+        for link, target in sorted(self.tree.symlinks.items()):
+            if not target.startswith(root + os.sep):
+                continue
+            real = os.path.relpath(target, root).replace(os.sep, "/")
+            if real in self.selection.files:
+                copies = [(link, real)]
+            else:
+                copies = [
+                    (link + path[len(real) :], path) for path in self.selection.files if path.startswith(real + "/")
+                ]
+            for path, original in copies:
+                picked = self.selection.files[original]
+                self._add(
+                    path,
+                    picked.reason,
+                    f"{picked.detail} (through the symlink {link})",
+                    self.selection.sources[original],
+                )
+            if copies:
+                self.selection.warnings.append(
+                    f"{link} is a symlink to {real}: packed as a copy of {len(copies)} file(s) (an artifact holds no symlinks)"
+                )
 
     def node_modules(self) -> None:
         modules = production_closure(self.root)
@@ -309,3 +340,25 @@ class _Picker:
             self._candidate(rel, reason, detail, strict=reason == INCLUDE, source=target)
         else:
             self.selection.warnings.append(f"{rel} is a symlink to a folder or out of the project: not packed")
+
+
+def _declares_dependencies(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and any(data.get(key) for key in ("dependencies", "optionalDependencies"))
+
+
+class _Relative:
+    """``graph.rel`` without ``os.path.relpath``'s cost for the common case of a path under the root."""
+
+    def __init__(self, graph: ModuleGraph) -> None:
+        self.graph = graph
+        self.prefix = graph.root.rstrip(os.sep) + os.sep
+
+    def __call__(self, path: str) -> str:
+        if path.startswith(self.prefix):
+            return path[len(self.prefix) :].replace(os.sep, "/")
+        return self.graph.rel(path)

@@ -38,7 +38,6 @@ class Tree:
     files: list[str] = field(default_factory=list)  # relative, "/"-separated, sorted; regular files only
     ignored: set[str] = field(default_factory=set)  # those of `files` that git ignores
     symlinks: dict[str, str] = field(default_factory=dict)  # relative path -> realpath of its target
-    executable: set[str] = field(default_factory=set)
 
     def is_ignored(self, rel: str) -> bool:
         return rel in self.ignored
@@ -80,11 +79,6 @@ def walk(root: str) -> Tree:
             tree.files.append(rel)
             if dir_ignored or _ignored(rel, ignores):
                 tree.ignored.add(rel)
-            try:
-                if entry.stat(follow_symlinks=False).st_mode & 0o111:
-                    tree.executable.add(rel)
-            except OSError:
-                pass
     tree.files.sort()
     return tree
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploysafe import artifact
+from deploysafe import artifact as artifacts
 from deploysafe.check import Report, check
 from deploysafe.errors import ConfigError, DeploysafeError
 from deploysafe.pack.errors import PackError
@@ -35,7 +35,7 @@ _RAM_DISK = "/dev/shm"
 @dataclass
 class VerifyResult:
     artifact: Path
-    manifest: artifact.Manifest
+    manifest: artifacts.Manifest
     report: Report | None  # check of the unpacked tree (None when it could not run)
     installed: str | None = None  # what installed dependencies ("npm ci --omit=dev", "packed node_modules")
     awaiting_install: list[str] = field(default_factory=list)  # packages to come from the lockfile
@@ -70,15 +70,15 @@ class VerifyResult:
 
 
 def verify(
-    artifact_path: str | os.PathLike[str],
+    artifact: str | os.PathLike[str],
     *,
     install: bool = False,
     into: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> VerifyResult:
-    """Unpack ``artifact_path`` into a temporary folder (or ``into``, left in place) and judge it."""
+    """Unpack ``artifact`` into a temporary folder (or ``into``, left in place) and judge it."""
     started = time.perf_counter()
-    path = Path(artifact_path)
+    path = Path(artifact)
     if not path.is_file():
         raise ConfigError(f"{path}: no such artifact")
     if into is not None:
@@ -86,10 +86,10 @@ def verify(
         if work.exists() and (not work.is_dir() or any(work.iterdir())):
             raise ConfigError(f"{work}: not an empty folder; verify unpacks into an empty or new one")
     else:
-        size = 0 if install else artifact.read_manifest(path).total_size
+        size = 0 if install else artifacts.read_manifest(path).total_size
         work = Path(tempfile.mkdtemp(prefix="deploysafe-verify-", dir=_scratch_parent(size) if size else None))
     try:
-        manifest = artifact.extract(path, work, progress)
+        manifest = artifacts.extract(path, work, progress)
         result = VerifyResult(path, manifest, None)
         _entries_present(manifest, result)
         if install:
@@ -118,7 +118,7 @@ def _scratch_parent(size: int) -> str | None:
     return _RAM_DISK
 
 
-def _entries_present(manifest: artifact.Manifest, result: VerifyResult) -> None:
+def _entries_present(manifest: artifacts.Manifest, result: VerifyResult) -> None:
     for entry in manifest.entries:
         if manifest.file(entry) is None:
             result.problems.append(f"the manifest's entry {entry} is not in the artifact")
@@ -126,7 +126,7 @@ def _entries_present(manifest: artifact.Manifest, result: VerifyResult) -> None:
         result.problems.append("the manifest names no entries")
 
 
-def install_command(manifest: artifact.Manifest) -> list[str]:
+def install_command(manifest: artifacts.Manifest) -> list[str]:
     """What a host runs to install production dependencies from the packed lockfile."""
     lock = manifest.lockfile
     if lock == "yarn.lock":
@@ -138,7 +138,7 @@ def install_command(manifest: artifact.Manifest) -> list[str]:
     return ["npm", "install", "--omit=dev", "--no-audit", "--no-fund", "--no-package-lock"]
 
 
-def _install(work: Path, manifest: artifact.Manifest, result: VerifyResult) -> None:
+def _install(work: Path, manifest: artifacts.Manifest, result: VerifyResult) -> None:
     if manifest.file("package.json") is None:
         return
     if any(f.path.startswith("node_modules/") for f in manifest.files):
@@ -160,7 +160,7 @@ def _install(work: Path, manifest: artifact.Manifest, result: VerifyResult) -> N
     result.installed = " ".join(command)
 
 
-def _check(work: Path, manifest: artifact.Manifest) -> Report | None:
+def _check(work: Path, manifest: artifacts.Manifest) -> Report | None:
     node = manifest.raw.get("node")
     version = node.get("version") if isinstance(node, dict) and isinstance(node.get("version"), str) else None
     try:
@@ -169,7 +169,7 @@ def _check(work: Path, manifest: artifact.Manifest) -> Report | None:
         raise PackError(f"check of the unpacked artifact failed: {err}") from err
 
 
-def _judge(work: Path, manifest: artifact.Manifest, result: VerifyResult) -> None:
+def _judge(work: Path, manifest: artifacts.Manifest, result: VerifyResult) -> None:
     report = result.report
     if report is None or report.graph is None:
         return

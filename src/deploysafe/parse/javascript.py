@@ -141,8 +141,73 @@ def _read(source: bytes, dialect: Dialect) -> ModuleFacts:
         bridged = gaps.bridge(source, tree.root_node, typescript=grammar.typescript)
         if bridged is not None:
             source, tree = bridged, _parser(dialect).parse(bridged)
-    captures = QueryCursor(grammar.query).captures(tree.root_node)
-    return _ModuleReader(source, grammar.typescript, gaps).read(tree.root_node, captures)
+    root = tree.root_node
+    # The query walks every node of the tree; on a tree without errors the same nodes are found from the
+    # few places the source spells a keyword or name of interest (see _located), which is much cheaper.
+    captures = QueryCursor(grammar.query).captures(root) if root.has_error else _located(source, root)
+    return _ModuleReader(source, grammar.typescript, gaps).read(root, captures)
+
+
+# Every word a capture of _QUERY spells out: its identifier and member names, and the keywords of the
+# structural patterns. Longer words first, so `exports` is not read as `export` (a token is never part
+# of a longer word: tree-sitter lexes a whole identifier before it checks for a keyword).
+_WORDS = re.compile(
+    b"|".join(
+        re.escape(word)
+        for word in sorted({*_NAMES, *commonjs.MEMBERS, b"import", b"export", b"await"}, key=lambda w: (-len(w), w))
+    )
+)
+_NAME_TEXTS = frozenset(_NAMES)
+_MEMBER_TEXTS = frozenset(commonjs.MEMBERS)
+
+
+def _located(source: bytes, root: Node) -> dict[str, list[Node]]:
+    """What ``QueryCursor(_QUERY).captures(root)`` returns, for a tree without errors.
+
+    Every node the query captures is, or directly holds, a token that spells one of _WORDS: an
+    identifier or member name is that token; an import or export statement, `import(...)`,
+    `import.meta`, an await expression and `for await` hold their keyword as a direct child. In a tree
+    without ERROR or MISSING nodes every token is in the source, so looking at each occurrence of those
+    words (most are in no token of interest: strings, comments, longer names) finds them all.
+    """
+    found: dict[str, list[Node]] = {}
+    for match in _WORDS.finditer(source):
+        start, end = match.span()
+        word = match.group()
+        if word in _NAME_TEXTS or word in _MEMBER_TEXTS:
+            node = root.named_descendant_for_byte_range(start, end)
+            if node is None or node.start_byte != start or node.end_byte != end:
+                continue
+            kind = node.type
+            if kind == "identifier" and word in _NAME_TEXTS:
+                found.setdefault("name", []).append(node)
+            elif kind == "property_identifier" and word in _MEMBER_TEXTS:
+                found.setdefault("member", []).append(node)
+            continue
+        if word == b"import":  # `import(...)`: the grammar's named `import` node (its keyword may be a child)
+            callee = root.named_descendant_for_byte_range(start, end)
+            if callee is not None and callee.type == "import" and callee.start_byte == start and callee.end_byte == end:
+                call = callee.parent
+                if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == callee:
+                    found.setdefault("dynamic", []).append(call)
+                continue
+        token = root.descendant_for_byte_range(start, end)
+        if token is None or token.is_named or token.start_byte != start or token.end_byte != end:
+            continue
+        parent = token.parent
+        if parent is None:
+            continue
+        kind = parent.type
+        if word == b"await":
+            if kind in ("await_expression", "for_in_statement"):
+                found.setdefault("await", []).append(parent)
+        elif kind == "meta_property":
+            found.setdefault("meta", []).append(parent)
+        elif kind in ("import_statement", "export_statement") and kind.startswith(word.decode()):
+            outer = parent.parent
+            if outer is not None and outer.type == "program":
+                found.setdefault(word.decode(), []).append(parent)
+    return found
 
 
 # --- grammar gaps ----------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def graph_view(report: Report) -> GraphView:
         raise DeploysafeError("this report carries no module graph (it was not made by deploysafe.check)")
     nodes: dict[str, Node] = {}
     entries = {graph.rel(p) for p in graph.entries}
-    for path, module in sorted(graph.modules.items()):
+    for path in sorted(graph.modules):
         if not is_project_file(path):
             continue
         rel = graph.rel(path)

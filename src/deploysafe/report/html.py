@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import os
-from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
@@ -94,7 +93,6 @@ def page_data(report: Report, view: GraphView) -> dict[str, object]:
             for f in report.findings
         ],
         "unverified": [u.to_json() for u in report.unverified],
-        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 

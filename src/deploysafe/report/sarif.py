@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 from pathlib import Path
 from urllib.parse import quote
 
@@ -124,7 +125,7 @@ def _descriptor(rule: str) -> dict[str, object]:
 def _location(uri: str, line: int, column: int, message: str | None = None) -> dict[str, object]:
     location: dict[str, object] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": quote(uri), "uriBaseId": BASE},
+            "artifactLocation": {"uri": quote(posixpath.normpath(uri)), "uriBaseId": BASE},
             "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
         }
     }

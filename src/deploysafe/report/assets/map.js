@@ -336,10 +336,17 @@
     var f = folders.get(path);
     for (var a = f; a; a = a.parent) expanded.add(a.path);
     render();
-    var first = f.files[0] || null;
-    var key = first ? current.unitOfNode[first.i] : null;
-    if (key) centerOn(key);
+    var first = firstFileUnder(f);
+    if (first) centerOn(current.unitOfNode[first.i]);
     showFolder(path);
+  }
+  function firstFileUnder(f) {
+    if (f.files.length) return f.files[0];
+    for (var i = 0; i < f.folders.length; i++) {
+      var found = firstFileUnder(f.folders[i]);
+      if (found) return found;
+    }
+    return null;
   }
   function collapse(path) {
     if (path === "") return;
