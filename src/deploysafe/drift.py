@@ -15,6 +15,7 @@ import hashlib
 import os
 import posixpath
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -332,7 +333,10 @@ def drift(
         local = inventory_directory(root_path, skipper, progress)
         source = tree.inventory(progress)
         pulled = _pull_into_scratch(root_path, local, source, tree, before, entry_paths, cache)
-        closure = _source_closure(tree, source, root_path, local, entries, cache) if source_check else None
+        closure = None
+        if source_check:
+            checking = _phase(progress, f"checking {info.label}'s own closure")
+            closure = _source_closure(tree, source, root_path, local, entries, cache, checking)
     except DeploysafeError as err:
         if err.exit_code == CompareError.exit_code:
             raise
@@ -655,7 +659,13 @@ def _source_only(record: FileRecord, closure: _Closure | None) -> SourceOnly:
 
 
 def _source_closure(
-    tree: Tree, source: Inventory, root: str, local: Inventory, given: list[str] | None, cache: bool
+    tree: Tree,
+    source: Inventory,
+    root: str,
+    local: Inventory,
+    given: list[str] | None,
+    cache: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> _Closure:
     """check on SOURCE itself (a directory) or on a scratch copy of its code (archive, host)."""
     work: WorkTree | None = None
@@ -671,7 +681,7 @@ def _source_closure(
             where, packages = work.path, "root"
         wanted = [e for e in (given or []) if e in source.files] or None
         try:
-            report = check(where, wanted, cache=cache)
+            report = check(where, wanted, cache=cache, progress=progress)
         except ConfigError as err:
             return _Closure(SourceClosure((), None, packages=packages, note=str(err)))
         missing = tuple(
@@ -686,6 +696,13 @@ def _source_closure(
     finally:
         if work is not None:
             work.close()
+
+
+def _phase(progress: ProgressFn | None, label: str) -> Callable[[int, int], None] | None:
+    """check's (done, total) progress as one named phase of drift's."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(label, done, total)
 
 
 def _strings(settings: dict[str, Any], key: str) -> list[str]:

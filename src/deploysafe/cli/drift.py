@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -239,14 +240,14 @@ def _classes(report: DriftReport, console: Console, verbose: bool) -> None:
             f"\n[bold]source-only-dormant[/] ({len(report.source_only_dormant)}) — only in {label}; "
             "nothing the entries load needs them: do not ship them blindly"
         )
-        shown, more = _limited(report.source_only_dormant, verbose)
+        ordered = sorted(report.source_only_dormant, key=lambda s: (not s.faults, s.in_source != "reachable", s.path))
+        shown, more = _limited(ordered, verbose)
         for item in shown:
-            where = {"reachable": f"loaded by {label}'s own entries", "dormant": f"dormant in {label} too"}
-            notes = [where[item.in_source]] if item.in_source else []
+            notes = [f"loaded by {label}'s own entries"] if item.in_source == "reachable" else []
             if item.faults:
                 notes.append("[yellow]broken[/]: " + escape(item.faults[0]))
             console.print(f"  {_p(item.path)}" + (f"  [dim]({'; '.join(notes)})[/]" if notes else ""))
-        _more(console, more)
+        _more(console, more, [s.path for s in ordered[len(shown) :]])
     if report.changed:
         reach = [c for c in report.changed if c.usage.reachable]
         console.print(
@@ -287,9 +288,16 @@ def _tag(via: str | None) -> str:
     return {"import": "reachable", "asset": "asset    ", "config": "config   "}.get(via or "", "[dim]dormant[/]  ")
 
 
-def _more(console: Console, more: int) -> None:
-    if more:
-        console.print(f"  [dim]… {more} more (--verbose or --format json)[/]")
+def _more(console: Console, more: int, rest: list[str] | None = None) -> None:
+    if not more:
+        return
+    where = ""
+    if rest:
+        folders = Counter(p.split("/", 1)[0] + ("/" if "/" in p else "") for p in rest)
+        where = " in " + ", ".join(f"{_p(name)} ({count})" for name, count in folders.most_common(4))
+        if len(folders) > 4:
+            where += ", …"
+    console.print(f"  [dim]… {more} more{where} (--verbose or --format json)[/]")
 
 
 def _closure(report: DriftReport, console: Console) -> None:
