@@ -24,12 +24,7 @@ if [ -f "$service/package-lock.json" ] && [ ! -d "$service/node_modules" ]; then
 fi
 
 mkdir -p "$out" || exit 2
-deploysafe check "$service" --format sarif --output "$out/deploysafe.sarif"
-status=$?
-if [ "$status" -eq 2 ]; then
-  exit 2 # configuration or usage error: deploysafe said why on stderr
-fi
-deploysafe check "$service" --format json --output "$out/deploysafe.json"
-deploysafe check "$service" --format html --output "$out/deploysafe.html"
-deploysafe check "$service"
-exit "$status"
+# One run writes the three reports and prints the text one; exit 2 means deploysafe said why on stderr.
+deploysafe check "$service" --output "$out/deploysafe.sarif" --output "$out/deploysafe.json" \
+  --output "$out/deploysafe.html"
+exit $?

@@ -391,3 +391,16 @@ def test_ecosystem_file_naming_a_missing_script_is_an_error_not_a_guess(tmp_path
     done = run_cli("check", str(root))
     assert done.returncode == 2
     assert "ecosystem.config.js apps[].script 'server.js': 'server.js' does not exist" in one_line_error(done)
+
+
+def test_one_run_writes_several_reports_and_prints_text(tmp_path):
+    from tests.support.projects import EXAMPLES
+
+    outputs = [tmp_path / "r.json", tmp_path / "r.sarif", tmp_path / "r.html"]
+    args = [a for o in outputs for a in ("-o", str(o))]
+    done = run_cli("check", str(EXAMPLES / "seed-api"), *args)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[-1].startswith("BLOCKED")
+    assert json.loads(outputs[0].read_text())["summary"]["errors"] == 9
+    assert json.loads(outputs[1].read_text())["version"] == "2.1.0"
+    assert outputs[2].read_text().lstrip().lower().startswith("<!doctype html>")

@@ -74,8 +74,15 @@ class LazyProgress:
 @main.command()
 @click.argument("root", default=".", type=click.Path(path_type=Path))
 @click.option("--entry", "entries", multiple=True, metavar="FILE", help="Entry file (repeatable). Default: detected.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Report format [text; or from --output's suffix].")
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here (repeatable: .json .sarif .html .txt pick the format; text still goes to stdout).",
+)
 @click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Files not to count as dormant (repeatable).")
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of reusing cached results.")
@@ -83,8 +90,8 @@ class LazyProgress:
 def check(
     root: Path,
     entries: tuple[str, ...],
-    fmt: str,
-    output: Path | None,
+    fmt: str | None,
+    outputs: tuple[Path, ...],
     node_version: str | None,
     exclude: tuple[str, ...],
     no_cache: bool,
@@ -106,6 +113,7 @@ def check(
       deploysafe check                       # the project in this directory
       deploysafe check api --entry src/index.js --entry src/worker.js
       deploysafe check --format json -o report.json
+      deploysafe check -o deploysafe.sarif -o deploysafe.html   # one run, several reports, text on stdout
     """
     progress = LazyProgress("checking")
     try:
@@ -119,5 +127,18 @@ def check(
         )
     finally:
         progress.close()
-    render_to(fmt, report, output, verbose)
+    if not outputs:
+        render_to(fmt or "text", report, None, verbose)
+    elif fmt is not None and len(outputs) == 1:
+        render_to(fmt, report, outputs[0], verbose)
+    else:
+        for output in outputs:
+            render_to(format_for(output), report, output, verbose)
+        render_to("text", report, None, verbose)
     sys.exit(report.exit_code)
+
+
+def format_for(output: Path) -> str:
+    """The report format a file name asks for: by its suffix, text for anything else."""
+    suffix = output.suffix.lower().lstrip(".")
+    return {"json": "json", "sarif": "sarif", "html": "html", "htm": "html"}.get(suffix, "text")

@@ -192,7 +192,7 @@ def _located(source: bytes, root: Node) -> dict[str, list[Node]]:
                     found.setdefault("dynamic", []).append(call)
                 continue
         token = root.descendant_for_byte_range(start, end)
-        if token is None or token.is_named or token.start_byte != start or token.end_byte != end:
+        if token is None or token.is_named or token.start_byte != start or token.end_byte != end or token.text != word:
             continue
         parent = token.parent
         if parent is None:

@@ -167,7 +167,7 @@ def _adopt(
         f"{layout.current} and restart it (or adopt --restart)",
         "info",
     )
-    return run.result(history.GOOD, f"adopted {target.url} as releases/{release}")
+    return run.result(history.GOOD, f"adopted {target.url} as releases/{release}", current=release)
 
 
 def _share(target: Target, layout: Layout, release_dir: str, shared: tuple[str, ...], reporter: Reporter) -> str:

@@ -251,7 +251,7 @@ class Deployer:
             self.run.finish()
             raise
         message = f"{self.release} is live on {self.target.url}"
-        return self.run.result(history.GOOD, message, previous=self.previous)
+        return self.run.result(history.GOOD, message, previous=self.previous, current=self.release)
 
     def do(self, name: str, action: Callable[[], str | None]) -> None:
         with self.run.step(name) as s:
@@ -512,7 +512,7 @@ class Deployer:
             [("details", getattr(err, "report", ""))],
         )
         report += f"\n  current is untouched: {self.previous or '(none yet)'}"
-        result = self.run.result(history.FAILED, message, report, previous=self.previous)
+        result = self.run.result(history.FAILED, message, report, previous=self.previous, current=self.previous)
         return ReleaseFailed(f"deploy blocked before the switch: {message}", result)
 
     def roll_back(self, failure: StepFailed) -> ReleaseFailed:
@@ -533,11 +533,14 @@ class Deployer:
             self.run.set_status(history.FAILED, message)
             self.run.finish()
             report = format_report(title, with_logs()) + "\n  NOTHING TO ROLL BACK TO: the service needs a human."
-            return ReleaseFailed(message, self.run.result(history.FAILED, message, report, self.previous))
+            result = self.run.result(history.FAILED, message, report, self.previous, current=self.release)
+            return ReleaseFailed(message, result)
         verdict: health.Verdict | None = None
+        live = self.release
         try:
             with self.run.step("rollback-switch", f"current → releases/{fallback}"):
                 target.replace_symlink(self.layout.current, self.layout.current_link_value(fallback))
+                live = fallback
             with self.run.step("rollback-restart") as s:
                 done = service.restart(target, spec, fallback)
                 if done is None:
@@ -565,7 +568,7 @@ class Deployer:
             self.run.set_status(history.FAILED, message)
             self.run.finish()
             report = format_report(title, with_logs()) + f"\n  ROLLBACK TO {fallback} FAILED: {err}"
-            return ReleaseFailed(message, self.run.result(history.FAILED, message, report, self.previous))
+            return ReleaseFailed(message, self.run.result(history.FAILED, message, report, self.previous, current=live))
         message = f"{failure}; rolled back to {fallback}, which is healthy"
         self.run.set_status(history.ROLLED_BACK, message)
         self.run.finish()
@@ -573,7 +576,8 @@ class Deployer:
             format_report(title, with_logs())
             + f"\n  rolled back: current → {fallback} (healthy); {self.release} marked bad"
         )
-        return ReleaseFailed(message, self.run.result(history.ROLLED_BACK, message, report, self.previous))
+        result = self.run.result(history.ROLLED_BACK, message, report, self.previous, current=fallback)
+        return ReleaseFailed(message, result)
 
 
 def deploy(

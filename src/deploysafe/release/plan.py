@@ -101,6 +101,7 @@ def plan_deploy(artifact_path: Path, manifest: Manifest, spec: TargetSpec, targe
         previous=live,
         message="dry run: nothing was changed",
         plan=steps,
+        current=live,
     )
 
 

@@ -81,7 +81,14 @@ def _rollback(
             ("health", f"{spec.probe().describe()}: {spec.health_passes} passes"),  # type: ignore[union-attr]
         ]
         return Result(
-            "rollback", "planned", chosen, target.url, live, message="dry run: nothing was changed", plan=plan
+            "rollback",
+            "planned",
+            chosen,
+            target.url,
+            live,
+            message="dry run: nothing was changed",
+            plan=plan,
+            current=live,
         )
 
     run = Run("rollback", target, layout, wanted or "?", reporter)
@@ -144,7 +151,7 @@ def _rollback(
         run.set_status(history.FAILED, str(err))
         run.finish()
         raise
-    return run.result(history.GOOD, f"rolled back to {chosen} on {target.url}", previous=live)
+    return run.result(history.GOOD, f"rolled back to {chosen} on {target.url}", previous=live, current=chosen)
 
 
 def _details(verdict: health.Verdict) -> str:
@@ -157,12 +164,14 @@ def _put_back(
     layout = spec.layout
     title = f"rollback of {target.url} to {chosen} failed: {failure}"
     sections = [("details", failure.report)]
+    now: str | None = chosen
     if live is None:
         message = f"{failure}; nothing to put back"
     else:
         try:
             with run.step("rollback-switch", f"current → releases/{live}"):
                 target.replace_symlink(layout.current, layout.current_link_value(live))
+                now = live
             with run.step("rollback-restart"):
                 service.restart(target, spec, live)
             with run.step("rollback-health"):
@@ -182,4 +191,5 @@ def _put_back(
             message = f"{failure}; PUTTING BACK {live} FAILED TOO: {err}. Stopped: the service needs a human"
     run.set_status(history.FAILED, message)
     run.finish()
-    return ReleaseFailed(message, run.result(history.FAILED, message, format_report(title, sections), live))
+    result = run.result(history.FAILED, message, format_report(title, sections), live, current=now)
+    return ReleaseFailed(message, result)

@@ -32,7 +32,11 @@ class StepOutcome:
 
 @dataclass
 class Result:
-    """What a deploy, rollback or adopt did. ``status``: good, failed, rolled-back, planned."""
+    """What a deploy, rollback or adopt did. ``status``: good, failed, rolled-back, planned.
+
+    ``previous`` is the release that was current before the run, ``current`` the one ``current`` points
+    at when it ended (None when that is unknown: the connection was lost after the switch).
+    """
 
     kind: str
     status: str
@@ -44,6 +48,7 @@ class Result:
     message: str = ""
     report: str = ""
     plan: list[tuple[str, str]] = field(default_factory=list)
+    current: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -180,7 +185,15 @@ class Run:
         except DeploysafeError:
             self.lock.forget()
 
-    def result(self, status: str, message: str = "", report: str = "", previous: str | None = None) -> Result:
+    def result(
+        self,
+        status: str,
+        message: str = "",
+        report: str = "",
+        previous: str | None = None,
+        *,
+        current: str | None = None,
+    ) -> Result:
         return Result(
             kind=self.kind,
             status=status,
@@ -191,6 +204,7 @@ class Run:
             seconds=round(time.monotonic() - self.started, 3),
             message=message,
             report=report,
+            current=current,
         )
 
 
