@@ -12,7 +12,7 @@ import contextlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from deploysafe.facts import ModuleFacts
@@ -26,6 +26,15 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "deploysafe"
+
+
+def encode(facts: ModuleFacts) -> bytes:
+    """Facts as the cache stores them (and as parse helpers send them back)."""
+    return pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode(value: bytes) -> ModuleFacts:
+    return pickle.loads(value)
 
 
 class FactsCache:
@@ -43,6 +52,10 @@ class FactsCache:
         except (OSError, sqlite3.Error):
             self._db = None
 
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
     def get_many(self, keys: Iterable[str]) -> dict[str, ModuleFacts]:
         if self._db is None:
             return {}
@@ -55,20 +68,24 @@ class FactsCache:
                 rows = self._db.execute(f"SELECT key, value FROM facts WHERE key IN ({marks})", chunk)
                 for key, value in rows:
                     try:
-                        found[key] = pickle.loads(value)
+                        found[key] = decode(value)
                     except Exception:  # an unreadable entry is a miss, nothing more
                         continue
         except sqlite3.Error:
             return found
         return found
 
-    def put_many(self, items: dict[str, ModuleFacts]) -> None:
+    def put_many(self, items: Mapping[str, ModuleFacts]) -> None:
+        if self._db is not None and items:
+            self.put_encoded({key: encode(value) for key, value in items.items()})
+
+    def put_encoded(self, items: Mapping[str, bytes]) -> None:
+        """Store facts already passed through :func:`encode`."""
         if self._db is None or not items:
             return
-        rows = [(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in items.items()]
         try:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", rows)
+            self._db.executemany("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", items.items())
             self._db.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):

@@ -315,7 +315,7 @@ def drift(
 ) -> DriftReport:
     """Compare ROOT with SOURCE (directory, archive, ssh:// URL or [targets.NAME]) through ROOT's graph."""
     started = time.perf_counter()
-    before = check(root, entries, cache=cache)
+    before = check(root, entries, cache=cache, progress=_phase(progress, "checking ROOT"))
     root_path = before.root
     config = config_file.read_toml(Path(root_path))
     skipper = Skip([*_strings(config_file.section(config, "drift"), "skip"), *(skip or [])])
@@ -332,11 +332,12 @@ def drift(
         )
         local = inventory_directory(root_path, skipper, progress)
         source = tree.inventory(progress)
-        pulled = _pull_into_scratch(root_path, local, source, tree, before, entry_paths, cache)
+        with_source = _phase(progress, f"checking ROOT with {info.label}'s files")
+        pulled = _pull_into_scratch(root_path, local, source, tree, before, entry_paths, cache, with_source)
         closure = None
         if source_check:
             checking = _phase(progress, f"checking {info.label}'s own closure")
-            closure = _source_closure(tree, source, root_path, local, entries, cache, checking)
+            closure = _source_closure(tree, source, root_path, local, entries, cache, checking, progress)
     except DeploysafeError as err:
         if err.exit_code == CompareError.exit_code:
             raise
@@ -392,6 +393,7 @@ def _pull_into_scratch(
     before: Report,
     entries: list[str],
     cache: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> _Pulled:
     """Add SOURCE's candidates for every reachable import that fails, re-check, repeat until none is left."""
     pulled = _Pulled()
@@ -415,7 +417,7 @@ def _pull_into_scratch(
                 work.link_packages(root, local.node_modules)
             work.write(fetched)
             pulled.contents.update(fetched)
-            report = check(work.path, entries, cache=cache)
+            report = check(work.path, entries, cache=cache, progress=progress)
         if work is None:
             return pulled
         assert report.graph is not None
@@ -424,7 +426,7 @@ def _pull_into_scratch(
         unused = sorted(set(pulled.contents) - pulled.needed)
         if unused:
             work.remove(unused)
-            report = check(work.path, entries, cache=cache)
+            report = check(work.path, entries, cache=cache, progress=progress)
         pulled.contents = {p: pulled.contents[p] for p in pulled.needed}
         pulled.report = report
         return pulled
@@ -666,6 +668,7 @@ def _source_closure(
     given: list[str] | None,
     cache: bool,
     progress: Callable[[int, int], None] | None = None,
+    fetching: ProgressFn | None = None,
 ) -> _Closure:
     """check on SOURCE itself (a directory) or on a scratch copy of its code (archive, host)."""
     work: WorkTree | None = None
@@ -676,7 +679,7 @@ def _source_closure(
         else:
             code = [r.path for r in source.files.values() if r.sha256 and is_code(r.path, r.size)]
             work = WorkTree("source")
-            work.stand_ins(source, tree.read(code))
+            work.stand_ins(source, tree.read(code, fetching))
             work.link_packages(root, local.node_modules)
             where, packages = work.path, "root"
         wanted = [e for e in (given or []) if e in source.files] or None

@@ -6,9 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from deploysafe.drift import drift
-from tests.drift.conftest import EXPECTED, PNG, classes, json_classes, write_tree
-from tests.support.projects import run_cli
+from deploysafe.drift import drift, pull_needed
+from tests.drift.conftest import EXPECTED, PNG, classes, json_classes
+from tests.support.projects import run_cli, write_tree
 
 
 def load_entry(root: Path) -> subprocess.CompletedProcess:
@@ -164,3 +164,33 @@ def test_usage_errors_exit_two_with_one_line(local, tmp_path):
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert done.stderr.count("\n") == 1 and expected in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_require_without_extension_pulls_only_the_file_node_would_pick(tmp_path):
+    package = {"name": "cjs-app", "version": "1.0.0", "main": "index.js"}
+    index = "const util = require('./lib/util');\nconst store = require('./lib/store');\nconsole.log('loaded', util.x + store.y);\n"
+    local = write_tree(tmp_path / "local", {"package.json": package, "index.js": index})
+    prod = write_tree(
+        tmp_path / "prod",
+        {
+            "package.json": package,
+            "index.js": index,
+            "lib/util.js": "module.exports = { x: 1 };\n",
+            "lib/util.json": '{"x": "the .js file wins"}\n',  # Node tries .js first: this one is never loaded
+            "lib/store/index.js": "module.exports = { y: 2 };\n",
+        },
+    )
+    report = drift(local, str(prod))
+    assert sorted(n.path for n in report.needed) == ["lib/store/index.js", "lib/util.js"]
+    assert [s.path for s in report.source_only_dormant] == ["lib/util.json"]
+    assert {n.path: n.specifier for n in report.needed} == {
+        "lib/util.js": "./lib/util",
+        "lib/store/index.js": "./lib/store",
+    }
+    done = subprocess.run(["node", "index.js"], cwd=prod, capture_output=True, text=True, timeout=30)
+    assert done.stdout == "loaded 3\n"  # ground truth: node loads exactly those two files
+    assert pull_needed(report).check.deployable
+    assert (
+        subprocess.run(["node", "index.js"], cwd=local, capture_output=True, text=True, timeout=30).stdout
+        == "loaded 3\n"
+    )

@@ -74,3 +74,15 @@ def test_pull_needed_on_a_tree_still_blocked_exits_one(local, prod):
     done = run_cli("drift", str(local), "--against", str(prod), "--pull-needed")
     assert done.returncode == 1
     assert "check now: BLOCKED" in done.stdout and "missing-export" in done.stdout
+
+
+def test_pull_needed_refuses_a_folder_that_leads_outside_root_through_a_symlink(local, prod, tmp_path):
+    report = drift(local, str(prod))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (local / "src/config").symlink_to(outside)
+    result = pull_needed(report)
+    assert sorted(p for p, _ in result.refused) == ["src/config/database.js", "src/config/dialplan.xml"]
+    assert {why for _, why in result.refused} == {"its folder leads outside ROOT through a symlink"}
+    assert list(outside.iterdir()) == []
+    assert result.written == ["src/services/freeswitch.js"]

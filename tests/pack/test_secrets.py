@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from deploysafe.pack import PackError, pack
+from deploysafe.pack.secrets import secret_reason
 from tests.support.projects import run_cli, write_tree
 
 PACKAGE = {"name": "app", "version": "1.0.0", "type": "module", "main": "src/index.js"}
@@ -116,3 +117,29 @@ def test_cli_lists_every_excluded_secret(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for line in (".env — secret (.env*)", "config/server.key — secret (*.key)", "certs/cert.pem — secret (*.pem)"):
         assert line in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        (".env", True),
+        (".env.local", True),
+        (".envrc", True),
+        ("config/.env.production", True),
+        (".env.example", False),
+        (".env.sample", False),
+        (".env.template", False),
+        ("tls/server.key", True),
+        ("ca.pem", True),
+        ("keystore.p12", True),
+        ("id_rsa", True),
+        ("id_rsa.pub", True),
+        ("id_ed25519", True),
+        ("src/id_generator.js", False),  # why the rule is not every id_*
+        ("keys.js", False),
+        ("env.js", False),
+        (".netrc", True),
+    ],
+)
+def test_secret_name_rules(name: str, secret: bool) -> None:
+    assert (secret_reason(name) is not None) is secret

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from deploysafe.release import TargetSpec, target
-from tests.support.artifacts import build_artifact
+from deploysafe.release import FleetSpec, TargetSpec, target
+from deploysafe.release import fleet as target_fleet
+from deploysafe.release.ssh import MAX_CHANNELS
+from tests.release.apps import RELEASE_APP, ExampleApp, ReleaseApp
 from tests.support.processes import kill_under
 from tests.support.sshd import Sshd, free_port
 
-APP = Path(__file__).resolve().parent.parent / "fixtures" / "release-app"
+APP = RELEASE_APP
 
 
 @pytest.fixture(autouse=True)
@@ -33,21 +36,26 @@ def app_src(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_artifact(app_src: Path, tmp_path: Path) -> Callable[..., Path]:
-    """An artifact of the release app at ``version``; ``faults`` becomes the release's faults.json."""
+def make_artifact(tmp_path: Path) -> Callable[..., Path]:
+    """``make_artifact(version, faults=..., extra=...)``: the release app packed by deploysafe.pack.
 
-    def make(version: str, faults: dict | None = None, extra: dict[str, bytes] | None = None) -> Path:
-        files = dict(extra or {})
-        if faults:
-            files["faults.json"] = json.dumps(faults).encode()
-        return build_artifact(app_src, tmp_path / "artifacts", version=version, extra=files)
+    ``faults`` becomes the release's faults.json; ``extra`` (path -> bytes) adds files to the release.
+    """
+    return ReleaseApp(tmp_path / "release-app").build
 
-    return make
+
+@pytest.fixture
+def example(tmp_path: Path) -> ExampleApp:
+    """The bundled example (examples/seed-api-fixed) in a working copy; ``example.build(version, port=...)``."""
+    return ExampleApp(tmp_path / "example")
 
 
 @pytest.fixture
 def live_port() -> int:
     return free_port()
+
+
+FLEET_TIMINGS = {"health_interval": 0.2, "health_passes": 2, "health_deadline": 3.0, "boot_deadline": 10.0}
 
 
 def fast(spec: TargetSpec) -> TargetSpec:
@@ -105,3 +113,55 @@ def current_of(root: Path) -> str | None:
 def history_of(root: Path) -> list[dict]:
     path = root / ".deploysafe" / "history.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@dataclass
+class FleetHost:
+    """One fleet host: its own sshd, deploy directory and service port."""
+
+    name: str
+    root: Path
+    port: int
+    server: Sshd
+
+    def serving(self) -> str | None:
+        answer = serving(self.port)
+        return answer["version"] if answer else None
+
+    def snapshot(self) -> tuple:
+        """Everything a deploy would change on the host: current, releases, history, lock."""
+        releases = (
+            sorted(p.name for p in (self.root / "releases").iterdir()) if (self.root / "releases").exists() else []
+        )
+        history = self.root / ".deploysafe" / "history.jsonl"
+        lock = (self.root / ".deploysafe" / "lock").exists()
+        return current_of(self.root), releases, history.read_bytes() if history.exists() else b"", lock
+
+
+@pytest.fixture
+def ssh_fleet(sshd_factory, tmp_path: Path) -> Callable[..., tuple[FleetSpec, list[FleetHost]]]:
+    """``ssh_fleet(n, canary=1, batch=2)``: [targets.web1..n] on n real sshd, as [fleets.web]."""
+
+    def make(count: int, **table: object) -> tuple[FleetSpec, list[FleetHost]]:
+        config: dict = {"targets": {}, "fleets": {"web": {"targets": [], **table}}}
+        hosts = []
+        for n in range(1, count + 1):
+            server = sshd_factory(max_sessions=MAX_CHANNELS)  # more sessions on one connection would fail
+            host = FleetHost(f"web{n}", tmp_path / f"web{n}" / "srv" / "app", free_port(), server)
+            config["targets"][host.name] = {
+                "host": f"ssh://{server.user}@{server.host}:{server.port}",
+                "path": str(host.root),
+                "known_hosts": str(server.known_hosts),
+                "identity": str(server.key),
+                "restart": "sh bin/restart.sh",
+                "health": f"http://127.0.0.1:{host.port}/health",
+                "health_expect": "healthy",
+                "env": {"PORT": str(host.port)},
+                "boot_port": free_port(),  # hosts share this machine: no two boot tests on one port
+                **FLEET_TIMINGS,
+            }
+            config["fleets"]["web"]["targets"].append(host.name)
+            hosts.append(host)
+        return target_fleet("web", config=config), hosts
+
+    return make

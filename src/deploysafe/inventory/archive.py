@@ -89,7 +89,7 @@ class ArchiveTree:
             progress(label, len(inventory.files), len(inventory.files))
         return inventory
 
-    def read(self, paths: list[str]) -> dict[str, bytes]:
+    def read(self, paths: list[str], progress: ProgressFn | None = None) -> dict[str, bytes]:
         """The bytes of ``paths`` (tree paths); one more pass over the archive for those not kept."""
         by_member: dict[str, list[str]] = {}
         for rel in paths:

@@ -118,6 +118,7 @@ class SshTree:
         self.path = path
         self.skip = skip or Skip()
         self.directory: str | None = None
+        self.sizes: dict[str, int] = {}
 
     @property
     def location(self) -> str:
@@ -168,6 +169,7 @@ class SshTree:
                 continue
             if self.skip.path(rel):
                 continue
+            self.sizes[rel] = size
             digest = stream.hashes.get(raw)
             if digest is not None:
                 inventory.add(FileRecord(rel, size, digest))
@@ -199,18 +201,24 @@ class SshTree:
             return f"{self.location}: the connection to {host} was lost during the inventory"
         return f"{self.location}: the inventory command failed on {host} (exit {status}): {last or 'no message'}"
 
-    def read(self, paths: list[str]) -> dict[str, bytes]:
+    def read(self, paths: list[str], progress: ProgressFn | None = None) -> dict[str, bytes]:
         """The bytes of ``paths``, fetched as one tar stream from the directory the inventory read."""
         if not paths:
             return {}
         directory = self.directory or self.path
         buffer = bytearray()
+        expected = sum(self.sizes.get(p, 0) for p in paths) or 1
+        label = f"fetching {len(paths)} files from {self.target.address.host} (KiB)"
+        last = [0.0]
 
         async def interact(stdin: asyncssh.SSHWriter, stdout: asyncssh.SSHReader) -> None:
             feeder = asyncio.ensure_future(_send(stdin, [b"./" + os.fsencode(p) for p in paths]))
             try:
                 while chunk := await stdout.read(_READ):
                     buffer.extend(chunk)
+                    if progress is not None and time.monotonic() - last[0] > 0.1:
+                        last[0] = time.monotonic()
+                        progress(label, min(len(buffer), expected) >> 10, expected >> 10)
             finally:
                 await _settle(feeder)
 

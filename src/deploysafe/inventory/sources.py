@@ -22,7 +22,7 @@ class Tree(Protocol):
     location: str
 
     def inventory(self, progress: ProgressFn | None = None) -> Inventory: ...
-    def read(self, paths: list[str]) -> dict[str, bytes]: ...
+    def read(self, paths: list[str], progress: ProgressFn | None = None) -> dict[str, bytes]: ...
     def close(self) -> None: ...
 
 
@@ -49,7 +49,7 @@ class DirectoryTree:
         found.release = release
         return found
 
-    def read(self, paths: list[str]) -> dict[str, bytes]:
+    def read(self, paths: list[str], progress: ProgressFn | None = None) -> dict[str, bytes]:
         return read_files(self.directory, paths)
 
     def close(self) -> None:
@@ -79,8 +79,8 @@ class SshSource:
     def inventory(self, progress: ProgressFn | None = None) -> Inventory:
         return self._tree.inventory(progress)
 
-    def read(self, paths: list[str]) -> dict[str, bytes]:
-        return self._tree.read(paths)
+    def read(self, paths: list[str], progress: ProgressFn | None = None) -> dict[str, bytes]:
+        return self._tree.read(paths, progress)
 
     def close(self) -> None:
         self._target.close()

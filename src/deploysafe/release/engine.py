@@ -95,6 +95,8 @@ def check_layout(target: Target, layout: Layout) -> str:
             )
         return "deploysafe"
     others = [n for n in names if n not in LAYOUT_NAMES]
+    if not others:
+        return "empty"  # e.g. only shared/.env, put there before the first deploy
     raise TargetError(
         f"{target.url} is a plain non-empty directory ({', '.join(others[:3])}"
         f"{', ...' if len(others) > 3 else ''}), not a deploysafe layout; "

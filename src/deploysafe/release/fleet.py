@@ -345,7 +345,8 @@ def _finish_deploy(
         result.report = render(f"fleet deploy of {release} to {fleet.title}: good", outcomes, [])
         return result
     first = next(o for o in outcomes if o.phase == stopped and o.status in DEPLOY_FAILED)
-    message = f"{fleet.title}: stopped after the {stopped}: {first.host} {first.status}: {first.message}"
+    after = "the canary" if stopped == "canary" else stopped
+    message = f"{fleet.title}: stopped after {after}: {first.host} {first.status}: {first.message}"
     footer = [f"now: {tally(outcomes)}"]
     humans = [o.host for o in outcomes if o.needs_human or o.running is None]
     if humans:
@@ -362,7 +363,7 @@ def _finish_deploy(
         f"after fixing {', '.join(o.host for o in failed)}, run the same deploy again: hosts already on "
         "this release are skipped"
     )
-    title = f"fleet deploy of {release} to {fleet.title}: STOPPED after the {stopped}"
+    title = f"fleet deploy of {release} to {fleet.title}: STOPPED after {after}"
     result = FleetResult("deploy", "stopped", release, fleet.title, outcomes, clock(), message)
     result.report = render(title, outcomes, footer)
     raise FleetFailed(message, result)
@@ -403,7 +404,7 @@ def rollback_fleet(
             reporter.host_finished(outcome)
             outcomes.append(outcome)
         elif release is not None and state.current == release:
-            outcome = _untouched(state, "batch", ALREADY_LIVE, release)
+            outcome = _untouched(state, "-", ALREADY_LIVE, release)
             reporter.host_finished(outcome)
             outcomes.append(outcome)
         else:

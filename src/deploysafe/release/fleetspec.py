@@ -107,6 +107,11 @@ def resolve_fleet(name: str, config: dict[str, Any]) -> FleetSpec:
     names = table.get("targets")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
         raise ConfigError(f'{where}: targets must be a non-empty list of target names, e.g. ["web1", "web2"]')
+    targets = section(config, "targets")
+    for entry in names:
+        if entry not in targets and "/" not in entry:  # a typo must not become a directory called web3
+            known = ", ".join(sorted(targets)) or "none defined"
+            raise ConfigError(f"{where}: no target {entry!r} in [targets] (targets: {known})")
     hosts = _unique([resolve(n, config) for n in names], where)
     return FleetSpec(hosts=hosts, name=name, **_check(table, where))
 
