@@ -408,7 +408,7 @@ def _pull_into_scratch(
             if not wanted:
                 break
             tried.update(wanted)
-            fetched = _verified(tree.read(wanted), source, pulled)
+            fetched = _verified(wanted, tree.read(wanted), source, pulled)
             if not fetched:
                 continue
             if work is None:
@@ -421,7 +421,7 @@ def _pull_into_scratch(
         if work is None:
             return pulled
         assert report.graph is not None
-        used = _used(report.graph)
+        used = _used(report.graph, set(pulled.contents))
         pulled.needed = {p for p in pulled.contents if p in used}
         unused = sorted(set(pulled.contents) - pulled.needed)
         if unused:
@@ -468,18 +468,24 @@ def _spellings(rel: str) -> list[str]:
     ]
 
 
-def _verified(fetched: dict[str, bytes], source: Inventory, pulled: _Pulled) -> dict[str, bytes]:
+def _verified(wanted: list[str], fetched: dict[str, bytes], source: Inventory, pulled: _Pulled) -> dict[str, bytes]:
     good: dict[str, bytes] = {}
-    for rel, data in fetched.items():
-        if hashlib.sha256(data).hexdigest() == source.files[rel].sha256:
-            good[rel] = data
-        else:
+    for rel in wanted:
+        data = fetched.get(rel)
+        if data is None:
+            pulled.problems.append(
+                Unreadable("source", rel, "could not be fetched from SOURCE (gone since the inventory?)")
+            )
+        elif hashlib.sha256(data).hexdigest() != source.files[rel].sha256:
             pulled.problems.append(Unreadable("source", rel, "changed in SOURCE during the comparison"))
+        else:
+            good[rel] = data
     return good
 
 
-def _used(graph: ModuleGraph) -> dict[str, tuple[str, Any]]:
-    """Relative path -> (how, detail) for every file ROOT's entries use: imported or read as an asset."""
+def _used(graph: ModuleGraph, extra: set[str] | frozenset[str] = frozenset()) -> dict[str, tuple[str, Any]]:
+    """Relative path -> (how, detail) for every file ROOT's entries use: imported, read as an asset, or
+    (for the ``extra`` package.json files) the package.json of a folder an import loads a file from."""
     used: dict[str, tuple[str, Any]] = {}
     for module in graph.reachable_modules():
         used.setdefault(graph.rel(module.path), ("import", None))
@@ -491,6 +497,11 @@ def _used(graph: ModuleGraph) -> dict[str, tuple[str, Any]]:
             rel = _inside(graph.root, target)
             if rel is not None:
                 used.setdefault(rel, ("asset", (module.path, asset)))
+    for rel in sorted(extra):
+        folder = rel[: -len("package.json")]
+        holder = next((p for p, (how, _) in used.items() if how == "import" and p.startswith(folder)), None)
+        if rel.endswith("/package.json") and holder is not None:
+            used.setdefault(rel, ("package", os.path.join(graph.root, holder)))
     return used
 
 
@@ -513,7 +524,7 @@ def _classify(
 ) -> DriftReport:
     graph = (pulled.report or before).graph
     assert graph is not None
-    used = _used(graph)
+    used = _used(graph, pulled.needed)
     scopes = _scope_dirs(used)
     needed = [_needed(graph, used, source.files[p]) for p in sorted(pulled.needed)]
     needed.sort(key=lambda n: (len(n.chain), n.chain))
@@ -561,6 +572,11 @@ def _needed(graph: ModuleGraph, used: dict[str, tuple[str, Any]], record: FileRe
     path = os.path.join(graph.root, record.path)
     how, detail = used[record.path]
     assert record.sha256 is not None
+    if how == "package":  # read to find the folder's main file
+        chain = (*graph.chain(detail)[:-1], record.path)
+        parent = graph.parents.get(detail)
+        importer = graph.rel(parent) if parent else None
+        return Needed(record.path, record.size, record.sha256, chain, importer, 0, 0, None, "at start")
     if how == "asset":
         holder, asset = detail
         chain = (*graph.chain(holder), record.path)

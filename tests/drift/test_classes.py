@@ -168,7 +168,10 @@ def test_usage_errors_exit_two_with_one_line(local, tmp_path):
 
 def test_require_without_extension_pulls_only_the_file_node_would_pick(tmp_path):
     package = {"name": "cjs-app", "version": "1.0.0", "main": "index.js"}
-    index = "const util = require('./lib/util');\nconst store = require('./lib/store');\nconsole.log('loaded', util.x + store.y);\n"
+    index = (
+        "const util = require('./lib/util');\nconst store = require('./lib/store');\nconst db = require('./lib/db');\n"
+        "console.log('loaded', util.x + store.y + db.z);\n"
+    )
     local = write_tree(tmp_path / "local", {"package.json": package, "index.js": index})
     prod = write_tree(
         tmp_path / "prod",
@@ -178,6 +181,8 @@ def test_require_without_extension_pulls_only_the_file_node_would_pick(tmp_path)
             "lib/util.js": "module.exports = { x: 1 };\n",
             "lib/util.json": '{"x": "the .js file wins"}\n',  # Node tries .js first: this one is never loaded
             "lib/store/index.js": "module.exports = { y: 2 };\n",
+            "lib/db/package.json": {"main": "main.js"},
+            "lib/db/main.js": "module.exports = { z: 3 };\n",
         },
     )
     report = drift(local, str(prod))

@@ -13,7 +13,8 @@ import pytest
 
 from deploysafe import artifact
 from deploysafe.errors import ArtifactError
-from tests.support.artifacts import build_artifact, write_tar
+from deploysafe.pack import pack
+from tests.support.artifacts import write_tar
 
 
 def _manifest(files: dict[str, bytes], **extra: object) -> bytes:
@@ -50,10 +51,11 @@ def _file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
 def test_a_well_formed_artifact_verifies_and_unpacks_with_modes(tmp_path):
     src = tmp_path / "app"
     (src / "bin").mkdir(parents=True)
-    (src / "package.json").write_text('{"name": "app", "version": "1.0.0"}')
+    (src / "package.json").write_text('{"name": "app", "version": "1.0.0", "main": "index.js"}')
+    (src / "index.js").write_text("console.log('up');\n")
     (src / "bin" / "run.sh").write_text("#!/bin/sh\n")
     (src / "bin" / "run.sh").chmod(0o755)
-    path = build_artifact(src, tmp_path)
+    path = pack(src, output=tmp_path / "dist", include=["bin/**"]).path
 
     manifest = artifact.verify(path)
     dest = tmp_path / "out"
@@ -141,8 +143,8 @@ def test_unpacking_never_follows_a_symlink_already_in_the_destination(tmp_path):
     assert list(outside.iterdir()) == []
 
 
-def test_a_truncated_archive_is_refused_in_one_line(tmp_path, app_src):
-    path = build_artifact(app_src, tmp_path)
+def test_a_truncated_archive_is_refused_in_one_line(tmp_path, make_artifact):
+    path = make_artifact("1.0.0")
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(ArtifactError) as err:
