@@ -10,6 +10,7 @@ from deploysafe.check import Report
 from deploysafe.findings import Finding, Severity
 
 MAX_LISTED = 20  # dormant files and unverified edges shown before "... and N more"
+MAX_WARNINGS = 50  # warnings shown before "... and N more" (errors are always all shown)
 
 
 def render(report: Report, console: Console, *, verbose: bool = False) -> None:
@@ -27,8 +28,13 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
     if warnings:
         out()
         out(f"[bold yellow]warnings ({len(warnings)})[/] [dim]— dormant files or faults that do not stop loading[/]")
-        for finding in warnings:
+        shown = warnings if verbose else warnings[:MAX_WARNINGS]
+        for finding in shown:
             _finding(console, finding)
+        if len(warnings) > len(shown):
+            out(
+                f"[dim]... and {len(warnings) - len(shown)} more warnings (--verbose lists all; --format json has them)[/]"
+            )
     if report.dormant:
         out()
         out(f"[bold]dormant ({len(report.dormant)})[/] [dim]— no entry loads these; not shipped by pack[/]")
