@@ -12,6 +12,7 @@ Classes: ``needed`` (only in SOURCE, and an entry's imports load it: copy it bef
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import posixpath
 import time
@@ -404,7 +405,7 @@ def _pull_into_scratch(
         for _ in range(_MAX_ROUNDS):
             assert report.graph is not None
             have = set(local.files) | set(pulled.contents)
-            wanted = sorted(_wanted(report.graph, have, source) - tried)
+            wanted = sorted(_wanted(report.graph, have, source, pulled.contents) - tried)
             if not wanted:
                 break
             tried.update(wanted)
@@ -435,14 +436,18 @@ def _pull_into_scratch(
             work.close()
 
 
-def _wanted(graph: ModuleGraph, have: set[str], source: Inventory) -> set[str]:
+def _wanted(graph: ModuleGraph, have: set[str], source: Inventory, pulled: dict[str, bytes]) -> set[str]:
     """SOURCE-only files that would satisfy a failing reachable import or a missing asset."""
     out: set[str] = set()
 
     def offer(rel: str | None, spellings: bool) -> None:
         if rel is None:
             return
-        for candidate in _spellings(rel) if spellings else (rel,):
+        main = _main_of(pulled.get(f"{rel}/package.json")) if spellings else None
+        candidates = _spellings(rel) if spellings else [rel]
+        if main:
+            candidates += _spellings(posixpath.normpath(f"{rel}/{main}"))
+        for candidate in candidates:
             record = source.files.get(candidate)
             if record is not None and record.sha256 is not None and candidate not in have:
                 out.add(candidate)
@@ -457,6 +462,17 @@ def _wanted(graph: ModuleGraph, have: set[str], source: Inventory) -> set[str]:
                 target = posixpath.normpath(posixpath.join(os.path.dirname(module.path), asset.path))
                 offer(_inside(graph.root, target), spellings=False)
     return out
+
+
+def _main_of(package_json: bytes | None) -> str | None:
+    """The "main" of a folder's package.json pulled from SOURCE (require('./dir') loads it)."""
+    if package_json is None:
+        return None
+    try:
+        main = json.loads(package_json).get("main")
+    except (ValueError, AttributeError):
+        return None
+    return main if isinstance(main, str) and main else None
 
 
 def _spellings(rel: str) -> list[str]:

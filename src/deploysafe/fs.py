@@ -25,6 +25,7 @@ class CaseMatch:
 class FileSystem:
     def __init__(self) -> None:
         self._listings: dict[str, dict[str, str] | None] = {}
+        self._links: dict[str, set[str]] = {}  # directory -> names in it that are symlinks
         self._realpaths: dict[str, str] = {}
 
     def listing(self, directory: str) -> dict[str, str] | None:
@@ -34,14 +35,18 @@ class FileSystem:
         except KeyError:
             pass
         entries: dict[str, str] | None
+        links: set[str] = set()
         try:
             with os.scandir(directory) as it:
                 entries = {}
                 for entry in it:
                     entries[entry.name] = _kind(entry)
+                    if _is_link(entry):
+                        links.add(entry.name)
         except OSError:
             entries = None
         self._listings[directory] = entries
+        self._links[directory] = links
         return entries
 
     def kind(self, path: str) -> str | None:
@@ -63,12 +68,23 @@ class FileSystem:
         return self.kind(path) is not None
 
     def realpath(self, path: str) -> str:
+        """``os.path.realpath(path)``, from the resolved parent directory and its listing when the last
+        component is a plain name that is not a symlink there (what realpath itself would find with an
+        lstat per component), and from ``os.path.realpath`` otherwise."""
         try:
             return self._realpaths[path]
         except KeyError:
+            pass
+        parent, name = os.path.split(path)
+        real = None
+        if name and name not in (".", "..") and parent != path and os.path.isabs(path):
+            real_parent = self.realpath(parent)
+            if self.listing(real_parent) is not None and name not in self._links[real_parent]:
+                real = os.path.join(real_parent, name)
+        if real is None:
             real = os.path.realpath(path)
-            self._realpaths[path] = real
-            return real
+        self._realpaths[path] = real
+        return real
 
     def case_insensitive(self, path: str) -> CaseMatch | None:
         """The existing path that differs from ``path`` only in letter case, if there is exactly one."""
@@ -95,6 +111,13 @@ class FileSystem:
         if not wrong:
             return None
         return CaseMatch(actual=current, wrong_component=wrong, right_component=right)
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
 
 
 def _kind(entry: os.DirEntry[str]) -> str:

@@ -68,8 +68,12 @@ class SourceLoader:
 
         keys = {path: f"{PARSER_VERSION}:{dialect.name}:{digest}" for path, (_, digest, dialect) in read.items()}
         cached = self.cache.get_many(set(keys.values()))
-        misses = [path for path in read if keys[path] not in cached]
-        total, done = len(todo), len(todo) - len(misses)
+        missed = [path for path in read if keys[path] not in cached]
+        first_with_key: dict[str, str] = {}  # one parse per distinct content: copies of a file share it
+        for path in missed:
+            first_with_key.setdefault(keys[path], path)
+        misses = list(first_with_key.values())
+        total, done = len(todo), len(todo) - len(missed)
         if progress:
             progress(done, total)
 
@@ -81,7 +85,9 @@ class SourceLoader:
             done += 1
             if progress and done % 50 == 0:
                 progress(done, total)
-        self.parsed += len(misses)
+        self.parsed += len(missed)
+        if progress and done < total:
+            progress(total, total)
         self.cache.put_encoded(fresh)
         for path, (data, digest, _) in read.items():
             self._loaded[path] = SourceFile(path, digest, len(data), cached[keys[path]])
@@ -95,7 +101,101 @@ class SourceLoader:
                 data, _, dialect = read[path]
                 yield path, parse_module(data, dialect), None
             return
+        if os.environ.get("DS_MODE") == "fork":
+            yield from _parse_forked(misses, read, self.workers - 1)
+            return
         yield from _parse_in_parallel(misses, read, self.workers - 1)
+
+
+def _parse_forked(misses, read, helpers):
+    import mmap
+    import struct
+    import pickle
+    import fcntl
+    import multiprocessing
+
+    size = int(os.environ.get("DS_CHUNK", CHUNK))
+    jobs = [misses[i : i + size] for i in range(0, len(misses), size)]
+    shared = mmap.mmap(-1, 8)
+    lock = multiprocessing.Lock()
+    struct.pack_into("q", shared, 0, 0)
+
+    def claim():
+        with lock:
+            index = struct.unpack_from("q", shared, 0)[0]
+            if index >= len(jobs):
+                return None
+            struct.pack_into("q", shared, 0, index + 1)
+            return index
+
+    children = []
+    for _ in range(helpers):
+        r, w = os.pipe()
+        try:
+            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ
+        except OSError:
+            pass
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            code = 1
+            try:
+                while (index := claim()) is not None:
+                    answers = [(path, encode(parse_module(read[path][0], read[path][2]))) for path in jobs[index]]
+                    blob = pickle.dumps((index, answers), protocol=pickle.HIGHEST_PROTOCOL)
+                    view = memoryview(struct.pack("q", len(blob)) + blob)
+                    while view:
+                        view = view[os.write(w, view):]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(w)
+        os.set_blocking(r, False)
+        children.append([pid, r, bytearray(), False])
+
+    done_jobs = set()
+
+    def drain(block):
+        for child in children:
+            pid, r, buf, eof = child
+            if eof:
+                continue
+            os.set_blocking(r, block)
+            while True:
+                try:
+                    data = os.read(r, 1 << 20)
+                except BlockingIOError:
+                    break
+                if not data:
+                    child[3] = True
+                    break
+                buf += data
+                if not block:
+                    continue
+            while len(buf) >= 8:
+                n = struct.unpack_from("q", buf, 0)[0]
+                if len(buf) < 8 + n:
+                    break
+                index, answers = pickle.loads(bytes(buf[8 : 8 + n]))
+                del buf[: 8 + n]
+                done_jobs.add(index)
+                for path, encoded in answers:
+                    yield path, decode(encoded), encoded
+
+    while (index := claim()) is not None:
+        for path in jobs[index]:
+            yield path, parse_module(read[path][0], read[path][2]), None
+        done_jobs.add(index)
+        yield from drain(False)
+    while not all(c[3] for c in children):
+        yield from drain(True)
+    for pid, r, _, _ in children:
+        os.close(r)
+        os.waitpid(pid, 0)
+    for index, job in enumerate(jobs):
+        if index not in done_jobs:
+            for path in job:
+                yield path, parse_module(read[path][0], read[path][2]), None
 
 
 def _parse_in_parallel(

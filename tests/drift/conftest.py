@@ -219,7 +219,7 @@ def host_with(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., Host]]:
     """
     started: list[Host] = []
 
-    def start(*tools: str, scripts: dict[str, str] | None = None) -> Host:
+    def start(*tools: str, scripts: dict[str, str] | None = None, chatter: str = "") -> Host:
         bindir = tmp_path / f"bin-{len(started)}"
         bindir.mkdir()
         for tool in tools:
@@ -231,7 +231,8 @@ def host_with(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., Host]]:
         config = (sshd.workdir / "sshd_config").read_text()
         config = re.sub(r"(?m)^Port \d+$", f"Port {port}", config)
         config = re.sub(r"(?m)^PidFile .*$", f"PidFile {tmp_path}/sshd-{port}.pid", config)
-        config += f'ForceCommand PATH={bindir} exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+        say = f"echo '{chatter}'; " if chatter else ""  # what a chatty login script prints first
+        config += f'ForceCommand {say}PATH={bindir} exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
         path = tmp_path / f"sshd-{port}.conf"
         path.write_text(config)
         process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(path)], stderr=subprocess.DEVNULL)

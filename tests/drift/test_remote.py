@@ -42,6 +42,13 @@ def test_a_host_with_only_sha256sum_gives_the_same_classes(local, prod, host_wit
     assert classes(report) == EXPECTED
 
 
+def test_a_login_script_that_prints_a_banner_does_not_confuse_the_streams(local, prod, host_with):
+    host = host_with(*BASE_TOOLS, "python3", chatter="Welcome to production. Authorized use only.")
+    report = drift(local, host.url(prod), **host.options())
+    assert classes(report) == EXPECTED
+    assert report.after is not None and report.after.deployable  # the needed files were fetched intact
+
+
 def test_a_deployed_host_is_compared_through_current(local, tmp_path, sshd: Sshd):
     root = deployed(tmp_path / "srv/api", build_prod(tmp_path / "build", node_modules=False))
     done = run_cli("drift", str(local), "--against", sshd.url(str(root)), *ssh_args(sshd), "--format", "json")

@@ -58,6 +58,11 @@ def live_port() -> int:
 FLEET_TIMINGS = {"health_interval": 0.2, "health_passes": 2, "health_deadline": 3.0, "boot_deadline": 10.0}
 
 
+def doomed(spec: TargetSpec) -> TargetSpec:
+    """For a release the test built to fail its health gate: it never passes, so waiting 4 s proves no more."""
+    return spec.with_overrides(health_deadline=2.0)
+
+
 def fast(spec: TargetSpec) -> TargetSpec:
     """Tighter health timings so failure tests do not wait 30 s."""
     return spec.with_overrides(health_interval=0.2, health_passes=2, health_deadline=4.0, boot_deadline=10.0)
@@ -75,6 +80,22 @@ def local_spec(host_root: Path, live_port: int) -> TargetSpec:
         str(host_root),
         config={},
         restart="sh bin/restart.sh",
+        health=f"http://127.0.0.1:{live_port}/health",
+        health_expect="healthy",
+        env={"PORT": str(live_port)},
+    )
+    return fast(spec)
+
+
+@pytest.fixture
+def plain_spec(host_root: Path, live_port: int) -> TargetSpec:
+    """A directory target for the example, restarted by the operator's own script kept in shared/."""
+    (host_root / "shared").mkdir(parents=True)
+    shutil.copy(APP / "bin" / "restart.sh", host_root / "shared" / "restart.sh")
+    spec = target(
+        str(host_root),
+        config={},
+        restart='sh "$DEPLOYSAFE_ROOT/shared/restart.sh"',
         health=f"http://127.0.0.1:{live_port}/health",
         health_expect="healthy",
         env={"PORT": str(live_port)},

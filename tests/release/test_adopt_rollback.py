@@ -11,7 +11,7 @@ from deploysafe import release
 from deploysafe.errors import TargetError
 from deploysafe.release import ReleaseFailed
 
-from .conftest import APP, current_of, history_of, serving
+from .conftest import APP, current_of, doomed, history_of, serving
 
 
 def _hand_made_tree(root: Path) -> dict[str, bytes]:
@@ -56,7 +56,7 @@ def test_deploy_after_adopt_then_a_forced_failure_rolls_back_to_the_adopted_tree
     assert (host_root / "releases" / first.release / ".env").read_text() == "DATABASE_URL=postgres://prod\n"
 
     with pytest.raises(ReleaseFailed):
-        release.deploy(make_artifact("1.1.0", faults={"unhealthy_on_port": live_port}), spec)
+        release.deploy(make_artifact("1.1.0", faults={"unhealthy_on_port": live_port}), doomed(spec))
     assert current_of(host_root) == first.release
 
     back = release.rollback(spec)
@@ -91,6 +91,6 @@ def test_rollback_completes_within_two_seconds_after_the_failing_verdict(
 ):
     release.deploy(make_artifact("1.0.0"), local_spec)
     with pytest.raises(ReleaseFailed) as failure:
-        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), local_spec)
+        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), doomed(local_spec))
     rollback_seconds = sum(s.seconds for s in failure.value.result.steps if s.step.startswith("rollback-"))
     assert rollback_seconds <= 2.0

@@ -12,6 +12,7 @@ import pytest
 
 from deploysafe import release
 from tests.support.netcut import CuttingProxy
+from tests.support.sshd import free_port
 
 from .conftest import current_of, serving
 
@@ -57,7 +58,7 @@ def test_a_failed_deploy_exits_1_with_a_report_and_a_one_line_error(tmp_path, ma
     assert _run("deploy", str(make_artifact("1.0.0")), "--to", "production", cwd=cwd).returncode == 0
 
     bad = make_artifact("2.0.0", faults={"unhealthy_on_port": live_port})
-    done = _run("deploy", str(bad), "--to", "production", cwd=cwd)
+    done = _run("deploy", str(bad), "--to", "production", "--health-deadline", "2", cwd=cwd)
 
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
@@ -117,3 +118,75 @@ def test_ssh_host_dropping_mid_upload_is_one_line_and_no_traceback(tmp_path, mak
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "connection lost during upload" in lines[0], done.stderr
     assert current_of(host_root) is None
+
+
+def _fleet_toml(tmp_path: Path, hosts: dict[str, tuple[Path, int]]) -> Path:
+    lines = []
+    for name, (root, port) in hosts.items():
+        lines += [
+            f"[targets.{name}]",
+            f'path = "{root}"',
+            'restart = "sh bin/restart.sh"',
+            f'health = "http://127.0.0.1:{port}/health"',
+            'health_expect = "healthy"',
+            "health_interval = 0.2",
+            "health_passes = 2",
+            "health_deadline = 3.0",
+            f'env = {{ PORT = "{port}" }}',
+            f"boot_port = {free_port()}",
+            "",
+        ]
+    lines += ["[fleets.web]", f"targets = {json.dumps(list(hosts))}", "canary = 1", "batch = 2"]
+    (tmp_path / "deploysafe.toml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_fleet_commands_plan_every_host_and_tag_every_json_event_with_its_host(tmp_path, make_artifact):
+    hosts = {name: (tmp_path / name / "app", free_port()) for name in ("web1", "web2", "web3")}
+    cwd = _fleet_toml(tmp_path, hosts)
+    good, bad = make_artifact("1.0.0"), make_artifact("2.0.0", faults={"crash_at_boot": True})
+
+    plan = _run("deploy", str(good), "--fleet", "web", "--dry-run", cwd=cwd)
+    assert plan.returncode == 0, plan.stderr
+    assert "canary: web1" in plan.stdout and "batch 1: web2" in plan.stdout and "batch 1: web3" in plan.stdout
+    assert plan.stdout.count("boot-test") == 3
+    assert not any(root.exists() for root, _ in hosts.values())
+
+    done = _run("deploy", str(good), "--fleet", "web", "--format", "json", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    steps = [e for e in events if e["event"] == "step"]
+    assert {e["host"] for e in steps} == set(hosts)
+    assert [e["step"] for e in steps if e["host"] == "web3" and e["status"] == "start"] == list(release.STEPS)
+    assert [(e["phase"], e["hosts"]) for e in events if e["event"] == "phase"] == [
+        ("canary", ["web1"]),
+        ("batch 1", ["web2", "web3"]),
+    ]
+    assert events[-1]["event"] == "result" and events[-1]["kind"] == "fleet-deploy"
+    assert [(h["host"], h["status"]) for h in events[-1]["hosts"]] == [(n, "good") for n in hosts]
+
+    failed = _run("deploy", str(bad), "--to", "web2", "--to", "web1", cwd=cwd)  # a fleet of two, web2 first
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("deploysafe: error: 2 targets: stopped after the canary: web2 failed: deploy blocked")
+    assert "web1" in failed.stderr and "not-reached" in failed.stderr
+
+    status = json.loads(_run("status", "--fleet", "web", "--format", "json", cwd=cwd).stdout)
+    assert [(h["host"], h["healthy"]) for h in status["hosts"]] == [(n, True) for n in hosts]
+    assert all(serving(port)["version"] == "1.0.0" for _, port in hosts.values())
+
+
+def test_fleet_usage_mistakes_are_one_line_errors(tmp_path, make_artifact):
+    cwd = _fleet_toml(tmp_path, {"web1": (tmp_path / "a", free_port())})
+    artifact = str(make_artifact("1.0.0"))
+    for args, message in [
+        (("--to", "web1", "--canary", "1"), "--canary is for a fleet"),
+        (("--fleet", "db"), "no fleet 'db'"),
+        (("--fleet", "web", "--to", "web1"), "not both"),
+        ((), "say where"),
+    ]:
+        done = _run("deploy", artifact, *args, cwd=cwd)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.strip().count("\n") == 0 and message in done.stderr, (args, done.stderr)
+    done = _run("unlock", "--fleet", "web", cwd=cwd)
+    assert done.returncode == 2 and "one target at a time" in done.stderr

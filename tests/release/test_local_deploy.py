@@ -6,54 +6,59 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe import release
+from deploysafe import artifact, release
 from deploysafe.errors import ConfigError, TargetError
 from deploysafe.release import ReleaseFailed
 
-from .conftest import current_of, history_of, serving
+from .conftest import current_of, doomed, history_of, serving
 
 
-def test_good_deploy_serves_the_new_version_and_records_every_step(make_artifact, local_spec, host_root, live_port):
-    result = release.deploy(make_artifact("1.0.0"), local_spec)
+def test_packed_example_under_a_plain_command_serves_each_new_version_and_records_every_step(
+    example, plain_spec, host_root, live_port
+):
+    first = release.deploy(example.build("1.4.0", port=live_port), plain_spec)
 
-    assert result.status == "good"
-    assert serving(live_port)["version"] == "1.0.0"
-    assert current_of(host_root) == result.release
-    assert [s.step for s in result.steps] == list(release.STEPS)
+    assert first.status == "good"
+    assert serving(live_port) == {"status": "healthy", "version": "1.4.0"}
+    assert current_of(host_root) == first.release
+    assert [s.step for s in first.steps] == list(release.STEPS)
     record = history_of(host_root)[-1]
-    assert record["status"] == "good" and record["release"] == result.release
+    assert record["status"] == "good" and record["release"] == first.release
     assert [s["step"] for s in record["steps"]][:3] == ["preflight", "lock", "upload"]
     assert not (host_root / ".deploysafe" / "lock").exists()
     assert not (host_root / ".deploysafe" / "run.json").exists()
 
+    second = release.deploy(example.build("1.5.0", port=live_port), plain_spec)
 
-def test_second_deploy_switches_and_reuses_node_modules_when_lockfile_unchanged(
-    make_artifact, local_spec, host_root, live_port
-):
-    first = release.deploy(make_artifact("1.0.0"), local_spec)
-    second = release.deploy(make_artifact("1.1.0"), local_spec)
-
-    assert serving(live_port)["version"] == "1.1.0"
+    assert serving(live_port)["version"] == "1.5.0"
     assert current_of(host_root) == second.release
     install = next(s for s in second.steps if s.step == "install")
-    assert f"reused node_modules of {first.release}" in install.detail
-    assert (host_root / "releases" / second.release / "node_modules" / "ms" / "package.json").exists()
+    assert f"reused node_modules of {first.release}" in install.detail  # same lockfile: no npm ci
+    assert (host_root / "current" / "node_modules" / "hono" / "package.json").exists()
 
 
-def test_release_that_crashes_at_boot_is_blocked_and_current_is_untouched(
-    make_artifact, local_spec, host_root, live_port
+def test_packed_example_that_crashes_at_boot_is_blocked_and_current_is_untouched(
+    example, plain_spec, host_root, live_port
 ):
-    good = release.deploy(make_artifact("1.0.0"), local_spec)
+    good = release.deploy(example.build("1.4.0", port=live_port), plain_spec)
+    # The seeds' crash: an import of a name hono does not export. check blocks it; packed with --force anyway.
+    crash = example.build(
+        "1.5.0",
+        port=live_port,
+        edits={"src/index.js": ("import { Hono } from 'hono';", "import { Hono, Router } from 'hono';")},
+        force=True,
+    )
+    assert artifact.read_manifest(crash).raw["check"]["forced"] is True
 
     with pytest.raises(ReleaseFailed) as failure:
-        release.deploy(make_artifact("2.0.0", faults={"crash_at_boot": True}), local_spec)
+        release.deploy(crash, plain_spec)
 
     result = failure.value.result
     assert result.status == "failed"
     assert result.steps[-1].step == "boot-test" and result.steps[-1].status == "failed"
-    assert "crash at boot" in result.report
+    assert "does not provide an export named 'Router'" in result.report
     assert current_of(host_root) == good.release
-    assert serving(live_port)["version"] == "1.0.0"
+    assert serving(live_port)["version"] == "1.4.0"
     assert history_of(host_root)[-1]["status"] == "failed"
 
 
@@ -63,7 +68,7 @@ def test_release_unhealthy_after_restart_is_rolled_back_and_old_version_serves(
     good = release.deploy(make_artifact("1.0.0"), local_spec)
 
     with pytest.raises(ReleaseFailed) as failure:
-        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), local_spec)
+        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), doomed(local_spec))
 
     result = failure.value.result
     assert result.status == "rolled-back"

@@ -1,4 +1,4 @@
-"""pm2 first class: a real pm2 from npm restarts the real app; deploys and rollbacks switch what it runs."""
+"""pm2 first class, over SSH: a real pm2 from npm runs the bundled example, packed by deploysafe.pack."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 from deploysafe import release
 from deploysafe.release import ReleaseFailed
 from deploysafe.release.pm2 import parse_jlist
+from tests.support.sshd import free_port
 
-from .conftest import current_of, fast, serving
+from .conftest import current_of, doomed, fast, history_of, serving
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +22,7 @@ def pm2_spec(pm2, sshd, host_root, live_port):
         pm2="ecosystem.config.cjs",
         pm2_bin=str(pm2.binary),
         health=f"http://127.0.0.1:{live_port}/health",
+        health_expect="healthy",
         env={"PORT": str(live_port), **pm2.env},
         known_hosts=str(sshd.known_hosts),
         identity=str(sshd.key),
@@ -28,23 +30,41 @@ def pm2_spec(pm2, sshd, host_root, live_port):
     return fast(spec)
 
 
-def test_pm2_reload_over_ssh_serves_each_new_release_and_rolls_back(pm2_spec, pm2, make_artifact, host_root, live_port):
-    first = release.deploy(make_artifact("1.0.0"), pm2_spec)
-    assert serving(live_port)["version"] == "1.0.0"
-    release.deploy(make_artifact("1.1.0"), pm2_spec)
-    assert serving(live_port)["version"] == "1.1.0"  # pm2 follows `current`, not the old release path
+def test_packed_example_under_pm2_over_ssh_serves_each_new_version(pm2_spec, pm2, example, host_root, live_port):
+    first = release.deploy(example.build("1.4.0", port=live_port), pm2_spec)
+    assert serving(live_port) == {"status": "healthy", "version": "1.4.0"}
+
+    second = release.deploy(example.build("1.5.0", port=live_port), pm2_spec)
+
+    assert serving(live_port)["version"] == "1.5.0"  # pm2 follows `current`, not the old release's path
+    assert current_of(host_root) == second.release != first.release
+    assert history_of(host_root)[-1]["target"].startswith("ssh://")
+    assert {p["name"]: p["status"] for p in pm2.processes()} == {"seed-api": "online", "seed-email-worker": "online"}
+    status = release.status(pm2_spec)
+    assert status.healthy and status.current == second.release
+    assert any(p.startswith("pm2 seed-api[") and "online" in p for p in status.processes)
+
+
+def test_packed_example_whose_health_fails_under_pm2_is_rolled_back_over_ssh(
+    pm2_spec, pm2, example, host_root, live_port
+):
+    good = release.deploy(example.build("1.4.0", port=live_port), pm2_spec)
+    # A typo in the release's pm2 process file: the boot test (`node src/index.js` on a spare port) passes,
+    # but under pm2 the service listens on the wrong port, so the live health window fails.
+    typo = example.build("1.5.0", port=live_port, pm2_port=free_port())
 
     with pytest.raises(ReleaseFailed) as failure:
-        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), pm2_spec)
-    assert failure.value.result.status == "rolled-back"
-    assert serving(live_port)["version"] == "1.1.0"
-    assert "pm2-logs" in failure.value.result.report or "release-app" in failure.value.result.report
-    assert current_of(host_root) != first.release
+        release.deploy(typo, doomed(pm2_spec))
 
-    processes = pm2.processes()
-    assert [p["status"] for p in processes] == ["online"]
-    status = release.status(pm2_spec)
-    assert status.healthy and status.processes and "online" in status.processes[0]
+    result = failure.value.result
+    assert result.status == "rolled-back"
+    assert next(s for s in result.steps if s.step == "boot-test").status == "ok"
+    assert [s.step for s in result.steps][-3:] == ["rollback-switch", "rollback-restart", "rollback-health"]
+    assert "connection refused" in result.report
+    assert "seed-api 1.5.0 listening on" in result.report  # pm2's own log of the release, tailed
+    assert current_of(host_root) == good.release
+    assert serving(live_port)["version"] == "1.4.0"
+    assert history_of(host_root)[-1]["status"] == "rolled-back"
 
 
 def test_jlist_is_parsed_without_keeping_any_environment():

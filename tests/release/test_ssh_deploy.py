@@ -1,4 +1,7 @@
-"""Deploys over SSH to a real OpenSSH sshd on 127.0.0.1 (asyncssh client, SFTP upload, port forward)."""
+"""Deploys over SSH to a real OpenSSH sshd on 127.0.0.1 (asyncssh client, SFTP upload, port forward).
+
+The good deploy and the health-gated rollback over SSH run on the bundled example under pm2 (test_pm2.py).
+"""
 
 from __future__ import annotations
 
@@ -10,32 +13,12 @@ import pytest
 
 from deploysafe import release
 from deploysafe.errors import TargetError
-from deploysafe.release import ReleaseFailed
 from deploysafe.release.ssh import SshTarget, parse_ssh_url
 from tests.support.netcut import CuttingProxy
 
 from .conftest import current_of, history_of, serving
 
 pytestmark = pytest.mark.slow
-
-
-def test_good_deploy_over_ssh_serves_the_new_version(make_artifact, ssh_spec, host_root, live_port):
-    first = release.deploy(make_artifact("1.0.0"), ssh_spec)
-    second = release.deploy(make_artifact("1.1.0"), ssh_spec)
-
-    assert first.status == second.status == "good"
-    assert serving(live_port)["version"] == "1.1.0"
-    assert current_of(host_root) == second.release
-    assert history_of(host_root)[-1]["target"].startswith("ssh://")
-
-
-def test_unhealthy_release_over_ssh_is_rolled_back(make_artifact, ssh_spec, host_root, live_port):
-    good = release.deploy(make_artifact("1.0.0"), ssh_spec)
-    with pytest.raises(ReleaseFailed) as failure:
-        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), ssh_spec)
-    assert failure.value.result.status == "rolled-back"
-    assert current_of(host_root) == good.release
-    assert serving(live_port)["version"] == "1.0.0"
 
 
 def test_dropped_connection_mid_upload_never_makes_a_partial_release_current(

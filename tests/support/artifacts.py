@@ -1,16 +1,84 @@
-"""Hand-written release archives, for the artifact reader's malformed-input tests only.
+"""Hand-made release archives, for tests of what readers do with artifacts ``deploysafe pack`` would never
+write: an archive of a tree check blocks, a member that lies, a manifest out of order.
 
-Real artifacts come from ``deploysafe.pack.pack`` (see tests/release/apps.py). ``write_tar`` lays out
-any manifest and members the docs/artifact.md way (manifest first, sorted members, mtime 0, uid/gid 0,
-no gzip timestamp), so a test can make one thing wrong at a time.
+Real artifacts in tests come from ``deploysafe.pack.pack`` (see tests/release/apps.py). Both functions
+here follow docs/artifact.md's layout (manifest first, members sorted, mtime 0, uid/gid 0, empty owner
+names, 0644/0755, no gzip timestamp) so that a test can make exactly one thing wrong.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
+import json
+import os
 import tarfile
 from pathlib import Path
+from typing import Any
+
+SKIP_DIRS = {"node_modules", ".git", ".deploysafe"}
+
+
+def _files(root: Path) -> list[str]:
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in filenames:
+            full = Path(dirpath) / name
+            if full.is_file() and not full.is_symlink() and not name.startswith(".env"):
+                out.append(full.relative_to(root).as_posix())
+    return sorted(out)
+
+
+def build_artifact(
+    root: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    version: str | None = None,
+    extra: dict[str, bytes] | None = None,
+    manifest_overrides: dict[str, Any] | None = None,
+) -> Path:
+    """Archive ``root`` (plus ``extra`` files, path -> bytes) as ``out_dir/<id>.tar.gz``, unchecked."""
+    root = Path(root)
+    pkg = json.loads((root / "package.json").read_text())
+    name = pkg.get("name", root.name)
+    version = version or pkg.get("version", "0.0.0")
+    contents: dict[str, tuple[bytes, int]] = {}
+    for rel in _files(root):
+        data = (root / rel).read_bytes()
+        mode = 0o755 if os.access(root / rel, os.X_OK) else 0o644
+        contents[rel] = (data, mode)
+    if "package.json" in contents:
+        pkg["version"] = version
+        contents["package.json"] = ((json.dumps(pkg, indent=2) + "\n").encode(), 0o644)
+    for rel, data in (extra or {}).items():
+        contents[rel] = (data, 0o644)
+    files = [
+        {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "mode": mode}
+        for rel, (data, mode) in sorted(contents.items())
+    ]
+    digest = hashlib.sha256("".join(f"{f['sha256']}  {f['path']}\n" for f in files).encode()).hexdigest()
+    manifest: dict[str, Any] = {
+        "format": 1,
+        "tool": {"name": "deploysafe", "version": "0.1.0"},
+        "name": name,
+        "version": version,
+        "id": f"{name}-{version}-{digest[:8]}",
+        "content_sha256": digest,
+        "entries": [pkg.get("main", "index.js")],
+        "node": {"version": "20", "source": "test"},
+        "start": f"node {pkg.get('main', 'index.js')}",
+        "lockfile": "package-lock.json" if "package-lock.json" in contents else None,
+        "files": files,
+        "dormant": [],
+        "excluded": [],
+        "check": {"summary": {}, "forced": False},
+    }
+    manifest.update(manifest_overrides or {})
+    out = Path(out_dir) / f"{manifest['id']}.tar.gz"
+    write_tar(out, json.dumps(manifest, indent=2).encode(), contents)
+    return out
 
 
 def _info(name: str, size: int, mode: int, kind: bytes = tarfile.REGTYPE) -> tarfile.TarInfo:

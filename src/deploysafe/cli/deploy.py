@@ -79,12 +79,12 @@ class JsonReporter:
     """One JSON object per line on stdout, flushed at once (CI and the crash-walk test read them)."""
 
     def __init__(self, host: str | None = None) -> None:
-        self.host = host
+        self.tag = host
         self._last_progress = 0.0
 
     def emit(self, event: dict[str, Any]) -> None:
-        if self.host is not None and event.get("event") != "result":
-            event = {"event": event["event"], "host": self.host, **event}
+        if self.tag is not None and event.get("event") != "result":
+            event = {"event": event["event"], "host": self.tag, **event}
         line = json.dumps(event) + "\n"
         with _WRITE:  # a fleet's hosts report from their own threads
             sys.stdout.write(line)

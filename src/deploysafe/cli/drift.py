@@ -7,7 +7,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import click
 from rich.console import Console
@@ -15,12 +15,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from deploysafe.cli.app import main
-from deploysafe.drift import DriftReport, PullResult, drift
+from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, drift
 from deploysafe.drift import pull_needed as pull_files
 from deploysafe.errors import ConfigError
 from deploysafe.inventory import display
 
 LIST_LIMIT = 20
+T = TypeVar("T")
 
 
 class PhaseProgress:
@@ -227,7 +228,7 @@ def render(report: DriftReport, pulled: PullResult | None, console: Console, ver
         _pulled(report, pulled, console)
 
 
-def _limited(items: list[Any], verbose: bool) -> tuple[list[Any], int]:
+def _limited(items: list[T], verbose: bool) -> tuple[list[T], int]:
     if verbose or len(items) <= LIST_LIMIT:
         return items, 0
     return items[:LIST_LIMIT], len(items) - LIST_LIMIT
@@ -236,41 +237,11 @@ def _limited(items: list[Any], verbose: bool) -> tuple[list[Any], int]:
 def _classes(report: DriftReport, console: Console, verbose: bool) -> None:
     label = escape(report.source.label)
     if report.source_only_dormant:
-        console.print(
-            f"\n[bold]source-only-dormant[/] ({len(report.source_only_dormant)}) — only in {label}; "
-            "nothing the entries load needs them: do not ship them blindly"
-        )
-        ordered = sorted(report.source_only_dormant, key=lambda s: (not s.faults, s.in_source != "reachable", s.path))
-        shown, more = _limited(ordered, verbose)
-        for item in shown:
-            notes = [f"loaded by {label}'s own entries"] if item.in_source == "reachable" else []
-            if item.faults:
-                notes.append("[yellow]broken[/]: " + escape(item.faults[0]))
-            console.print(f"  {_p(item.path)}" + (f"  [dim]({'; '.join(notes)})[/]" if notes else ""))
-        _more(console, more, [s.path for s in ordered[len(shown) :]])
+        _source_only(report.source_only_dormant, label, console, verbose)
     if report.changed:
-        reach = [c for c in report.changed if c.usage.reachable]
-        console.print(
-            f"\n[bold]changed[/] ({len(report.changed)}) — {len(reach)} reachable, "
-            f"{len(report.changed) - len(reach)} dormant"
-        )
-        ordered = sorted(report.changed, key=lambda c: (not c.usage.reachable, c.path))
-        shown, more = _limited(ordered, verbose)
-        for item in shown:
-            tag = _tag(item.usage.via)
-            console.print(f"  {tag}  {_p(item.path)}  [dim]{item.source.size} → {item.local.size} bytes[/]")
-        _more(console, more)
+        _changed(report.changed, console, verbose)
     if report.local_only:
-        reach = [x for x in report.local_only if x.usage.reachable]
-        console.print(
-            f"\n[bold]local-only[/] ({len(report.local_only)}) — {len(reach)} reachable, "
-            f"{len(report.local_only) - len(reach)} dormant"
-        )
-        ordered = sorted(report.local_only, key=lambda x: (not x.usage.reachable, x.path))
-        shown, more = _limited(ordered, verbose)
-        for item in shown:
-            console.print(f"  {_tag(item.usage.via)}  {_p(item.path)}")
-        _more(console, more)
+        _local_only(report.local_only, console, verbose)
     if report.unreadable:
         console.print(f"\n[bold yellow]unreadable[/] ({len(report.unreadable)}) — not compared")
         shown, more = _limited(report.unreadable, verbose)
@@ -282,6 +253,43 @@ def _classes(report: DriftReport, console: Console, verbose: bool) -> None:
         console.print(f"\n[bold]same[/] ({len(report.same)})")
         for path in report.same:
             console.print(f"  {_p(path)}")
+
+
+def _source_only(items: list[SourceOnly], label: str, console: Console, verbose: bool) -> None:
+    console.print(
+        f"\n[bold]source-only-dormant[/] ({len(items)}) — only in {label}; "
+        "nothing the entries load needs them: do not ship them blindly"
+    )
+    ordered = sorted(items, key=lambda s: (not s.faults, s.in_source != "reachable", s.path))
+    shown, more = _limited(ordered, verbose)
+    for item in shown:
+        notes = [f"loaded by {label}'s own entries"] if item.in_source == "reachable" else []
+        if item.faults:
+            notes.append("[yellow]broken[/]: " + escape(item.faults[0]))
+        console.print(f"  {_p(item.path)}" + (f"  [dim]({'; '.join(notes)})[/]" if notes else ""))
+    _more(console, more, [s.path for s in ordered[len(shown) :]])
+
+
+def _changed(items: list[Changed], console: Console, verbose: bool) -> None:
+    reachable = sum(1 for c in items if c.usage.reachable)
+    console.print(f"\n[bold]changed[/] ({len(items)}) — {reachable} reachable, {len(items) - reachable} dormant")
+    ordered = sorted(items, key=lambda c: (not c.usage.reachable, c.path))
+    shown, more = _limited(ordered, verbose)
+    for item in shown:
+        console.print(
+            f"  {_tag(item.usage.via)}  {_p(item.path)}  [dim]{item.source.size} → {item.local.size} bytes[/]"
+        )
+    _more(console, more, [c.path for c in ordered[len(shown) :]])
+
+
+def _local_only(items: list[LocalOnly], console: Console, verbose: bool) -> None:
+    reachable = sum(1 for x in items if x.usage.reachable)
+    console.print(f"\n[bold]local-only[/] ({len(items)}) — {reachable} reachable, {len(items) - reachable} dormant")
+    ordered = sorted(items, key=lambda x: (not x.usage.reachable, x.path))
+    shown, more = _limited(ordered, verbose)
+    for item in shown:
+        console.print(f"  {_tag(item.usage.via)}  {_p(item.path)}")
+    _more(console, more, [x.path for x in ordered[len(shown) :]])
 
 
 def _tag(via: str | None) -> str:

@@ -38,7 +38,7 @@ from deploysafe.release.ssh import SshTarget, remote_command
 _READ = 1 << 16
 _SEND = 1 << 14
 
-Interact = Callable[[asyncssh.SSHWriter, asyncssh.SSHReader], Awaitable[Any]]
+Interact = Callable[[asyncssh.SSHWriter[bytes], asyncssh.SSHReader[bytes]], Awaitable[Any]]
 
 
 @dataclass
@@ -73,8 +73,11 @@ class _Stream:
 
     def _record(self, record: bytes) -> None:
         if len(self.header) < 3:
-            if not self.header and not record.startswith(scripts.MAGIC):
-                raise InventoryError(f"unexpected output from the host: {record[:80]!r}")
+            if not self.header:
+                start = record.find(scripts.MAGIC)
+                if start < 0:
+                    return  # a login script's chatter before our output
+                record = record[start:]
             self.header.append(record)
             self.lines = self.header[0].endswith(b"sha256sum")
             return
@@ -134,7 +137,7 @@ class SshTree:
                 state["last"] = time.monotonic()
                 progress(label, done, total)
 
-        async def interact(stdin: asyncssh.SSHWriter, stdout: asyncssh.SSHReader) -> None:
+        async def interact(stdin: asyncssh.SSHWriter[bytes], stdout: asyncssh.SSHReader[bytes]) -> None:
             while not stream.listed and (chunk := await stdout.read(_READ)):
                 stream.feed(chunk)
             if not stream.listed:
@@ -211,7 +214,7 @@ class SshTree:
         label = f"fetching {len(paths)} files from {self.target.address.host} (KiB)"
         last = [0.0]
 
-        async def interact(stdin: asyncssh.SSHWriter, stdout: asyncssh.SSHReader) -> None:
+        async def interact(stdin: asyncssh.SSHWriter[bytes], stdout: asyncssh.SSHReader[bytes]) -> None:
             feeder = asyncio.ensure_future(_send(stdin, [b"./" + os.fsencode(p) for p in paths]))
             try:
                 while chunk := await stdout.read(_READ):
@@ -227,8 +230,13 @@ class SshTree:
         if status is None:
             raise InventoryError(f"{self.location}: the connection was lost while fetching files")
         out: dict[str, bytes] = {}
+        start = buffer.find(scripts.FETCH_MAGIC)
+        if start < 0:
+            detail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {status}"
+            raise InventoryError(f"{self.location}: fetching files failed: {detail}")
         try:
-            with tarfile.open(fileobj=io.BytesIO(bytes(buffer)), mode="r:") as archive:
+            payload = io.BytesIO(bytes(buffer[start + len(scripts.FETCH_MAGIC) :]))
+            with tarfile.open(fileobj=payload, mode="r:") as archive:
                 for member in archive:
                     rel = safe_relative(member.name)
                     handle = archive.extractfile(member) if member.isreg() else None
@@ -240,7 +248,7 @@ class SshTree:
         return out
 
 
-async def _send(stdin: asyncssh.SSHWriter, names: list[bytes]) -> None:
+async def _send(stdin: asyncssh.SSHWriter[bytes], names: list[bytes]) -> None:
     # Small pieces, each drained: a link that drops stops the writes at once, instead of asyncio
     # writing a queue of packets into a dead socket (and logging about it on stderr).
     data = memoryview(b"\0".join(names) + b"\0" if names else b"")

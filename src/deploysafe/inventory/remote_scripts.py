@@ -22,6 +22,7 @@ from deploysafe.scan import ALWAYS_SKIPPED_DIRS
 NO_DIRECTORY = 90
 NO_TOOLS = 91
 MAGIC = b"deploysafe-inventory 1 "
+FETCH_MAGIC = b"deploysafe-fetch 1\0"  # printed before the tar stream: anything earlier is a login script's
 
 _SKIP_NAMES = sorted(ALWAYS_SKIPPED_DIRS)
 
@@ -103,9 +104,11 @@ for name in sys.stdin.buffer.read().split(b"\0"):
 out.flush()
 """.replace("SKIPNAMES", repr([n.encode() for n in _SKIP_NAMES]))
 
-# Fetch: NUL-separated names on stdin, an uncompressed tar of those files (links followed) on stdout.
+# Fetch: NUL-separated names on stdin; on stdout FETCH_MAGIC, then an uncompressed tar of those files
+# (links followed).
 FETCH_SH = r"""
 cd -- "$1" 2>/dev/null || { printf 'no such directory on the host: %s\n' "$1" >&2; exit 90; }
+printf 'deploysafe-fetch 1\0'
 if command -v python3 >/dev/null 2>&1; then
   exec python3 -c "$2"
 fi

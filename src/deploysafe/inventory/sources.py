@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deploysafe.config import section
 from deploysafe.errors import ConfigError
 from deploysafe.inventory.archive import ArchiveTree, is_archive
 from deploysafe.inventory.local import inventory_directory, read_files
 from deploysafe.inventory.model import Inventory, InventoryError, ProgressFn, Skip, display
+
+if TYPE_CHECKING:
+    from deploysafe.release.spec import TargetSpec
 
 
 class Tree(Protocol):
@@ -68,13 +71,13 @@ class ArchiveSource(ArchiveTree):
 
 
 class SshSource:
-    def __init__(self, spec: Any, skip: Skip) -> None:
+    def __init__(self, spec: TargetSpec, skip: Skip) -> None:
         from deploysafe.inventory.remote import SshTree
         from deploysafe.release.spec import open_target
 
         self.location = spec.url
         self._target = open_target(spec)
-        self._tree = SshTree(self._target, spec.path, skip)  # type: ignore[arg-type]
+        self._tree = SshTree(self._target, spec.path, skip)  # type: ignore[arg-type]  # open_target -> SshTarget here
 
     def inventory(self, progress: ProgressFn | None = None) -> Inventory:
         return self._tree.inventory(progress)

@@ -97,22 +97,29 @@ _QUERY = """
 )
 
 
-@dataclass(frozen=True)
 class _Grammar:
-    language: Language
-    query: Query
-    typescript: bool
+    """A dialect's language, and its query compiled on first use: a tree without errors never needs it
+    (see :func:`_located`), and compiling it for three grammars costs about 30 ms at every start."""
 
+    def __init__(self, language: object, *, typescript: bool) -> None:
+        self.language = Language(language)
+        self.typescript = typescript
+        self._query: Query | None = None
+        self._lock = threading.Lock()
 
-def _grammar(language: object, *, typescript: bool) -> _Grammar:
-    compiled = Language(language)
-    return _Grammar(compiled, Query(compiled, _QUERY), typescript)
+    @property
+    def query(self) -> Query:
+        if self._query is None:
+            with self._lock:
+                if self._query is None:
+                    self._query = Query(self.language, _QUERY)
+        return self._query
 
 
 _GRAMMARS = {
-    Dialect.JAVASCRIPT: _grammar(tree_sitter_javascript.language(), typescript=False),
-    Dialect.TYPESCRIPT: _grammar(tree_sitter_typescript.language_typescript(), typescript=True),
-    Dialect.TSX: _grammar(tree_sitter_typescript.language_tsx(), typescript=True),
+    Dialect.JAVASCRIPT: _Grammar(tree_sitter_javascript.language(), typescript=False),
+    Dialect.TYPESCRIPT: _Grammar(tree_sitter_typescript.language_typescript(), typescript=True),
+    Dialect.TSX: _Grammar(tree_sitter_typescript.language_tsx(), typescript=True),
 }
 _parsers = threading.local()  # a Parser is not thread-safe; one per thread and dialect
 
