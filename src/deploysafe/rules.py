@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from deploysafe import findings as f
 from deploysafe.confirm import CONFIRMED, REFUTED, UNCONFIRMED, SyntaxVerdict
+from deploysafe.declared_types import is_declared_type
 from deploysafe.exports import ExportIndex, ExportNames
 from deploysafe.facts import Import, ImportedName, ImportKind
 from deploysafe.findings import Finding, Severity, Unverified
@@ -390,6 +391,8 @@ def _missing_name(
         )
         return
     from_package_types = importer_ts and res.package is not None
+    if from_package_types and res.package_dir and is_declared_type(res.package_dir, res.package or "", wanted.name):
+        return  # an interface or type alias: the compiled import is erased
     if wanted.name in names.conflicts:
         message = f"The requested module '{spec}' contains conflicting star exports for name '{wanted.name}'"
     elif names.format is Format.COMMONJS and not is_typescript(res.path or ""):

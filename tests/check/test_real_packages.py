@@ -123,7 +123,7 @@ TS_SERVICE = {
 
 
 def test_typescript_service_with_paths_loads_under_tsx_and_checks_clean(tmp_path):
-    tools = installed("tsx", {"dependencies": {"tsx": "4.19.2"}})
+    tools = installed("tsx", {"dependencies": {"tsx": "4.23.15"}})
     root = write_tree(tmp_path / "app", TS_SERVICE)
     report = check(root, ["src/index.ts"])
     assert report.findings == [], [f.message for f in report.findings]
@@ -134,7 +134,7 @@ def test_typescript_service_with_paths_loads_under_tsx_and_checks_clean(tmp_path
 
 
 def test_typescript_alias_to_a_missing_file_blocks_and_tsx_agrees(tmp_path):
-    tools = installed("tsx", {"dependencies": {"tsx": "4.19.2"}})
+    tools = installed("tsx", {"dependencies": {"tsx": "4.23.15"}})
     broken = {**TS_SERVICE, "src/index.ts": TS_SERVICE["src/index.ts"].replace("@/lib/greet.js", "@/lib/greeting.js")}
     root = write_tree(tmp_path / "app", broken)
     report = check(root, ["src/index.ts"])
@@ -144,7 +144,7 @@ def test_typescript_alias_to_a_missing_file_blocks_and_tsx_agrees(tmp_path):
 
 
 def test_typescript_missing_value_export_blocks_and_tsx_agrees(tmp_path):
-    tools = installed("tsx", {"dependencies": {"tsx": "4.19.2"}})
+    tools = installed("tsx", {"dependencies": {"tsx": "4.23.15"}})
     broken = {
         **TS_SERVICE,
         "src/index.ts": TS_SERVICE["src/index.ts"]
@@ -156,3 +156,29 @@ def test_typescript_missing_value_export_blocks_and_tsx_agrees(tmp_path):
     assert [(f.rule, f.name) for f in report.errors] == [("missing-export", "farewell")]
     done = tsx(root, "src/index.ts", tools)
     assert done.returncode != 0 and "does not provide an export named 'farewell'" in done.stderr
+
+
+def test_interfaces_from_a_package_types_are_erased_and_tsx_agrees(tmp_path):
+    tools = installed("tsx", {"dependencies": {"tsx": "4.23.15"}})
+    packages = installed("express-types", {"dependencies": {"express": "4.21.2", "@types/express": "4.17.21"}})
+    root = with_modules(
+        write_tree(
+            tmp_path / "app",
+            {
+                "package.json": {"name": "app", "type": "module", "dependencies": {"express": "4.21.2"}},
+                "src/index.ts": "import express, { Router, Request, Response } from 'express';\n"
+                "const handler = (req: Request, res: Response) => res.send('ok');\n"
+                "console.log('loaded', typeof Router, typeof handler);\n",
+            },
+        ),
+        packages,
+    )
+    report = check(root, ["src/index.ts"])
+    assert report.findings == [], [f.message for f in report.findings]
+    done = tsx(root, "src/index.ts", tools)
+    assert done.returncode == 0, done.stderr
+
+    (root / "src/index.ts").write_text("import { Routerr } from 'express';\nconsole.log(Routerr);\n")
+    warned = check(root, ["src/index.ts"])
+    assert [(f.rule, f.name, str(f.severity)) for f in warned.findings] == [("missing-export", "Routerr", "warning")]
+    assert "did you mean 'Router'?" in warned.findings[0].message

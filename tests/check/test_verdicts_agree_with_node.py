@@ -487,7 +487,7 @@ def test_json_import_needs_the_type_attribute(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("missing-import-attribute", "index.js")]
-    assert_node_fails(root, "needs an import attribute of type \"json\"")
+    assert_node_fails(root, 'needs an import attribute of type "json"')
     assert "ERR_IMPORT_ASSERTION_TYPE_MISSING" in check(root).errors[0].message
 
 

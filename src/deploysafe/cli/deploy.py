@@ -435,7 +435,12 @@ def rollback(
 @main.command()
 @target_options
 @_format_option
-@click.option("--restart/--no-restart", "do_restart", default=False, help="restart from current and check health")
+@click.option(
+    "--restart-service/--no-restart-service",
+    "do_restart",
+    default=False,
+    help="restart the service from current (pm2 apps started from the old paths included) and check health",
+)
 @click.option("--dry-run", is_flag=True, help="print the plan, change nothing")
 def adopt(fmt: str, do_restart: bool, dry_run: bool, **kwargs: Any) -> None:
     """Make a hand-managed tree the first release, in place, keeping every file."""

@@ -131,16 +131,17 @@ def _adopt(
             s.detail = f"releases/{release}"
         with run.step("link-shared") as s:
             s.detail = _share(target, layout, final, spec.shared, reporter) or "nothing shared"
-        with run.step("switch"):
+        with run.step("switch", f"current → releases/{release}"):
             target.replace_symlink(layout.current, layout.current_link_value(release))
-        with run.step("record"):
+        with run.step("record", f"{release} good in .deploysafe/history.jsonl"):
             run.set_status(history.GOOD)
             target.remove(journal_path(layout))
         if restart:
             with run.step("restart") as s:
-                done = service.restart(target, spec, release)
+                done = service.restart(target, spec, release, lambda text: reporter.message(text, "warning"))
                 if done is not None and not done.ok:
                     raise StepFailed(f"restart failed (exit {done.returncode}): {done.tail(3)}")
+                s.detail = f"`{spec.restart_command()}`" if done is not None else "no restart command configured"
             with run.step("health") as s:
                 if spec.probe() is None:
                     s.skip("no health probe")
@@ -155,6 +156,7 @@ def _adopt(
                     )
                     if not verdict.ok:
                         raise StepFailed(f"the adopted release is unhealthy after restart: {verdict.reason}")
+                    s.detail = f"{spec.health_passes} passes of {spec.probe().describe()}"  # type: ignore[union-attr]
         with run.step("unlock"):
             run.finish()
     except BaseException as err:
@@ -162,11 +164,12 @@ def _adopt(
             run.set_status(history.FAILED, str(err))
         run.finish()
         raise
-    reporter.message(
-        f"processes started from the old paths still run the moved files; point your process manager at "
-        f"{layout.current} and restart it (or adopt --restart)",
-        "info",
-    )
+    if not restart:
+        reporter.message(
+            f"processes started from the old paths still run the moved files; point your process manager at "
+            f"{layout.current} and restart it (or adopt --restart-service)",
+            "info",
+        )
     return run.result(history.GOOD, f"adopted {target.url} as releases/{release}", current=release)
 
 

@@ -255,6 +255,9 @@ class Deployer:
         message = f"{self.release} is live on {self.target.url}"
         return self.run.result(history.GOOD, message, previous=self.previous, current=self.release)
 
+    def warn(self, text: str) -> None:
+        self.reporter.message(text, "warning")
+
     def do(self, name: str, action: Callable[[], str | None]) -> None:
         with self.run.step(name) as s:
             detail = action()
@@ -442,7 +445,7 @@ class Deployer:
         return f"current → releases/{self.release}" + (f" (was {self.previous})" if self.previous else "")
 
     def restart(self) -> str:
-        done = service.restart(self.target, self.spec, self.release)
+        done = service.restart(self.target, self.spec, self.release, self.warn)
         if done is None:
             return "skipped: no restart command configured"
         if not done.ok:
@@ -544,7 +547,7 @@ class Deployer:
                 target.replace_symlink(self.layout.current, self.layout.current_link_value(fallback))
                 live = fallback
             with self.run.step("rollback-restart") as s:
-                done = service.restart(target, spec, fallback)
+                done = service.restart(target, spec, fallback, self.warn)
                 if done is None:
                     s.skip("no restart command configured")
                 elif not done.ok:

@@ -72,6 +72,40 @@ def jlist_command(binary: str) -> list[str]:
     return [*shlex.split(binary), "jlist"]
 
 
+# Prints the app names of a pm2 process file as JSON (pm2 evaluates the file the same way).
+_APP_NAMES_JS = (
+    "const c=require(require('path').resolve(process.argv[1]));"
+    "const apps=Array.isArray(c)?c:(c.apps||[c]);"
+    "process.stdout.write(JSON.stringify(apps.map(a=>a&&a.name).filter(Boolean)))"
+)
+
+
+def app_names_command(ecosystem: str) -> list[str]:
+    return ["node", "-e", _APP_NAMES_JS, ecosystem]
+
+
+def parse_app_names(text: str) -> set[str]:
+    try:
+        names = json.loads(text)
+    except json.JSONDecodeError:
+        return set()
+    return {str(n) for n in names} if isinstance(names, list) else set()
+
+
+def started_elsewhere(processes: list[Pm2Process], names: set[str], current: str) -> list[Pm2Process]:
+    """The process file's apps that pm2 runs from a path outside ``current`` (a hand-managed tree, a release).
+
+    pm2 reloads a process from the script path it was started with; after an adopt that path has moved,
+    so a reload would start nothing. These must be deleted and started again from ``current``.
+    """
+    inside = current.rstrip("/") + "/"
+    return [p for p in processes if p.name in names and not p.exec_path.startswith(inside)]
+
+
+def delete_command(binary: str, names: list[str]) -> list[str]:
+    return [*shlex.split(binary), "delete", *names]
+
+
 def stale(processes: list[Pm2Process], root: str) -> list[Pm2Process]:
     """Processes of this target that run a release directly instead of through ``current``."""
     releases = posixpath.join(root, "releases") + "/"

@@ -121,7 +121,7 @@ def _rollback(
             target.replace_symlink(layout.current, layout.current_link_value(chosen))
         try:
             with run.step("restart") as s:
-                done = service.restart(target, spec, chosen)
+                done = service.restart(target, spec, chosen, lambda text: run.reporter.message(text, "warning"))
                 if done is None:
                     s.skip("no restart command configured")
                 elif not done.ok:

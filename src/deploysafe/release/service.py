@@ -31,14 +31,37 @@ def uses_pm2(spec: TargetSpec) -> bool:
     return bool(spec.pm2) or (bool(command) and shlex.split(command)[:1] == ["pm2"])
 
 
-def restart(target: Target, spec: TargetSpec, release_id: str) -> Completed | None:
-    """Run the restart command in ``current``; None when the target configures none."""
+def restart(
+    target: Target, spec: TargetSpec, release_id: str, note: Callable[[str], None] | None = None
+) -> Completed | None:
+    """Run the restart command in ``current``; None when the target configures none.
+
+    With ``pm2``, apps pm2 still runs from outside ``current`` (the hand-managed tree before an adopt)
+    are deleted first, so that ``startOrReload`` starts them from ``current`` instead of reloading files
+    that have moved; ``note`` hears which (a one-time move).
+    """
     command = spec.restart_command()
     if not command:
         return None
-    return run_configured(
-        target, command, cwd=spec.layout.current, env=command_env(spec, release_id), timeout=spec.restart_timeout
-    )
+    env = command_env(spec, release_id)
+    if spec.pm2:
+        moved = _rehome_pm2(target, spec, env)
+        if moved and note:
+            note(f"pm2 ran {', '.join(moved)} from outside {spec.layout.current}: started again from there")
+    return run_configured(target, command, cwd=spec.layout.current, env=env, timeout=spec.restart_timeout)
+
+
+def _rehome_pm2(target: Target, spec: TargetSpec, env: dict[str, str]) -> list[str]:
+    processes = pm2_processes(target, spec)
+    if not processes or all(p.exec_path.startswith(spec.layout.current + "/") for p in processes):
+        return []
+    assert spec.pm2 is not None
+    found = target.run(pm2.app_names_command(spec.pm2), cwd=spec.layout.current, env=env, timeout=60)
+    names = pm2.parse_app_names(found.stdout) if found.ok else set()
+    moved = sorted({p.name for p in pm2.started_elsewhere(processes, names, spec.layout.current)})
+    if moved:
+        target.run(pm2.delete_command(spec.pm2_bin, moved), env=env, timeout=60).check(f"pm2 delete {' '.join(moved)}")
+    return moved
 
 
 def pm2_processes(target: Target, spec: TargetSpec) -> list[pm2.Pm2Process]:
