@@ -6,9 +6,13 @@ Downloads the corpora with `npm pack` (and their production dependencies) and th
 tool from the same entries as whole processes with /usr/bin/time. Prints files reached, wall seconds,
 files per second and peak memory for each, and the ratios.
 
-    .venv/bin/python bench/bench_check.py [--runs 3] [--corpus NAME ...]
+    .venv/bin/python bench/bench_check.py [--runs 3] [--corpus NAME ...] [--against SRC] [--profile]
 
 Figures are medians of --runs runs; the machine's noise shows in the min-max spread printed beside them.
+The runs go in rounds (every tool once, then again), so a busy spell slows all tools alike. --against SRC
+adds a cold check with deploysafe imported from SRC (the src/ folder of another checkout, e.g. a git
+worktree of main) to the same rounds: a change's effect, measured under the same load. --profile times
+nothing and instead profiles one cold check per corpus in one process (parsing included).
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CORPORA = HERE / "corpora"
 TOOLS = HERE / "tools"
 DEPLOYSAFE = [sys.executable, "-m", "deploysafe"]
+AGAINST = "deploysafe against"  # --against SRC: a cold check with deploysafe imported from SRC
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,19 @@ def prepare_corpus(corpus: Corpus) -> Path:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run(["npm", "pack", corpus.package, "--silent"], cwd=tmp, check=True, capture_output=True, text=True)
-        sh(["tar", "xzf", str(Path(tmp) / out.stdout.strip().splitlines()[-1]), "-C", str(root), "--strip-components=1"])
+        out = subprocess.run(
+            ["npm", "pack", corpus.package, "--silent"], cwd=tmp, check=True, capture_output=True, text=True
+        )
+        sh(
+            [
+                "tar",
+                "xzf",
+                str(Path(tmp) / out.stdout.strip().splitlines()[-1]),
+                "-C",
+                str(root),
+                "--strip-components=1",
+            ]
+        )
     sh(["npm", "install", "--omit=dev", "--ignore-scripts", "--legacy-peer-deps", "--no-audit", "--no-fund"], cwd=root)
     (root / ".ready").touch()
     return root
@@ -91,13 +109,18 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tupl
         return float(wall), int(rss), out.read()
 
 
-def run_deploysafe(root: Path, corpus: Corpus, cache_dir: str, cold: bool) -> tuple[float, int, int]:
+def run_deploysafe(
+    root: Path, corpus: Corpus, cache_dir: str, cold: bool, src: str | None = None
+) -> tuple[float, int, int]:
     args = [*DEPLOYSAFE, "check", str(root), "--format", "json"]
     for entry in corpus.entries:
         args += ["--entry", entry]
     if cold:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    wall, rss, out = timed(args, root, {"DEPLOYSAFE_CACHE_DIR": cache_dir})
+    env = {"DEPLOYSAFE_CACHE_DIR": cache_dir}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])
+    wall, rss, out = timed(args, root, env)
     report = json.loads(out)
     return wall, rss, report["summary"]["reachable"]
 
@@ -109,10 +132,38 @@ def run_madge(tools: dict[str, list[str]], root: Path, corpus: Corpus) -> tuple[
 
 
 def run_depcruise(tools: dict[str, list[str]], root: Path, corpus: Corpus) -> tuple[float, int, int]:
-    args = [*tools["depcruise"], "--no-config", "--output-type", "json", "--do-not-follow", "node_modules", *corpus.entries]
+    args = [
+        *tools["depcruise"],
+        "--no-config",
+        "--output-type",
+        "json",
+        "--do-not-follow",
+        "node_modules",
+        *corpus.entries,
+    ]
     wall, rss, out = timed(args, root)
     modules = json.loads(out or '{"modules": []}')["modules"]
     return wall, rss, sum(1 for m in modules if not m.get("coreModule") and "node_modules" not in m["source"])
+
+
+PROFILE = """
+import cProfile, os, pstats, sys, time
+started = time.perf_counter()
+import deploysafe, deploysafe.sources
+imported = time.perf_counter()
+deploysafe.sources.POOL_THRESHOLD = sys.maxsize  # one process: parsing shows in the profile
+profile = cProfile.Profile()
+report = profile.runcall(deploysafe.check, sys.argv[1], sys.argv[2:])
+print(f"imports {imported - started:.2f} s, check {time.perf_counter() - imported:.2f} s under the profiler,"
+      f" {report.parsed} files parsed, {report.reachable} reachable")
+pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+"""
+
+
+def profile(corpus: Corpus, root: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="deploysafe-bench-cache-") as cache_dir:
+        env = {**os.environ, "DEPLOYSAFE_CACHE_DIR": cache_dir}
+        subprocess.run([sys.executable, "-c", PROFILE, str(root), *corpus.entries], cwd=root, env=env, check=True)
 
 
 def median(values: list[float]) -> str:
@@ -123,34 +174,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--corpus", action="append", choices=sorted(CORPUS))
+    parser.add_argument("--against", metavar="SRC", help="also time a cold check of deploysafe imported from SRC")
+    parser.add_argument("--profile", action="store_true", help="profile one cold check per corpus instead")
     args = parser.parse_args()
+    if args.profile:
+        for name in args.corpus or list(CORPUS):
+            print(f"== {name}", flush=True)
+            profile(CORPUS[name], prepare_corpus(CORPUS[name]))
+        return
     tools = prepare_tools()
     cache_dir = tempfile.mkdtemp(prefix="deploysafe-bench-cache-")
-    totals: dict[str, list[float]] = {"deploysafe cold": [], "deploysafe warm": [], "madge": [], "dependency-cruiser": []}
+    against = os.path.abspath(args.against) if args.against else None
+    runners: dict[str, Callable[[Path, Corpus], tuple[float, int, int]]] = {
+        "deploysafe cold": partial(run_deploysafe, cache_dir=cache_dir, cold=True),
+        "deploysafe warm": partial(run_deploysafe, cache_dir=cache_dir, cold=False),  # after the cold run
+    }
+    if against:
+        runners[AGAINST] = partial(run_deploysafe, cache_dir=cache_dir + "-against", cold=True, src=against)
+    runners["madge"] = partial(run_madge, tools)
+    runners["dependency-cruiser"] = partial(run_depcruise, tools)
+    totals: dict[str, list[float]] = {tool: [] for tool in runners}
     print(f"{'corpus':10} {'tool':19} {'files':>6} {'wall s (min-max)':>20} {'files/s':>8} {'peak MB':>8}")
     for name in args.corpus or list(CORPUS):
         corpus = CORPUS[name]
         root = prepare_corpus(corpus)
-        runners = {
-            "deploysafe cold": lambda: run_deploysafe(root, corpus, cache_dir, cold=True),
-            "deploysafe warm": lambda: run_deploysafe(root, corpus, cache_dir, cold=False),
-            "madge": lambda: run_madge(tools, root, corpus),
-            "dependency-cruiser": lambda: run_depcruise(tools, root, corpus),
-        }
-        for tool, run in runners.items():
-            results = [run() for _ in range(args.runs)]
-            walls = [r[0] for r in results]
-            files = results[-1][2]
-            peak = max(r[1] for r in results) / 1024
+        results: dict[str, list[tuple[float, int, int]]] = {tool: [] for tool in totals}
+        for _ in range(args.runs):  # rounds: each tool once, in a fixed order
+            for tool in totals:
+                results[tool].append(runners[tool](root, corpus))
+        for tool in totals:
+            walls = [r[0] for r in results[tool]]
+            files = results[tool][-1][2]
+            peak = max(r[1] for r in results[tool]) / 1024
             totals[tool].append(statistics.median(walls))
-            print(f"{name:10} {tool:19} {files:6d} {median(walls):>20} {files / statistics.median(walls):8.0f} {peak:8.0f}")
+            print(
+                f"{name:10} {tool:19} {files:6d} {median(walls):>20} {files / statistics.median(walls):8.0f} {peak:8.0f}"
+            )
     cold = sum(totals["deploysafe cold"])
     print()
-    print(f"total wall (sum of medians): deploysafe cold {cold:.2f} s, warm {sum(totals['deploysafe warm']):.2f} s, "
-          f"madge {sum(totals['madge']):.2f} s, dependency-cruiser {sum(totals['dependency-cruiser']):.2f} s")
-    print(f"speed-up of a cold deploysafe check: {sum(totals['madge']) / cold:.1f}x vs madge, "
-          f"{sum(totals['dependency-cruiser']) / cold:.1f}x vs dependency-cruiser")
-    shutil.rmtree(cache_dir, ignore_errors=True)
+    print(
+        f"total wall (sum of medians): deploysafe cold {cold:.2f} s, warm {sum(totals['deploysafe warm']):.2f} s, "
+        f"madge {sum(totals['madge']):.2f} s, dependency-cruiser {sum(totals['dependency-cruiser']):.2f} s"
+    )
+    print(
+        f"speed-up of a cold deploysafe check: {sum(totals['madge']) / cold:.1f}x vs madge, "
+        f"{sum(totals['dependency-cruiser']) / cold:.1f}x vs dependency-cruiser"
+    )
+    if against:
+        print(
+            f"{AGAINST} ({against}): cold {sum(totals[AGAINST]):.2f} s; this tree's cold check is "
+            f"{sum(totals[AGAINST]) / cold:.2f}x as fast"
+        )
+    for directory in (cache_dir, cache_dir + "-against"):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -68,9 +68,9 @@ class FileSystem:
         return self.kind(path) is not None
 
     def realpath(self, path: str) -> str:
-        """``os.path.realpath(path)``, from the resolved parent directory and its listing when the last
-        component is a plain name that is not a symlink there (what realpath itself would find with an
-        lstat per component), and from ``os.path.realpath`` otherwise."""
+        """``os.path.realpath(path)``. When the parent directory resolves to one already listed, and the
+        last component is a plain name that is not a symlink there, it is that directory's real path and
+        the name: what realpath itself finds with an lstat for every component of the path."""
         try:
             return self._realpaths[path]
         except KeyError:
@@ -79,7 +79,8 @@ class FileSystem:
         real = None
         if name and name not in (".", "..") and parent != path and os.path.isabs(path):
             real_parent = self.realpath(parent)
-            if self.listing(real_parent) is not None and name not in self._links[real_parent]:
+            # Only a listing resolution has made anyway: the project's folders, not the ones above it.
+            if self._listings.get(real_parent) is not None and name not in self._links[real_parent]:
                 real = os.path.join(real_parent, name)
         if real is None:
             real = os.path.realpath(path)

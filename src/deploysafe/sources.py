@@ -3,23 +3,31 @@ for cold runs on large trees."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import pickle
+import signal
+import struct
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from deploysafe.cache import FactsCache, decode, encode
+from deploysafe.cache import FORMAT, FactsCache, decode, encode
 from deploysafe.facts import UNPARSABLE, ModuleFacts
 from deploysafe.parse.javascript import Dialect, dialect_for, parse_module
 
 PARSER_VERSION = "js-1"
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
-# Below this many uncached files one process is enough. Forking a helper and collecting its results costs
-# about 10 ms; parsing costs about 0.6 ms a file, half of which a second process takes over.
+# Below this many files to parse, one process does it. A forked helper costs about 10 ms in all (fork,
+# sending facts back, decoding them here); parsing costs about 0.6 ms a file, and a helper takes half.
 POOL_THRESHOLD = 64
-CHUNK = 24  # files per job: small enough that the processes finish together, large enough to be cheap
+CHUNK = 16  # files a helper parses before it sends their facts back
+SPAWN_POOL_THRESHOLD = 250  # where processes cannot fork, a worker imports deploysafe again (0.3 s)
 Progress = Callable[[int, int], None]
+Read = dict[str, tuple[bytes, str, Dialect]]  # path -> (content, sha256, dialect)
+Parsed = Iterator[tuple[str, ModuleFacts, bytes | None]]  # (path, facts, the facts encoded, if they are)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +55,14 @@ class SourceLoader:
         todo = [p for p in dict.fromkeys(paths) if p not in self._loaded]
         if not todo:
             return
-        read: dict[str, tuple[bytes, str, Dialect]] = {}
+        read: Read = {}
         for path in todo:
             dialect = dialect_for(path)
             if dialect is None:
                 self._loaded[path] = SourceFile(path, "", 0, UNPARSABLE, "not a JavaScript or TypeScript file")
                 continue
             try:
-                with open(path, "rb") as handle:
-                    data = handle.read(MAX_SOURCE_BYTES + 1)
+                data = _read_source(path)
             except OSError as err:
                 self._loaded[path] = SourceFile(path, "", 0, UNPARSABLE, _describe(err))
                 continue
@@ -66,7 +73,9 @@ class SourceLoader:
                 continue
             read[path] = (data, digest, dialect)
 
-        keys = {path: f"{PARSER_VERSION}:{dialect.name}:{digest}" for path, (_, digest, dialect) in read.items()}
+        keys = {
+            path: f"{PARSER_VERSION}:{FORMAT}:{dialect.name}:{digest}" for path, (_, digest, dialect) in read.items()
+        }
         cached = self.cache.get_many(set(keys.values()))
         missed = [path for path in read if keys[path] not in cached]
         first_with_key: dict[str, str] = {}  # one parse per distinct content: copies of a file share it
@@ -92,173 +101,181 @@ class SourceLoader:
         for path, (data, digest, _) in read.items():
             self._loaded[path] = SourceFile(path, digest, len(data), cached[keys[path]])
 
-    def _parse(
-        self, misses: list[str], read: dict[str, tuple[bytes, str, Dialect]]
-    ) -> Iterator[tuple[str, ModuleFacts, bytes | None]]:
-        """(path, facts, facts already encoded for the cache or None) for every miss, in any order."""
-        if len(misses) < POOL_THRESHOLD or self.workers < 2:
+    def _parse(self, misses: list[str], read: Read) -> Parsed:
+        """(path, facts, facts encoded for the cache or None) for every path in ``misses``, in any order."""
+        if self.workers >= 2 and len(misses) >= POOL_THRESHOLD and _can_fork():
+            yield from _parse_forked(misses, read, self.workers - 1)
+        elif self.workers >= 2 and len(misses) >= SPAWN_POOL_THRESHOLD and not _can_fork():
+            yield from _parse_pooled(misses, read, self.workers)
+        else:
             for path in misses:
                 data, _, dialect = read[path]
                 yield path, parse_module(data, dialect), None
-            return
-        if os.environ.get("DS_MODE") == "fork":
-            yield from _parse_forked(misses, read, self.workers - 1)
-            return
-        yield from _parse_in_parallel(misses, read, self.workers - 1)
 
 
-def _parse_forked(misses, read, helpers):
-    import mmap
-    import struct
-    import pickle
-    import fcntl
-    import multiprocessing
+# --- forked helpers (Linux) ------------------------------------------------------------------------------
 
-    size = int(os.environ.get("DS_CHUNK", CHUNK))
-    jobs = [misses[i : i + size] for i in range(0, len(misses), size)]
-    shared = mmap.mmap(-1, 8)
-    lock = multiprocessing.Lock()
-    struct.pack_into("q", shared, 0, 0)
 
-    def claim():
-        with lock:
-            index = struct.unpack_from("q", shared, 0)[0]
-            if index >= len(jobs):
-                return None
-            struct.pack_into("q", shared, 0, index + 1)
-            return index
+def _parse_forked(misses: list[str], read: Read, helpers: int) -> Parsed:
+    """Parse with ``helpers`` forked processes and this one.
 
-    children = []
-    for _ in range(helpers):
-        r, w = os.pipe()
+    The files are cut into chunks and the chunks into equal, contiguous shares: one per helper, the last
+    one for this process. A helper inherits the bytes already read (nothing is sent to it, and it parses
+    exactly what was hashed) and sends back each chunk's encoded facts through a pipe. When this
+    process is done with its share it takes the helpers' chunks from the back, reading their pipes after
+    every file, until every chunk has facts: however busy the machine is, the run never waits for a
+    helper that gets no CPU, and a helper that dies only leaves more work here. Helpers still running
+    then are killed.
+    """
+    chunks = [misses[start : start + CHUNK] for start in range(0, len(misses), CHUNK)]
+    helpers = min(helpers, len(chunks) - 1)
+    bounds = [round(k * len(chunks) / (helpers + 1)) for k in range(helpers + 2)]
+    done = [False] * len(chunks)
+    given: set[str] = set()  # paths whose facts are out already (a stolen chunk can also arrive half-way)
+    running: list[_Helper] = []
+    try:
+        for k in range(helpers):
+            running.append(_Helper.start(chunks, range(bounds[k], bounds[k + 1]), read, running))
+        order = list(range(bounds[helpers], len(chunks)))  # this process's share, then the helpers' from the back
+        for helper in running:
+            order += reversed(helper.indices)
+        for index in order:
+            for path in chunks[index]:
+                if done[index]:
+                    break
+                data, _, dialect = read[path]
+                given.add(path)
+                yield path, parse_module(data, dialect), None
+                for helper in running:
+                    for answered, encoded in helper.poll():
+                        done[answered] = True
+                        for other, value in zip(chunks[answered], encoded, strict=True):
+                            if other not in given:
+                                given.add(other)
+                                yield other, decode(value), value
+            done[index] = True
+    finally:
+        for helper in running:
+            helper.stop()
+
+
+_FRAME = struct.Struct("<Q")  # a helper's message: its length, then pickle((chunk index, [encoded facts]))
+
+
+class _Helper:
+    def __init__(self, pid: int, fd: int, indices: range) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.indices = indices
+        self._pending = bytearray()
+        self._finished = False
+
+    @classmethod
+    def start(cls, chunks: list[list[str]], indices: range, read: Read, others: list[_Helper]) -> _Helper:
+        reader, writer = os.pipe()
         try:
-            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ
-        except OSError:
+            import fcntl
+
+            fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, 1 << 20)  # room for a share's facts without blocking
+        except (ImportError, AttributeError, OSError):
             pass
         pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            code = 1
+        if pid == 0:  # the helper: parse, write, and leave without running any of the parent's cleanup
+            status = 1
             try:
-                while (index := claim()) is not None:
-                    answers = [(path, encode(parse_module(read[path][0], read[path][2]))) for path in jobs[index]]
-                    blob = pickle.dumps((index, answers), protocol=pickle.HIGHEST_PROTOCOL)
-                    view = memoryview(struct.pack("q", len(blob)) + blob)
-                    while view:
-                        view = view[os.write(w, view):]
-                code = 0
+                for fd in (reader, *(other.fd for other in others)):
+                    os.close(fd)
+                for index in indices:
+                    encoded = [encode(parse_module(read[path][0], read[path][2])) for path in chunks[index]]
+                    message = pickle.dumps((index, encoded), protocol=pickle.HIGHEST_PROTOCOL)
+                    _write_all(writer, _FRAME.pack(len(message)) + message)
+                status = 0
             finally:
-                os._exit(code)
-        os.close(w)
-        os.set_blocking(r, False)
-        children.append([pid, r, bytearray(), False])
+                os._exit(status)
+        os.close(writer)
+        os.set_blocking(reader, False)
+        return cls(pid, reader, indices)
 
-    done_jobs = set()
+    def poll(self) -> list[tuple[int, list[bytes]]]:
+        """The chunks whose facts have fully arrived since the last poll."""
+        while not self._finished:
+            try:
+                data = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self._finished = True
+            self._pending += data
+        answers = []
+        while len(self._pending) >= _FRAME.size:
+            (length,) = _FRAME.unpack_from(self._pending)
+            end = _FRAME.size + length
+            if len(self._pending) < end:
+                break
+            answers.append(pickle.loads(self._pending[_FRAME.size : end]))
+            del self._pending[:end]
+        return answers
 
-    def drain(block):
-        for child in children:
-            pid, r, buf, eof = child
-            if eof:
-                continue
-            os.set_blocking(r, block)
-            while True:
-                try:
-                    data = os.read(r, 1 << 20)
-                except BlockingIOError:
-                    break
-                if not data:
-                    child[3] = True
-                    break
-                buf += data
-                if not block:
-                    continue
-            while len(buf) >= 8:
-                n = struct.unpack_from("q", buf, 0)[0]
-                if len(buf) < 8 + n:
-                    break
-                index, answers = pickle.loads(bytes(buf[8 : 8 + n]))
-                del buf[: 8 + n]
-                done_jobs.add(index)
-                for path, encoded in answers:
-                    yield path, decode(encoded), encoded
-
-    while (index := claim()) is not None:
-        for path in jobs[index]:
-            yield path, parse_module(read[path][0], read[path][2]), None
-        done_jobs.add(index)
-        yield from drain(False)
-    while not all(c[3] for c in children):
-        yield from drain(True)
-    for pid, r, _, _ in children:
-        os.close(r)
-        os.waitpid(pid, 0)
-    for index, job in enumerate(jobs):
-        if index not in done_jobs:
-            for path in job:
-                yield path, parse_module(read[path][0], read[path][2]), None
+    def stop(self) -> None:
+        if not self._finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        os.close(self.fd)
+        os.waitpid(self.pid, 0)
 
 
-def _parse_in_parallel(
-    misses: list[str], read: dict[str, tuple[bytes, str, Dialect]], helpers: int
-) -> Iterator[tuple[str, ModuleFacts, bytes | None]]:
-    """Parse with ``helpers`` forked processes and this one together.
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
-    The jobs are queued for the helpers in order; this process takes jobs from the back of the queue
-    (a job is still there while its future can be cancelled) until it meets the helpers, so all finish
-    about together however busy the machine is. A helper re-reads the file and sends back encoded facts
-    with the digest of what it read; if the file changed in between, its answer is dropped and the bytes
-    read here are parsed instead. A helper that dies leaves its jobs to this process.
-    """
+
+def _can_fork() -> bool:
+    """Fork where it is the platform's way and safe here: on Linux, from a process with no other thread
+    (a thread could hold a lock the helper would then wait for forever)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+# --- a pool of spawned workers (other platforms) ---------------------------------------------------------
+
+
+def _parse_pooled(misses: list[str], read: Read, workers: int) -> Parsed:
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = [[(path, read[path][1], read[path][2]) for path in misses[i : i + CHUNK]] for i in range(0, len(misses), CHUNK)]
-    with ProcessPoolExecutor(max_workers=helpers, mp_context=_fork_context()) as pool:
-        futures = [pool.submit(_parse_job, job) for job in jobs]
-        for job, future in zip(reversed(jobs), reversed(futures), strict=True):
-            if not future.cancel():
-                break  # a helper has this job, and every one before it
-            for path, _, dialect in job:
-                yield path, parse_module(read[path][0], dialect), None
-        for job, future in zip(jobs, futures, strict=True):
-            if future.cancelled():
-                continue
-            try:
-                answers = future.result()
-            except Exception:  # a helper died (BrokenProcessPool, out of memory): parse its job here
-                answers = [(path, None) for path, _, _ in job]
-            for path, encoded in answers:
-                if encoded is None:
-                    data, _, dialect = read[path]
-                    yield path, parse_module(data, dialect), None
-                else:
-                    yield path, decode(encoded), encoded
+    jobs = [(path, read[path][2]) for path in misses]
+    chunk = max(16, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for (path, _), encoded in zip(jobs, pool.map(_parse_path, jobs, chunksize=chunk), strict=True):
+            if encoded is None:  # the file is gone since it was read here: parse what was read
+                data, _, dialect = read[path]
+                yield path, parse_module(data, dialect), None
+            else:
+                yield path, decode(encoded), encoded
 
 
-def _parse_job(job: list[tuple[str, str, Dialect]]) -> list[tuple[str, bytes | None]]:
-    """In a helper: (path, encoded facts), or None when the file no longer has the content hashed."""
-    answers: list[tuple[str, bytes | None]] = []
-    for path, digest, dialect in job:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_SOURCE_BYTES + 1)
-        except OSError:
-            answers.append((path, None))
-            continue
-        if hashlib.sha256(data).hexdigest() != digest:
-            answers.append((path, None))
-            continue
-        answers.append((path, encode(parse_module(data, dialect))))
-    return answers
+def _parse_path(job: tuple[str, Dialect]) -> bytes | None:
+    path, dialect = job
+    try:
+        return encode(parse_module(_read_source(path), dialect))
+    except OSError:
+        return None
 
 
-def _fork_context():
-    """Fork on Linux: a helper starts in a millisecond with the grammars already loaded, where a spawned
-    one would import deploysafe again (a third of a second). Elsewhere the platform's default."""
-    import multiprocessing
+def _read_source(path: str) -> bytes:
+    """The file's first MAX_SOURCE_BYTES + 1 bytes (all of it, for any source file).
 
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+    Asking for that many bytes at once would make Python allocate a 16 MiB buffer for every file, which
+    costs more than reading a typical source; the file's size gives the right buffer, and a file that
+    grew meanwhile is read on up to the limit.
+    """
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(min(size, MAX_SOURCE_BYTES) + 1)
+        if size < len(data) <= MAX_SOURCE_BYTES:
+            data += handle.read(MAX_SOURCE_BYTES + 1 - len(data))
+    return data
 
 
 def _cpus() -> int:

@@ -56,14 +56,30 @@ def test_realpath_from_listings_equals_os_realpath(tree: Path) -> None:
         "../outside/lib/a.js",
         "../outside/shared/util.js",
     ]
+    listed = FileSystem()  # every folder of the tree listed, as resolution lists the ones it looks in
+    for folder, _, _ in os.walk(tree, followlinks=False):
+        listed.listing(folder)
+    listed.listing(str(tree))
+    asked = FileSystem()  # each path's folder listed just before, as `kind(path)` then `realpath(path)`
+    for fs, order in ((listed, names), (asked, names), (FileSystem(), list(reversed(names)))):
+        for name in order:
+            path = os.path.join(str(root), name)
+            fs.kind(path)
+            assert fs.realpath(path) == os.path.realpath(path), name
+
+
+def test_listed_folders_answer_without_os_realpath(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree / "project"
     fs = FileSystem()
-    for name in names:
-        path = os.path.join(str(root), name)
-        assert fs.realpath(path) == os.path.realpath(path), name
-    fs = FileSystem()  # the same answers when parents are resolved in another order
-    for name in reversed(names):
-        path = os.path.join(str(root), name)
-        assert fs.realpath(path) == os.path.realpath(path), name
+    for folder in (tree, root, root / "src", root / "src" / "lib"):
+        fs.realpath(str(folder))
+        fs.listing(str(folder))
+    calls: list[str] = []
+    real = os.path.realpath
+    monkeypatch.setattr(os.path, "realpath", lambda path: calls.append(path) or real(path))
+    for name in ("src/index.js", "src/lib/a.js", "src/missing.js", "src/util.js"):
+        fs.realpath(str(root / name))
+    assert calls == [str(root / "src/util.js")]  # the symlink
 
 
 def test_relative_paths_resolve_like_os_realpath(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -173,6 +173,8 @@ def test_fleet_commands_plan_every_host_and_tag_every_json_event_with_its_host(t
 
     status = json.loads(_run("status", "--fleet", "web", "--format", "json", cwd=cwd).stdout)
     assert [(h["host"], h["healthy"]) for h in status["hosts"]] == [(n, True) for n in hosts]
+    listed = json.loads(_run("releases", "--fleet", "web", "--format", "json", cwd=cwd).stdout)
+    assert [[r["status"] for r in h["releases"]] for h in listed["hosts"]] == [["good"], ["failed", "good"], ["good"]]
     assert all(serving(port)["version"] == "1.0.0" for _, port in hosts.values())
 
 

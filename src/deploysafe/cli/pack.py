@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploysafe.cli.app import main
+from deploysafe.cli.progress import StageProgress
 from deploysafe.pack import PackBlocked
 from deploysafe.pack import pack as run_pack
 from deploysafe.pack import verify as run_verify
@@ -20,36 +21,6 @@ from deploysafe.pack.render import render_pack, render_verify
 from deploysafe.report import text as text_report
 
 _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing archive", "verifying": "verifying"}
-
-
-class StageProgress:
-    """One progress bar on stderr for every stage of a pack; it appears only after the first second."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.console = Console(stderr=True)
-        self.bar: Progress | None = None
-        self.task = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.bar is None:
-            if not self.console.is_terminal or time.monotonic() - self.started < 1.0:
-                return
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task(stage, total=total)
-        self.bar.update(self.task, description=_LABELS.get(stage, stage), completed=done, total=total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @main.command()
@@ -128,7 +99,7 @@ def pack(
       deploysafe pack --with-node-modules -o release.tar.gz   # for a host without a registry
       deploysafe pack --format json | jq '.files | length'    # prints the manifest
     """
-    progress = StageProgress()
+    progress = StageProgress(labels=_LABELS)
     try:
         result = run_pack(
             root,

@@ -10,9 +10,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from deploysafe.check import check as run_check
 from deploysafe.cli.app import main
-from deploysafe.cli.check import LazyProgress
+from deploysafe.cli.check import run_with_progress
+from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
 from deploysafe.report import graph_formats
 from deploysafe.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, WhyResult
@@ -63,18 +63,7 @@ def graph(
     """
     if fmt == "html" and output is None and sys.stdout.isatty():
         raise ConfigError("--format html writes a whole page: give --output FILE (or redirect stdout)")
-    progress = LazyProgress("reading")
-    try:
-        report = run_check(
-            root,
-            list(entries) or None,
-            node_version=node_version,
-            exclude=list(exclude),
-            cache=not no_cache,
-            progress=progress,
-        )
-    finally:
-        progress.close()
+    report = run_with_progress(root, entries, node_version, exclude, no_cache, label="reading")
     if fmt == "html":
         from deploysafe.report import html
 
@@ -122,8 +111,7 @@ def why(
       deploysafe why src/routes/chat.js
       deploysafe why src/legacy/public-signup.js api --format json
     """
-    progress = LazyProgress("reading")
-    try:
+    with StageProgress() as progress:
         result = run_why(
             root,
             file,
@@ -131,10 +119,8 @@ def why(
             node_version=node_version,
             exclude=list(exclude),
             cache=not no_cache,
-            progress=progress,
+            progress=progress.stage("reading"),
         )
-    finally:
-        progress.close()
     if result.status == MISSING and not result.importers:
         raise ConfigError(f"{result.file}: no such file in {result.root}, and no import names it")
     if fmt == "json":

@@ -149,72 +149,87 @@ def _read(source: bytes, dialect: Dialect) -> ModuleFacts:
         if bridged is not None:
             source, tree = bridged, _parser(dialect).parse(bridged)
     root = tree.root_node
-    # The query walks every node of the tree; on a tree without errors the same nodes are found from the
-    # few places the source spells a keyword or name of interest (see _located), which is much cheaper.
+    # The query visits every node of the tree, which costs half as much as parsing; on a tree without
+    # errors the same nodes are found from the few places the source spells a word of interest.
     captures = QueryCursor(grammar.query).captures(root) if root.has_error else _located(source, root)
     return _ModuleReader(source, grammar.typescript, gaps).read(root, captures)
 
 
-# Every word a capture of _QUERY spells out: its identifier and member names, and the keywords of the
-# structural patterns. Longer words first, so `exports` is not read as `export` (a token is never part
-# of a longer word: tree-sitter lexes a whole identifier before it checks for a keyword).
-_WORDS = re.compile(
-    b"|".join(
-        re.escape(word)
-        for word in sorted({*_NAMES, *commonjs.MEMBERS, b"import", b"export", b"await"}, key=lambda w: (-len(w), w))
-    )
-)
+# The words the captures of _QUERY spell out. An identifier or member name is a token with one of these
+# texts (`__export` also finds `__exportStar`); each structural pattern holds a keyword token.
+_NAME_WORDS = tuple(name for name in _NAMES if name != b"__exportStar")
 _NAME_TEXTS = frozenset(_NAMES)
 _MEMBER_TEXTS = frozenset(commonjs.MEMBERS)
+_STATEMENTS = {b"import": "import_statement", b"export": "export_statement"}
 
 
 def _located(source: bytes, root: Node) -> dict[str, list[Node]]:
-    """What ``QueryCursor(_QUERY).captures(root)`` returns, for a tree without errors.
+    """What ``QueryCursor(_QUERY).captures(root)`` returns for a tree without errors, without walking it;
+    only `import.meta` of the meta properties (`new.target` is of no use), and in source order for each
+    word (the query's order means nothing either). tests/parse/test_located.py holds it to the query.
 
-    Every node the query captures is, or directly holds, a token that spells one of _WORDS: an
-    identifier or member name is that token; an import or export statement, `import(...)`,
-    `import.meta`, an await expression and `for await` hold their keyword as a direct child. In a tree
-    without ERROR or MISSING nodes every token is in the source, so looking at each occurrence of those
-    words (most are in no token of interest: strings, comments, longer names) finds them all.
+    Every node the query captures is a token that spells one of the words above (a name), or holds one
+    as a direct child: the `import`/`export` keyword of a statement, the `import` of `import(...)` and
+    `import.meta`, the `await` of an await expression and of `for await`. In a tree without ERROR or
+    MISSING nodes every token is in the source, so the token at each occurrence of those words finds
+    them all (most occurrences are in no token of interest: strings, comments, longer names).
     """
     found: dict[str, list[Node]] = {}
-    for match in _WORDS.finditer(source):
-        start, end = match.span()
-        word = match.group()
-        if word in _NAME_TEXTS or word in _MEMBER_TEXTS:
-            node = root.named_descendant_for_byte_range(start, end)
-            if node is None or node.start_byte != start or node.end_byte != end:
-                continue
-            kind = node.type
-            if kind == "identifier" and word in _NAME_TEXTS:
-                found.setdefault("name", []).append(node)
-            elif kind == "property_identifier" and word in _MEMBER_TEXTS:
-                found.setdefault("member", []).append(node)
-            continue
-        if word == b"import":  # `import(...)`: the grammar's named `import` node (its keyword may be a child)
-            callee = root.named_descendant_for_byte_range(start, end)
-            if callee is not None and callee.type == "import" and callee.start_byte == start and callee.end_byte == end:
-                call = callee.parent
-                if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == callee:
-                    found.setdefault("dynamic", []).append(call)
-                continue
-        token = root.descendant_for_byte_range(start, end)
-        if token is None or token.is_named or token.start_byte != start or token.end_byte != end or token.text != word:
-            continue
-        parent = token.parent
-        if parent is None:
-            continue
-        kind = parent.type
-        if word == b"await":
-            if kind in ("await_expression", "for_in_statement"):
-                found.setdefault("await", []).append(parent)
-        elif kind == "meta_property":
-            found.setdefault("meta", []).append(parent)
-        elif kind in ("import_statement", "export_statement") and kind.startswith(word.decode()):
-            outer = parent.parent
-            if outer is not None and outer.type == "program":
-                found.setdefault(word.decode(), []).append(parent)
+    names: list[Node] = []
+    members: list[Node] = []
+    named_at = root.named_descendant_for_byte_range
+    for word in _NAME_WORDS:
+        start = source.find(word)
+        while start >= 0:
+            node = named_at(start, start + len(word))
+            if node is not None and node.start_byte == start:
+                kind = node.type
+                if kind == "identifier" or kind == "property_identifier":
+                    text = node.text
+                    if kind == "identifier" and text in _NAME_TEXTS:
+                        names.append(node)
+                    elif kind == "property_identifier" and text in _MEMBER_TEXTS:
+                        members.append(node)
+            start = source.find(word, start + 1)
+    if names:
+        found["name"] = names
+    if members:
+        found["member"] = members
+    for word in (b"import", b"export", b"await"):
+        start = source.find(word)
+        while start >= 0:
+            capture = _keyword_capture(root, word, start)
+            if capture is not None:
+                found.setdefault(capture[0], []).append(capture[1])
+            start = source.find(word, start + 1)
     return found
+
+
+def _keyword_capture(root: Node, word: bytes, start: int) -> tuple[str, Node] | None:
+    """The capture whose keyword token is *word* at *start*, if any."""
+    end = start + len(word)
+    if word == b"import":  # `import(...)`: the grammar's named `import` node (its keyword may be a child)
+        callee = root.named_descendant_for_byte_range(start, end)
+        if callee is not None and callee.type == "import" and (callee.start_byte, callee.end_byte) == (start, end):
+            call = callee.parent
+            if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == callee:
+                return "dynamic", call
+            return None
+    token = root.descendant_for_byte_range(start, end)
+    if token is None or token.is_named or (token.start_byte, token.end_byte) != (start, end) or token.text != word:
+        return None
+    parent = token.parent
+    if parent is None:
+        return None
+    kind = parent.type
+    if word == b"await":
+        return ("await", parent) if kind in ("await_expression", "for_in_statement") else None
+    if kind == "meta_property":
+        return "meta", parent
+    outer = parent.parent
+    if kind == _STATEMENTS[word] and outer is not None and outer.type == "program":
+        return word.decode(), parent
+    return None
 
 
 # --- grammar gaps ----------------------------------------------------------------------------------------

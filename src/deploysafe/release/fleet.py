@@ -210,8 +210,8 @@ def _outcome_of(
     except Exception as err:  # a host that cannot run must not hide the other hosts' outcome
         text = str(err) if isinstance(err, DeploysafeError) else f"unexpected {type(err).__name__}: {err}"
         outcome.message = text
-        outcome.running = None if tracker.switched else state.current
-        outcome.needs_human = tracker.switched
+        outcome.running = state.current
+        outcome.known, outcome.needs_human = not tracker.switched, tracker.switched
     outcome.finished = clock()
     reporter.host_finished(outcome)
     return outcome
@@ -348,17 +348,19 @@ def _finish_deploy(
     after = "the canary" if stopped == "canary" else stopped
     message = f"{fleet.title}: stopped after {after}: {first.host} {first.status}: {first.message}"
     footer = [f"now: {tally(outcomes)}"]
-    humans = [o.host for o in outcomes if o.needs_human or o.running is None]
+    humans = [o.host for o in outcomes if o.needs_human or not o.known]
     if humans:
         footer.append(f"CHECK BY HAND: {', '.join(humans)} may not be serving a healthy release")
     upgraded = [o.host for o in outcomes if o.status == GOOD]
-    if upgraded and fleet.on_failure == "stop":
-        before = sorted({o.previous for o in outcomes if o.status == GOOD and o.previous})
+    before = sorted({o.previous for o in outcomes if o.status == GOOD and o.previous})
+    if upgraded and fleet.on_failure == "stop" and before:
         where = f"--fleet {fleet.name}" if fleet.name else " ".join(f"--to {h}" for h in upgraded)
         footer.append(
             f"{', '.join(upgraded)} kept {release} (each passed its own health gate); to put them back: "
             f"deploysafe rollback {where} --release {before[0] if len(before) == 1 else 'ID'}"
         )
+    elif upgraded:
+        footer.append(f"{', '.join(upgraded)} kept {release} (each passed its own health gate)")
     footer.append(
         f"after fixing {', '.join(o.host for o in failed)}, run the same deploy again: hosts already on "
         "this release are skipped"
@@ -457,7 +459,7 @@ def _planned_rollback(
             return label(state.spec), [("choose", f"WOULD FAIL: {err}")]
 
     plans = dict(in_parallel([lambda s=s: plan_one(s) for s in states], SURVEY_PARALLEL))
-    outcomes = [_untouched(s, "plan", "planned", release) for s in states]
+    outcomes = [_untouched(s, "rollback", "planned", release) for s in states]
     message = f"dry run: nothing was changed ({fleet.batch} host(s) at a time)"
     return FleetResult("rollback", "planned", name, fleet.title, outcomes, clock(), message, plans=plans)
 

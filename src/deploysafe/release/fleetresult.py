@@ -19,6 +19,7 @@ REVERTED = "reverted"  # --on-failure rollback put its previous release back
 REVERT_FAILED = "revert-failed"
 REFUSED = "refused"  # the survey found it cannot be deployed to; no host was touched
 FINE = (GOOD, ALREADY_LIVE)
+NO_RELEASE = "no release yet"
 
 
 @dataclass
@@ -29,7 +30,8 @@ class HostOutcome:
     status: str
     release: str | None = None
     previous: str | None = None  # what it ran before this fleet run
-    running: str | None = None  # what it runs now, as far as deploysafe knows (None: unknown)
+    running: str | None = None  # what ``current`` points at now (None: no release yet)
+    known: bool = True  # False when the host was lost after its switch: ``running`` is then a guess
     message: str = ""
     report: str = ""
     needs_human: bool = False  # switched and could not get back to a healthy release
@@ -115,13 +117,22 @@ def tally(hosts: list[HostOutcome]) -> str:
     """ "web1, web2 run A; web3 runs B; web4: UNKNOWN" - what the fleet serves now."""
     groups: dict[str, list[str]] = {}
     for outcome in hosts:
-        groups.setdefault(outcome.running or "UNKNOWN (check it)", []).append(outcome.host)
+        groups.setdefault(_now(outcome), []).append(outcome.host)
     order = Counter({k: len(v) for k, v in groups.items()})
     parts = []
     for running, _ in order.most_common():
-        names = groups[running]
-        parts.append(f"{', '.join(names)} {'runs' if len(names) == 1 else 'run'} {running}")
+        names, one = groups[running], len(groups[running]) == 1
+        if running == NO_RELEASE:
+            parts.append(f"{', '.join(names)} {'has' if one else 'have'} {running}")
+        else:
+            parts.append(f"{', '.join(names)} {'runs' if one else 'run'} {running}")
     return "; ".join(parts)
+
+
+def _now(outcome: HostOutcome) -> str:
+    if not outcome.known:
+        return "UNKNOWN (check it)"
+    return outcome.running or NO_RELEASE
 
 
 def render(title: str, hosts: list[HostOutcome], footer: list[str]) -> str:
@@ -130,7 +141,7 @@ def render(title: str, hosts: list[HostOutcome], footer: list[str]) -> str:
     lines = [title]
     for h in hosts:
         took = f"{h.seconds:5.1f}s" if h.started is not None else "      "
-        now = f"now {h.running}" if h.running else "now UNKNOWN"
+        now = f"now {_now(h)}"
         why = f": {h.message}" if h.message and h.status not in FINE else ""
         lines.append(f"  {h.phase:<8} {h.host:<{width}}  {h.status:<13} {took}  {now}{why}")
         if h.needs_human:
