@@ -134,11 +134,15 @@ def _parse_forked(misses: list[str], read: Read, helpers: int) -> Parsed:
     given: set[str] = set()  # paths whose facts are out already (a stolen chunk can also arrive half-way)
     running: list[_Helper] = []
     try:
-        for k in range(helpers):
-            running.append(_Helper.start(chunks, range(bounds[k], bounds[k + 1]), read, running))
-        order = list(range(bounds[helpers], len(chunks)))  # this process's share, then the helpers' from the back
-        for helper in running:
-            order += reversed(helper.indices)
+        shares = [range(bounds[k], bounds[k + 1]) for k in range(helpers + 1)]
+        for share in shares[:-1]:
+            try:
+                running.append(_Helper.start(chunks, share, read, running))
+            except OSError:  # no process or pipe to spare: this process does that share too
+                break
+        order = [*shares[-1]]  # this process's share, then the helpers' from the back
+        for share in shares[:-1]:
+            order += reversed(share)
         for index in order:
             for path in chunks[index]:
                 if done[index]:
@@ -163,29 +167,31 @@ _FRAME = struct.Struct("<Q")  # a helper's message: its length, then pickle((chu
 
 
 class _Helper:
-    def __init__(self, pid: int, fd: int, indices: range) -> None:
+    def __init__(self, pid: int, fd: int) -> None:
         self.pid = pid
         self.fd = fd
-        self.indices = indices
         self._pending = bytearray()
         self._finished = False
 
     @classmethod
-    def start(cls, chunks: list[list[str]], indices: range, read: Read, others: list[_Helper]) -> _Helper:
+    def start(cls, chunks: list[list[str]], share: range, read: Read, others: list[_Helper]) -> _Helper:
         reader, writer = os.pipe()
         try:
-            import fcntl
+            with contextlib.suppress(ImportError, AttributeError, OSError):
+                import fcntl
 
-            fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, 1 << 20)  # room for a share's facts without blocking
-        except (ImportError, AttributeError, OSError):
-            pass
-        pid = os.fork()
+                fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, 1 << 20)  # room for a share's facts without blocking
+            pid = os.fork()
+        except OSError:
+            os.close(reader)
+            os.close(writer)
+            raise
         if pid == 0:  # the helper: parse, write, and leave without running any of the parent's cleanup
             status = 1
             try:
                 for fd in (reader, *(other.fd for other in others)):
                     os.close(fd)
-                for index in indices:
+                for index in share:
                     encoded = [encode(parse_module(read[path][0], read[path][2])) for path in chunks[index]]
                     message = pickle.dumps((index, encoded), protocol=pickle.HIGHEST_PROTOCOL)
                     _write_all(writer, _FRAME.pack(len(message)) + message)
@@ -194,7 +200,7 @@ class _Helper:
                 os._exit(status)
         os.close(writer)
         os.set_blocking(reader, False)
-        return cls(pid, reader, indices)
+        return cls(pid, reader)
 
     def poll(self) -> list[tuple[int, list[bytes]]]:
         """The chunks whose facts have fully arrived since the last poll."""

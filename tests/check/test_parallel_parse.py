@@ -136,6 +136,29 @@ def test_a_helper_that_never_answers_does_not_hold_up_the_check(
     assert_reaped(forking)  # killed, not left running
 
 
+def test_when_no_process_can_be_forked_the_check_parses_alone(
+    files: list[str], forking: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(sources.os, "fork", no_fork)
+    loader = SourceLoader(workers=4)
+    loader.load(files)
+    assert forking == []
+    assert_same_sources(loader, one_process(files), files)
+
+
+def test_where_processes_cannot_fork_a_pool_of_workers_parses(
+    files: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "_can_fork", lambda: False)
+    monkeypatch.setattr(sources, "SPAWN_POOL_THRESHOLD", POOL_THRESHOLD)
+    loader = SourceLoader(workers=2)
+    loader.load(files)
+    assert_same_sources(loader, one_process(files), files)
+
+
 def test_copies_of_one_content_are_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     paths = []
     for copy in range(5):

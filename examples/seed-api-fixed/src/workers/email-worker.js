@@ -2,5 +2,5 @@
 import { sendEmail } from '../services/email.js';
 
 const interval = Number(process.env.EMAIL_WORKER_INTERVAL_MS ?? 60000);
-setInterval(() => sendEmail('scheduled'), interval).unref();
+setInterval(() => sendEmail('scheduled'), interval);
 console.log('email worker started');
