@@ -72,13 +72,7 @@ class ExportIndex:
         for imp in facts.imports:
             if imp.kind is not ImportKind.REEXPORT or not imp.star or imp.type_only or imp.specifier is None:
                 continue
-            resolution = self.analysis.resolve(imp.specifier, path, for_require=False)
-            sub = None
-            if isinstance(resolution, Target):
-                if resolution.builtin:
-                    sub = self.of_builtin(resolution.builtin)
-                elif resolution.path:
-                    sub = self.of(resolution.path)
+            resolution, sub = self._reexported(imp.specifier, path, for_require=False)
             if sub is None:
                 complete = False
                 continue
@@ -100,16 +94,19 @@ class ExportIndex:
         names = set(facts.commonjs.exports) | {"default"}
         complete = True
         for specifier in facts.commonjs.reexports:
-            resolution = self.analysis.resolve(specifier, path, for_require=True)
-            sub = None
-            if isinstance(resolution, Target):
-                if resolution.builtin:
-                    sub = self.of_builtin(resolution.builtin)
-                elif resolution.path:
-                    sub = self.of(resolution.path)
+            _, sub = self._reexported(specifier, path, for_require=True)
             if sub is None:
                 complete = False
                 continue
             complete = complete and sub.complete
             names |= sub.values
         return ExportNames(Format.COMMONJS, frozenset(names), complete=complete)
+
+    def _reexported(self, specifier: str, path: str, *, for_require: bool) -> tuple[Target, ExportNames | None]:
+        """The target a re-export names and what it exports (None when either is unknown)."""
+        resolution = self.analysis.resolve(specifier, path, for_require=for_require)
+        if not isinstance(resolution, Target):
+            return Target(), None
+        if resolution.builtin:
+            return resolution, self.of_builtin(resolution.builtin)
+        return resolution, self.of(resolution.path) if resolution.path else None

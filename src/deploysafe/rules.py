@@ -64,6 +64,19 @@ class RuleContext:
             name=name,
         )
 
+    def edge_finding(self, rule: str, module: Module, imp: Import, message: str, *, warning: bool = False) -> Finding:
+        """A finding at an import; a failure the code catches itself is said so and is only a warning."""
+        return self.finding(
+            rule,
+            module,
+            imp.line,
+            imp.column,
+            message + handled_note(imp),
+            handled=imp.guarded,
+            warning=warning,
+            specifier=imp.specifier,
+        )
+
     def files_named(self, basename: str) -> list[str]:
         if self._by_name is None:
             self._by_name = {}
@@ -201,20 +214,9 @@ def unresolved_import(ctx: RuleContext, module: Module, edge: Edge, res: Unresol
     spec = imp.specifier or ""
     when = when_it_fails(imp)
     importer = ctx.rel(module.path)
-    handled = imp.guarded
-    note = handled_note(imp)
 
     def emit(rule: str, message: str, *, warning: bool = False) -> Finding:
-        return ctx.finding(
-            rule,
-            module,
-            imp.line,
-            imp.column,
-            message + note,
-            handled=handled,
-            warning=warning,
-            specifier=spec,
-        )
+        return ctx.edge_finding(rule, module, imp, message, warning=warning)
 
     if res.reason == r.PACKAGE_NOT_FOUND:
         yield from _missing_package(ctx, module, edge, res, emit)
@@ -317,15 +319,12 @@ def package_declaration(ctx: RuleContext, module: Module, edge: Edge, res: Targe
     imp = edge.imp
     section = scope.dependency_section(res.package)
     if section == "devDependencies":
-        yield ctx.finding(
+        yield ctx.edge_finding(
             f.DEV_DEPENDENCY_AT_RUNTIME,
             module,
-            imp.line,
-            imp.column,
+            imp,
             f"{when_it_fails(imp)} in production: '{res.package}' is only in devDependencies, which production "
-            "installs (npm ci --omit=dev) leave out: move it to dependencies" + handled_note(imp),
-            handled=imp.guarded,
-            specifier=imp.specifier,
+            "installs (npm ci --omit=dev) leave out: move it to dependencies",
         )
     elif section is None:
         yield ctx.finding(
@@ -446,15 +445,12 @@ def import_attribute(ctx: RuleContext, module: Module, edge: Edge, res: Target) 
     if ("type", "json") in imp.attributes:
         return
     target = ctx.rel(res.path)
-    yield ctx.finding(
+    yield ctx.edge_finding(
         f.MISSING_IMPORT_ATTRIBUTE,
         module,
-        imp.line,
-        imp.column,
+        imp,
         f'{when_it_fails(imp)}: TypeError [ERR_IMPORT_ASSERTION_TYPE_MISSING]: Module "{target}" needs an import '
-        "attribute of type \"json\": write `with { type: 'json' }`" + handled_note(imp),
-        handled=imp.guarded,
-        specifier=imp.specifier,
+        "attribute of type \"json\": write `with { type: 'json' }`",
     )
 
 
@@ -472,15 +468,7 @@ def require_of_esm(ctx: RuleContext, module: Module, edge: Edge, res: Target) ->
         message = "Error [ERR_REQUIRE_ASYNC_MODULE]: require() cannot be used on an ESM graph with top-level await"
     else:
         return
-    yield ctx.finding(
-        f.REQUIRE_OF_ESM,
-        module,
-        imp.line,
-        imp.column,
-        f"{when_it_fails(imp)}: {message} (use import() instead)" + handled_note(imp),
-        handled=imp.guarded,
-        specifier=imp.specifier,
-    )
+    yield ctx.edge_finding(f.REQUIRE_OF_ESM, module, imp, f"{when_it_fails(imp)}: {message} (use import() instead)")
 
 
 def _has_top_level_await(ctx: RuleContext, path: str, seen: set[str]) -> bool:
