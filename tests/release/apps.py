@@ -95,6 +95,6 @@ class ExampleApp(_Copy):
         try:
             return self._pack(force=force)
         finally:
-            ecosystem.write_text(original)
             for rel, text in saved.items():
                 (self.root / rel).write_text(text)
+            ecosystem.write_text(original)  # last: an edit of the process file saved its rewritten port

@@ -80,6 +80,45 @@ def test_release_unhealthy_after_restart_is_rolled_back_and_old_version_serves(
     assert record["status"] == "rolled-back" and record["release"] != good.release
 
 
+# A restart script that starts the new release without stopping the old one: the new process dies on
+# EADDRINUSE and the old one goes on answering {"status":"healthy"} on the port.
+_RESTART_KEEPING_THE_OLD = b"""#!/bin/sh
+cd "$DEPLOYSAFE_ROOT/current"
+nohup setsid node src/index.js >>"$DEPLOYSAFE_ROOT/shared/app.log" 2>&1 </dev/null &
+echo $! >"$DEPLOYSAFE_ROOT/shared/app.pid"
+"""
+
+
+def test_version_placeholder_in_health_expect_rejects_the_old_version_still_answering(
+    make_artifact, local_spec, host_root, live_port
+):
+    spec = local_spec.with_overrides(health_expect='"version":"{version}"')
+    good = release.deploy(make_artifact("1.0.0"), spec)
+    assert good.status == "good"
+    stuck = make_artifact("1.1.0", extra={"bin/restart.sh": _RESTART_KEEPING_THE_OLD})
+
+    with pytest.raises(ReleaseFailed) as failure:
+        release.deploy(stuck, doomed(spec))
+
+    result = failure.value.result
+    assert result.status == "rolled-back"
+    assert next(s for s in result.steps if s.step == "boot-test").status == "ok"  # 1.1.0 itself answers 1.1.0
+    assert """lacks '"version":"1.1.0"' (health_expect '"version":"{version}"' for version 1.1.0""" in result.report
+    assert '"version":"1.0.0"' in result.report  # what did answer
+    assert """the body lacks '"version":"1.1.0"'""" in result.message
+    assert current_of(host_root) == good.release
+    assert serving(live_port)["version"] == "1.0.0"
+
+
+def test_release_placeholder_in_health_expect_is_filled_with_the_release_id(make_artifact, local_spec, host_root):
+    command = "cat .deploysafe/manifest.json"  # run in the release (boot test), then in current
+    spec = local_spec.with_overrides(health=command, health_expect='"id": "{release}"')
+    result = release.deploy(make_artifact("1.0.0"), spec)
+    assert result.status == "good"
+    health_step = next(s for s in result.steps if s.step == "health")
+    assert f"""(output contains '"id": "{result.release}"')""" in health_step.detail
+
+
 def test_missing_shared_file_fails_before_the_switch(make_artifact, local_spec, host_root, live_port):
     good = release.deploy(make_artifact("1.0.0"), local_spec)
     spec = local_spec.with_overrides(shared=[".env", "logs/"])

@@ -10,12 +10,16 @@ import pytest
 
 from deploysafe import release
 from deploysafe.release import ReleaseFailed
-from deploysafe.release.pm2 import parse_jlist
+from deploysafe.release.health import Vetting
+from deploysafe.release.pm2 import Pm2Process, Snapshot, Watch, parse_jlist
 from tests.support.sshd import free_port
 
 from .conftest import current_of, doomed, fast, history_of, serving
 
 pytestmark = pytest.mark.slow
+
+# Longer than the ~2 s between pm2's restarts of an app that exits at once; shorter than the 5 s default.
+PM2_MIN_UPTIME = 3.0
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 15) -> None:
@@ -32,6 +36,7 @@ def pm2_spec(pm2, sshd, host_root, live_port):
         config={},
         pm2="ecosystem.config.cjs",
         pm2_bin=str(pm2.binary),
+        pm2_min_uptime=PM2_MIN_UPTIME,
         health=f"http://127.0.0.1:{live_port}/health",
         health_expect="healthy",
         env={"PORT": str(live_port), **pm2.env},
@@ -93,6 +98,7 @@ def test_adopting_a_tree_pm2_runs_in_place_moves_pm2_to_current_and_the_next_dep
         shared=[".env"],
         pm2="ecosystem.config.cjs",
         pm2_bin=str(pm2.binary),
+        pm2_min_uptime=PM2_MIN_UPTIME,
         health=f"http://127.0.0.1:{live_port}/health",
         health_expect="healthy",
         env={"PORT": str(live_port), **pm2.env},
@@ -125,3 +131,69 @@ def test_jlist_is_parsed_without_keeping_any_environment():
     assert process.name == "api" and process.status == "online" and process.restarts == 3
     assert "secret" not in repr(process) and "sk-live" not in repr(process)
     assert process.under("/srv/api")
+
+
+def test_release_whose_renamed_pm2_app_crash_loops_while_the_old_process_keeps_the_port_is_rolled_back(
+    pm2_spec, pm2, example, host_root, live_port
+):
+    good = release.deploy(example.build("1.4.0", port=live_port), pm2_spec)
+    # The typo'd release renames its app: startOrReload starts `seed-apl` beside the old `seed-api`, which
+    # keeps the port and answers healthy; the new process dies on EADDRINUSE and pm2 restarts it, again.
+    renamed = example.build("1.5.0", port=live_port, edits={"ecosystem.config.cjs": ("'seed-api'", "'seed-apl'")})
+
+    with pytest.raises(ReleaseFailed) as failure:
+        release.deploy(renamed, doomed(pm2_spec))
+
+    result = failure.value.result
+    assert result.status == "rolled-back"
+    health_step = next(s for s in result.steps if s.step == "health")
+    assert health_step.status == "failed"
+    assert "pm2 seed-apl[" in health_step.detail
+    assert "restarted" in health_step.detail or "errored" in health_step.detail
+    assert "pm2 also runs seed-api from" in result.report  # who answered the probe instead
+    assert "EADDRINUSE" in result.report  # the new app's own log, tailed
+    assert current_of(host_root) == good.release
+    assert serving(live_port)["version"] == "1.4.0"
+    running = {p["name"]: p["status"] for p in pm2.processes()}
+    assert running == {"seed-api": "online", "seed-email-worker": "online"}  # the bad release's app is gone
+
+
+def test_release_whose_worker_exits_at_once_under_pm2_is_rolled_back_though_the_api_answers(
+    pm2_spec, pm2, example, host_root, live_port
+):
+    good = release.deploy(example.build("1.4.0", port=live_port), pm2_spec)
+    # The bug the example once had: an unref'd timer lets the worker exit at once, and pm2 restarts it forever.
+    looping = example.build(
+        "1.5.0", port=live_port, edits={"src/workers/email-worker.js": ("interval);", "interval).unref();")}
+    )
+
+    with pytest.raises(ReleaseFailed) as failure:
+        release.deploy(looping, doomed(pm2_spec))
+
+    result = failure.value.result
+    assert result.status == "rolled-back"
+    assert "pm2 seed-email-worker[" in result.message
+    assert current_of(host_root) == good.release
+    assert serving(live_port)["version"] == "1.4.0"
+    assert {p["name"]: p["status"] for p in pm2.processes()}["seed-email-worker"] == "online"
+
+
+def _process(name: str, **fields) -> Pm2Process:
+    base = dict(name=name, pm_id=0, status="online", pid=10, restarts=0, exec_path="", cwd="", out_log="", err_log="")
+    return Pm2Process(**{**base, **fields})
+
+
+def test_pm2_watch_judges_by_paths_without_proc_and_lets_a_finished_one_shot_app_be():
+    watch = Watch(frozenset({"api", "migrate"}), "/srv/api/releases/r2", "/srv/api/current", "eco.cjs")
+    migrate = _process("migrate", pm_id=1, status="stopped", autorestart=False)
+    through_current = _process("api", exec_path="/srv/api/current/src/index.js", cwd="/srv/api/current")
+    assert watch.judge(Snapshot([through_current, migrate])) == Vetting()
+
+    elsewhere = _process("api", exec_path="/srv/api/releases/r1/src/index.js", cwd="/srv/api/releases/r1")
+    vetting = watch.judge(Snapshot([elsewhere, migrate]))
+    assert (
+        vetting.fatal is None and "runs /srv/api/releases/r1/src/index.js, outside /srv/api/current" in vetting.pending
+    )
+
+    vetting = watch.judge(Snapshot([_process("api", restarts=1, exec_path=through_current.exec_path), migrate]))
+    assert "pm2 api[0] restarted 1 time during the health window" in vetting.fatal

@@ -13,7 +13,7 @@ import pytest
 
 from deploysafe import release
 from deploysafe.errors import TargetError
-from deploysafe.release.ssh import SshTarget, parse_ssh_url
+from deploysafe.release.ssh import MAX_CHANNELS, OPEN_ATTEMPTS, SshTarget, parse_ssh_url
 from tests.support.netcut import CuttingProxy
 
 from .conftest import current_of, history_of, serving
@@ -77,25 +77,83 @@ def test_changed_host_key_is_refused_even_with_trust_on_first_use(sshd, tmp_path
         SshTarget(address, known_hosts=str(wrong), identity=str(sshd.key), trust_new_host_key=True)
 
 
-def test_many_concurrent_commands_stay_under_the_session_limit(sshd, tmp_path):
-    target = SshTarget(
-        parse_ssh_url(sshd.url(str(tmp_path))), known_hosts=str(sshd.known_hosts), identity=str(sshd.key)
+def _target(server, path) -> SshTarget:
+    return SshTarget(
+        parse_ssh_url(server.url(str(path))), known_hosts=str(server.known_hosts), identity=str(server.key)
     )
-    results: list[int] = []
+
+
+def _run_at_once(target: SshTarget, argv: list[str], threads: int, each: int = 1) -> list[int | str]:
+    results: list[int | str] = []
+
+    def work() -> None:
+        for _ in range(each):
+            try:
+                results.append(target.run(argv).returncode)
+            except TargetError as err:
+                results.append(str(err))
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
+
+
+def test_many_concurrent_commands_stay_under_the_session_limit(sshd_factory, tmp_path):
+    # sshd allowing exactly MAX_CHANNELS sessions: the tightest host the cap promises to work with. Short
+    # commands from many threads churn sessions as fast as they can, which is when sshd, freeing a
+    # session only after reaping its child, lags behind the client (a refused open, once seen in CI).
+    server = sshd_factory(max_sessions=MAX_CHANNELS)
+    target = _target(server, tmp_path)
     try:
         target.read_file(str(tmp_path / "nothing"))  # the SFTP channel is open too
-
-        def work() -> None:
-            results.append(target.run(["sleep", "0.3"]).returncode)
-
-        threads = [threading.Thread(target=work) for _ in range(24)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = _run_at_once(target, ["true"], threads=24, each=8) + _run_at_once(target, ["sleep", "0.2"], 24)
     finally:
         target.close()
-    assert results == [0] * 24
+    assert results == [0] * (24 * 8 + 24)
+
+
+def test_a_refused_session_open_is_retried_until_a_session_is_free(sshd_factory, tmp_path):
+    server = sshd_factory(max_sessions=3)  # SFTP and two commands: the other commands are refused at first
+    target = _target(server, tmp_path)
+    try:
+        target.read_file(str(tmp_path / "nothing"))
+        results = _run_at_once(target, ["sleep", "0.2"], threads=6)
+    finally:
+        target.close()
+    assert results == [0] * 6
+    assert target.refused_opens > 0
+
+
+def test_a_host_that_keeps_refusing_sessions_fails_in_one_line(sshd_factory, tmp_path):
+    server = sshd_factory(max_sessions=1)  # the SFTP session takes the only one
+    target = _target(server, tmp_path)
+    try:
+        target.read_file(str(tmp_path / "nothing"))
+        with pytest.raises(TargetError, match=f"refused a new SSH session {OPEN_ATTEMPTS} times") as err:
+            target.run(["true"])
+    finally:
+        target.close()
+    assert "\n" not in str(err.value) and "MaxSessions" in str(err.value)
+
+
+def test_byte_stream_carries_bytes_that_are_not_text_both_ways(sshd, tmp_path):
+    payload = bytes(range(256)) * 64 + b"\0\xff\xfe end"
+    target = _target(sshd, tmp_path)
+    try:
+        done = target.run_bytes(["cat"], stdin=(payload[i : i + 1000] for i in range(0, len(payload), 1000)))
+        assert done.ok and done.stdout == payload
+        with target.stream(["sh", "-c", 'printf "ready\\0"; cat; echo oops >&2; exit 3']) as stream:
+            assert stream.read() == b"ready\0"
+            stream.send(payload)
+            echoed = b"".join(stream)
+            status, stderr = stream.wait()
+        assert (echoed, status, stderr) == (payload, 3, b"oops\n")
+        assert target.run(["true"]).ok  # the stream gave its channel back
+    finally:
+        target.close()
 
 
 def test_paths_and_commands_with_shell_metacharacters_are_quoted(make_artifact, sshd, tmp_path, live_port):

@@ -194,7 +194,12 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--fleet", "fleet", metavar="NAME", help="the targets of [fleets.NAME] in deploysafe.toml"),
         click.option("--config", "config", metavar="PATH", help=f"{CONFIG_NAME} (or its directory) to read"),
         click.option("--health", help="probe: http(s)://host:port/path, tcp://host:port, or a command"),
-        click.option("--health-expect", help="substring the health body (or command output) must contain"),
+        click.option(
+            "--health-expect",
+            help="substring the health body (or command output) must contain; {version} and {release} in it "
+            "become the version and id of the release judged, so an old process still holding the port "
+            """fails it (e.g. '"version":"{version}"')""",
+        ),
         click.option("--health-interval", type=float, help="seconds between passing probes [1]"),
         click.option("--health-deadline", type=float, help="seconds the health window may take [30]"),
         click.option("--health-passes", type=int, help="consecutive passes required [3]"),
@@ -377,6 +382,15 @@ def deploy(
     \b
     Steps: preflight lock upload verify rename link-shared install boot-test
            switch restart health mark-good prune unlock
+
+    \b
+    The health gate passes only when the answer comes from the new release:
+      --health-expect with {version} / {release} rejects an old process that
+               still answers on the port (it is filled in per release judged);
+      --pm2    also requires every app of the process file to be online, running
+               from the new release (its real working directory), up for
+               pm2_min_uptime seconds [5] and not restarting during the window:
+               a crash loop fails the gate even while something else answers.
     """
     options = {"canary": canary, "batch": batch, "on_failure": on_failure}
     where = _where(kwargs, source, options)

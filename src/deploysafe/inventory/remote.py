@@ -1,8 +1,8 @@
 """Inventory of a directory on an SSH host, hashed there by one command and streamed back.
 
 The connection is :class:`deploysafe.release.ssh.SshTarget` (host-key checks, channel cap, one-line
-errors). Its ``run`` decodes output as text, which would mangle NUL-separated names that are not UTF-8,
-so the byte streams here use its connection directly through :func:`_stream`.
+errors). Names that are not UTF-8 must pass unchanged, so the commands here run through its byte stream
+(:meth:`SshTarget.stream`), never its text ``run``.
 
 One command does the whole inventory: the host lists every file with its size, deploysafe drops the
 skipped ones, sends the rest back on stdin, and the host hashes them, streaming a record per file.
@@ -10,17 +10,12 @@ skipped ones, sends the rest back on stdin, and the host hashes them, streaming 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 import os
 import tarfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import asyncssh
 
 from deploysafe.errors import TargetError
 from deploysafe.inventory import remote_scripts as scripts
@@ -33,12 +28,9 @@ from deploysafe.inventory.model import (
     display,
     safe_relative,
 )
-from deploysafe.release.ssh import SshTarget, remote_command
+from deploysafe.release.ssh import ByteStream, SshTarget
 
-_READ = 1 << 16
-_SEND = 1 << 14
-
-Interact = Callable[[asyncssh.SSHWriter[bytes], asyncssh.SSHReader[bytes]], Awaitable[Any]]
+Talk = Callable[[ByteStream], None]
 
 
 @dataclass
@@ -137,26 +129,21 @@ class SshTree:
                 state["last"] = time.monotonic()
                 progress(label, done, total)
 
-        async def interact(stdin: asyncssh.SSHWriter[bytes], stdout: asyncssh.SSHReader[bytes]) -> None:
-            while not stream.listed and (chunk := await stdout.read(_READ)):
+        def talk(host: ByteStream) -> None:
+            while not stream.listed and (chunk := host.read()):
                 stream.feed(chunk)
             if not stream.listed:
                 return
             names = [n for n, _ in stream.listing if not self.skip.path(os.fsdecode(n))]
             report(0, len(names))
-            feeder = asyncio.ensure_future(_send(stdin, names))
-            try:
-                while chunk := await stdout.read(_READ):
-                    stream.feed(chunk)
-                    report(len(stream.hashes) + len(stream.errors), len(names))
-            finally:
-                await _settle(feeder)
+            host.send(_records(names))
+            for chunk in host:
+                stream.feed(chunk)
+                report(len(stream.hashes) + len(stream.errors), len(names))
             report(len(names), len(names))
 
-        command = remote_command(
-            ["sh", "-c", scripts.INVENTORY_SH, "deploysafe-inventory", self.path, scripts.INVENTORY_PY]
-        )
-        status, stderr = _stream(self.target, command, interact, "inventory")
+        argv = ["sh", "-c", scripts.INVENTORY_SH, "deploysafe-inventory", self.path, scripts.INVENTORY_PY]
+        status, stderr = _converse(self.target, argv, talk, "inventory")
         if not stream.listed:
             raise InventoryError(self._failure(status, stderr))
         return self._assemble(stream, stderr)
@@ -214,19 +201,16 @@ class SshTree:
         label = f"fetching {len(paths)} files from {self.target.address.host} (KiB)"
         last = [0.0]
 
-        async def interact(stdin: asyncssh.SSHWriter[bytes], stdout: asyncssh.SSHReader[bytes]) -> None:
-            feeder = asyncio.ensure_future(_send(stdin, [b"./" + os.fsencode(p) for p in paths]))
-            try:
-                while chunk := await stdout.read(_READ):
-                    buffer.extend(chunk)
-                    if progress is not None and time.monotonic() - last[0] > 0.1:
-                        last[0] = time.monotonic()
-                        progress(label, min(len(buffer), expected) >> 10, expected >> 10)
-            finally:
-                await _settle(feeder)
+        def talk(host: ByteStream) -> None:
+            host.send(_records([b"./" + os.fsencode(p) for p in paths]))
+            for chunk in host:
+                buffer.extend(chunk)
+                if progress is not None and time.monotonic() - last[0] > 0.1:
+                    last[0] = time.monotonic()
+                    progress(label, min(len(buffer), expected) >> 10, expected >> 10)
 
-        command = remote_command(["sh", "-c", scripts.FETCH_SH, "deploysafe-fetch", directory, scripts.FETCH_PY])
-        status, stderr = _stream(self.target, command, interact, "fetching files")
+        argv = ["sh", "-c", scripts.FETCH_SH, "deploysafe-fetch", directory, scripts.FETCH_PY]
+        status, stderr = _converse(self.target, argv, talk, "fetching files")
         if status is None:
             raise InventoryError(f"{self.location}: the connection was lost while fetching files")
         out: dict[str, bytes] = {}
@@ -248,50 +232,20 @@ class SshTree:
         return out
 
 
-async def _send(stdin: asyncssh.SSHWriter[bytes], names: list[bytes]) -> None:
-    # Small pieces, each drained: a link that drops stops the writes at once, instead of asyncio
-    # writing a queue of packets into a dead socket (and logging about it on stderr).
-    data = memoryview(b"\0".join(names) + b"\0" if names else b"")
-    for start in range(0, len(data), _SEND):
-        stdin.write(bytes(data[start : start + _SEND]))
-        await stdin.drain()
-        await asyncio.sleep(0)  # let a connection_lost callback run before the next write
-    stdin.write_eof()
+def _records(names: Sequence[bytes]) -> bytes:
+    """NUL-terminated names, as the host scripts read them on stdin."""
+    return b"\0".join(names) + b"\0" if names else b""
 
 
-async def _settle(task: asyncio.Future[None]) -> None:
-    """Wait for a writer task; its failure (a dropped link) shows on the reading side, not here."""
-    if not task.done():
-        task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
-
-
-def _stream(target: SshTarget, command: str, interact: Interact, what: str) -> tuple[int | None, str]:
-    """Run ``command`` on the target with raw byte streams; (exit status or None if lost, stderr)."""
-
-    async def go() -> tuple[int | None, str]:
-        conn = target._conn  # the target's open, host-key-verified connection
-        semaphore = getattr(target, "_sem", None) or asyncio.Semaphore(1)
-        assert conn is not None
-        async with semaphore:
-            process = await conn.create_process(command, encoding=None)
-            errors = asyncio.ensure_future(process.stderr.read())
-            try:
-                await interact(process.stdin, process.stdout)
-                stderr = await errors
-                await process.wait_closed()
-            finally:
-                if not errors.done():
-                    errors.cancel()
-                process.close()
-            text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else str(stderr)
-            return process.exit_status, text
-
+def _converse(target: SshTarget, argv: list[str], talk: Talk, what: str) -> tuple[int | None, str]:
+    """Run ``argv`` on the target as a byte stream that ``talk`` drives; (exit status, stderr)."""
     try:
-        return target._call(go(), what)
+        with target.stream(argv, what=what) as host:
+            talk(host)
+            status, stderr = host.wait()
     except TargetError as err:
         raise InventoryError(str(err)) from err
+    return status, stderr.decode("utf-8", "replace")
 
 
 def _stderr_about(stderr: str, rel: str) -> str:

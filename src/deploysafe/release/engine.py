@@ -136,18 +136,18 @@ def current_release(target: Target, layout: Layout) -> str | None:
 
 
 def existing_releases(target: Target, layout: Layout) -> list[str]:
-    return [
-        name
-        for name in target.listdir(layout.releases)
-        if is_release_id(name) and target.kind(posixpath.join(layout.releases, name)) == "dir"
-    ]
+    found = target.entries(layout.releases)  # one round trip, not one per release
+    return [name for name in sorted(found) if is_release_id(name) and found[name] == "dir"]
 
 
-def previous_good(target: Target, layout: Layout, records: list[dict], exclude: str) -> str | None:
-    """The release to fall back to: current if it was judged good, else the latest good one on disk."""
+def previous_good(
+    target: Target, layout: Layout, records: list[dict], exclude: str, live: str | None = None
+) -> str | None:
+    """The release to fall back to: current (``live``, read when not given) if it was judged good, else the
+    latest good one on disk."""
     statuses = history.release_statuses(records)
     present = set(existing_releases(target, layout))
-    live = current_release(target, layout)
+    live = live if live is not None else current_release(target, layout)
     if live and live != exclude and statuses.get(live) == history.GOOD and live in present:
         return live
     for release in history.good_order(records):
@@ -194,7 +194,7 @@ class Deployer:
                 f'target {spec.name or spec.url} has no health probe: set health = "http://127.0.0.1:PORT/path" '
                 "(or tcp://host:port, or a command) in deploysafe.toml, or pass --health"
             )
-        self.probe = probe
+        self.probe = probe.for_release(manifest.version, manifest.id)  # {version}, {release} filled in
         self.release = manifest.id
         self.release_path = self.layout.release(self.release)
         self.run = Run(
@@ -214,6 +214,7 @@ class Deployer:
         self.fallback: str | None = None
         self.records: list[dict] = []
         self.report_sections: list[tuple[str, str]] = []
+        self.failed_logs: list[str] = []  # the new release's pm2 logs, read after a rollback
 
     # -- the deploy, top-down ---------------------------------------------------------------------
 
@@ -276,7 +277,7 @@ class Deployer:
         take_lock(self.run, wait=self.lock_wait)
         self.records = history.read(self.target, self.layout)
         self.previous = current_release(self.target, self.layout)
-        self.fallback = previous_good(self.target, self.layout, self.records, exclude=self.release)
+        self.fallback = previous_good(self.target, self.layout, self.records, self.release, live=self.previous)
         self.run.record["previous"] = self.previous
         return f"held by run {self.run.info.run}"
 
@@ -466,8 +467,10 @@ class Deployer:
             deadline=spec.health_deadline,
             poll=min(spec.health_interval, 0.2),
             on_result=lambda r, streak: self.reporter.progress("health", streak, spec.health_passes),
+            version=self.manifest.version,
         )
         if not verdict.ok:
+            self.failed_logs = verdict.logs
             raise StepFailed(
                 f"health failed after restart: {verdict.reason}",
                 "\n".join(r.detail for r in verdict.last()),
@@ -528,7 +531,9 @@ class Deployer:
         def with_logs() -> list[tuple[str, str]]:
             # Gathered after the switch back: the rollback must not wait for log reading.
             with contextlib.suppress(DeploysafeError):
-                return sections + [(f"log {path}", text) for path, text in service.log_tails(target, spec)]
+                return sections + [
+                    (f"log {path}", text) for path, text in service.log_tails(target, spec, extra=self.failed_logs)
+                ]
             return sections
 
         fallback = self.fallback
@@ -547,7 +552,7 @@ class Deployer:
                 target.replace_symlink(self.layout.current, self.layout.current_link_value(fallback))
                 live = fallback
             with self.run.step("rollback-restart") as s:
-                done = service.restart(target, spec, fallback, self.warn)
+                done = service.restart(target, spec, fallback, self.warn, retire=self.release)
                 if done is None:
                     s.skip("no restart command configured")
                 elif not done.ok:

@@ -2,6 +2,11 @@
 
 A probe is judged from the host's point of view: over SSH the HTTP probe goes through a port forwarded
 by the SSH connection, the TCP and command probes run on the host.
+
+A probe that passes says something answered, not that the new release did: an old process that still
+holds the port answers healthy too. Two things close that gap. ``health_expect`` may name the release
+it wants with :data:`PLACEHOLDERS` (``'"version":"{version}"'``), expanded per release judged; and a
+window may carry a ``watch`` (for pm2: :class:`deploysafe.release.pm2.Watch`) that vets every probe.
 """
 
 from __future__ import annotations
@@ -37,6 +42,32 @@ class Probe:
     command: str = ""
     expect: str | None = None
     timeout: float = 2.0
+    expect_template: str | None = None  # health_expect as configured, when placeholders were expanded
+    expanded_for: str = ""  # "version 1.5.0 of release X": what the placeholders became
+
+    def for_release(self, version: str | None, release: str) -> Probe:
+        """The probe with ``{version}`` and ``{release}`` in its expectation filled in for one release.
+
+        Only those two exact tokens are replaced (a JSON body's own braces stay). Raises
+        :class:`MissingVersion` when ``{version}`` is asked for and the release has none.
+        """
+        template = self.expect_template or self.expect
+        if not template or not any(token in template for token in PLACEHOLDERS):
+            return self
+        if "{version}" in template and not version:
+            raise MissingVersion(
+                f"health_expect {template!r} needs {{version}}, but release {release} records no version "
+                "(no manifest, no package.json version)"
+            )
+        expect = template.replace("{release}", release).replace("{version}", version or "")
+        what = f"version {version} of release {release}" if "{version}" in template else f"release {release}"
+        return replace(self, expect=expect, expect_template=template, expanded_for=what)
+
+    def lacks(self) -> str:
+        """How a failure names the expectation: the text, and where it came from when it was a template."""
+        if self.expect_template:
+            return f"{self.expect!r} (health_expect {self.expect_template!r} for {self.expanded_for})"
+        return repr(self.expect)
 
     def with_port(self, port: int) -> Probe:
         """The same probe aimed at another port (the boot test's spare port)."""
@@ -54,6 +85,13 @@ class Probe:
         if self.kind == "tcp":
             return f"tcp://{self.host}:{self.port}"
         return f"`{self.command}`" + (f" (output contains {self.expect!r})" if self.expect else "")
+
+
+PLACEHOLDERS = ("{version}", "{release}")
+
+
+class MissingVersion(ConfigError):
+    """``health_expect`` asks for ``{version}`` and the release judged has none."""
 
 
 def parse_probe(text: str, expect: str | None = None, timeout: float = 2.0) -> Probe:
@@ -136,7 +174,7 @@ class ProbeSession:
         if not 200 <= response.status_code < 300:
             return ProbeResult(False, f"HTTP {response.status_code}: {snippet}")
         if self.probe.expect and self.probe.expect not in body:
-            return ProbeResult(False, f"HTTP {response.status_code} but body lacks {self.probe.expect!r}: {snippet}")
+            return ProbeResult(False, f"HTTP {response.status_code} but body lacks {self.probe.lacks()}: {snippet}")
         return ProbeResult(True, f"HTTP {response.status_code}: {snippet}")
 
     def _tcp(self) -> ProbeResult:
@@ -156,7 +194,7 @@ class ProbeSession:
         if not done.ok:
             return ProbeResult(False, f"exit {done.returncode}: {out}")
         if self.probe.expect and self.probe.expect not in done.stdout:
-            return ProbeResult(False, f"output lacks {self.probe.expect!r}: {out}")
+            return ProbeResult(False, f"output lacks {self.probe.lacks()}: {out}")
         return ProbeResult(True, f"exit 0: {out}")
 
 
@@ -166,9 +204,22 @@ class Verdict:
     results: list[ProbeResult]
     seconds: float
     reason: str = ""
+    logs: list[str] = field(default_factory=list)  # log files of what was judged (pm2's), for a report
 
     def last(self, n: int = 3) -> list[ProbeResult]:
         return self.results[-n:]
+
+
+@dataclass(frozen=True)
+class Vetting:
+    """What a window's watch says of the answer to the latest probe."""
+
+    fatal: str | None = None  # ends the window: what is judged is known bad (a crash loop)
+    pending: str | None = None  # the probe does not count: the answer did not come from what is judged
+    waiting: str | None = None  # the probe counts, but the window may not pass yet (not up long enough)
+
+
+Watch = Callable[[], Vetting]
 
 
 def window(
@@ -180,11 +231,14 @@ def window(
     alive: Callable[[], str | None] | None = None,
     poll: float | None = None,
     on_result: Callable[[ProbeResult, int], None] | None = None,
+    watch: Watch | None = None,
 ) -> Verdict:
     """Probe until ``passes`` consecutive passes (ok) or ``deadline`` seconds pass (not ok).
 
     ``interval`` separates probes once they pass; ``poll`` (default: ``interval``) separates probes while
     they fail. ``alive`` returns a reason when the thing probed is known dead, which ends the window.
+    ``watch`` is asked after every probe (see :class:`Vetting`): ``fatal`` ends the window, ``pending``
+    turns a pass into a failure, ``waiting`` holds a finished streak open until it clears.
     """
     poll = interval if poll is None else poll
     start = time.monotonic()
@@ -196,16 +250,30 @@ def window(
             if gone:
                 return Verdict(False, results, time.monotonic() - start, gone)
         result = session.check()
+        vetting = watch() if watch is not None else Vetting()
+        if vetting.fatal:
+            results.append(ProbeResult(False, f"{result.detail}; but {vetting.fatal}"))
+            return Verdict(False, results, time.monotonic() - start, vetting.fatal)
+        if vetting.pending and result.ok:
+            result = ProbeResult(False, f"{result.detail}; but {vetting.pending}", result.at)
+        elif vetting.waiting and result.ok:
+            result = ProbeResult(True, f"{result.detail}; waiting: {vetting.waiting}", result.at)
         results.append(result)
         streak = streak + 1 if result.ok else 0
         if on_result:
-            on_result(result, streak)
-        if streak >= passes:
+            on_result(result, min(streak, passes - 1) if vetting.waiting else streak)
+        if streak >= passes and not vetting.waiting:
             return Verdict(True, results, time.monotonic() - start)
         pause = interval if result.ok else poll
         if time.monotonic() - start + pause > deadline:
-            need = f"{passes} consecutive passes" if passes > 1 else "a pass"
-            return Verdict(False, results, time.monotonic() - start, f"no {need} within {deadline:g}s")
+            need = f"{passes} consecutive passes" if passes > 1 else "pass"
+            reason = f"no {need} within {deadline:g}s"
+            if vetting.pending or vetting.waiting:
+                reason += f": {vetting.pending or vetting.waiting}"
+            elif not result.ok and " lacks " in result.detail:
+                what = "the body" if session.probe.kind == "http" else "the output"
+                reason += f": {what} lacks {session.probe.lacks()}"
+            return Verdict(False, results, time.monotonic() - start, reason)
         time.sleep(pause)
 
 

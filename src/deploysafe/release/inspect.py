@@ -97,7 +97,7 @@ def status(spec: TargetSpec, *, probe: bool = True) -> StatusInfo:
             releases=len(existing_releases(target, layout)),
         )
         if probe and spec.probe() is not None and live:
-            verdict = service.judge(target, spec, live, passes=1, interval=0.2, deadline=0.1)
+            verdict = service.judge(target, spec, live, passes=1, interval=0.2, deadline=0.1, pm2_min_uptime=0)
             result = verdict.results[-1]
             info.health, info.healthy = result.detail, result.ok
         info.processes = [describe(p) for p in service.pm2_processes(target, spec)]

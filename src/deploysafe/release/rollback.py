@@ -121,7 +121,9 @@ def _rollback(
             target.replace_symlink(layout.current, layout.current_link_value(chosen))
         try:
             with run.step("restart") as s:
-                done = service.restart(target, spec, chosen, lambda text: run.reporter.message(text, "warning"))
+                done = service.restart(
+                    target, spec, chosen, lambda text: run.reporter.message(text, "warning"), retire=live
+                )
                 if done is None:
                     s.skip("no restart command configured")
                 elif not done.ok:
@@ -173,7 +175,7 @@ def _put_back(
                 target.replace_symlink(layout.current, layout.current_link_value(live))
                 now = live
             with run.step("rollback-restart"):
-                service.restart(target, spec, live)
+                service.restart(target, spec, live, retire=chosen)
             with run.step("rollback-health"):
                 verdict = service.judge(
                     target,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from deploysafe.artifact import MANIFEST_PATH
 from deploysafe.release import health, pm2
 from deploysafe.release.spec import TargetSpec
 from deploysafe.release.target import Completed, Target, run_configured
@@ -32,13 +34,20 @@ def uses_pm2(spec: TargetSpec) -> bool:
 
 
 def restart(
-    target: Target, spec: TargetSpec, release_id: str, note: Callable[[str], None] | None = None
+    target: Target,
+    spec: TargetSpec,
+    release_id: str,
+    note: Callable[[str], None] | None = None,
+    *,
+    retire: str | None = None,
 ) -> Completed | None:
     """Run the restart command in ``current``; None when the target configures none.
 
     With ``pm2``, apps pm2 still runs from outside ``current`` (the hand-managed tree before an adopt)
     are deleted first, so that ``startOrReload`` starts them from ``current`` instead of reloading files
-    that have moved; ``note`` hears which (a one-time move).
+    that have moved; ``note`` hears which (a one-time move). ``retire`` (a release id, on a rollback) names
+    the release being left: the apps its process file started that the one now current does not name
+    (an app renamed by the bad release, crash-looping) are deleted before the restart.
     """
     command = spec.restart_command()
     if not command:
@@ -48,16 +57,38 @@ def restart(
         moved = _rehome_pm2(target, spec, env)
         if moved and note:
             note(f"pm2 ran {', '.join(moved)} from outside {spec.layout.current}: started again from there")
+        if retire:
+            retired = _retire_pm2(target, spec, env, retire)
+            if retired and note:
+                note(f"pm2 apps of {retire} that {release_id} does not name were deleted: {', '.join(retired)}")
     return run_configured(target, command, cwd=spec.layout.current, env=env, timeout=spec.restart_timeout)
+
+
+def _app_names(target: Target, spec: TargetSpec, where: str, env: dict[str, str]) -> set[str] | None:
+    assert spec.pm2 is not None
+    found = target.run(pm2.app_names_command(spec.pm2), cwd=where, env=env, timeout=60)
+    return pm2.parse_app_names(found.stdout) if found.ok else None
+
+
+def _retire_pm2(target: Target, spec: TargetSpec, env: dict[str, str], leaving: str) -> list[str]:
+    theirs = _app_names(target, spec, spec.layout.release(leaving), env)
+    ours = _app_names(target, spec, spec.layout.current, env)
+    if not theirs or ours is None:
+        return []
+    running = {p.name for p in pm2_processes(target, spec)}
+    doomed = sorted((theirs - ours) & running)
+    if doomed:
+        target.run(pm2.delete_command(spec.pm2_bin, doomed), env=env, timeout=60).check(
+            f"pm2 delete {' '.join(doomed)}"
+        )
+    return doomed
 
 
 def _rehome_pm2(target: Target, spec: TargetSpec, env: dict[str, str]) -> list[str]:
     processes = pm2_processes(target, spec)
     if not processes or all(p.exec_path.startswith(spec.layout.current + "/") for p in processes):
         return []
-    assert spec.pm2 is not None
-    found = target.run(pm2.app_names_command(spec.pm2), cwd=spec.layout.current, env=env, timeout=60)
-    names = pm2.parse_app_names(found.stdout) if found.ok else set()
+    names = _app_names(target, spec, spec.layout.current, env) or set()
     moved = sorted({p.name for p in pm2.started_elsewhere(processes, names, spec.layout.current)})
     if moved:
         target.run(pm2.delete_command(spec.pm2_bin, moved), env=env, timeout=60).check(f"pm2 delete {' '.join(moved)}")
@@ -65,18 +96,20 @@ def _rehome_pm2(target: Target, spec: TargetSpec, env: dict[str, str]) -> list[s
 
 
 def pm2_processes(target: Target, spec: TargetSpec) -> list[pm2.Pm2Process]:
-    """This target's pm2 processes (parsed; the raw jlist with its secrets is dropped here)."""
+    """This target's pm2 processes (names, states, paths: the jlist with its secrets never leaves the host)."""
     if not uses_pm2(spec):
         return []
     binary = spec.pm2_bin if spec.pm2 else "pm2"
-    done = target.run(pm2.jlist_command(binary), env=spec.env, timeout=60)
-    if not done.ok:
-        return []
-    return [p for p in pm2.parse_jlist(done.stdout) if p.under(spec.layout.root)]
+    done = target.run(pm2.snapshot_command(binary), env=spec.env, timeout=60)  # environments stay on the host
+    snap = pm2.parse_snapshot(done.stdout) if done.ok else None
+    return [p for p in snap.processes if p.under(spec.layout.root)] if snap else []
 
 
-def log_sources(target: Target, spec: TargetSpec) -> list[str]:
+def log_sources(target: Target, spec: TargetSpec, extra: Sequence[str] = ()) -> list[str]:
+    """The configured logs, ``extra`` (a failed release's pm2 logs, gone from pm2 after a rollback) and
+    the logs of the pm2 processes running now."""
     paths = [p if p.startswith("/") else posixpath.join(spec.layout.root, p) for p in spec.logs]
+    paths += list(extra)
     for process in pm2_processes(target, spec):
         paths += [p for p in (process.err_log, process.out_log) if p]
     seen: list[str] = []
@@ -91,9 +124,9 @@ def tail(target: Target, path: str, lines: int = 15) -> str:
     return done.stdout.rstrip() if done.ok else ""
 
 
-def log_tails(target: Target, spec: TargetSpec, lines: int = 15) -> list[tuple[str, str]]:
+def log_tails(target: Target, spec: TargetSpec, lines: int = 15, extra: Sequence[str] = ()) -> list[tuple[str, str]]:
     out = []
-    for path in log_sources(target, spec):
+    for path in log_sources(target, spec, extra):
         try:
             text = tail(target, path, lines)
         except Exception:
@@ -101,6 +134,65 @@ def log_tails(target: Target, spec: TargetSpec, lines: int = 15) -> list[tuple[s
         if text:
             out.append((path, text))
     return out
+
+
+def release_version(target: Target, spec: TargetSpec, release_id: str) -> str | None:
+    """The version a release on the host records: its manifest's, else its package.json's."""
+    base = spec.layout.release(release_id)
+    for rel in (MANIFEST_PATH, "package.json"):
+        data = target.read_file(posixpath.join(base, rel))
+        try:
+            version = json.loads(data).get("version") if data else None
+        except (ValueError, AttributeError):
+            version = None
+        if isinstance(version, str) and version:
+            return version
+    return None
+
+
+def probe_for(target: Target, spec: TargetSpec, release_id: str, version: str | None = None) -> health.Probe:
+    """The configured probe with ``{version}``/``{release}`` filled in for ``release_id``."""
+    probe = spec.probe()
+    assert probe is not None
+    if version is None and "{version}" in (probe.expect or ""):
+        version = release_version(target, spec, release_id)
+    return probe.for_release(version, release_id)
+
+
+class Pm2Gate:
+    """A window's pm2 check, one snapshot per probe (see :class:`pm2.Watch`). Needs ``pm2`` configured.
+
+    Called as a window's ``watch``: a :class:`health.Vetting`. ``logs`` keeps the judged apps' log files.
+    """
+
+    def __init__(self, target: Target, spec: TargetSpec, release_id: str, min_uptime: float) -> None:
+        assert spec.pm2 is not None
+        self.min_uptime = min_uptime
+        self.target = target
+        self.spec = spec
+        self.release = spec.layout.release(release_id)
+        self.env = command_env(spec, release_id)
+        self.watch: pm2.Watch | None = None
+
+    @property
+    def logs(self) -> list[str]:
+        return self.watch.logs if self.watch else []
+
+    def __call__(self) -> health.Vetting:
+        spec, layout = self.spec, self.spec.layout
+        ecosystem = "" if self.watch else spec.pm2 or ""
+        argv = pm2.snapshot_command(spec.pm2_bin, self.release, ecosystem)
+        done = self.target.run(argv, cwd=layout.current, env=self.env, timeout=60)
+        snap = pm2.parse_snapshot(done.stdout) if done.ok else None
+        if snap is None:  # done.tail: pm2's own error lines, never the jlist (it stays on the host)
+            return health.Vetting(
+                pending=f"cannot read pm2's process list ({done.tail(1) or f'exit {done.returncode}'})"
+            )
+        if self.watch is None:
+            if snap.names is None:
+                return health.Vetting(pending=f"cannot read the apps of {spec.pm2}: {snap.names_error or 'no apps'}")
+            self.watch = pm2.Watch(snap.names, self.release, layout.current, spec.pm2 or "", self.min_uptime)
+        return self.watch.judge(snap)
 
 
 def judge(
@@ -113,12 +205,31 @@ def judge(
     deadline: float,
     poll: float | None = None,
     on_result: Callable[[health.ProbeResult, int], None] | None = None,
+    version: str | None = None,
+    pm2_min_uptime: float | None = None,
 ) -> health.Verdict:
-    """The live health window: the configured probe against the running service."""
-    probe = spec.probe()
-    assert probe is not None
+    """The live health window: the configured probe against the running service.
+
+    Its expectation is filled in for ``release_id`` (``version`` or the one the release records); with
+    ``pm2`` configured every probe is vetted by the process list too (see :class:`Pm2Gate`), and the apps
+    must have stayed up ``pm2_min_uptime`` seconds (default: the target's).
+    """
+    try:
+        probe = probe_for(target, spec, release_id, version)
+    except health.MissingVersion as err:
+        return health.Verdict(False, [health.ProbeResult(False, str(err))], 0.0, str(err))
     env = command_env(spec, release_id)
+    min_uptime = spec.pm2_min_uptime if pm2_min_uptime is None else pm2_min_uptime
+    gate = Pm2Gate(target, spec, release_id, min_uptime) if spec.pm2 else None
     with health.session(target, probe, cwd=spec.layout.current, env=env) as session:
-        return health.window(
-            session, passes=passes, interval=interval, deadline=deadline, poll=poll, on_result=on_result
+        verdict = health.window(
+            session,
+            passes=passes,
+            interval=interval,
+            deadline=deadline,
+            poll=poll,
+            on_result=on_result,
+            watch=gate,
         )
+    verdict.logs = gate.logs if gate else []
+    return verdict

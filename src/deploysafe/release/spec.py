@@ -9,8 +9,9 @@ shared = [".env", "uploads/", "logs/"]      # a trailing / marks a directory
 install = "npm ci --omit=dev"
 start = "node src/index.js"                 # boot test command (default: the artifact's "start")
 restart = "systemctl restart api"           # or pm2 = "ecosystem.config.cjs"
+pm2_min_uptime = 5.0                        # pm2: seconds each app must stay up, unrestarted, to pass
 health = "http://127.0.0.1:3000/health"     # or tcp://127.0.0.1:3000, or a command
-health_expect = "healthy"
+health_expect = '"version":"{version}"'     # {version}, {release}: of the release judged
 health_interval = 1.0                       # seconds between passing probes
 health_deadline = 30.0                      # seconds for the whole window
 health_passes = 3                           # consecutive passes required
@@ -54,6 +55,7 @@ class TargetSpec:
     restart: str | None = None
     pm2: str | None = None
     pm2_bin: str = "pm2"
+    pm2_min_uptime: float = 5.0
     health: str | None = None
     health_expect: str | None = None
     health_interval: float = 1.0
@@ -133,6 +135,8 @@ def _coerce(values: dict[str, Any], where: str) -> dict[str, Any]:
             raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})") from err
     if out.get("keep") is not None and out["keep"] < 2:
         raise ConfigError(f"{where}: keep must be at least 2 (current and the previous good release)")
+    if out.get("pm2_min_uptime") is not None and out["pm2_min_uptime"] < 0:
+        raise ConfigError(f"{where}: pm2_min_uptime must not be negative")
     if out.get("health_passes") is not None and out["health_passes"] < 1:
         raise ConfigError(f"{where}: health_passes must be at least 1")
     for shared in out.get("shared", ()):

@@ -74,6 +74,7 @@ class Target(Protocol):
     def readlink(self, path: str) -> str | None: ...
     def kind(self, path: str) -> str | None: ...
     def listdir(self, path: str) -> list[str]: ...
+    def entries(self, path: str) -> dict[str, str]: ...
     def mkdir(self, path: str) -> None: ...
     def remove(self, path: str) -> None: ...
     def upload(self, local: str, remote: str, progress: ProgressFn | None = None) -> None: ...
@@ -253,6 +254,16 @@ class LocalTarget:
             return sorted(os.listdir(path))
         except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise TargetError(f"cannot list {path}: {exc.strerror}") from exc
+
+    def entries(self, path: str) -> dict[str, str]:
+        """The names in a directory with their kinds ({} when it is missing)."""
+        try:
+            with os.scandir(path) as found:
+                return {e.name: _kind_of(e.stat(follow_symlinks=False).st_mode) for e in found}
+        except FileNotFoundError:
+            return {}
         except OSError as exc:
             raise TargetError(f"cannot list {path}: {exc.strerror}") from exc
 
