@@ -92,10 +92,6 @@ def builtin_name(specifier: str) -> str | None:
     return specifier if specifier in BUILTINS else None
 
 
-def is_node_scheme(specifier: str) -> bool:
-    return specifier.startswith("node:")
-
-
 @cache
 def builtin_exports(name: str) -> frozenset[str] | None:
     """Names an ESM import may take from a builtin, or None when no local node can tell."""

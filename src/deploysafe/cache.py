@@ -104,10 +104,6 @@ class FactsCache:
             return found
         return found
 
-    def put_many(self, items: Mapping[str, ModuleFacts]) -> None:
-        if self._db is not None and items:
-            self.put_encoded({key: encode(value) for key, value in items.items()})
-
     def put_encoded(self, items: Mapping[str, bytes]) -> None:
         """Store facts already passed through :func:`encode`."""
         if self._db is None or not items:

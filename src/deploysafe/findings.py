@@ -67,7 +67,6 @@ COMPUTED_SPECIFIER = "computed-specifier"
 NOT_INSTALLED = "not-installed"
 UNREADABLE = "unreadable"
 UNKNOWN_EXPORTS = "unknown-exports"
-UNCONFIRMED_SYNTAX = "unconfirmed-syntax-error"
 
 
 @dataclass(frozen=True, slots=True)

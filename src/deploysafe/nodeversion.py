@@ -47,11 +47,6 @@ class NodeVersion:
         """The "module-sync" export condition is active (20.19, 22.10)."""
         return self.at_least((20, 19), (22, 10))
 
-    @property
-    def import_assertions(self) -> bool:
-        """`assert { type: 'json' }` still works (removed in 22)."""
-        return self.major < 22
-
     def conditions(self, for_require: bool) -> frozenset[str]:
         base = {"node", "default", "require" if for_require else "import"}
         if self.module_sync_condition:

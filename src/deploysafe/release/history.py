@@ -86,14 +86,6 @@ def good_order(records: Iterable[dict[str, Any]]) -> list[str]:
     return [r for r in order if statuses.get(r) == GOOD]
 
 
-def last_good(records: list[dict[str, Any]], exclude: Iterable[str] = ()) -> str | None:
-    skip = set(exclude)
-    for release in good_order(records):
-        if release not in skip:
-            return release
-    return None
-
-
 def consecutive_failures(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The failed deploys since the last good deploy, rollback or adopt (oldest first)."""
     failures: list[dict[str, Any]] = []
