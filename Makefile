@@ -4,17 +4,20 @@ PY := $(VENV)/bin/python
 EXAMPLES := examples/seed-api examples/seed-api-fixed
 NPM_INSTALLED := $(addsuffix /node_modules/.package-lock.json,$(EXAMPLES))
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup system-deps lint bench clean
 
 demo: setup
 	@$(VENV)/bin/deploysafe check examples/seed-api; echo "(exit code $$? — 1 means deploy blocked)"
 
-test: setup
+test: setup system-deps
 	@$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the suite is broken" >&2; exit 1; fi; \
 	exit $$status
 
 setup: $(VENV)/.installed $(NPM_INSTALLED)
+
+system-deps:
+	@scripts/system-deps
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
