@@ -49,6 +49,9 @@ class Import:
     attributes: tuple[tuple[str, str], ...] = ()  # with { type: 'json' } / assert { type: 'json' }
     in_function: bool = False  # inside a function body: runs only when that code runs
     guarded: bool = False  # inside try {...} or import(...).catch(): a miss is handled by the code
+    # behind a NODE_ENV test that is false when NODE_ENV=production (`if (process.env.NODE_ENV !==
+    # 'production') require('pino-pretty')`): production never runs it
+    dev_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,7 +72,7 @@ class RuleContext:
             imp.line,
             imp.column,
             message + handled_note(imp),
-            handled=imp.guarded,
+            handled=imp.guarded or imp.dev_only,
             warning=warning,
             specifier=imp.specifier,
         )
@@ -126,7 +126,11 @@ def when_it_fails(imp: Import) -> str:
 
 
 def handled_note(imp: Import) -> str:
-    return " (the code catches this failure)" if imp.guarded else ""
+    if imp.guarded:
+        return " (the code catches this failure)"
+    if imp.dev_only:
+        return " (only when NODE_ENV is not 'production': production never runs it)"
+    return ""
 
 
 # ---- file rules ---------------------------------------------------------------------------------------

@@ -688,3 +688,34 @@ def test_preloaded_local_file_is_reachable(tmp_path):
     report = check(root)
     assert [(f.rule, f.chain) for f in report.errors] == [("unresolved-import", ("package.json", "instrument.mjs"))]
     assert report.dormant == []
+
+
+def test_dev_only_require_behind_node_env_is_a_warning_and_production_loads(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "devDependencies": {"pretty": "1.0.0"}},
+            "index.js": "if (process.env.NODE_ENV !== 'production') {\n  require('pretty');\n}\n"
+            "if (process.env.NODE_ENV === 'production') require('./prod-only.js');\n" + LOADED,
+            "prod-only.js": "module.exports = 1;\n",
+        },
+    )
+    report = check(root)
+    assert report.errors == []
+    assert [(f.rule, str(f.severity)) for f in report.warnings] == [("dev-dependency-at-runtime", "warning")]
+    assert "production never runs it" in report.warnings[0].message
+    done = run_node(root, "index.js", env={"NODE_ENV": "production"})
+    assert done.returncode == 0 and "loaded" in done.stdout  # what production does
+    dev = run_node(root, "index.js", env={"NODE_ENV": "development"})
+    assert dev.returncode != 0 and "Cannot find module 'pretty'" in dev.stderr  # the warning is real
+
+
+def test_require_that_production_runs_behind_node_env_still_blocks(tmp_path):
+    root = project(
+        tmp_path,
+        {**CJS, "index.js": "if (process.env.NODE_ENV === 'production') require('./newrelic.js');\n" + LOADED},
+    )
+    report = check(root)
+    assert [(f.rule, f.file) for f in report.errors] == [("unresolved-import", "index.js")]
+    done = run_node(root, "index.js", env={"NODE_ENV": "production"})
+    assert done.returncode != 0 and "Cannot find module './newrelic.js'" in done.stderr

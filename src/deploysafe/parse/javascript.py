@@ -347,6 +347,7 @@ class _Context:
     in_function: bool
     in_try: bool  # inside a `try` body with no function boundary in between
     in_type: bool  # a TypeScript type position: `let x: import('y').T`
+    dev_only: bool = False  # behind a NODE_ENV test that production (NODE_ENV=production) fails
 
 
 class _ModuleReader:
@@ -564,6 +565,7 @@ class _ModuleReader:
             attributes=_options_attributes(options) if options is not None else (),
             in_function=where.in_function,
             guarded=guarded,
+            dev_only=where.dev_only,
         )
         self.imports.append((argument.start_byte, record))
 
@@ -848,8 +850,9 @@ def _shadowing_scope(identifier: Node) -> tuple[int, int] | None:
 
 
 def _context(node: Node, *, typescript: bool) -> _Context:
-    """Where *node* runs: inside a function, inside a try body, or only in a TypeScript type."""
-    in_function = in_try = in_type = False
+    """Where *node* runs: inside a function, inside a try body, only in a TypeScript type, or only when
+    NODE_ENV is not production."""
+    in_function = in_try = in_type = dev_only = False
     child, parent = node, node.parent
     while parent is not None:
         kind = parent.type
@@ -859,8 +862,81 @@ def _context(node: Node, *, typescript: bool) -> _Context:
             in_try = _is_try_body(parent)
         elif typescript and (kind in _TYPE_CONTEXTS or (kind in _TYPE_CASTS and _is_cast_type(parent, child))):
             in_type = True
+        elif kind in _BRANCHES and not dev_only:
+            dev_only = _branch_skipped_in_production(parent, child)
         child, parent = parent, parent.parent
-    return _Context(in_function, in_try, in_type)
+    return _Context(in_function, in_try, in_type, dev_only)
+
+
+_BRANCHES = frozenset({"if_statement", "else_clause", "ternary_expression", "binary_expression"})
+_PRODUCTION = "production"
+
+
+def _branch_skipped_in_production(branch: Node, child: Node) -> bool:
+    """True when *child* is the part of *branch* that does not run with NODE_ENV=production."""
+    if branch.type == "else_clause":
+        statement = branch.parent
+        if statement is None or statement.type != "if_statement":
+            return False
+        return _production_truth(statement.child_by_field_name("condition")) is True
+    if branch.type in ("if_statement", "ternary_expression"):
+        truth = _production_truth(branch.child_by_field_name("condition"))
+        if truth is None:
+            return False
+        if child == branch.child_by_field_name("consequence"):
+            return truth is False
+        return branch.type == "ternary_expression" and child == branch.child_by_field_name("alternative") and truth
+    if branch.child_by_field_name("right") != child:
+        return False
+    operator = branch.child_by_field_name("operator")
+    truth = _production_truth(branch.child_by_field_name("left"))
+    if operator is None or truth is None:
+        return False
+    return (operator.type == "&&" and truth is False) or (operator.type == "||" and truth is True)
+
+
+def _production_truth(node: Node | None) -> bool | None:
+    """The value of a condition when NODE_ENV=production, or None when it does not depend on that alone."""
+    if node is None:
+        return None
+    kind = node.type
+    if kind == "parenthesized_expression" and node.named_child_count == 1:
+        return _production_truth(node.named_children[0])
+    if kind == "unary_expression":
+        operator = node.child_by_field_name("operator")
+        inner = _production_truth(node.child_by_field_name("argument"))
+        return (not inner) if operator is not None and operator.type == "!" and inner is not None else None
+    if kind != "binary_expression":
+        return None
+    operator = node.child_by_field_name("operator")
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if operator is None or left is None or right is None:
+        return None
+    op = operator.type
+    if op in ("&&", "||"):
+        a, b = _production_truth(left), _production_truth(right)
+        if op == "&&":
+            return False if False in (a, b) else (True if a is True and b is True else None)
+        return True if True in (a, b) else (False if a is False and b is False else None)
+    if op not in ("===", "==", "!==", "!="):
+        return None
+    value = _string_value(right) if _is_node_env(left) else _string_value(left) if _is_node_env(right) else None
+    if value is None:
+        return None
+    equal = value == _PRODUCTION
+    return equal if op in ("===", "==") else not equal
+
+
+def _is_node_env(node: Node) -> bool:
+    text = (node.text or b"").replace(b" ", b"")
+    return text in (b"process.env.NODE_ENV", b"process.env['NODE_ENV']", b'process.env["NODE_ENV"]')
+
+
+def _string_value(node: Node) -> str | None:
+    if node.type != "string":
+        return None
+    text = (node.text or b"").decode("utf-8", "replace")
+    return text[1:-1] if len(text) >= 2 else None
 
 
 def _instance_field_value(field_node: Node, child: Node) -> bool:
