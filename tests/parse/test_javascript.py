@@ -512,3 +512,31 @@ def test_commonjs_facts_are_computed_for_every_file() -> None:
     assert facts.commonjs.exports == {"a", "b", "c"}
     assert facts.exports == frozenset()
     assert read("export const a = 1; exports.b = 2;").commonjs.exports == frozenset()
+
+
+def test_requires_behind_a_node_env_test_that_production_fails_are_dev_only():
+    source = b"""
+if (process.env.NODE_ENV !== 'production') { require('pino-pretty'); }
+if (process.env.NODE_ENV === 'production') require('newrelic'); else require('devtool');
+const x = process.env.NODE_ENV === 'development' ? require('a') : require('b');
+process.env.NODE_ENV !== "production" && require('c');
+process.env['NODE_ENV'] === 'production' || require('d');
+if (!(process.env.NODE_ENV === 'production')) import('e');
+if (config.debug) require('f');
+if (process.env.NODE_ENV !== 'production' && config.debug) require('g');
+if (process.env.NODE_ENV !== 'production' || config.debug) require('h');
+"""
+    facts = parse_module(source, Dialect.JAVASCRIPT)
+    assert {i.specifier: i.dev_only for i in facts.imports} == {
+        "pino-pretty": True,
+        "newrelic": False,
+        "devtool": True,
+        "a": True,
+        "b": False,
+        "c": True,
+        "d": True,
+        "e": True,
+        "f": False,
+        "g": True,
+        "h": False,
+    }
