@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deploysafe import config as config_file
-from deploysafe.entries import Entry, detect_entries
+from deploysafe.entries import Entry, compiled_output_for, detect_entries
 from deploysafe.errors import ConfigError, ProjectError
 from deploysafe.findings import UNREADABLE, Finding, Severity, Unverified
 from deploysafe.fs import FileSystem
@@ -41,6 +41,8 @@ class Report:
     parsed: int
     problems: list[ScanProblem] = field(default_factory=list)
     graph: ModuleGraph | None = field(default=None, repr=False)
+    # How TypeScript entries run, and why we think so (None when no entry is TypeScript).
+    typescript: TypeScriptRun | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -79,6 +81,7 @@ class Report:
             "unverified": [x.to_json() for x in self.unverified],
             "entry_reasons": {e.path: e.reason for e in self.entries},
             "node": {"version": str(self.node), "source": self.node.source},
+            **({"typescript": self.typescript.to_json()} if self.typescript else {}),
             "problems": [{"path": p.path, "message": p.message} for p in self.problems],
             "seconds": round(self.seconds, 3),
         }
@@ -137,6 +140,7 @@ def check(
     project = load_project(root)
     settings = config_file.section(project.config, "check")
     found_entries = detect_entries(project.root, list(entries or []), _strings(settings, "entries"), project.package)
+    typescript = typescript_run(project.root, project.package, found_entries, settings.get("typescript"))
     engines = project.package.engines_node if project.package else None
     node = assume(node_version, settings.get("node") if isinstance(settings.get("node"), str) else None, engines)
 
@@ -149,6 +153,8 @@ def check(
         packages=packages,
         resolver=NodeResolver(fs, packages, node, TsconfigLoader(fs, stop_at=os.path.dirname(project.root))),
         loader=SourceLoader(FactsCache(enabled=cache)),
+        compiled_typescript=typescript is not None and typescript.compiled,
+        aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
     )
     scanned = scan(project.root, exclude=[*DEFAULT_EXCLUDES, *_strings(settings, "exclude"), *(exclude or [])])
     entry_paths = [os.path.join(project.root, e.path) for e in found_entries]
@@ -181,7 +187,45 @@ def check(
         parsed=analysis.loader.parsed,
         problems=scanned.problems,
         graph=graph,
+        typescript=typescript,
     )
+
+
+@dataclass(frozen=True)
+class TypeScriptRun:
+    """How the TypeScript entries run: their sources under tsx/ts-node, or tsc's output under node."""
+
+    compiled: bool
+    reason: str
+    aliases_rewritten: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {"mode": "compiled" if self.compiled else "source", "reason": self.reason}
+
+
+_ALIAS_TOOLS = ("tsc-alias", "tsconfig-paths", "module-alias", "tspc", "ts-patch")
+
+
+def typescript_run(
+    root: str, package: PackageJson | None, entries: list[Entry], configured: object
+) -> TypeScriptRun | None:
+    """Compiled when deploysafe.toml says so, when the start command runs tsc's output of an entry
+    (`node dist/index.js` for src/index.ts), else the sources run under tsx or ts-node."""
+    if not any(e.path.endswith((".ts", ".mts", ".cts", ".tsx")) for e in entries):
+        return None
+    scripts = package.data.get("scripts") if package else None
+    text = " ".join(v for v in scripts.values() if isinstance(v, str)) if isinstance(scripts, dict) else ""
+    aliases = any(tool in text for tool in _ALIAS_TOOLS)
+    if configured not in (None, "compiled", "source"):
+        raise ConfigError('deploysafe.toml: [check] typescript must be "compiled" or "source"')
+    if configured is not None:
+        return TypeScriptRun(configured == "compiled", "deploysafe.toml [check] typescript", aliases)
+    for entry in entries:
+        output = entry.compiled_to or compiled_output_for(root, package, entry.path)
+        if output:
+            reason = f"node runs {output}, which tsc compiles from {entry.path}"
+            return TypeScriptRun(True, reason, aliases)
+    return TypeScriptRun(False, "the sources run under tsx or ts-node", aliases)
 
 
 def _preload_imports(root: str, entries: list[Entry]) -> dict[str, list]:

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deploysafe.errors import ConfigError
 from deploysafe.packages import PackageJson
@@ -53,6 +53,9 @@ class Entry:
     path: str  # relative to root, "/" separators
     reason: str  # "package.json scripts.start: node src/index.js"
     preloads: tuple[Preload, ...] = ()
+    # The build output Node really runs when this entry is a TypeScript source that tsc compiles
+    # (`node dist/index.js` checked as src/index.ts): the check then follows Node's rules on the output.
+    compiled_to: str | None = None
 
 
 def detect_entries(root: str, given: list[str], configured: list[str], package: PackageJson | None) -> list[Entry]:
@@ -104,19 +107,53 @@ def _existing(root: str, candidates: list[tuple[str, str]]) -> list[Entry]:
     return entries
 
 
-def _required(root: str, candidates: list[tuple[str, str]]) -> list[Entry]:
+def _required(root: str, candidates: list[tuple[str, str]], package: PackageJson | None) -> list[Entry]:
     """Like _existing, but a start command naming a file that is not there is an error, not a guess:
-    the process manager would fail on it too."""
+    the process manager would fail on it too. The exception: tsc's output, not built yet, is checked
+    through its TypeScript source."""
     entries = _existing(root, candidates)
     found = {e.reason for e in entries}
     for path, reason in candidates:
-        if reason not in found:
-            hint = _source_for_build_output(root, path)
-            raise ConfigError(
-                f"{reason}: '{path}' does not exist"
-                + (f" (it is built from {hint}: build first, or check the source with --entry {hint})" if hint else "")
+        if reason in found:
+            continue
+        source = _source_for_build_output(root, path)
+        if source and built_by_tsc(package):
+            output = _normalise(root, path)
+            entries.append(Entry(source, f"{reason}; {output} is built by tsc from {source}", compiled_to=output))
+            continue
+        raise ConfigError(
+            f"{reason}: '{path}' does not exist"
+            + (
+                f" (it is built from {source}: build first, or check the source with --entry {source})"
+                if source
+                else ""
             )
+        )
     return entries
+
+
+_BUNDLERS = re.compile(r"\b(tsup|esbuild|webpack|rollup|vite|ncc|swc|parcel|bun build|pkgroll|unbuild)\b")
+
+
+def built_by_tsc(package: PackageJson | None) -> bool:
+    """The project's scripts compile with tsc and no bundler: the output keeps one file per source and
+    every import as written."""
+    scripts = package.data.get("scripts") if package else None
+    if not isinstance(scripts, dict):
+        return False
+    text = " ".join(v for v in scripts.values() if isinstance(v, str))
+    return bool(re.search(r"(?<![\w-])tsc\b", text)) and not _BUNDLERS.search(text)
+
+
+def compiled_output_for(root: str, package: PackageJson | None, entry: str) -> str | None:
+    """The build output the start command runs when ``entry`` is the TypeScript source tsc compiles
+    to it (`--entry src/index.ts` with `"start": "node dist/index.js"`)."""
+    scripts = package.data.get("scripts") if package else None
+    start = scripts.get("start") if isinstance(scripts, dict) else None
+    script = script_of_command(start) if isinstance(start, str) else None
+    if script is None or not built_by_tsc(package) or not entry.endswith((".ts", ".mts", ".cts", ".tsx")):
+        return None
+    return _normalise(root, script) if _source_for_build_output(root, script) == entry else None
 
 
 def _source_for_build_output(root: str, path: str) -> str | None:
@@ -154,7 +191,7 @@ def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
             # Read the literal `script:` values without running the file (it is the user's code).
             scripts = [m[2] for m in _SCRIPT_PROPERTY.finditer(text)]
         candidates = [(s, f"{name} apps[].script '{s}'") for s in scripts if not _is_package_manager(s)]
-        entries = _required(root, candidates)
+        entries = _required(root, candidates, package)
         if entries:
             return entries
     return []
@@ -176,7 +213,7 @@ def _from_procfile(root: str, package: PackageJson | None) -> list[Entry]:
     entries = []
     for script, reason, command in candidates:
         preloads = tuple(Preload(spec, esm, "Procfile") for spec, esm in preloads_of_command(command))
-        entries += [Entry(e.path, e.reason, preloads) for e in _required(root, [(script, reason)])]
+        entries += [replace(e, preloads=preloads) for e in _required(root, [(script, reason)], package)]
     return entries
 
 
@@ -190,9 +227,9 @@ def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
     script = script_of_command(start)
     if not script:
         return []
-    entries = _required(root, [(script, f"package.json scripts.start: {start}")])
+    entries = _required(root, [(script, f"package.json scripts.start: {start}")], package)
     preloads = tuple(Preload(spec, esm, "package.json") for spec, esm in preloads_of_command(start))
-    return [Entry(e.path, e.reason, preloads) for e in entries]
+    return [replace(e, preloads=preloads) for e in entries]
 
 
 def _from_main(root: str, package: PackageJson | None) -> list[Entry]:

@@ -50,3 +50,21 @@ def module_format(path: str, facts: ModuleFacts | None, packages: PackageJsonCac
     if facts is not None and (facts.esm_syntax or facts.top_level_await) and node.detects_module_syntax:
         return Format.ESM
     return Format.COMMONJS
+
+
+def emitted_format(path: str, module_option: str | None, packages: PackageJsonCache) -> Format:
+    """The format of the JavaScript tsc emits for the TypeScript file ``path``, from tsconfig's
+    `module`: ESM for es2015…esnext/preserve, Node's own rule (extension, package "type") for
+    node16/nodenext, CommonJS otherwise (its default for Node projects)."""
+    ext = os.path.splitext(path)[1]
+    if ext == ".mts":
+        return Format.ESM
+    if ext == ".cts":
+        return Format.COMMONJS
+    module = (module_option or "commonjs").lower()
+    if module.startswith("node"):
+        scope = packages.scope(os.path.dirname(path))
+        return Format.ESM if scope is not None and scope.type == "module" else Format.COMMONJS
+    if module.startswith("es") or module == "preserve":
+        return Format.ESM
+    return Format.COMMONJS

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from deploysafe.facts import Import, ImportKind
-from deploysafe.formats import Format, is_typescript, module_format
+from deploysafe.formats import Format, emitted_format, is_typescript, module_format
 from deploysafe.fs import FileSystem
 from deploysafe.nodeversion import NodeVersion
 from deploysafe.packages import PackageJsonCache
 from deploysafe.resolve.base import Resolution, Target, Unresolved
-from deploysafe.resolve.node import NodeResolver
+from deploysafe.resolve.node import CompiledTypeScript, NodeResolver
 from deploysafe.scan import is_source
 from deploysafe.sources import Progress, SourceFile, SourceLoader
 
@@ -95,21 +95,32 @@ class Analysis:
     packages: PackageJsonCache
     resolver: NodeResolver
     loader: SourceLoader
-    _resolved: dict[tuple[str, str, bool, bool], Resolution] = field(default_factory=dict)
+    # TypeScript that tsc compiles and Node runs as output (not tsx/ts-node running the sources).
+    compiled_typescript: bool = False
+    aliases_rewritten: bool = False  # tsc-alias or tsconfig-paths make tsconfig paths work at run time
+    _resolved: dict[tuple[str, str, bool, bool, bool], Resolution] = field(default_factory=dict)
     _formats: dict[str, Format] = field(default_factory=dict)
 
     def format_of(self, path: str) -> Format:
         if path not in self._formats:
-            facts = self.loader.get(path).facts if is_source(path) else None
-            self._formats[path] = module_format(path, facts, self.packages, self.node)
+            if self.compiled_typescript and is_typescript(path):
+                config = self.resolver.tsconfigs.nearest(os.path.dirname(path)) if self.resolver.tsconfigs else None
+                self._formats[path] = emitted_format(path, config.module if config else None, self.packages)
+            else:
+                facts = self.loader.get(path).facts if is_source(path) else None
+                self._formats[path] = module_format(path, facts, self.packages, self.node)
         return self._formats[path]
 
     def resolve(self, specifier: str, importer: str, for_require: bool) -> Resolution:
         typescript = is_typescript(importer)
-        key = (os.path.dirname(importer), specifier, for_require, typescript)
+        compiled = None
+        if typescript and self.compiled_typescript:
+            esm = not for_require and self.format_of(importer) is Format.ESM
+            compiled = CompiledTypeScript(esm=esm, aliases_rewritten=self.aliases_rewritten)
+        key = (os.path.dirname(importer), specifier, for_require, typescript, compiled is not None and compiled.esm)
         if key not in self._resolved:
             self._resolved[key] = self.resolver.resolve(
-                specifier, importer, for_require=for_require, typescript=typescript
+                specifier, importer, for_require=for_require, typescript=typescript, compiled=compiled
             )
         return self._resolved[key]
 

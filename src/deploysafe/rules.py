@@ -252,6 +252,13 @@ def unresolved_import(ctx: RuleContext, module: Module, edge: Edge, res: Unresol
         hint = None if res.package else _suggest_file(ctx, module, imp, res)
         if hint:
             message += f"; {hint}"
+    elif res.reason == r.ALIAS_NOT_REWRITTEN:
+        message = (
+            f"{when}: Cannot find package '{res.package or spec}' imported from {importer}: tsc leaves the path "
+            f"alias '{spec}' as written in its output, so Node looks for a package of that name; import "
+            f"'{_output_specifier(module.path, res.intended or '')}' by its relative path, or rewrite aliases at build "
+            "time (tsc-alias) or run time (node -r tsconfig-paths/register)"
+        )
     elif res.reason == r.NOT_EXPORTED:
         message = f"{when}: {_relativize(ctx, res.detail)} (imported as '{spec}' from {importer})"
     else:
@@ -276,6 +283,13 @@ def _suggest_file(ctx: RuleContext, module: Module, imp: Import, res: Unresolved
     if res.suggestion:
         return f"did you mean '{_specifier_from(module.path, res.suggestion)}'?"
     return None
+
+
+def _output_specifier(importer: str, source: str) -> str:
+    """The relative specifier that names tsc's output of ``source`` from tsc's output of ``importer``."""
+    base, ext = os.path.splitext(source)
+    output = {".ts": ".js", ".tsx": ".js", ".mts": ".mjs", ".cts": ".cjs"}.get(ext, ext)
+    return _specifier_from(importer, base + output)
 
 
 def _specifier_from(importer: str, path: str) -> str:
@@ -444,7 +458,7 @@ def import_attribute(ctx: RuleContext, module: Module, edge: Edge, res: Target) 
     imp = edge.imp
     if imp.kind is ImportKind.REQUIRE or res.path is None or not res.path.endswith(".json"):
         return
-    if module.format is not Format.ESM or is_typescript(module.path):
+    if module.format is not Format.ESM or (is_typescript(module.path) and not ctx.analysis.compiled_typescript):
         return
     if ("type", "json") in imp.attributes:
         return

@@ -361,12 +361,14 @@ def test_fixed_example_is_deployable_and_serves_health(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_start_command_naming_a_missing_build_output_says_where_its_source_is(tmp_path):
+def test_start_command_naming_a_missing_bundle_says_where_its_source_is(tmp_path):
     root = write_tree(
         tmp_path / "app",
         {
-            "package.json": {"name": "app", "scripts": {"build": "tsc", "start": "node dist/index.js"}},
-            "tsconfig.json": {"compilerOptions": {"outDir": "dist", "rootDir": "src"}},
+            "package.json": {
+                "name": "app",
+                "scripts": {"build": "esbuild src/index.ts --bundle --outdir=dist", "start": "node dist/index.js"},
+            },
             "src/index.ts": "console.log('hi');\n",
         },
     )
@@ -377,6 +379,23 @@ def test_start_command_naming_a_missing_build_output_says_where_its_source_is(tm
         "(it is built from src/index.ts: build first, or check the source with --entry src/index.ts)"
     )
     assert run_cli("check", str(root), "--entry", "src/index.ts").returncode == 0
+
+
+def test_missing_tsc_output_is_checked_through_its_source_as_compiled_code(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "scripts": {"build": "tsc", "start": "node dist/index.js"}},
+            "tsconfig.json": {"compilerOptions": {"outDir": "dist", "rootDir": "src"}},
+            "src/index.ts": "console.log('hi');\n",
+        },
+    )
+    report = check(root)
+    assert [(e.path, e.compiled_to) for e in report.entries] == [("src/index.ts", "dist/index.js")]
+    assert report.typescript is not None and report.typescript.compiled
+    done = run_cli("check", str(root))
+    assert done.returncode == 0
+    assert "typescript compiled by tsc, Node runs the output (node runs dist/index.js" in done.stdout
 
 
 def test_ecosystem_file_naming_a_missing_script_is_an_error_not_a_guess(tmp_path):

@@ -182,3 +182,79 @@ def test_interfaces_from_a_package_types_are_erased_and_tsx_agrees(tmp_path):
     warned = check(root, ["src/index.ts"])
     assert [(f.rule, f.name, str(f.severity)) for f in warned.findings] == [("missing-export", "Routerr", "warning")]
     assert "did you mean 'Router'?" in warned.findings[0].message
+
+
+# ---- TypeScript compiled by tsc, its output run by node -----------------------------------------------
+
+
+COMPILED = {
+    "package.json": {
+        "name": "api",
+        "version": "1.0.0",
+        "type": "module",
+        "scripts": {"build": "tsc", "start": "node dist/index.js"},
+    },
+    "tsconfig.json": '{\n  "compilerOptions": {\n    "module": "esnext", "moduleResolution": "bundler", "target": "es2022",\n'
+    '    "outDir": "dist", "rootDir": "src", "baseUrl": ".", "paths": {"@/*": ["src/*"]},\n  },\n}\n',
+    "src/lib/x.ts": "export const x: number = 1;\n",
+}
+
+
+def tsc_then_node(root: Path) -> subprocess.CompletedProcess:
+    """Build with the real tsc (it succeeds: these faults are legal TypeScript), then start its output."""
+    tools = installed("typescript", {"dependencies": {"typescript": "5.6.3"}})
+    build = subprocess.run(
+        [str(tools / "node_modules" / ".bin" / "tsc"), "-p", "."], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    return run_node(root, "dist/index.js")
+
+
+def test_extensionless_import_that_tsx_accepts_blocks_when_tsc_output_runs_under_node(tmp_path):
+    root = write_tree(
+        tmp_path / "app", {**COMPILED, "src/index.ts": "import { x } from './lib/x';\nconsole.log('loaded', x);\n"}
+    )
+    report = check(root)
+    assert report.typescript is not None and report.typescript.compiled
+    assert [(f.rule, f.specifier) for f in report.errors] == [("unresolved-import", "./lib/x")]
+    assert "write './lib/x.js'" in report.errors[0].message
+    done = tsc_then_node(root)
+    assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr
+
+
+def test_path_alias_tsc_leaves_unrewritten_blocks_and_node_agrees(tmp_path):
+    root = write_tree(
+        tmp_path / "app", {**COMPILED, "src/index.ts": "import { x } from '@/lib/x.js';\nconsole.log('loaded', x);\n"}
+    )
+    report = check(root)
+    assert [(f.rule, f.specifier) for f in report.errors] == [("unresolved-import", "@/lib/x.js")]
+    assert "tsc leaves the path alias '@/lib/x.js' as written" in report.errors[0].message
+    assert "import './lib/x.js' by its relative path" in report.errors[0].message
+    done = tsc_then_node(root)
+    assert done.returncode != 0 and "Cannot find package '@/lib'" in done.stderr
+
+
+def test_compiled_service_with_full_relative_specifiers_loads(tmp_path):
+    root = write_tree(
+        tmp_path / "app", {**COMPILED, "src/index.ts": "import { x } from './lib/x.js';\nconsole.log('loaded', x);\n"}
+    )
+    report = check(root)
+    assert report.findings == []
+    done = tsc_then_node(root)
+    assert done.returncode == 0 and "loaded 1" in done.stdout
+
+
+def test_commonjs_output_keeps_require_rules_for_extensionless_imports(tmp_path):
+    files = {
+        **COMPILED,
+        "package.json": {"name": "api", "scripts": {"build": "tsc", "start": "node dist/index.js"}},
+        "tsconfig.json": {
+            "compilerOptions": {"module": "commonjs", "target": "es2022", "outDir": "dist", "rootDir": "src"}
+        },
+        "src/index.ts": "import { x } from './lib/x';\nconsole.log('loaded', x);\n",
+    }
+    root = write_tree(tmp_path / "app", files)
+    report = check(root)
+    assert report.findings == []
+    done = tsc_then_node(root)
+    assert done.returncode == 0 and "loaded 1" in done.stdout

@@ -18,6 +18,9 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
     for entry in report.entries:
         _line(console, f"[bold]entry[/] {escape(entry.path)} [dim]({escape(entry.reason)})[/]")
     out(f"[bold]node[/]  {report.node} [dim]({escape(report.node.source)})[/]", soft_wrap=True)
+    if report.typescript is not None:
+        mode = "compiled by tsc, Node runs the output" if report.typescript.compiled else "sources run by tsx/ts-node"
+        _line(console, f"[bold]typescript[/] {mode} [dim]({escape(report.typescript.reason)})[/]")
 
     errors, warnings = report.errors, report.warnings
     if errors:

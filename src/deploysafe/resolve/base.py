@@ -26,6 +26,7 @@ IMPORT_NOT_DEFINED = "import-not-defined"  # "#name" not in the package's "impor
 INVALID_PACKAGE = "invalid-package-config"  # package.json unreadable or an invalid exports target
 INVALID_SPECIFIER = "invalid-specifier"
 UNSUPPORTED_SCHEME = "unsupported-scheme"  # http:, https:, ...
+ALIAS_NOT_REWRITTEN = "alias-not-rewritten"  # a tsconfig paths alias that tsc leaves as written in its output
 
 
 @dataclass(frozen=True, slots=True)

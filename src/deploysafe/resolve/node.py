@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -18,6 +19,7 @@ from deploysafe.fs import FileSystem
 from deploysafe.nodeversion import NodeVersion
 from deploysafe.packages import ABSENT, PackageJsonCache
 from deploysafe.resolve.base import (
+    ALIAS_NOT_REWRITTEN,
     CASE_MISMATCH,
     DIRECTORY_IMPORT,
     EXTENSIONLESS,
@@ -71,11 +73,22 @@ class NodeResolver:
 
     # ---- entry point -------------------------------------------------------------------------------
 
-    def resolve(self, specifier: str, importer: str, *, for_require: bool, typescript: bool = False) -> Resolution:
-        """Where ``specifier``, written in the file ``importer``, loads from."""
+    def resolve(
+        self,
+        specifier: str,
+        importer: str,
+        *,
+        for_require: bool,
+        typescript: bool = False,
+        compiled: CompiledTypeScript | None = None,
+    ) -> Resolution:
+        """Where ``specifier``, written in the file ``importer``, loads from. With ``compiled``, a
+        TypeScript importer is judged as the JavaScript tsc emits for it, which Node runs as written."""
         parent = os.path.dirname(importer)
         if specifier.startswith(("./", "../", "/")) or specifier in (".", ".."):
             path = os.path.normpath(os.path.join(parent, _strip_query(specifier)))
+            if typescript and compiled is not None and compiled.esm:
+                return self._compiled_esm_file(path, specifier)
             if typescript:
                 return self._typescript_file(path, specifier)
             return self._cjs_path(path) if for_require else self._esm_path(path, specifier)
@@ -93,11 +106,16 @@ class NodeResolver:
             return Unresolved(UNSUPPORTED_SCHEME, detail=f"Only file: and data: URLs are supported: {specifier}")
         if specifier.startswith("#"):
             return self._package_imports(specifier, importer, for_require, typescript)
-        if typescript:
+        if typescript and (compiled is None or compiled.aliases_rewritten):
             mapped = self._tsconfig_paths(specifier, parent)
             if mapped is not None:
                 return mapped
-        return self._package(specifier, parent, for_require, typescript)
+        found = self._package(specifier, parent, for_require, typescript)
+        if typescript and compiled is not None and not compiled.aliases_rewritten and isinstance(found, Unresolved):
+            alias = self._tsconfig_paths(specifier, parent)
+            if isinstance(alias, Target) and alias.path:
+                return Unresolved(ALIAS_NOT_REWRITTEN, package=found.package, intended=alias.path)
+        return found
 
     def conditions(self, for_require: bool) -> frozenset[str]:
         return self._cjs_conditions if for_require else self._esm_conditions
@@ -152,6 +170,26 @@ class NodeResolver:
             if found:
                 return found
         return self._load_index(path)
+
+    def _compiled_esm_file(self, path: str, specifier: str) -> Resolution:
+        """An import in ESM that tsc emitted: Node needs the output's full file name, so `./x.js` (the
+        output of x.ts) works and `./x` or `./dir` do not, whatever tsx would do with the source."""
+        ext = os.path.splitext(path)[1]
+        if ext in TS_JS_EQUIVALENTS or ext in TS_SOURCE_EXTENSIONS or ext in (".json", ".node"):
+            return self._typescript_file(path, specifier)
+        for candidate in _typescript_candidates(path):
+            if self.fs.is_file(candidate):
+                output = specifier + _output_extension(candidate) if candidate.startswith(path + ".") else None
+                if output:
+                    return Unresolved(EXTENSIONLESS, path=path, suggestion=output, intended=candidate)
+                index = os.path.basename(candidate)
+                return Unresolved(
+                    DIRECTORY_IMPORT,
+                    path=path,
+                    suggestion=_join_specifier(specifier, "index" + _output_extension(index)),
+                    intended=candidate,
+                )
+        return self._missing(path, specifier, esm=True)
 
     def _typescript_file(self, path: str, specifier: str) -> Resolution:
         """tsx/ts-node lookup: `.js` may name a `.ts` source; extensionless and index files work."""
@@ -469,6 +507,20 @@ def _match_paths(specifier: str, paths: dict[str, tuple[str, ...]]) -> tuple[tup
         ) and (best is None or len(prefix) > len(best[0])):
             best = (prefix, targets, specifier[len(prefix) : len(specifier) - len(suffix)])
     return (best[1], best[2]) if best else None
+
+
+def _output_extension(source: str) -> str:
+    """The extension tsc gives the output of ``source``."""
+    ext = os.path.splitext(source)[1]
+    return {".ts": ".js", ".tsx": ".js", ".mts": ".mjs", ".cts": ".cjs"}.get(ext, ext)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTypeScript:
+    """How tsc's output of one TypeScript file runs under Node."""
+
+    esm: bool  # tsc emits ES module syntax for it
+    aliases_rewritten: bool  # tsconfig paths are rewritten (tsc-alias) or resolved at run time (tsconfig-paths)
 
 
 def _typescript_candidates(path: str):
