@@ -57,3 +57,27 @@ def test_cli_force_warns_and_exits_0(blocked: Path, out: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "forced" in done.stdout
     assert "PACKED (forced)" in done.stdout
+
+
+def test_pack_refuses_a_typescript_service_whose_tsc_output_is_not_built(tmp_path: Path, out: Path) -> None:
+    from tests.support.projects import write_tree
+
+    root = write_tree(
+        tmp_path / "api",
+        {
+            "package.json": {
+                "name": "api",
+                "version": "1.0.0",
+                "scripts": {"build": "tsc", "start": "node dist/index.js"},
+            },
+            "tsconfig.json": {"compilerOptions": {"outDir": "dist", "rootDir": "src"}},
+            "src/index.ts": "console.log('hi');\n",
+        },
+    )
+    done = run_cli("pack", str(root), "-o", str(out))
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "deploysafe: error: the service runs dist/index.js, which tsc builds from src/index.ts and is not built yet: "
+        "run the build (e.g. npm run build) before pack, so the artifact holds what Node runs"
+    ]
+    assert not any(out.iterdir())

@@ -86,6 +86,12 @@ def pack(
     clock.lap("check")
     if report.errors and not force:
         raise PackBlocked(report)
+    unbuilt = [e for e in report.entries if e.compiled_to]
+    if unbuilt:
+        raise PackError(
+            f"the service runs {unbuilt[0].compiled_to}, which tsc builds from {unbuilt[0].path} and is not built "
+            "yet: run the build (e.g. npm run build) before pack, so the artifact holds what Node runs"
+        )
     project = report.root
     selection = select(project, report, walk(project), settings)
     clock.lap("select")
