@@ -66,9 +66,14 @@ def decode(value: bytes) -> ModuleFacts:
     return pickle.loads(value)
 
 
+MAX_ENTRIES = 250_000  # about 150 MB of facts; the oldest written go first
+
+
 class FactsCache:
-    def __init__(self, directory: Path | None = None, enabled: bool = True) -> None:
+    def __init__(self, directory: Path | None = None, enabled: bool = True, max_entries: int = MAX_ENTRIES) -> None:
         self._db: sqlite3.Connection | None = None
+        self._max_entries = max_entries
+        self._wrote = False
         if not enabled or os.environ.get("DEPLOYSAFE_NO_CACHE"):
             return
         directory = directory or default_cache_dir()
@@ -112,11 +117,21 @@ class FactsCache:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", items.items())
             self._db.execute("COMMIT")
+            self._wrote = True
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         if self._db is not None:
+            if self._wrote:
+                self._prune()
             self._db.close()
             self._db = None
+
+    def _prune(self) -> None:
+        """Keep the newest ``max_entries`` (rowids grow with every write, so the oldest are the lowest)."""
+        assert self._db is not None
+        with contextlib.suppress(sqlite3.Error):
+            newest = self._db.execute("SELECT max(rowid) FROM facts").fetchone()[0] or 0
+            self._db.execute("DELETE FROM facts WHERE rowid <= ?", (newest - self._max_entries,))

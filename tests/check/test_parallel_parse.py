@@ -219,3 +219,16 @@ def test_a_source_that_grows_while_read_is_read_on_to_the_limit(
 
     monkeypatch.setattr(sources.os, "fstat", stale_fstat)
     assert sources._read_source(str(path)) == b"a;" * 300
+
+
+def test_facts_cache_keeps_only_the_newest_entries(tmp_path):
+    from deploysafe.cache import FactsCache, encode
+    from deploysafe.facts import ModuleFacts
+
+    cache = FactsCache(tmp_path, max_entries=3)
+    for n in range(5):
+        cache.put_encoded({f"k{n}": encode(ModuleFacts(exports=frozenset({f"v{n}"})))})
+    cache.close()
+    reopened = FactsCache(tmp_path)
+    assert sorted(reopened.get_many([f"k{n}" for n in range(5)])) == ["k2", "k3", "k4"]
+    reopened.close()
