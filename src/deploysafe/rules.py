@@ -320,11 +320,50 @@ def _missing_package(ctx: RuleContext, module: Module, edge: Edge, res: Unresolv
         )
     else:
         where = f" or declared in {ctx.rel(scope.path)}" if scope else ""
+        nested = _installed_deeper(ctx.graph.root, name)
+        deeper = f" (only {nested} has it, for another package; Node does not look there)" if nested else ""
         yield emit(
             f.MISSING_PACKAGE,
-            f"{when}: Cannot find package '{name}' imported from {importer}; it is not installed{where}: "
+            f"{when}: Cannot find package '{name}' imported from {importer}; it is not installed{where}{deeper}: "
             f"add it to dependencies (npm install {name})",
         )
+
+
+def _installed_deeper(root: str, name: str) -> str | None:
+    """Where a package sits that the importer cannot reach: pnpm's store or another package's own
+    node_modules (a transitive dependency that was not hoisted)."""
+    modules = os.path.join(root, "node_modules")
+    store = os.path.join(modules, ".pnpm")
+    prefix = name.replace("/", "+") + "@"
+    try:
+        for entry in sorted(os.listdir(store)):
+            if entry.startswith(prefix) and os.path.isdir(os.path.join(store, entry, "node_modules", name)):
+                return f"node_modules/.pnpm/{entry}/node_modules/{name}"
+    except OSError:
+        pass
+    try:
+        owners = sorted(os.listdir(modules))
+    except OSError:
+        return None
+    for owner in owners:
+        if owner.startswith("."):
+            continue
+        scoped = (
+            [f"{owner}/{child}" for child in _listdir(os.path.join(modules, owner))]
+            if owner.startswith("@")
+            else [owner]
+        )
+        for package in scoped:
+            if os.path.isdir(os.path.join(modules, package, "node_modules", name)):
+                return f"node_modules/{package}/node_modules/{name}"
+    return None
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
 
 
 def package_declaration(ctx: RuleContext, module: Module, edge: Edge, res: Target) -> Iterator[Result]:

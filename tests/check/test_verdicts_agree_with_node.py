@@ -719,3 +719,21 @@ def test_require_that_production_runs_behind_node_env_still_blocks(tmp_path):
     assert [(f.rule, f.file) for f in report.errors] == [("unresolved-import", "index.js")]
     done = run_node(root, "index.js", env={"NODE_ENV": "production"})
     assert done.returncode != 0 and "Cannot find module './newrelic.js'" in done.stderr
+
+
+def test_package_installed_only_for_another_package_is_missing_and_says_where_it_is(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "type": "module", "dependencies": {"outer": "1.0.0"}},
+            "index.js": "import inner from 'inner';\n" + LOADED,
+            "node_modules/outer/package.json": {"name": "outer", "main": "index.js"},
+            "node_modules/outer/index.js": "module.exports = require('inner');\n",
+            "node_modules/outer/node_modules/inner/package.json": {"name": "inner", "main": "index.js"},
+            "node_modules/outer/node_modules/inner/index.js": "module.exports = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("missing-package", "index.js")]
+    assert "only node_modules/outer/node_modules/inner has it" in report.errors[0].message
+    assert_node_fails(root, "Cannot find package 'inner'")
