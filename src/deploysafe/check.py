@@ -22,7 +22,7 @@ from deploysafe.packages import PackageJson, PackageJsonCache
 from deploysafe.scan import DEFAULT_EXCLUDES, ScanProblem, scan
 
 if TYPE_CHECKING:
-    from deploysafe.graph import ModuleGraph
+    from deploysafe.graph import Analysis, ModuleGraph
 
 REPORT_VERSION = 1
 
@@ -126,16 +126,6 @@ def check(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Check that the import closure of ``entries`` (detected when None) will load in production."""
-    # The parse, resolve and rule stages load here, not at import: `deploysafe --help` stays instant.
-    from deploysafe.cache import FactsCache
-    from deploysafe.confirm import confirm
-    from deploysafe.exports import ExportIndex
-    from deploysafe.graph import Analysis, build_graph
-    from deploysafe.resolve.node import NodeResolver
-    from deploysafe.rules import RuleContext, run_rules
-    from deploysafe.sources import SourceLoader
-    from deploysafe.tsconfig import TsconfigLoader
-
     started = time.perf_counter()
     project = load_project(root)
     settings = config_file.section(project.config, "check")
@@ -143,36 +133,15 @@ def check(
     typescript = typescript_run(project.root, project.package, found_entries, settings.get("typescript"))
     engines = project.package.engines_node if project.package else None
     node = assume(node_version, settings.get("node") if isinstance(settings.get("node"), str) else None, engines)
-
-    fs = FileSystem()
-    packages = PackageJsonCache(fs)
-    analysis = Analysis(
-        root=project.root,
-        node=node,
-        fs=fs,
-        packages=packages,
-        resolver=NodeResolver(fs, packages, node, TsconfigLoader(fs, stop_at=os.path.dirname(project.root))),
-        loader=SourceLoader(FactsCache(enabled=cache)),
-        compiled_typescript=typescript is not None and typescript.compiled,
-        aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
-    )
     scanned = scan(project.root, exclude=[*DEFAULT_EXCLUDES, *_strings(settings, "exclude"), *(exclude or [])])
-    entry_paths = [os.path.join(project.root, e.path) for e in found_entries]
-    graph = build_graph(
-        analysis,
-        [os.path.realpath(p) for p in entry_paths],
-        [os.path.join(project.root, f) for f in scanned.files],
-        progress,
-        _preload_imports(project.root, found_entries),
-    )
-    broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
-    broken.sort(key=lambda p: (not graph.is_reachable(p), p))
-    context = RuleContext(graph, analysis, ExportIndex(analysis), confirm(broken, project.root))
-    findings, unverified = run_rules(context)
-    findings.sort(key=lambda x: (x.severity is not Severity.ERROR, x.file, x.line, x.column, x.rule))
+
+    analysis = _analysis(project.root, node, typescript, cache)
+    graph = _graph(analysis, project.root, found_entries, scanned.files, progress)
+    findings, unverified = _findings(analysis, graph)
     unverified += [Unverified(UNREADABLE, p.path, 1, 1, p.message, False) for p in scanned.problems]
     unverified.sort(key=lambda x: (not x.reachable, x.file, x.line))
     analysis.loader.cache.close()
+
     reachable = [p for p in graph.parents if p in graph.modules and graph.modules[p].source is not None]
     return Report(
         root=project.root,
@@ -189,6 +158,61 @@ def check(
         graph=graph,
         typescript=typescript,
     )
+
+
+def _analysis(root: str, node: NodeVersion, typescript: TypeScriptRun | None, cache: bool) -> Analysis:
+    """The caches and the resolver one check shares between its stages."""
+    # The parse, resolve and rule stages load here, not at import: `deploysafe --help` stays instant.
+    from deploysafe.cache import FactsCache
+    from deploysafe.graph import Analysis
+    from deploysafe.resolve.node import NodeResolver
+    from deploysafe.sources import SourceLoader
+    from deploysafe.tsconfig import TsconfigLoader
+
+    fs = FileSystem()
+    packages = PackageJsonCache(fs)
+    return Analysis(
+        root=root,
+        node=node,
+        fs=fs,
+        packages=packages,
+        resolver=NodeResolver(fs, packages, node, TsconfigLoader(fs, stop_at=os.path.dirname(root))),
+        loader=SourceLoader(FactsCache(enabled=cache)),
+        compiled_typescript=typescript is not None and typescript.compiled,
+        aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
+    )
+
+
+def _graph(
+    analysis: Analysis,
+    root: str,
+    entries: list[Entry],
+    scanned: list[str],
+    progress: Callable[[int, int], None] | None,
+) -> ModuleGraph:
+    from deploysafe.graph import build_graph
+
+    return build_graph(
+        analysis,
+        [os.path.realpath(os.path.join(root, e.path)) for e in entries],
+        [os.path.join(root, f) for f in scanned],
+        progress,
+        _preload_imports(root, entries),
+    )
+
+
+def _findings(analysis: Analysis, graph: ModuleGraph) -> tuple[list[Finding], list[Unverified]]:
+    """Every rule over the graph; syntax errors get a second opinion first."""
+    from deploysafe.confirm import confirm
+    from deploysafe.exports import ExportIndex
+    from deploysafe.rules import RuleContext, run_rules
+
+    broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
+    broken.sort(key=lambda p: (not graph.is_reachable(p), p))
+    context = RuleContext(graph, analysis, ExportIndex(analysis), confirm(broken, analysis.root))
+    findings, unverified = run_rules(context)
+    findings.sort(key=lambda x: (x.severity is not Severity.ERROR, x.file, x.line, x.column, x.rule))
+    return findings, unverified
 
 
 @dataclass(frozen=True)
