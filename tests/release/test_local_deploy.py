@@ -80,6 +80,22 @@ def test_release_unhealthy_after_restart_is_rolled_back_and_old_version_serves(
     assert record["status"] == "rolled-back" and record["release"] != good.release
 
 
+def test_deploying_again_a_release_this_target_rolled_back_says_so(make_artifact, local_spec, host_root, live_port):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    bad = make_artifact("2.0.0", faults={"unhealthy_on_port": live_port})
+    with pytest.raises(ReleaseFailed):
+        release.deploy(bad, doomed(local_spec))
+    messages: list[str] = []
+
+    class Collect(release.NullReporter):
+        def message(self, text: str, level: str = "info") -> None:
+            messages.append(f"{level}: {text}")
+
+    with pytest.raises(ReleaseFailed):
+        release.deploy(bad, doomed(local_spec), reporter=Collect())
+    assert any(m.startswith("warning: ") and "was rolled-back on" in m and "deploying it again" in m for m in messages)
+
+
 # A restart script that starts the new release without stopping the old one: the new process dies on
 # EADDRINUSE and the old one goes on answering {"status":"healthy"} on the port.
 _RESTART_KEEPING_THE_OLD = b"""#!/bin/sh

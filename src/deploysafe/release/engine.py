@@ -225,6 +225,7 @@ class Deployer:
             s.detail = self.lock()
         try:
             self.guard_breaker()
+            self.warn_if_failed_before()
             for name, action in (
                 ("upload", self.upload),
                 ("verify", self.verify),
@@ -295,6 +296,12 @@ class Deployer:
             f"circuit breaker open: the last {len(failures)} deploys to {self.target.url} failed ({ids}); "
             "fix the cause, then deploy with --force, or roll back with `deploysafe rollback`"
         )
+
+    def warn_if_failed_before(self) -> None:
+        """Deploying again a release this target already rolled back is allowed, but said."""
+        status = history.release_statuses(self.records).get(self.release)
+        if status in ("rolled-back", "failed"):
+            self.warn(f"{self.release} was {status} on {self.target.url} before; deploying it again")
 
     def upload(self) -> str:
         kind = self.target.kind(self.release_path)
