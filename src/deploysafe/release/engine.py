@@ -565,15 +565,7 @@ class Deployer:
                 elif not done.ok:
                     raise StepFailed(f"restart of {fallback} failed (exit {done.returncode}): {done.tail(2)}")
             with self.run.step("rollback-health") as s:
-                verdict = service.judge(
-                    target,
-                    spec,
-                    fallback,
-                    passes=min(2, spec.health_passes),
-                    interval=0.2,
-                    poll=0.1,
-                    deadline=spec.rollback_deadline,
-                )
+                verdict = service.judge_recovered(target, spec, fallback)
                 if not verdict.ok:
                     raise StepFailed(f"{fallback} is unhealthy too: {verdict.reason}")
                 s.detail = f"{fallback} healthy again ({verdict.results[-1].detail})"

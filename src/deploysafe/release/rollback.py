@@ -177,15 +177,7 @@ def _put_back(
             with run.step("rollback-restart"):
                 service.restart(target, spec, live, retire=chosen)
             with run.step("rollback-health"):
-                verdict = service.judge(
-                    target,
-                    spec,
-                    live,
-                    passes=min(2, spec.health_passes),
-                    interval=0.2,
-                    poll=0.1,
-                    deadline=spec.rollback_deadline,
-                )
+                verdict = service.judge_recovered(target, spec, live)
                 if not verdict.ok:
                     raise StepFailed(f"{live} is unhealthy too: {verdict.reason}")
             message = f"{failure}; {live} is current and healthy again"

@@ -233,3 +233,17 @@ def judge(
         )
     verdict.logs = gate.logs if gate else []
     return verdict
+
+
+def judge_recovered(target: Target, spec: TargetSpec, release_id: str) -> health.Verdict:
+    """The shorter health window a release gets when it is put back after a failure: it served before,
+    so two passes in quick succession within ``rollback_deadline`` prove it serves again."""
+    return judge(
+        target,
+        spec,
+        release_id,
+        passes=min(2, spec.health_passes),
+        interval=0.2,
+        poll=0.1,
+        deadline=spec.rollback_deadline,
+    )
