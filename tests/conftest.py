@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +17,24 @@ from tests.support.pm2 import Pm2, pm2_missing, start_pm2
 from tests.support.sshd import Sshd, sshd_missing, start_sshd
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_FACTS_CACHE = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every session parses into its own, empty facts cache (inherited by the deploysafe processes tests start).
+
+    A warm cache shared with the user's runs would serve facts an older parser wrote and hide a parser
+    regression from every check test; tests that want a particular cache still set their own.
+    """
+    directory = tempfile.mkdtemp(prefix="deploysafe-facts-")
+    config.stash[_FACTS_CACHE] = directory
+    os.environ["DEPLOYSAFE_CACHE_DIR"] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = config.stash.get(_FACTS_CACHE, None)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,10 @@
 """Parse results cached by content hash, so a second check of an unchanged tree parses nothing.
 
-One SQLite file under the user's cache directory; a key is the file's sha256 plus the parser's
-version, so a new deploysafe never reads facts an older one wrote. Any problem with the cache
-(read-only home, corrupt file, another process writing) turns it off for the run: it is a speed-up,
-never a source of truth.
+One SQLite file under the user's cache directory (``$DEPLOYSAFE_CACHE_DIR``, else
+``$XDG_CACHE_HOME/deploysafe``, else ``~/.cache/deploysafe``); a key is the file's sha256 plus a digest of
+the parser's code and grammars (:mod:`deploysafe.parse.version`), so a new or edited deploysafe never reads
+facts another parser wrote. Any problem with the cache (read-only home, corrupt file, another process
+writing) turns it off for the run: it is a speed-up, never a source of truth.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from deploysafe.cache import FORMAT, FactsCache, decode, encode
 from deploysafe.facts import UNPARSABLE, ModuleFacts
 from deploysafe.parse.javascript import Dialect, dialect_for, parse_module
+from deploysafe.parse.version import parser_version
 
-PARSER_VERSION = "js-1"
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 # Below this many files to parse, one process does it. A forked helper costs 10-20 ms (fork, copy-on-write
 # faults, facts sent back and decoded here); a file takes about 0.6 ms to parse, and a helper takes half of
@@ -74,9 +74,8 @@ class SourceLoader:
                 continue
             read[path] = (data, digest, dialect)
 
-        keys = {
-            path: f"{PARSER_VERSION}:{FORMAT}:{dialect.name}:{digest}" for path, (_, digest, dialect) in read.items()
-        }
+        version = parser_version()
+        keys = {path: f"{version}:{FORMAT}:{dialect.name}:{digest}" for path, (_, digest, dialect) in read.items()}
         cached = self.cache.get_many(set(keys.values()))
         missed = [path for path in read if keys[path] not in cached]
         first_with_key: dict[str, str] = {}  # one parse per distinct content: copies of a file share it

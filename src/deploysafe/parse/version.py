@@ -1,0 +1,45 @@
+"""The parser's identity, part of every facts-cache key: a digest of what turns bytes into facts.
+
+Computed from the bytes of every module in this package and of ``deploysafe.facts``, plus the installed
+versions of tree-sitter and its grammars, so any change to the parser (an upgrade, an edit in a checkout)
+makes a new key and facts an older parser wrote are never read. Nobody has to remember to bump a constant.
+Computed once per process (about a millisecond).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+from deploysafe import facts
+
+GRAMMARS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
+
+
+def _producers() -> list[Path]:
+    """Source files whose code decides the facts: this package (new modules included) and the fact classes."""
+    package = Path(__file__).resolve().parent
+    return [*sorted(package.rglob("*.py")), Path(facts.__file__).resolve()]
+
+
+@functools.cache
+def parser_version() -> str:
+    digest = hashlib.sha256()
+    for path in _producers():
+        digest.update(path.name.encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # no source on disk (a frozen build): its own version stands in for the code
+            digest.update(f"deploysafe={_version('deploysafe')}".encode())
+    for name in GRAMMARS:
+        digest.update(f"\0{name}={_version(name)}".encode())
+    return "js-" + digest.hexdigest()[:16]
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
