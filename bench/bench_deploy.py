@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from deploysafe import release  # noqa: E402
-from deploysafe.release import ssh  # noqa: E402
+from deploysafe.hosts import ssh  # noqa: E402
 from tests.release.apps import RELEASE_APP, ExampleApp  # noqa: E402
 from tests.support.netcut import DelayingProxy  # noqa: E402
 from tests.support.processes import kill_under  # noqa: E402
@@ -44,18 +44,18 @@ UNHEALTHY_LIVE = ("c.json({ status: ping()", "c.json({ status: process.env.PORT 
 
 
 class Trips:
-    """Counts what an SshTarget sends: every call into its connection, and the commands among them."""
+    """Counts what an SshHost sends: every call into its connection, and the commands among them."""
 
     def __init__(self) -> None:
         self.calls = self.commands = 0
-        original = ssh.SshTarget._call
+        original = ssh.SshHost._call
 
-        def counted(target: ssh.SshTarget, coro, what: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        def counted(target: ssh.SshHost, coro, what: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
             self.calls += 1
             self.commands += what.startswith("running ")
             return original(target, coro, what, timeout)
 
-        ssh.SshTarget._call = counted  # type: ignore[method-assign]
+        ssh.SshHost._call = counted  # type: ignore[method-assign]
 
     def take(self) -> tuple[int, int]:
         out = (self.commands, self.calls)

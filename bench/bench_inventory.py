@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
-from deploysafe.inventory import inventory_directory, open_source  # noqa: E402
+from deploysafe.drift import inventory_directory, open_source  # noqa: E402
 from tests.support.sshd import SSHD, Sshd, free_port, start_sshd  # noqa: E402
 
 CACHE = Path(os.environ.get("DEPLOYSAFE_BENCH_CACHE", Path.home() / ".cache" / "deploysafe-bench"))

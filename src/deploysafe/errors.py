@@ -23,6 +23,12 @@ class ArtifactError(DeploysafeError):
     exit_code = 1
 
 
+class PackError(DeploysafeError):
+    """The artifact cannot be built as asked (a secret an include glob matches, an unwritable output...)."""
+
+    exit_code = 1
+
+
 class TargetError(DeploysafeError):
     """A deploy target cannot be reached or is not in a state we can work with."""
 

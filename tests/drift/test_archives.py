@@ -9,8 +9,7 @@ import zipfile
 
 import pytest
 
-from deploysafe.drift import drift
-from deploysafe.inventory import inventory_archive, inventory_directory
+from deploysafe.drift import drift, inventory_archive, inventory_directory
 from tests.drift.conftest import EXPECTED, classes, make_tar, make_zip
 from tests.support.projects import run_cli
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.drift import drift
-from deploysafe.inventory import inventory_directory, open_source
+from deploysafe.drift import drift, inventory_directory, open_source
 from tests.drift.conftest import BASE_TOOLS, build_local, build_prod, ssh_args
 from tests.support.netcut import CuttingProxy
 from tests.support.projects import run_cli

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.inventory import Skip, inventory_archive, inventory_directory, open_source
+from deploysafe.drift import Skip, inventory_archive, inventory_directory, open_source
 from tests.drift.conftest import BASE_TOOLS, OLD_SHA256SUM
 from tests.support.sshd import Sshd
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from deploysafe import artifact
+from deploysafe.artifact.tarheaders import DIRECTORY, REGULAR, header
 from deploysafe.pack import pack
-from deploysafe.pack.tarheaders import DIRECTORY, REGULAR, header
 from tests.support.projects import write_tree
 
 NAMES = ["a.js", "src/x" * 19 + ".js", "n" * 100, "deep/" * 30 + "file.js", "unicodé/ファイル.js", "dir"]

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploysafe.hosts.ssh import MAX_CHANNELS
 from deploysafe.release import FleetSpec, TargetSpec, target
 from deploysafe.release import fleet as target_fleet
-from deploysafe.release.ssh import MAX_CHANNELS
 from tests.release.apps import RELEASE_APP, ExampleApp, ReleaseApp
 from tests.support.processes import kill_under
 from tests.support.sshd import Sshd, free_port

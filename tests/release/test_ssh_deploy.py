@@ -13,7 +13,7 @@ import pytest
 
 from deploysafe import release
 from deploysafe.errors import TargetError
-from deploysafe.release.ssh import MAX_CHANNELS, OPEN_ATTEMPTS, SshTarget, parse_ssh_url
+from deploysafe.hosts.ssh import MAX_CHANNELS, OPEN_ATTEMPTS, SshHost, parse_ssh_url
 from tests.support.netcut import CuttingProxy
 
 from .conftest import current_of, history_of, serving
@@ -60,12 +60,12 @@ def test_unknown_host_key_is_refused_unless_trusted_on_first_use(sshd, tmp_path)
     empty = tmp_path / "known_hosts"
     address = parse_ssh_url(sshd.url(str(tmp_path / "t")))
     with pytest.raises(TargetError, match="--trust-new-host-key"):
-        SshTarget(address, known_hosts=str(empty), identity=str(sshd.key))
+        SshHost(address, known_hosts=str(empty), identity=str(sshd.key))
 
-    target = SshTarget(address, known_hosts=str(empty), identity=str(sshd.key), trust_new_host_key=True)
+    target = SshHost(address, known_hosts=str(empty), identity=str(sshd.key), trust_new_host_key=True)
     target.close()
     assert sshd.host_public_key.split()[1] in empty.read_text()
-    SshTarget(address, known_hosts=str(empty), identity=str(sshd.key)).close()  # now known
+    SshHost(address, known_hosts=str(empty), identity=str(sshd.key)).close()  # now known
 
 
 def test_changed_host_key_is_refused_even_with_trust_on_first_use(sshd, tmp_path, sshd_factory):
@@ -74,16 +74,14 @@ def test_changed_host_key_is_refused_even_with_trust_on_first_use(sshd, tmp_path
     wrong.write_text(f"[127.0.0.1]:{sshd.port} {other.host_public_key}\n")
     address = parse_ssh_url(sshd.url(str(tmp_path / "t")))
     with pytest.raises(TargetError, match="HOST KEY MISMATCH"):
-        SshTarget(address, known_hosts=str(wrong), identity=str(sshd.key), trust_new_host_key=True)
+        SshHost(address, known_hosts=str(wrong), identity=str(sshd.key), trust_new_host_key=True)
 
 
-def _target(server, path) -> SshTarget:
-    return SshTarget(
-        parse_ssh_url(server.url(str(path))), known_hosts=str(server.known_hosts), identity=str(server.key)
-    )
+def _target(server, path) -> SshHost:
+    return SshHost(parse_ssh_url(server.url(str(path))), known_hosts=str(server.known_hosts), identity=str(server.key))
 
 
-def _run_at_once(target: SshTarget, argv: list[str], threads: int, each: int = 1) -> list[int | str]:
+def _run_at_once(target: SshHost, argv: list[str], threads: int, each: int = 1) -> list[int | str]:
     results: list[int | str] = []
 
     def work() -> None:

@@ -14,10 +14,9 @@ from rich.markup import escape
 
 from deploysafe.cli.app import main
 from deploysafe.cli.progress import StageProgress
-from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, drift
+from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, display, drift
 from deploysafe.drift import pull_needed as pull_files
 from deploysafe.errors import ConfigError
-from deploysafe.inventory import display
 
 LIST_LIMIT = 20
 T = TypeVar("T")

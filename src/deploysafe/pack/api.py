@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploysafe.artifact import manifest as manifests
+from deploysafe.artifact import writer
 from deploysafe.check import Report, check
 from deploysafe.config import read_toml, section
 from deploysafe.errors import ConfigError
-from deploysafe.pack import archive
-from deploysafe.pack import manifest as manifests
 from deploysafe.pack.errors import PackBlocked, PackError
 from deploysafe.pack.select import ASSET, PackSettings, Selection, select
 from deploysafe.pack.tree import walk
@@ -100,7 +100,7 @@ def pack(
     document = _manifest(project, report, selection, records, force)
     data = manifests.encode(document)
     path = _output_path(project, output, document["id"])
-    size = archive.write(path, data, records, contents, _stage(progress, "writing"))
+    size = writer.write(path, data, records, contents, _stage(progress, "writing"))
     del contents
     clock.lap("write")
     verification = None

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from deploysafe.errors import DeploysafeError
+from deploysafe.errors import PackError
 
 if TYPE_CHECKING:
     from deploysafe.check import Report
 
-
-class PackError(DeploysafeError):
-    """The artifact cannot be built as asked (a secret an include glob matches, an unwritable output...)."""
-
-    exit_code = 1
+__all__ = ["PackBlocked", "PackError"]
 
 
 class PackBlocked(PackError):

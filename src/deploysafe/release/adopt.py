@@ -16,12 +16,12 @@ import posixpath
 import re
 
 from deploysafe.errors import TargetError
+from deploysafe.hosts.base import Host
 from deploysafe.release import history, service
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.layout import LAYOUT_NAMES, Layout
 from deploysafe.release.run import Result, Run, StepFailed
 from deploysafe.release.spec import TargetSpec, open_target
-from deploysafe.release.target import Target
 
 ADOPTING_PREFIX = ".adopting-"
 STEPS = ("preflight", "lock", "move", "rename", "link-shared", "switch", "record", "unlock")
@@ -31,7 +31,7 @@ def journal_path(layout: Layout) -> str:
     return posixpath.join(layout.meta, "adopt.json")
 
 
-def adopted_id(target: Target, layout: Layout) -> str:
+def adopted_id(target: Host, layout: Layout) -> str:
     """``<name>-<version>-adopted`` from the tree's package.json, else ``<directory name>-adopted``."""
     name, version = posixpath.basename(layout.root), ""
     data = target.read_file(posixpath.join(layout.root, "package.json"))
@@ -46,7 +46,7 @@ def adopted_id(target: Target, layout: Layout) -> str:
     return f"{base}-adopted"
 
 
-def _plan(target: Target, layout: Layout) -> dict:
+def _plan(target: Host, layout: Layout) -> dict:
     """Read or create the adopt journal's content (without writing it)."""
     data = target.read_file(journal_path(layout))
     if data:
@@ -82,7 +82,7 @@ def adopt(
 
 
 def _adopt(
-    target: Target, spec: TargetSpec, reporter: Reporter, dry_run: bool, restart: bool, lock_wait: float
+    target: Host, spec: TargetSpec, reporter: Reporter, dry_run: bool, restart: bool, lock_wait: float
 ) -> Result:
     layout = spec.layout
     if target.kind(layout.root) != "dir":
@@ -173,7 +173,7 @@ def _adopt(
     return run.result(history.GOOD, f"adopted {target.url} as releases/{release}", current=release)
 
 
-def _share(target: Target, layout: Layout, release_dir: str, shared: tuple[str, ...], reporter: Reporter) -> str:
+def _share(target: Host, layout: Layout, release_dir: str, shared: tuple[str, ...], reporter: Reporter) -> str:
     done = []
     for entry in shared:
         rel = entry.rstrip("/")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from deploysafe.errors import TargetError
-from deploysafe.release.target import Target
+from deploysafe.hosts.base import Host
 
 _LAUNCH = 'setsid sh -c "$1" </dev/null >"$2" 2>&1 & echo $! >"$3"; echo $!'
 
@@ -47,7 +47,7 @@ _FREE_PORT_JS = (
 )
 
 
-def launch(target: Target, command: str, *, cwd: str, env: Mapping[str, str], log: str, pidfile: str) -> int:
+def launch(target: Host, command: str, *, cwd: str, env: Mapping[str, str], log: str, pidfile: str) -> int:
     done = target.run(["sh", "-c", _LAUNCH, "deploysafe-boot", command, log, pidfile], cwd=cwd, env=env, timeout=30)
     done.check("starting the boot test")
     try:
@@ -56,7 +56,7 @@ def launch(target: Target, command: str, *, cwd: str, env: Mapping[str, str], lo
         raise TargetError(f"starting the boot test printed no pid: {done.tail(2)!r}") from err
 
 
-def alive(target: Target, pid: int) -> bool:
+def alive(target: Host, pid: int) -> bool:
     done = target.run(["cat", f"/proc/{pid}/stat"], timeout=15)
     if not done.ok:
         return False
@@ -64,13 +64,13 @@ def alive(target: Target, pid: int) -> bool:
     return bool(rest) and rest[0] != "Z"
 
 
-def stop(target: Target, pid: int, *, pidfile: str = "", grace: float = 5.0) -> None:
+def stop(target: Host, pid: int, *, pidfile: str = "", grace: float = 5.0) -> None:
     """TERM the process group, KILL it after ``grace`` seconds, remove the pidfile."""
     ticks = str(max(int(grace * 10), 1))
     target.run(["sh", "-c", _STOP, "deploysafe-stop", str(pid), ticks, pidfile], timeout=grace + 15)
 
 
-def stop_leftover(target: Target, pidfile: str) -> int | None:
+def stop_leftover(target: Host, pidfile: str) -> int | None:
     """Stop a boot process a killed run left behind; return its pid if there was one."""
     data = target.read_file(pidfile)
     if not data:
@@ -84,7 +84,7 @@ def stop_leftover(target: Target, pidfile: str) -> int | None:
     return pid
 
 
-def free_port(target: Target) -> int:
+def free_port(target: Host) -> int:
     done = target.run(["node", "-e", _FREE_PORT_JS], timeout=30).check("finding a free port with node")
     try:
         return int(done.stdout.strip())

@@ -21,12 +21,12 @@ from pathlib import Path
 from deploysafe import artifact
 from deploysafe.artifact import Manifest
 from deploysafe.errors import ConfigError, DeployFailed, DeploysafeError, TargetError
+from deploysafe.hosts.base import Host, run_configured
 from deploysafe.release import boot, health, history, hosttree, prune, service
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.layout import INCOMING_PREFIX, LAYOUT_NAMES, Layout, is_release_id
 from deploysafe.release.run import ReleaseFailed, Result, Run, StepFailed, recover_interrupted
 from deploysafe.release.spec import TargetSpec, open_target
-from deploysafe.release.target import Target, run_configured
 
 STEPS = (
     "preflight",
@@ -78,7 +78,7 @@ def _pack_root(root: Path) -> Path:
     # ---- END PACK HOOK --------------------------------------------------------------------------
 
 
-def check_layout(target: Target, layout: Layout) -> str:
+def check_layout(target: Host, layout: Layout) -> str:
     """'missing' | 'empty' | 'deploysafe'; refuses a plain non-empty directory (suggests adopt)."""
     kind = target.kind(layout.root)
     if kind is None:
@@ -131,17 +131,17 @@ def take_lock(run: Run, *, wait: float) -> None:
                 target.remove(posixpath.join(directory, name))
 
 
-def current_release(target: Target, layout: Layout) -> str | None:
+def current_release(target: Host, layout: Layout) -> str | None:
     return layout.release_of_link(target.readlink(layout.current))
 
 
-def existing_releases(target: Target, layout: Layout) -> list[str]:
+def existing_releases(target: Host, layout: Layout) -> list[str]:
     found = target.entries(layout.releases)  # one round trip, not one per release
     return [name for name in sorted(found) if is_release_id(name) and found[name] == "dir"]
 
 
 def previous_good(
-    target: Target, layout: Layout, records: list[dict], exclude: str, live: str | None = None
+    target: Host, layout: Layout, records: list[dict], exclude: str, live: str | None = None
 ) -> str | None:
     """The release to fall back to: current (``live``, read when not given) if it was judged good, else the
     latest good one on disk."""
@@ -174,7 +174,7 @@ class Deployer:
         artifact_path: Path,
         manifest: Manifest,
         spec: TargetSpec,
-        target: Target,
+        target: Host,
         *,
         reporter: Reporter,
         lock_wait: float = 0.0,

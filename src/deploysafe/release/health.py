@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from deploysafe.errors import ConfigError
-from deploysafe.release.target import Target, run_configured
+from deploysafe.hosts.base import Host, run_configured
 
 _TCP_JS = (
     "const s=require('net').connect(+process.argv[2],process.argv[1]);"
@@ -123,7 +123,7 @@ class ProbeResult:
 class ProbeSession:
     """Probes one :class:`Probe` repeatedly against a target, reusing the forward and HTTP client."""
 
-    def __init__(self, target: Target, probe: Probe, *, cwd: str, env: Mapping[str, str]) -> None:
+    def __init__(self, target: Host, probe: Probe, *, cwd: str, env: Mapping[str, str]) -> None:
         self.target = target
         self.probe = probe
         self.cwd = cwd
@@ -278,6 +278,6 @@ def window(
 
 
 @contextlib.contextmanager
-def session(target: Target, probe: Probe, *, cwd: str, env: Mapping[str, str]) -> Iterator[ProbeSession]:
+def session(target: Host, probe: Probe, *, cwd: str, env: Mapping[str, str]) -> Iterator[ProbeSession]:
     with ProbeSession(target, probe, cwd=cwd, env=env) as s:
         yield s

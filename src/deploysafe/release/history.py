@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from deploysafe.hosts.base import Host
 from deploysafe.release.layout import Layout
-from deploysafe.release.target import Target
 
 GOOD = "good"
 FAILED = "failed"
@@ -38,7 +38,7 @@ def who() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def read(target: Target, layout: Layout) -> list[dict[str, Any]]:
+def read(target: Host, layout: Layout) -> list[dict[str, Any]]:
     """Every well-formed record, oldest first (a torn last line from a crash is skipped)."""
     data = target.read_file(layout.history)
     if not data:
@@ -54,7 +54,7 @@ def read(target: Target, layout: Layout) -> list[dict[str, Any]]:
     return records
 
 
-def append(target: Target, layout: Layout, record: dict[str, Any]) -> None:
+def append(target: Host, layout: Layout, record: dict[str, Any]) -> None:
     line = json.dumps(record, separators=(",", ":"), sort_keys=False) + "\n"
     target.append_file(layout.history, line.encode())
 

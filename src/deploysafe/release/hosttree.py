@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deploysafe.artifact import MANIFEST_PATH, Manifest
 from deploysafe.errors import ArtifactError
-from deploysafe.release.target import Target
+from deploysafe.hosts.base import Host
 
 
 def _sha256sum_line(digest: str, path: str) -> str:
@@ -13,7 +13,7 @@ def _sha256sum_line(digest: str, path: str) -> str:
     return f"{digest}  {path}\n"
 
 
-def listing(target: Target, directory: str) -> list[tuple[str, str]]:
+def listing(target: Host, directory: str) -> list[tuple[str, str]]:
     """(find type letter, relative path) for everything under ``directory``."""
     done = target.run(["find", ".", "-mindepth", "1", "-printf", "%y %P\\0"], cwd=directory, timeout=300)
     done.check(f"listing {directory}")
@@ -25,7 +25,7 @@ def listing(target: Target, directory: str) -> list[tuple[str, str]]:
     return out
 
 
-def verify(target: Target, directory: str, manifest: Manifest, *, strict: bool) -> int:
+def verify(target: Host, directory: str, manifest: Manifest, *, strict: bool) -> int:
     """Raise ArtifactError unless ``directory`` holds the manifest's files with their hashes.
 
     ``strict``: also refuse anything the manifest does not list (a fresh upload). Returns files checked.

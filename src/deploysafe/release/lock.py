@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from deploysafe.errors import LockError
+from deploysafe.hosts.base import Host
 from deploysafe.release.history import now, who
 from deploysafe.release.layout import Layout
-from deploysafe.release.target import Target
 
 # Runs of this process that currently hold a lock: a lock naming our own pid but another run is stale.
 _ACTIVE_RUNS: set[str] = set()
@@ -120,7 +120,7 @@ def holder_state(info: LockInfo) -> tuple[str, str]:
 class Lock:
     """Holds the target's lock for one run."""
 
-    def __init__(self, target: Target, layout: Layout, info: LockInfo) -> None:
+    def __init__(self, target: Host, layout: Layout, info: LockInfo) -> None:
         self.target = target
         self.layout = layout
         self.info = info
@@ -193,6 +193,6 @@ class Lock:
         _ACTIVE_RUNS.discard(self.info.run)
 
 
-def read_holder(target: Target, layout: Layout) -> LockInfo | None:
+def read_holder(target: Host, layout: Layout) -> LockInfo | None:
     data = target.read_file(layout.lock)
     return LockInfo.parse(data) if data else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploysafe.artifact import Manifest
+from deploysafe.hosts.base import Host
 from deploysafe.release import history, lock, prune
 from deploysafe.release.engine import (
     INCOMING_PREFIX,
@@ -15,10 +16,9 @@ from deploysafe.release.engine import (
 )
 from deploysafe.release.run import Result
 from deploysafe.release.spec import TargetSpec
-from deploysafe.release.target import Target
 
 
-def plan_deploy(artifact_path: Path, manifest: Manifest, spec: TargetSpec, target: Target, *, force: bool) -> Result:
+def plan_deploy(artifact_path: Path, manifest: Manifest, spec: TargetSpec, target: Host, *, force: bool) -> Result:
     layout = spec.layout
     steps: list[tuple[str, str]] = []
     state = check_layout(target, layout)
@@ -105,7 +105,7 @@ def plan_deploy(artifact_path: Path, manifest: Manifest, spec: TargetSpec, targe
     )
 
 
-def _reusable(target: Target, spec: TargetSpec, manifest: Manifest, donors: list[str]) -> str | None:
+def _reusable(target: Host, spec: TargetSpec, manifest: Manifest, donors: list[str]) -> str | None:
     import json
 
     want = {"lockfile_sha256": manifest.lockfile_sha256, "command": spec.install}

@@ -12,6 +12,7 @@ import posixpath
 
 from deploysafe.artifact import MANIFEST_PATH, parse_manifest
 from deploysafe.errors import DeploysafeError, TargetError
+from deploysafe.hosts.base import Host
 from deploysafe.release import health, history, hosttree, service
 from deploysafe.release.engine import (
     check_layout,
@@ -23,12 +24,11 @@ from deploysafe.release.engine import (
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.run import ReleaseFailed, Result, Run, StepFailed
 from deploysafe.release.spec import TargetSpec, open_target
-from deploysafe.release.target import Target
 
 STEPS = ("preflight", "lock", "choose", "verify", "switch", "restart", "health", "mark-good", "unlock")
 
 
-def choose(target: Target, spec: TargetSpec, records: list[dict], wanted: str | None) -> tuple[str, str | None]:
+def choose(target: Host, spec: TargetSpec, records: list[dict], wanted: str | None) -> tuple[str, str | None]:
     """(release to put back, release current now)."""
     layout = spec.layout
     live = current_release(target, layout)
@@ -62,7 +62,7 @@ def rollback(
 
 
 def _rollback(
-    target: Target, spec: TargetSpec, wanted: str | None, reporter: Reporter, lock_wait: float, dry_run: bool
+    target: Host, spec: TargetSpec, wanted: str | None, reporter: Reporter, lock_wait: float, dry_run: bool
 ) -> Result:
     layout = spec.layout
     if check_layout(target, layout) != "deploysafe":
@@ -161,7 +161,7 @@ def _details(verdict: health.Verdict) -> str:
 
 
 def _put_back(
-    run: Run, target: Target, spec: TargetSpec, chosen: str, live: str | None, failure: StepFailed
+    run: Run, target: Host, spec: TargetSpec, chosen: str, live: str | None, failure: StepFailed
 ) -> ReleaseFailed:
     layout = spec.layout
     title = f"rollback of {target.url} to {chosen} failed: {failure}"

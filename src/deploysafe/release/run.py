@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from deploysafe.errors import DeployFailed, DeploysafeError, TargetError
+from deploysafe.hosts.base import Host
 from deploysafe.release import history
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.layout import Layout
 from deploysafe.release.lock import Lock, LockInfo
-from deploysafe.release.target import Target
 
 
 @dataclass
@@ -102,7 +102,7 @@ class Run:
     def __init__(
         self,
         kind: str,
-        target: Target,
+        target: Host,
         layout: Layout,
         release: str,
         reporter: Reporter | None = None,
@@ -208,7 +208,7 @@ class Run:
         )
 
 
-def recover_interrupted(target: Target, layout: Layout) -> dict[str, Any] | None:
+def recover_interrupted(target: Host, layout: Layout) -> dict[str, Any] | None:
     """Append the record a killed run left in run.json to history; return it. Call with the lock held."""
     data = target.read_file(layout.run_file)
     if data is None:

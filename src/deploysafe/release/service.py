@@ -8,9 +8,9 @@ import shlex
 from collections.abc import Callable, Sequence
 
 from deploysafe.artifact import MANIFEST_PATH
+from deploysafe.hosts.base import Completed, Host, run_configured
 from deploysafe.release import health, pm2
 from deploysafe.release.spec import TargetSpec
-from deploysafe.release.target import Completed, Target, run_configured
 
 
 def command_env(spec: TargetSpec, release_id: str) -> dict[str, str]:
@@ -34,7 +34,7 @@ def uses_pm2(spec: TargetSpec) -> bool:
 
 
 def restart(
-    target: Target,
+    target: Host,
     spec: TargetSpec,
     release_id: str,
     note: Callable[[str], None] | None = None,
@@ -64,13 +64,13 @@ def restart(
     return run_configured(target, command, cwd=spec.layout.current, env=env, timeout=spec.restart_timeout)
 
 
-def _app_names(target: Target, spec: TargetSpec, where: str, env: dict[str, str]) -> set[str] | None:
+def _app_names(target: Host, spec: TargetSpec, where: str, env: dict[str, str]) -> set[str] | None:
     assert spec.pm2 is not None
     found = target.run(pm2.app_names_command(spec.pm2), cwd=where, env=env, timeout=60)
     return pm2.parse_app_names(found.stdout) if found.ok else None
 
 
-def _retire_pm2(target: Target, spec: TargetSpec, env: dict[str, str], leaving: str) -> list[str]:
+def _retire_pm2(target: Host, spec: TargetSpec, env: dict[str, str], leaving: str) -> list[str]:
     theirs = _app_names(target, spec, spec.layout.release(leaving), env)
     ours = _app_names(target, spec, spec.layout.current, env)
     if not theirs or ours is None:
@@ -84,7 +84,7 @@ def _retire_pm2(target: Target, spec: TargetSpec, env: dict[str, str], leaving: 
     return doomed
 
 
-def _rehome_pm2(target: Target, spec: TargetSpec, env: dict[str, str]) -> list[str]:
+def _rehome_pm2(target: Host, spec: TargetSpec, env: dict[str, str]) -> list[str]:
     processes = pm2_processes(target, spec)
     if not processes or all(p.exec_path.startswith(spec.layout.current + "/") for p in processes):
         return []
@@ -95,7 +95,7 @@ def _rehome_pm2(target: Target, spec: TargetSpec, env: dict[str, str]) -> list[s
     return moved
 
 
-def pm2_processes(target: Target, spec: TargetSpec) -> list[pm2.Pm2Process]:
+def pm2_processes(target: Host, spec: TargetSpec) -> list[pm2.Pm2Process]:
     """This target's pm2 processes (names, states, paths: the jlist with its secrets never leaves the host)."""
     if not uses_pm2(spec):
         return []
@@ -105,7 +105,7 @@ def pm2_processes(target: Target, spec: TargetSpec) -> list[pm2.Pm2Process]:
     return [p for p in snap.processes if p.under(spec.layout.root)] if snap else []
 
 
-def log_sources(target: Target, spec: TargetSpec, extra: Sequence[str] = ()) -> list[str]:
+def log_sources(target: Host, spec: TargetSpec, extra: Sequence[str] = ()) -> list[str]:
     """The configured logs, ``extra`` (a failed release's pm2 logs, gone from pm2 after a rollback) and
     the logs of the pm2 processes running now."""
     paths = [p if p.startswith("/") else posixpath.join(spec.layout.root, p) for p in spec.logs]
@@ -119,12 +119,12 @@ def log_sources(target: Target, spec: TargetSpec, extra: Sequence[str] = ()) -> 
     return seen
 
 
-def tail(target: Target, path: str, lines: int = 15) -> str:
+def tail(target: Host, path: str, lines: int = 15) -> str:
     done = target.run(["tail", "-n", str(lines), "--", path], timeout=30)
     return done.stdout.rstrip() if done.ok else ""
 
 
-def log_tails(target: Target, spec: TargetSpec, lines: int = 15, extra: Sequence[str] = ()) -> list[tuple[str, str]]:
+def log_tails(target: Host, spec: TargetSpec, lines: int = 15, extra: Sequence[str] = ()) -> list[tuple[str, str]]:
     out = []
     for path in log_sources(target, spec, extra):
         try:
@@ -136,7 +136,7 @@ def log_tails(target: Target, spec: TargetSpec, lines: int = 15, extra: Sequence
     return out
 
 
-def release_version(target: Target, spec: TargetSpec, release_id: str) -> str | None:
+def release_version(target: Host, spec: TargetSpec, release_id: str) -> str | None:
     """The version a release on the host records: its manifest's, else its package.json's."""
     base = spec.layout.release(release_id)
     for rel in (MANIFEST_PATH, "package.json"):
@@ -150,7 +150,7 @@ def release_version(target: Target, spec: TargetSpec, release_id: str) -> str | 
     return None
 
 
-def probe_for(target: Target, spec: TargetSpec, release_id: str, version: str | None = None) -> health.Probe:
+def probe_for(target: Host, spec: TargetSpec, release_id: str, version: str | None = None) -> health.Probe:
     """The configured probe with ``{version}``/``{release}`` filled in for ``release_id``."""
     probe = spec.probe()
     assert probe is not None
@@ -165,7 +165,7 @@ class Pm2Gate:
     Called as a window's ``watch``: a :class:`health.Vetting`. ``logs`` keeps the judged apps' log files.
     """
 
-    def __init__(self, target: Target, spec: TargetSpec, release_id: str, min_uptime: float) -> None:
+    def __init__(self, target: Host, spec: TargetSpec, release_id: str, min_uptime: float) -> None:
         assert spec.pm2 is not None
         self.min_uptime = min_uptime
         self.target = target
@@ -196,7 +196,7 @@ class Pm2Gate:
 
 
 def judge(
-    target: Target,
+    target: Host,
     spec: TargetSpec,
     release_id: str,
     *,
@@ -235,7 +235,7 @@ def judge(
     return verdict
 
 
-def judge_recovered(target: Target, spec: TargetSpec, release_id: str) -> health.Verdict:
+def judge_recovered(target: Host, spec: TargetSpec, release_id: str) -> health.Verdict:
     """The shorter health window a release gets when it is put back after a failure: it served before,
     so two passes in quick succession within ``rollback_deadline`` prove it serves again."""
     return judge(

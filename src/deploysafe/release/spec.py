@@ -33,11 +33,10 @@ from typing import Any
 
 from deploysafe.config import CONFIG_NAME, section
 from deploysafe.errors import ConfigError
+from deploysafe.hosts import Host, SshAddress, open_host, parse_ssh_url
 from deploysafe.release import pm2
 from deploysafe.release.health import Probe, parse_probe
 from deploysafe.release.layout import Layout
-from deploysafe.release.ssh import SshAddress, SshTarget, parse_ssh_url
-from deploysafe.release.target import LocalTarget, Target
 
 DEFAULT_INSTALL = "npm ci --omit=dev"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -180,10 +179,10 @@ def resolve(text: str, config: dict[str, Any] | None = None) -> TargetSpec:
     return TargetSpec(url=local, path=local)
 
 
-def open_target(spec: TargetSpec) -> Target:
-    if spec.ssh is None:
-        return LocalTarget(spec.path)
-    return SshTarget(
+def open_target(spec: TargetSpec) -> Host:
+    """The host the target names, connected (an SSH host's key is checked)."""
+    return open_host(
+        spec.path,
         spec.ssh,
         known_hosts=spec.known_hosts,
         identity=spec.identity,

@@ -32,7 +32,7 @@ class InventoryError(DeploysafeError):
 
 
 @dataclass(frozen=True, slots=True)
-class FileRecord:
+class InventoryFile:
     path: str
     size: int
     sha256: str | None  # None: listed, but its content could not be read
@@ -47,14 +47,14 @@ class Problem:
 @dataclass
 class Inventory:
     location: str  # what was read, for messages: a directory, an archive, an ssh:// URL
-    files: dict[str, FileRecord] = field(default_factory=dict)
+    files: dict[str, InventoryFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     tool: str = "python"  # how the hashes were computed: python, sha256sum, python3 (remote)
     release: str | None = None  # the release ``current`` pointed at, for a deployed layout
     directory: str | None = None  # the directory actually read (``current`` resolved)
     node_modules: list[str] = field(default_factory=list)  # relative dirs skipped as node_modules
 
-    def add(self, record: FileRecord) -> None:
+    def add(self, record: InventoryFile) -> None:
         self.files[record.path] = record
 
     def problem(self, path: str, message: str) -> None:

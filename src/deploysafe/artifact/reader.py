@@ -11,161 +11,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import os
-import re
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from deploysafe.artifact.manifest import MANIFEST_PATH, FileRecord, Manifest, check_member_name, parse_manifest
 from deploysafe.errors import ArtifactError
 
-MANIFEST_PATH = ".deploysafe/manifest.json"
-FORMAT = 1
 _CHUNK = 1 << 16
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@-]*$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class ManifestFile:
-    """One packed file as the manifest lists it."""
-
-    path: str
-    sha256: str
-    size: int
-    mode: int = 0o644
-
-    @property
-    def executable(self) -> bool:
-        return bool(self.mode & 0o111)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """The parsed ``.deploysafe/manifest.json`` of an artifact."""
-
-    id: str
-    name: str
-    version: str
-    content_sha256: str
-    files: tuple[ManifestFile, ...]
-    start: str | None = None
-    lockfile: str | None = None
-    entries: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    manifest_sha256: str = field(default="", compare=False)
-    """sha256 of the manifest.json bytes themselves (set when read from an archive)."""
-
-    def file(self, path: str) -> ManifestFile | None:
-        for item in self.files:
-            if item.path == path:
-                return item
-        return None
-
-    @property
-    def lockfile_sha256(self) -> str | None:
-        """The sha256 of the packed lockfile, which decides whether dependencies can be reused."""
-        if not self.lockfile:
-            return None
-        item = self.file(self.lockfile)
-        return item.sha256 if item else None
-
-    @property
-    def total_size(self) -> int:
-        return sum(item.size for item in self.files)
-
-
-def content_sha256(files: Iterator[ManifestFile] | tuple[ManifestFile, ...] | list[ManifestFile]) -> str:
-    """sha256 over ``"<sha256>  <path>\\n"`` per file, in the given order (the ``sha256sum`` format)."""
-    digest = hashlib.sha256()
-    for item in files:
-        digest.update(f"{item.sha256}  {item.path}\n".encode())
-    return digest.hexdigest()
-
-
-def check_member_name(name: str) -> str:
-    """The member name without a trailing ``/``; refuses absolute, ``..``, ``.`` and empty segments."""
-    clean = name[:-1] if name.endswith("/") else name
-    if not clean:
-        raise ArtifactError("artifact member has an empty name")
-    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean):
-        raise ArtifactError(f"artifact member {name!r} has an absolute path")
-    if "\\" in clean or "\x00" in clean:
-        raise ArtifactError(f"artifact member {name!r} has a backslash or NUL in its name")
-    parts = clean.split("/")
-    if ".." in parts:
-        raise ArtifactError(f"artifact member {name!r} has a '..' segment")
-    if "" in parts or "." in parts:
-        raise ArtifactError(f"artifact member {name!r} has an empty or '.' segment")
-    return clean
-
-
-def parse_manifest(data: bytes) -> Manifest:
-    """Parse and validate manifest bytes; the hashes of the files themselves are checked elsewhere."""
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ArtifactError(f"{MANIFEST_PATH} is not valid JSON: {err}") from err
-    if not isinstance(raw, dict):
-        raise ArtifactError(f"{MANIFEST_PATH} is not a JSON object")
-    if raw.get("format") != FORMAT:
-        raise ArtifactError(f"{MANIFEST_PATH}: unsupported format {raw.get('format')!r} (expected {FORMAT})")
-    for key in ("id", "name", "version", "content_sha256"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            raise ArtifactError(f"{MANIFEST_PATH}: missing or empty {key!r}")
-    if not _SAFE_ID.match(raw["id"]) or raw["id"].endswith(".adopted"):
-        raise ArtifactError(f"{MANIFEST_PATH}: id {raw['id']!r} cannot name a release directory")
-    files_raw = raw.get("files")
-    if not isinstance(files_raw, list):
-        raise ArtifactError(f"{MANIFEST_PATH}: 'files' must be a list")
-    files: list[ManifestFile] = []
-    seen: set[str] = set()
-    for item in files_raw:
-        if not isinstance(item, dict):
-            raise ArtifactError(f"{MANIFEST_PATH}: every entry of 'files' must be an object")
-        path = item.get("path")
-        sha = item.get("sha256")
-        size = item.get("size")
-        mode = item.get("mode", 0o644)
-        if not isinstance(path, str):
-            raise ArtifactError(f"{MANIFEST_PATH}: a file entry has no path")
-        path = check_member_name(path)
-        if path == MANIFEST_PATH:
-            raise ArtifactError(f"{MANIFEST_PATH}: lists itself")
-        if path in seen:
-            raise ArtifactError(f"{MANIFEST_PATH}: lists {path!r} twice")
-        if not isinstance(sha, str) or not _HEX64.match(sha):
-            raise ArtifactError(f"{MANIFEST_PATH}: {path!r} has no valid sha256")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ArtifactError(f"{MANIFEST_PATH}: {path!r} has no valid size")
-        if not isinstance(mode, int) or isinstance(mode, bool):
-            raise ArtifactError(f"{MANIFEST_PATH}: {path!r} has no valid mode")
-        seen.add(path)
-        files.append(ManifestFile(path=path, sha256=sha, size=size, mode=mode & 0o777))
-    files_t = tuple(files)
-    if content_sha256(files_t) != raw["content_sha256"]:
-        raise ArtifactError(f"{MANIFEST_PATH}: content_sha256 does not match its file list")
-    if not raw["id"].endswith("-" + raw["content_sha256"][:8]):
-        raise ArtifactError(f"{MANIFEST_PATH}: id {raw['id']!r} does not end with the content hash")
-    start = raw.get("start")
-    lockfile = raw.get("lockfile")
-    entries = raw.get("entries") or []
-    return Manifest(
-        id=raw["id"],
-        name=raw["name"],
-        version=raw["version"],
-        content_sha256=raw["content_sha256"],
-        files=files_t,
-        start=start if isinstance(start, str) and start.strip() else None,
-        lockfile=lockfile if isinstance(lockfile, str) and lockfile else None,
-        entries=tuple(e for e in entries if isinstance(e, str)),
-        raw=raw,
-    )
 
 
 def _open(path: Path) -> tarfile.TarFile:
@@ -223,7 +81,7 @@ ProgressFn = Callable[[int, int], None]
 def _walk(
     path: Path,
     on_dir: Callable[[str], None] | None,
-    on_file: Callable[[ManifestFile, IO[bytes]], None],
+    on_file: Callable[[FileRecord, IO[bytes]], None],
     progress: ProgressFn | None,
 ) -> tuple[Manifest, bytes]:
     """Stream every member once, checking it against the manifest, and hand it to the callbacks."""
@@ -264,7 +122,7 @@ def _walk(
         return manifest, body
 
 
-def _hash_stream(item: ManifestFile, stream: IO[bytes], sink: Callable[[bytes], object] | None) -> None:
+def _hash_stream(item: FileRecord, stream: IO[bytes], sink: Callable[[bytes], object] | None) -> None:
     digest = hashlib.sha256()
     size = 0
     while chunk := stream.read(_CHUNK):
@@ -318,7 +176,7 @@ class _SafeTree:
     def mkdir(self, name: str) -> None:
         os.close(self._dir_fd(name.split("/")))
 
-    def write(self, item: ManifestFile, stream: IO[bytes]) -> None:
+    def write(self, item: FileRecord, stream: IO[bytes]) -> None:
         *parents, leaf = item.path.split("/")
         dir_fd = self._dir_fd(parents)
         try:
@@ -344,7 +202,7 @@ def extract(path: str | os.PathLike[str], dest: str | os.PathLike[str], progress
     tree = _SafeTree(dest)
     try:
         manifest, body = _walk(Path(path), tree.mkdir, tree.write, progress)
-        item = ManifestFile(MANIFEST_PATH, hashlib.sha256(body).hexdigest(), len(body))
+        item = FileRecord(MANIFEST_PATH, hashlib.sha256(body).hexdigest(), len(body))
         tree.write(item, io.BytesIO(body))
         return manifest
     finally:

@@ -1,4 +1,4 @@
-"""A target on another host over SSH (asyncssh), behind the same synchronous interface as LocalTarget.
+"""A target on another host over SSH (asyncssh), behind the same synchronous interface as LocalHost.
 
 - Host keys are checked against known_hosts; an unknown host is refused unless the caller asked to trust
   a new key on first use, which then records it. A *changed* key is always refused.
@@ -7,8 +7,8 @@
   sshd frees a session only once it has reaped the session's child, which lags under load behind the
   channel close the client sees, so an open can still be refused: it is retried with a short backoff
   (:data:`OPEN_ATTEMPTS` times; the command never ran, so a retry is safe).
-- Commands come back as text (:meth:`SshTarget.run`) or as raw bytes (:meth:`SshTarget.run_bytes`, and
-  :meth:`SshTarget.stream` for a conversation: read stdout while stdin is fed), all through the same
+- Commands come back as text (:meth:`SshHost.run`) or as raw bytes (:meth:`SshHost.run_bytes`, and
+  :meth:`SshHost.stream` for a conversation: read stdout while stdin is fed), all through the same
   checks, quoting and channel cap.
 - Uploads use SFTP. A connection lost at any point becomes a one-line :class:`TargetError`.
 """
@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import asyncssh
 
 from deploysafe.errors import ConfigError, TargetError
-from deploysafe.release.target import Completed, ProgressFn, check_inside
+from deploysafe.hosts.base import Completed, ProgressFn, check_inside, kind_of
 
 MAX_CHANNELS = 8
 # Commands and streams share this many; one more is the SFTP session and one is kept spare for the
@@ -97,17 +97,7 @@ def known_hosts_entry(host: str, port: int, key: asyncssh.SSHKey) -> str:
     return f"{name} {key.export_public_key('openssh').decode().strip()}\n"
 
 
-def _kind_of(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "link"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISREG(mode):
-        return "file"
-    return "other"
-
-
-class SshTarget:
+class SshHost:
     """A directory on a host reached over SSH."""
 
     def __init__(
@@ -142,7 +132,7 @@ class SshTarget:
             raise
 
     def __repr__(self) -> str:
-        return f"SshTarget({self.url!r})"
+        return f"SshHost({self.url!r})"
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -457,7 +447,7 @@ class SshTarget:
                 attrs = await sftp.lstat(path)
             except asyncssh.SFTPNoSuchFile:
                 return None
-            return _kind_of(attrs.permissions or 0)
+            return kind_of(attrs.permissions or 0)
 
         return self._call(go(), f"checking {path}")
 
@@ -474,7 +464,7 @@ class SshTarget:
             except asyncssh.SFTPNoSuchFile:
                 return {}
             return {
-                str(n.filename): _kind_of(n.attrs.permissions or 0)
+                str(n.filename): kind_of(n.attrs.permissions or 0)
                 for n in names
                 if n.filename not in (".", "..", b".", b"..")
             }
@@ -546,7 +536,7 @@ class SshTarget:
 
 @dataclass(frozen=True)
 class ByteResult:
-    """A command's outcome with its output as bytes (:meth:`SshTarget.run_bytes`)."""
+    """A command's outcome with its output as bytes (:meth:`SshHost.run_bytes`)."""
 
     argv: tuple[str, ...]
     returncode: int
@@ -561,13 +551,13 @@ class ByteResult:
 class ByteStream:
     """A command running on the host with raw byte pipes, driven from the caller's thread.
 
-    Made by :meth:`SshTarget.stream`. :meth:`read` returns stdout chunks (``b""`` at its end);
+    Made by :meth:`SshHost.stream`. :meth:`read` returns stdout chunks (``b""`` at its end);
     :meth:`send` feeds stdin in the background while the caller goes on reading (so neither side's
     window fills and blocks the other), then closes it; :meth:`wait` gives the exit status (None when
     the command ended without one) and all of stderr.
     """
 
-    def __init__(self, target: SshTarget, process: asyncssh.SSHClientProcess[bytes], what: str) -> None:
+    def __init__(self, target: SshHost, process: asyncssh.SSHClientProcess[bytes], what: str) -> None:
         self._target = target
         self._process = process
         self._what = what

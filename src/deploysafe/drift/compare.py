@@ -1,4 +1,4 @@
-"""``deploysafe.drift()``: ROOT against SOURCE (production), every difference judged by ROOT's import graph.
+"""The comparison, ``deploysafe.drift()``: ROOT against SOURCE (production), every difference judged by ROOT's import graph.
 
     inventory both trees  ->  check ROOT  ->  pull what the entries need from SOURCE into a scratch tree,
     until no reachable import finds its file in SOURCE  ->  classify  ->  check SOURCE's own closure
@@ -23,24 +23,15 @@ from typing import Any
 
 from deploysafe import config as config_file
 from deploysafe.check import Report, check
+from deploysafe.drift.local import inventory_directory
+from deploysafe.drift.model import Inventory, InventoryFile, ProgressFn, Skip, is_code
+from deploysafe.drift.overlay import ALREADY, WRITTEN, add_file
+from deploysafe.drift.sources import DirectoryTree, SourceInfo, Tree, open_source
+from deploysafe.drift.worktree import WorkTree
 from deploysafe.errors import ConfigError, DeploysafeError
 from deploysafe.facts import ImportKind
 from deploysafe.findings import CASE_MISMATCH, UNRESOLVED_IMPORT, Finding
 from deploysafe.graph import Edge, ModuleGraph, is_project_file
-from deploysafe.inventory import (
-    FileRecord,
-    Inventory,
-    ProgressFn,
-    Skip,
-    SourceInfo,
-    Tree,
-    inventory_directory,
-    is_code,
-    open_source,
-)
-from deploysafe.inventory.overlay import ALREADY, WRITTEN, add_file
-from deploysafe.inventory.sources import DirectoryTree
-from deploysafe.inventory.worktree import WorkTree
 from deploysafe.resolve.base import Unresolved
 
 REPORT_VERSION = 1
@@ -151,8 +142,8 @@ class LocalOnly:
 class Changed:
     path: str
     usage: Usage
-    local: FileRecord
-    source: FileRecord
+    local: InventoryFile
+    source: InventoryFile
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -584,7 +575,7 @@ def _classify(
     )
 
 
-def _needed(graph: ModuleGraph, used: dict[str, tuple[str, Any]], record: FileRecord) -> Needed:
+def _needed(graph: ModuleGraph, used: dict[str, tuple[str, Any]], record: InventoryFile) -> Needed:
     path = os.path.join(graph.root, record.path)
     how, detail = used[record.path]
     assert record.sha256 is not None
@@ -686,7 +677,7 @@ class _Closure:
         return "reachable" if graph.is_reachable(os.path.join(graph.root, rel)) else "dormant"
 
 
-def _source_only(record: FileRecord, closure: _Closure | None) -> SourceOnly:
+def _source_only(record: InventoryFile, closure: _Closure | None) -> SourceOnly:
     if closure is None:
         return SourceOnly(record.path, record.size, record.sha256, None)
     return SourceOnly(record.path, record.size, record.sha256, closure.where(record.path), closure.faults(record.path))

@@ -27,9 +27,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
-from deploysafe.pack.errors import PackError
-from deploysafe.pack.manifest import MANIFEST_PATH, FileRecord
-from deploysafe.pack.tarheaders import BLOCK, DIRECTORY, RECORD, header, padding
+from deploysafe.artifact.manifest import MANIFEST_PATH, FileRecord
+from deploysafe.artifact.tarheaders import BLOCK, DIRECTORY, RECORD, header, padding
+from deploysafe.errors import PackError
 
 MTIME = 0
 COMPRESSLEVEL = 6  # what `tar czf` (gzip -6) uses: the size/speed trade-off people expect
@@ -112,6 +112,8 @@ def _write_tar(
 
 def _copy(record: FileRecord, out: _GzipWriter) -> None:
     """The file's bytes into the stream, hashed on the way: they must still be what the manifest says."""
+    if record.source is None:
+        raise PackError(f"{record.path}: no source file to pack it from")
     digest = hashlib.sha256()
     size = 0
     try:

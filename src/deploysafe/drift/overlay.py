@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from deploysafe.inventory.model import safe_relative
+from deploysafe.drift.model import safe_relative
 
 WRITTEN = "written"
 ALREADY = "already"  # the same bytes are there: nothing to do

@@ -1,8 +1,8 @@
 """Inventory of a directory on an SSH host, hashed there by one command and streamed back.
 
-The connection is :class:`deploysafe.release.ssh.SshTarget` (host-key checks, channel cap, one-line
+The connection is :class:`deploysafe.hosts.ssh.SshHost` (host-key checks, channel cap, one-line
 errors). Names that are not UTF-8 must pass unchanged, so the commands here run through its byte stream
-(:meth:`SshTarget.stream`), never its text ``run``.
+(:meth:`SshHost.stream`), never its text ``run``.
 
 One command does the whole inventory: the host lists every file with its size, deploysafe drops the
 skipped ones, sends the rest back on stdin, and the host hashes them, streaming a record per file.
@@ -17,18 +17,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from deploysafe.errors import TargetError
-from deploysafe.inventory import remote_scripts as scripts
-from deploysafe.inventory.model import (
-    FileRecord,
+from deploysafe.drift import remote_scripts as scripts
+from deploysafe.drift.model import (
     Inventory,
     InventoryError,
+    InventoryFile,
     ProgressFn,
     Skip,
     display,
     safe_relative,
 )
-from deploysafe.release.ssh import ByteStream, SshTarget
+from deploysafe.errors import TargetError
+from deploysafe.hosts.ssh import ByteStream, SshHost
 
 Talk = Callable[[ByteStream], None]
 
@@ -108,7 +108,7 @@ def _unescape(name: bytes) -> bytes:
 class SshTree:
     """A directory on a host as a tree: its inventory, and the bytes of chosen files on request."""
 
-    def __init__(self, target: SshTarget, path: str, skip: Skip | None = None) -> None:
+    def __init__(self, target: SshHost, path: str, skip: Skip | None = None) -> None:
         self.target = target
         self.path = path
         self.skip = skip or Skip()
@@ -162,7 +162,7 @@ class SshTree:
             self.sizes[rel] = size
             digest = stream.hashes.get(raw)
             if digest is not None:
-                inventory.add(FileRecord(rel, size, digest))
+                inventory.add(InventoryFile(rel, size, digest))
                 continue
             message = stream.errors.get(raw) or _stderr_about(stderr, rel)
             if "No such file" in message:
@@ -171,7 +171,7 @@ class SshTree:
                 )
                 continue
             inventory.problem(rel, f"cannot read it on the host: {message}")
-            inventory.add(FileRecord(rel, size, None))
+            inventory.add(InventoryFile(rel, size, None))
         for line in stderr.splitlines():
             if line.startswith("find:") or line.startswith("[Errno"):
                 inventory.problem(".", f"on the host: {line}")
@@ -237,7 +237,7 @@ def _records(names: Sequence[bytes]) -> bytes:
     return b"\0".join(names) + b"\0" if names else b""
 
 
-def _converse(target: SshTarget, argv: list[str], talk: Talk, what: str) -> tuple[int | None, str]:
+def _converse(target: SshHost, argv: list[str], talk: Talk, what: str) -> tuple[int | None, str]:
     """Run ``argv`` on the target as a byte stream that ``talk`` drives; (exit status, stderr)."""
     try:
         with target.stream(argv, what=what) as host:

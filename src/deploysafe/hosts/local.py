@@ -1,118 +1,22 @@
-"""Where a release goes: the small set of host operations the engine needs, and the local implementation.
-
-The engine is written once against :class:`Target`. Paths are POSIX strings, absolute on the host.
-Commands are argv lists, never shell strings built from data; a configured command (install, start,
-restart) is run as the user wrote it through :func:`run_configured`, with every path we add quoted.
-"""
+"""A directory on this machine behind the :class:`~deploysafe.hosts.base.Host` interface."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import posixpath
 import shlex
 import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
 
 from deploysafe import artifact
 from deploysafe.errors import TargetError
-
-ProgressFn = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Completed:
-    """The outcome of one command on the target."""
-
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
-
-    def tail(self, lines: int = 20) -> str:
-        text = (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr).rstrip()
-        return "\n".join(text.splitlines()[-lines:])
-
-    def check(self, what: str) -> Completed:
-        if not self.ok:
-            detail = self.tail(3).replace("\n", " | ") or f"exit {self.returncode}"
-            raise TargetError(f"{what} failed (exit {self.returncode}): {detail}")
-        return self
+from deploysafe.hosts.base import Completed, ProgressFn, check_inside, kind_of
 
 
-class Target(Protocol):
-    """The operations a deploy needs on a host. Implementations: LocalTarget, SshTarget."""
-
-    root: str
-    url: str
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: str | None = None,
-        env: Mapping[str, str] | None = None,
-        input: bytes | None = None,
-        timeout: float | None = None,
-    ) -> Completed: ...
-
-    def read_file(self, path: str) -> bytes | None: ...
-    def write_file(self, path: str, data: bytes) -> None: ...
-    def create_file(self, path: str, data: bytes) -> bool: ...
-    def append_file(self, path: str, data: bytes) -> None: ...
-    def rename(self, src: str, dst: str) -> None: ...
-    def replace_symlink(self, link: str, dest: str) -> None: ...
-    def readlink(self, path: str) -> str | None: ...
-    def kind(self, path: str) -> str | None: ...
-    def listdir(self, path: str) -> list[str]: ...
-    def entries(self, path: str) -> dict[str, str]: ...
-    def mkdir(self, path: str) -> None: ...
-    def remove(self, path: str) -> None: ...
-    def upload(self, local: str, remote: str, progress: ProgressFn | None = None) -> None: ...
-    def unpack(self, archive: str, dest: str) -> None: ...
-    def forward(self, host: str, port: int) -> contextlib.AbstractContextManager[tuple[str, int]]: ...
-    def close(self) -> None: ...
-
-
-# A configured command runs with its output in a temp file, not our pipe, so a service it starts in the
-# background (nohup, setsid) cannot hold the command open; the file is printed once the command ends.
-_WRAPPER = 'out=$(mktemp) || exit 125; sh -c "$1" </dev/null >"$out" 2>&1; rc=$?; cat "$out"; rm -f "$out"; exit "$rc"'
-
-
-def run_configured(
-    target: Target,
-    command: str,
-    *,
-    cwd: str,
-    env: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-) -> Completed:
-    """Run a command string from the configuration (the user's own shell text) in ``cwd`` on the host."""
-    return target.run(["sh", "-c", _WRAPPER, "deploysafe", command], cwd=cwd, env=env, timeout=timeout)
-
-
-def _kind_of(mode: int) -> str:
-    import stat
-
-    if stat.S_ISLNK(mode):
-        return "link"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISREG(mode):
-        return "file"
-    return "other"
-
-
-class LocalTarget:
+class LocalHost:
     """A directory on this machine."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -121,7 +25,7 @@ class LocalTarget:
         self.url = path
 
     def __repr__(self) -> str:
-        return f"LocalTarget({self.root!r})"
+        return f"LocalHost({self.root!r})"
 
     def run(
         self,
@@ -243,7 +147,7 @@ class LocalTarget:
 
     def kind(self, path: str) -> str | None:
         try:
-            return _kind_of(os.lstat(path).st_mode)
+            return kind_of(os.lstat(path).st_mode)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -261,7 +165,7 @@ class LocalTarget:
         """The names in a directory with their kinds ({} when it is missing)."""
         try:
             with os.scandir(path) as found:
-                return {e.name: _kind_of(e.stat(follow_symlinks=False).st_mode) for e in found}
+                return {e.name: kind_of(e.stat(follow_symlinks=False).st_mode) for e in found}
         except FileNotFoundError:
             return {}
         except OSError as exc:
@@ -306,10 +210,3 @@ class LocalTarget:
 
     def close(self) -> None:
         pass
-
-
-def check_inside(root: str, path: str) -> None:
-    """Refuse to remove anything that is not strictly inside the target root."""
-    norm = posixpath.normpath(path)
-    if not norm.startswith(root.rstrip("/") + "/"):
-        raise TargetError(f"refusing to remove {path}: not inside {root}")

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from types import TracebackType
 
-from deploysafe.inventory.model import Inventory, is_code
+from deploysafe.drift.model import Inventory, is_code
 
 
 class WorkTree:

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from deploysafe.inventory.model import (
-    FileRecord,
+from deploysafe.drift.model import (
     Inventory,
     InventoryError,
+    InventoryFile,
     ProgressFn,
     Skip,
     display,
@@ -45,7 +45,7 @@ def is_archive(path: str) -> bool:
 class _Pass:
     """What one pass over the members found, before links are resolved and the top folder stripped."""
 
-    records: dict[str, FileRecord] = field(default_factory=dict)
+    records: dict[str, InventoryFile] = field(default_factory=dict)
     links: dict[str, str | None] = field(default_factory=dict)  # member -> the member it names
     kept: dict[str, bytes] = field(default_factory=dict)
 
@@ -82,7 +82,7 @@ class ArchiveTree:
             rel = name[len(self.prefix) :]
             if not rel or self.skip.path(rel):
                 continue
-            inventory.add(FileRecord(rel, record.size, record.sha256))
+            inventory.add(InventoryFile(rel, record.size, record.sha256))
             self._source_of[rel] = found.links.get(name) or name
         self._kept = found.kept
         if progress is not None:
@@ -163,7 +163,7 @@ def inventory_archive(path: str, skip: Skip | None = None, progress: ProgressFn 
     return ArchiveTree(path, skip).inventory(progress)
 
 
-def _hash(name: str, stream: IO[bytes], kept: dict[str, bytes]) -> FileRecord:
+def _hash(name: str, stream: IO[bytes], kept: dict[str, bytes]) -> InventoryFile:
     digest = hashlib.sha256()
     size = 0
     keep = is_code(name)
@@ -175,7 +175,7 @@ def _hash(name: str, stream: IO[bytes], kept: dict[str, bytes]) -> FileRecord:
             parts.append(chunk)
     if keep and size <= _KEEP_LIMIT:
         kept[name] = b"".join(parts)
-    return FileRecord(name, size, digest.hexdigest())
+    return InventoryFile(name, size, digest.hexdigest())
 
 
 def _symlink_target(name: str, target: str) -> str | None:
@@ -197,11 +197,11 @@ def _resolve_links(found: _Pass, inventory: Inventory) -> None:
             if target is None:
                 inventory.problem(name, "link points outside the archive; not compared")
             continue
-        found.records[name] = FileRecord(name, record.size, record.sha256)
+        found.records[name] = InventoryFile(name, record.size, record.sha256)
         found.links[name] = final
 
 
-def _top_folder(records: dict[str, FileRecord]) -> str:
+def _top_folder(records: dict[str, InventoryFile]) -> str:
     """``top/`` when every file is under one folder that holds a package.json, else ``""``."""
     tops = {name.split("/", 1)[0] for name in records}
     if len(tops) != 1 or any("/" not in name for name in records):

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from deploysafe.config import section
+from deploysafe.drift.archive import ArchiveTree, is_archive
+from deploysafe.drift.local import inventory_directory, read_files
+from deploysafe.drift.model import Inventory, InventoryError, ProgressFn, Skip, display
 from deploysafe.errors import ConfigError
-from deploysafe.inventory.archive import ArchiveTree, is_archive
-from deploysafe.inventory.local import inventory_directory, read_files
-from deploysafe.inventory.model import Inventory, InventoryError, ProgressFn, Skip, display
 
 if TYPE_CHECKING:
     from deploysafe.release.spec import TargetSpec
@@ -72,12 +72,18 @@ class ArchiveSource(ArchiveTree):
 
 class SshSource:
     def __init__(self, spec: TargetSpec, skip: Skip) -> None:
-        from deploysafe.inventory.remote import SshTree
-        from deploysafe.release.spec import open_target
+        from deploysafe.drift.remote import SshTree
+        from deploysafe.hosts import SshHost
 
+        assert spec.ssh is not None
         self.location = spec.url
-        self._target = open_target(spec)
-        self._tree = SshTree(self._target, spec.path, skip)  # type: ignore[arg-type]  # open_target -> SshTarget here
+        self._target = SshHost(
+            spec.ssh,
+            known_hosts=spec.known_hosts,
+            identity=spec.identity,
+            trust_new_host_key=spec.trust_new_host_key,
+        )
+        self._tree = SshTree(self._target, spec.path, skip)
 
     def inventory(self, progress: ProgressFn | None = None) -> Inventory:
         return self._tree.inventory(progress)

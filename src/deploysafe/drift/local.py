@@ -13,7 +13,7 @@ import os
 import stat
 import time
 
-from deploysafe.inventory.model import FileRecord, Inventory, InventoryError, ProgressFn, Skip, display
+from deploysafe.drift.model import Inventory, InventoryError, InventoryFile, ProgressFn, Skip, display
 
 _SMALL = 1 << 20
 _CHUNK = 1 << 20
@@ -117,9 +117,9 @@ def inventory_directory(
             continue
         except OSError as err:
             inventory.problem(rel, describe_error(err))
-            inventory.add(FileRecord(rel, _size_or_zero(full), None))
+            inventory.add(InventoryFile(rel, _size_or_zero(full), None))
             continue
-        inventory.add(FileRecord(rel, size, digest))
+        inventory.add(InventoryFile(rel, size, digest))
         if progress is not None and (done == total or time.monotonic() - last > 0.1):
             last = time.monotonic()
             progress(label, done, total)
