@@ -4,12 +4,12 @@ PY := $(VENV)/bin/python
 EXAMPLES := examples/seed-api examples/seed-api-fixed
 NPM_INSTALLED := $(addsuffix /node_modules/.package-lock.json,$(EXAMPLES))
 
-.PHONY: demo test setup system-deps lint bench clean
+.PHONY: demo test setup system-deps test-tools lint bench clean
 
 demo: setup
 	@$(VENV)/bin/deploysafe check examples/seed-api; echo "(exit code $$? — 1 means deploy blocked)"
 
-test: setup system-deps
+test: setup system-deps test-tools
 	@$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the suite is broken" >&2; exit 1; fi; \
 	exit $$status
@@ -18,6 +18,10 @@ setup: $(VENV)/.installed $(NPM_INSTALLED)
 
 system-deps:
 	@scripts/system-deps
+
+# Node 18/20.18/22.11/22.23, tsx and tsc from tests/tools' lockfile, into ~/.cache/deploysafe-tests (CI caches it).
+test-tools: setup
+	@$(PY) -m tests.support.tools
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)

@@ -47,6 +47,7 @@ class Import:
     star: bool = False  # export * from 'a'
     type_only: bool = False  # import type ... / export type ... from: erased, never loaded
     attributes: tuple[tuple[str, str], ...] = ()  # with { type: 'json' } / assert { type: 'json' }
+    asserted: bool = False  # the attributes are written `assert {...}`, a SyntaxError from Node 22 on
     in_function: bool = False  # inside a function body: runs only when that code runs
     guarded: bool = False  # inside try {...} or import(...).catch(): a miss is handled by the code
     # behind a NODE_ENV test that is false when NODE_ENV=production (`if (process.env.NODE_ENV !==

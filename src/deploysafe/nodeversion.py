@@ -44,8 +44,9 @@ class NodeVersion:
 
     @property
     def module_sync_condition(self) -> bool:
-        """The "module-sync" export condition is active (20.19, 22.10)."""
-        return self.at_least((20, 19), (22, 10))
+        """The "module-sync" export condition is active: with require(esm), so unflagged in 20.19 and 22.12
+        (22.10 and 22.11 have it only under --experimental-require-module)."""
+        return self.at_least((20, 19), (22, 12))
 
     def conditions(self, for_require: bool) -> frozenset[str]:
         base = {"node", "default", "require" if for_require else "import"}

