@@ -149,9 +149,10 @@ def run_depcruise(tools: dict[str, list[str]], root: Path, corpus: Corpus) -> tu
 PROFILE = """
 import cProfile, os, pstats, sys, time
 started = time.perf_counter()
-import deploysafe, deploysafe.sources
+import deploysafe
+from deploysafe.check import sources
 imported = time.perf_counter()
-deploysafe.sources.POOL_THRESHOLD = sys.maxsize  # one process: parsing shows in the profile
+sources.POOL_THRESHOLD = sys.maxsize  # one process: parsing shows in the profile
 profile = cProfile.Profile()
 report = profile.runcall(deploysafe.check, sys.argv[1], sys.argv[2:])
 print(f"imports {imported - started:.2f} s, check {time.perf_counter() - imported:.2f} s under the profiler,"

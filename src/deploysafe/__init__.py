@@ -15,7 +15,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from deploysafe.check import Report, check
+from deploysafe.check.findings import Finding, Severity, Unverified
+from deploysafe.check.pipeline import Report, check
 from deploysafe.errors import (
     ArtifactError,
     ConfigError,
@@ -25,7 +26,6 @@ from deploysafe.errors import (
     ProjectError,
     TargetError,
 )
-from deploysafe.findings import Finding, Severity, Unverified
 
 __all__ = [
     "ArtifactError",

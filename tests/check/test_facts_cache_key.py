@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import deploysafe
-from deploysafe.parse import version
+from deploysafe.ecosystems.node.parse import version
 from tests.support.projects import run_node, write_tree
 
 GUARDED = "guarded=where.in_try)"
@@ -51,7 +51,7 @@ def test_an_edited_parser_does_not_read_facts_the_old_one_cached(tmp_path: Path)
     shutil.copytree(Path(deploysafe.__file__).parent, original / "deploysafe")
     broken = tmp_path / "broken"
     shutil.copytree(original, broken)
-    parser = broken / "deploysafe" / "parse" / "javascript.py"
+    parser = broken / "deploysafe" / "ecosystems" / "node" / "parse" / "javascript.py"
     source = parser.read_text()
     assert source.count(GUARDED) == 1, "the guarded require() line moved: update this test"
     parser.write_text(source.replace(GUARDED, "guarded=False)"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.fs import FileSystem
+from deploysafe.check.fs import FileSystem
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe import sources
-from deploysafe.cache import FactsCache
-from deploysafe.sources import POOL_THRESHOLD, SourceLoader
+from deploysafe.check import sources
+from deploysafe.check.cache import FactsCache
+from deploysafe.check.sources import POOL_THRESHOLD, SourceLoader
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="helpers are forked; other platforms use one process")
 
@@ -222,8 +222,8 @@ def test_a_source_that_grows_while_read_is_read_on_to_the_limit(
 
 
 def test_facts_cache_keeps_only_the_newest_entries(tmp_path):
-    from deploysafe.cache import FactsCache, encode
-    from deploysafe.facts import ModuleFacts
+    from deploysafe.check.cache import FactsCache, encode
+    from deploysafe.check.facts import ModuleFacts
 
     cache = FactsCache(tmp_path, max_entries=3)
     for n in range(5):

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.facts import CommonJsFacts
-from deploysafe.parse.javascript import Dialect, parse_module
+from deploysafe.check.facts import CommonJsFacts
+from deploysafe.ecosystems.node.parse.javascript import Dialect, parse_module
 from tests.support.npm_cache import installed
 
 RUNNER = """\

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.facts import UNPARSABLE, AssetRef, Import, ImportedName, ImportKind, ModuleFacts, SyntaxIssue
-from deploysafe.parse.javascript import Dialect, dialect_for, parse_module
+from deploysafe.check.facts import UNPARSABLE, AssetRef, Import, ImportedName, ImportKind, ModuleFacts, SyntaxIssue
+from deploysafe.ecosystems.node.parse.javascript import Dialect, dialect_for, parse_module
 
 JS, TS, TSX = Dialect.JAVASCRIPT, Dialect.TYPESCRIPT, Dialect.TSX
 

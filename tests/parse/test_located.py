@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tree_sitter import Node, QueryCursor
 
-from deploysafe.parse.javascript import _GRAMMARS, Dialect, _located, _parser
+from deploysafe.ecosystems.node.parse.javascript import _GRAMMARS, Dialect, _located, _parser
 from tests.parse.test_commonjs_lexer import lexer_folder
 
 CASES: dict[str, tuple[Dialect, str]] = {

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from deploysafe import check
-from deploysafe.findings import RULES
+from deploysafe.check.findings import RULES
 from deploysafe.report import sarif
 from tests.support.projects import REPO, run_cli, write_tree
 

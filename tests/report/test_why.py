@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deploysafe.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, Reach, why
+from deploysafe.check.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, Reach, why
 from tests.support.projects import REPO, run_cli, write_tree
 
 SEED_API = REPO / "examples" / "seed-api"

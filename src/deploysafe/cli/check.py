@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from deploysafe.check import check as run_check
+from deploysafe.check.pipeline import check as run_check
 from deploysafe.cli.app import main
 from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError

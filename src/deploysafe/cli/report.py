@@ -10,13 +10,13 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from deploysafe.check.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, WhyResult
+from deploysafe.check.why import why as run_why
 from deploysafe.cli.app import main
 from deploysafe.cli.check import run_with_progress
 from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
 from deploysafe.report import graph_formats
-from deploysafe.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, WhyResult
-from deploysafe.why import why as run_why
 
 GRAPH_FORMATS = ("html", "dot", "mermaid")
 

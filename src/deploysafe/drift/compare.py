@@ -22,17 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from deploysafe import config as config_file
-from deploysafe.check import Report, check
+from deploysafe.check.facts import ImportKind
+from deploysafe.check.findings import CASE_MISMATCH, UNRESOLVED_IMPORT, Finding
+from deploysafe.check.graph import Edge, ModuleGraph, is_project_file
+from deploysafe.check.pipeline import Report, check
+from deploysafe.check.resolution import Unresolved
 from deploysafe.drift.local import inventory_directory
 from deploysafe.drift.model import Inventory, InventoryFile, ProgressFn, Skip, is_code
 from deploysafe.drift.overlay import ALREADY, WRITTEN, add_file
 from deploysafe.drift.sources import DirectoryTree, SourceInfo, Tree, open_source
 from deploysafe.drift.worktree import WorkTree
 from deploysafe.errors import ConfigError, DeploysafeError
-from deploysafe.facts import ImportKind
-from deploysafe.findings import CASE_MISMATCH, UNRESOLVED_IMPORT, Finding
-from deploysafe.graph import Edge, ModuleGraph, is_project_file
-from deploysafe.resolve.base import Unresolved
 
 REPORT_VERSION = 1
 NEEDED = "needed"

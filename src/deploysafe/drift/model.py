@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pathspec
 
+from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS, is_source
 from deploysafe.errors import DeploysafeError
-from deploysafe.scan import ALWAYS_SKIPPED_DIRS, is_source
 
 # (what is being done, files done, files in all or None while unknown)
 ProgressFn = Callable[[str, int, int | None], None]

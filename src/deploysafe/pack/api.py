@@ -17,7 +17,7 @@ from typing import Any
 
 from deploysafe.artifact import manifest as manifests
 from deploysafe.artifact import writer
-from deploysafe.check import Report, check
+from deploysafe.check.pipeline import Report, check
 from deploysafe.config import read_toml, section
 from deploysafe.errors import ConfigError
 from deploysafe.pack.errors import PackBlocked, PackError

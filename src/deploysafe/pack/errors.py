@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from deploysafe.errors import PackError
 
 if TYPE_CHECKING:
-    from deploysafe.check import Report
+    from deploysafe.check.pipeline import Report
 
 __all__ = ["PackBlocked", "PackError"]
 

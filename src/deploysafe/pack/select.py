@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 import pathspec
 
 from deploysafe.artifact import check_member_name
-from deploysafe.check import Report
+from deploysafe.check.graph import ModuleGraph
+from deploysafe.check.pipeline import Report
+from deploysafe.check.scan import is_source
 from deploysafe.errors import ArtifactError
-from deploysafe.graph import ModuleGraph
 from deploysafe.pack.errors import PackError
 from deploysafe.pack.production_modules import ProductionModules, production_closure
 from deploysafe.pack.secrets import Allowed, might_be_secret, secret_reason
 from deploysafe.pack.tree import Tree
-from deploysafe.scan import is_source
 
 LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml")
 INSTALL_SETTINGS = (".npmrc", ".yarnrc", ".yarnrc.yml", ".nvmrc", ".node-version")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pathspec
 
-from deploysafe.scan import ALWAYS_SKIPPED_DIRS
+from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS
 
 
 @dataclass(frozen=True, slots=True)

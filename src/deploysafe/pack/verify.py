@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from deploysafe import artifact as artifacts
-from deploysafe.check import Report, check
+from deploysafe.check.pipeline import Report, check
+from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Unresolved
 from deploysafe.errors import ConfigError, DeploysafeError
 from deploysafe.pack.errors import PackError
-from deploysafe.resolve.base import PACKAGE_NOT_FOUND, Unresolved
 
 _INSTALL_TIMEOUT = 900.0
 _RAM_DISK = "/dev/shm"

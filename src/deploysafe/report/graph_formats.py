@@ -13,11 +13,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from deploysafe.check import Report
+from deploysafe.check.findings import Finding, Severity
+from deploysafe.check.graph import Edge, ModuleGraph, is_project_file
+from deploysafe.check.pipeline import Report
+from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Target, Unresolved
 from deploysafe.errors import DeploysafeError
-from deploysafe.findings import Finding, Severity
-from deploysafe.graph import Edge, ModuleGraph, is_project_file
-from deploysafe.resolve.base import PACKAGE_NOT_FOUND, Target, Unresolved
 
 ENTRY, REACHABLE, DORMANT, PACKAGE, MISSING = "entry", "reachable", "dormant", "package", "missing"
 OK, ERROR, WARNING = "ok", "error", "warning"

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 
 from deploysafe import __version__
-from deploysafe.check import Report
+from deploysafe.check.pipeline import Report
 from deploysafe.report.graph_formats import GraphView, graph_view
 
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"

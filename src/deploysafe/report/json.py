@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deploysafe.check import Report
+from deploysafe.check.pipeline import Report
 
 
 def render(report: Report) -> str:

@@ -17,10 +17,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from deploysafe import __version__
-from deploysafe import findings as f
-from deploysafe.check import Report
-from deploysafe.findings import RULES, Finding, Severity
-from deploysafe.graph import ModuleGraph
+from deploysafe.check import findings as f
+from deploysafe.check.findings import RULES, Finding, Severity
+from deploysafe.check.graph import ModuleGraph
+from deploysafe.check.pipeline import Report
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 BASE = "%SRCROOT%"

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from deploysafe.check import Report
-from deploysafe.findings import Finding, Severity
+from deploysafe.check.findings import Finding, Severity
+from deploysafe.check.pipeline import Report
 
 MAX_LISTED = 20  # dormant files and unverified edges shown before "... and N more"
 MAX_WARNINGS = 50  # warnings shown before "... and N more" (errors are always all shown)

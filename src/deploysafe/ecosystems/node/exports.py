@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deploysafe.builtins import builtin_exports
-from deploysafe.facts import ImportKind
-from deploysafe.formats import Format, is_typescript
-from deploysafe.graph import Analysis
-from deploysafe.resolve.base import Target
-from deploysafe.scan import is_source
+from deploysafe.check.facts import ImportKind
+from deploysafe.check.graph import Analysis
+from deploysafe.check.resolution import Target
+from deploysafe.check.scan import is_source
+from deploysafe.ecosystems.node.builtins import builtin_exports
+from deploysafe.ecosystems.node.formats import Format, is_typescript
 
 
 @dataclass(frozen=True, slots=True)

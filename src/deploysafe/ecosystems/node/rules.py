@@ -11,16 +11,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from deploysafe import findings as f
-from deploysafe.confirm import CONFIRMED, REFUTED, UNCONFIRMED, SyntaxVerdict
-from deploysafe.declared_types import is_declared_type
-from deploysafe.exports import ExportIndex, ExportNames
-from deploysafe.facts import Import, ImportedName, ImportKind
-from deploysafe.findings import Finding, Severity, Unverified
-from deploysafe.formats import Format, is_typescript
-from deploysafe.graph import Analysis, Edge, Module, ModuleGraph, is_project_file
-from deploysafe.resolve import base as r
-from deploysafe.resolve.base import Target, Unresolved
+from deploysafe.check import findings as f
+from deploysafe.check import resolution as r
+from deploysafe.check.facts import Import, ImportedName, ImportKind
+from deploysafe.check.findings import Finding, Severity, Unverified
+from deploysafe.check.graph import Analysis, Edge, Module, ModuleGraph, is_project_file
+from deploysafe.check.resolution import Target, Unresolved
+from deploysafe.ecosystems.node.confirm import CONFIRMED, REFUTED, UNCONFIRMED, SyntaxVerdict
+from deploysafe.ecosystems.node.declared_types import is_declared_type
+from deploysafe.ecosystems.node.exports import ExportIndex, ExportNames
+from deploysafe.ecosystems.node.formats import Format, is_typescript
 
 Result = Finding | Unverified
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from tree_sitter import Node
 
-from deploysafe.parse.commonjs import cooked, string_value
+from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 
 IDENTIFIERS = (b"__dirname",)
 """Identifier texts the caller's query must capture for :func:`find_assets`."""

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploysafe.fs import FileSystem
+from deploysafe.check.fs import FileSystem
 
 ABSENT: Any = object()  # a field that is not there, as opposed to one set to null
 

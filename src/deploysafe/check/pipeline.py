@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deploysafe import config as config_file
-from deploysafe.entries import Entry, compiled_output_for, detect_entries
+from deploysafe.check.findings import UNREADABLE, Finding, Severity, Unverified
+from deploysafe.check.fs import FileSystem
+from deploysafe.check.scan import DEFAULT_EXCLUDES, ScanProblem, scan
+from deploysafe.ecosystems.node.entries import Entry, compiled_output_for, detect_entries
+from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
+from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
 from deploysafe.errors import ConfigError, ProjectError
-from deploysafe.findings import UNREADABLE, Finding, Severity, Unverified
-from deploysafe.fs import FileSystem
-from deploysafe.nodeversion import NodeVersion, assume
-from deploysafe.packages import PackageJson, PackageJsonCache
-from deploysafe.scan import DEFAULT_EXCLUDES, ScanProblem, scan
 
 if TYPE_CHECKING:
-    from deploysafe.graph import Analysis, ModuleGraph
+    from deploysafe.check.graph import Analysis, ModuleGraph
 
 REPORT_VERSION = 1
 
@@ -163,11 +163,11 @@ def check(
 def _analysis(root: str, node: NodeVersion, typescript: TypeScriptRun | None, cache: bool) -> Analysis:
     """The caches and the resolver one check shares between its stages."""
     # The parse, resolve and rule stages load here, not at import: `deploysafe --help` stays instant.
-    from deploysafe.cache import FactsCache
-    from deploysafe.graph import Analysis
-    from deploysafe.resolve.node import NodeResolver
-    from deploysafe.sources import SourceLoader
-    from deploysafe.tsconfig import TsconfigLoader
+    from deploysafe.check.cache import FactsCache
+    from deploysafe.check.graph import Analysis
+    from deploysafe.check.sources import SourceLoader
+    from deploysafe.ecosystems.node.resolve import NodeResolver
+    from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
 
     fs = FileSystem()
     packages = PackageJsonCache(fs)
@@ -190,7 +190,7 @@ def _graph(
     scanned: list[str],
     progress: Callable[[int, int], None] | None,
 ) -> ModuleGraph:
-    from deploysafe.graph import build_graph
+    from deploysafe.check.graph import build_graph
 
     return build_graph(
         analysis,
@@ -203,9 +203,9 @@ def _graph(
 
 def _findings(analysis: Analysis, graph: ModuleGraph) -> tuple[list[Finding], list[Unverified]]:
     """Every rule over the graph; syntax errors get a second opinion first."""
-    from deploysafe.confirm import confirm
-    from deploysafe.exports import ExportIndex
-    from deploysafe.rules import RuleContext, run_rules
+    from deploysafe.ecosystems.node.confirm import confirm
+    from deploysafe.ecosystems.node.exports import ExportIndex
+    from deploysafe.ecosystems.node.rules import RuleContext, run_rules
 
     broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
     broken.sort(key=lambda p: (not graph.is_reachable(p), p))
@@ -254,7 +254,7 @@ def typescript_run(
 
 def _preload_imports(root: str, entries: list[Entry]) -> dict[str, list]:
     """The `node -r X` / `--import X` modules of the start commands, as imports of the file holding them."""
-    from deploysafe.facts import Import, ImportKind
+    from deploysafe.check.facts import Import, ImportKind
 
     found: dict[str, list] = {}
     for entry in entries:

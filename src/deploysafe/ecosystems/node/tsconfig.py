@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploysafe import jsonc
-from deploysafe.fs import FileSystem
+from deploysafe.check.fs import FileSystem
+from deploysafe.ecosystems.node import jsonc
 
 CONFIG_NAMES = ("tsconfig.json", "jsconfig.json")
 

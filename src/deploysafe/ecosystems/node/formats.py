@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 
-from deploysafe.facts import ModuleFacts
-from deploysafe.nodeversion import NodeVersion
-from deploysafe.packages import PackageJsonCache
+from deploysafe.check.facts import ModuleFacts
+from deploysafe.ecosystems.node.nodeversion import NodeVersion
+from deploysafe.ecosystems.node.packages import PackageJsonCache
 
 
 class Format(StrEnum):

@@ -8,15 +8,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from deploysafe.facts import Import, ImportKind
-from deploysafe.formats import Format, emitted_format, is_typescript, module_format
-from deploysafe.fs import FileSystem
-from deploysafe.nodeversion import NodeVersion
-from deploysafe.packages import PackageJsonCache
-from deploysafe.resolve.base import Resolution, Target, Unresolved
-from deploysafe.resolve.node import CompiledTypeScript, NodeResolver
-from deploysafe.scan import is_source
-from deploysafe.sources import Progress, SourceFile, SourceLoader
+from deploysafe.check.facts import Import, ImportKind
+from deploysafe.check.fs import FileSystem
+from deploysafe.check.resolution import Resolution, Target, Unresolved
+from deploysafe.check.scan import is_source
+from deploysafe.check.sources import Progress, SourceFile, SourceLoader
+from deploysafe.ecosystems.node.formats import Format, emitted_format, is_typescript, module_format
+from deploysafe.ecosystems.node.nodeversion import NodeVersion
+from deploysafe.ecosystems.node.packages import PackageJsonCache
+from deploysafe.ecosystems.node.resolve import CompiledTypeScript, NodeResolver
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from deploysafe.check import check
-from deploysafe.graph import ModuleGraph, is_project_file
-from deploysafe.resolve.base import Target, Unresolved
+from deploysafe.check.graph import ModuleGraph, is_project_file
+from deploysafe.check.pipeline import check
+from deploysafe.check.resolution import Target, Unresolved
 
 REACHABLE = "reachable"  # at least one entry loads it
 DORMANT = "dormant"  # a project file no entry loads

@@ -1,6 +1,6 @@
 """What one source file says about its imports and exports, before anything is resolved.
 
-Parsers (``deploysafe.parse.*``) turn bytes into :class:`ModuleFacts`; resolvers turn the
+Parsers (``deploysafe.ecosystems.node.parse.*``) turn bytes into :class:`ModuleFacts`; resolvers turn the
 :class:`Import` records into edges. Everything here is plain, immutable, picklable data so it can be
 cached by content hash and sent between processes.
 """

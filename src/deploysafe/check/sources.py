@@ -14,10 +14,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from deploysafe.cache import FORMAT, FactsCache, decode, encode
-from deploysafe.facts import UNPARSABLE, ModuleFacts
-from deploysafe.parse.javascript import Dialect, dialect_for, parse_module
-from deploysafe.parse.version import parser_version
+from deploysafe.check.cache import FORMAT, FactsCache, decode, encode
+from deploysafe.check.facts import UNPARSABLE, ModuleFacts
+from deploysafe.ecosystems.node.parse.javascript import Dialect, dialect_for, parse_module
+from deploysafe.ecosystems.node.parse.version import parser_version
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 # Below this many files to parse, one process does it. A forked helper costs 10-20 ms (fork, copy-on-write

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from deploysafe.formats import is_typescript
+from deploysafe.ecosystems.node.formats import is_typescript
 
 MAX_CONFIRMATIONS = 64  # beyond this many broken files, tree-sitter's word is taken as it is
 CONFIRMED, REFUTED, UNCONFIRMED = "confirmed", "refuted", "unconfirmed"

@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from deploysafe.builtins import builtin_name
-from deploysafe.fs import FileSystem
-from deploysafe.nodeversion import NodeVersion
-from deploysafe.packages import ABSENT, PackageJsonCache
-from deploysafe.resolve.base import (
+from deploysafe.check.fs import FileSystem
+from deploysafe.check.resolution import (
     ALIAS_NOT_REWRITTEN,
     CASE_MISMATCH,
     DIRECTORY_IMPORT,
@@ -34,7 +31,10 @@ from deploysafe.resolve.base import (
     Target,
     Unresolved,
 )
-from deploysafe.tsconfig import TsconfigLoader
+from deploysafe.ecosystems.node.builtins import builtin_name
+from deploysafe.ecosystems.node.nodeversion import NodeVersion
+from deploysafe.ecosystems.node.packages import ABSENT, PackageJsonCache
+from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
 
 CJS_EXTENSIONS = (".js", ".json", ".node")
 ESM_GUESSES = (".js", ".mjs", ".cjs", ".json", ".node")  # what an extensionless ESM import probably meant

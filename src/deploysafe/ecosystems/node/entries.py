@@ -13,8 +13,8 @@ import re
 import shlex
 from dataclasses import dataclass, replace
 
+from deploysafe.ecosystems.node.packages import PackageJson
 from deploysafe.errors import ConfigError
-from deploysafe.packages import PackageJson
 
 RUNNERS = ("node", "nodejs", "tsx", "ts-node", "ts-node-esm", "nodemon", "node-dev", "ts-node-dev", "bun")
 ECOSYSTEM_FILES = (

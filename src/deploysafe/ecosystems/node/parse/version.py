@@ -1,6 +1,6 @@
 """The parser's identity, part of every facts-cache key: a digest of what turns bytes into facts.
 
-Computed from the bytes of every module in this package and of ``deploysafe.facts``, plus the installed
+Computed from the bytes of every module in this package and of ``deploysafe.check.facts``, plus the installed
 versions of tree-sitter and its grammars, so any change to the parser (an upgrade, an edit in a checkout)
 makes a new key and facts an older parser wrote are never read. Nobody has to remember to bump a constant.
 Computed once per process (about a millisecond).
@@ -13,7 +13,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-from deploysafe import facts
+from deploysafe.check import facts
 
 GRAMMARS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
 

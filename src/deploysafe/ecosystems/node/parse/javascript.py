@@ -23,7 +23,7 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from deploysafe.facts import (
+from deploysafe.check.facts import (
     UNPARSABLE,
     AssetRef,
     Import,
@@ -32,8 +32,8 @@ from deploysafe.facts import (
     ModuleFacts,
     SyntaxIssue,
 )
-from deploysafe.parse import assets, commonjs
-from deploysafe.parse.commonjs import cooked, string_value
+from deploysafe.ecosystems.node.parse import assets, commonjs
+from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 
 __all__ = ["Dialect", "dialect_for", "parse_module"]
 

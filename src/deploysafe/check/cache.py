@@ -2,7 +2,7 @@
 
 One SQLite file under the user's cache directory (``$DEPLOYSAFE_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/deploysafe``, else ``~/.cache/deploysafe``); a key is the file's sha256 plus a digest of
-the parser's code and grammars (:mod:`deploysafe.parse.version`), so a new or edited deploysafe never reads
+the parser's code and grammars (:mod:`deploysafe.ecosystems.node.parse.version`), so a new or edited deploysafe never reads
 facts another parser wrote. Any problem with the cache (read-only home, corrupt file, another process
 writing) turns it off for the run: it is a speed-up, never a source of truth.
 """
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
 from pathlib import Path
 
-from deploysafe.facts import AssetRef, CommonJsFacts, Import, ImportedName, ModuleFacts, SyntaxIssue
+from deploysafe.check.facts import AssetRef, CommonJsFacts, Import, ImportedName, ModuleFacts, SyntaxIssue
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
 

@@ -1,0 +1,1 @@
+"""Languages the check understands, each behind the interface in ``deploysafe.check.ecosystem``."""
