@@ -1,0 +1,250 @@
+"""The health gate's parts, each on its own against real servers on 127.0.0.1: the status, the body, the
+count of consecutive passes, the deadline, the probe timeout, TCP and command probes, and what a window's
+``alive`` and ``watch`` may say. Each test fails when its part is broken, whatever the others do (the
+deploy tests' unhealthy releases fail status *and* body at once, so they cannot tell).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from deploysafe.hosts.local import LocalHost
+from deploysafe.release.health import Probe, ProbeResult, Vetting, parse_probe, session, window
+
+
+class Scripted:
+    """A real HTTP server answering from a script of (status, body, delay); the last answer repeats."""
+
+    def __init__(self, answers: list[tuple[int, str, float]]) -> None:
+        self.answers = list(answers)
+        self.served = 0
+        self.location = "/elsewhere"  # where a 3xx answer points
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                index = min(script.served, len(script.answers) - 1)
+                script.served += 1
+                status, body, delay = script.answers[index]
+                if delay:
+                    time.sleep(delay)
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("content-length", str(len(data)))
+                if 300 <= status < 400:
+                    self.send_header("location", script.location)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the kernel picks a free port: no race
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    started: list[Scripted] = []
+
+    def start(*answers: tuple[int, str] | tuple[int, str, float]) -> Scripted:
+        server = Scripted([(a[0], a[1], a[2] if len(a) > 2 else 0.0) for a in answers])
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+def judge(probe: Probe, tmp_path: Path, *, passes: int = 1, deadline: float = 2.0, interval: float = 0.01, **kwargs):
+    with session(LocalHost(tmp_path), probe, cwd=str(tmp_path), env={}) as probing:
+        return window(probing, passes=passes, interval=interval, deadline=deadline, poll=interval, **kwargs)
+
+
+def http(server: Scripted, expect: str | None = None, timeout: float = 2.0) -> Probe:
+    return parse_probe(f"http://127.0.0.1:{server.port}/health", expect=expect, timeout=timeout)
+
+
+# ---- status ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [200, 204, 299])
+def test_a_2xx_status_passes(serve, tmp_path, status):
+    verdict = judge(http(serve((status, "ok"))), tmp_path)
+    assert verdict.ok, verdict.results
+    assert verdict.results[0].detail.startswith(f"HTTP {status}")
+
+
+@pytest.mark.parametrize("status", [300, 301, 404, 500, 503])
+def test_any_other_status_fails_even_with_the_expected_body(serve, tmp_path, status):
+    verdict = judge(http(serve((status, '{"status":"healthy"}')), expect="healthy"), tmp_path, deadline=0.3)
+    assert not verdict.ok
+    assert all(r.detail.startswith(f"HTTP {status}") for r in verdict.results)
+    assert verdict.reason == "no pass within 0.3s"
+
+
+def test_a_redirect_is_not_followed(serve, tmp_path):
+    healthy = serve((200, "healthy"))
+    moved = serve((302, "moved"))
+    moved.location = f"http://127.0.0.1:{healthy.port}/health"  # following it would find a healthy answer
+    verdict = judge(http(moved, expect="healthy"), tmp_path, deadline=0.2)
+    assert not verdict.ok
+    assert verdict.results[0].detail.startswith("HTTP 302")
+    assert healthy.served == 0
+
+
+# ---- body --------------------------------------------------------------------------------------------
+
+
+def test_a_2xx_without_the_expected_text_fails_and_the_reason_says_so(serve, tmp_path):
+    verdict = judge(http(serve((200, '{"status":"starting"}')), expect='"status":"healthy"'), tmp_path, deadline=0.3)
+    assert not verdict.ok
+    assert verdict.results[-1].detail.startswith('HTTP 200 but body lacks \'"status":"healthy"\'')
+    assert verdict.reason == 'no pass within 0.3s: the body lacks \'"status":"healthy"\''
+
+
+def test_the_expected_text_anywhere_in_the_body_passes(serve, tmp_path):
+    verdict = judge(http(serve((200, '{"status":"healthy","version":"1.2.0"}')), expect='"version":"1.2.0"'), tmp_path)
+    assert verdict.ok
+
+
+def test_without_an_expectation_any_2xx_body_passes(serve, tmp_path):
+    assert judge(http(serve((200, ""))), tmp_path).ok
+
+
+# ---- consecutive passes ------------------------------------------------------------------------------
+
+
+def test_the_window_needs_the_asked_number_of_consecutive_passes(serve, tmp_path):
+    server = serve((200, "ok"), (500, "blip"), (200, "ok"), (200, "ok"), (200, "ok"))
+    verdict = judge(http(server), tmp_path, passes=3)
+    assert verdict.ok
+    assert [r.ok for r in verdict.results] == [True, False, True, True, True]  # the blip reset the count
+
+
+def test_passes_that_are_never_consecutive_never_pass(serve, tmp_path):
+    server = serve(*[(200, "ok"), (500, "blip")] * 50)
+    verdict = judge(http(server), tmp_path, passes=2, deadline=0.5)
+    assert not verdict.ok
+    assert verdict.reason == "no 2 consecutive passes within 0.5s"
+    assert sum(r.ok for r in verdict.results) >= 2
+
+
+def test_one_pass_is_enough_when_one_is_asked(serve, tmp_path):
+    server = serve((200, "ok"), (500, "down"))
+    verdict = judge(http(server), tmp_path, passes=1)
+    assert verdict.ok and len(verdict.results) == 1
+
+
+# ---- deadline ----------------------------------------------------------------------------------------
+
+
+def test_a_service_that_never_passes_fails_at_the_deadline_not_before_and_not_long_after(serve, tmp_path):
+    server = serve((503, "down"))
+    started = time.monotonic()
+    verdict = judge(http(server), tmp_path, deadline=0.6, interval=0.05)
+    took = time.monotonic() - started
+    assert not verdict.ok
+    assert 0.5 <= took < 0.6 + 1.0
+    assert verdict.reason == "no pass within 0.6s"
+    assert len(verdict.results) >= 5  # it kept probing until the deadline
+
+
+def test_a_service_that_passes_before_the_deadline_passes(serve, tmp_path):
+    server = serve(*[(503, "starting")] * 5, (200, "ok"))
+    verdict = judge(http(server), tmp_path, passes=2, deadline=5.0, interval=0.02)
+    assert verdict.ok
+    assert [r.ok for r in verdict.results] == [False] * 5 + [True, True]
+
+
+def test_a_probe_that_gets_no_answer_within_its_timeout_fails(serve, tmp_path):
+    server = serve((200, "ok", 1.5))
+    verdict = judge(http(server, timeout=0.3), tmp_path, deadline=0.2)
+    assert not verdict.ok
+    assert verdict.results[0].detail == "no answer within 0.3s"
+
+
+def test_nothing_listening_fails_with_no_response(tmp_path):
+    with socket.socket() as held:  # a port the kernel gave us and nobody listens on while we hold it
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        verdict = judge(parse_probe(f"http://127.0.0.1:{port}/"), tmp_path, deadline=0.2)
+    assert not verdict.ok
+    assert verdict.results[0].detail.startswith("no response")
+
+
+# ---- tcp and command probes --------------------------------------------------------------------------
+
+
+def test_tcp_probe_passes_when_the_port_accepts_and_fails_when_not(tmp_path):
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        assert judge(parse_probe(f"tcp://127.0.0.1:{port}"), tmp_path).ok
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        verdict = judge(parse_probe(f"tcp://127.0.0.1:{port}"), tmp_path, deadline=0.2)
+    assert not verdict.ok
+    assert "ECONNREFUSED" in verdict.results[0].detail
+
+
+def test_command_probe_is_judged_by_exit_status_and_output(tmp_path):
+    assert judge(parse_probe("command: echo ready", expect="ready"), tmp_path).ok
+    failing = judge(parse_probe("command: echo ready; exit 3", expect="ready"), tmp_path, deadline=0.2)
+    assert not failing.ok and failing.results[0].detail.startswith("exit 3")
+    lacking = judge(parse_probe("command: echo starting", expect="ready"), tmp_path, deadline=0.2)
+    assert not lacking.ok
+    assert lacking.reason == "no pass within 0.2s: the output lacks 'ready'"
+
+
+# ---- alive and watch ---------------------------------------------------------------------------------
+
+
+def test_a_dead_service_ends_the_window_at_once(serve, tmp_path):
+    server = serve((200, "ok"))
+    verdict = judge(http(server), tmp_path, passes=3, deadline=30.0, alive=lambda: "process exited with 1")
+    assert not verdict.ok and verdict.reason == "process exited with 1"
+    assert server.served == 0 and verdict.seconds < 5
+
+
+def test_a_fatal_watch_ends_the_window_and_a_pending_one_turns_passes_into_failures(serve, tmp_path):
+    server = serve((200, "ok"))
+    fatal = judge(http(server), tmp_path, passes=3, deadline=30.0, watch=lambda: Vetting(fatal="crash loop"))
+    assert not fatal.ok and fatal.reason == "crash loop" and len(fatal.results) == 1
+
+    pending = judge(http(server), tmp_path, deadline=0.3, watch=lambda: Vetting(pending="old process answers"))
+    assert not pending.ok
+    assert all(not r.ok for r in pending.results)
+    assert pending.reason == "no pass within 0.3s: old process answers"
+
+
+def test_a_waiting_watch_holds_a_finished_streak_open_until_it_clears(serve, tmp_path):
+    server = serve((200, "ok"))
+    said = iter([Vetting(waiting="up 1s of 3s")] * 4)
+    seen: list[tuple[ProbeResult, int]] = []
+    verdict = judge(
+        http(server),
+        tmp_path,
+        passes=2,
+        watch=lambda: next(said, Vetting()),
+        on_result=lambda r, n: seen.append((r, n)),
+    )
+    assert verdict.ok
+    assert len(verdict.results) == 5  # four held open, then the streak counts
+    assert [n for _, n in seen][:4] == [1, 1, 1, 1]
