@@ -1,0 +1,98 @@
+"""A syntax error blocks only when the platform agrees: tree-sitter's word is checked by `node --check` for
+JavaScript and by the project's TypeScript compiler for TypeScript. Valid code the grammars reject must not
+block (node or tsx runs it here); real errors must block, and say which judge confirmed them; with no judge,
+the error is a warning that says why it is unconfirmed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from deploysafe import check
+from deploysafe.ecosystems.node.parse.javascript import Dialect, parse_module
+from tests.support import tools
+from tests.support.projects import run_node, write_tree
+
+LOADED = "console.log('loaded');\n"
+CJS = {"package.json": {"name": "app", "version": "1.0.0"}}
+TS = {"package.json": {"name": "app", "version": "1.0.0", "scripts": {"start": "tsx src/index.ts"}}}
+# Valid JavaScript the grammar rejects: a class field without initializer ends at the newline (ASI).
+VALID_JS = "class Config {\n  static defaults\n  ['name'] = 'x'\n}\n" + LOADED
+# Valid TypeScript (4.7 variance annotations) the grammar rejects.
+VALID_TS = (
+    "interface Box<in out T> { value: T }\nconst box: Box<number> = { value: 1 };\nconsole.log('loaded', box.value);\n"
+)
+BROKEN_JS = "const total = { a: 1 ;\n" + LOADED
+BROKEN_TS = "const total: number = (1 + ;\n" + LOADED
+
+
+def grammar_rejects(source: str, dialect: Dialect) -> None:
+    """The premise of a second-opinion test: tree-sitter alone would call this a syntax error."""
+    assert parse_module(source.encode(), dialect).syntax_errors, "the grammar accepts this now: pick another case"
+
+
+def run_tsx(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(tools.tsx()), "src/index.ts"], cwd=root, capture_output=True, text=True, timeout=60)
+
+
+def with_typescript(root: Path) -> Path:
+    """The project's own TypeScript compiler, as `npm install typescript` leaves it."""
+    (root / "node_modules").mkdir(exist_ok=True)
+    os.symlink(tools.typescript(), root / "node_modules" / "typescript")
+    return root
+
+
+def test_valid_javascript_the_grammar_rejects_does_not_block_because_node_refutes_it(tmp_path):
+    grammar_rejects(VALID_JS, Dialect.JAVASCRIPT)
+    root = write_tree(
+        tmp_path / "app", {**CJS, "index.js": "require('./config.js');\n" + LOADED, "config.js": VALID_JS}
+    )
+    report = check(root)
+    assert report.findings == []
+    done = run_node(root, "index.js")
+    assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
+
+
+def test_a_real_javascript_syntax_error_blocks_confirmed_by_node(tmp_path):
+    root = write_tree(tmp_path / "app", {**CJS, "index.js": "require('./usage.js');\n" + LOADED, "usage.js": BROKEN_JS})
+    report = check(root)
+    assert [(f.rule, f.file, f.line) for f in report.errors] == [("syntax-error", "usage.js", 1)]
+    assert report.errors[0].message.endswith("(confirmed by node --check)")
+    assert "SyntaxError" in run_node(root, "index.js").stderr
+
+
+def test_without_node_a_javascript_syntax_error_is_an_unconfirmed_warning(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "app", {**CJS, "index.js": BROKEN_JS})
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    report = check(root, node_version="20.20.2")
+    assert report.errors == []
+    assert [(f.rule, str(f.severity)) for f in report.findings] == [("syntax-error", "warning")]
+    assert "(not confirmed: no node found)" in report.findings[0].message
+
+
+def test_valid_typescript_the_grammar_rejects_does_not_block_because_tsc_refutes_it(tmp_path):
+    grammar_rejects(VALID_TS, Dialect.TYPESCRIPT)
+    root = with_typescript(write_tree(tmp_path / "app", {**TS, "src/index.ts": VALID_TS}))
+    report = check(root)
+    assert report.findings == []
+    done = run_tsx(root)
+    assert done.returncode == 0 and "loaded 1" in done.stdout, done.stderr
+
+
+def test_a_real_typescript_syntax_error_blocks_confirmed_by_tsc_and_tsx_fails(tmp_path):
+    root = with_typescript(write_tree(tmp_path / "app", {**TS, "src/index.ts": BROKEN_TS}))
+    report = check(root)
+    assert [(f.rule, f.file) for f in report.errors] == [("syntax-error", "src/index.ts")]
+    assert report.errors[0].message.endswith("(confirmed by typescript)")
+    done = run_tsx(root)
+    assert done.returncode != 0 and "loaded" not in done.stdout
+
+
+def test_without_a_typescript_compiler_a_typescript_error_is_an_unconfirmed_warning(tmp_path):
+    grammar_rejects(VALID_TS, Dialect.TYPESCRIPT)
+    root = write_tree(tmp_path / "app", {**TS, "src/index.ts": VALID_TS})
+    report = check(root)
+    assert report.errors == []
+    assert [(f.rule, str(f.severity)) for f in report.findings] == [("syntax-error", "warning")]
+    assert "(not confirmed: no TypeScript compiler installed in node_modules)" in report.findings[0].message

@@ -1,0 +1,111 @@
+"""TypeScript verdicts, each confirmed by tsx (pinned in tests/tools) running the same project: deployable
+must mean tsx starts the entry and it prints "loaded"; blocked must mean tsx fails."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from deploysafe import check
+from tests.support import tools
+from tests.support.projects import write_tree
+
+ESM = {"package.json": {"name": "app", "version": "1.0.0", "type": "module", "scripts": {"start": "tsx src/index.ts"}}}
+CJS = {"package.json": {"name": "app", "version": "1.0.0", "scripts": {"start": "tsx src/index.ts"}}}
+LOADED = "console.log('loaded');\n"
+
+
+def judged(root: Path) -> list[tuple[str, str]]:
+    """deploysafe's errors on src/index.ts, after requiring that tsx agrees on whether it loads."""
+    report = check(root, ["src/index.ts"])
+    done = subprocess.run([str(tools.tsx()), "src/index.ts"], cwd=root, capture_output=True, text=True, timeout=60)
+    loads = done.returncode == 0 and "loaded" in done.stdout
+    errors = [(f.rule, f.file) for f in report.errors]
+    assert (not errors) is loads, f"deploysafe says {errors}; tsx: {done.stderr[-800:]}"
+    return errors
+
+
+def test_type_only_imports_of_missing_files_are_erased(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **ESM,
+            "src/index.ts": "import type { User } from './nothere';\nimport { type Role, hello } from './lib.js';\n"
+            "export const u: User | null = null;\nconst r: Role | null = null;\nconsole.log(hello, r);\n" + LOADED,
+            "src/lib.ts": "export type Role = 'admin';\nexport const hello = 'hi';\n",
+        },
+    )
+    assert judged(root) == []
+
+
+def test_an_interface_imported_without_type_and_used_as_a_type_is_erased(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **ESM,
+            "src/index.ts": "import { User } from './types.js';\nconst u: User = { id: 'a' };\nconsole.log(u.id);\n"
+            + LOADED,
+            "src/types.ts": "export interface User { id: string }\n",
+        },
+    )
+    assert judged(root) == []
+
+
+def test_js_specifiers_naming_ts_files_extensionless_and_directory_imports_load(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **ESM,
+            "src/index.ts": "import { a } from './a.js';\nimport { b } from './b';\nimport { c } from './c';\n"
+            "console.log(a, b, c);\n" + LOADED,
+            "src/a.ts": "export const a = 1;\n",
+            "src/b.ts": "export const b = 2;\n",
+            "src/c/index.ts": "export const c = 3;\n",
+        },
+    )
+    assert judged(root) == []
+
+
+def test_a_missing_value_export_of_a_ts_file_blocks(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **ESM,
+            "src/index.ts": "import { missing } from './lib.js';\nconsole.log(missing);\n" + LOADED,
+            "src/lib.ts": "export const present = 1;\n",
+        },
+    )
+    assert judged(root) == [("missing-export", "src/index.ts")]
+
+
+def test_a_missing_relative_file_blocks(tmp_path):
+    root = write_tree(
+        tmp_path / "app", {**CJS, "src/index.ts": "import { db } from './db/connection';\nconsole.log(db);\n" + LOADED}
+    )
+    assert judged(root) == [("unresolved-import", "src/index.ts")]
+
+
+def test_tsconfig_paths_through_an_extends_chain_resolve_and_a_missing_alias_target_blocks(tmp_path):
+    files = {
+        **ESM,
+        "tsconfig.base.json": '{\n  // shared\n  "compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["src/*"],},},\n}\n',
+        "tsconfig.json": '{"extends": "./tsconfig.base.json"}\n',
+        "src/index.ts": "import { db } from '@/db/connection.js';\nconsole.log(db);\n" + LOADED,
+        "src/db/connection.ts": "export const db = 1;\n",
+    }
+    assert judged(write_tree(tmp_path / "ok", files)) == []
+    broken = {**files, "src/index.ts": "import { db } from '@/db/nothere.js';\nconsole.log(db);\n" + LOADED}
+    assert judged(write_tree(tmp_path / "broken", broken)) == [("unresolved-import", "src/index.ts")]
+
+
+def test_a_commonjs_typescript_package_loads_an_extensionless_deep_import(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **CJS,
+            "src/index.ts": "import { helper } from './lib/helpers';\nconsole.log(helper());\n" + LOADED,
+            "src/lib/helpers.ts": "export function helper(): number { return 1; }\n",
+        },
+    )
+    assert judged(root) == []
+
