@@ -108,4 +108,3 @@ def test_a_commonjs_typescript_package_loads_an_extensionless_deep_import(tmp_pa
         },
     )
     assert judged(root) == []
-
