@@ -4,7 +4,7 @@
 
 - survey: every host is read in parallel before any is touched (reachable, a deploysafe layout, not
   locked, circuit breaker closed, a health probe). One refusal refuses the whole fleet: nothing changes.
-- canary, then each batch: the single-host deploy (:mod:`engine`) runs on every host of the group at
+- canary, then each batch: the single-host deploy (:mod:`engine` running the DEPLOY flow) runs on every host of the group at
   once, each with its own connection, lock, history, boot test, health gate and automatic rollback.
   A host that already runs the release as a good one is skipped, so running a stopped deploy again
   resumes it.
@@ -35,6 +35,7 @@ from deploysafe.artifact import Manifest
 from deploysafe.errors import DeploysafeError
 from deploysafe.release import engine, history, lock
 from deploysafe.release import rollback as single
+from deploysafe.release.context import Context
 from deploysafe.release.events import Reporter
 from deploysafe.release.fleetresult import (
     ALREADY_LIVE,
@@ -54,8 +55,10 @@ from deploysafe.release.fleetresult import (
     tally,
 )
 from deploysafe.release.fleetspec import FleetSpec, label
+from deploysafe.release.flows import DEPLOY
 from deploysafe.release.run import ReleaseFailed, Result
 from deploysafe.release.spec import TargetSpec, open_target
+from deploysafe.release.state import check_layout, current_release
 
 T = TypeVar("T")
 SURVEY_PARALLEL = 16
@@ -122,6 +125,7 @@ def survey_host(
     lock_wait: float,
     plan_for: tuple[Path, Manifest] | None = None,
     kind: str = "deploy",
+    once_hooks: bool = True,
 ) -> HostState:
     """Read one host without changing it: what it runs, and why a deploy there would refuse."""
     state = HostState(spec)
@@ -135,9 +139,9 @@ def survey_host(
         return state
     try:
         layout = spec.layout
-        if engine.check_layout(target, layout) == "deploysafe":
+        if check_layout(target, layout) == "deploysafe":
             records = history.read(target, layout)
-            state.current = engine.current_release(target, layout)
+            state.current = current_release(target, layout)
             if state.current:
                 state.current_status = history.release_statuses(records).get(state.current, "unknown")
             holder = lock.read_holder(target, layout)
@@ -152,9 +156,18 @@ def survey_host(
         elif kind == "rollback":
             state.problem = "no releases to roll back to"
         if plan_for is not None:
-            from deploysafe.release.plan import plan_deploy
-
-            state.plan = plan_deploy(*plan_for, spec, target, force=force).plan
+            path, manifest = plan_for
+            ctx = Context(
+                "deploy",
+                spec,
+                target,
+                manifest.id,
+                manifest=manifest,
+                artifact_path=path,
+                force=force,
+                once_hooks=once_hooks,
+            )
+            state.plan = engine.plan_flow(DEPLOY, ctx)
     except DeploysafeError as err:
         state.problem = str(err)
     finally:
@@ -163,7 +176,8 @@ def survey_host(
 
 
 def survey(fleet: FleetSpec, **options: object) -> list[HostState]:
-    calls = [lambda s=spec: survey_host(s, **options) for spec in fleet.hosts]  # type: ignore[misc]
+    first = fleet.hosts[0]
+    calls = [lambda s=spec: survey_host(s, once_hooks=s is first, **options) for spec in fleet.hosts]  # type: ignore[misc]
     return in_parallel(calls, SURVEY_PARALLEL)
 
 
@@ -242,6 +256,7 @@ def deploy_fleet(
         return _planned(manifest.id, fleet, states, clock)
 
     by_url = {s.spec.url: s for s in states}
+    first = fleet.hosts[0].url  # hooks marked once_per_fleet run there (the canary) only
     outcomes: list[HostOutcome] = []
     stopped: str | None = None
     for phase, hosts in fleet.phases():
@@ -258,7 +273,14 @@ def deploy_fleet(
 
         def deploy_one(state: HostState, phase: str = phase) -> HostOutcome:
             def run(tracker: Reporter) -> Result:
-                return engine.deploy(artifact_path, state.spec, reporter=tracker, lock_wait=lock_wait, force=force)
+                return engine.deploy(
+                    artifact_path,
+                    state.spec,
+                    reporter=tracker,
+                    lock_wait=lock_wait,
+                    force=force,
+                    once_hooks=state.spec.url == first,
+                )
 
             return _outcome_of(run, state, phase, reporter, clock)
 
@@ -321,7 +343,8 @@ def _revert(
 
             def run(tracker: Reporter) -> Result:
                 spec = specs[o.target]
-                return single.rollback(spec, release=o.previous, reporter=tracker, lock_wait=lock_wait)
+                once = o is upgraded[0]
+                return single.rollback(spec, release=o.previous, reporter=tracker, lock_wait=lock_wait, once_hooks=once)
 
             back = _outcome_of(run, state, o.phase, NullFleetReporter(), clock)
             o.status = REVERTED if back.status == GOOD else REVERT_FAILED
@@ -418,7 +441,10 @@ def rollback_fleet(
 
         def back_one(state: HostState, phase: str = phase) -> HostOutcome:
             def run(tracker: Reporter) -> Result:
-                return single.rollback(state.spec, release=release, reporter=tracker, lock_wait=lock_wait)
+                once = state is todo[0]
+                return single.rollback(
+                    state.spec, release=release, reporter=tracker, lock_wait=lock_wait, once_hooks=once
+                )
 
             return _outcome_of(run, state, phase, reporter, clock)
 

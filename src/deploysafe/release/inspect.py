@@ -7,10 +7,10 @@ from typing import Any
 
 from deploysafe.errors import LockError
 from deploysafe.release import history, lock, service
-from deploysafe.release.engine import current_release, existing_releases
 from deploysafe.release.pm2 import describe
 from deploysafe.release.run import recover_interrupted
 from deploysafe.release.spec import TargetSpec, open_target
+from deploysafe.release.state import current_release, existing_releases
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ boot_port = 0                               # 0: a free port chosen on the host
 keep = 5
 env = { PORT = "3000", NODE_ENV = "production" }
 logs = ["shared/logs/app.log"]              # tailed in a failure report (pm2 logs are found by itself)
+before_switch = ["npm run migrate"]         # before_<step> / after_<step>: see release/hooks.py
+hook_timeout = 600.0
 known_hosts = "~/.ssh/known_hosts"
 identity = "~/.ssh/deploy_ed25519"
 ```
@@ -34,8 +36,10 @@ from typing import Any
 from deploysafe.config import CONFIG_NAME, section
 from deploysafe.errors import ConfigError
 from deploysafe.hosts import Host, SshAddress, open_host, parse_ssh_url
+from deploysafe.release import hooks as hook_keys
 from deploysafe.release import pm2
 from deploysafe.release.health import Probe, parse_probe
+from deploysafe.release.hooks import Hook
 from deploysafe.release.layout import Layout
 
 DEFAULT_INSTALL = "npm ci --omit=dev"
@@ -71,6 +75,8 @@ class TargetSpec:
     identity: str | None = None
     trust_new_host_key: bool = False
     install_timeout: float = 900.0
+    hook_timeout: float = 600.0
+    hooks: tuple[Hook, ...] = ()
     restart_timeout: float = 120.0
 
     @property
@@ -93,7 +99,7 @@ class TargetSpec:
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(TargetSpec)}
-_TABLE_KEYS = set(_FIELD_TYPES) - {"url", "name", "ssh", "path"} | {"host", "path"}
+_TABLE_KEYS = set(_FIELD_TYPES) - {"url", "name", "ssh", "path", "hooks"} | {"host", "path"} | set(hook_keys.KEYS)
 
 
 def _coerce(values: dict[str, Any], where: str) -> dict[str, Any]:
@@ -156,7 +162,10 @@ def resolve(text: str, config: dict[str, Any] | None = None) -> TargetSpec:
         if unknown:
             raise ConfigError(f"{CONFIG_NAME}: [targets.{text}] has unknown key {unknown[0]!r}")
         where = f"{CONFIG_NAME} [targets.{text}]"
-        values = _coerce({k: v for k, v in table.items() if k not in ("host", "path")}, where)
+        values = _coerce(
+            {k: v for k, v in table.items() if k not in ("host", "path") and k not in hook_keys.KEYS}, where
+        )
+        values["hooks"] = hook_keys.parse(table, where)
         host, path = table.get("host"), table.get("path")
         if not isinstance(path, str) or not path:
             raise ConfigError(f"{where}: path is required")

@@ -1,0 +1,1 @@
+"""The steps of every flow, one module each (see :mod:`.base` for what a step is)."""

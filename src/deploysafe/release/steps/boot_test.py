@@ -1,0 +1,63 @@
+"""``boot-test``: the release's start command run from its own directory on a spare port, and the health
+probe aimed at that port must pass once before anything is switched. The process is always stopped."""
+
+from __future__ import annotations
+
+from deploysafe.release import boot, health, service
+from deploysafe.release.context import Context
+from deploysafe.release.outcomes import format_report
+from deploysafe.release.run import StepFailed
+from deploysafe.release.steps.base import Step, skipped
+
+
+class BootTest(Step):
+    name = "boot-test"
+
+    def plan(self, ctx: Context) -> list[str]:
+        start = _command(ctx)
+        if not start:
+            return ["skipped: no start command"]
+        port = ctx.spec.boot_port or "a free port"
+        return [f"`{start}` with PORT={port}; the health probe aimed at that port must pass"]
+
+    def run(self, ctx: Context) -> str | None:
+        target, spec, layout = ctx.target, ctx.spec, ctx.layout
+        command = _command(ctx)
+        if not command:
+            ctx.reporter.message("no start command (set start in the target or pack one): boot test skipped", "warning")
+            return skipped("no start command")
+        port = spec.boot_port or boot.free_port(target)
+        env = service.command_env(spec, ctx.release)
+        env["PORT"] = str(port)
+        probe = ctx.probe()
+        assert probe is not None
+        probe = probe.with_port(port)
+        pid = boot.launch(target, command, cwd=ctx.release_path, env=env, log=layout.boot_log, pidfile=layout.boot_pid)
+        try:
+
+            def gone() -> str | None:
+                return None if boot.alive(target, pid) else f"`{command}` exited during the boot test"
+
+            with health.session(target, probe, cwd=ctx.release_path, env=env) as session:
+                verdict = health.window(
+                    session, passes=1, interval=0.1, poll=0.15, deadline=spec.boot_deadline, alive=gone
+                )
+        finally:
+            boot.stop(target, pid, pidfile=layout.boot_pid)
+        if not verdict.ok:
+            log = target.read_file(layout.boot_log) or b""
+            raise StepFailed(
+                f"boot test failed: {verdict.reason}",
+                format_report(
+                    f"boot test of {ctx.release}: `{command}` with PORT={port}, probe {probe.describe()}",
+                    [
+                        ("probe", "\n".join(r.detail for r in verdict.last())),
+                        ("output", "\n".join(log.decode("utf-8", "replace").splitlines()[-15:])),
+                    ],
+                ),
+            )
+        return f"`{command}` on port {port} passed {probe.describe()} in {verdict.seconds:.1f}s"
+
+
+def _command(ctx: Context) -> str | None:
+    return ctx.spec.start or (ctx.manifest.start if ctx.manifest else None)

@@ -1,0 +1,66 @@
+"""``health``: the release now current must pass the probe ``health_passes`` times in a row within the
+deadline (and, under pm2, stay up unrestarted); ``rollback-health`` judges the fallback once restored."""
+
+from __future__ import annotations
+
+from deploysafe.release import service
+from deploysafe.release.context import Context
+from deploysafe.release.run import StepFailed
+from deploysafe.release.steps.base import Step, skipped
+
+_FAILED = {
+    "deploy": "health failed after restart: {reason}",
+    "rollback": "{release} failed health: {reason}",
+    "adopt": "the adopted release is unhealthy after restart: {reason}",
+}
+
+
+class Health(Step):
+    name = "health"
+
+    def __init__(self, *, back: bool = False) -> None:
+        self.back = back
+        self.name = "rollback-health" if back else "health"
+
+    def plan(self, ctx: Context) -> list[str]:
+        spec, probe = ctx.spec, ctx.probe()
+        if probe is None:
+            return [f"NO HEALTH PROBE CONFIGURED: the {ctx.kind} would refuse"]
+        after = {"deploy": f"roll back to {ctx.fallback or '(nothing!)'}", "rollback": f"put back {ctx.live}"}
+        return [
+            f"{probe.describe()}: {spec.health_passes} passes, {spec.health_interval:g}s apart, "
+            f"within {spec.health_deadline:g}s" + (f"; on failure {after[ctx.kind]}" if ctx.kind in after else "")
+        ]
+
+    def run(self, ctx: Context) -> str | None:
+        if self.back:
+            return _recovered(ctx)
+        spec, probe = ctx.spec, ctx.probe()
+        if probe is None:
+            return skipped("no health probe")
+        verdict = service.judge(
+            ctx.target,
+            spec,
+            ctx.release,
+            passes=spec.health_passes,
+            interval=spec.health_interval,
+            deadline=spec.health_deadline,
+            poll=min(spec.health_interval, 0.2),
+            on_result=lambda r, streak: ctx.reporter.progress("health", streak, spec.health_passes),
+            version=ctx.manifest.version if ctx.manifest else None,
+        )
+        if not verdict.ok:
+            ctx.failed_logs = verdict.logs
+            raise StepFailed(
+                _FAILED[ctx.kind].format(reason=verdict.reason, release=ctx.release),
+                "\n".join(r.detail for r in verdict.last()),
+            )
+        return f"{spec.health_passes} passes of {probe.describe()} in {verdict.seconds:.1f}s"
+
+
+def _recovered(ctx: Context) -> str:
+    assert ctx.fallback is not None
+    verdict = service.judge_recovered(ctx.target, ctx.spec, ctx.fallback)
+    if not verdict.ok:
+        raise StepFailed(f"{ctx.fallback} is unhealthy too: {verdict.reason}")
+    return f"{ctx.fallback} healthy again ({verdict.results[-1].detail})"

@@ -1,0 +1,85 @@
+"""``install``: the release's production dependencies — reused by hard links from the previous release
+when its lockfile and install command are the same, otherwise the target's ``install`` command run in
+the release directory. What was installed is recorded in the release (``.deploysafe/install.json``)."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+
+from deploysafe.hosts import run_configured
+from deploysafe.release import service
+from deploysafe.release.context import Context
+from deploysafe.release.outcomes import format_report
+from deploysafe.release.run import StepFailed
+from deploysafe.release.state import INSTALL_RECORD, install_record
+from deploysafe.release.steps.base import Step, skipped
+
+
+class Install(Step):
+    name = "install"
+
+    def plan(self, ctx: Context) -> list[str]:
+        assert ctx.manifest is not None
+        if ctx.manifest.file("package.json") is None:
+            return ["nothing (no package.json)"]
+        donor = _donor(ctx) if ctx.state == "deploysafe" else None
+        return [f"reuse node_modules of {donor} (lockfile unchanged)" if donor else f"run `{ctx.spec.install}`"]
+
+    def run(self, ctx: Context) -> str | None:
+        assert ctx.manifest is not None
+        spec, target = ctx.spec, ctx.target
+        if ctx.manifest.file("package.json") is None:
+            return skipped("no package.json")
+        wanted = _wanted(ctx)
+        if install_record(target, ctx.layout, ctx.release) == wanted and ctx.manifest.lockfile_sha256:
+            return skipped("dependencies already installed in this release")
+        donor = _donor(ctx)
+        if donor is not None:
+            donor_nm = posixpath.join(ctx.layout.release(donor), "node_modules")
+            target_nm = posixpath.join(ctx.release_path, "node_modules")
+            target.remove(target_nm)
+            if target.kind(donor_nm) == "dir":
+                target.run(["cp", "-al", donor_nm, target_nm], timeout=600).check(
+                    "linking node_modules from the previous release"
+                )
+            _write_record(ctx, wanted)
+            return f"reused node_modules of {donor} (lockfile unchanged)"
+        ctx.reporter.progress("install", 0, None)
+        done = run_configured(
+            target,
+            spec.install,
+            cwd=ctx.release_path,
+            env=service.command_env(spec, ctx.release),
+            timeout=spec.install_timeout,
+        )
+        if not done.ok:
+            raise StepFailed(
+                f"`{spec.install}` failed (exit {done.returncode})",
+                format_report("install output", [("last lines", done.tail(15))]),
+            )
+        _write_record(ctx, wanted)
+        return f"ran `{spec.install}`"
+
+
+def _wanted(ctx: Context) -> dict:
+    assert ctx.manifest is not None
+    return {"lockfile_sha256": ctx.manifest.lockfile_sha256, "command": ctx.spec.install}
+
+
+def _donor(ctx: Context) -> str | None:
+    """The current or fallback release whose node_modules this one can share (same lockfile and command)."""
+    assert ctx.manifest is not None
+    if not ctx.manifest.lockfile_sha256:
+        return None
+    wanted = _wanted(ctx)
+    for donor in dict.fromkeys(r for r in (ctx.previous, ctx.fallback) if r and r != ctx.release):
+        if install_record(ctx.target, ctx.layout, donor) == wanted:
+            return donor
+    return None
+
+
+def _write_record(ctx: Context, record: dict) -> None:
+    path = posixpath.join(ctx.release_path, INSTALL_RECORD)
+    ctx.target.mkdir(posixpath.dirname(path))
+    ctx.target.write_file(path, json.dumps(record).encode())

@@ -1,0 +1,19 @@
+"""``mark-good``: the verdict — the release passed every gate; the run's record says ``good`` from here on
+(a later failure, even a kill, no longer marks it bad)."""
+
+from __future__ import annotations
+
+from deploysafe.release import history
+from deploysafe.release.context import Context
+from deploysafe.release.steps.base import Step
+
+
+class MarkGood(Step):
+    name = "mark-good"
+
+    def plan(self, ctx: Context) -> list[str]:
+        return [f"record {ctx.release} as good in .deploysafe/history.jsonl"]
+
+    def run(self, ctx: Context) -> str | None:
+        ctx.active.set_status(history.GOOD)
+        return f"{ctx.release} good"

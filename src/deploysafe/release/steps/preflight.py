@@ -1,0 +1,39 @@
+"""``preflight``: what the target is (missing, empty, a deploysafe layout; a plain tree is refused) and
+what is about to land on it. Rollback also needs a layout with releases and a health probe."""
+
+from __future__ import annotations
+
+from deploysafe.errors import ConfigError, TargetError
+from deploysafe.release.context import Context
+from deploysafe.release.state import check_layout
+from deploysafe.release.steps.base import Step
+
+
+class Preflight(Step):
+    name = "preflight"
+
+    def intro(self, ctx: Context) -> str:
+        return f"{ctx.release} → {ctx.target.url}" if ctx.kind == "deploy" else ctx.target.url
+
+    def plan(self, ctx: Context) -> list[str]:
+        check(ctx)
+        if ctx.kind == "deploy":
+            return [f"target {ctx.target.url} is {ctx.state}; artifact {ctx.release}"]
+        return [f"target {ctx.target.url} is a deploysafe layout"]
+
+    def run(self, ctx: Context) -> str | None:
+        check(ctx)
+        if ctx.kind == "deploy":
+            assert ctx.manifest is not None
+            return f"target {ctx.state}; artifact {ctx.manifest.id}, {len(ctx.manifest.files)} files"
+        return None
+
+
+def check(ctx: Context) -> None:
+    """Read the layout's state into ``ctx``; refuse what the flow cannot start on (no probe, no releases)."""
+    ctx.state = check_layout(ctx.target, ctx.layout)
+    if ctx.kind == "rollback":
+        if ctx.state != "deploysafe":
+            raise TargetError(f"{ctx.target.url} has no releases to roll back to")
+        if ctx.spec.probe() is None:
+            raise ConfigError("rollback needs a health probe: set health in the target or pass --health")

@@ -1,0 +1,39 @@
+"""``restart``: the target's restart command (or pm2 reload of its ecosystem file) for the release now
+current; ``rollback-restart`` restarts the fallback after a failed health gate, retiring the failed one."""
+
+from __future__ import annotations
+
+from deploysafe.release import service
+from deploysafe.release.context import Context
+from deploysafe.release.outcomes import format_report
+from deploysafe.release.run import StepFailed
+from deploysafe.release.steps.base import Step, skipped
+
+
+class Restart(Step):
+    name = "restart"
+
+    def __init__(self, *, back: bool = False) -> None:
+        self.back = back
+        self.name = "rollback-restart" if back else "restart"
+
+    def plan(self, ctx: Context) -> list[str]:
+        command = ctx.spec.restart_command()
+        return [f"`{command}`" if command else "no restart command"]
+
+    def run(self, ctx: Context) -> str | None:
+        if self.back:
+            assert ctx.fallback is not None
+            release, retire = ctx.fallback, ctx.release
+        else:
+            release, retire = ctx.release, ctx.previous if ctx.kind == "rollback" else None
+        done = service.restart(ctx.target, ctx.spec, release, ctx.warn, retire=retire)
+        if done is None:
+            return skipped("no restart command configured")
+        if not done.ok:
+            if self.back:
+                raise StepFailed(f"restart of {release} failed (exit {done.returncode}): {done.tail(2)}")
+            raise StepFailed(
+                f"restart failed (exit {done.returncode})", format_report("restart", [("output", done.tail(15))])
+            )
+        return f"`{ctx.spec.restart_command()}`"
