@@ -25,9 +25,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     A warm cache shared with the user's runs would serve facts an older parser wrote and hide a parser
     regression from every check test; tests that want a particular cache still set their own.
+    ``DEPLOYSAFE_TEST_FACTS_CACHE`` names a directory to use and keep instead (the cold/warm cache test).
     """
-    directory = tempfile.mkdtemp(prefix="deploysafe-facts-")
-    config.stash[_FACTS_CACHE] = directory
+    pinned = os.environ.get("DEPLOYSAFE_TEST_FACTS_CACHE")
+    directory = pinned or tempfile.mkdtemp(prefix="deploysafe-facts-")
+    if not pinned:
+        config.stash[_FACTS_CACHE] = directory
     os.environ["DEPLOYSAFE_CACHE_DIR"] = directory
 
 
