@@ -113,15 +113,24 @@ class LocalHost:
                 os.unlink(tmp)
 
     def append_file(self, path: str, data: bytes) -> None:
+        """Append ``data`` whole or not at all: a short write (a full disk) is cut back off the file."""
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
         except OSError as exc:
             raise TargetError(f"cannot append to {path}: {exc.strerror}") from exc
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise TargetError(f"cannot append to {path}: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
 
     def rename(self, src: str, dst: str) -> None:
         try:

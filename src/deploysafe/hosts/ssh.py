@@ -411,10 +411,20 @@ class SshHost:
         return self._call(go(), f"creating {path}")
 
     def append_file(self, path: str, data: bytes) -> None:
+        """Append ``data`` whole or not at all: a failed write (a full disk) is cut back off the file."""
+
         async def go() -> None:
             sftp = await self._get_sftp()
             async with sftp.open(path, "ab") as handle:
-                await handle.write(data)
+                size = (await handle.stat()).size or 0
+                try:
+                    await handle.write(data)
+                except (asyncssh.SFTPError, OSError):
+                    with contextlib.suppress(asyncssh.SFTPError, OSError):
+                        await handle.truncate(size)
+                    raise
+                with contextlib.suppress(asyncssh.SFTPError):
+                    await handle.fsync()
 
         self._call(go(), f"appending to {path}")
 

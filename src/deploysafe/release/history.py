@@ -5,6 +5,10 @@ A record: ``kind`` (deploy / rollback / adopt), ``run``, ``release``, ``artifact
 ``good``, ``failed`` (stopped before the switch, or its rollback failed too), ``rolled-back``
 (switched, failed health, the previous release is serving again) or ``interrupted`` (its process died;
 written by the next run that recovers the lock).
+
+A record is appended whole or not at all (a failed write on a full disk is cut back off). A line that is
+still torn (a host crash mid-write, an older version) is set aside on read and never glued to the next
+record: ``append`` starts a new line when the file does not end with one.
 """
 
 from __future__ import annotations
@@ -39,23 +43,35 @@ def who() -> str:
 
 
 def read(target: Host, layout: Layout) -> list[dict[str, Any]]:
-    """Every well-formed record, oldest first (a torn last line from a crash is skipped)."""
-    data = target.read_file(layout.history)
-    if not data:
-        return []
-    records = []
-    for line in data.decode("utf-8", "replace").splitlines():
+    """Every well-formed record, oldest first; torn or unreadable lines are set aside (see ``parse``)."""
+    return parse(target.read_file(layout.history) or b"")[0]
+
+
+def parse(data: bytes) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """The well-formed records in history bytes, oldest first, and the lines set aside as unreadable."""
+    records: list[dict[str, Any]] = []
+    torn: list[bytes] = []
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
+            torn.append(line)
             continue
         if isinstance(record, dict):
             records.append(record)
-    return records
+        else:
+            torn.append(line)
+    return records, torn
 
 
 def append(target: Host, layout: Layout, record: dict[str, Any]) -> None:
+    """Append one record as one line, whole or not at all; a torn last line stays a line of its own."""
     line = json.dumps(record, separators=(",", ":"), sort_keys=False) + "\n"
+    existing = target.read_file(layout.history)
+    if existing and not existing.endswith(b"\n"):
+        line = "\n" + line
     target.append_file(layout.history, line.encode())
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from deploysafe.errors import LockError
+from deploysafe.hosts.base import Host
 from deploysafe.release import history, lock, service
+from deploysafe.release.layout import Layout
 from deploysafe.release.pm2 import describe
 from deploysafe.release.run import recover_interrupted
 from deploysafe.release.spec import TargetSpec, open_target
@@ -85,10 +88,18 @@ def status(spec: TargetSpec, *, probe: bool = True) -> StatusInfo:
         last = records[-1] if records else None
         if last:
             last = {k: last.get(k) for k in ("kind", "release", "status", "finished", "who", "message") if k in last}
+        current_status = history.release_statuses(records).get(live or "", "unknown") if live else "none"
+        pending = _pending_run(target, layout)
+        if live and pending is not None and pending.get("release") == live:
+            # The run that switched to the live release has not reached history: its own record speaks.
+            verdict = pending.get("status")
+            if verdict not in (history.GOOD, history.FAILED, history.ROLLED_BACK):
+                verdict = "running" if state and state[0] == "alive" else history.INTERRUPTED
+            current_status = str(verdict)
         info = StatusInfo(
             target=target.url,
             current=live,
-            current_status=history.release_statuses(records).get(live or "", "unknown") if live else "none",
+            current_status=current_status,
             lock=holder.describe() if holder else None,
             lock_state=f"{state[0]}: {state[1]}" if state else None,
             last=last,
@@ -104,6 +115,16 @@ def status(spec: TargetSpec, *, probe: bool = True) -> StatusInfo:
         return info
     finally:
         target.close()
+
+
+def _pending_run(target: Host, layout: Layout) -> dict[str, Any] | None:
+    """The record of a run still in progress or killed (run.json), if it is readable."""
+    data = target.read_file(layout.run_file)
+    try:
+        record = json.loads(data) if data else None
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def unlock(spec: TargetSpec, *, force: bool = False) -> lock.LockInfo | None:
