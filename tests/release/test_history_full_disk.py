@@ -63,7 +63,7 @@ def make_layout(disk: Path) -> tuple[LocalHost, Layout]:
     return LocalHost(str(disk / "app")), layout
 
 
-@pytest.mark.parametrize("pad", [0, 300, 3000, 9000])
+@pytest.mark.parametrize("pad", [300, 3000, 9000])
 def test_records_on_a_full_disk_are_whole_or_absent_at_every_fill_level(small_disk: Path, pad: int) -> None:
     outcomes = set()
     for leave in range(0, 20_000, 1_500):
@@ -73,7 +73,7 @@ def test_records_on_a_full_disk_are_whole_or_absent_at_every_fill_level(small_di
         history.append(tgt, layout, record("r1"))
         filler = fill(small_disk, leave)
         written = ["r1"]
-        for n in range(2, 8):
+        for n in range(2, 20):
             try:
                 history.append(tgt, layout, record(f"r{n}", pad=pad))
                 written.append(f"r{n}")
