@@ -9,6 +9,7 @@ in the target directory is never followed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -38,20 +39,33 @@ def _open(path: Path) -> tarfile.TarFile:
 _CORRUPT = (tarfile.TarError, OSError, EOFError, zlib.error)
 
 
+# OS errors that say nothing about the archive: the machine's own trouble, named as such.
+_ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EMFILE, errno.ENFILE, errno.ENOMEM}
+)
+
+
+def _read_error(path: Path, err: BaseException) -> ArtifactError:
+    if isinstance(err, OSError) and err.errno in _ENVIRONMENT_ERRNOS:
+        where = f" ({err.filename})" if err.filename else ""
+        return ArtifactError(f"{path}: {os.strerror(err.errno).lower()}{where}")
+    return ArtifactError(f"{path}: archive is truncated or corrupt: {err}")
+
+
 def _members(archive: tarfile.TarFile, path: Path) -> Iterator[tarfile.TarInfo]:
     try:
         yield from archive
     except _CORRUPT as err:
-        raise ArtifactError(f"{path}: archive is truncated or corrupt: {err}") from err
+        raise _read_error(path, err) from err
 
 
 @contextmanager
 def _reading(path: Path) -> Iterator[None]:
-    """Any read error of the archive itself becomes one ArtifactError line."""
+    """Any read error of the archive itself becomes one ArtifactError line; a full disk says so."""
     try:
         yield
     except _CORRUPT as err:
-        raise ArtifactError(f"{path}: archive is truncated or corrupt: {err}") from err
+        raise _read_error(path, err) from err
 
 
 def _read_first_manifest(archive: tarfile.TarFile, path: Path) -> tuple[Manifest, bytes, Iterator[tarfile.TarInfo]]:

@@ -3,6 +3,7 @@ node_modules, and configured excludes. Used to list dormant files and for drift 
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ def scan(
                 continue
             if not is_dir and not is_file:
                 if entry.is_symlink():
-                    result.problems.append(ScanProblem(rel, "dangling or looping symlink; skipped"))
+                    result.problems.append(ScanProblem(rel, _odd_symlink(entry.path)))
                 continue
             if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
                 continue
@@ -132,3 +133,16 @@ def _describe(err: OSError) -> str:
     if isinstance(err, PermissionError):
         return "permission denied; its files were not checked"
     return f"cannot read: {err.strerror or err}"
+
+
+def _odd_symlink(path: str) -> str:
+    """Why a symlink that is neither a file nor a folder is skipped: dangling, looping, or a device."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "dangling symlink; skipped"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "looping symlink; skipped"
+        return f"symlink that cannot be followed ({(err.strerror or str(err)).lower()}); skipped"
+    return "symlink to a device, pipe or socket, not a file; skipped"

@@ -12,6 +12,9 @@ Name rules (matched on the file name, anywhere in the tree):
 - ``.npmrc``, ``.yarnrc``, ``.yarnrc.yml`` that contain an auth token (``_authToken``, ``_auth``,
   ``_password``, ``npmAuthToken``, ``npmAuthIdent``). Without a token they are install settings and ship.
 
+Names are matched without regard to letter case (``.ENV``, ``KEY.PEM``): a case-insensitive file system
+opens them by the lower-case name, and a literal path in the code may spell either.
+
 Anything git ignores is the other rule; :mod:`deploysafe.pack.tree` knows that. An ``--allow-secret``
 pattern (gitignore syntax, matched on the path relative to the root) lifts both rules for what it matches.
 """
@@ -34,7 +37,7 @@ _TOKEN = re.compile(rb"_authToken|(?<![A-Za-z])_auth\s*[=:]|_password\s*[=:]|npm
 
 def secret_reason(rel: str, absolute: str | None = None) -> str | None:
     """Why the file at ``rel`` (relative, ``/``-separated) is a secret by its name or content, or None."""
-    name = rel.rsplit("/", 1)[-1]
+    name = rel.rsplit("/", 1)[-1].lower()
     if (name == ".env" or name.startswith((".env.", ".envrc"))) and name not in ENV_TEMPLATES:
         return "secret (.env*)"
     if name.endswith(_KEY_SUFFIXES):
@@ -59,6 +62,7 @@ def _has_token(path: str) -> bool:
 
 def might_be_secret(name: str) -> bool:
     """A cheap name test: could :func:`secret_reason` say yes for a file called ``name``?"""
+    name = name.lower()
     return (
         name.startswith(".env")
         or name.endswith(_KEY_SUFFIXES)

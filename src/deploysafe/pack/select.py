@@ -266,7 +266,12 @@ class _Picker:
         modules = production_closure(self.root)
         self.selection.node_modules = modules
         for path in modules.files:
-            self._add(path, NODE_MODULES, "production dependency", source=modules.links.get(path))
+            source = modules.links.get(path)
+            reason = None if self.allowed(path) else secret_reason(path, source or os.path.join(self.root, path))
+            if reason:  # a package's own .env or key is a secret like any other
+                self.selection.excluded[path] = Excluded(path, reason)
+                continue
+            self._add(path, NODE_MODULES, "production dependency", source=source)
         if modules.native:
             self.selection.warnings.append(
                 f"{len(modules.native)} compiled addon(s) in node_modules (e.g. {modules.native[0]}) are built for "
