@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pathspec
 
+from deploysafe.globs import gitignore_lines, user_patterns
+
 ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", ".deploysafe"})
 SOURCE_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
@@ -58,7 +60,7 @@ def scan(
 ) -> ScanResult:
     """Every file under ``root`` that ``want`` accepts, following symlinked directories once."""
     result = ScanResult()
-    excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+    excluded = user_patterns(exclude, "--exclude / [check] exclude") if exclude else None
     seen_dirs: set[tuple[int, int]] = set()
     stack: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [("", [])]
     while stack:
@@ -118,7 +120,7 @@ def _with_gitignore(
             lines = handle.read().splitlines()
     except OSError:
         return ignores
-    return [*ignores, (rel_dir, pathspec.GitIgnoreSpec.from_lines(lines))]
+    return [*ignores, (rel_dir, gitignore_lines(lines))]
 
 
 def _ignored(rel: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:

@@ -11,10 +11,9 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import pathspec
-
 from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS, is_source
 from deploysafe.errors import DeploysafeError
+from deploysafe.globs import user_patterns
 
 # (what is being done, files done, files in all or None while unknown)
 ProgressFn = Callable[[str, int, int | None], None]
@@ -70,7 +69,7 @@ class Skip:
 
     def __init__(self, globs: Iterable[str] = ()) -> None:
         self.globs = tuple(globs)
-        self._spec = pathspec.GitIgnoreSpec.from_lines(list(self.globs)) if self.globs else None
+        self._spec = user_patterns(self.globs, "--skip") if self.globs else None
 
     def directory(self, name: str, rel: str) -> bool:
         if name in ALWAYS_SKIPPED_DIRS:

@@ -20,6 +20,7 @@ from deploysafe.artifact import writer
 from deploysafe.check.pipeline import Report, check
 from deploysafe.config import read_toml, section
 from deploysafe.errors import ConfigError
+from deploysafe.globs import user_patterns
 from deploysafe.pack.errors import PackBlocked, PackError
 from deploysafe.pack.select import ASSET, PackSettings, Selection, select
 from deploysafe.pack.tree import walk
@@ -143,12 +144,16 @@ def _settings(
     with_node_modules: bool,
 ) -> PackSettings:
     config = section(read_toml(Path(root)), "pack")
-    return PackSettings(
+    settings = PackSettings(
         include=_globs(*_strings(config, "include"), *include),
         exclude=_globs(*_strings(config, "exclude"), *exclude),
         allow_secrets=_globs(*_strings(config, "allow_secrets"), *allow),
         with_node_modules=with_node_modules,
     )
+    user_patterns(settings.include, "--include / [pack] include")
+    user_patterns(settings.exclude, "--exclude / [pack] exclude")
+    user_patterns(settings.allow_secrets, "--allow-secret / [pack] allow_secrets")
+    return settings
 
 
 def _globs(*patterns: str) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
-import pathspec
+from deploysafe.globs import user_patterns
 
 ENV_TEMPLATES = frozenset({".env.example", ".env.sample", ".env.template"})
 _KEY_SUFFIXES = (".pem", ".key", ".p12", ".pfx")
@@ -77,7 +77,7 @@ class Allowed:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
-        self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns) if self.patterns else None
+        self._spec = user_patterns(self.patterns, "--allow-secret") if self.patterns else None
 
     def __call__(self, rel: str) -> bool:
         return self._spec is not None and self._spec.match_file(rel)

@@ -14,13 +14,12 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import pathspec
-
 from deploysafe.artifact import check_member_name
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.pipeline import Report
 from deploysafe.check.scan import is_source
 from deploysafe.errors import ArtifactError
+from deploysafe.globs import user_patterns
 from deploysafe.pack.errors import PackError
 from deploysafe.pack.production_modules import ProductionModules, production_closure
 from deploysafe.pack.secrets import Allowed, might_be_secret, secret_reason
@@ -113,7 +112,7 @@ class _Picker:
         self.tree = tree
         self.files = set(tree.files)
         self.allowed = Allowed(settings.allow_secrets)
-        self.excluded_spec = pathspec.GitIgnoreSpec.from_lines(settings.exclude) if settings.exclude else None
+        self.excluded_spec = user_patterns(settings.exclude, "--exclude") if settings.exclude else None
         self.selection = Selection()
         self.strict_refusals: list[tuple[str, str, str]] = []  # (path, reason, glob)
         self._ignored_modules: list[str] = []
@@ -225,7 +224,7 @@ class _Picker:
 
     def includes(self, patterns: Iterable[str]) -> None:
         for pattern in patterns:
-            spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+            spec = user_patterns([pattern], "--include")
             matched = [f for f in self.tree.files if spec.match_file(f)]
             links = [f for f in self.tree.symlinks if spec.match_file(f)]
             if not matched and not links:

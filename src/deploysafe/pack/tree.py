@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pathspec
 
 from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS
+from deploysafe.globs import gitignore_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ def _ancestor_ignores(root: str) -> _Ignores:
 def _read_gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            return gitignore_lines(handle.read().splitlines())
     except OSError:
         return None
 
