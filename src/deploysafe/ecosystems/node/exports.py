@@ -8,6 +8,7 @@ cjs-module-lexer detects, plus its re-exports followed with require() rules, plu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from deploysafe.check.facts import ImportKind
 from deploysafe.check.graph import Analysis
@@ -27,10 +28,20 @@ class ExportNames:
 
 
 class ExportIndex:
+    """Export names per module, memoized.
+
+    The walk over ``export *`` chains is iterative (a chain can be thousands of modules deep). A module
+    the walk has already entered forwards nothing more, as Node's ``exportStarSet`` does, and the answer
+    stays complete: a cycle of star exports is no reason for doubt. A name two star sources forward is a
+    conflict only when they lead to different defining modules (one binding reached twice is not).
+    Results that depend on a module still being walked (inside a star cycle) are memoized only at the
+    cycle's first module, once the whole cycle is known (Tarjan's lowlink).
+    """
+
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
         self._memo: dict[str, ExportNames | None] = {}
-        self._active: set[str] = set()
+        self._origins: dict[str, dict[str, str]] = {}  # ESM module -> name -> module that defines it
 
     def of_builtin(self, name: str) -> ExportNames | None:
         names = builtin_exports(name)
@@ -40,73 +51,147 @@ class ExportIndex:
         """The names ``path`` exports, or None when they cannot be known (unreadable, addon, ...)."""
         if path in self._memo:
             return self._memo[path]
-        if path in self._active:  # a cycle of star exports: what is known so far
-            return None
-        self._active.add(path)
-        try:
-            names = self._compute(path)
-        finally:
-            self._active.discard(path)
-        self._memo[path] = names
-        return names
+        root = self._frame(path, 0)
+        if root.fixed is not _UNSET:
+            self._memo[path] = root.fixed
+            return root.fixed
+        stack = [root]
+        entered: dict[str, _Frame] = {path: root}
+        while True:
+            top = stack[-1]
+            resolution = top.next_star()
+            if resolution is None:
+                stack.pop()
+                result = top.finish()
+                if top.low >= top.index:
+                    self._memo[top.path] = result
+                    self._origins[top.path] = top.origin
+                else:
+                    top.origin_ready = True
+                if not stack:
+                    return result
+                parent = stack[-1]
+                parent.low = min(parent.low, top.low)
+                parent.merge(parent.pending, result, top.origin)
+                continue
+            target = resolution.path
+            if resolution.builtin:
+                top.merge(resolution, self.of_builtin(resolution.builtin), None)
+            elif not target:
+                top.merge(resolution, None, None)
+            elif target in self._memo:
+                top.merge(resolution, self._memo[target], self._origins.get(target))
+            elif target in entered:  # entered before in this walk: Node forwards nothing more from it
+                seen = entered[target]
+                top.low = min(top.low, seen.index if not seen.origin_ready else seen.low)
+                top.merge(resolution, _NOTHING, None)
+            else:
+                child = self._frame(target, len(entered))
+                if child.fixed is not _UNSET:
+                    self._memo[target] = child.fixed
+                    top.merge(resolution, child.fixed, None)
+                    continue
+                top.pending = resolution
+                stack.append(child)
+                entered[target] = child
 
-    def _compute(self, path: str) -> ExportNames | None:
+    def _frame(self, path: str, index: int) -> _Frame:
         fmt = self.analysis.format_of(path)
         if fmt is Format.JSON:
-            return ExportNames(fmt, frozenset({"default"}))
+            return _Frame.leaf(path, ExportNames(fmt, frozenset({"default"})))
         if not is_source(path):
-            return None
+            return _Frame.leaf(path, None)
         source = self.analysis.loader.get(path)
         if source.error or source.facts.syntax_errors:
-            return None
+            return _Frame.leaf(path, None)
+        facts = source.facts
+        frame = _Frame(self, path, index)
         if fmt is Format.ESM or is_typescript(path):
-            return self._esm(path, fmt)
-        return self._commonjs(path)
+            frame.fmt = fmt
+            frame.commonjs = False
+            frame.local = frozenset(facts.exports)
+            frame.types = set(facts.type_exports)
+            frame.origin = dict.fromkeys(facts.exports, path)
+            frame.specifiers = [
+                imp.specifier
+                for imp in facts.imports
+                if imp.kind is ImportKind.REEXPORT and imp.star and not imp.type_only and imp.specifier is not None
+            ]
+        else:
+            frame.fmt = Format.COMMONJS
+            frame.for_require = True
+            frame.names = set(facts.commonjs.exports) | {"default"}
+            frame.specifiers = list(facts.commonjs.reexports)
+        return frame
 
-    def _esm(self, path: str, fmt: Format) -> ExportNames:
-        facts = self.analysis.loader.get(path).facts
-        origin: dict[str, str] = dict.fromkeys(facts.exports, path)
-        types = set(facts.type_exports)
-        conflicts: set[str] = set()
-        complete = True
-        for imp in facts.imports:
-            if imp.kind is not ImportKind.REEXPORT or not imp.star or imp.type_only or imp.specifier is None:
-                continue
-            resolution, sub = self._reexported(imp.specifier, path, for_require=False)
-            if sub is None:
-                complete = False
-                continue
-            complete = complete and sub.complete
-            types |= sub.types
-            for name in sub.values - {"default"}:
-                if name in facts.exports:
-                    continue  # a local export shadows star exports
-                source = resolution.path or f"builtin:{resolution.builtin}"
-                if name in origin and origin[name] != source:
-                    conflicts.add(name)
-                else:
-                    origin[name] = source
-        values = frozenset(n for n in origin if n not in conflicts)
-        return ExportNames(fmt, values, frozenset(types), frozenset(conflicts), complete)
-
-    def _commonjs(self, path: str) -> ExportNames:
-        facts = self.analysis.loader.get(path).facts
-        names = set(facts.commonjs.exports) | {"default"}
-        complete = True
-        for specifier in facts.commonjs.reexports:
-            _, sub = self._reexported(specifier, path, for_require=True)
-            if sub is None:
-                complete = False
-                continue
-            complete = complete and sub.complete
-            names |= sub.values
-        return ExportNames(Format.COMMONJS, frozenset(names), complete=complete)
-
-    def _reexported(self, specifier: str, path: str, *, for_require: bool) -> tuple[Target, ExportNames | None]:
-        """The target a re-export names and what it exports (None when either is unknown)."""
+    def _resolve(self, specifier: str, path: str, *, for_require: bool) -> Target:
         resolution = self.analysis.resolve(specifier, path, for_require=for_require)
-        if not isinstance(resolution, Target):
-            return Target(), None
-        if resolution.builtin:
-            return resolution, self.of_builtin(resolution.builtin)
-        return resolution, self.of(resolution.path) if resolution.path else None
+        return resolution if isinstance(resolution, Target) else Target()
+
+
+_NOTHING = ExportNames(Format.ESM, frozenset())
+_UNSET: Any = object()
+
+
+class _Frame:
+    """One module on the walk: its own exports, the star sources still to visit, what they forwarded."""
+
+    def __init__(self, owner: ExportIndex | None, path: str, index: int) -> None:
+        self.owner = owner
+        self.path = path
+        self.index = self.low = index
+        self.fixed: ExportNames | None = _UNSET  # a module with nothing to walk: its answer
+        self.fmt = Format.ESM
+        self.commonjs = True  # names follow require() rules, not ESM star-export rules
+        self.for_require = False
+        self.specifiers: list[str] = []
+        self.position = 0
+        self.pending = Target()
+        self.origin_ready = False  # finished, but part of a cycle still being walked
+        self.complete = True
+        self.local: frozenset[str] = frozenset()
+        self.names: set[str] = set()  # CommonJS
+        self.types: set[str] = set()
+        self.origin: dict[str, str] = {}  # ESM: name -> defining module
+        self.conflicts: set[str] = set()
+
+    @classmethod
+    def leaf(cls, path: str, names: ExportNames | None) -> _Frame:
+        frame = cls(None, path, -1)
+        frame.fixed = names
+        return frame
+
+    def next_star(self) -> Target | None:
+        if self.position >= len(self.specifiers) or self.owner is None:
+            return None
+        specifier = self.specifiers[self.position]
+        self.position += 1
+        return self.owner._resolve(specifier, self.path, for_require=self.for_require)
+
+    def merge(self, resolution: Target, sub: ExportNames | None, origins: dict[str, str] | None) -> None:
+        if sub is None:
+            self.complete = False
+            return
+        self.complete = self.complete and sub.complete
+        if self.commonjs:
+            self.names |= sub.values
+            return
+        self.types |= sub.types
+        source = resolution.path or f"builtin:{resolution.builtin}"
+        for name in sub.values - {"default"}:
+            if name in self.local:
+                continue  # a local export shadows star exports
+            defined = origins.get(name, source) if origins else source
+            if name in self.origin and self.origin[name] != defined:
+                self.conflicts.add(name)
+            else:
+                self.origin[name] = defined
+        self.conflicts |= sub.conflicts - self.local
+
+    def finish(self) -> ExportNames | None:
+        if self.fixed is not _UNSET:
+            return self.fixed
+        if self.commonjs:
+            return ExportNames(Format.COMMONJS, frozenset(self.names), complete=self.complete)
+        values = frozenset(n for n in self.origin if n not in self.conflicts)
+        return ExportNames(self.fmt, values, frozenset(self.types), frozenset(self.conflicts), self.complete)
