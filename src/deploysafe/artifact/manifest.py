@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploysafe import __version__
+from deploysafe import __version__, safejson
 from deploysafe.errors import ArtifactError, PackError
 
 MANIFEST_PATH = ".deploysafe/manifest.json"
@@ -113,7 +113,7 @@ def check_member_name(name: str) -> str:
 def parse_manifest(data: bytes) -> Manifest:
     """Parse and validate manifest bytes; the hashes of the files themselves are checked elsewhere."""
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = safejson.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ArtifactError(f"{MANIFEST_PATH} is not valid JSON: {err}") from err
     if not isinstance(raw, dict):

@@ -112,6 +112,8 @@ def load_project(root: str | os.PathLike[str]) -> Project:
     fs = FileSystem()
     package = PackageJsonCache(fs).at(real)
     if package is not None and package.error:
+        if "nested too deeply" in package.error:  # Node reads it; deploysafe cannot follow it
+            raise ProjectError(f"{package.path}: {package.error}; deploysafe cannot check this project")
         raise ProjectError(f"{package.path}: {package.error} (Node refuses to load a malformed package.json)")
     return Project(real, config, package)
 

@@ -12,7 +12,6 @@ Classes: ``needed`` (only in SOURCE, and an entry's imports load it: copy it bef
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import posixpath
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from deploysafe import config as config_file
+from deploysafe import safejson
 from deploysafe.check.facts import ImportKind
 from deploysafe.check.findings import CASE_MISMATCH, UNRESOLVED_IMPORT, Finding
 from deploysafe.check.graph import Edge, ModuleGraph, is_project_file
@@ -460,7 +460,7 @@ def _main_of(package_json: bytes | None) -> str | None:
     if package_json is None:
         return None
     try:
-        main = json.loads(package_json).get("main")
+        main = safejson.loads(package_json).get("main")
     except (ValueError, AttributeError):
         return None
     return main if isinstance(main, str) and main else None

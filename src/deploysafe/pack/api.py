@@ -7,7 +7,6 @@ the deterministic archive  ->  verify what was written (unpack, hashes, check of
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploysafe import safejson
 from deploysafe.artifact import manifest as manifests
 from deploysafe.artifact import writer
 from deploysafe.check.pipeline import Report, check
@@ -173,7 +173,7 @@ def _strings(config: dict[str, Any], key: str) -> tuple[str, ...]:
 def _package(root: str) -> tuple[str, str]:
     try:
         with open(os.path.join(root, "package.json"), encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = safejson.load(handle)
     except (OSError, ValueError):
         data = {}
     if not isinstance(data, dict):

@@ -19,12 +19,12 @@ tree Node can load.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploysafe import safejson
 from deploysafe.pack.errors import PackError
 
 NPM_LOCKFILES = ("npm-shrinkwrap.json", "package-lock.json")
@@ -74,7 +74,7 @@ def _npm_lock(root: str) -> tuple[str, dict[str, Any]] | None:
             continue
         try:
             with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
+                data = safejson.load(handle)
         except (OSError, ValueError) as err:
             raise PackError(f"{name}: cannot read it: {err}") from err
         if isinstance(data, dict) and isinstance(data.get("packages"), dict):
@@ -164,7 +164,7 @@ def _resolve_package(root: str, start: str, name: str) -> str | None:
 def _read_package(folder: str) -> dict[str, Any] | None:
     try:
         with open(os.path.join(folder, "package.json"), encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = safejson.load(handle)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

@@ -8,12 +8,12 @@ node_modules. Secrets never go in by default (see :mod:`deploysafe.pack.secrets`
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from deploysafe import safejson
 from deploysafe.artifact import check_member_name
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.pipeline import Report
@@ -349,7 +349,7 @@ class _Picker:
 def _declares_dependencies(path: str) -> bool:
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = safejson.load(handle)
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and any(data.get(key) for key in ("dependencies", "optionalDependencies"))

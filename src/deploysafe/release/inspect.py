@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from deploysafe import safejson
 from deploysafe.errors import LockError
 from deploysafe.hosts.base import Host
 from deploysafe.release import history, lock, service
@@ -121,7 +121,7 @@ def _pending_run(target: Host, layout: Layout) -> dict[str, Any] | None:
     """The record of a run still in progress or killed (run.json), if it is readable."""
     data = target.read_file(layout.run_file)
     try:
-        record = json.loads(data) if data else None
+        record = safejson.loads(data) if data else None
     except (ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None

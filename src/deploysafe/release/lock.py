@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from deploysafe import safejson
 from deploysafe.errors import LockError
 from deploysafe.hosts.base import Host
 from deploysafe.release.history import now, who
@@ -78,7 +79,7 @@ class LockInfo:
     @classmethod
     def parse(cls, data: bytes) -> LockInfo | None:
         try:
-            raw: dict[str, Any] = json.loads(data.decode("utf-8"))
+            raw: dict[str, Any] = safejson.loads(data.decode("utf-8"))
             return cls(
                 run=str(raw["run"]),
                 who=str(raw.get("who", "?")),

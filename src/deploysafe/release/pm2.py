@@ -22,6 +22,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploysafe import safejson
 from deploysafe.release.health import Vetting
 
 
@@ -52,7 +53,7 @@ def parse_jlist(text: str) -> list[Pm2Process]:
     """
     start = text.find("[")
     try:
-        raw = json.loads(text[start:]) if start >= 0 else []
+        raw = safejson.loads(text[start:]) if start >= 0 else []
     except json.JSONDecodeError:
         return []
     return _processes(raw)
@@ -150,7 +151,7 @@ def parse_snapshot(text: str) -> Snapshot | None:
     if start < 0:
         return None
     try:
-        raw = json.loads(text[start + len(_SNAPSHOT_MARK) :])
+        raw = safejson.loads(text[start + len(_SNAPSHOT_MARK) :])
     except json.JSONDecodeError:
         return None
     if not isinstance(raw, dict):
@@ -187,7 +188,7 @@ def app_names_command(ecosystem: str) -> list[str]:
 
 def parse_app_names(text: str) -> set[str]:
     try:
-        names = json.loads(text)
+        names = safejson.loads(text)
     except json.JSONDecodeError:
         return set()
     return {str(n) for n in names} if isinstance(names, list) else set()

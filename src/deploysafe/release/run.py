@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from deploysafe import safejson
 from deploysafe.errors import DeployFailed, DeploysafeError, TargetError
 from deploysafe.hosts.base import Host
 from deploysafe.release import history
@@ -214,7 +215,7 @@ def recover_interrupted(target: Host, layout: Layout) -> dict[str, Any] | None:
     if data is None:
         return None
     try:
-        record = json.loads(data.decode("utf-8"))
+        record = safejson.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         record = None
     if isinstance(record, dict):

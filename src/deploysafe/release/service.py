@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 import shlex
 from collections.abc import Callable, Sequence
 
+from deploysafe import safejson
 from deploysafe.artifact import MANIFEST_PATH
 from deploysafe.hosts.base import Completed, Host, run_configured
 from deploysafe.release import health, pm2
@@ -142,7 +142,7 @@ def release_version(target: Host, spec: TargetSpec, release_id: str) -> str | No
     for rel in (MANIFEST_PATH, "package.json"):
         data = target.read_file(posixpath.join(base, rel))
         try:
-            version = json.loads(data).get("version") if data else None
+            version = safejson.loads(data).get("version") if data else None
         except (ValueError, AttributeError):
             version = None
         if isinstance(version, str) and version:

@@ -3,9 +3,9 @@ releases are on disk, and which one a failure falls back to. Reads only; nothing
 
 from __future__ import annotations
 
-import json
 import posixpath
 
+from deploysafe import safejson
 from deploysafe.errors import TargetError
 from deploysafe.hosts import Host
 from deploysafe.release import history
@@ -69,6 +69,6 @@ def install_record(target: Host, layout: Layout, release: str) -> dict | None:
     """What ``install`` recorded in a release (lockfile sha256 and command), None when absent or unreadable."""
     data = target.read_file(posixpath.join(layout.release(release), INSTALL_RECORD))
     try:
-        return json.loads(data) if data else None
+        return safejson.loads(data) if data else None
     except ValueError:
         return None

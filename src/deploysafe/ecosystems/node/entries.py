@@ -7,12 +7,12 @@ package.json scripts.start, package.json main, then index.js. A service may have
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 from dataclasses import dataclass, replace
 
+from deploysafe import safejson
 from deploysafe.ecosystems.node.packages import PackageJson
 from deploysafe.errors import ConfigError
 
@@ -182,7 +182,7 @@ def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
         scripts: list[str] = []
         if name.endswith(".json"):
             try:
-                data = json.loads(text)
+                data = safejson.loads(text)
             except ValueError as err:
                 raise ConfigError(f"{name}: invalid JSON: {err}") from err
             apps = data.get("apps", []) if isinstance(data, dict) else data

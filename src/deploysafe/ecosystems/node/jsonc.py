@@ -56,6 +56,8 @@ def loads(text: str) -> Any:
         return json.loads(strip_jsonc(text))
     except json.JSONDecodeError as err:
         raise JsoncError(err.msg, err.lineno, err.colno) from err
+    except RecursionError:
+        raise JsoncError("nested too deeply to read", 1, 1) from None
 
 
 def _skip_string(text: str, start: int) -> int:

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploysafe import safejson
 from deploysafe.check.fs import FileSystem
 
 ABSENT: Any = object()  # a field that is not there, as opposed to one set to null
@@ -114,7 +115,7 @@ def _read(directory: str, path: str) -> PackageJson:
     except OSError as err:
         return PackageJson(directory, {}, f"cannot read: {err.strerror}")
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = safejson.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return PackageJson(directory, {}, "not UTF-8 text")
     except json.JSONDecodeError as err:

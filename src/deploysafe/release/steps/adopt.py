@@ -12,6 +12,7 @@ import json
 import posixpath
 import re
 
+from deploysafe import safejson
 from deploysafe.errors import TargetError
 from deploysafe.hosts import Host
 from deploysafe.release import history
@@ -32,7 +33,7 @@ def adopted_id(target: Host, layout: Layout) -> str:
     data = target.read_file(posixpath.join(layout.root, "package.json"))
     if data:
         try:
-            pkg = json.loads(data)
+            pkg = safejson.loads(data)
             name = str(pkg.get("name") or name)
             version = str(pkg.get("version") or "")
         except (ValueError, AttributeError):
@@ -47,7 +48,7 @@ def journal(target: Host, layout: Layout) -> dict:
         raise TargetError(f"{target.url} is not a directory: nothing to adopt")
     data = target.read_file(journal_path(layout))
     if data:
-        return json.loads(data)
+        return safejson.loads(data)
     names = target.listdir(layout.root)
     if not names:
         raise TargetError(f"{target.url} is empty or missing: nothing to adopt (deploy to it directly)")
