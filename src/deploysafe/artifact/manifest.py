@@ -100,6 +100,10 @@ def check_member_name(name: str) -> str:
         raise ArtifactError("artifact member has an empty name")
     if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean):
         raise ArtifactError(f"artifact member {name!r} has an absolute path")
+    try:
+        clean.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArtifactError(f"artifact member {name!r} has a name that is not valid UTF-8") from None
     if "\\" in clean or "\x00" in clean:
         raise ArtifactError(f"artifact member {name!r} has a backslash or NUL in its name")
     parts = clean.split("/")
@@ -261,12 +265,21 @@ def build(
     manifest |= {
         "lockfile": lockfile,
         "files": [r.to_json() for r in files],
-        "dormant": sorted(dormant),
-        "excluded": excluded,
+        "dormant": sorted(_printable(d) for d in dormant),
+        "excluded": [{k: _printable(v) for k, v in item.items()} for item in excluded],
         "check": check,
     }
     manifest |= extra or {}
     return manifest
+
+
+def _printable(path: str) -> str:
+    """A listed (not packed) path as valid UTF-8: bytes a file name holds that are not UTF-8 become ``\\xNN``."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
 
 
 def encode(manifest: dict[str, Any]) -> bytes:

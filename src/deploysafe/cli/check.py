@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 
 from deploysafe.check.pipeline import check as run_check
+from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
 from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
@@ -25,7 +26,7 @@ def render_to(fmt: str, report, output: Path | None, verbose: bool) -> None:
         if output is None:
             text_report.render(report, Console(highlight=False), verbose=verbose)
         else:
-            with output.open("w", encoding="utf-8") as handle:
+            with outputs.opened(output) as handle:
                 text_report.render(report, Console(file=handle, no_color=True, width=200), verbose=verbose)
         return
     try:
@@ -33,10 +34,7 @@ def render_to(fmt: str, report, output: Path | None, verbose: bool) -> None:
     except ModuleNotFoundError as err:
         raise ConfigError(f"--format {fmt} is not available in this build") from err
     rendered = renderer.render(report)
-    if output is None:
-        sys.stdout.write(rendered)
-    else:
-        output.write_text(rendered, encoding="utf-8")
+    outputs.write(output, rendered)
 
 
 def run_with_progress(

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
 from deploysafe.cli.progress import StageProgress
 from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, display, drift
@@ -119,14 +120,11 @@ def drift_command(
         if pulled is not None:
             data["pulled"] = pulled.to_json()
         text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-        if output is None:
-            sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
-        else:
-            output.write_text(text, encoding="utf-8", errors="backslashreplace")
+        outputs.write(output, text)
     elif output is None:
         render(report, pulled, Console(highlight=False, soft_wrap=True), verbose)
     else:
-        with output.open("w", encoding="utf-8") as handle:
+        with outputs.opened(output) as handle:
             render(report, pulled, Console(file=handle, no_color=True, width=200, soft_wrap=True), verbose)
     sys.exit(pulled.exit_code if pulled is not None else report.exit_code)
 

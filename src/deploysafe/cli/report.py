@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from deploysafe.check.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, WhyResult
 from deploysafe.check.why import why as run_why
+from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
 from deploysafe.cli.check import run_with_progress
 from deploysafe.cli.progress import StageProgress
@@ -73,10 +74,7 @@ def graph(
         if folders is not None:
             view = graph_formats.collapsed(view, folders)
         rendered = graph_formats.to_dot(view) if fmt == "dot" else graph_formats.to_mermaid(view)
-    if output is None:
-        sys.stdout.write(rendered)
-    else:
-        output.write_text(rendered, encoding="utf-8")
+    outputs.write(output, rendered)
 
 
 @main.command()

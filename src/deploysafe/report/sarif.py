@@ -125,7 +125,7 @@ def _descriptor(rule: str) -> dict[str, object]:
 def _location(uri: str, line: int, column: int, message: str | None = None) -> dict[str, object]:
     location: dict[str, object] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": quote(posixpath.normpath(uri)), "uriBaseId": BASE},
+            "artifactLocation": {"uri": quote(posixpath.normpath(uri), errors="surrogateescape"), "uriBaseId": BASE},
             "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
         }
     }
@@ -189,7 +189,7 @@ def _fingerprint(finding: Finding) -> str:
     key = "\0".join([finding.rule, finding.file, finding.specifier or "", finding.name or ""])
     if not finding.specifier and not finding.name:
         key += f"\0{finding.message}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _invocation(report: Report, prefix: str) -> dict[str, object]:

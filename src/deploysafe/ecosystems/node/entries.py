@@ -75,7 +75,7 @@ def detect_entries(root: str, given: list[str], configured: list[str], package: 
 
 def _checked(root: str, path: str, reason: str) -> Entry:
     rel = _normalise(root, path)
-    if not os.path.isfile(os.path.join(root, rel)):
+    if rel == ".." or rel.startswith("../") or not os.path.isfile(os.path.join(root, rel)):
         raise ConfigError(f"entry '{path}' ({reason}) is not a file under {root}")
     return Entry(rel, reason)
 
