@@ -59,8 +59,12 @@ class SshAddress:
 
 def parse_ssh_url(url: str, path: str | None = None) -> SshAddress:
     """``ssh://user@host[:port]/abs/path``; ``path`` (from the config) fills in a URL without one."""
-    parts = urlsplit(url)
-    if parts.scheme != "ssh" or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as err:
+        raise ConfigError(f"not a valid ssh:// target: {url!r} ({err})") from err
+    if parts.scheme != "ssh" or not hostname:
         raise ConfigError(f"not an ssh:// target: {url!r} (expected ssh://user@host[:port]/abs/path)")
     try:
         port = parts.port or 22

@@ -15,7 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 
@@ -99,18 +99,27 @@ def parse_probe(text: str, expect: str | None = None, timeout: float = 2.0) -> P
     if not text:
         raise ConfigError("empty health probe")
     if text.startswith(("http://", "https://")):
-        parts = urlsplit(text)
+        parts, port = _split(text)
         if not parts.hostname:
             raise ConfigError(f"health probe {text!r} has no host")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = port or (443 if parts.scheme == "https" else 80)
         return Probe("http", url=text, host=parts.hostname, port=port, expect=expect, timeout=timeout)
     if text.startswith("tcp://"):
-        parts = urlsplit(text)
-        if not parts.hostname or not parts.port:
+        parts, port = _split(text)
+        if not parts.hostname or not port:
             raise ConfigError(f"health probe {text!r} needs tcp://host:port")
-        return Probe("tcp", host=parts.hostname, port=parts.port, timeout=timeout)
+        return Probe("tcp", host=parts.hostname, port=port, timeout=timeout)
     command = text.removeprefix("command:").strip()
     return Probe("command", command=command, expect=expect, timeout=timeout)
+
+
+def _split(text: str) -> tuple[SplitResult, int | None]:
+    """The probe URL's parts and port; a malformed host (``[::1``) or a port past 65535 is a ConfigError."""
+    try:
+        parts = urlsplit(text)
+        return parts, parts.port
+    except ValueError as err:
+        raise ConfigError(f"health probe {text!r} is not a valid URL: {err}") from err
 
 
 @dataclass(frozen=True)
