@@ -273,8 +273,10 @@ def build(
     return manifest
 
 
-def _printable(path: str) -> str:
+def _printable(path: Any) -> Any:
     """A listed (not packed) path as valid UTF-8: bytes a file name holds that are not UTF-8 become ``\\xNN``."""
+    if not isinstance(path, str):
+        return path
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
