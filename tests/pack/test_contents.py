@@ -75,7 +75,7 @@ def test_manifest_follows_the_artifact_contract(fixed: Path, out: Path) -> None:
     assert set(file_members) == {f["path"] for f in raw["files"]}
     for entry in raw["files"]:
         assert file_members[entry["path"]].size == entry["size"]
-    assert artifact.verify(result.path).content_sha256 == manifest.content_sha256
+    assert artifact.verify_archive(result.path).content_sha256 == manifest.content_sha256
 
 
 def test_members_are_sorted_owned_by_root_with_fixed_mtime_and_normalised_modes(fixed: Path, out: Path) -> None:

@@ -57,7 +57,7 @@ def test_a_well_formed_artifact_verifies_and_unpacks_with_modes(tmp_path):
     (src / "bin" / "run.sh").chmod(0o755)
     path = pack(src, output=tmp_path / "dist", include=["bin/**"]).path
 
-    manifest = artifact.verify(path)
+    manifest = artifact.verify_archive(path)
     dest = tmp_path / "out"
     artifact.extract(path, dest)
 
@@ -76,7 +76,7 @@ def test_members_with_unsafe_names_are_refused(tmp_path, name, why):
     manifest = _manifest({"ok.js": body})
     path = _raw_tar(tmp_path / "a.tar.gz", [_file(".deploysafe/manifest.json", manifest), _file(name, body)])
     with pytest.raises(ArtifactError, match=why):
-        artifact.verify(path)
+        artifact.verify_archive(path)
 
 
 def test_a_symlink_member_is_refused(tmp_path):
@@ -85,7 +85,7 @@ def test_a_symlink_member_is_refused(tmp_path):
     link.type, link.linkname = tarfile.SYMTYPE, "/etc"
     path = _raw_tar(tmp_path / "a.tar.gz", [_file(".deploysafe/manifest.json", manifest), (link, None)])
     with pytest.raises(ArtifactError, match="not a regular file"):
-        artifact.verify(path)
+        artifact.verify_archive(path)
 
 
 def test_an_unlisted_member_is_refused(tmp_path):
@@ -95,21 +95,21 @@ def test_an_unlisted_member_is_refused(tmp_path):
         [_file(".deploysafe/manifest.json", manifest), _file("a.js", b"a"), _file("extra.js", b"e")],
     )
     with pytest.raises(ArtifactError, match=r"extra\.js.*not listed"):
-        artifact.verify(path)
+        artifact.verify_archive(path)
 
 
 def test_a_file_whose_bytes_differ_from_the_manifest_is_refused(tmp_path):
     manifest = _manifest({"a.js": b"good"})
     path = _raw_tar(tmp_path / "a.tar.gz", [_file(".deploysafe/manifest.json", manifest), _file("a.js", b"evil")])
     with pytest.raises(ArtifactError, match=r"a\.js.*sha256"):
-        artifact.verify(path)
+        artifact.verify_archive(path)
 
 
 def test_a_file_the_manifest_lists_but_the_archive_lacks_is_refused(tmp_path):
     manifest = _manifest({"a.js": b"a", "b.js": b"b"})
     path = _raw_tar(tmp_path / "a.tar.gz", [_file(".deploysafe/manifest.json", manifest), _file("a.js", b"a")])
     with pytest.raises(ArtifactError, match=r"missing .b\.js."):
-        artifact.verify(path)
+        artifact.verify_archive(path)
 
 
 def test_the_manifest_must_be_the_first_member(tmp_path):
@@ -125,7 +125,7 @@ def test_a_manifest_whose_content_hash_lies_is_refused(tmp_path):
     out = tmp_path / "a.tar.gz"
     write_tar(out, json.dumps(data).encode(), {"a.js": (b"a", 0o644)})
     with pytest.raises(ArtifactError, match="content_sha256"):
-        artifact.verify(out)
+        artifact.verify_archive(out)
 
 
 def test_unpacking_never_follows_a_symlink_already_in_the_destination(tmp_path):
@@ -148,5 +148,5 @@ def test_a_truncated_archive_is_refused_in_one_line(tmp_path, make_artifact):
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(ArtifactError) as err:
-        artifact.verify(cut)
+        artifact.verify_archive(cut)
     assert "\n" not in str(err.value)

@@ -19,7 +19,7 @@ from deploysafe.artifact.manifest import (
     content_sha256,
     parse_manifest,
 )
-from deploysafe.artifact.reader import extract, read_manifest, sha256_file, verify
+from deploysafe.artifact.reader import extract, read_manifest, sha256_file, verify_archive
 
 __all__ = [
     "FORMAT",
@@ -32,5 +32,5 @@ __all__ = [
     "parse_manifest",
     "read_manifest",
     "sha256_file",
-    "verify",
+    "verify_archive",
 ]

@@ -148,7 +148,7 @@ def _hash_stream(item: FileRecord, stream: IO[bytes], sink: Callable[[bytes], ob
         raise ArtifactError(f"artifact member {item.path!r} does not match its sha256 in the manifest")
 
 
-def verify(path: str | os.PathLike[str], progress: ProgressFn | None = None) -> Manifest:
+def verify_archive(path: str | os.PathLike[str], progress: ProgressFn | None = None) -> Manifest:
     """Read the whole artifact and check every member against the manifest; return the manifest."""
     return _walk(Path(path), None, lambda item, stream: _hash_stream(item, stream, None), progress)[0]
 

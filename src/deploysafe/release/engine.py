@@ -139,7 +139,7 @@ def deploy(
     """Ship an artifact (or a project root, packed first) to a target. Raises ReleaseFailed on failure."""
     reporter = reporter or NullReporter()
     artifact_path = resolve_artifact(source)
-    manifest = artifact.verify(artifact_path)
+    manifest = artifact.verify_archive(artifact_path)
     target = open_target(spec)
     try:
         ctx = Context(

@@ -247,7 +247,7 @@ def deploy_fleet(
     reporter = reporter or NullFleetReporter()
     clock = _Clock()
     artifact_path = engine.resolve_artifact(source)
-    manifest = artifact.verify(artifact_path)
+    manifest = artifact.verify_archive(artifact_path)
     plan_for = (artifact_path, manifest) if dry_run else None
     states = survey(fleet, force=force, lock_wait=lock_wait, plan_for=plan_for)
     if any(s.problem for s in states):

@@ -25,7 +25,7 @@ def listing(target: Host, directory: str) -> list[tuple[str, str]]:
     return out
 
 
-def verify(target: Host, directory: str, manifest: Manifest, *, strict: bool) -> int:
+def match_manifest(target: Host, directory: str, manifest: Manifest, *, strict: bool) -> int:
     """Raise ArtifactError unless ``directory`` holds the manifest's files with their hashes.
 
     ``strict``: also refuse anything the manifest does not list (a fresh upload). Returns files checked.

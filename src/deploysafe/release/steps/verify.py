@@ -31,7 +31,7 @@ class Verify(Step):
             return verify_on_host(ctx)
         assert ctx.manifest is not None
         where = ctx.layout.incoming(ctx.release) if ctx.uploaded else ctx.release_path
-        count = hosttree.verify(ctx.target, where, ctx.manifest, strict=ctx.uploaded)
+        count = hosttree.match_manifest(ctx.target, where, ctx.manifest, strict=ctx.uploaded)
         return f"{count} files match their sha256" + ("" if ctx.uploaded else " (existing release)")
 
 
@@ -41,5 +41,5 @@ def verify_on_host(ctx: Context) -> str:
     if data is None:
         return skipped("no manifest (an adopted release): not verified")
     manifest = replace(parse_manifest(data), manifest_sha256=hashlib.sha256(data).hexdigest())
-    count = hosttree.verify(ctx.target, ctx.release_path, manifest, strict=False)
+    count = hosttree.match_manifest(ctx.target, ctx.release_path, manifest, strict=False)
     return f"{count} files match their sha256"
