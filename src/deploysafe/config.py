@@ -1,23 +1,270 @@
-"""deploysafe.toml: the few things detection cannot know. Every key has a detected default."""
+"""deploysafe.toml, typed: every table and key is declared once here, read once, and checked.
+
+The file holds the few things detection cannot know; every key has a default but ``[targets.NAME] path``
+(and ``health``, checked when a deploy needs it). :func:`load` reads ``ROOT/deploysafe.toml`` into a frozen
+:class:`Config`; :func:`parse` does the same for a table already in memory (the Python API's ``config=``).
+An unknown table or key, or a value of the wrong type, is a :class:`ConfigError` (exit 2) naming the key
+path and the nearest valid key::
+
+    deploysafe.toml: [check] unknown key 'entriez' (did you mean 'entries'?)
+    deploysafe.toml: [pack] exclude must be a list of strings
+
+A table is a frozen dataclass; a key is a field: its annotation is the type checked (``str``, ``int``,
+``float``, ``bool``, ``Literal[...]``, ``tuple[str, ...]`` — a lone string is a list of one —,
+``dict[str, str]``, each optionally ``| None``) and its default the detected default. Adding a key is one
+line in its table::
+
+    before_restart: str | None = None                       # [targets.NAME] before_restart = "..."
+    keep: int = key(5, at_least=2, why="current and the previous good release")
+
+:func:`key` adds what a type cannot say: a lower bound, a required key, a phrase for the error message, a
+check of each value, or a *family* of keys gathered into one field (``before_<step>``/``after_<step>`` into
+``hooks``; a new hookable step is a name in :data:`HOOKABLE`). A new table is a dataclass here plus one line in :data:`TABLES` (or :data:`NAMED`
+for ``[table.NAME]`` groups) and a field of :class:`Config`.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from deploysafe.errors import ConfigError
 
 CONFIG_NAME = "deploysafe.toml"
 
+T = TypeVar("T")
+Check = Callable[[Any], str | None]  # a problem with one item of a value, said whole, or None
+
+
+def key(
+    default: Any = MISSING,
+    *,
+    at_least: float | None = None,
+    required: bool = False,
+    means: str | None = None,
+    why: str = "",
+    each: Check | None = None,
+    family: Mapping[str, Any] | None = None,
+    parse: Callable[[Mapping[str, Any], str], Any] | None = None,
+) -> Any:
+    """A field with what its type cannot say. ``means`` replaces the type's phrase ("a whole number of
+    hosts"); ``why`` follows a range error in parentheses; ``each`` checks every item (or the value).
+    ``family``: the field is not a key itself but gathers these keys, read by ``parse(keys, prefix)``."""
+    meta: dict[str, Any] = {"at_least": at_least, "required": required, "means": means, "why": why, "each": each}
+    if family is not None:
+        meta.update(family=family, parse=parse)
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=None if default is MISSING else default, metadata=meta)
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(name: Any) -> str | None:
+    return None if _ENV_NAME.match(str(name)) else f"{name!r} is not a valid variable name"
+
+
+def _relative(path: Any) -> str | None:
+    parts = path.rstrip("/").split("/")
+    if path.startswith("/") or ".." in parts or not path.rstrip("/") or "" in parts:
+        return f"{path!r} must be relative, without '..'"
+    return None
+
+
+# --- hooks: before_<step> / after_<step> keys of [targets.NAME] -------------------------------------------
+
+# The deploy steps a hook can attach to: those run while the target's lock is held, in a deploy or a rollback.
+HOOKABLE = (
+    "upload",
+    "verify",
+    "rename",
+    "link-shared",
+    "install",
+    "boot-test",
+    "switch",
+    "restart",
+    "health",
+    "mark-good",
+    "prune",
+)
+WHEN = ("before", "after")
+HOOK_KEYS = {f"{when}_{step.replace('-', '_')}": (when, step) for step in HOOKABLE for when in WHEN}
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One command a target runs before or after a named step::
+
+    before_switch = ["npm run migrate"]                              # runs in releases/<id> on the host
+    after_health = [{ run = "curl -fsS -X POST $NOTIFY_URL", once_per_fleet = true }]
+    """
+
+    when: str  # before | after
+    step: str  # a name of HOOKABLE
+    command: str
+    once_per_fleet: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.when}_{self.step.replace('-', '_')}"
+
+
+def _hooks(keys: Mapping[str, Any], prefix: str) -> tuple[Hook, ...]:
+    """A key's value is one command, or a list of commands and ``{ run = "...", once_per_fleet = true }``."""
+    hooks: list[Hook] = []
+    for name, value in keys.items():
+        when, step = HOOK_KEYS[name]
+        for item in value if isinstance(value, list) else [value]:
+            hooks.append(_hook(item, when, step, f"{prefix}{name}"))
+    return tuple(hooks)
+
+
+def _hook(item: Any, when: str, step: str, path: str) -> Hook:
+    if isinstance(item, str):
+        command, once = item, False
+    elif isinstance(item, Mapping):
+        unknown = sorted(set(item) - {"run", "once_per_fleet"})
+        if unknown:
+            raise ConfigError(f"{path}: unknown key {unknown[0]!r} (expected run, once_per_fleet)")
+        command, once = item.get("run"), item.get("once_per_fleet", False)
+        if not isinstance(once, bool):
+            raise ConfigError(f"{path}: once_per_fleet must be true or false")
+    else:
+        raise ConfigError(f"{path} must be a command or a list of commands")
+    if not isinstance(command, str) or not command.strip():
+        raise ConfigError(f'{path}: a hook needs a non-empty command (run = "...")')
+    return Hook(when, step, command, once)
+
+
+# --- the tables --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckTable:
+    """``[check]``: what ``deploysafe check`` cannot detect."""
+
+    entries: tuple[str, ...] = ()  # default: detected (package.json, pm2 file, Dockerfile, ...)
+    exclude: tuple[str, ...] = ()  # never listed as dormant
+    node: str | None = None  # default: engines.node, then the local node
+    typescript: Literal["compiled", "source"] | None = None  # tsc output run by node, or tsx/ts-node
+
+
+@dataclass(frozen=True)
+class PackTable:
+    """``[pack]``: files loaded by computed paths, files never shipped, secrets allowed on purpose."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    allow_secrets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DriftTable:
+    """``[drift]``: paths never compared."""
+
+    skip: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """What a target is deployed with: the keys of ``[targets.NAME]`` (and the CLI's overrides) beside
+    ``host`` and ``path``. :class:`deploysafe.release.TargetSpec` is these plus where the target is."""
+
+    shared: tuple[str, ...] = key((), each=_relative)
+    install: str = "npm ci --omit=dev"
+    start: str | None = None
+    restart: str | None = None
+    pm2: str | None = None
+    pm2_bin: str = "pm2"
+    pm2_min_uptime: float = key(5.0, at_least=0)
+    health: str | None = None
+    health_expect: str | None = None
+    health_interval: float = 1.0
+    health_deadline: float = 30.0
+    health_passes: int = key(3, at_least=1)
+    health_timeout: float = 2.0
+    boot_port: int = 0
+    boot_deadline: float = 30.0
+    rollback_deadline: float = 15.0
+    keep: int = key(5, at_least=2, why="current and the previous good release")
+    env: dict[str, str] = key({}, each=_env_name)
+    logs: tuple[str, ...] = ()
+    known_hosts: str | None = None
+    identity: str | None = None
+    trust_new_host_key: bool = False
+    install_timeout: float = 900.0
+    restart_timeout: float = 120.0
+    hook_timeout: float = 600.0
+    hooks: tuple[Hook, ...] = key((), family=HOOK_KEYS, parse=_hooks)  # before_<step> = [...], after_<step>
+
+
+@dataclass(frozen=True)
+class TargetTable(TargetSettings):
+    """``[targets.NAME]``: a host (``ssh://user@host[:port]``; none for this machine) and a path on it."""
+
+    host: str | None = None
+    path: str = key("", required=True)
+
+
+@dataclass(frozen=True)
+class FleetTable:
+    """``[fleets.NAME]``: targets that get the same artifact, a canary group first, then batches."""
+
+    targets: tuple[str, ...] = key((), required=True, means='a non-empty list of target names, e.g. ["web1"]')
+    canary: int = key(1, at_least=0, means="a whole number of hosts")
+    batch: int = key(1, at_least=1, means="a whole number of hosts")
+    on_failure: Literal["stop", "rollback"] = "stop"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of deploysafe.toml; ``Config()`` is a project without one."""
+
+    check: CheckTable = field(default_factory=CheckTable)
+    pack: PackTable = field(default_factory=PackTable)
+    drift: DriftTable = field(default_factory=DriftTable)
+    targets: Mapping[str, TargetTable] = field(default_factory=dict)
+    fleets: Mapping[str, FleetTable] = field(default_factory=dict)
+    source: str = CONFIG_NAME  # how errors name the file
+
+
+TABLES: dict[str, type] = {"check": CheckTable, "pack": PackTable, "drift": DriftTable}
+NAMED: dict[str, type] = {"targets": TargetTable, "fleets": FleetTable}  # [targets.NAME], [fleets.NAME]
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def load(root: str | Path) -> Config:
+    """``root``/deploysafe.toml, checked; ``Config()`` when there is none."""
+    return parse(read_toml(Path(root)))
+
+
+def load_file(path: str | Path) -> Config:
+    """A config file given by name (``--config FILE``); its errors name that file."""
+    path = Path(path)
+    return parse(_read(path, missing_ok=False), source=path.name)
+
 
 def read_toml(root: Path) -> dict[str, Any]:
-    """The parsed deploysafe.toml at ``root``, or ``{}`` when there is none."""
-    path = root / CONFIG_NAME
+    """The raw parsed deploysafe.toml at ``root``, or ``{}`` when there is none."""
+    return _read(root / CONFIG_NAME, missing_ok=True)
+
+
+def _read(path: Path, *, missing_ok: bool) -> dict[str, Any]:
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        return {}
+    except FileNotFoundError as err:
+        if missing_ok:
+            return {}
+        raise ConfigError(f"{path}: no such file") from err
     except OSError as err:
         raise ConfigError(f"cannot read {path}: {err.strerror}") from err
     try:
@@ -26,9 +273,187 @@ def read_toml(root: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {err}") from err
 
 
-def section(config: dict[str, Any], name: str) -> dict[str, Any]:
-    """A top-level table of the config, checked to be a table."""
-    value = config.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{CONFIG_NAME}: [{name}] must be a table")
+def as_config(value: Config | Mapping[str, Any] | None, root: str | Path = ".") -> Config:
+    """What the Python API accepts as ``config=``: a Config, a raw table, or None for ``root``'s file."""
+    if value is None:
+        return load(root)
+    if isinstance(value, Config):
+        return value
+    return parse(value)
+
+
+def parse(data: Mapping[str, Any], source: str = CONFIG_NAME) -> Config:
+    """A raw table (as tomllib reads it) checked against the declared tables."""
+    _known(data, [*TABLES, *NAMED], source, "", "table")
+    tables: dict[str, Any] = {}
+    for name, cls in TABLES.items():
+        tables[name] = table(cls, _table(data.get(name, {}), source, name), source, f"[{name}]")
+    for name, cls in NAMED.items():
+        group = _table(data.get(name, {}), source, name)
+        tables[name] = {
+            item: table(cls, _table(raw, source, f"{name}.{item}"), source, f"[{name}.{item}]")
+            for item, raw in group.items()
+        }
+    config = Config(**tables, source=source)
+    _fleet_targets(config)
+    return config
+
+
+def table(cls: type[T], raw: Mapping[str, Any], source: str, where: str) -> T:
+    """One table as ``cls``: unknown keys and wrong types are errors naming ``source: where key``."""
+    _known(raw, keys_of(cls), source, where, "key")
+    return cls(**values(cls, raw, f"{source}: {where} ", whole=True))
+
+
+def keys_of(cls: type) -> list[str]:
+    """The keys a table of ``cls`` may hold: its fields, a family field's keys in its place."""
+    out: list[str] = []
+    for spec in fields(cls):
+        out.extend(spec.metadata.get("family", [spec.name]))
+    return out
+
+
+def values(cls: type, raw: Mapping[str, Any], prefix: str, *, whole: bool = False) -> dict[str, Any]:
+    """``raw``'s keys of ``cls`` converted to their declared types (keys not in ``raw`` are left out).
+
+    ``prefix`` starts every error ("deploysafe.toml: [pack] ", or "" for the Python API's overrides);
+    ``whole``: ``raw`` is the whole table, so a required key must be in it (overrides are a part)."""
+    hints = get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for spec in fields(cls):
+        family = spec.metadata.get("family")
+        if family is not None:
+            found = {k: v for k, v in raw.items() if k in family}
+            if found:
+                out[spec.name] = spec.metadata["parse"](found, prefix)
+            continue
+        if spec.name not in raw:
+            if whole and spec.metadata.get("required"):
+                raise ConfigError(f"{prefix}{spec.name} is required")
+            continue
+        out[spec.name] = _convert(hints[spec.name], raw[spec.name], spec.metadata, f"{prefix}{spec.name}")
+    return out
+
+
+def nearest(name: str, valid: list[str]) -> str | None:
+    """The valid name a typo most likely meant."""
+    found = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _known(raw: Mapping[str, Any], valid: list[str], source: str, where: str, what: str) -> None:
+    for name in raw:
+        if name in valid:
+            continue
+        close = nearest(str(name), valid)
+        shown = f"[{name}]" if what == "table" else repr(name)
+        hint = (f"[{close}]" if what == "table" else repr(close)) if close else None
+        tail = f"did you mean {hint}?" if hint else f"{what}s: {', '.join(valid)}"
+        raise ConfigError(f"{source}: {where + ' ' if where else ''}unknown {what} {shown} ({tail})")
+
+
+def _table(value: Any, source: str, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: [{name}] must be a table")
     return value
+
+
+def _fleet_targets(config: Config) -> None:
+    """A fleet's target that is not a [targets] name must look like a path: a typo is not a directory."""
+    for name, fleet in config.fleets.items():
+        for entry in fleet.targets:
+            if entry not in config.targets and "/" not in entry:
+                close = nearest(entry, list(config.targets))
+                tail = f"did you mean {close!r}?" if close else f"targets: {', '.join(config.targets) or 'none'}"
+                raise ConfigError(f"{config.source}: [fleets.{name}] no target {entry!r} in [targets] ({tail})")
+
+
+# --- types -------------------------------------------------------------------------------------------
+
+
+class _Wrong(Exception):
+    pass
+
+
+def _convert(hint: Any, value: Any, meta: Mapping[str, Any], path: str) -> Any:
+    try:
+        out = _as(hint, value)
+    except _Wrong:
+        raise ConfigError(f"{path} must be {meta.get('means') or _phrase(hint)}") from None
+    least = meta.get("at_least")
+    if least is not None and out is not None and out < least:
+        why = f" ({meta['why']})" if meta.get("why") else ""
+        shown = int(least) if float(least).is_integer() else least
+        raise ConfigError(f"{path} must be {meta.get('means') or _phrase(hint)}, at least {shown}{why}")
+    if meta.get("required") and not out:
+        raise ConfigError(f"{path} must be {meta.get('means') or 'given'}")
+    check: Check | None = meta.get("each")
+    if check is not None:
+        for item in out if isinstance(out, tuple | dict) else (out,):
+            problem = check(item)
+            if problem:
+                raise ConfigError(f"{path}: {problem}")
+    return out
+
+
+def _optional(hint: Any) -> Any:
+    """``X`` of ``X | None``; None when ``hint`` is not optional."""
+    if get_origin(hint) in (Union, types.UnionType):
+        rest = [a for a in get_args(hint) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else None
+    return None
+
+
+def _as(hint: Any, value: Any) -> Any:
+    inner = _optional(hint)
+    if inner is not None:
+        return None if value is None else _as(inner, value)
+    origin = get_origin(hint)
+    if origin is Literal:
+        if value not in get_args(hint):
+            raise _Wrong
+        return value
+    if origin is tuple:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
+            raise _Wrong
+        return tuple(items)
+    if origin is dict:
+        if not isinstance(value, Mapping) or not all(_scalar(v) for v in value.values()):
+            raise _Wrong
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _Wrong
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+            raise _Wrong
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Wrong
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise _Wrong
+        return value
+    raise TypeError(f"deploysafe.config: no conversion for {hint!r}")  # a declaration mistake, not input
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _phrase(hint: Any) -> str:
+    inner = _optional(hint)
+    if inner is not None:
+        return _phrase(inner)
+    origin = get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(f'"{v}"' for v in get_args(hint))
+    if origin is tuple:
+        return "a list of strings"
+    if origin is dict:
+        return "a table of strings"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[hint]

@@ -90,7 +90,7 @@ class Report:
 @dataclass(frozen=True)
 class Project:
     root: str
-    config: dict
+    config: config_file.Config
     package: PackageJson | None
 
 
@@ -108,7 +108,7 @@ def load_project(root: str | os.PathLike[str]) -> Project:
     if not os.access(path, os.R_OK | os.X_OK):
         raise ProjectError(f"{root}: permission denied")
     real = os.path.realpath(path)
-    config = config_file.read_toml(Path(real))
+    config = config_file.load(Path(real))
     fs = FileSystem()
     package = PackageJsonCache(fs).at(real)
     if package is not None and package.error:
@@ -130,12 +130,12 @@ def check(
     """Check that the import closure of ``entries`` (detected when None) will load in production."""
     started = time.perf_counter()
     project = load_project(root)
-    settings = config_file.section(project.config, "check")
-    found_entries = detect_entries(project.root, list(entries or []), _strings(settings, "entries"), project.package)
-    typescript = typescript_run(project.root, project.package, found_entries, settings.get("typescript"))
+    settings = project.config.check
+    found_entries = detect_entries(project.root, list(entries or []), list(settings.entries), project.package)
+    typescript = typescript_run(project.root, project.package, found_entries, settings.typescript)
     engines = project.package.engines_node if project.package else None
-    node = assume(node_version, settings.get("node") if isinstance(settings.get("node"), str) else None, engines)
-    scanned = scan(project.root, exclude=[*DEFAULT_EXCLUDES, *_strings(settings, "exclude"), *(exclude or [])])
+    node = assume(node_version, settings.node, engines)
+    scanned = scan(project.root, exclude=[*DEFAULT_EXCLUDES, *settings.exclude, *(exclude or [])])
 
     analysis = _analysis(project.root, node, typescript, cache)
     graph = _graph(analysis, project.root, found_entries, scanned.files, progress)
@@ -233,7 +233,7 @@ _ALIAS_TOOLS = ("tsc-alias", "tsconfig-paths", "module-alias", "tspc", "ts-patch
 
 
 def typescript_run(
-    root: str, package: PackageJson | None, entries: list[Entry], configured: object
+    root: str, package: PackageJson | None, entries: list[Entry], configured: str | None
 ) -> TypeScriptRun | None:
     """Compiled when deploysafe.toml says so, when the start command runs tsc's output of an entry
     (`node dist/index.js` for src/index.ts), else the sources run under tsx or ts-node."""
@@ -242,8 +242,6 @@ def typescript_run(
     scripts = package.data.get("scripts") if package else None
     text = " ".join(v for v in scripts.values() if isinstance(v, str)) if isinstance(scripts, dict) else ""
     aliases = any(tool in text for tool in _ALIAS_TOOLS)
-    if configured not in (None, "compiled", "source"):
-        raise ConfigError('deploysafe.toml: [check] typescript must be "compiled" or "source"')
     if configured is not None:
         return TypeScriptRun(configured == "compiled", "deploysafe.toml [check] typescript", aliases)
     for entry in entries:
@@ -279,12 +277,3 @@ def _locate(path: str, text: str) -> tuple[int, int]:
     except OSError:
         pass
     return 1, 1
-
-
-def _strings(settings: dict, key: str) -> list[str]:
-    value = settings.get(key, [])
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"deploysafe.toml: [check] {key} must be a list of strings")
-    return value

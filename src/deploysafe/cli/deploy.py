@@ -23,7 +23,7 @@ from rich.table import Table
 
 from deploysafe import release
 from deploysafe.cli.app import main
-from deploysafe.config import CONFIG_NAME, read_toml
+from deploysafe.config import CONFIG_NAME, Config, load, load_file
 from deploysafe.errors import ConfigError, DeploysafeError, TargetError
 from deploysafe.release import FleetFailed, FleetResult, FleetSpec, HostOutcome, ReleaseFailed, Result, TargetSpec
 from deploysafe.release.fleetspec import ON_FAILURE, label
@@ -146,26 +146,17 @@ class JsonFleetReporter(JsonReporter):
         self.emit({"event": "host", **data})
 
 
-def _load_config(config: str | None, source: str | None) -> dict[str, Any]:
+def _load_config(config: str | None, source: str | None) -> Config:
     if config:
         path = Path(config)
         if path.is_dir():
-            return read_toml(path)
+            return load(path)
         if not path.is_file():
             raise ConfigError(f"--config {config}: no such file")
-        return read_toml(path.parent) if path.name == CONFIG_NAME else _read_file(path)
+        return load_file(path)
     if source and Path(source).is_dir():
-        return read_toml(Path(source))
-    return read_toml(Path.cwd())
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    import tomllib
-
-    try:
-        return tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: {err}") from err
+        return load(Path(source))
+    return load(Path.cwd())
 
 
 def _env_pairs(values: tuple[str, ...]) -> dict[str, str] | None:
@@ -237,8 +228,7 @@ def _where(kwargs: dict[str, Any], source: str | None = None, fleet_options: dic
         "logs": list(kwargs.pop("logs")) or None,
         "env": _env_pairs(kwargs.pop("env")),
     }
-    fleets = config.get("fleets", {}) if isinstance(config.get("fleets"), dict) else {}
-    targets = config.get("targets", {}) if isinstance(config.get("targets"), dict) else {}
+    fleets, targets = config.fleets, config.targets
     if fleet_name and to:
         raise ConfigError("say where with --fleet NAME or with --to TARGET, not both")
     if not fleet_name and len(to) == 1 and to[0] in fleets and to[0] not in targets:

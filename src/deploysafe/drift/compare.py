@@ -309,8 +309,8 @@ def drift(
     started = time.perf_counter()
     before = check(root, entries, cache=cache, progress=_phase(progress, "checking ROOT"))
     root_path = before.root
-    config = config_file.read_toml(Path(root_path))
-    skipper = Skip([*_strings(config_file.section(config, "drift"), "skip"), *(skip or [])])
+    config = config_file.load(Path(root_path))
+    skipper = Skip([*config.drift.skip, *(skip or [])])
     entry_paths = [e.path for e in before.entries]
     tree: Tree | None = None
     try:
@@ -729,12 +729,3 @@ def _phase(progress: ProgressFn | None, label: str) -> Callable[[int, int], None
     if progress is None:
         return None
     return lambda done, total: progress(label, done, total)
-
-
-def _strings(settings: dict[str, Any], key: str) -> list[str]:
-    value = settings.get(key, [])
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"deploysafe.toml: [drift] {key} must be a list of strings")
-    return value

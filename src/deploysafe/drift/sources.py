@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from deploysafe.config import section
+from deploysafe.config import Config, as_config
 from deploysafe.drift.archive import ArchiveTree, is_archive
 from deploysafe.drift.local import inventory_directory, read_files
 from deploysafe.drift.model import Inventory, InventoryError, ProgressFn, Skip, display
@@ -98,7 +98,7 @@ class SshSource:
 def open_source(
     against: str,
     *,
-    config: dict[str, Any] | None = None,
+    config: Config | dict[str, Any] | None = None,
     skip: Skip | None = None,
     known_hosts: str | None = None,
     identity: str | None = None,
@@ -106,11 +106,12 @@ def open_source(
 ) -> tuple[Tree, SourceInfo]:
     """The tree SOURCE names, opened (an SSH source is connected), and how to describe it."""
     skip = skip or Skip()
-    targets = section(config or {}, "targets")
+    loaded = as_config(config if config is not None else {})
+    targets = loaded.targets
     if against in targets or against.startswith("ssh://"):
         from deploysafe.release.spec import resolve
 
-        spec = resolve(against, config or {}).with_overrides(
+        spec = resolve(against, loaded).with_overrides(
             known_hosts=known_hosts, identity=identity, trust_new_host_key=trust_new_host_key
         )
         name = against if against in targets else None

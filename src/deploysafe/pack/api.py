@@ -18,8 +18,7 @@ from deploysafe import safejson
 from deploysafe.artifact import manifest as manifests
 from deploysafe.artifact import writer
 from deploysafe.check.pipeline import Report, check
-from deploysafe.config import read_toml, section
-from deploysafe.errors import ConfigError
+from deploysafe.config import load
 from deploysafe.globs import user_patterns
 from deploysafe.pack.errors import PackBlocked, PackError
 from deploysafe.pack.select import ASSET, PackSettings, Selection, select
@@ -143,11 +142,11 @@ def _settings(
     allow: Iterable[str],
     with_node_modules: bool,
 ) -> PackSettings:
-    config = section(read_toml(Path(root)), "pack")
+    config = load(Path(root)).pack
     settings = PackSettings(
-        include=_globs(*_strings(config, "include"), *include),
-        exclude=_globs(*_strings(config, "exclude"), *exclude),
-        allow_secrets=_globs(*_strings(config, "allow_secrets"), *allow),
+        include=_globs(*config.include, *include),
+        exclude=_globs(*config.exclude, *exclude),
+        allow_secrets=_globs(*config.allow_secrets, *allow),
         with_node_modules=with_node_modules,
     )
     user_patterns(settings.include, "--include / [pack] include")
@@ -159,15 +158,6 @@ def _settings(
 def _globs(*patterns: str) -> tuple[str, ...]:
     """Patterns are relative to the root: ``./public/**`` means ``public/**``."""
     return tuple(p[2:] if p.startswith("./") else p for p in patterns if p.strip())
-
-
-def _strings(config: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = config.get(key, [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"deploysafe.toml: [pack] {key} must be a list of strings")
-    return tuple(value)
 
 
 def _package(root: str) -> tuple[str, str]:

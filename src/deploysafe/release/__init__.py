@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deploysafe.config import read_toml
+from deploysafe.config import Config, as_config
 from deploysafe.errors import DeploysafeError
 from deploysafe.release.adopt import adopt as _adopt
 from deploysafe.release.engine import STEPS
@@ -78,12 +78,12 @@ __all__ = [
 
 
 def target(
-    name: str | TargetSpec, *, config: dict[str, Any] | None = None, root: str | Path = ".", **overrides: Any
+    name: str | TargetSpec, *, config: Config | dict[str, Any] | None = None, root: str | Path = ".", **overrides: Any
 ) -> TargetSpec:
     """Resolve a TARGET (``[targets.NAME]`` of ``root``/deploysafe.toml, ssh:// URL or directory)."""
     if isinstance(name, TargetSpec):
         return name.with_overrides(**overrides)
-    return resolve(name, read_toml(Path(root)) if config is None else config).with_overrides(**overrides)
+    return resolve(name, as_config(config, root)).with_overrides(**overrides)
 
 
 def deploy(
@@ -142,7 +142,7 @@ def adopt(
 def fleet(
     name: str | list[str] | FleetSpec,
     *,
-    config: dict[str, Any] | None = None,
+    config: Config | dict[str, Any] | None = None,
     root: str | Path = ".",
     canary: int | None = None,
     batch: int | None = None,
@@ -157,7 +157,7 @@ def fleet(
     if isinstance(name, FleetSpec):
         spec = name
     else:
-        table = read_toml(Path(root)) if config is None else config
+        table = as_config(config, root)
         spec = resolve_fleet(name, table) if isinstance(name, str) else fleet_of(list(name), table)
     return spec.with_overrides(canary=canary, batch=batch, on_failure=on_failure, **overrides)
 

@@ -17,12 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from deploysafe.config import CONFIG_NAME, section
+from deploysafe.config import Config, FleetTable, as_config, values
 from deploysafe.errors import ConfigError
 from deploysafe.release.spec import TargetSpec, resolve
 
 ON_FAILURE = ("stop", "rollback")
-_KEYS = {"targets", "canary", "batch", "on_failure"}
 
 
 @dataclass(frozen=True)
@@ -64,22 +63,8 @@ def label(spec: TargetSpec) -> str:
     return spec.name or spec.url
 
 
-def _check(values: dict[str, Any], where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in ("canary", "batch"):
-        value = values.get(key)
-        if value is None:
-            continue
-        least = 0 if key == "canary" else 1
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ConfigError(f"{where}: {key} must be a whole number of hosts, at least {least}")
-        out[key] = value
-    on_failure = values.get("on_failure")
-    if on_failure is not None:
-        if on_failure not in ON_FAILURE:
-            raise ConfigError(f"{where}: on_failure must be one of {', '.join(ON_FAILURE)} (got {on_failure!r})")
-        out["on_failure"] = on_failure
-    return out
+def _check(given: dict[str, Any], where: str) -> dict[str, Any]:
+    return values(FleetTable, {k: v for k, v in given.items() if v is not None}, f"{where}: ")
 
 
 def _unique(hosts: list[TargetSpec], where: str) -> tuple[TargetSpec, ...]:
@@ -91,33 +76,21 @@ def _unique(hosts: list[TargetSpec], where: str) -> tuple[TargetSpec, ...]:
     return tuple(hosts)
 
 
-def resolve_fleet(name: str, config: dict[str, Any]) -> FleetSpec:
-    """``[fleets.NAME]`` of deploysafe.toml."""
-    fleets = section(config, "fleets")
-    table = fleets.get(name)
+def resolve_fleet(name: str, config: Config | dict[str, Any]) -> FleetSpec:
+    """``[fleets.NAME]`` of deploysafe.toml (its targets are checked when the file is read)."""
+    loaded = as_config(config)
+    table = loaded.fleets.get(name)
     if table is None:
-        known = ", ".join(sorted(fleets)) or "none defined"
-        raise ConfigError(f"no fleet {name!r} in {CONFIG_NAME} (fleets: {known})")
-    where = f"{CONFIG_NAME} [fleets.{name}]"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    unknown = sorted(set(table) - _KEYS)
-    if unknown:
-        raise ConfigError(f"{where} has unknown key {unknown[0]!r} (keys: {', '.join(sorted(_KEYS))})")
-    names = table.get("targets")
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
-        raise ConfigError(f'{where}: targets must be a non-empty list of target names, e.g. ["web1", "web2"]')
-    targets = section(config, "targets")
-    for entry in names:
-        if entry not in targets and "/" not in entry:  # a typo must not become a directory called web3
-            known = ", ".join(sorted(targets)) or "none defined"
-            raise ConfigError(f"{where}: no target {entry!r} in [targets] (targets: {known})")
-    hosts = _unique([resolve(n, config) for n in names], where)
-    return FleetSpec(hosts=hosts, name=name, **_check(table, where))
+        known = ", ".join(sorted(loaded.fleets)) or "none defined"
+        raise ConfigError(f"no fleet {name!r} in {loaded.source} (fleets: {known})")
+    where = f"{loaded.source} [fleets.{name}]"
+    hosts = _unique([resolve(n, loaded) for n in table.targets], where)
+    return FleetSpec(hosts=hosts, name=name, canary=table.canary, batch=table.batch, on_failure=table.on_failure)
 
 
-def fleet_of(targets: list[str], config: dict[str, Any]) -> FleetSpec:
+def fleet_of(targets: list[str], config: Config | dict[str, Any]) -> FleetSpec:
     """A fleet from a repeated ``--to``: the targets in the order given."""
     if not targets:
         raise ConfigError("a fleet needs at least one target")
-    return FleetSpec(hosts=_unique([resolve(t, config) for t in targets], "--to"))
+    loaded = as_config(config)
+    return FleetSpec(hosts=_unique([resolve(t, loaded) for t in targets], "--to"))

@@ -8,8 +8,8 @@
 Where a flow fails decides what follows. Up to ``lock`` a failure is raised as it is; from there to the
 ``switch`` the run stops with ``current`` untouched; between the switch and the verdict (``mark-good``)
 a failed gate runs the flow's ``recover`` steps (switch back, restart, health) once. A target's hooks
-(:mod:`deploysafe.release.hooks`) become steps of their own before or after the step they name, and so
-fall in the same phases: a ``before_switch`` migration that fails stops the deploy cleanly, an
+(:class:`deploysafe.config.Hook`, declared with the other target keys) become steps of their own before or
+after the step they name, and so fall in the same phases: a ``before_switch`` migration that fails stops the deploy cleanly, an
 ``after_switch`` command that fails rolls it back.
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deploysafe.config import Hook
 from deploysafe.release.context import Context
-from deploysafe.release.hooks import Hook
 from deploysafe.release.outcomes import AdoptOutcomes, DeployOutcomes, Outcomes, RollbackOutcomes
 from deploysafe.release.steps.adopt import AdoptLock, AdoptPreflight, AdoptRename, Move, Record, Share
 from deploysafe.release.steps.base import Only, Step

@@ -8,10 +8,10 @@ triggers the normal rollback. A hook marked ``once_per_fleet`` runs on a fleet's
 
 from __future__ import annotations
 
+from deploysafe.config import Hook
 from deploysafe.hosts import run_configured
 from deploysafe.release import service
 from deploysafe.release.context import Context
-from deploysafe.release.hooks import Hook
 from deploysafe.release.outcomes import format_report
 from deploysafe.release.run import StepFailed
 from deploysafe.release.steps.base import Step

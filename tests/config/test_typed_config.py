@@ -1,0 +1,110 @@
+"""deploysafe.toml is typed: a mistyped table, key or value is a one-line error (exit 2) naming the key path
+and the nearest valid key, whichever command reads the file; what it declares is honoured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deploysafe import config, release
+from deploysafe.errors import ConfigError
+from tests.support.projects import run_cli, run_node, write_tree
+
+APP = {
+    "package.json": {"name": "app", "version": "1.0.0", "scripts": {"start": "node src/server.js"}},
+    "src/server.js": "require('./a');\nconsole.log('loaded');\n",
+    "src/a.js": "module.exports = 1;\n",
+    "src/worker.js": "require('./missing');\n",  # dormant unless [check] entries names it
+}
+
+
+def _error(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def _app(tmp_path: Path, toml: str) -> Path:
+    return write_tree(tmp_path / "app", {**APP, "deploysafe.toml": toml})
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[check]\nentriez = ["src/worker.js"]\n', "[check] unknown key 'entriez' (did you mean 'entries'?)"),
+        ('[pakc]\ninclude = ["x"]\n', "unknown table [pakc] (did you mean [pack]?)"),
+        ('[pack]\nincldue = ["x"]\n', "[pack] unknown key 'incldue' (did you mean 'include'?)"),
+        ("[drift]\nskip = 3\n", "[drift] skip must be a list of strings"),
+        ("[check]\nnode = 20\n", "[check] node must be a string"),
+        ('[check]\ntypescript = "tsx"\n', '[check] typescript must be one of "compiled", "source"'),
+        ('[targets.prod]\npath = "/srv/x"\nkep = 3\n', "[targets.prod] unknown key 'kep' (did you mean 'keep'?)"),
+        ('[targets.prod]\npath = "/srv/x"\nkeep = "3"\n', "[targets.prod] keep must be a whole number"),
+        ('[targets.prod]\nhost = "ssh://a@b"\n', "[targets.prod] path is required"),
+        ('[fleets.web]\ntargets = ["web1"]\n', "[fleets.web] no target 'web1' in [targets] (targets: none)"),
+    ],
+)
+def test_a_config_mistake_stops_check_with_the_key_path_and_the_nearest_key(tmp_path, toml, message):
+    root = _app(tmp_path, toml)
+    assert _error(run_cli("check", str(root))) == f"deploysafe: error: deploysafe.toml: {message}"
+
+
+def test_every_command_that_reads_the_file_refuses_the_same_typo(tmp_path):
+    root = _app(tmp_path, '[targets.prod]\npath = "/srv/x"\nhealth_passes = 0\n')
+    expected = "deploysafe: error: deploysafe.toml: [targets.prod] health_passes must be a whole number, at least 1"
+    assert _error(run_cli("pack", str(root), "-o", str(tmp_path / "dist"))) == expected
+    assert _error(run_cli("drift", str(root), "--against", str(root))) == expected
+    assert _error(run_cli("status", "--to", "prod", cwd=root)) == expected
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_typo_in_a_fleets_target_name_suggests_the_target(tmp_path):
+    toml = (
+        '[targets.web1]\npath = "/srv/a"\n[targets.web2]\npath = "/srv/b"\n[fleets.web]\ntargets = ["web1", "wbe2"]\n'
+    )
+    root = _app(tmp_path, toml)
+    line = _error(run_cli("releases", "--fleet", "web", cwd=root))
+    assert line.endswith("[fleets.web] no target 'wbe2' in [targets] (did you mean 'web2'?)")
+
+
+def test_configured_entries_are_checked_and_node_agrees(tmp_path):
+    root = _app(tmp_path, '[check]\nentries = "src/worker.js"\n')  # a lone string is a list of one
+    done = run_cli("check", str(root), "--format", "json")
+    report = json.loads(done.stdout)
+    assert report["entries"] == ["src/worker.js"]
+    assert done.returncode == 1
+    assert run_node(root, "src/worker.js").returncode != 0  # node fails on it too
+
+
+def test_a_config_given_by_name_is_checked_and_named_in_its_errors(tmp_path):
+    other = tmp_path / "staging.toml"
+    other.write_text('[targets.stage]\npath = "/srv/x"\nhelth = "http://127.0.0.1:1/"\n')
+    line = _error(run_cli("status", "--to", "stage", "--config", str(other), cwd=tmp_path))
+    assert line == "deploysafe: error: staging.toml: [targets.stage] unknown key 'helth' (did you mean 'health'?)"
+
+
+def test_the_python_api_checks_a_table_given_as_a_dict(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[targets.a\] env: '1X' is not a valid variable name"):
+        release.target("a", config={"targets": {"a": {"path": str(tmp_path), "env": {"1X": "y"}}}})
+    with pytest.raises(ConfigError, match=r"shared: '../etc' must be relative"):
+        release.target("a", config={"targets": {"a": {"path": str(tmp_path), "shared": ["../etc"]}}})
+    with pytest.raises(ConfigError, match=r"unknown target setting 'helth' \(did you mean 'health'\?\)"):
+        release.target(str(tmp_path), config={}, helth="http://127.0.0.1:1/")
+    with pytest.raises(ConfigError, match="keep must be a whole number, at least 2"):
+        release.target(str(tmp_path), config={}, keep=1)
+
+
+def test_a_loaded_config_is_typed_and_its_defaults_are_the_documented_ones(tmp_path):
+    write_tree(
+        tmp_path, {"deploysafe.toml": '[targets.p]\nhost = "deploy@h"\npath = "/srv/a"\nenv = { PORT = 3000 }\n'}
+    )
+    loaded = config.load(tmp_path)
+    assert loaded.targets["p"].env == {"PORT": "3000"}
+    assert loaded.targets["p"].keep == 5 and loaded.pack.include == ()
+    spec = release.target("p", config=loaded)
+    assert (spec.url, spec.path, spec.name, spec.keep) == ("ssh://deploy@h/srv/a", "/srv/a", "p", 5)
+    assert config.load(tmp_path / "nowhere") == config.Config()
