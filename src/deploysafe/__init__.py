@@ -7,11 +7,23 @@ The Python API mirrors the command line::
     if not report.deployable:
         for finding in report.errors:
             print(finding.file, finding.line, finding.message)
+    changes = deploysafe.drift("path/to/service", "production")     # DriftReport
+    artifact = deploysafe.pack("path/to/service", output="dist/")   # PackResult
+    result = deploysafe.deploy(artifact.path, "production")         # release Result; raises ReleaseFailed
+    deploysafe.rollback("production")                                # the previous good release
 
-Importing deploysafe is cheap: each stage loads its heavy parts (parsers, SSH) when first used.
+Importing deploysafe is cheap: ``pack``, ``drift``, ``deploy`` and ``rollback`` load their stage (packer,
+inventories, SSH) when first called. ``deploysafe.pack`` and ``deploysafe.drift`` stay these functions
+once their modules are loaded; the modules are imported by name (``from deploysafe.pack import verify``).
 """
 
 from __future__ import annotations
+
+import importlib
+import sys
+import types
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -27,6 +39,12 @@ from deploysafe.errors import (
     TargetError,
 )
 
+if TYPE_CHECKING:
+    from deploysafe.drift import drift as drift
+    from deploysafe.pack.api import pack as pack
+    from deploysafe.release import deploy as deploy
+    from deploysafe.release import rollback as rollback
+
 __all__ = [
     "ArtifactError",
     "ConfigError",
@@ -41,4 +59,40 @@ __all__ = [
     "Unverified",
     "__version__",
     "check",
+    "deploy",
+    "drift",
+    "pack",
+    "rollback",
 ]
+
+
+def _lazy(module: str, name: str, doc: str) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__module__ = __name__
+    call.__doc__ = f"{doc}\n\nSee :func:`{module}.{name}` for every option."
+    return call
+
+
+if not TYPE_CHECKING:
+    pack = _lazy("deploysafe.pack.api", "pack", "Build the release artifact of the service in ``root``.")
+    drift = _lazy("deploysafe.drift", "drift", "Compare ``root`` with ``against`` through ``root``'s graph.")
+    deploy = _lazy(
+        "deploysafe.release", "deploy", "Deploy ``artifact`` to ``to``, health-gated, rolled back on failure."
+    )
+    rollback = _lazy("deploysafe.release", "rollback", "Put back the previous good release (or ``release``) on ``to``.")
+
+
+class _Api(types.ModuleType):
+    """Keeps ``deploysafe.pack`` and ``deploysafe.drift`` the API functions when their modules load (the import
+    system would bind the module of the same name here); the modules stay in sys.modules under their names."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("pack", "drift") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Api

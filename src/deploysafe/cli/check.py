@@ -12,6 +12,7 @@ from rich.console import Console
 from deploysafe.check.pipeline import check as run_check
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
+from deploysafe.cli.outputs import format_for
 from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
 from deploysafe.report import text as text_report
@@ -67,7 +68,7 @@ def run_with_progress(
     "outputs",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here (repeatable: .json .sarif .html .txt pick the format; text still goes to stdout).",
+    help="Write the report here (repeatable: .json .sarif .html .txt pick the format, another suffix is an error; text still goes to stdout).",
 )
 @click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Files not to count as dormant (repeatable).")
@@ -101,19 +102,16 @@ def check(
       deploysafe check --format json -o report.json
       deploysafe check -o deploysafe.sarif -o deploysafe.html   # one run, several reports, text on stdout
     """
+    if fmt is not None and len(outputs) > 1:
+        raise ConfigError("--format is for one --output: with several, each file's suffix chooses its format")
+    chosen = [fmt if fmt is not None and len(outputs) == 1 else format_for(o, FORMATS) for o in outputs]  # before work
     report = run_with_progress(root, entries, node_version, exclude, no_cache)
     if not outputs:
         render_to(fmt or "text", report, None, verbose)
-    elif fmt is not None and len(outputs) == 1:
+    elif fmt is not None:
         render_to(fmt, report, outputs[0], verbose)
     else:
-        for output in outputs:
-            render_to(format_for(output), report, output, verbose)
+        for output, kind in zip(outputs, chosen, strict=True):
+            render_to(kind, report, output, verbose)
         render_to("text", report, None, verbose)
     sys.exit(report.exit_code)
-
-
-def format_for(output: Path) -> str:
-    """The report format a file name asks for: by its suffix, text for anything else."""
-    suffix = output.suffix.lower().lstrip(".")
-    return {"json": "json", "sarif": "sarif", "html": "html", "htm": "html"}.get(suffix, "text")

@@ -14,12 +14,14 @@ from rich.markup import escape
 
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
+from deploysafe.cli.outputs import format_for
 from deploysafe.cli.progress import StageProgress
 from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, display, drift
 from deploysafe.drift import pull_needed as pull_files
 from deploysafe.errors import ConfigError
 
 LIST_LIMIT = 20
+FORMATS = ("text", "json")
 T = TypeVar("T")
 
 
@@ -33,8 +35,10 @@ T = TypeVar("T")
     help="production: a directory, a .tar.gz/.tgz/.tar/.zip, ssh://user@host[:port]/path, or a [targets.NAME]",
 )
 @click.option("--entry", "entries", multiple=True, metavar="FILE", help="Entry file (repeatable). Default: detected.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Report format [text; or from --output's suffix].")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (.txt or .json)."
+)
 @click.option("--pull-needed", is_flag=True, help="Copy the needed files from SOURCE into ROOT, then check again.")
 @click.option("--overwrite", is_flag=True, help="With --pull-needed: replace a local file that is in the way.")
 @click.option(
@@ -55,7 +59,7 @@ def drift_command(
     root: Path,
     against: str,
     entries: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     pull_needed: bool,
     overwrite: bool,
@@ -98,6 +102,7 @@ def drift_command(
     """
     if overwrite and not pull_needed:
         raise ConfigError("--overwrite only applies with --pull-needed")
+    fmt = fmt or (format_for(output, FORMATS) if output is not None else "text")
     progress = StageProgress(delay=0.5, enabled=fmt == "text")
     try:
         report = drift(
