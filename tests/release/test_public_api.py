@@ -28,6 +28,7 @@ def test_the_top_level_api_packs_drifts_deploys_and_rolls_back(app_src, host_roo
         "health_passes": 2,
         "health_deadline": 4.0,
     }
+    (tmp_path / "dist").mkdir()
     _set_version(app_src, "1.0.0")
     first = deploysafe.pack(app_src, output=tmp_path / "dist")
     assert first.path.name.startswith("release-app-1.0.0-") and first.path.exists()
