@@ -45,6 +45,10 @@ def _app(tmp_path: Path, toml: str) -> Path:
         ('[targets.prod]\npath = "/srv/x"\nkep = 3\n', "[targets.prod] unknown key 'kep' (did you mean 'keep'?)"),
         ('[targets.prod]\npath = "/srv/x"\nkeep = "3"\n', "[targets.prod] keep must be a whole number"),
         ('[targets.prod]\nhost = "ssh://a@b"\n', "[targets.prod] path is required"),
+        (
+            '[targets.prod]\npath = "/srv/x"\nbefore_swich = "npm run migrate"\n',
+            "[targets.prod] unknown key 'before_swich' (did you mean 'before_switch'?)",
+        ),
         ('[fleets.web]\ntargets = ["web1"]\n', "[fleets.web] no target 'web1' in [targets] (targets: none)"),
     ],
 )

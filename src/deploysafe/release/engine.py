@@ -37,22 +37,10 @@ def resolve_artifact(source: str | Path) -> Path:
 
 
 def _pack_root(root: Path) -> Path:
-    # ---- PACK HOOK ------------------------------------------------------------------------------
-    # `deploysafe deploy ROOT` packs first, and so refuses what `check` blocks. This is the one place
-    # that calls the packer; wire it to the real deploysafe.pack API when it lands.
-    try:
-        from deploysafe import pack as packer  # type: ignore[attr-defined]
-    except ModuleNotFoundError as err:
-        raise ConfigError(
-            f"deploying a project root ({root}) needs `deploysafe pack`, which is not available yet: "
-            "build an artifact and deploy that file"
-        ) from err
-    build = getattr(packer, "pack", None)
-    if not callable(build):
-        raise ConfigError("deploysafe.pack has no pack() yet: build an artifact and deploy that file")
-    built = build(root)
-    return Path(getattr(built, "path", built))
-    # ---- END PACK HOOK --------------------------------------------------------------------------
+    """`deploysafe deploy ROOT` packs first, and so refuses what `check` blocks."""
+    from deploysafe.pack.api import pack
+
+    return pack(root).path
 
 
 def do(ctx: Context, step: Step) -> None:
