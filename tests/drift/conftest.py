@@ -13,6 +13,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -227,25 +228,25 @@ def host_with(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., Host]]:
         for name, text in (scripts or {}).items():
             (bindir / name).write_text(text)
             (bindir / name).chmod(0o755)
-        port = free_port()
-        config = (sshd.workdir / "sshd_config").read_text()
-        config = re.sub(r"(?m)^Port \d+$", f"Port {port}", config)
-        config = re.sub(r"(?m)^PidFile .*$", f"PidFile {tmp_path}/sshd-{port}.pid", config)
-        say = f"echo '{chatter}'; " if chatter else ""  # what a chatty login script prints first
-        config += f'ForceCommand {say}PATH={bindir} exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
-        path = tmp_path / f"sshd-{port}.conf"
-        path.write_text(config)
-        process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(path)], stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                import socket
-
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                    if sock.recv(64).startswith(b"SSH-"):
-                        break
-            except OSError:
-                time.sleep(0.05)
+        for _attempt in range(5):  # a port taken between its reservation and sshd's bind: take another
+            port = free_port()
+            config = (sshd.workdir / "sshd_config").read_text()
+            config = re.sub(r"(?m)^Port \d+$", f"Port {port}", config)
+            config = re.sub(r"(?m)^PidFile .*$", f"PidFile {tmp_path}/sshd-{port}.pid", config)
+            say = f"echo '{chatter}'; " if chatter else ""  # what a chatty login script prints first
+            config += f'ForceCommand {say}PATH={bindir} exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+            path = tmp_path / f"sshd-{port}.conf"
+            path.write_text(config)
+            log = tmp_path / f"sshd-{port}.log"
+            with open(log, "wb") as out:
+                process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(path)], stdout=out, stderr=out)
+            if _answers(port, process, deadline=10):
+                break
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        else:
+            pytest.fail(f"the restricted sshd did not start: {log.read_text()[-500:]}")
         host = Host(port, sshd.write_known_hosts(tmp_path / f"known-{port}", port), sshd.key, process)
         started.append(host)
         return host
@@ -254,6 +255,19 @@ def host_with(sshd: Sshd, tmp_path: Path) -> Iterator[Callable[..., Host]]:
     for host in started:
         host.process.terminate()
         host.process.wait(5)
+
+
+def _answers(port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:
+    """Poll until sshd on ``port`` sends its banner; False when it exits or the deadline passes."""
+    until = time.monotonic() + deadline
+    while time.monotonic() < until and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                if sock.recv(64).startswith(b"SSH-"):
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
 BASE_TOOLS = ("sh", "find", "xargs", "readlink", "cat", "tar")

@@ -17,6 +17,7 @@ from pathlib import Path
 from deploysafe.pack import pack
 
 TESTS = Path(__file__).resolve().parent.parent
+NPMRC = "prefer-offline=true\naudit=false\nfund=false\nupdate-notifier=false\n"
 RELEASE_APP = TESTS / "fixtures" / "release-app"
 EXAMPLE = TESTS.parent / "examples" / "seed-api-fixed"
 
@@ -28,6 +29,10 @@ class _Copy:
         self.out.mkdir(parents=True, exist_ok=True)
         ignore = None if node_modules else shutil.ignore_patterns("node_modules")
         shutil.copytree(source, self.root, ignore=ignore)
+        # Every deploy runs `npm ci` on its host. The packages come from npm's cache (~/.npm, which CI
+        # restores), never re-validated against the registry: a deploy test takes seconds, whatever the
+        # registry's speed. The file ships in the artifact as install settings, as a user's would.
+        (self.root / ".npmrc").write_text(NPMRC)
 
     def _set_version(self, version: str) -> None:
         package = self.root / "package.json"

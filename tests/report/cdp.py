@@ -215,6 +215,19 @@ class Browser:
             raise CdpError(details.get("exception", {}).get("description") or details.get("text"))
         return result.get("result", {}).get("value")
 
+    def settle(self, *, timeout: float = 30) -> None:
+        """Return once the page has nothing left to do: loaded, two frames drawn, the task queue turned.
+
+        CDP sends a page's events in order, before the reply to this evaluation, so whatever the page
+        logged or requested until now is recorded when this returns: no fixed sleep needed.
+        """
+        self.evaluate(
+            "new Promise(done => { const idle = () => requestAnimationFrame(() => requestAnimationFrame("
+            "() => setTimeout(done, 0))); if (document.readyState === 'complete') idle();"
+            " else addEventListener('load', idle, { once: true }); })",
+            timeout=timeout,
+        )
+
     def click(self, x: float, y: float) -> None:
         """A real mouse click (press and release) at page coordinates."""
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):

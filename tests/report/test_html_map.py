@@ -41,7 +41,7 @@ def seed_page(seed_report, tmp_path_factory) -> Path:
 
 def test_map_loads_offline_without_console_errors_or_network_requests(page, seed_page, screenshots):
     open_map(page, seed_page)
-    time.sleep(0.2)  # anything the page would log after drawing
+    page.settle()  # anything the page would log after drawing is recorded by now
     page.screenshot(screenshots / "seed-api-map.png")
     assert page.console.errors == []
     assert [url for url in page.console.requests if not url.startswith("file:")] == []
@@ -183,7 +183,7 @@ def test_hostile_names_in_the_project_cannot_inject_script(page, tmp_path):
     path = tmp_path / "hostile.html"
     path.write_text(html.render(check(root)), encoding="utf-8")
     open_map(page, path)
-    time.sleep(0.2)
+    page.settle()  # an injected handler (img onerror, ...) would have run by now
     assert page.evaluate("window.pwned === undefined")
     assert page.evaluate("document.querySelectorAll('#map img, #panel img').length") == 0  # text, never markup
     assert tag in texts(page, ".node text.name")

@@ -1,9 +1,15 @@
-"""Real npm packages for tests, installed once per package.json and reused by later runs.
+"""Real npm packages for tests, installed once per package.json and lockfile and reused by later runs.
 
 Tests that take their ground truth from the platform (cjs-module-lexer, real published packages) need
-those packages on disk. ``installed`` runs ``npm install`` into
-``~/.cache/deploysafe-tests/<name>-<hash of package.json>`` the first time and returns that folder after.
-There is no skip: when npm cannot install, the calling test fails with npm's own output.
+those packages on disk. ``installed(name, package_json)`` installs them with ``npm ci --prefer-offline`` from
+the committed lockfile ``tests/support/npm-locks/<name>-<hash of package.json>.json`` into
+``~/.cache/deploysafe-tests/<name>-<hash>-<hash of the lockfile>`` the first time (npm's own cache, ~/.npm,
+makes that offline once filled; CI restores both) and returns that folder after. The same packages
+therefore install every time, whatever the registry publishes later.
+
+A package.json without a lockfile yet is installed with ``npm install`` and its lockfile written to
+npm-locks/, to be committed; under CI that is an error instead. There is no skip: when npm cannot install,
+the calling test fails with npm's own output.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 CACHE = Path(os.environ.get("DEPLOYSAFE_TEST_CACHE", Path.home() / ".cache" / "deploysafe-tests"))
+LOCKS = Path(__file__).resolve().parent / "npm-locks"
 _DONE = ".deploysafe-installed"
 _TIMEOUT = 600
 
@@ -28,16 +35,29 @@ class NpmInstallError(RuntimeError):
 def installed(name: str, package_json: dict) -> Path:
     """The folder holding ``package.json`` and its installed ``node_modules``, installing it if needed."""
     digest = hashlib.sha256(json.dumps(package_json, sort_keys=True).encode()).hexdigest()[:16]
-    target = CACHE / f"{name}-{digest}"
-    if (target / _DONE).is_file():
+    lock = LOCKS / f"{name}-{digest}.json"
+    if not lock.is_file() and os.environ.get("CI"):
+        raise NpmInstallError(f"no lockfile tests/support/npm-locks/{lock.name}: run this test locally and commit it")
+    locked = lock.read_bytes() if lock.is_file() else None
+    target = CACHE / f"{name}-{digest}-{hashlib.sha256(locked).hexdigest()[:8]}" if locked else None
+    if target is not None and (target / _DONE).is_file():
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
     # Install beside the target and rename into place, so a crash or a parallel run never leaves half a tree.
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
     try:
         (staging / "package.json").write_text(json.dumps(package_json, indent=2) + "\n")
-        _npm_install(staging)
+        if locked is not None:
+            (staging / "package-lock.json").write_bytes(locked)
+            _npm(staging, "ci", "--prefer-offline")
+        else:
+            _npm(staging, "install")
+            locked = (staging / "package-lock.json").read_bytes()
+            LOCKS.mkdir(exist_ok=True)
+            lock.write_bytes(locked)  # recorded for the next runs: commit it
+            target = CACHE / f"{name}-{digest}-{hashlib.sha256(locked).hexdigest()[:8]}"
         (staging / _DONE).write_text("")
+        assert target is not None
         try:
             staging.rename(target)
         except OSError:  # another run finished first; use its copy
@@ -48,8 +68,8 @@ def installed(name: str, package_json: dict) -> Path:
     return target
 
 
-def _npm_install(folder: Path) -> None:
-    command = ["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
+def _npm(folder: Path, *args: str) -> None:
+    command = ["npm", *args, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
     try:
         done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as err:

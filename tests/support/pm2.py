@@ -1,12 +1,12 @@
 """A real pm2 from npm for tests, in a cache directory, with PM2_HOME in a temp dir and killed after.
 
-pm2 is installed once with npm into ``$DEPLOYSAFE_TEST_CACHE`` (default ~/.cache/deploysafe-tests).
+pm2 comes with the test tools (tests/support/tools.py: ``npm ci`` from tests/tools' lockfile, once, into
+``$DEPLOYSAFE_TEST_CACHE``, default ~/.cache/deploysafe-tests).
 Every pm2 command runs with ``PM2_HOME`` set: even ``pm2 --version`` starts a daemon in ~/.pm2 otherwise.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -14,8 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-PM2_VERSION = "5.4.3"
-CACHE = Path(os.environ.get("DEPLOYSAFE_TEST_CACHE", Path.home() / ".cache" / "deploysafe-tests"))
+from tests.support.tools import tools_dir
 
 
 def pm2_missing() -> str | None:
@@ -25,27 +24,8 @@ def pm2_missing() -> str | None:
 
 
 def install_pm2() -> Path:
-    """The pm2 binary, installing it with npm into the cache on first use (guarded by a file lock)."""
-    binary = CACHE / "node_modules" / ".bin" / "pm2"
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not binary.exists():
-            subprocess.run(
-                [
-                    "npm",
-                    "install",
-                    "--prefix",
-                    str(CACHE),
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    f"pm2@{PM2_VERSION}",
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-    return binary
+    """The pm2 binary of the test tools (pinned with its dependencies by tests/tools' lockfile)."""
+    return tools_dir() / "node_modules" / ".bin" / "pm2"
 
 
 @dataclass

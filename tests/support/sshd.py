@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.ports import reserve_port
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
@@ -42,9 +44,8 @@ def sshd_missing() -> str | None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port no other test will be given (see :mod:`tests.support.ports`)."""
+    return reserve_port()
 
 
 def _keygen(path: Path) -> str:

