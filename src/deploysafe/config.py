@@ -116,10 +116,13 @@ class Hook:
         return f"{self.when}_{self.step.replace('-', '_')}"
 
 
-def _hooks(keys: Mapping[str, Any], prefix: str) -> tuple[Hook, ...]:
-    """A key's value is one command, or a list of commands and ``{ run = "...", once_per_fleet = true }``."""
+def hooks_of(table: Mapping[str, Any], prefix: str) -> tuple[Hook, ...]:
+    """The hooks of a ``[targets.NAME]`` table (its other keys are ignored here). A key's value is one
+    command, or a list of commands and ``{ run = "...", once_per_fleet = true }`` tables, run in order."""
     hooks: list[Hook] = []
-    for name, value in keys.items():
+    for name, value in table.items():
+        if name not in HOOK_KEYS:
+            continue
         when, step = HOOK_KEYS[name]
         for item in value if isinstance(value, list) else [value]:
             hooks.append(_hook(item, when, step, f"{prefix}{name}"))
@@ -137,7 +140,7 @@ def _hook(item: Any, when: str, step: str, path: str) -> Hook:
         if not isinstance(once, bool):
             raise ConfigError(f"{path}: once_per_fleet must be true or false")
     else:
-        raise ConfigError(f"{path} must be a command or a list of commands")
+        raise ConfigError(f"{path}: expected a command or a list of commands")
     if not isinstance(command, str) or not command.strip():
         raise ConfigError(f'{path}: a hook needs a non-empty command (run = "...")')
     return Hook(when, step, command, once)
@@ -202,7 +205,7 @@ class TargetSettings:
     install_timeout: float = 900.0
     restart_timeout: float = 120.0
     hook_timeout: float = 600.0
-    hooks: tuple[Hook, ...] = key((), family=HOOK_KEYS, parse=_hooks)  # before_<step> = [...], after_<step>
+    hooks: tuple[Hook, ...] = key((), family=HOOK_KEYS, parse=hooks_of)  # before_<step> = [...], after_<step>
 
 
 @dataclass(frozen=True)
