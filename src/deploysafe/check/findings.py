@@ -67,6 +67,7 @@ COMPUTED_SPECIFIER = "computed-specifier"
 NOT_INSTALLED = "not-installed"
 UNREADABLE = "unreadable"
 UNKNOWN_EXPORTS = "unknown-exports"
+STALE_BUILD = "stale-build"  # build output older than its sources: the checked files may not be what ships
 
 
 @dataclass(frozen=True, slots=True)

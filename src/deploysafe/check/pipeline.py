@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deploysafe import config as config_file
-from deploysafe.check.findings import UNREADABLE, Finding, Severity, Unverified
+from deploysafe.check.findings import STALE_BUILD, UNREADABLE, UNRESOLVED_IMPORT, Finding, Severity, Unverified
 from deploysafe.check.fs import FileSystem
 from deploysafe.check.scan import DEFAULT_EXCLUDES, ScanProblem, scan
-from deploysafe.ecosystems.node.entries import Entry, compiled_output_for, detect_entries
+from deploysafe.ecosystems.node.entries import Entry, detect_entries
 from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
+from deploysafe.ecosystems.node.typescript import TypeScriptRun, typescript_run
 from deploysafe.errors import ConfigError, ProjectError
 
 if TYPE_CHECKING:
@@ -140,6 +141,8 @@ def check(
     analysis = _analysis(project.root, node, typescript, cache)
     graph = _graph(analysis, project.root, found_entries, scanned.files, progress)
     findings, unverified = _findings(analysis, graph)
+    findings += _start_problems(project.root, typescript)
+    unverified += _stale_build(project.root, typescript)
     unverified += [Unverified(UNREADABLE, p.path, 1, 1, p.message, False) for p in scanned.problems]
     unverified.sort(key=lambda x: (not x.reachable, x.file, x.line))
     analysis.loader.cache.close()
@@ -182,6 +185,7 @@ def _analysis(root: str, node: NodeVersion, typescript: TypeScriptRun | None, ca
         loader=SourceLoader(FactsCache(enabled=cache)),
         compiled_typescript=typescript is not None and typescript.compiled,
         aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
+        typescript=typescript,
     )
 
 
@@ -217,39 +221,31 @@ def _findings(analysis: Analysis, graph: ModuleGraph) -> tuple[list[Finding], li
     return findings, unverified
 
 
-@dataclass(frozen=True)
-class TypeScriptRun:
-    """How the TypeScript entries run: their sources under tsx/ts-node, or tsc's output under node."""
+def _start_problems(root: str, typescript: TypeScriptRun | None) -> list[Finding]:
+    """The start command runs a file tsc writes elsewhere: Node stops before any import."""
+    found = []
+    for problem in typescript.start_problems if typescript else ():
+        line, column = _locate(os.path.join(root, "package.json"), problem.start)
+        message = (
+            f"crashes at start: Cannot find module '{problem.start}': tsc compiles {problem.source} to "
+            f"{problem.emitted}, not {problem.start}; {problem.why}"
+        )
+        found.append(
+            Finding(UNRESOLVED_IMPORT, Severity.ERROR, "package.json", line, column, message, True, (), problem.start)
+        )
+    return found
 
-    compiled: bool
-    reason: str
-    aliases_rewritten: bool = False
 
-    def to_json(self) -> dict[str, object]:
-        return {"mode": "compiled" if self.compiled else "source", "reason": self.reason}
-
-
-_ALIAS_TOOLS = ("tsc-alias", "tsconfig-paths", "module-alias", "tspc", "ts-patch")
-
-
-def typescript_run(
-    root: str, package: PackageJson | None, entries: list[Entry], configured: str | None
-) -> TypeScriptRun | None:
-    """Compiled when deploysafe.toml says so, when the start command runs tsc's output of an entry
-    (`node dist/index.js` for src/index.ts), else the sources run under tsx or ts-node."""
-    if not any(e.path.endswith((".ts", ".mts", ".cts", ".tsx")) for e in entries):
-        return None
-    scripts = package.data.get("scripts") if package else None
-    text = " ".join(v for v in scripts.values() if isinstance(v, str)) if isinstance(scripts, dict) else ""
-    aliases = any(tool in text for tool in _ALIAS_TOOLS)
-    if configured is not None:
-        return TypeScriptRun(configured == "compiled", "deploysafe.toml [check] typescript", aliases)
-    for entry in entries:
-        output = entry.compiled_to or compiled_output_for(root, package, entry.path)
-        if output:
-            reason = f"node runs {output}, which tsc compiles from {entry.path}"
-            return TypeScriptRun(True, reason, aliases)
-    return TypeScriptRun(False, "the sources run under tsx or ts-node", aliases)
+def _stale_build(root: str, typescript: TypeScriptRun | None) -> list[Unverified]:
+    """tsc's output on disk predates its sources: what is checked is not what a build would give."""
+    if typescript is None or not typescript.stale or typescript.build is None:
+        return []
+    out_dir = os.path.relpath(typescript.build.out_dir or root, root).replace(os.sep, "/")
+    shown = ", ".join(typescript.stale[:3]) + (
+        f" and {len(typescript.stale) - 3} more" if len(typescript.stale) > 3 else ""
+    )
+    detail = f"{out_dir}/ is stale: rebuild before pack ({shown} changed after the last build or has no output)"
+    return [Unverified(STALE_BUILD, typescript.stale[0], 1, 1, detail, True)]
 
 
 def _preload_imports(root: str, entries: list[Entry]) -> dict[str, list]:

@@ -40,6 +40,7 @@ class Unresolved:
     # The file Node would load once the specifier is fixed (case, extension, index): the graph follows
     # it, so faults behind a mistyped import are found in the same run.
     intended: str | None = None
+    package_dir: str | None = None  # the package's folder, when the package was found
 
 
 Resolution = Target | Unresolved

@@ -92,6 +92,14 @@ def pack(
             f"the service runs {unbuilt[0].compiled_to}, which tsc builds from {unbuilt[0].path} and is not built "
             "yet: run the build (e.g. npm run build) before pack, so the artifact holds what Node runs"
         )
+    stale = report.typescript.stale if report.typescript else ()
+    if stale and report.typescript is not None and report.typescript.build is not None:
+        out_dir = os.path.relpath(report.typescript.build.out_dir or report.root, report.root).replace(os.sep, "/")
+        raise PackError(
+            f"{out_dir}/ is stale: rebuild before pack ({stale[0]} changed after the last build"
+            + (f", and {len(stale) - 1} more" if len(stale) > 1 else "")
+            + "), so the artifact holds what the sources build to"
+        )
     project = report.root
     selection = select(project, report, walk(project), settings)
     clock.lap("select")

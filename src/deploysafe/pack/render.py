@@ -17,6 +17,7 @@ from deploysafe.pack.select import (
     MODULE,
     NODE_MODULES,
     PROCESS,
+    RUNTIME_CONFIG,
     SETTINGS,
 )
 from deploysafe.pack.verify import VerifyResult
@@ -26,7 +27,7 @@ _KINDS = (
     ((ENTRY, MODULE), "module", "modules"),
     ((ASSET,), "asset", "assets"),
     ((INCLUDE,), "included file", "included files"),
-    ((MANIFEST, LOCKFILE, SETTINGS, PROCESS), "manifest", "manifests"),
+    ((MANIFEST, LOCKFILE, SETTINGS, PROCESS, RUNTIME_CONFIG), "manifest", "manifests"),
     ((NODE_MODULES,), "node_modules file", "node_modules files"),
 )
 

@@ -42,6 +42,7 @@ MANIFEST = "package.json"
 LOCKFILE = "lockfile"
 SETTINGS = "install settings"
 PROCESS = "process file"
+RUNTIME_CONFIG = "runtime config"
 ASSET = "asset"
 INCLUDE = "include"
 NODE_MODULES = "node_modules"
@@ -94,6 +95,7 @@ def select(root: str, report: Report, tree: Tree, settings: PackSettings) -> Sel
     picker = _Picker(root, tree, settings)
     picker.closure(graph)
     picker.manifests()
+    picker.runtime_configs(report)
     picker.assets(graph)
     picker.includes(settings.include)
     picker.symlinked_copies()
@@ -176,6 +178,16 @@ class _Picker:
         for name in PROCESS_FILES:
             if name in self.files:
                 self._candidate(name, PROCESS, "starts the service")
+
+    def runtime_configs(self, report: Report) -> None:
+        """What the runtime reads at start besides modules: the tsconfig chain tsx, ts-node and
+        tsconfig-paths/register take `paths`, `baseUrl` and the module format from."""
+        run = report.typescript
+        for path in run.runtime_files if run else ():
+            rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+            if rel in self.files:
+                reader = "tsconfig-paths/register" if run and run.compiled else run.runner if run else "the runtime"
+                self._add(rel, RUNTIME_CONFIG, f"read at start by {reader}")
 
     def assets(self, graph: ModuleGraph) -> None:
         """Files the code reads by a literal path relative to itself (``facts.assets``)."""

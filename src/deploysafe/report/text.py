@@ -19,8 +19,7 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
         _line(console, f"[bold]entry[/] {escape(entry.path)} [dim]({escape(entry.reason)})[/]")
     out(f"[bold]node[/]  {report.node} [dim]({escape(report.node.source)})[/]", soft_wrap=True)
     if report.typescript is not None:
-        mode = "compiled by tsc, Node runs the output" if report.typescript.compiled else "sources run by tsx/ts-node"
-        _line(console, f"[bold]typescript[/] {mode} [dim]({escape(report.typescript.reason)})[/]")
+        _line(console, f"[bold]typescript[/] {escape(report.typescript.describe(report.root))}")
 
     errors, warnings = report.errors, report.warnings
     if errors:

@@ -87,7 +87,7 @@ class NodeResolver:
         parent = os.path.dirname(importer)
         if specifier.startswith(("./", "../", "/")) or specifier in (".", ".."):
             path = os.path.normpath(os.path.join(parent, _strip_query(specifier)))
-            if typescript and compiled is not None and compiled.esm:
+            if typescript and compiled is not None and compiled.esm and not compiled.full_paths:
                 return self._compiled_esm_file(path, specifier)
             if typescript:
                 return self._typescript_file(path, specifier)
@@ -111,6 +111,15 @@ class NodeResolver:
             if mapped is not None:
                 return mapped
         found = self._package(specifier, parent, for_require, typescript)
+        if (
+            typescript
+            and compiled is None
+            and isinstance(found, Unresolved)
+            and found.reason in (EXTENSIONLESS, DIRECTORY_IMPORT)
+            and found.intended
+        ):
+            # tsx resolves a package subpath as it does a relative one: `pkg/lib/types` finds types.js.
+            return Target(path=self.fs.realpath(found.intended), package=found.package, package_dir=found.package_dir)
         if typescript and compiled is not None and not compiled.aliases_rewritten and isinstance(found, Unresolved):
             alias = self._tsconfig_paths(specifier, parent)
             if isinstance(alias, Target) and alias.path:
@@ -289,6 +298,8 @@ class NodeResolver:
             detail=resolved.detail,
             suggestion=resolved.suggestion,
             actual=resolved.actual,
+            intended=resolved.intended,
+            package_dir=package_dir,
         )
 
     def _legacy_main(self, package_dir: str, name: str, main: str | None) -> Resolution:
@@ -362,7 +373,7 @@ class NodeResolver:
         if config is None:
             return None
         if config.paths:
-            match = _match_paths(specifier, config.paths)
+            match = match_paths(specifier, config.paths)
             if match is not None:
                 targets, star = match
                 mapped = [os.path.normpath(os.path.join(config.paths_base, t.replace("*", star))) for t in targets]
@@ -494,7 +505,7 @@ def _bad_segments(path: str) -> bool:
     return False
 
 
-def _match_paths(specifier: str, paths: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], str] | None:
+def match_paths(specifier: str, paths: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], str] | None:
     if specifier in paths and "*" not in specifier:
         return paths[specifier], ""
     best: tuple[str, tuple[str, ...], str] | None = None
@@ -520,7 +531,8 @@ class CompiledTypeScript:
     """How tsc's output of one TypeScript file runs under Node."""
 
     esm: bool  # tsc emits ES module syntax for it
-    aliases_rewritten: bool  # tsconfig paths are rewritten (tsc-alias) or resolved at run time (tsconfig-paths)
+    aliases_rewritten: bool  # tsc-alias rewrites tsconfig paths to relative ones in the output
+    full_paths: bool = False  # tsc-alias resolveFullPaths: relative imports get their output's file name
 
 
 def _typescript_candidates(path: str):

@@ -301,7 +301,7 @@ def _specifier_from(importer: str, path: str) -> str:
 def _missing_package(ctx: RuleContext, module: Module, edge: Edge, res: Unresolved, emit) -> Iterator[Result]:
     imp = edge.imp
     name = res.package or imp.specifier or ""
-    scope = ctx.analysis.packages.scope(os.path.dirname(module.path))
+    scope = ctx.analysis.manifest_of(module.path)
     section = scope.dependency_section(name) if scope else None
     importer = ctx.rel(module.path)
     when = when_it_fails(imp)
@@ -371,7 +371,7 @@ def package_declaration(ctx: RuleContext, module: Module, edge: Edge, res: Targe
     """A bare import that resolves through node_modules must be declared by the importer's package."""
     if res.package is None or res.builtin or not is_project_file(module.path):
         return
-    scope = ctx.analysis.packages.scope(os.path.dirname(module.path))
+    scope = ctx.analysis.manifest_of(module.path)
     if scope is None or scope.name == res.package:
         return
     imp = edge.imp

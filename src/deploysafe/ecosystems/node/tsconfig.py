@@ -1,9 +1,11 @@
-"""tsconfig.json as TypeScript reads it: JSON with comments, `extends` chains, baseUrl and paths."""
+"""tsconfig.json as TypeScript reads it: JSON with comments, `extends` chains, baseUrl and paths, the
+options that decide what tsc emits and where (module, rootDir, outDir, include/exclude/files, allowJs,
+verbatimModuleSyntax), and tsc-alias's own section."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deploysafe.check.fs import FileSystem
@@ -23,6 +25,16 @@ class Tsconfig:
     out_dir: str | None = None
     root_dir: str | None = None
     errors: tuple[str, ...] = ()  # problems met reading it or its `extends` chain
+    # Top-level file selection, as absolute patterns/paths (relative to the config that declares them).
+    files: tuple[str, ...] | None = None
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] | None = None
+    allow_js: bool | None = None
+    verbatim_module_syntax: bool | None = None
+    composite: bool | None = None
+    source_map: bool | None = None
+    tsc_alias_full_paths: bool | None = None  # "tsc-alias": {"resolveFullPaths": true}
+    chain: tuple[str, ...] = ()  # this file and every file it extends: what a runtime reading it needs
 
 
 class TsconfigLoader:
@@ -76,7 +88,7 @@ class TsconfigLoader:
         own = raw.get("compilerOptions")
         if isinstance(own, dict):
             options = own
-        return _merge(base, _from_options(path, options), errors)
+        return _merge(base, _with_selection(_from_options(path, options), raw), errors)
 
     def _find_extended(self, spec: str, directory: str) -> str | None:
         if spec.startswith((".", "/")):
@@ -140,7 +152,37 @@ def _from_options(path: str, options: dict[str, Any]) -> Tsconfig:
         module_resolution=text("moduleResolution"),
         out_dir=directory_option("outDir"),
         root_dir=directory_option("rootDir"),
+        allow_js=_flag(options, "allowJs"),
+        verbatim_module_syntax=_flag(options, "verbatimModuleSyntax"),
+        composite=_flag(options, "composite"),
+        source_map=_flag(options, "sourceMap"),
     )
+
+
+def _with_selection(config: Tsconfig, raw: dict[str, Any]) -> Tsconfig:
+    """The top-level `files`, `include`, `exclude` and `tsc-alias` of one config file."""
+    directory = os.path.dirname(config.path)
+
+    def patterns(key: str) -> tuple[str, ...] | None:
+        value = raw.get(key)
+        if not isinstance(value, list):
+            return None
+        return tuple(os.path.normpath(os.path.join(directory, v)) for v in value if isinstance(v, str))
+
+    alias = raw.get("tsc-alias")
+    full_paths = alias.get("resolveFullPaths") if isinstance(alias, dict) else None
+    return replace(
+        config,
+        files=patterns("files"),
+        include=patterns("include"),
+        exclude=patterns("exclude"),
+        tsc_alias_full_paths=full_paths if isinstance(full_paths, bool) else None,
+    )
+
+
+def _flag(options: dict[str, Any], key: str) -> bool | None:
+    value = options.get(key)
+    return value if isinstance(value, bool) else None
 
 
 def _merge(base: Tsconfig, own: Tsconfig, errors: list[str] | None = None) -> Tsconfig:
@@ -159,4 +201,17 @@ def _merge(base: Tsconfig, own: Tsconfig, errors: list[str] | None = None) -> Ts
         out_dir=own.out_dir or base.out_dir,
         root_dir=own.root_dir or base.root_dir,
         errors=(*base.errors, *own.errors, *(errors or ())),
+        files=own.files if own.files is not None else base.files,
+        include=own.include if own.include is not None else base.include,
+        exclude=own.exclude if own.exclude is not None else base.exclude,
+        allow_js=_either(own.allow_js, base.allow_js),
+        verbatim_module_syntax=_either(own.verbatim_module_syntax, base.verbatim_module_syntax),
+        composite=_either(own.composite, base.composite),
+        source_map=_either(own.source_map, base.source_map),
+        tsc_alias_full_paths=_either(own.tsc_alias_full_paths, base.tsc_alias_full_paths),
+        chain=tuple(dict.fromkeys((own.path, *own.chain, *base.chain))),
     )
+
+
+def _either(own: bool | None, base: bool | None) -> bool | None:
+    return own if own is not None else base
