@@ -10,17 +10,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from deploysafe import artifact, release
 from deploysafe.release.flows import DEPLOY
-from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
+from tests.release.test_safety_rails import _wait_for_step, check_after_kill
 from tests.support.sshd import free_port
 
-from .conftest import current_of, history_of, serving
+from .conftest import history_of, serving
 
 # Each hook outlasts the moment between its start event and the kill, so the kill lands inside it.
 HOOKS = """\
@@ -69,12 +68,7 @@ def test_kill_9_at_every_hook_step_leaves_a_healthy_current_and_the_next_deploy_
         proc.wait()
         assert reached, f"never reached {step}: {proc.stderr.read() if proc.stderr else ''}"
 
-        live = current_of(root)
-        assert live is not None and _release_is_complete(root, live), f"after kill at {step}"
-        deadline = time.monotonic() + 30  # a restart the kill interrupted finishes on its own
-        while serving(port) is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert serving(port) is not None, f"nothing serves after kill at {step}"
+        check_after_kill(root, port, step)
 
         again = _deploy(built, cwd)
         assert again.wait(120) == 0, f"deploy after kill at {step}: {again.stderr.read() if again.stderr else ''}"

@@ -157,6 +157,18 @@ def test_prune_on_the_host_keeps_current_and_the_previous_good_release(make_arti
 LANES = 3
 
 
+def check_after_kill(root: Path, port: int, step: str) -> None:
+    """After a kill at ``step``: current is a complete release, and something serves."""
+    live = current_of(root)
+    assert live is not None and _release_is_complete(root, live), f"after kill at {step}"
+    # a restart the kill interrupted finishes on its own (it runs in its own session): allow for a
+    # loaded machine before judging that nothing serves
+    deadline = time.monotonic() + 30
+    while serving(port) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert serving(port) is not None, f"nothing serves after kill at {step}"
+
+
 def _kill_walk(steps: list[str], artifacts: dict[str, Path], spec, root: Path, port: int) -> list[str]:
     """Kill -9 a real `deploysafe deploy` at the start of each step, check the host, deploy again."""
     release.deploy(artifacts["base"], spec)
@@ -167,14 +179,7 @@ def _kill_walk(steps: list[str], artifacts: dict[str, Path], spec, root: Path, p
         proc.wait()
         assert reached, f"never reached {step}: {proc.stderr.read() if proc.stderr else ''}"
 
-        live = current_of(root)
-        assert live is not None and _release_is_complete(root, live), f"after kill at {step}"
-        # a restart the kill interrupted finishes on its own (it runs in its own session): allow for a
-        # loaded machine before judging that nothing serves
-        deadline = time.monotonic() + 30
-        while serving(port) is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert serving(port) is not None, f"nothing serves after kill at {step}"
+        check_after_kill(root, port, step)
 
         result = release.deploy(artifacts[step], spec)
         assert result.status == "good", f"deploy after kill at {step}"

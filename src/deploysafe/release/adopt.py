@@ -13,10 +13,10 @@ run again, and ``deploy`` refuses to start while it is there.
 from __future__ import annotations
 
 from deploysafe.release.context import Context
-from deploysafe.release.engine import plan_flow, planned, run_flow
+from deploysafe.release.engine import execute
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.flows import ADOPT
-from deploysafe.release.run import Result, Run
+from deploysafe.release.run import Result
 from deploysafe.release.spec import TargetSpec, open_target
 from deploysafe.release.steps.adopt import journal
 
@@ -37,9 +37,6 @@ def adopt(
         plan = journal(target, spec.layout)
         options = {"journal": plan, "restart": restart}
         ctx = Context("adopt", spec, target, plan["release"], reporter, lock_wait=lock_wait, options=options)
-        if dry_run:
-            return planned(ctx, plan_flow(ADOPT, ctx))
-        ctx.run = Run("adopt", target, spec.layout, ctx.release, reporter)
-        return run_flow(ADOPT, ctx)
+        return execute(ADOPT, ctx, dry_run=dry_run)
     finally:
         target.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from deploysafe import artifact
 from deploysafe.errors import ConfigError, DeploysafeError
@@ -114,6 +115,14 @@ def planned(ctx: Context, plan: list[tuple[str, str]]) -> Result:
     )
 
 
+def execute(flow: Flow, ctx: Context, *, dry_run: bool, extra: dict[str, Any] | None = None) -> Result:
+    """The plan of ``flow`` (``dry_run``), or the flow run as a new recorded run of the target."""
+    if dry_run:
+        return planned(ctx, plan_flow(flow, ctx))
+    ctx.run = Run(flow.kind, ctx.target, ctx.layout, ctx.release, ctx.reporter, extra=extra)
+    return run_flow(flow, ctx)
+
+
 def deploy(
     source: str | Path,
     spec: TargetSpec,
@@ -142,22 +151,22 @@ def deploy(
             force=force,
             once_hooks=once_hooks,
         )
-        if dry_run:
-            return planned(ctx, plan_flow(DEPLOY, ctx))
-        if spec.probe() is None:
+        if not dry_run and spec.probe() is None:
             raise ConfigError(
                 f'target {spec.name or spec.url} has no health probe: set health = "http://127.0.0.1:PORT/path" '
                 "(or tcp://host:port, or a command) in deploysafe.toml, or pass --health"
             )
-        extra = {
-            "artifact_sha256": artifact.sha256_file(artifact_path),
-            "content_sha256": manifest.content_sha256,
-            "version": manifest.version,
-        }
-        ctx.run = Run("deploy", target, spec.layout, manifest.id, reporter, extra=extra)
+        extra = None
+        if not dry_run:
+            extra = {
+                "artifact_sha256": artifact.sha256_file(artifact_path),
+                "content_sha256": manifest.content_sha256,
+                "version": manifest.version,
+            }
         started = time.monotonic()
-        result = run_flow(DEPLOY, ctx)
-        result.seconds = round(time.monotonic() - started, 3)
+        result = execute(DEPLOY, ctx, dry_run=dry_run, extra=extra)
+        if not dry_run:
+            result.seconds = round(time.monotonic() - started, 3)
         return result
     finally:
         target.close()

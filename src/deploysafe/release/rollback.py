@@ -9,10 +9,10 @@ deploy. If it fails its health window, the release that was current is put back 
 from __future__ import annotations
 
 from deploysafe.release.context import Context
-from deploysafe.release.engine import plan_flow, planned, run_flow
+from deploysafe.release.engine import execute
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.flows import ROLLBACK
-from deploysafe.release.run import Result, Run
+from deploysafe.release.run import Result
 from deploysafe.release.spec import TargetSpec, open_target
 
 STEPS = ROLLBACK.names()
@@ -40,9 +40,6 @@ def rollback(
             wanted=release,
             once_hooks=once_hooks,
         )
-        if dry_run:
-            return planned(ctx, plan_flow(ROLLBACK, ctx))
-        ctx.run = Run("rollback", target, spec.layout, ctx.release, reporter)
-        return run_flow(ROLLBACK, ctx)
+        return execute(ROLLBACK, ctx, dry_run=dry_run)
     finally:
         target.close()

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from deploysafe.hosts import Completed, run_configured
+from deploysafe.release import service
 from deploysafe.release.context import Context
+from deploysafe.release.outcomes import format_report
+from deploysafe.release.run import StepFailed
 
 SKIPPED = "skipped: "
 
@@ -38,6 +42,20 @@ class Step:
 
 def skipped(why: str) -> str:
     return SKIPPED + why
+
+
+def run_in_release(ctx: Context, command: str, *, timeout: float, what: str) -> Completed:
+    """A configured command (the user's shell text) in the release directory with the target's environment;
+    :class:`StepFailed` with its last lines when it exits non-zero."""
+    done = run_configured(
+        ctx.target, command, cwd=ctx.release_path, env=service.command_env(ctx.spec, ctx.release), timeout=timeout
+    )
+    if not done.ok:
+        raise StepFailed(
+            f"{what} failed (exit {done.returncode})",
+            format_report(f"{what} output", [("last lines", done.tail(15))]),
+        )
+    return done
 
 
 class Only(Step):

@@ -9,12 +9,8 @@ triggers the normal rollback. A hook marked ``once_per_fleet`` runs on a fleet's
 from __future__ import annotations
 
 from deploysafe.config import Hook
-from deploysafe.hosts import run_configured
-from deploysafe.release import service
 from deploysafe.release.context import Context
-from deploysafe.release.outcomes import format_report
-from deploysafe.release.run import StepFailed
-from deploysafe.release.steps.base import Step
+from deploysafe.release.steps.base import Step, run_in_release
 
 
 class HookStep(Step):
@@ -33,18 +29,7 @@ class HookStep(Step):
         return [f"run `{self.hook.command}` in releases/{ctx.release}{once}"]
 
     def run(self, ctx: Context) -> str | None:
-        spec = ctx.spec
-        done = run_configured(
-            ctx.target,
-            self.hook.command,
-            cwd=ctx.release_path,
-            env=service.command_env(spec, ctx.release),
-            timeout=spec.hook_timeout,
-        )
-        if not done.ok:
-            raise StepFailed(
-                f"{self.name} `{self.hook.command}` failed (exit {done.returncode})",
-                format_report(f"{self.name} output", [("last lines", done.tail(15))]),
-            )
+        what = f"{self.name} `{self.hook.command}`"
+        done = run_in_release(ctx, self.hook.command, timeout=ctx.spec.hook_timeout, what=what)
         last = done.tail(1)
         return f"`{self.hook.command}`" + (f": {last}" if last else "")

@@ -7,13 +7,9 @@ from __future__ import annotations
 import json
 import posixpath
 
-from deploysafe.hosts import run_configured
-from deploysafe.release import service
 from deploysafe.release.context import Context
-from deploysafe.release.outcomes import format_report
-from deploysafe.release.run import StepFailed
 from deploysafe.release.state import INSTALL_RECORD, install_record
-from deploysafe.release.steps.base import Step, skipped
+from deploysafe.release.steps.base import Step, run_in_release, skipped
 
 
 class Install(Step):
@@ -46,18 +42,7 @@ class Install(Step):
             _write_record(ctx, wanted)
             return f"reused node_modules of {donor} (lockfile unchanged)"
         ctx.reporter.progress("install", 0, None)
-        done = run_configured(
-            target,
-            spec.install,
-            cwd=ctx.release_path,
-            env=service.command_env(spec, ctx.release),
-            timeout=spec.install_timeout,
-        )
-        if not done.ok:
-            raise StepFailed(
-                f"`{spec.install}` failed (exit {done.returncode})",
-                format_report("install output", [("last lines", done.tail(15))]),
-            )
+        run_in_release(ctx, spec.install, timeout=spec.install_timeout, what=f"`{spec.install}`")
         _write_record(ctx, wanted)
         return f"ran `{spec.install}`"
 
