@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from deploysafe.config import Config, as_config
 from deploysafe.drift.archive import ArchiveTree, is_archive
 from deploysafe.drift.local import inventory_directory, read_files
 from deploysafe.drift.model import Inventory, InventoryError, ProgressFn, Skip, display
 from deploysafe.errors import ConfigError
-
-if TYPE_CHECKING:
-    from deploysafe.release.spec import TargetSpec
+from deploysafe.hosts.locate import Location, of_table, of_url
 
 
 class Tree(Protocol):
@@ -71,19 +69,14 @@ class ArchiveSource(ArchiveTree):
 
 
 class SshSource:
-    def __init__(self, spec: TargetSpec, skip: Skip) -> None:
+    def __init__(self, where: Location, keys: dict[str, Any], skip: Skip) -> None:
         from deploysafe.drift.remote import SshTree
         from deploysafe.hosts import SshHost
 
-        assert spec.ssh is not None
-        self.location = spec.url
-        self._target = SshHost(
-            spec.ssh,
-            known_hosts=spec.known_hosts,
-            identity=spec.identity,
-            trust_new_host_key=spec.trust_new_host_key,
-        )
-        self._tree = SshTree(self._target, spec.path, skip)
+        assert where.ssh is not None
+        self.location = where.url
+        self._target = SshHost(where.ssh, **keys)
+        self._tree = SshTree(self._target, where.path, skip)
 
     def inventory(self, progress: ProgressFn | None = None) -> Inventory:
         return self._tree.inventory(progress)
@@ -109,18 +102,20 @@ def open_source(
     loaded = as_config(config if config is not None else {})
     targets = loaded.targets
     if against in targets or against.startswith("ssh://"):
-        from deploysafe.release.spec import resolve
-
-        spec = resolve(against, loaded).with_overrides(
-            known_hosts=known_hosts, identity=identity, trust_new_host_key=trust_new_host_key
-        )
-        name = against if against in targets else None
-        if spec.ssh is None:
-            if not os.path.isdir(spec.path):
-                raise InventoryError(f"[targets.{against}] path {display(spec.path)}: no such directory")
-            return DirectoryTree(spec.path, skip), SourceInfo("directory", spec.path, against, name)
-        label = name or spec.ssh.host
-        return SshSource(spec, skip), SourceInfo("ssh", spec.url, label, name)
+        table = targets.get(against)
+        where = of_table(table.host, table.path) if table is not None else of_url(against)
+        given = {"known_hosts": known_hosts, "identity": identity, "trust_new_host_key": trust_new_host_key}
+        keys: dict[str, Any] = {k: getattr(table, k, None) for k in given} | {
+            k: v for k, v in given.items() if v is not None
+        }
+        keys["trust_new_host_key"] = bool(keys["trust_new_host_key"])
+        name = against if table is not None else None
+        if where.ssh is None:
+            if not os.path.isdir(where.path):
+                raise InventoryError(f"[targets.{against}] path {display(where.path)}: no such directory")
+            return DirectoryTree(where.path, skip), SourceInfo("directory", where.path, against, name)
+        label = name or where.ssh.host
+        return SshSource(where, keys, skip), SourceInfo("ssh", where.url, label, name)
     if "://" in against:
         raise ConfigError(f"--against {against}: expected a directory, an archive, ssh://... or a [targets] name")
     path = os.path.abspath(os.path.expanduser(against))

@@ -34,7 +34,8 @@ from typing import Any
 
 from deploysafe.config import Config, TargetSettings, TargetTable, as_config, nearest, values
 from deploysafe.errors import ConfigError
-from deploysafe.hosts import Host, SshAddress, open_host, parse_ssh_url
+from deploysafe.hosts import Host, SshAddress, open_host
+from deploysafe.hosts.locate import of_table, of_url
 from deploysafe.release import pm2
 from deploysafe.release.health import Probe, parse_probe
 from deploysafe.release.layout import Layout
@@ -89,8 +90,8 @@ def resolve(text: str, config: Config | dict[str, Any] | None = None) -> TargetS
     if table is not None:
         return _named(text, table, loaded.source)
     if text.startswith("ssh://"):
-        address = parse_ssh_url(text)
-        return TargetSpec(url=address.url, path=address.path, ssh=address)
+        where = of_url(text)
+        return TargetSpec(url=where.url, path=where.path, ssh=where.ssh)
     if "://" in text:
         raise ConfigError(f"unknown target {text!r}: expected a directory, ssh://... or a [targets] name")
     local = os.path.abspath(os.path.expanduser(text))
@@ -100,14 +101,10 @@ def resolve(text: str, config: Config | dict[str, Any] | None = None) -> TargetS
 
 
 def _named(name: str, table: TargetTable, source: str) -> TargetSpec:
-    if table.host:
-        url = table.host if table.host.startswith("ssh://") else f"ssh://{table.host}"
-        address = parse_ssh_url(url.rstrip("/") + "/", table.path)
-        return TargetSpec(url=address.url, path=address.path, name=name, ssh=address, **settings(table))
-    local = os.path.abspath(os.path.expanduser(table.path))
-    if local == "/":
+    where = of_table(table.host, table.path)
+    if where.ssh is None and where.path == "/":
         raise ConfigError(f"{source}: [targets.{name}] refusing to deploy into /")
-    return TargetSpec(url=local, path=local, name=name, **settings(table))
+    return TargetSpec(url=where.url, path=where.path, name=name, ssh=where.ssh, **settings(table))
 
 
 def open_target(spec: TargetSpec) -> Host:
