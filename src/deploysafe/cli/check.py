@@ -12,7 +12,7 @@ from rich.console import Console
 from deploysafe.check.pipeline import check as run_check
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
-from deploysafe.cli.outputs import format_for
+from deploysafe.cli.output import format_for
 from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
 from deploysafe.report import text as text_report

@@ -8,142 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from deploysafe import release
 from deploysafe.cli.app import main
 from deploysafe.config import CONFIG_NAME, Config, load, load_file
 from deploysafe.errors import ConfigError, DeploysafeError, TargetError
-from deploysafe.release import FleetFailed, FleetResult, FleetSpec, HostOutcome, ReleaseFailed, Result, TargetSpec
+from deploysafe.release import FleetFailed, FleetResult, FleetSpec, ReleaseFailed, Result, TargetSpec
 from deploysafe.release.fleetspec import ON_FAILURE, label
-
-_MARK = {"ok": "[green]✓[/]", "skipped": "[dim]–[/]", "failed": "[red]✗[/]"}
-
-
-class TextReporter:
-    """Step lines as they finish, a progress bar for the upload, a spinner while installing."""
-
-    def __init__(self, console: Console, host: str = "", *, bars: bool = True) -> None:
-        self.console = console
-        self.prefix = f" {escape(host)}" if host else ""
-        self.bars = bars
-        self.progress_bar: Progress | None = None
-        self.task: Any = None
-
-    def step_started(self, step: str, detail: str = "") -> None:
-        pass
-
-    def _stop_progress(self) -> None:
-        if self.progress_bar is not None:
-            self.progress_bar.stop()
-            self.progress_bar = None
-
-    def step_finished(self, step: str, status: str, seconds: float, detail: str = "") -> None:
-        self._stop_progress()
-        text = f"{self.prefix} {_MARK.get(status, '?')} [bold]{step:<16}[/] {seconds:6.2f}s  {escape(detail)}"
-        self.console.print(text, highlight=False, soft_wrap=True)
-
-    def progress(self, step: str, done: int, total: int | None) -> None:
-        if step == "health" or not self.bars or not self.console.is_terminal:
-            return
-        if self.progress_bar is None:
-            columns: list[Any] = [SpinnerColumn(), TextColumn(f"{step}")]
-            if total:
-                columns += [BarColumn(), DownloadColumn()]
-            columns.append(TimeElapsedColumn())
-            self.progress_bar = Progress(*columns, console=self.console, transient=True)
-            self.progress_bar.start()
-            self.task = self.progress_bar.add_task(step, total=total)
-        self.progress_bar.update(self.task, completed=done, total=total)
-
-    def message(self, text: str, level: str = "info") -> None:
-        style = {"warning": "yellow", "error": "red"}.get(level, "")
-        self.console.print(f"{self.prefix}   {escape(text)}", style=style, highlight=False, soft_wrap=True)
-
-
-_WRITE = threading.Lock()
-
-
-class JsonReporter:
-    """One JSON object per line on stdout, flushed at once (CI and the crash-walk test read them)."""
-
-    def __init__(self, host: str | None = None) -> None:
-        self.tag = host
-        self._last_progress = 0.0
-
-    def emit(self, event: dict[str, Any]) -> None:
-        if self.tag is not None and event.get("event") != "result":
-            event = {"event": event["event"], "host": self.tag, **event}
-        line = json.dumps(event) + "\n"
-        with _WRITE:  # a fleet's hosts report from their own threads
-            sys.stdout.write(line)
-            sys.stdout.flush()
-
-    def step_started(self, step: str, detail: str = "") -> None:
-        self.emit({"event": "step", "step": step, "status": "start", "detail": detail})
-
-    def step_finished(self, step: str, status: str, seconds: float, detail: str = "") -> None:
-        self.emit({"event": "step", "step": step, "status": status, "seconds": round(seconds, 3), "detail": detail})
-
-    def progress(self, step: str, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if total and done < total and now - self._last_progress < 0.5:
-            return
-        self._last_progress = now
-        self.emit({"event": "progress", "step": step, "done": done, "total": total})
-
-    def message(self, text: str, level: str = "info") -> None:
-        self.emit({"event": "message", "level": level, "text": text})
-
-
-class TextFleetReporter:
-    """Step lines prefixed with their host (no progress bars: hosts of a batch run at once)."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
-    def host(self, name: str) -> TextReporter:
-        return TextReporter(self.console, name, bars=False)
-
-    def phase(self, name: str, hosts: list[str]) -> None:
-        self.console.print(f"[bold]── {escape(name)}:[/] {escape(', '.join(hosts))}", soft_wrap=True)
-
-    def host_finished(self, outcome: HostOutcome) -> None:
-        mark = "[green]✓[/]" if outcome.status in ("good", "already-live", "reverted") else "[red]✗[/]"
-        text = f" {escape(outcome.host)} {mark} [bold]{outcome.status}[/]"
-        if outcome.status not in ("good", "already-live") and outcome.message:
-            text += f": {escape(outcome.message)}"
-        self.console.print(text, soft_wrap=True)
-
-    def message(self, text: str, level: str = "info") -> None:
-        self.console.print(f"   {escape(text)}", style={"warning": "yellow"}.get(level, ""), soft_wrap=True)
-
-
-class JsonFleetReporter(JsonReporter):
-    """JSON lines: each host's step events carry ``host``; ``phase`` and ``host`` events mark progress."""
-
-    def host(self, name: str) -> JsonReporter:
-        return JsonReporter(name)
-
-    def phase(self, name: str, hosts: list[str]) -> None:
-        self.emit({"event": "phase", "phase": name, "hosts": hosts})
-
-    def host_finished(self, outcome: HostOutcome) -> None:
-        data = outcome.to_dict()
-        data.pop("report")
-        data.pop("steps")
-        self.emit({"event": "host", **data})
+from deploysafe.report import deploy as view
 
 
 def _load_config(config: str | None, source: str | None) -> Config:
@@ -272,54 +150,38 @@ def _run(fmt: str, action: Callable[[Any], Result], host: str | None = None) -> 
     """Run a deploy/rollback/adopt with the chosen reporter and print its outcome."""
     _quiet_transport_logs()
     console = Console(highlight=False)
-    reporter: Any = JsonReporter(host) if fmt == "json" else TextReporter(console)
+    reporter: Any = view.JsonReporter(host) if fmt == "json" else view.TextReporter(console)
     try:
         result = action(reporter)
     except ReleaseFailed as failure:
         if fmt == "json":
             reporter.emit({"event": "result", **failure.result.to_dict()})
         else:
-            Console(stderr=True, highlight=False).print(escape(failure.result.report), style="red", soft_wrap=True)
+            view.print_failure(failure.result.report)
         raise
     if fmt == "json":
         reporter.emit({"event": "result", **result.to_dict()})
         return
-    if result.plan:
-        console.print(f"[bold]plan[/] for {result.kind} of {escape(result.release)} to {escape(result.target)}:")
-        for step, detail in result.plan:
-            console.print(f"   [bold]{step:<12}[/] {escape(detail)}", soft_wrap=True)
-    message = escape(result.message)
-    console.print(f"[bold green]{message}[/] ({result.seconds:.1f}s)" if result.steps else message)
+    view.print_result(result, console)
 
 
 def _run_fleet(fmt: str, action: Callable[[Any], FleetResult]) -> None:
     """Run a fleet deploy/rollback; print each host's outcome, then the fleet's report."""
     _quiet_transport_logs()
     console = Console(highlight=False)
-    reporter: Any = JsonFleetReporter() if fmt == "json" else TextFleetReporter(console)
+    reporter: Any = view.JsonFleetReporter() if fmt == "json" else view.TextFleetReporter(console)
     try:
         result = action(reporter)
     except FleetFailed as failure:
         if fmt == "json":
             reporter.emit({"event": "result", **failure.result.to_dict()})
         else:
-            Console(stderr=True, highlight=False).print(escape(failure.result.report), style="red", soft_wrap=True)
+            view.print_failure(failure.result.report)
         raise
     if fmt == "json":
         reporter.emit({"event": "result", **result.to_dict()})
         return
-    if result.plans:
-        console.print(
-            f"[bold]plan[/] for the fleet {result.kind} of {escape(result.release)} to {escape(result.fleet)}:"
-        )
-        for outcome in result.hosts:
-            note = " (already runs it: skipped)" if outcome.status == "already-live" else ""
-            console.print(f"[bold]{escape(outcome.phase)}: {escape(outcome.host)}[/]{note}", soft_wrap=True)
-            for step, detail in result.plans.get(outcome.host, []):
-                console.print(f"   [bold]{step:<12}[/] {escape(detail)}", soft_wrap=True)
-    elif result.report:
-        console.print(escape(result.report), soft_wrap=True)
-    console.print(f"[bold green]{escape(result.message)}[/] ({result.seconds:.1f}s)", soft_wrap=True)
+    view.print_fleet_result(result, console)
 
 
 _FLEET_HELP = """
@@ -464,38 +326,17 @@ def releases(fmt: str, **kwargs: Any) -> None:
         return
     items = release.releases(where)
     if fmt == "json":
-        click.echo(json.dumps({"releases": [i.to_dict() for i in items]}))
+        click.echo(view.releases_json(items))
         return
-    Console(highlight=False).print(_release_table(items))
-
-
-def _release_table(items: list[release.ReleaseInfo]) -> Table:
-    table = Table(box=None, header_style="bold")
-    for column in ("", "release", "status", "when", "version"):
-        table.add_column(column)
-    for item in items:
-        table.add_row("→" if item.current else "", item.id, item.status, item.when, item.version)
-    return table
+    Console(highlight=False).print(view.release_table(items))
 
 
 def _fleet_releases(fmt: str, fleet: FleetSpec) -> None:
     views = release.fleet_releases(fleet)
     if fmt == "json":
-        hosts = [
-            {"host": host, "error": str(items)}
-            if isinstance(items, DeploysafeError)
-            else {"host": host, "releases": [i.to_dict() for i in items]}
-            for host, items in views
-        ]
-        click.echo(json.dumps({"fleet": fleet.title, "hosts": hosts}))
+        click.echo(view.fleet_releases_json(fleet.title, views))
     else:
-        console = Console(highlight=False)
-        for host, items in views:
-            console.print(f"[bold]{escape(host)}[/]")
-            if isinstance(items, DeploysafeError):
-                console.print(f"  [red]cannot read: {escape(str(items))}[/]", soft_wrap=True)
-            else:
-                console.print(_release_table(items))
+        view.print_fleet_releases(views, Console(highlight=False))
     _unreadable([(host, items) for host, items in views if isinstance(items, DeploysafeError)])
 
 
@@ -519,52 +360,15 @@ def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
     if fmt == "json":
         click.echo(json.dumps(info.to_dict()))
         return
-    console = Console(highlight=False)
-    console.print(f"[bold]{escape(info.target)}[/]")
-    console.print(f"  current   {escape(info.current or '(none)')} ({info.current_status})")
-    if info.healthy is not None:
-        console.print(
-            f"  health    {'[green]ok[/]' if info.healthy else '[red]FAILING[/]'}  {escape(info.health or '')}"
-        )
-    console.print(f"  lock      {escape(info.lock + ' - ' + str(info.lock_state)) if info.lock else 'free'}")
-    if info.last:
-        last = f"{info.last.get('kind')} {info.last.get('release')}: {info.last.get('status')}"
-        console.print(f"  last      {escape(last)}")
-    breaker = (
-        "[red]OPEN[/] (deploys refused until a good deploy, a rollback or --force)" if info.breaker_open else "closed"
-    )
-    console.print(f"  breaker   {breaker}; {info.failures} failed deploys in a row; {info.releases} releases")
-    for process in info.processes:
-        console.print(f"  process   {escape(process)}")
+    view.print_status(info, Console(highlight=False))
 
 
 def _fleet_status(fmt: str, fleet: FleetSpec, *, probe: bool) -> None:
     views = release.fleet_status(fleet, probe=probe)
     if fmt == "json":
-        hosts = [
-            {"host": host, "error": str(info)}
-            if isinstance(info, DeploysafeError)
-            else {"host": host, **info.to_dict()}
-            for host, info in views
-        ]
-        click.echo(json.dumps({"fleet": fleet.title, "hosts": hosts}))
+        click.echo(view.fleet_status_json(fleet.title, views))
     else:
-        table = Table(box=None, header_style="bold", title=fleet.title, title_justify="left")
-        for column in ("host", "current", "status", "health", "lock", "breaker"):
-            table.add_column(column)
-        for host, info in views:
-            if isinstance(info, DeploysafeError):
-                table.add_row(host, "[red]cannot read[/]", escape(str(info)), "", "", "")
-                continue
-            health = "-" if info.healthy is None else ("[green]ok[/]" if info.healthy else "[red]FAILING[/]")
-            breaker = f"[red]OPEN[/] ({info.failures})" if info.breaker_open else f"closed ({info.failures})"
-            table.add_row(
-                host, info.current or "(none)", info.current_status, health, "held" if info.lock else "free", breaker
-            )
-        Console(highlight=False).print(table)
-        running = {info.current for _, info in views if not isinstance(info, DeploysafeError)}
-        if len(running) > 1:
-            Console(highlight=False).print(f"  [yellow]mixed: the hosts run {len(running)} different releases[/]")
+        view.print_fleet_status(fleet.title, views, Console(highlight=False))
     _unreadable([(host, info) for host, info in views if isinstance(info, DeploysafeError)])
 
 

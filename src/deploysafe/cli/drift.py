@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import TypeVar
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
-from deploysafe.cli.outputs import format_for
+from deploysafe.cli.output import format_for
 from deploysafe.cli.progress import StageProgress
-from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, display, drift
+from deploysafe.drift import drift
 from deploysafe.drift import pull_needed as pull_files
 from deploysafe.errors import ConfigError
+from deploysafe.report import drift as drift_report
 
-LIST_LIMIT = 20
 FORMATS = ("text", "json")
-T = TypeVar("T")
 
 
 @main.command(name="drift")
@@ -121,206 +116,10 @@ def drift_command(
         progress.close()
     pulled = pull_files(report, overwrite=overwrite, cache=not no_cache) if pull_needed else None
     if fmt == "json":
-        data = report.to_json()
-        if pulled is not None:
-            data["pulled"] = pulled.to_json()
-        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-        outputs.write(output, text)
+        outputs.write(output, drift_report.to_json(report, pulled))
     elif output is None:
-        render(report, pulled, Console(highlight=False, soft_wrap=True), verbose)
+        drift_report.render(report, pulled, Console(highlight=False, soft_wrap=True), verbose)
     else:
         with outputs.opened(output) as handle:
-            render(report, pulled, Console(file=handle, no_color=True, width=200, soft_wrap=True), verbose)
+            drift_report.render(report, pulled, Console(file=handle, no_color=True, width=200, soft_wrap=True), verbose)
     sys.exit(pulled.exit_code if pulled is not None else report.exit_code)
-
-
-# ---- text ---------------------------------------------------------------------------------------------
-
-
-def _p(path: str) -> str:
-    return escape(display(path))
-
-
-def _files(n: int) -> str:
-    return f"{n} file" if n == 1 else f"{n} files"
-
-
-def _entries(names: list[str]) -> str:
-    shown = [display(e) for e in names]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
-
-
-def verdict(report: DriftReport) -> str:
-    label = escape(report.source.label)
-    if report.needed:
-        n = len(report.needed)
-        has, them = ("has is", "it") if n == 1 else ("has are", "them")
-        return (
-            f"[bold red]NEEDED[/] {_files(n)} {label} {has} needed by {escape(_entries(report.needed_by))}: "
-            f"copy {them} before deploying (--pull-needed)"
-        )
-    if not report.before.deployable:
-        errors = len(report.before.errors)
-        return (
-            f"[bold red]BLOCKED[/] nothing {label} has is needed by {escape(_entries(report.entries))}, "
-            f"but ROOT fails check with {errors} error{'s' if errors != 1 else ''} that {label} does not fix"
-        )
-    return f"[bold green]OK[/] nothing {label} has is needed by {escape(_entries(report.entries))}"
-
-
-def render(report: DriftReport, pulled: PullResult | None, console: Console, verbose: bool) -> None:
-    console.print(verdict(report))
-    for item in report.needed:
-        where = f"{_p(item.importer)}:{item.line}" if item.importer else "an entry"
-        spec = f" '{escape(item.specifier)}'" if item.specifier else ""
-        console.print(f"  [bold]{_p(item.path)}[/]  ({item.when}: {where}{spec})")
-        console.print(f"    [dim]{' → '.join(_p(c) for c in item.chain)}[/]")
-    after = report.after or report.before
-    if report.needed and not after.deployable:
-        console.print(
-            f"[red]still blocked with them:[/] {len(after.errors)} error(s) {escape(report.source.label)} does not fix"
-        )
-        for finding in after.errors[:LIST_LIMIT]:
-            console.print(
-                f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}"
-            )
-    elif not report.needed and not report.before.deployable:
-        for finding in report.before.errors[:LIST_LIMIT]:
-            console.print(
-                f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}"
-            )
-    _classes(report, console, verbose)
-    _closure(report, console)
-    _summary(report, console)
-    if pulled is not None:
-        _pulled(report, pulled, console)
-
-
-def _limited(items: list[T], verbose: bool) -> tuple[list[T], int]:
-    if verbose or len(items) <= LIST_LIMIT:
-        return items, 0
-    return items[:LIST_LIMIT], len(items) - LIST_LIMIT
-
-
-def _classes(report: DriftReport, console: Console, verbose: bool) -> None:
-    label = escape(report.source.label)
-    if report.source_only_dormant:
-        _source_only(report.source_only_dormant, label, console, verbose)
-    if report.changed:
-        _changed(report.changed, console, verbose)
-    if report.local_only:
-        _local_only(report.local_only, console, verbose)
-    if report.unreadable:
-        console.print(f"\n[bold yellow]unreadable[/] ({len(report.unreadable)}) — not compared")
-        shown, more = _limited(report.unreadable, verbose)
-        for problem in shown:
-            side = "ROOT" if problem.side == "local" else label
-            console.print(f"  {side}: {_p(problem.path)}: {escape(problem.message)}")
-        _more(console, more)
-    if verbose and report.same:
-        console.print(f"\n[bold]same[/] ({len(report.same)})")
-        for path in report.same:
-            console.print(f"  {_p(path)}")
-
-
-def _source_only(items: list[SourceOnly], label: str, console: Console, verbose: bool) -> None:
-    console.print(
-        f"\n[bold]source-only-dormant[/] ({len(items)}) — only in {label}; "
-        "nothing the entries load needs them: do not ship them blindly"
-    )
-    ordered = sorted(items, key=lambda s: (not s.faults, s.in_source != "reachable", s.path))
-    shown, more = _limited(ordered, verbose)
-    for item in shown:
-        notes = [f"loaded by {label}'s own entries"] if item.in_source == "reachable" else []
-        if item.faults:
-            notes.append("[yellow]broken[/]: " + escape(item.faults[0]))
-        console.print(f"  {_p(item.path)}" + (f"  [dim]({'; '.join(notes)})[/]" if notes else ""))
-    _more(console, more, [s.path for s in ordered[len(shown) :]])
-
-
-def _changed(items: list[Changed], console: Console, verbose: bool) -> None:
-    reachable = sum(1 for c in items if c.usage.reachable)
-    console.print(f"\n[bold]changed[/] ({len(items)}) — {reachable} reachable, {len(items) - reachable} dormant")
-    ordered = sorted(items, key=lambda c: (not c.usage.reachable, c.path))
-    shown, more = _limited(ordered, verbose)
-    for item in shown:
-        console.print(
-            f"  {_tag(item.usage.via)}  {_p(item.path)}  [dim]{item.source.size} → {item.local.size} bytes[/]"
-        )
-    _more(console, more, [c.path for c in ordered[len(shown) :]])
-
-
-def _local_only(items: list[LocalOnly], console: Console, verbose: bool) -> None:
-    reachable = sum(1 for x in items if x.usage.reachable)
-    console.print(f"\n[bold]local-only[/] ({len(items)}) — {reachable} reachable, {len(items) - reachable} dormant")
-    ordered = sorted(items, key=lambda x: (not x.usage.reachable, x.path))
-    shown, more = _limited(ordered, verbose)
-    for item in shown:
-        console.print(f"  {_tag(item.usage.via)}  {_p(item.path)}")
-    _more(console, more, [x.path for x in ordered[len(shown) :]])
-
-
-def _tag(via: str | None) -> str:
-    return {"import": "reachable", "asset": "asset    ", "config": "config   "}.get(via or "", "[dim]dormant[/]  ")
-
-
-def _more(console: Console, more: int, rest: list[str] | None = None) -> None:
-    if not more:
-        return
-    where = ""
-    if rest:
-        folders = Counter(p.split("/", 1)[0] + ("/" if "/" in p else "") for p in rest)
-        where = " in " + ", ".join(f"{_p(name)} ({count})" for name, count in folders.most_common(4))
-        if len(folders) > 4:
-            where += ", …"
-    console.print(f"  [dim]… {more} more{where} (--verbose or --format json)[/]")
-
-
-def _closure(report: DriftReport, console: Console) -> None:
-    closure = report.source_closure
-    if closure is None:
-        return
-    label = escape(report.source.label)
-    if closure.complete is None:
-        console.print(f"\n{label}'s own closure: not judged ({escape(closure.note)})")
-        return
-    names = escape(_entries(list(closure.entries)))
-    if closure.complete:
-        console.print(f"\n{label}'s own closure: [green]complete[/] — {names} find every file they import in {label}")
-        return
-    console.print(
-        f"\n{label}'s own closure: [red]INCOMPLETE[/] — {len(closure.missing)} import(s) of {names} "
-        f"miss their file in {label} itself"
-    )
-    for finding in closure.missing[:LIST_LIMIT]:
-        console.print(f"  {_p(finding.file)}:{finding.line} {escape(finding.specifier or '')}")
-        console.print(f"    [dim]{' → '.join(_p(c) for c in finding.chain)}[/]")
-
-
-def _summary(report: DriftReport, console: Console) -> None:
-    source = report.source
-    parts = [source.kind]
-    if report.release:
-        parts.append(f"release {escape(display(report.release))}")
-    parts.append(f"hashed with {report.tool}")
-    console.print(
-        f"\nagainst {escape(source.label)} ({', '.join(parts)}) · {report.local_files} local files · "
-        f"{report.source_files} in {escape(source.label)} · {len(report.same)} same · {report.seconds:.2f} s",
-        style="dim",
-    )
-
-
-def _pulled(report: DriftReport, pulled: PullResult, console: Console) -> None:
-    console.print(f"\n[bold]pulled[/] {_files(len(pulled.written))} from {escape(report.source.label)} into ROOT")
-    for path in pulled.written:
-        console.print(f"  + {_p(path)}")
-    for path in pulled.already:
-        console.print(f"  = {_p(path)} [dim](already there, same bytes)[/]")
-    for path, why in pulled.refused:
-        console.print(f"  [red]not copied[/] {_p(path)}: {escape(why)}")
-    if pulled.check.deployable:
-        console.print("[bold green]check now: DEPLOYABLE[/] — every entry's import closure loads")
-        return
-    console.print(f"[bold red]check now: BLOCKED[/] — {len(pulled.check.errors)} error(s); run deploysafe check")
-    for finding in pulled.check.errors[:LIST_LIMIT]:
-        console.print(f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}")

@@ -2,7 +2,8 @@
 
 A file name that is not UTF-8 (surrogate-escaped by Python) is written as ``\\udcNN``, which a JSON reader
 takes back as the same character; an ``--output`` in a missing folder gets the folder; a full disk or a
-refused write is one line naming the file and the reason (exit 2).
+refused write is one line naming the file and the reason (exit 2). Its suffix chooses the report format
+only when ``--format`` does not; a suffix that names none is an error (exit 2), never a silent text file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,20 @@ from typing import TextIO
 
 from deploysafe.errors import ConfigError
 
-__all__ = ["opened", "write"]
+__all__ = ["SUFFIXES", "format_for", "opened", "write"]
+
+SUFFIXES = {".json": "json", ".sarif": "sarif", ".html": "html", ".htm": "html", ".txt": "text", ".text": "text"}
+
+
+def format_for(output: Path, formats: tuple[str, ...]) -> str:
+    """The format of ``formats`` that ``output``'s suffix names."""
+    suffix = output.suffix.lower()
+    fmt = SUFFIXES.get(suffix)
+    if fmt in formats:
+        return fmt
+    valid = ", ".join(s for s, f in SUFFIXES.items() if f in formats)
+    said = f"suffix {suffix!r} names no report format" if suffix else "no suffix to choose a report format by"
+    raise ConfigError(f"--output {output}: {said} (use {valid}, or --format)")
 
 
 def write(output: Path | None, text: str) -> None:

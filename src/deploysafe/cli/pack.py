@@ -17,8 +17,8 @@ from deploysafe.cli.progress import StageProgress
 from deploysafe.pack import PackBlocked
 from deploysafe.pack import pack as run_pack
 from deploysafe.pack import verify as run_verify
-from deploysafe.pack.render import render_pack, render_verify
 from deploysafe.report import text as text_report
+from deploysafe.report.pack import render_pack, render_verify
 
 _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing archive", "verifying": "verifying"}
 

@@ -14,16 +14,7 @@ from deploysafe.errors import DeployFailed, DeploysafeError
 from deploysafe.release import history, service
 from deploysafe.release.context import Context
 from deploysafe.release.run import ReleaseFailed, Result, StepFailed
-
-
-def format_report(title: str, sections: list[tuple[str, str]]) -> str:
-    lines = [title]
-    for heading, body in sections:
-        if not body:
-            continue
-        lines.append(f"  {heading}:")
-        lines += [f"    {line}" for line in body.splitlines()[-15:]]
-    return "\n".join(lines)
+from deploysafe.report.failure import format_report
 
 
 class Outcomes:

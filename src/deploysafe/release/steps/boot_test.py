@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from deploysafe.release import boot, health, service
 from deploysafe.release.context import Context
-from deploysafe.release.outcomes import format_report
 from deploysafe.release.run import StepFailed
 from deploysafe.release.steps.base import Step, skipped
+from deploysafe.report.failure import format_report
 
 
 class BootTest(Step):
