@@ -13,8 +13,8 @@ from collections.abc import Callable
 from deploysafe.hosts import Completed, run_configured
 from deploysafe.release import service
 from deploysafe.release.context import Context
-from deploysafe.release.outcomes import format_report
 from deploysafe.release.run import StepFailed
+from deploysafe.report.failure import format_report
 
 SKIPPED = "skipped: "
 
