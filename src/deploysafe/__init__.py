@@ -42,8 +42,12 @@ from deploysafe.errors import (
 if TYPE_CHECKING:
     from deploysafe.drift import drift as drift
     from deploysafe.pack.api import pack as pack
+    from deploysafe.release import Result, TargetSpec
     from deploysafe.release import deploy as deploy
-    from deploysafe.release import rollback as rollback
+
+    # mypy takes ``from deploysafe.release import rollback`` for the submodule of that name.
+    def rollback(to: str | TargetSpec, *, release: str | None = None, **options: Any) -> Result: ...
+
 
 __all__ = [
     "ArtifactError",

@@ -130,6 +130,7 @@ def hooks_of(table: Mapping[str, Any], prefix: str) -> tuple[Hook, ...]:
 
 
 def _hook(item: Any, when: str, step: str, path: str) -> Hook:
+    command: Any
     if isinstance(item, str):
         command, once = item, False
     elif isinstance(item, Mapping):
