@@ -57,3 +57,14 @@ def test_txt_is_text_and_drift_picks_json_by_suffix_too(tmp_path):
     assert "suffix '.sarif' names no report format" in _error(
         run_cli("drift", str(root), "--against", str(root), "-o", str(tmp_path / "d.sarif"))
     )
+
+
+def test_graph_picks_dot_or_mermaid_by_suffix_and_refuses_an_image_suffix(tmp_path):
+    root = write_tree(tmp_path / "app", APP)
+    dot, mermaid = tmp_path / "g.dot", tmp_path / "g.mmd"
+    assert run_cli("graph", str(root), "-o", str(dot)).returncode == 0
+    assert dot.read_text().startswith("digraph")
+    assert run_cli("graph", str(root), "-o", str(mermaid)).returncode == 0
+    assert mermaid.read_text().startswith(("flowchart", "graph"))
+    line = _error(run_cli("graph", str(root), "-o", str(tmp_path / "g.svg")))
+    assert "suffix '.svg' names no report format (use .html, .htm, .dot, .gv, .mmd, .mermaid, or --format)" in line

@@ -18,14 +18,25 @@ from deploysafe.errors import ConfigError
 
 __all__ = ["SUFFIXES", "format_for", "opened", "write"]
 
-SUFFIXES = {".json": "json", ".sarif": "sarif", ".html": "html", ".htm": "html", ".txt": "text", ".text": "text"}
+SUFFIXES = {
+    ".json": "json",
+    ".sarif": "sarif",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+    ".text": "text",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+}
 
 
 def format_for(output: Path, formats: tuple[str, ...]) -> str:
     """The format of ``formats`` that ``output``'s suffix names."""
     suffix = output.suffix.lower()
     fmt = SUFFIXES.get(suffix)
-    if fmt in formats:
+    if fmt is not None and fmt in formats:
         return fmt
     valid = ", ".join(s for s, f in SUFFIXES.items() if f in formats)
     said = f"suffix {suffix!r} names no report format" if suffix else "no suffix to choose a report format by"

@@ -15,6 +15,7 @@ from deploysafe.check.why import why as run_why
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
 from deploysafe.cli.check import run_with_progress
+from deploysafe.cli.output import format_for
 from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
 from deploysafe.report import graph_formats
@@ -25,8 +26,13 @@ GRAPH_FORMATS = ("html", "dot", "mermaid")
 @main.command()
 @click.argument("root", default=".", type=click.Path(path_type=Path))
 @click.option("--entry", "entries", multiple=True, metavar="FILE", help="Entry file (repeatable). Default: detected.")
-@click.option("--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="html", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the graph here.")
+@click.option("--format", "fmt", type=click.Choice(GRAPH_FORMATS), help="[html; or from --output's suffix]")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the graph here (.html, .dot/.gv or .mmd/.mermaid pick the format).",
+)
 @click.option(
     "--folders",
     type=click.IntRange(min=0),
@@ -39,7 +45,7 @@ GRAPH_FORMATS = ("html", "dot", "mermaid")
 def graph(
     root: Path,
     entries: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     folders: int | None,
     node_version: str | None,
@@ -62,6 +68,7 @@ def graph(
       deploysafe graph api --format dot | dot -Tsvg > graph.svg
       deploysafe graph --format mermaid --folders 2 > graph.mmd
     """
+    fmt = fmt or (format_for(output, GRAPH_FORMATS) if output is not None else "html")
     if fmt == "html" and output is None and sys.stdout.isatty():
         raise ConfigError("--format html writes a whole page: give --output FILE (or redirect stdout)")
     report = run_with_progress(root, entries, node_version, exclude, no_cache, label="reading")
