@@ -12,31 +12,42 @@ import posixpath
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from deploysafe.errors import TargetError
 
 ProgressFn = Callable[[int, int], None]
 
 
+Out = TypeVar("Out", str, bytes)
+
+
 @dataclass(frozen=True)
-class Completed:
-    """The outcome of one command on the target."""
+class Completed(Generic[Out]):
+    """The outcome of one command on the host: its output as text (``run``), or as bytes never decoded
+    (``SshHost.run_bytes``); :meth:`text` decodes the latter."""
 
     argv: tuple[str, ...]
     returncode: int
-    stdout: str
-    stderr: str
+    stdout: Out
+    stderr: Out
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0
 
+    def text(self) -> Completed[str]:
+        if isinstance(self.stdout, str) and isinstance(self.stderr, str):
+            return Completed(self.argv, self.returncode, self.stdout, self.stderr)
+        out, err = (b.decode("utf-8", "replace") if isinstance(b, bytes) else b for b in (self.stdout, self.stderr))
+        return Completed(self.argv, self.returncode, out, err)
+
     def tail(self, lines: int = 20) -> str:
-        text = (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr).rstrip()
+        done = self.text()
+        text = (done.stdout + ("\n" if done.stdout and done.stderr else "") + done.stderr).rstrip()
         return "\n".join(text.splitlines()[-lines:])
 
-    def check(self, what: str) -> Completed:
+    def check(self, what: str) -> Completed[Out]:
         if not self.ok:
             detail = self.tail(3).replace("\n", " | ") or f"exit {self.returncode}"
             raise TargetError(f"{what} failed (exit {self.returncode}): {detail}")

@@ -305,7 +305,7 @@ class SshHost:
         cwd: str | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> ByteResult:
+    ) -> Completed[bytes]:
         """Run ``argv`` with its output as bytes, never decoded. ``stdin``: bytes, or an iterable of byte
         chunks fed while the output is read (consumed on the connection's thread: keep it cheap)."""
         command = remote_command(argv, cwd, env)
@@ -315,7 +315,7 @@ class SshHost:
             if "timed out" in str(error) and timeout:
                 raise TargetError(f"{shlex.join(argv)[:120]} timed out after {timeout:.0f}s on {self.url}") from error
             raise
-        return ByteResult(tuple(argv), code, out, err)
+        return Completed(tuple(argv), code, out, err)
 
     def run(
         self,
@@ -326,10 +326,7 @@ class SshHost:
         input: bytes | None = None,
         timeout: float | None = None,
     ) -> Completed:
-        done = self.run_bytes(argv, stdin=input, cwd=cwd, env=env, timeout=timeout)
-        return Completed(
-            done.argv, done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
-        )
+        return self.run_bytes(argv, stdin=input, cwd=cwd, env=env, timeout=timeout).text()
 
     @contextlib.contextmanager
     def stream(
@@ -546,20 +543,6 @@ class SshHost:
 
             with contextlib.suppress(Exception):
                 self._call(close_listener(), "closing forward", timeout=5)
-
-
-@dataclass(frozen=True)
-class ByteResult:
-    """A command's outcome with its output as bytes (:meth:`SshHost.run_bytes`)."""
-
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
 
 
 class ByteStream:

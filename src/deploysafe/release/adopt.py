@@ -35,8 +35,9 @@ def adopt(
     target = open_target(spec)
     try:
         plan = journal(target, spec.layout)
-        options = {"journal": plan, "restart": restart}
-        ctx = Context("adopt", spec, target, plan["release"], reporter, lock_wait=lock_wait, options=options)
+        ctx = Context(
+            "adopt", spec, target, plan["release"], reporter, lock_wait=lock_wait, journal=plan, restart_service=restart
+        )
         return execute(ADOPT, ctx, dry_run=dry_run)
     finally:
         target.close()

@@ -34,7 +34,8 @@ class Context:
     force: bool = False
     wanted: str | None = None  # rollback --release
     once_hooks: bool = True  # run hooks marked once_per_fleet (a fleet: on its first host only)
-    options: dict[str, Any] = field(default_factory=dict)  # flow-specific switches (adopt: restart)
+    journal: dict[str, Any] = field(default_factory=dict)  # adopt: its plan (release, entries), as adopt.json keeps it
+    restart_service: bool = False  # adopt --restart-service: restart and health-check the adopted release
     # read from the host, or learnt while running
     state: str = ""  # check_layout's answer: missing, empty, deploysafe
     records: list[dict] = field(default_factory=list)

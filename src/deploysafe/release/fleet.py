@@ -175,10 +175,21 @@ def survey_host(
     return state
 
 
-def survey(fleet: FleetSpec, **options: object) -> list[HostState]:
-    first = fleet.hosts[0]
-    calls = [lambda s=spec: survey_host(s, once_hooks=s is first, **options) for spec in fleet.hosts]  # type: ignore[misc]
-    return in_parallel(calls, SURVEY_PARALLEL)
+def survey(
+    fleet: FleetSpec,
+    *,
+    force: bool,
+    lock_wait: float,
+    plan_for: tuple[Path, Manifest] | None = None,
+    kind: str = "deploy",
+) -> list[HostState]:
+    """Every host read in parallel; a plan (``plan_for``) runs once-per-fleet hooks on the first host only."""
+
+    def one(spec: TargetSpec) -> HostState:
+        once = spec is fleet.hosts[0]
+        return survey_host(spec, force=force, lock_wait=lock_wait, plan_for=plan_for, kind=kind, once_hooks=once)
+
+    return in_parallel([lambda s=spec: one(s) for spec in fleet.hosts], SURVEY_PARALLEL)  # type: ignore[misc]
 
 
 def _refused(kind: str, release: str, fleet: FleetSpec, states: list[HostState], clock: _Clock) -> FleetFailed:

@@ -76,7 +76,7 @@ def _hook_steps(hooks: tuple[Hook, ...], when: str, step: str) -> list[Step]:
 
 
 def _restarting(ctx: Context) -> bool:
-    return bool(ctx.options.get("restart"))
+    return ctx.restart_service
 
 
 RECOVER = (Switch(back=True), Restart(back=True), Health(back=True))

@@ -148,7 +148,7 @@ class RollbackOutcomes(Outcomes):
 
 class AdoptOutcomes(Outcomes):
     def succeeded(self, ctx: Context) -> Result:
-        if not ctx.options.get("restart"):
+        if not ctx.restart_service:
             ctx.reporter.message(
                 f"processes started from the old paths still run the moved files; point your process manager at "
                 f"{ctx.layout.current} and restart it (or adopt --restart-service)",

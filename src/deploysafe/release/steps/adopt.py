@@ -64,7 +64,7 @@ def journal(target: Host, layout: Layout) -> dict:
 
 
 def _entries(ctx: Context) -> list[str]:
-    return list(ctx.options["journal"]["entries"])
+    return list(ctx.journal["entries"])
 
 
 class AdoptPreflight(Step):
@@ -85,7 +85,7 @@ class AdoptLock(Step):
         target.mkdir(layout.meta)
         run.lock.acquire(wait=ctx.lock_wait, on_message=ctx.warn)
         if target.read_file(journal_path(layout)) is None:
-            target.write_file(journal_path(layout), json.dumps(ctx.options["journal"]).encode())
+            target.write_file(journal_path(layout), json.dumps(ctx.journal).encode())
         target.mkdir(layout.releases)
         target.mkdir(layout.shared)
         return None

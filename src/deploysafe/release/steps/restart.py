@@ -22,11 +22,11 @@ class Restart(Step):
         return [f"`{command}`" if command else "no restart command"]
 
     def run(self, ctx: Context) -> str | None:
+        release: str = ctx.release
+        retire: str | None = ctx.previous if ctx.kind == "rollback" else None
         if self.back:
             assert ctx.fallback is not None
             release, retire = ctx.fallback, ctx.release
-        else:
-            release, retire = ctx.release, ctx.previous if ctx.kind == "rollback" else None
         done = service.restart(ctx.target, ctx.spec, release, ctx.warn, retire=retire)
         if done is None:
             return skipped("no restart command configured")
