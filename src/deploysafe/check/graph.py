@@ -52,6 +52,10 @@ class Module:
     edges: list[Edge] = field(default_factory=list)
 
 
+CHAIN_HEAD = 20  # files of a long chain a report shows from its entry
+CHAIN_TAIL = 20  # and up to the file it explains
+
+
 @dataclass(slots=True)
 class ModuleGraph:
     root: str
@@ -59,13 +63,20 @@ class ModuleGraph:
     modules: dict[str, Module]  # project files: reachable and dormant
     parents: dict[str, str | None]  # reachable file -> the file that first reached it (None: an entry)
     dormant: list[str]
+    _rels: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _short: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def is_reachable(self, path: str) -> bool:
         return path in self.parents
 
     def rel(self, path: str) -> str:
-        rel = os.path.relpath(path, self.root)
-        return rel.replace(os.sep, "/")
+        """``path`` relative to the root with ``/`` (computed once per path: chains ask for it often)."""
+        rel = self._rels.get(path)
+        if rel is None:
+            rel = self._rels[path] = os.path.relpath(path, self.root).replace(os.sep, "/")
+        return rel
 
     def chain(self, path: str) -> list[str]:
         """The shortest import chain from an entry to ``path`` (relative paths), [] when dormant."""
@@ -73,10 +84,37 @@ class ModuleGraph:
             return []
         chain: list[str] = []
         current: str | None = path
+        rels, parents = self._rels, self.parents
         while current is not None:
-            chain.append(self.rel(current))
-            current = self.parents[current]
+            chain.append(rels.get(current) or self.rel(current))
+            current = parents[current]
         return chain[::-1]
+
+    def short_chain(self, path: str) -> list[str]:
+        """``chain`` with the middle of a chain longer than ``CHAIN_HEAD + CHAIN_TAIL`` files given as one
+        ``… N more …`` element. Memoized per file, so chains for every file of a graph cost linear time
+        and memory however deep the imports go (a report listing them stays linear too)."""
+        if path not in self.parents:
+            return []
+        memo = self._short
+        pending: list[str] = []
+        current: str | None = path
+        while current is not None and current not in memo:
+            pending.append(current)
+            current = self.parents[current]
+        above = memo[current] if current is not None else ((), 0, ())
+        for node in reversed(pending):
+            head, hidden, tail = above
+            rel = self.rel(node)
+            if len(head) < CHAIN_HEAD and not hidden and not tail:
+                above = ((*head, rel), 0, ())
+            elif len(tail) < CHAIN_TAIL:
+                above = (head, hidden, (*tail, rel))
+            else:
+                above = (head, hidden + 1, (*tail[1:], rel))
+            memo[node] = above
+        head, hidden, tail = memo[path]
+        return [*head, *([f"… {hidden} more …"] if hidden else []), *tail]
 
     def reachable_modules(self) -> list[Module]:
         return [self.modules[p] for p in self.parents if p in self.modules]

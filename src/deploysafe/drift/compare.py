@@ -580,13 +580,13 @@ def _needed(graph: ModuleGraph, used: dict[str, tuple[str, Any]], record: Invent
     how, detail = used[record.path]
     assert record.sha256 is not None
     if how == "package":  # read to find the folder's main file
-        chain = (*graph.chain(detail)[:-1], record.path)
+        chain = (*graph.short_chain(detail)[:-1], record.path)
         parent = graph.parents.get(detail)
         importer = graph.rel(parent) if parent else None
         return Needed(record.path, record.size, record.sha256, chain, importer, 0, 0, None, "at start")
     if how == "asset":
         holder, asset = detail
-        chain = (*graph.chain(holder), record.path)
+        chain = (*graph.short_chain(holder), record.path)
         return Needed(
             record.path,
             record.size,
@@ -600,7 +600,7 @@ def _needed(graph: ModuleGraph, used: dict[str, tuple[str, Any]], record: Invent
         )
     importer = graph.parents.get(path)
     edge = _edge_to(graph, importer, path) if importer else None
-    chain = tuple(graph.chain(path))
+    chain = tuple(graph.short_chain(path))
     if edge is None:
         return Needed(record.path, record.size, record.sha256, chain, None, 0, 0, None, "at start")
     return Needed(
@@ -647,8 +647,8 @@ def _usage(graph: ModuleGraph, used: dict[str, tuple[str, Any]], scopes: set[str
     if rel in used:
         how, detail = used[rel]
         if how == "asset":
-            return Usage("asset", (*graph.chain(detail[0]), rel))
-        return Usage("import", tuple(graph.chain(os.path.join(graph.root, rel))))
+            return Usage("asset", (*graph.short_chain(detail[0]), rel))
+        return Usage("import", tuple(graph.short_chain(os.path.join(graph.root, rel))))
     folder, _, name = rel.rpartition("/")
     if name == "package.json" and folder in scopes:
         return Usage("config")
