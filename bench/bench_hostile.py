@@ -35,7 +35,9 @@ SRC = HERE.parent / "src"
 def chain_project(base: Path, depth: int) -> Path:
     root = base / f"chain-{depth}"
     (root / "src").mkdir(parents=True)
-    (root / "package.json").write_text(json.dumps({"name": "chain", "version": "1.0.0", "type": "module", "main": "src/index.js"}))
+    (root / "package.json").write_text(
+        json.dumps({"name": "chain", "version": "1.0.0", "type": "module", "main": "src/index.js"})
+    )
     (root / "src" / "index.js").write_text("import { v } from './m0.js';\nconsole.log(v);\n")
     for i in range(depth):
         (root / "src" / f"m{i}.js").write_text(f"export {{ v }} from './m{i + 1}.js';\n")
@@ -114,7 +116,9 @@ def main() -> None:
             if "check" in only:
                 rows.append((f"check  (chain {opts.depth})", ["check", str(chain), "--no-cache"]))
             if "drift" in only:
-                rows.append((f"drift  (chain {opts.depth})", ["drift", str(chain), "--against", str(copy), "--no-cache"]))
+                rows.append(
+                    (f"drift  (chain {opts.depth})", ["drift", str(chain), "--against", str(copy), "--no-cache"])
+                )
         if "verify" in only:
             wide = wide_project(base, opts.files)
             out = base / "out"

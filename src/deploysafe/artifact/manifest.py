@@ -50,6 +50,13 @@ class FileRecord:
         return bool(self.mode & 0o111)
 
 
+# What an artifact may hold; past these it is refused before anything is unpacked or read whole.
+MAX_MANIFEST_BYTES = 64 << 20  # a manifest of 40,000 files is about 6 MB
+MAX_FILES = 500_000
+MAX_FILE_BYTES = 4 << 30
+MAX_TOTAL_BYTES = 64 << 30
+
+
 @dataclass(frozen=True)
 class Manifest:
     """The parsed ``.deploysafe/manifest.json`` of an artifact."""
@@ -67,10 +74,11 @@ class Manifest:
     """sha256 of the manifest.json bytes themselves (set when read from an archive)."""
 
     def file(self, path: str) -> FileRecord | None:
-        for item in self.files:
-            if item.path == path:
-                return item
-        return None
+        index = self.__dict__.get("_by_path")
+        if index is None:  # built once: callers ask for many files of a large manifest
+            index = {item.path: item for item in self.files}
+            object.__setattr__(self, "_by_path", index)
+        return index.get(path)
 
     @property
     def lockfile_sha256(self) -> str | None:
@@ -132,7 +140,12 @@ def parse_manifest(data: bytes) -> Manifest:
     files_raw = raw.get("files")
     if not isinstance(files_raw, list):
         raise ArtifactError(f"{MANIFEST_PATH}: 'files' must be a list")
+    if len(files_raw) > MAX_FILES:
+        raise ArtifactError(
+            f"{MANIFEST_PATH}: lists {len(files_raw):,} files, over the {MAX_FILES:,} an artifact may hold"
+        )
     files: list[FileRecord] = []
+    total = 0
     seen: set[str] = set()
     for item in files_raw:
         if not isinstance(item, dict):
@@ -154,6 +167,15 @@ def parse_manifest(data: bytes) -> Manifest:
             raise ArtifactError(f"{MANIFEST_PATH}: {path!r} has no valid size")
         if not isinstance(mode, int) or isinstance(mode, bool):
             raise ArtifactError(f"{MANIFEST_PATH}: {path!r} has no valid mode")
+        if size > MAX_FILE_BYTES:
+            raise ArtifactError(
+                f"{MANIFEST_PATH}: {path!r} is {size:,} bytes, over the {MAX_FILE_BYTES >> 30} GiB a packed file may hold"
+            )
+        total += size
+        if total > MAX_TOTAL_BYTES:
+            raise ArtifactError(
+                f"{MANIFEST_PATH}: its files add up to more than the {MAX_TOTAL_BYTES >> 30} GiB an artifact may hold"
+            )
         seen.add(path)
         files.append(FileRecord(path=path, sha256=sha, size=size, mode=mode & 0o777))
     files_t = tuple(files)

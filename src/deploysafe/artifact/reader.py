@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import hashlib
 import io
 import os
@@ -21,19 +22,33 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
-from deploysafe.artifact.manifest import MANIFEST_PATH, FileRecord, Manifest, check_member_name, parse_manifest
+from deploysafe.artifact.manifest import (
+    MANIFEST_PATH,
+    MAX_MANIFEST_BYTES,
+    FileRecord,
+    Manifest,
+    check_member_name,
+    parse_manifest,
+)
 from deploysafe.errors import ArtifactError
 
 _CHUNK = 1 << 16
 
 
-def _open(path: Path) -> tarfile.TarFile:
-    try:
-        return tarfile.open(path, mode="r|gz")
-    except FileNotFoundError as err:
-        raise ArtifactError(f"artifact {path} does not exist") from err
-    except (tarfile.TarError, OSError, EOFError) as err:
-        raise ArtifactError(f"{path} is not a gzip-compressed tar archive: {err}") from err
+@contextmanager
+def _open(path: Path) -> Iterator[tarfile.TarFile]:
+    """The archive as a stream of members. gzip is read by ``gzip.GzipFile`` and the tar stream by
+    ``tarfile`` in plain ``r|`` mode: ``r|gz`` copies its whole decompressed buffer on every small
+    read, which makes thousands of small members cost quadratic time."""
+    with contextlib.ExitStack() as stack:
+        try:
+            raw = stack.enter_context(gzip.open(path, "rb"))
+            archive = stack.enter_context(tarfile.open(fileobj=raw, mode="r|"))
+        except FileNotFoundError as err:
+            raise ArtifactError(f"artifact {path} does not exist") from err
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
+            raise ArtifactError(f"{path} is not a gzip-compressed tar archive: {err}") from err
+        yield archive
 
 
 _CORRUPT = (tarfile.TarError, OSError, EOFError, zlib.error)
@@ -75,9 +90,14 @@ def _read_first_manifest(archive: tarfile.TarFile, path: Path) -> tuple[Manifest
         raise ArtifactError(f"{path}: empty archive")
     if check_member_name(first.name) != MANIFEST_PATH or not first.isreg():
         raise ArtifactError(f"{path}: first member is {first.name!r}, expected {MANIFEST_PATH}")
+    if first.size > MAX_MANIFEST_BYTES:
+        raise ArtifactError(
+            f"{path}: {MANIFEST_PATH} is {first.size:,} bytes, over the {MAX_MANIFEST_BYTES >> 20} MiB "
+            "a manifest may hold; refusing to read it"
+        )
     stream = archive.extractfile(first)
     assert stream is not None
-    body = stream.read()
+    body = stream.read(MAX_MANIFEST_BYTES + 1)
     manifest = replace(parse_manifest(body), manifest_sha256=hashlib.sha256(body).hexdigest())
     return manifest, body, members
 
@@ -164,11 +184,27 @@ class _SafeTree:
         except OSError as err:
             raise ArtifactError(f"cannot unpack into {dest}: {err.strerror}") from err
         self.dest = dest
+        self._last: tuple[tuple[str, ...], int] | None = None  # the folder written last, kept open
 
     def close(self) -> None:
+        if self._last is not None:
+            os.close(self._last[1])
+            self._last = None
         os.close(self.root_fd)
 
     def _dir_fd(self, parts: list[str]) -> int:
+        """An fd of the folder ``parts`` (created as needed); members of one folder come together in an
+        artifact, so the last folder's fd is reused rather than walked to again."""
+        key = tuple(parts)
+        if self._last is not None and self._last[0] == key:
+            return os.dup(self._last[1])
+        fd = self._open_dir(parts)
+        if self._last is not None:
+            os.close(self._last[1])
+        self._last = (key, os.dup(fd))
+        return fd
+
+    def _open_dir(self, parts: list[str]) -> int:
         fd = os.dup(self.root_fd)
         try:
             for part in parts:

@@ -7,6 +7,10 @@ unpack safely (every name, type, size and sha256 checked by :mod:`deploysafe.art
 
 Without ``install``, imports of packages the packed package.json declares are reported as awaiting
 install (they are not errors: the host installs them from the lockfile); with it, they are checked.
+
+The unpacked tree lives in a folder named for the run's process id (on a RAM disk when it has room); a run
+killed before its cleanup leaves it behind, and the next verify removes every such folder whose process is
+gone.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from deploysafe.pack.errors import PackError
 
 _INSTALL_TIMEOUT = 900.0
 _RAM_DISK = "/dev/shm"
+_SCRATCH_PREFIX = "deploysafe-verify-"
 
 
 @dataclass
@@ -87,7 +92,9 @@ def verify(
             raise ConfigError(f"{work}: not an empty folder; verify unpacks into an empty or new one")
     else:
         size = 0 if install else artifacts.read_manifest(path).total_size
-        work = Path(tempfile.mkdtemp(prefix="deploysafe-verify-", dir=_scratch_parent(size) if size else None))
+        parent = (_scratch_parent(size) if size else None) or tempfile.gettempdir()
+        _sweep_scratch(parent)
+        work = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=parent))
     try:
         manifest = artifacts.extract(path, work, progress)
         result = VerifyResult(path, manifest, None)
@@ -102,6 +109,32 @@ def verify(
     finally:
         if into is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _sweep_scratch(parent: str) -> None:
+    """Remove the unpacked trees that verify runs killed before their cleanup left in ``parent`` (the
+    folder is named for its run's process id; one whose process is gone is left over)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(_SCRATCH_PREFIX):
+            continue
+        pid = name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process: alive
+    return True
 
 
 def _scratch_parent(size: int) -> str | None:
