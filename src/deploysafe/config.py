@@ -14,13 +14,16 @@ A table is a frozen dataclass; a key is a field: its annotation is the type chec
 ``dict[str, str]``, each optionally ``| None``) and its default the detected default. Adding a key is one
 line in its table::
 
-    before_restart: str | None = None                       # [targets.NAME] before_restart = "..."
+    proxy_jump: str | None = None                           # [targets.NAME] proxy_jump = "bastion"
     keep: int = key(5, at_least=2, why="current and the previous good release")
+
+and ``TargetSpec.proxy_jump`` and the Python API's ``proxy_jump=`` override follow from that line (a command
+line option is one more line in ``cli/deploy.py``'s ``target_options``).
 
 :func:`key` adds what a type cannot say: a lower bound, a required key, a phrase for the error message, a
 check of each value, or a *family* of keys gathered into one field (``before_<step>``/``after_<step>`` into
-``hooks``; a new hookable step is a name in :data:`HOOKABLE`). A new table is a dataclass here plus one line in :data:`TABLES` (or :data:`NAMED`
-for ``[table.NAME]`` groups) and a field of :class:`Config`.
+``hooks``; a new hookable step is a name in :data:`HOOKABLE`). A new table is a dataclass here plus one line
+in :data:`TABLES` (or :data:`NAMED` for ``[table.NAME]`` groups) and a field of :class:`Config`.
 """
 
 from __future__ import annotations
