@@ -33,7 +33,7 @@ examples/%/node_modules/.package-lock.json: examples/%/package-lock.json
 	cd examples/$* && npm ci --no-audit --no-fund --loglevel=error
 
 lint: setup
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) $(addsuffix /node_modules,$(EXAMPLES))

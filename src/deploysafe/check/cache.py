@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from deploysafe.check.facts import AssetRef, CommonJsFacts, Import, ImportedName, ModuleFacts, SyntaxIssue
 
@@ -49,7 +50,7 @@ def _reducer(cls: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
     return lambda obj: (cls, values(obj))
 
 
-_REDUCERS = {**copyreg.dispatch_table, **{cls: _reducer(cls) for cls in _FACT_CLASSES}}
+_REDUCERS: dict[type, Callable[..., Any]] = {**copyreg.dispatch_table, **{cls: _reducer(cls) for cls in _FACT_CLASSES}}
 _LAYOUT = repr([(cls.__name__, [field.name for field in dataclasses.fields(cls)]) for cls in _FACT_CLASSES])
 FORMAT = "p" + hashlib.sha256(_LAYOUT.encode()).hexdigest()[:8]
 

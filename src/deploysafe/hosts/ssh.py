@@ -76,7 +76,7 @@ def parse_ssh_url(url: str, path: str | None = None) -> SshAddress:
     remote = remote.rstrip("/") or "/"
     if remote == "/":
         raise ConfigError(f"{url!r}: refusing to deploy into /")
-    return SshAddress(host=parts.hostname, path=remote, user=unquote(parts.username or "") or None, port=port)
+    return SshAddress(host=hostname, path=remote, user=unquote(parts.username or "") or None, port=port)
 
 
 def _env_prefix(env: Mapping[str, str] | None) -> list[str]:

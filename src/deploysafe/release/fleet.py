@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -189,7 +190,7 @@ def survey(
         once = spec is fleet.hosts[0]
         return survey_host(spec, force=force, lock_wait=lock_wait, plan_for=plan_for, kind=kind, once_hooks=once)
 
-    return in_parallel([lambda s=spec: one(s) for spec in fleet.hosts], SURVEY_PARALLEL)  # type: ignore[misc]
+    return in_parallel([partial(one, spec) for spec in fleet.hosts], SURVEY_PARALLEL)
 
 
 def _refused(kind: str, release: str, fleet: FleetSpec, states: list[HostState], clock: _Clock) -> FleetFailed:
@@ -295,7 +296,7 @@ def deploy_fleet(
 
             return _outcome_of(run, state, phase, reporter, clock)
 
-        done = in_parallel([lambda s=s: deploy_one(s) for s in group if s not in live])
+        done = in_parallel([partial(deploy_one, s) for s in group if s not in live])
         outcomes += done
         if any(o.status not in FINE for o in done):
             stopped = phase
@@ -366,7 +367,7 @@ def _revert(
             o.steps += back.steps
             reporter.host_finished(o)
 
-        in_parallel([lambda o=o: revert_one(o) for o in group])
+        in_parallel([partial(revert_one, o) for o in group])
 
 
 def _finish_deploy(
@@ -459,7 +460,7 @@ def rollback_fleet(
 
             return _outcome_of(run, state, phase, reporter, clock)
 
-        outcomes += in_parallel([lambda s=s: back_one(s) for s in group])
+        outcomes += in_parallel([partial(back_one, s) for s in group])
     order = {label(h): i for i, h in enumerate(fleet.hosts)}
     outcomes.sort(key=lambda o: order[o.host])
     failed = [o for o in outcomes if o.status not in FINE]
@@ -495,7 +496,7 @@ def _planned_rollback(
         except DeploysafeError as err:
             return label(state.spec), [("choose", f"WOULD FAIL: {err}")]
 
-    plans = dict(in_parallel([lambda s=s: plan_one(s) for s in states], SURVEY_PARALLEL))
+    plans = dict(in_parallel([partial(plan_one, s) for s in states], SURVEY_PARALLEL))
     outcomes = [_untouched(s, "rollback", "planned", release) for s in states]
     message = f"dry run: nothing was changed ({fleet.batch} host(s) at a time)"
     return FleetResult("rollback", "planned", name, fleet.title, outcomes, clock(), message, plans=plans)
@@ -513,4 +514,4 @@ def each_host(fleet: FleetSpec, view: Callable[[TargetSpec], T]) -> list[tuple[s
         except DeploysafeError as err:
             return label(spec), err
 
-    return in_parallel([lambda s=s: one(s) for s in fleet.hosts], SURVEY_PARALLEL)
+    return in_parallel([partial(one, s) for s in fleet.hosts], SURVEY_PARALLEL)

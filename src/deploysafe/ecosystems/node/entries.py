@@ -86,7 +86,7 @@ def _normalise(root: str, path: str) -> str:
 
 
 def _existing(root: str, candidates: list[tuple[str, str]]) -> list[Entry]:
-    entries = []
+    entries: list[Entry] = []
     for path, reason in candidates:
         rel = _normalise(root, path)
         if rel.startswith("../"):

@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 from deploysafe.check.facts import Import, ImportKind
 from deploysafe.check.fs import FileSystem
@@ -127,7 +128,7 @@ def typescript_run(
         or bool(build and build.config.tsc_alias_full_paths)
     )
     runtime_paths = _runtime_paths(root, entries, start)
-    common = {
+    common: dict[str, Any] = {  # what every TypeScriptRun of this project shares
         "aliases_rewritten": tsc_alias,
         "full_paths": full_paths,
         "runtime_paths": runtime_paths,

@@ -202,7 +202,7 @@ def _exports_identifier(scan: _Scan, node: Node) -> None:
 
 def _module_identifier(scan: _Scan, node: Node) -> None:
     module_exports = node.parent
-    if not _is_plain_member(module_exports, node, b"exports"):
+    if module_exports is None or not _is_plain_member(module_exports, node, b"exports"):
         return
     if _member_assignment(scan, module_exports):
         return
@@ -430,6 +430,7 @@ def _define_property_accepted(scan: _Scan, rest: Sequence[Node]) -> bool:
 
 def _safe_getter(prop: Node, returns_ok: Callable[[Node], bool]) -> bool:
     """`get() {...}` or `get: function NAME? () {...}` whose body is one accepted `return`."""
+    function: Node | None
     if prop.type == "method_definition":
         first = _first_child(prop)
         if first is None or first.type != "property_identifier" or first.text != b"get":
