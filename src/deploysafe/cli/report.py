@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
-from deploysafe.check.why import DORMANT, MISSING, NOT_CHECKED, REACHABLE, WhyResult
+from deploysafe.check.why import MISSING
 from deploysafe.check.why import why as run_why
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
@@ -19,6 +18,7 @@ from deploysafe.cli.output import format_for
 from deploysafe.cli.progress import StageProgress
 from deploysafe.errors import ConfigError
 from deploysafe.report import graph_formats
+from deploysafe.report import why as why_report
 
 GRAPH_FORMATS = ("html", "dot", "mermaid")
 
@@ -131,34 +131,4 @@ def why(
     if fmt == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        print_why(result, Console(highlight=False))
-
-
-def print_why(result: WhyResult, console: Console) -> None:
-    out = console.print
-    name = f"[bold]{escape(result.file)}[/]"
-    if result.status == REACHABLE:
-        total = len(result.entries)
-        out(f"{name} [green]is loaded[/] by {len(result.reached_by)} of {total} entr{'y' if total == 1 else 'ies'}:")
-        for reach in result.reached_by:
-            out(f"  {escape(' → '.join(reach.chain))}", soft_wrap=True)
-    elif result.status == DORMANT:
-        entries = escape(", ".join(result.entries))
-        out(f"{name} [yellow]is dormant[/]: no entry reaches it (entries: {entries})", soft_wrap=True)
-    elif result.status == NOT_CHECKED:
-        out(f"{name} exists but is not a source file the check reads (excluded, or not code)", soft_wrap=True)
-    else:
-        out(f"{name} [red]does not exist[/]", soft_wrap=True)
-    if not result.importers:
-        out("  no file imports it")
-        return
-    out(f"imported by ({len(result.importers)}):")
-    for x in result.importers:
-        where = "[green]loaded[/]" if x.reachable else "[yellow]dormant[/]"
-        broken = "" if x.resolves else " [red]does not resolve[/]"
-        out(
-            f"  {escape(x.file)}:{x.line}:{x.column} {escape(repr(x.specifier))} ({x.kind}, {where}){broken}",
-            soft_wrap=True,
-        )
-    if result.status == DORMANT and result.importers and not any(x.reachable for x in result.importers):
-        out("  [dim]every importer is dormant too: nothing that runs loads this file[/]")
+        why_report.render(result, Console(highlight=False))
