@@ -46,20 +46,29 @@ class TsconfigLoader:
 
     def nearest(self, directory: str) -> Tsconfig | None:
         """The tsconfig.json (or jsconfig.json) that governs files in ``directory``."""
-        if directory in self._nearest:
-            return self._nearest[directory]
+        walked: list[str] = []  # folders without a config of their own, nearest first
         found: Tsconfig | None = None
-        if os.path.basename(directory) != "node_modules":
-            for name in CONFIG_NAMES:
-                candidate = os.path.join(directory, name)
-                if self.fs.is_file(candidate):
-                    found = self.load(candidate)
-                    break
-            else:
-                parent = os.path.dirname(directory)
-                if parent != directory and directory != self.stop_at:
-                    found = self.nearest(parent)
-        self._nearest[directory] = found
+        current = directory
+        while True:
+            if current in self._nearest:
+                found = self._nearest[current]
+                break
+            walked.append(current)
+            if os.path.basename(current) == "node_modules":
+                break
+            own = next(
+                (c for c in (os.path.join(current, n) for n in CONFIG_NAMES) if self.fs.is_file(c)),
+                None,
+            )
+            if own is not None:
+                found = self.load(own)
+                break
+            parent = os.path.dirname(current)
+            if parent == current or current == self.stop_at:
+                break
+            current = parent
+        for folder in walked:
+            self._nearest[folder] = found
         return found
 
     def load(self, path: str) -> Tsconfig:
@@ -68,27 +77,23 @@ class TsconfigLoader:
         return self._loaded[path]
 
     def _build(self, path: str, seen: tuple[str, ...]) -> Tsconfig:
-        raw, error = _read(path)
-        errors: list[str] = [error] if error else []
-        options: dict[str, Any] = {}
-        base = Tsconfig(path=path)
-        extends = raw.get("extends")
-        parents = [extends] if isinstance(extends, str) else extends if isinstance(extends, list) else []
-        for parent_spec in parents:
-            if not isinstance(parent_spec, str):
+        """The config at ``path`` merged over what it extends, walked without recursion (an ``extends``
+        chain can be as long as a hostile tree makes it)."""
+        stack = [_Extending(path, seen)]
+        result: Tsconfig | None = None
+        while stack:
+            frame = stack[-1]
+            if result is not None:  # a parent config just finished
+                frame.base = _merge(frame.base, result)
+                result = None
+            parent_path = frame.next_parent(self)
+            if parent_path is not None:
+                stack.append(_Extending(parent_path, (*frame.seen, frame.path)))
                 continue
-            parent_path = self._find_extended(parent_spec, os.path.dirname(path))
-            if parent_path is None:
-                errors.append(f"{path}: extends '{parent_spec}' was not found")
-                continue
-            if parent_path in seen or parent_path == path:
-                errors.append(f"{path}: extends cycle through '{parent_spec}'")
-                continue
-            base = _merge(base, self._build(parent_path, (*seen, path)))
-        own = raw.get("compilerOptions")
-        if isinstance(own, dict):
-            options = own
-        return _merge(base, _with_selection(_from_options(path, options), raw), errors)
+            stack.pop()
+            result = frame.finish()
+        assert result is not None
+        return result
 
     def _find_extended(self, spec: str, directory: str) -> str | None:
         if spec.startswith((".", "/")):
@@ -107,6 +112,42 @@ class TsconfigLoader:
             if parent == current:
                 return None
             current = parent
+
+
+class _Extending:
+    """One config on the walk up its ``extends``: what it read and which parent comes next."""
+
+    def __init__(self, path: str, seen: tuple[str, ...]) -> None:
+        self.path = path
+        self.seen = seen
+        self.raw, error = _read(path)
+        self.errors: list[str] = [error] if error else []
+        self.base = Tsconfig(path=path)
+        extends = self.raw.get("extends")
+        self.parents = [extends] if isinstance(extends, str) else extends if isinstance(extends, list) else []
+        self.position = 0
+
+    def next_parent(self, loader: TsconfigLoader) -> str | None:
+        """The path of the next parent config to build, or None when all are merged in."""
+        while self.position < len(self.parents):
+            spec = self.parents[self.position]
+            self.position += 1
+            if not isinstance(spec, str):
+                continue
+            parent_path = loader._find_extended(spec, os.path.dirname(self.path))
+            if parent_path is None:
+                self.errors.append(f"{self.path}: extends '{spec}' was not found")
+                continue
+            if parent_path in self.seen or parent_path == self.path:
+                self.errors.append(f"{self.path}: extends cycle through '{spec}'")
+                continue
+            return parent_path
+        return None
+
+    def finish(self) -> Tsconfig:
+        own = self.raw.get("compilerOptions")
+        options = own if isinstance(own, dict) else {}
+        return _merge(self.base, _with_selection(_from_options(self.path, options), self.raw), self.errors)
 
 
 def _read(path: str) -> tuple[dict[str, Any], str | None]:
