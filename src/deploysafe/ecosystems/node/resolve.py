@@ -9,7 +9,9 @@ conditions: ESM imports never see "require" branches and require() never sees "i
 from __future__ import annotations
 
 import difflib
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -398,6 +400,21 @@ class NodeResolver:
 # ---- the algorithms from Node's resolver specification, on plain data -------------------------------
 
 
+def _depth_bounded(algorithm: Callable[..., Any]) -> Callable[..., Any]:
+    """Conditions nest as deep as package.json does (up to the JSON reader's limit): past what Python's
+    stack follows, the package is reported invalid rather than crashing the check."""
+
+    @functools.wraps(algorithm)
+    def bounded(*args: Any) -> Any:
+        try:
+            return algorithm(*args)
+        except RecursionError:
+            raise _PackageError(INVALID_PACKAGE, "package.json conditions nest too deeply to follow") from None
+
+    return bounded
+
+
+@_depth_bounded
 def _exports_resolve(package_dir: str, subpath: str, exports: Any, conditions: frozenset[str]) -> Any:
     if isinstance(exports, dict) and exports:
         dotted = [k.startswith(".") for k in exports]
@@ -428,6 +445,7 @@ def _exports_resolve(package_dir: str, subpath: str, exports: Any, conditions: f
     )
 
 
+@_depth_bounded
 def _imports_exports_resolve(
     match_key: str, match_obj: dict[str, Any], package_dir: str, is_imports: bool, conditions: frozenset[str]
 ) -> Any:
