@@ -136,3 +136,33 @@ def test_status_reads_the_record_of_the_run_that_switched_to_the_live_release(tm
     info = status(target(layout.root, config={}), probe=False)
     assert info.current == "r2"
     assert info.current_status == history.INTERRUPTED
+
+
+def test_the_live_release_whose_record_a_full_disk_refused_is_still_the_fallback(small_disk: Path) -> None:
+    tgt, layout = make_layout(small_disk)
+    for release in ("r1", "r2"):
+        os.makedirs(os.path.join(layout.releases, release))
+    history.append(tgt, layout, record("r1"))
+    history.mark_last_good(tgt, layout, "r1")
+    tgt.replace_symlink(layout.current, layout.current_link_value("r2"))
+    filler = fill(small_disk, 0)
+    # r2 passed its health gate on a full disk: its record cannot be written, the marker can
+    with pytest.raises(TargetError):
+        history.append(tgt, layout, record("r2", pad=20_000))
+    history.mark_last_good(tgt, layout, "r2")
+    filler.unlink()
+    records = history.read(tgt, layout)
+    assert [r["release"] for r in records] == ["r1"]
+    assert previous_good(tgt, layout, records, exclude="r3") == "r2"
+    # a release history judged bad is never revived by the marker
+    history.append(tgt, layout, record("r2", history.ROLLED_BACK))
+    assert previous_good(tgt, layout, history.read(tgt, layout), exclude="r3") == "r1"
+
+
+def test_a_real_deploy_marks_its_release_last_good(make_artifact, local_spec) -> None:
+    from deploysafe import release
+
+    result = release.deploy(make_artifact("1.0.0"), local_spec)
+    assert result.status == history.GOOD
+    layout = local_spec.layout
+    assert history.last_good(LocalHost(layout.root), layout) == result.release

@@ -13,6 +13,7 @@ record: ``append`` starts a new line when the file does not end with one.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import socket
@@ -20,6 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from deploysafe.errors import DeploysafeError
 from deploysafe.hosts.base import Host
 from deploysafe.release.layout import Layout
 
@@ -73,6 +75,17 @@ def append(target: Host, layout: Layout, record: dict[str, Any]) -> None:
     if existing and not existing.endswith(b"\n"):
         line = "\n" + line
     target.append_file(layout.history, line.encode())
+
+
+def mark_last_good(target: Host, layout: Layout, release: str) -> None:
+    """Point ``.deploysafe/last-good`` at ``release`` (best effort: the history record is the account)."""
+    with contextlib.suppress(DeploysafeError):
+        target.replace_symlink(layout.last_good, layout.current_link_value(release))
+
+
+def last_good(target: Host, layout: Layout) -> str | None:
+    """The release ``.deploysafe/last-good`` names, or None."""
+    return layout.release_of_link(target.readlink(layout.last_good))
 
 
 def release_statuses(records: Iterable[dict[str, Any]]) -> dict[str, str]:

@@ -40,6 +40,13 @@ class Layout:
         return posixpath.join(self.meta, "history.jsonl")
 
     @property
+    def last_good(self) -> str:
+        """A symlink naming the release last judged good (``releases/<id>``), set at each verdict. A
+        symlink needs no data block, so it is written even on a full disk that refused the history
+        record: the release to fall back to stays known when history lost its line."""
+        return posixpath.join(self.meta, "last-good")
+
+    @property
     def run_file(self) -> str:
         """The record of the deploy in progress, rewritten after every step (survives a kill -9)."""
         return posixpath.join(self.meta, "run.json")

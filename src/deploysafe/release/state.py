@@ -53,15 +53,22 @@ def previous_good(
     target: Host, layout: Layout, records: list[dict], exclude: str, live: str | None = None
 ) -> str | None:
     """The release to fall back to: current (``live``, read when not given) if it was judged good, else the
-    latest good one on disk."""
+    latest good one on disk. When history has no verdict on the live release (its record was refused by a
+    full disk, or torn), ``.deploysafe/last-good`` written at that verdict decides."""
     statuses = history.release_statuses(records)
     present = set(existing_releases(target, layout))
     live = live if live is not None else current_release(target, layout)
     if live and live != exclude and statuses.get(live) == history.GOOD and live in present:
         return live
+    lost = live and live != exclude and live not in statuses and live in present
+    if lost and history.last_good(target, layout) == live:
+        return live
     for release in history.good_order(records):
         if release != exclude and release in present:
             return release
+    marked = history.last_good(target, layout)
+    if marked and marked != exclude and marked in present and statuses.get(marked, history.GOOD) == history.GOOD:
+        return marked
     return None
 
 

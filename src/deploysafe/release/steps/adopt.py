@@ -166,5 +166,6 @@ class Record(Step):
 
     def run(self, ctx: Context) -> str | None:
         ctx.active.set_status(history.GOOD)
+        history.mark_last_good(ctx.target, ctx.layout, ctx.release)
         ctx.target.remove(journal_path(ctx.layout))
         return None

@@ -76,7 +76,7 @@ def take_lock(run: Run, *, wait: float) -> None:
             run.reporter.message(f"removed leftover releases/{name}", "warning")
     for directory in (layout.root, layout.meta):
         for name in target.listdir(directory):
-            if ".tmp-" in name and name.split(".tmp-")[0] in ("current", "lock", "run.json"):
+            if ".tmp-" in name and name.split(".tmp-")[0] in ("current", "lock", "run.json", "last-good"):
                 target.remove(posixpath.join(directory, name))
 
 

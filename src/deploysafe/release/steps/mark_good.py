@@ -16,4 +16,5 @@ class MarkGood(Step):
 
     def run(self, ctx: Context) -> str | None:
         ctx.active.set_status(history.GOOD)
+        history.mark_last_good(ctx.target, ctx.layout, ctx.release)
         return f"{ctx.release} good"
