@@ -13,6 +13,7 @@ import pytest
 from deploysafe.check import sources
 from deploysafe.check.cache import FactsCache
 from deploysafe.check.sources import POOL_THRESHOLD, SourceLoader
+from deploysafe.ecosystems.node.parse import javascript
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="helpers are forked; other platforms use one process")
 
@@ -98,17 +99,17 @@ def test_a_helper_that_dies_leaves_its_files_to_the_check(
     files: list[str], forking: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parent = os.getpid()
-    parse = sources.parse_module
+    parse = javascript.parse_module
 
-    def dying(source: bytes, dialect: sources.Dialect) -> sources.ModuleFacts:
+    def dying(source: bytes, dialect: javascript.Dialect) -> sources.ModuleFacts:
         if os.getpid() != parent:
             os._exit(3)
         return parse(source, dialect)
 
-    monkeypatch.setattr(sources, "parse_module", dying)
+    monkeypatch.setattr(javascript, "parse_module", dying)
     loader = SourceLoader(workers=2)
     loader.load(files)
-    monkeypatch.setattr(sources, "parse_module", parse)
+    monkeypatch.setattr(javascript, "parse_module", parse)
     assert forking
     assert_same_sources(loader, one_process(files), files)
     assert_reaped(forking)
@@ -119,18 +120,18 @@ def test_a_helper_that_never_answers_does_not_hold_up_the_check(
     files: list[str], forking: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parent = os.getpid()
-    parse = sources.parse_module
+    parse = javascript.parse_module
 
-    def stuck(source: bytes, dialect: sources.Dialect) -> sources.ModuleFacts:
+    def stuck(source: bytes, dialect: javascript.Dialect) -> sources.ModuleFacts:
         if os.getpid() != parent:
             time.sleep(600)
         return parse(source, dialect)
 
-    monkeypatch.setattr(sources, "parse_module", stuck)
+    monkeypatch.setattr(javascript, "parse_module", stuck)
     started = time.monotonic()
     loader = SourceLoader(workers=2)
     loader.load(files)
-    monkeypatch.setattr(sources, "parse_module", parse)
+    monkeypatch.setattr(javascript, "parse_module", parse)
     assert time.monotonic() - started < 30
     assert_same_sources(loader, one_process(files), files)
     assert_reaped(forking)  # killed, not left running
@@ -166,8 +167,10 @@ def test_copies_of_one_content_are_parsed_once(tmp_path: Path, monkeypatch: pyte
         path.write_text("exports.a = require('./b');\n")
         paths.append(str(path))
     calls = []
-    parse = sources.parse_module
-    monkeypatch.setattr(sources, "parse_module", lambda source, dialect: calls.append(source) or parse(source, dialect))
+    parse = javascript.parse_module
+    monkeypatch.setattr(
+        javascript, "parse_module", lambda source, dialect: calls.append(source) or parse(source, dialect)
+    )
     loader = SourceLoader(workers=1)
     loader.load(paths)
     assert len(calls) == 1

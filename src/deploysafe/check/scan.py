@@ -1,5 +1,6 @@
-"""The project's own source files: everything under ROOT a service could load, minus what git ignores,
-node_modules, and configured excludes. Used to list dormant files and for drift and pack."""
+"""The project's own source files: everything under ROOT the ecosystem calls a source, minus what git
+ignores, the directories it skips (installed dependencies) and configured excludes. Used to list dormant
+files and for drift and pack."""
 
 from __future__ import annotations
 
@@ -12,27 +13,7 @@ import pathspec
 
 from deploysafe.globs import gitignore_lines, user_patterns
 
-ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", ".deploysafe"})
-SOURCE_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
-DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
-# Files that are source code but never part of a running service: tool configs and tests. They are not
-# listed as dormant (a file an entry does import is still checked and packed, whatever its name).
-DEFAULT_EXCLUDES = (
-    "*.config.js",
-    "*.config.cjs",
-    "*.config.mjs",
-    "*.config.ts",
-    "*.config.mts",
-    "*.config.cts",
-    ".*rc.js",
-    ".*rc.cjs",
-    "*.test.*",
-    "*.spec.*",
-    "__tests__/",
-    "__mocks__/",
-    "/test/",
-    "/tests/",
-)
+VCS_AND_TOOL_DIRS = frozenset({".git", ".hg", ".svn", ".deploysafe"})  # never a service's code
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +28,17 @@ class ScanResult:
     problems: list[ScanProblem] = field(default_factory=list)
 
 
-def is_source(name: str) -> bool:
-    return name.endswith(SOURCE_EXTENSIONS) and not name.endswith(DECLARATION_SUFFIXES)
-
-
 def scan(
     root: str,
     *,
     exclude: Iterable[str] = (),
-    want: Callable[[str], bool] = is_source,
+    want: Callable[[str], bool],
+    skip_dirs: Iterable[str] = VCS_AND_TOOL_DIRS,
     respect_gitignore: bool = True,
 ) -> ScanResult:
     """Every file under ``root`` that ``want`` accepts, following symlinked directories once."""
     result = ScanResult()
+    skipped = frozenset(skip_dirs)
     excluded = user_patterns(exclude, "--exclude / [check] exclude") if exclude else None
     seen_dirs: set[tuple[int, int]] = set()
     stack: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [("", [])]
@@ -96,7 +75,7 @@ def scan(
                 if entry.is_symlink():
                     result.problems.append(ScanProblem(rel, _odd_symlink(entry.path)))
                 continue
-            if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
+            if is_dir and entry.name in skipped:
                 continue
             check = rel + "/" if is_dir else rel
             if excluded is not None and excluded.match_file(check):

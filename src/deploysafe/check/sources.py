@@ -1,5 +1,6 @@
 """Reading source files and turning them into facts: hashing, the content cache, and parsing in parallel
-for cold runs on large trees."""
+for cold runs on large trees. The ecosystem's :class:`~deploysafe.check.ecosystem.Parser` decides which
+files it reads and what their facts are; this module only reads, caches and schedules."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import signal
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from deploysafe.check.cache import FORMAT, FactsCache, decode, encode
 from deploysafe.check.facts import UNPARSABLE, ModuleFacts
-from deploysafe.ecosystems.node.parse.javascript import Dialect, dialect_for, parse_module
-from deploysafe.ecosystems.node.parse.version import parser_version
+
+if TYPE_CHECKING:
+    from deploysafe.check.ecosystem import Parser
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 # Below this many files to parse, one process does it. A forked helper costs 10-20 ms (fork, copy-on-write
@@ -27,7 +30,7 @@ POOL_THRESHOLD = 64
 CHUNK = 16  # files a helper parses before it sends their facts back
 SPAWN_POOL_THRESHOLD = 250  # where processes cannot fork, a worker imports deploysafe again (0.3 s)
 Progress = Callable[[int, int], None]
-Read = dict[str, tuple[bytes, str, Dialect]]  # path -> (content, sha256, dialect)
+Read = dict[str, tuple[bytes, str, Hashable]]  # path -> (content, sha256, dialect)
 Parsed = Iterator[tuple[str, ModuleFacts, bytes | None]]  # (path, facts, the facts encoded, if they are)
 
 
@@ -41,7 +44,10 @@ class SourceFile:
 
 
 class SourceLoader:
-    def __init__(self, cache: FactsCache | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self, cache: FactsCache | None = None, workers: int | None = None, *, parser: Parser | None = None
+    ) -> None:
+        self.parser = parser or _default_parser()
         self.cache = cache or FactsCache(enabled=False)
         self.workers = workers if workers is not None else min(_cpus(), 8)
         self._loaded: dict[str, SourceFile] = {}
@@ -58,9 +64,9 @@ class SourceLoader:
             return
         read: Read = {}
         for path in todo:
-            dialect = dialect_for(path)
+            dialect = self.parser.dialect_for(path)
             if dialect is None:
-                self._loaded[path] = SourceFile(path, "", 0, UNPARSABLE, "not a JavaScript or TypeScript file")
+                self._loaded[path] = SourceFile(path, "", 0, UNPARSABLE, self.parser.not_a_source)
                 continue
             try:
                 data = _read_source(path)
@@ -74,8 +80,8 @@ class SourceLoader:
                 continue
             read[path] = (data, digest, dialect)
 
-        version = parser_version()
-        keys = {path: f"{version}:{FORMAT}:{dialect.name}:{digest}" for path, (_, digest, dialect) in read.items()}
+        version, name = self.parser.version(), self.parser.dialect_name
+        keys = {path: f"{version}:{FORMAT}:{name(dialect)}:{digest}" for path, (_, digest, dialect) in read.items()}
         cached = self.cache.get_many(set(keys.values()))
         missed = [path for path in read if keys[path] not in cached]
         first_with_key: dict[str, str] = {}  # one parse per distinct content: copies of a file share it
@@ -104,19 +110,19 @@ class SourceLoader:
     def _parse(self, misses: list[str], read: Read) -> Parsed:
         """(path, facts, facts encoded for the cache or None) for every path in ``misses``, in any order."""
         if self.workers >= 2 and len(misses) >= POOL_THRESHOLD and _can_fork():
-            yield from _parse_forked(misses, read, self.workers - 1)
+            yield from _parse_forked(misses, read, self.workers - 1, self.parser)
         elif self.workers >= 2 and len(misses) >= SPAWN_POOL_THRESHOLD and not _can_fork():
-            yield from _parse_pooled(misses, read, self.workers)
+            yield from _parse_pooled(misses, read, self.workers, self.parser)
         else:
             for path in misses:
                 data, _, dialect = read[path]
-                yield path, parse_module(data, dialect), None
+                yield path, self.parser.parse(data, dialect), None
 
 
 # --- forked helpers (Linux) ------------------------------------------------------------------------------
 
 
-def _parse_forked(misses: list[str], read: Read, helpers: int) -> Parsed:
+def _parse_forked(misses: list[str], read: Read, helpers: int, parser: Parser) -> Parsed:
     """Parse with ``helpers`` forked processes and this one.
 
     The files are cut into chunks and the chunks into equal, contiguous shares: one per helper, the last
@@ -137,7 +143,7 @@ def _parse_forked(misses: list[str], read: Read, helpers: int) -> Parsed:
         shares = [range(bounds[k], bounds[k + 1]) for k in range(helpers + 1)]
         for share in shares[:-1]:
             try:
-                running.append(_Helper.start(chunks, share, read, running))
+                running.append(_Helper.start(chunks, share, read, running, parser))
             except OSError:  # no process or pipe to spare: this process does that share too
                 break
         order = [*shares[-1]]  # this process's share, then the helpers' from the back
@@ -149,7 +155,7 @@ def _parse_forked(misses: list[str], read: Read, helpers: int) -> Parsed:
                     break
                 data, _, dialect = read[path]
                 given.add(path)
-                yield path, parse_module(data, dialect), None
+                yield path, parser.parse(data, dialect), None
                 for helper in running:
                     for answered, encoded in helper.poll():
                         done[answered] = True
@@ -174,7 +180,7 @@ class _Helper:
         self._finished = False
 
     @classmethod
-    def start(cls, chunks: list[list[str]], share: range, read: Read, others: list[_Helper]) -> _Helper:
+    def start(cls, chunks: list[list[str]], share: range, read: Read, others: list[_Helper], parser: Parser) -> _Helper:
         reader, writer = os.pipe()
         try:
             with contextlib.suppress(ImportError, AttributeError, OSError):
@@ -192,7 +198,7 @@ class _Helper:
                 for fd in (reader, *(other.fd for other in others)):
                     os.close(fd)
                 for index in share:
-                    encoded = [encode(parse_module(read[path][0], read[path][2])) for path in chunks[index]]
+                    encoded = [encode(parser.parse(read[path][0], read[path][2])) for path in chunks[index]]
                     message = pickle.dumps((index, encoded), protocol=pickle.HIGHEST_PROTOCOL)
                     _write_all(writer, _FRAME.pack(len(message)) + message)
                 status = 0
@@ -247,28 +253,35 @@ def _can_fork() -> bool:
 # --- a pool of spawned workers (other platforms) ---------------------------------------------------------
 
 
-def _parse_pooled(misses: list[str], read: Read, workers: int) -> Parsed:
+def _parse_pooled(misses: list[str], read: Read, workers: int, parser: Parser) -> Parsed:
     from concurrent.futures import ProcessPoolExecutor
 
-    jobs = [(path, read[path][1], read[path][2]) for path in misses]
+    jobs = [(path, read[path][1], read[path][2], parser) for path in misses]
     chunk = max(16, len(jobs) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for (path, _, _), encoded in zip(jobs, pool.map(_parse_path, jobs, chunksize=chunk), strict=True):
+        for (path, _, _, _), encoded in zip(jobs, pool.map(_parse_path, jobs, chunksize=chunk), strict=True):
             if encoded is None:  # the file changed or went since it was read here: parse what was read
                 data, _, dialect = read[path]
-                yield path, parse_module(data, dialect), None
+                yield path, parser.parse(data, dialect), None
             else:
                 yield path, decode(encoded), encoded
 
 
-def _parse_path(job: tuple[str, str, Dialect]) -> bytes | None:
+def _parse_path(job: tuple[str, str, Hashable, Parser]) -> bytes | None:
     """In a worker: the file's encoded facts, or None unless it still has the content hashed."""
-    path, digest, dialect = job
+    path, digest, dialect, parser = job
     try:
         data = _read_source(path)
     except OSError:
         return None
-    return encode(parse_module(data, dialect)) if hashlib.sha256(data).hexdigest() == digest else None
+    return encode(parser.parse(data, dialect)) if hashlib.sha256(data).hexdigest() == digest else None
+
+
+def _default_parser() -> Parser:
+    """The first registered ecosystem's parser, for a loader made without one."""
+    from deploysafe.ecosystems import default
+
+    return default().parser
 
 
 def _read_source(path: str) -> bytes:

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from deploysafe.check.graph import ModuleGraph, is_project_file
+from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.pipeline import check
 from deploysafe.check.resolution import Target, Unresolved
 
@@ -137,7 +137,7 @@ def _successors(graph: ModuleGraph) -> dict[str, list[str]]:
         targets = []
         for edge in module.edges:
             target = edge.followed_path
-            if target is not None and not edge.imp.type_only and is_project_file(target):
+            if target is not None and not edge.imp.type_only and graph.is_project_file(target):
                 targets.append(target)
         successors[path] = targets
     return successors

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS
 from deploysafe.drift.model import (
     Inventory,
     InventoryError,
@@ -31,6 +30,7 @@ from deploysafe.drift.model import (
     is_code,
     safe_relative,
 )
+from deploysafe.ecosystems.node.files import ALWAYS_SKIPPED_DIRS
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 _CHUNK = 1 << 20

@@ -24,7 +24,7 @@ from deploysafe import config as config_file
 from deploysafe import safejson
 from deploysafe.check.facts import ImportKind
 from deploysafe.check.findings import CASE_MISMATCH, UNRESOLVED_IMPORT, Finding
-from deploysafe.check.graph import Edge, ModuleGraph, is_project_file
+from deploysafe.check.graph import Edge, ModuleGraph
 from deploysafe.check.pipeline import Report, check
 from deploysafe.check.resolution import Unresolved
 from deploysafe.drift.local import inventory_directory
@@ -446,7 +446,7 @@ def _wanted(graph: ModuleGraph, have: set[str], source: Inventory, pulled: dict[
     for module in graph.reachable_modules():
         for edge in module.edges:
             res = edge.resolution
-            if isinstance(res, Unresolved) and res.path and not edge.imp.type_only and is_project_file(res.path):
+            if isinstance(res, Unresolved) and res.path and not edge.imp.type_only and graph.is_project_file(res.path):
                 offer(_inside(graph.root, res.path), spellings=True)
         if module.source is not None:
             for asset in module.source.facts.assets:

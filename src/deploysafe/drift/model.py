@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS, is_source
+from deploysafe.ecosystems.node.files import ALWAYS_SKIPPED_DIRS, is_source
 from deploysafe.errors import DeploysafeError
 from deploysafe.globs import user_patterns
 

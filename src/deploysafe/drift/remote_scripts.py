@@ -17,7 +17,7 @@ Exit 90: the directory is not there. Exit 91: neither python3 nor sha256sum with
 
 from __future__ import annotations
 
-from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS
+from deploysafe.ecosystems.node.files import ALWAYS_SKIPPED_DIRS
 
 NO_DIRECTORY = 90
 NO_TOOLS = 91

@@ -17,7 +17,7 @@ from deploysafe import safejson
 from deploysafe.artifact import check_member_name
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.pipeline import Report
-from deploysafe.check.scan import is_source
+from deploysafe.ecosystems.node.files import is_source
 from deploysafe.errors import ArtifactError
 from deploysafe.globs import user_patterns
 from deploysafe.pack.errors import PackError

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pathspec
 
-from deploysafe.check.scan import ALWAYS_SKIPPED_DIRS
+from deploysafe.ecosystems.node.files import ALWAYS_SKIPPED_DIRS
 from deploysafe.globs import gitignore_lines
 
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from deploysafe.check.findings import Finding, Severity
-from deploysafe.check.graph import Edge, ModuleGraph, is_project_file
+from deploysafe.check.graph import Edge, ModuleGraph
 from deploysafe.check.pipeline import Report
 from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Target, Unresolved
 from deploysafe.errors import DeploysafeError
@@ -71,14 +71,14 @@ def graph_view(report: Report) -> GraphView:
     nodes: dict[str, Node] = {}
     entries = {graph.rel(p) for p in graph.entries}
     for path in sorted(graph.modules):
-        if not is_project_file(path):
+        if not graph.is_project_file(path):
             continue
         rel = graph.rel(path)
         kind = ENTRY if rel in entries else REACHABLE if graph.is_reachable(path) else DORMANT
         nodes[rel] = _node(rel, kind, graph.chain(path))
     links: list[Link] = []
     for path in sorted(graph.modules):
-        if not is_project_file(path):
+        if not graph.is_project_file(path):
             continue
         for edge in graph.modules[path].edges:
             link = _link(graph, edge, nodes)
@@ -110,10 +110,10 @@ def _target(graph: ModuleGraph, res: Target | Unresolved, specifier: str, nodes:
     if isinstance(res, Target):
         if res.path is None:
             return None  # node:fs, data: URLs
-        if is_project_file(res.path):
+        if graph.is_project_file(res.path):
             return _file(graph, nodes, res.path)
         return _package(nodes, res.package or _package_name(res.path), PACKAGE)
-    if res.intended and is_project_file(res.intended):
+    if res.intended and graph.is_project_file(res.intended):
         # Mistyped (letter case, extension, index): the file it meant exists; the red edge points at it.
         return _file(graph, nodes, os.path.realpath(res.intended))
     if res.package:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploysafe.check.facts import ImportKind
-from deploysafe.check.graph import Analysis
 from deploysafe.check.resolution import Target
-from deploysafe.check.scan import is_source
+from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.builtins import builtin_exports
+from deploysafe.ecosystems.node.files import is_source
 from deploysafe.ecosystems.node.formats import Format, is_typescript
 
 

@@ -15,11 +15,13 @@ from deploysafe.check import findings as f
 from deploysafe.check import resolution as r
 from deploysafe.check.facts import Import, ImportedName, ImportKind
 from deploysafe.check.findings import Finding, Severity, Unverified
-from deploysafe.check.graph import Analysis, Edge, Module, ModuleGraph, is_project_file
+from deploysafe.check.graph import Edge, Module, ModuleGraph
 from deploysafe.check.resolution import Target, Unresolved
+from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.confirm import CONFIRMED, REFUTED, UNCONFIRMED, SyntaxVerdict
 from deploysafe.ecosystems.node.declared_types import is_declared_type
 from deploysafe.ecosystems.node.exports import ExportIndex, ExportNames
+from deploysafe.ecosystems.node.files import is_project_file
 from deploysafe.ecosystems.node.formats import Format, is_typescript
 
 Result = Finding | Unverified

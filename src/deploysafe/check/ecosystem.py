@@ -1,0 +1,119 @@
+"""The one interface a language implements so the check can follow its imports.
+
+An :class:`Ecosystem` says whether a project is its own (``detect``) and opens a :class:`LanguageCheck` on
+it: the entries and why they were chosen, the runtime assumed, which files are sources, how a file becomes
+:class:`~deploysafe.check.facts.ModuleFacts` (its :class:`Parser`), how an import resolves, and which rules
+judge the graph. The pipeline (``deploysafe.check.pipeline``) and the graph name only these terms; Node
+(``deploysafe.ecosystems.node``) is the first ecosystem. Adding one means a package under
+``deploysafe.ecosystems`` and a line in its registry, and nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from deploysafe.config import CheckTable, Config
+
+if TYPE_CHECKING:
+    from deploysafe.check.facts import Import, ModuleFacts
+    from deploysafe.check.findings import Finding, Unverified
+    from deploysafe.check.graph import Edge, ModuleGraph
+    from deploysafe.check.sources import SourceLoader
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project directory as the pipeline found it: its real path and its deploysafe.toml."""
+
+    root: str  # real, absolute path
+    config: Config
+
+
+class Entry(Protocol):
+    """A file the service starts from, and how it was found ("package.json scripts.start: node x.js")."""
+
+    @property
+    def path(self) -> str: ...  # relative to the root, "/" separators
+
+    @property
+    def reason(self) -> str: ...
+
+
+class Runtime(Protocol):
+    """What runs the code (Node 20.18.0, because package.json engines says so), for the report."""
+
+    source: str  # why this runtime was assumed
+
+    def to_json(self) -> dict[str, object]: ...  # keys merged into the report's JSON
+
+
+class Parser(Protocol):
+    """Bytes in, facts out. Instances and ``dialect_for``'s results are picklable: a pool of processes
+    parses a cold tree. ``version`` is part of every facts-cache key."""
+
+    not_a_source: str  # why a file it was asked for is not parsed ("not a JavaScript or TypeScript file")
+
+    def version(self) -> str: ...
+
+    def dialect_for(self, path: str) -> Hashable | None: ...  # None: not a file this parser reads
+
+    def dialect_name(self, dialect: Hashable) -> str: ...
+
+    def parse(self, data: bytes, dialect: Hashable) -> ModuleFacts: ...
+
+
+class Modules(Protocol):
+    """How the graph sees one project's files: which are sources, which belong to the project (not to an
+    installed dependency), their format, and each import resolved into an :class:`Edge`."""
+
+    root: str
+    loader: SourceLoader
+
+    def is_source(self, path: str) -> bool: ...
+
+    def is_project_file(self, path: str) -> bool: ...
+
+    def format_of(self, path: str) -> str: ...
+
+    def edges_of(self, path: str, imports: Sequence[Import]) -> list[Edge]: ...
+
+
+class LanguageCheck(Protocol):
+    """One ecosystem checking one project: everything the pipeline asks between scan and report."""
+
+    entries: Sequence[Entry]
+    runtime: Runtime
+    excludes: Sequence[str]  # gitignore-style patterns of files that are code but never run (tests, tool configs)
+    skipped_dirs: frozenset[str]  # directory names the scan never enters (installed dependencies)
+    modules: Modules
+
+    def is_source(self, name: str) -> bool: ...  # by file name: what the scan lists
+
+    def preloads(self) -> Mapping[str, Sequence[Import]]: ...  # modules a start command loads first
+
+    def findings(self, graph: ModuleGraph) -> tuple[list[Finding], list[Unverified]]: ...
+
+    def project_findings(self) -> tuple[list[Finding], list[Unverified]]: ...  # faults before any import
+
+    def close(self) -> None: ...
+
+
+class Ecosystem(Protocol):
+    """A language and its package manager, as the check knows them."""
+
+    name: str
+    parser: Parser
+
+    def detect(self, root: str) -> bool: ...  # this project is ours (a package.json, a pyproject.toml, ...)
+
+    def open(
+        self,
+        project: Project,
+        settings: CheckTable,
+        entries: Sequence[str],
+        *,
+        runtime: str | None,
+        cache: bool,
+    ) -> LanguageCheck: ...

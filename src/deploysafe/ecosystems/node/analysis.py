@@ -1,0 +1,120 @@
+"""What the stages of one Node check share: the resolver and its caches, the module format of each file,
+and every import of a file resolved into an edge. This is the :class:`~deploysafe.check.ecosystem.Modules`
+the graph walks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from deploysafe.check.facts import Import, ImportKind
+from deploysafe.check.fs import FileSystem
+from deploysafe.check.graph import Edge
+from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Resolution, Unresolved
+from deploysafe.check.sources import SourceLoader
+from deploysafe.ecosystems.node import files
+from deploysafe.ecosystems.node.formats import Format, emitted_format, is_typescript, module_format
+from deploysafe.ecosystems.node.nodeversion import NodeVersion
+from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
+from deploysafe.ecosystems.node.resolve import CompiledTypeScript, NodeResolver
+from deploysafe.ecosystems.node.typescript import TypeScriptRun, erased_by_compiler
+
+
+@dataclass
+class Analysis:
+    """Everything the stages share for one check: caches, resolver, Node version."""
+
+    root: str
+    node: NodeVersion
+    fs: FileSystem
+    packages: PackageJsonCache
+    resolver: NodeResolver
+    loader: SourceLoader
+    # TypeScript that tsc compiles and Node runs as output (not tsx/ts-node running the sources).
+    compiled_typescript: bool = False
+    aliases_rewritten: bool = False  # tsc-alias rewrites tsconfig paths in tsc's output
+    typescript: TypeScriptRun | None = None  # how TypeScript runs: runner, tsc's build, run-time hooks
+    _resolved: dict[tuple[str, str, bool, bool, bool], Resolution] = field(default_factory=dict)
+    _formats: dict[str, Format] = field(default_factory=dict)
+
+    @staticmethod
+    def is_source(path: str) -> bool:
+        return files.is_source(path)
+
+    @staticmethod
+    def is_project_file(path: str) -> bool:
+        return files.is_project_file(path)
+
+    def format_of(self, path: str) -> Format:
+        if path not in self._formats:
+            if self.compiled_typescript and is_typescript(path):
+                config = self.resolver.tsconfigs.nearest(os.path.dirname(path)) if self.resolver.tsconfigs else None
+                self._formats[path] = emitted_format(path, config.module if config else None, self.packages)
+            else:
+                facts = self.loader.get(path).facts if files.is_source(path) else None
+                self._formats[path] = module_format(path, facts, self.packages, self.node)
+        return self._formats[path]
+
+    def resolve(self, specifier: str, importer: str, for_require: bool) -> Resolution:
+        typescript = is_typescript(importer)
+        compiled = None
+        if typescript and self.compiled_typescript:
+            esm = not for_require and self.format_of(importer) is Format.ESM
+            full_paths = self.typescript is not None and self.typescript.full_paths
+            compiled = CompiledTypeScript(esm=esm, aliases_rewritten=self.aliases_rewritten, full_paths=full_paths)
+        key = (os.path.dirname(importer), specifier, for_require, typescript, compiled is not None and compiled.esm)
+        if key not in self._resolved:
+            hooked = self._runtime_paths(specifier, importer, for_require)
+            self._resolved[key] = hooked or self.resolver.resolve(
+                specifier, importer, for_require=for_require, typescript=typescript, compiled=compiled
+            )
+        return self._resolved[key]
+
+    def _runtime_paths(self, specifier: str, importer: str, for_require: bool) -> Resolution | None:
+        """`node -r tsconfig-paths/register` hooks require() of the running JavaScript."""
+        run = self.typescript
+        if run is None or run.runtime_paths is None or not for_require or not run.compiled:
+            return None
+        if specifier.startswith((".", "/")) or not files.is_project_file(importer):
+            return None
+        from deploysafe.ecosystems.node import tsconfig_paths
+
+        found, tried = tsconfig_paths.resolve_mapped(specifier, run.runtime_paths, self.fs, run.build, run.built)
+        if found is not None or not tried:
+            return found
+        fallback = self.resolver.resolve(specifier, importer, for_require=True)
+        if isinstance(fallback, Unresolved) and fallback.reason == PACKAGE_NOT_FOUND:
+            return tsconfig_paths.not_found(specifier, run.runtime_paths, tried, self.root, run.build)
+        return fallback
+
+    def manifest_of(self, path: str) -> PackageJson | None:
+        """The package.json that declares ``path``'s dependencies: the nearest one, but never a copy tsc
+        put in its output (resolveJsonModule copies package.json there; npm never reads it)."""
+        build = self.typescript.build if self.typescript else None
+        scope = self.packages.scope(os.path.dirname(path))
+        while scope is not None and build is not None and build.in_output(scope.dir):
+            parent = os.path.dirname(scope.dir)
+            scope = self.packages.scope(parent) if parent != scope.dir else None
+        return scope
+
+    def edges_of(self, path: str, imports: Sequence[Import]) -> list[Edge]:
+        edges = []
+        typescript = is_typescript(path)
+        for imp in imports:
+            for_require = imp.kind is ImportKind.REQUIRE
+            if typescript and erased_by_compiler(imp, self._verbatim(path)):
+                imp = replace(imp, type_only=True)
+            if typescript and imp.kind in (ImportKind.STATIC, ImportKind.REEXPORT):
+                # tsx, ts-node and tsc compile a CommonJS file's imports to require().
+                for_require = self.format_of(path) is Format.COMMONJS
+            if imp.specifier is None:
+                edges.append(Edge(path, imp, None, for_require))
+                continue
+            resolution = None if imp.type_only else self.resolve(imp.specifier, path, for_require)
+            edges.append(Edge(path, imp, resolution, for_require))
+        return edges
+
+    def _verbatim(self, path: str) -> bool:
+        config = self.resolver.tsconfigs.nearest(os.path.dirname(path)) if self.resolver.tsconfigs else None
+        return bool(config and config.verbatim_module_syntax)

@@ -1,0 +1,185 @@
+"""Node.js — JavaScript and TypeScript — as a :class:`~deploysafe.check.ecosystem.Ecosystem`.
+
+``open`` reads package.json (a malformed one stops here: Node refuses it too), finds the entries, decides
+how TypeScript runs and which Node version to assume, and builds the resolver. The :class:`NodeCheck` it
+returns answers the pipeline's questions for that one project.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from deploysafe.check.cache import FactsCache
+from deploysafe.check.ecosystem import Project
+from deploysafe.check.facts import Import, ImportKind
+from deploysafe.check.findings import STALE_BUILD, Finding, Severity, Unverified
+from deploysafe.check.fs import FileSystem
+from deploysafe.check.graph import ModuleGraph
+from deploysafe.check.sources import SourceLoader
+from deploysafe.config import CheckTable
+from deploysafe.ecosystems.node import files
+from deploysafe.ecosystems.node.analysis import Analysis
+from deploysafe.ecosystems.node.entries import Entry, detect_entries
+from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
+from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
+from deploysafe.ecosystems.node.parser import NodeParser
+from deploysafe.ecosystems.node.resolve import NodeResolver
+from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
+from deploysafe.ecosystems.node.typescript import TypeScriptRun, typescript_run
+from deploysafe.errors import ProjectError
+
+MANIFEST = "package.json"
+
+
+@dataclass(frozen=True)
+class NodeRuntime:
+    """The Node version assumed (and why), and how TypeScript entries run (None when none is TypeScript)."""
+
+    node: NodeVersion
+    typescript: TypeScriptRun | None
+
+    @property
+    def source(self) -> str:
+        return self.node.source
+
+    def __str__(self) -> str:
+        return str(self.node)
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"node": {"version": str(self.node), "source": self.node.source}}
+        if self.typescript:
+            data["typescript"] = self.typescript.to_json()
+        return data
+
+
+class NodeEcosystem:
+    name = "node"
+    parser = NodeParser()
+
+    def detect(self, root: str) -> bool:
+        return os.path.isfile(os.path.join(root, MANIFEST))
+
+    def open(
+        self,
+        project: Project,
+        settings: CheckTable,
+        entries: Sequence[str],
+        *,
+        runtime: str | None,
+        cache: bool,
+    ) -> NodeCheck:
+        fs = FileSystem()
+        packages = PackageJsonCache(fs)
+        package = packages.at(project.root)
+        if package is not None and package.error:
+            if "nested too deeply" in package.error:  # Node reads it; deploysafe cannot follow it
+                raise ProjectError(f"{package.path}: {package.error}; deploysafe cannot check this project")
+            raise ProjectError(f"{package.path}: {package.error} (Node refuses to load a malformed package.json)")
+        found = detect_entries(project.root, list(entries), list(settings.entries), package)
+        typescript = typescript_run(project.root, package, found, settings.typescript)
+        engines = package.engines_node if package else None
+        node = assume(runtime, settings.node, engines)
+        tsconfigs = TsconfigLoader(fs, stop_at=os.path.dirname(project.root))
+        analysis = Analysis(
+            root=project.root,
+            node=node,
+            fs=fs,
+            packages=packages,
+            resolver=NodeResolver(fs, packages, node, tsconfigs),
+            loader=SourceLoader(FactsCache(enabled=cache), parser=self.parser),
+            compiled_typescript=typescript is not None and typescript.compiled,
+            aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
+            typescript=typescript,
+        )
+        return NodeCheck(project.root, package, found, NodeRuntime(node, typescript), analysis)
+
+
+@dataclass
+class NodeCheck:
+    """One Node project under check: the :class:`~deploysafe.check.ecosystem.LanguageCheck` of Node."""
+
+    root: str
+    package: PackageJson | None
+    entries: list[Entry]
+    runtime: NodeRuntime
+    modules: Analysis
+    excludes: Sequence[str] = files.DEFAULT_EXCLUDES
+    skipped_dirs: frozenset[str] = files.ALWAYS_SKIPPED_DIRS
+
+    @staticmethod
+    def is_source(name: str) -> bool:
+        return files.is_source(name)
+
+    def preloads(self) -> dict[str, list[Import]]:
+        """The `node -r X` / `--import X` modules of the start commands, as imports of the file holding them."""
+        found: dict[str, list[Import]] = {}
+        for entry in self.entries:
+            for preload in entry.preloads:
+                path = os.path.join(self.root, preload.declared_in)
+                line, column = _locate(path, preload.specifier)
+                kind = ImportKind.STATIC if preload.esm else ImportKind.REQUIRE
+                imports = found.setdefault(path, [])
+                if all(i.specifier != preload.specifier for i in imports):
+                    imports.append(Import(kind, preload.specifier, line, column))
+        return found
+
+    def findings(self, graph: ModuleGraph) -> tuple[list[Finding], list[Unverified]]:
+        """Every rule over the graph; syntax errors get a second opinion first."""
+        from deploysafe.ecosystems.node.confirm import confirm
+        from deploysafe.ecosystems.node.exports import ExportIndex
+        from deploysafe.ecosystems.node.rules import RuleContext, run_rules
+
+        broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
+        broken.sort(key=lambda p: (not graph.is_reachable(p), p))
+        context = RuleContext(graph, self.modules, ExportIndex(self.modules), confirm(broken, self.root))
+        return run_rules(context)
+
+    def project_findings(self) -> tuple[list[Finding], list[Unverified]]:
+        """What fails before any import: a start command naming a file tsc writes elsewhere; and a stale
+        build, which makes what is checked differ from what a build would ship."""
+        return _start_problems(self.root, self.runtime.typescript), _stale_build(self.root, self.runtime.typescript)
+
+    def close(self) -> None:
+        self.modules.loader.cache.close()
+
+
+def _locate(path: str, text: str) -> tuple[int, int]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                if text in line:
+                    return number, line.index(text) + 1
+    except OSError:
+        pass
+    return 1, 1
+
+
+def _start_problems(root: str, typescript: TypeScriptRun | None) -> list[Finding]:
+    """The start command runs a file tsc writes elsewhere: Node stops before any import."""
+    from deploysafe.ecosystems.node.rules import unresolved_import
+
+    found = []
+    for problem in typescript.start_problems if typescript else ():
+        line, column = _locate(os.path.join(root, MANIFEST), problem.start)
+        message = (
+            f"crashes at start: Cannot find module '{problem.start}': tsc compiles {problem.source} to "
+            f"{problem.emitted}, not {problem.start}; {problem.why}"
+        )
+        found.append(
+            Finding(unresolved_import.ID, Severity.ERROR, MANIFEST, line, column, message, True, (), problem.start)
+        )
+    return found
+
+
+def _stale_build(root: str, typescript: TypeScriptRun | None) -> list[Unverified]:
+    """tsc's output on disk predates its sources: what is checked is not what a build would give."""
+    if typescript is None or not typescript.stale or typescript.build is None:
+        return []
+    out_dir = os.path.relpath(typescript.build.out_dir or root, root).replace(os.sep, "/")
+    shown = ", ".join(typescript.stale[:3]) + (
+        f" and {len(typescript.stale) - 3} more" if len(typescript.stale) > 3 else ""
+    )
+    detail = f"{out_dir}/ is stale: rebuild before pack ({shown} changed after the last build or has no output)"
+    return [Unverified(STALE_BUILD, typescript.stale[0], 1, 1, detail, True)]
