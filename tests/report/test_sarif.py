@@ -9,9 +9,11 @@ import jsonschema
 import pytest
 
 from deploysafe import check
-from deploysafe.check.findings import RULES
+from deploysafe.ecosystems.node.rules import RULES as REGISTRY
 from deploysafe.report import sarif
 from tests.support.projects import REPO, run_cli, write_tree
+
+RULES = {rule.id: rule.summary for rule in REGISTRY}
 
 SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from deploysafe.check.facts import Import, ModuleFacts
     from deploysafe.check.findings import Finding, Unverified
     from deploysafe.check.graph import Edge, ModuleGraph
+    from deploysafe.check.rules import RuleSet
     from deploysafe.check.sources import SourceLoader
 
 
@@ -88,6 +89,7 @@ class LanguageCheck(Protocol):
     excludes: Sequence[str]  # gitignore-style patterns of files that are code but never run (tests, tool configs)
     skipped_dirs: frozenset[str]  # directory names the scan never enters (installed dependencies)
     modules: Modules
+    rules: RuleSet
 
     def is_source(self, name: str) -> bool: ...  # by file name: what the scan lists
 
@@ -105,6 +107,9 @@ class Ecosystem(Protocol):
 
     name: str
     parser: Parser
+
+    @property
+    def rules(self) -> RuleSet: ...  # every rule, for `deploysafe rules` and SARIF
 
     def detect(self, root: str) -> bool: ...  # this project is ours (a package.json, a pyproject.toml, ...)
 

@@ -1,41 +1,25 @@
 """What the checks report: findings (faults, with where and why) and unverified edges (what could not
-be followed, so a clean verdict is never a quiet blind spot)."""
+be followed, so a clean verdict is never a quiet blind spot).
+
+A finding prints itself as ``file:line:col rule message`` (:meth:`Finding.render`); every report that
+shows findings one per line goes through it. Rule ids and what each rule means live with the rules
+(:mod:`deploysafe.check.rules` and an ecosystem's ``rules`` package).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+
+def _same(text: str) -> str:
+    return text
 
 
 class Severity(StrEnum):
     ERROR = "error"  # the file is reachable and Node will fail: the deploy is blocked
     WARNING = "warning"  # dormant file, handled failure, or a fault that does not stop loading today
-
-
-# Stable rule ids (the JSON and SARIF contracts name them).
-SYNTAX_ERROR = "syntax-error"
-UNRESOLVED_IMPORT = "unresolved-import"
-CASE_MISMATCH = "case-mismatch"
-MISSING_EXPORT = "missing-export"
-MISSING_PACKAGE = "missing-package"
-UNDECLARED_DEPENDENCY = "undeclared-dependency"
-DEV_DEPENDENCY_AT_RUNTIME = "dev-dependency-at-runtime"
-CIRCULAR_IMPORT = "circular-import"
-MISSING_IMPORT_ATTRIBUTE = "missing-import-attribute"
-REQUIRE_OF_ESM = "require-of-esm"
-
-RULES: dict[str, str] = {
-    SYNTAX_ERROR: "A file Node loads does not parse.",
-    UNRESOLVED_IMPORT: "An import names a file or package path that Node cannot find.",
-    CASE_MISMATCH: "An import matches a file only when letter case is ignored; Linux does not ignore it.",
-    MISSING_EXPORT: "A named or default import asks for a name the target module does not export.",
-    MISSING_PACKAGE: "A bare import names a package that is neither installed nor declared.",
-    UNDECLARED_DEPENDENCY: "A bare import names a package that is installed but not declared in package.json.",
-    DEV_DEPENDENCY_AT_RUNTIME: "Code that runs in production imports a package declared only in devDependencies.",
-    CIRCULAR_IMPORT: "Modules import each other in a cycle; bindings may be undefined while it loads.",
-    MISSING_IMPORT_ATTRIBUTE: "An ES module imports JSON without `with { type: 'json' }`.",
-    REQUIRE_OF_ESM: "require() of an ES module that this Node version cannot load synchronously.",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +34,19 @@ class Finding:
     chain: tuple[str, ...] = ()  # entry ... file, empty when dormant
     specifier: str | None = None
     name: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``file:line:col``, as editors and CI logs link it."""
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def render(self, *, text: Callable[[str], str] = _same, rule: Callable[[str], str] = _same) -> str:
+        """``file:line:col rule message``; ``text`` escapes the file and message for a markup, ``rule``
+        styles the rule id."""
+        return f"{text(self.file)}:{self.line}:{self.column} {rule(self.rule)} {text(self.message)}"
+
+    def __str__(self) -> str:
+        return self.render()
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"rule": self.rule, "severity": str(self.severity), "file": self.file}
@@ -78,6 +75,10 @@ class Unverified:
     column: int
     detail: str
     reachable: bool
+
+    def __str__(self) -> str:
+        """``file:line:col detail``."""
+        return f"{self.file}:{self.line}:{self.column} {self.detail}"
 
     def to_json(self) -> dict[str, object]:
         return {

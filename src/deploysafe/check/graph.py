@@ -178,3 +178,67 @@ def _module(analysis: Modules, path: str) -> Module:
     module = Module(path, analysis.format_of(path), source)
     module.edges = analysis.edges_of(path, source.facts.imports)
     return module
+
+
+def strongly_connected(nodes: list[str], successors: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative (deep graphs must not hit Python's recursion limit)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    counter = 0
+    for start in nodes:
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            succ = successors.get(node, [])
+            if i < len(succ):
+                work.append((node, i + 1))
+                nxt = succ[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(component)
+    return components
+
+
+def cycle_through(component: list[str], successors: dict[str, list[str]]) -> list[str]:
+    """A shortest cycle inside a strongly connected component, starting at its first-sorted member."""
+    members = set(component)
+    start = min(component)
+    parents: dict[str, str] = {}
+    queue = [start]
+    for node in queue:
+        for nxt in successors[node]:
+            if nxt not in members:
+                continue
+            if nxt == start:
+                cycle = [node]
+                while cycle[-1] != start:
+                    cycle.append(parents[cycle[-1]])
+                return cycle[::-1]
+            if nxt not in parents:
+                parents[nxt] = node
+                queue.append(nxt)
+    return sorted(component)

@@ -24,6 +24,7 @@ from deploysafe.errors import ConfigError, ProjectError
 
 if TYPE_CHECKING:
     from deploysafe.check.graph import ModuleGraph
+    from deploysafe.check.rules import RuleSet
 
 REPORT_VERSION = 1
 
@@ -42,6 +43,7 @@ class Report:
     parsed: int
     problems: list[ScanProblem] = field(default_factory=list)
     graph: ModuleGraph | None = field(default=None, repr=False)
+    rules: RuleSet | None = field(default=None, repr=False)  # the rules that judged it, for SARIF
 
     def __getattr__(self, name: str) -> object:
         """What the ecosystem knows of the run, by its own names (``report.node``, ``report.typescript``)."""
@@ -151,6 +153,7 @@ def check(
         parsed=language.modules.loader.parsed,
         problems=scanned.problems,
         graph=graph,
+        rules=language.rules,
     )
 
 

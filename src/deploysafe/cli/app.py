@@ -19,6 +19,7 @@ from deploysafe.errors import DeploysafeError
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "Prove the entry's import closure will load in production."),
     "why": ("report", "Show which entries load a file, and through which chain."),
+    "rules": ("rules", "List every rule check applies, with what it finds."),
     "graph": ("report", "Draw the import graph (html, dot, mermaid)."),
     "drift": ("drift", "Compare this tree with production; say which differences matter."),
     "pack": ("pack", "Build a release artifact holding exactly what the entries load."),

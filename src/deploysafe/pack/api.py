@@ -234,5 +234,5 @@ def _first_problem(result: VerifyResult) -> str:
         return result.problems[0]
     if result.report is not None and result.report.errors:
         first = result.report.errors[0]
-        return f"{first.file}:{first.line}:{first.column} {first.rule} {first.message}"
+        return str(first)
     return "check of the unpacked tree did not run"

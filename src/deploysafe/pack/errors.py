@@ -21,7 +21,7 @@ class PackBlocked(PackError):
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(
             f"pack refused: check found {len(errors)} error{'s' if len(errors) != 1 else ''}: "
-            f"{first.file}:{first.line}:{first.column} {first.rule}{more}; fix them, or pass --force "
+            f"{first.location} {first.rule}{more}; fix them, or pass --force "
             "(recorded in the manifest)"
         )
         self.report = report

@@ -71,14 +71,10 @@ def render(report: DriftReport, pulled: PullResult | None, console: Console, ver
             f"[red]still blocked with them:[/] {len(after.errors)} error(s) {escape(report.source.label)} does not fix"
         )
         for finding in after.errors[:LIST_LIMIT]:
-            console.print(
-                f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}"
-            )
+            console.print(f"  {finding.render(text=_p)}")
     elif not report.needed and not report.before.deployable:
         for finding in report.before.errors[:LIST_LIMIT]:
-            console.print(
-                f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}"
-            )
+            console.print(f"  {finding.render(text=_p)}")
     _classes(report, console, verbose)
     _closure(report, console)
     _summary(report, console)
@@ -213,4 +209,4 @@ def _pulled(report: DriftReport, pulled: PullResult, console: Console) -> None:
         return
     console.print(f"[bold red]check now: BLOCKED[/] — {len(pulled.check.errors)} error(s); run deploysafe check")
     for finding in pulled.check.errors[:LIST_LIMIT]:
-        console.print(f"  {_p(finding.file)}:{finding.line}:{finding.column} {finding.rule}: {escape(finding.message)}")
+        console.print(f"  {finding.render(text=_p)}")

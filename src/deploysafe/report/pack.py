@@ -44,6 +44,10 @@ def size(n: int) -> str:
     return f"{value:.1f} {unit}"
 
 
+def _red(rule: str) -> str:
+    return f"[red]{rule}[/]"
+
+
 def render_pack(result: PackResult, console: Console, *, verbose: bool = False) -> None:
     out = console.print
     report, selection = result.report, result.selection
@@ -55,7 +59,7 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
         out(f"[bold red]forced[/]: check found {len(report.errors)} error(s); packed anyway, recorded in the manifest")
         for finding in report.errors[:MAX_LISTED]:
             out(
-                f"  {escape(finding.file)}:{finding.line}:{finding.column} [red]{finding.rule}[/] {escape(finding.message)}",
+                f"  {finding.render(text=escape, rule=_red)}",
                 soft_wrap=True,
             )
 
@@ -155,7 +159,7 @@ def render_verify(result: VerifyResult, console: Console, *, verbose: bool = Fal
         )
         for finding in report.errors:
             out(
-                f"  {escape(finding.file)}:{finding.line}:{finding.column} [red]{finding.rule}[/] {escape(finding.message)}",
+                f"  {finding.render(text=escape, rule=_red)}",
                 soft_wrap=True,
             )
     for problem in result.problems:

@@ -17,36 +17,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from deploysafe import __version__
-from deploysafe.check import findings as f
-from deploysafe.check.findings import RULES, Finding, Severity
+from deploysafe.check.findings import Finding, Severity
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.pipeline import Report
+from deploysafe.check.rules import Rule, RuleSet
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 BASE = "%SRCROOT%"
-
-# How to fix each rule, shown as the rule's help in code scanning.
-HELP: dict[str, str] = {
-    f.SYNTAX_ERROR: "Fix the syntax at the reported position; `node --check FILE` confirms it.",
-    f.UNRESOLVED_IMPORT: "Point the import at a file that exists (ES modules need the full file name, "
-    "extension included), or add the missing file to the release.",
-    f.CASE_MISMATCH: "Write the import with the exact letter case of the file on disk: Linux file systems "
-    "are case-sensitive, macOS and Windows usually are not.",
-    f.MISSING_EXPORT: "Import a name the module does export (the message lists them), or export the name "
-    "from the module.",
-    f.MISSING_PACKAGE: "Add the package to `dependencies` in package.json (`npm install NAME`) so that "
-    "production installs it.",
-    f.UNDECLARED_DEPENDENCY: "Declare the package in `dependencies`: today it is only there because another "
-    "package brings it, and it disappears when that package changes.",
-    f.DEV_DEPENDENCY_AT_RUNTIME: "Move the package from `devDependencies` to `dependencies`: production "
-    "installs (`npm ci --omit=dev`) leave dev dependencies out.",
-    f.CIRCULAR_IMPORT: "Break the cycle (move the shared code to a module both import), or make sure no "
-    "binding is used while the cycle is still loading.",
-    f.MISSING_IMPORT_ATTRIBUTE: "Add `with { type: 'json' }` to the import of the JSON file.",
-    f.REQUIRE_OF_ESM: "Load the ES module with `await import()`, convert the importing file to an ES "
-    "module, or run a Node version that supports require() of ES modules.",
-}
-WARNING_BY_DEFAULT = frozenset({f.CIRCULAR_IMPORT})
 
 
 def render(report: Report) -> str:
@@ -57,7 +34,8 @@ def to_sarif(report: Report) -> dict[str, object]:
     """The SARIF log of ``report`` as a JSON-ready dict."""
     source_root = repository_root(report.root)
     prefix = _relative_prefix(report.root, source_root)
-    rule_ids = list(RULES)
+    rules = report.rules if report.rules is not None else _default_rules()
+    rule_ids = rules.ids
     for finding in report.findings:  # a rule added without a description still gets a descriptor
         if finding.rule not in rule_ids:
             rule_ids.append(finding.rule)
@@ -68,7 +46,7 @@ def to_sarif(report: Report) -> dict[str, object]:
                 "name": "deploysafe",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": [_descriptor(rule) for rule in rule_ids],
+                "rules": [_descriptor(rule, rules.get(rule), rules.tag) for rule in rule_ids],
             }
         },
         "originalUriBaseIds": {BASE: {"uri": Path(source_root).as_uri() + "/"}},
@@ -103,13 +81,20 @@ def _relative_prefix(root: str, source_root: str) -> str:
     return "" if rel == "." else rel + "/"
 
 
-def _descriptor(rule: str) -> dict[str, object]:
-    description = RULES.get(rule, rule)
-    fix = HELP.get(rule, "")
-    level = "warning" if rule in WARNING_BY_DEFAULT else "error"
+def _default_rules() -> RuleSet:
+    from deploysafe.ecosystems import default
+
+    return default().rules
+
+
+def _descriptor(rule_id: str, rule: Rule | None, tag: str) -> dict[str, object]:
+    """SARIF's reportingDescriptor of a rule, from the rule's own summary, help and level."""
+    description = rule.summary if rule else rule_id
+    fix = rule.help if rule else ""
+    level = str(rule.level) if rule else "error"
     return {
-        "id": rule,
-        "name": "".join(part.capitalize() for part in rule.split("-")),
+        "id": rule_id,
+        "name": "".join(part.capitalize() for part in rule_id.split("-")),
         "shortDescription": {"text": description},
         "fullDescription": {"text": f"{description} {fix}".strip()},
         "help": {
@@ -118,7 +103,7 @@ def _descriptor(rule: str) -> dict[str, object]:
             "(the deploy is blocked) and a warning when the file is dormant.",
         },
         "defaultConfiguration": {"level": level},
-        "properties": {"tags": ["deploy", "correctness", "nodejs"], "precision": "very-high"},
+        "properties": {"tags": ["deploy", "correctness", tag], "precision": "very-high"},
     }
 
 

@@ -44,7 +44,7 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
     if report.unverified:
         out()
         out(f"[bold]unverified ({len(report.unverified)})[/] [dim]— edges that could not be followed[/]")
-        lines = [f"{u.file}:{u.line}:{u.column} {u.detail}" for u in report.unverified]
+        lines = [str(u) for u in report.unverified]
         _listing(console, lines, verbose)
 
     out()
@@ -62,10 +62,7 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
 
 def _finding(console: Console, finding: Finding) -> None:
     colour = "red" if finding.severity is Severity.ERROR else "yellow"
-    _line(
-        console,
-        f"{escape(finding.file)}:{finding.line}:{finding.column} [{colour}]{finding.rule}[/] {escape(finding.message)}",
-    )
+    _line(console, finding.render(text=escape, rule=lambda rule: f"[{colour}]{rule}[/]"))
     if finding.chain and len(finding.chain) > 1:
         _line(console, f"    [dim]chain: {escape(' → '.join(finding.chain))}[/]")
     elif not finding.reachable:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from deploysafe.check.cache import FactsCache
 from deploysafe.check.ecosystem import Project
@@ -17,6 +17,7 @@ from deploysafe.check.facts import Import, ImportKind
 from deploysafe.check.findings import STALE_BUILD, Finding, Severity, Unverified
 from deploysafe.check.fs import FileSystem
 from deploysafe.check.graph import ModuleGraph
+from deploysafe.check.rules import RuleSet
 from deploysafe.check.sources import SourceLoader
 from deploysafe.config import CheckTable
 from deploysafe.ecosystems.node import files
@@ -54,9 +55,19 @@ class NodeRuntime:
         return data
 
 
+def _rules() -> RuleSet:
+    from deploysafe.ecosystems.node.rules import RULES  # the rules load with the first check, not at import
+
+    return RULES
+
+
 class NodeEcosystem:
     name = "node"
     parser = NodeParser()
+
+    @property
+    def rules(self) -> RuleSet:
+        return _rules()
 
     def detect(self, root: str) -> bool:
         return os.path.isfile(os.path.join(root, MANIFEST))
@@ -105,6 +116,7 @@ class NodeCheck:
     entries: list[Entry]
     runtime: NodeRuntime
     modules: Analysis
+    rules: RuleSet = field(default_factory=_rules)
     excludes: Sequence[str] = files.DEFAULT_EXCLUDES
     skipped_dirs: frozenset[str] = files.ALWAYS_SKIPPED_DIRS
 
@@ -129,12 +141,12 @@ class NodeCheck:
         """Every rule over the graph; syntax errors get a second opinion first."""
         from deploysafe.ecosystems.node.confirm import confirm
         from deploysafe.ecosystems.node.exports import ExportIndex
-        from deploysafe.ecosystems.node.rules import RuleContext, run_rules
+        from deploysafe.ecosystems.node.rules import RuleContext
 
         broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
         broken.sort(key=lambda p: (not graph.is_reachable(p), p))
         context = RuleContext(graph, self.modules, ExportIndex(self.modules), confirm(broken, self.root))
-        return run_rules(context)
+        return self.rules.run(context)
 
     def project_findings(self) -> tuple[list[Finding], list[Unverified]]:
         """What fails before any import: a start command naming a file tsc writes elsewhere; and a stale

@@ -1,0 +1,117 @@
+"""What Node's rules share for one check: the graph, the analysis (resolver, formats, Node version), the
+export index and the syntax second opinions; how a finding is placed and how a failure is worded."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from deploysafe.check.facts import Import, ImportKind
+from deploysafe.check.findings import COMPUTED_SPECIFIER, Finding, Severity, Unverified
+from deploysafe.check.graph import Edge, Module, ModuleGraph
+from deploysafe.ecosystems.node.analysis import Analysis
+from deploysafe.ecosystems.node.confirm import SyntaxVerdict
+from deploysafe.ecosystems.node.exports import ExportIndex
+
+
+@dataclass
+class RuleContext:
+    graph: ModuleGraph
+    analysis: Analysis
+    exports: ExportIndex
+    syntax: dict[str, SyntaxVerdict] = field(default_factory=dict)  # second opinions, by path
+    _by_name: dict[str, list[str]] | None = None
+
+    def rel(self, path: str) -> str:
+        return self.graph.rel(path)
+
+    def finding(
+        self,
+        rule: str,
+        module: Module,
+        line: int,
+        column: int,
+        message: str,
+        *,
+        handled: bool = False,
+        warning: bool = False,
+        specifier: str | None = None,
+        name: str | None = None,
+    ) -> Finding:
+        reachable = self.graph.is_reachable(module.path)
+        severe = reachable and not handled and not warning
+        return Finding(
+            rule=rule,
+            severity=Severity.ERROR if severe else Severity.WARNING,
+            file=self.rel(module.path),
+            line=line,
+            column=column,
+            message=message,
+            reachable=reachable,
+            chain=tuple(self.graph.chain(module.path)),
+            specifier=specifier,
+            name=name,
+        )
+
+    def edge_finding(self, rule: str, module: Module, imp: Import, message: str, *, warning: bool = False) -> Finding:
+        """A finding at an import; a failure the code catches itself is said so and is only a warning."""
+        return self.finding(
+            rule,
+            module,
+            imp.line,
+            imp.column,
+            message + handled_note(imp),
+            handled=imp.guarded or imp.dev_only,
+            warning=warning,
+            specifier=imp.specifier,
+        )
+
+    def files_named(self, basename: str) -> list[str]:
+        if self._by_name is None:
+            self._by_name = {}
+            for path in self.graph.modules:
+                self._by_name.setdefault(os.path.basename(path), []).append(path)
+        return self._by_name.get(basename, [])
+
+    def files_exporting(self, names: set[str]) -> list[str]:
+        return [m.path for m in self.graph.modules.values() if m.source is not None and names <= m.source.facts.exports]
+
+    def unverified(self, reason: str, module: Module, line: int, column: int, detail: str) -> Unverified:
+        return Unverified(reason, self.rel(module.path), line, column, detail, self.graph.is_reachable(module.path))
+
+    def not_followed(self, module: Module, edge: Edge) -> Unverified:
+        """A specifier computed at run time: the edge is reported, never dropped."""
+        imp = edge.imp
+        call = "require" if imp.kind is ImportKind.REQUIRE else "import"
+        return self.unverified(
+            COMPUTED_SPECIFIER,
+            module,
+            imp.line,
+            imp.column,
+            f"{call}({imp.expression or '...'}): the specifier is computed at run time and was not followed",
+        )
+
+
+def when_it_fails(imp: Import) -> str:
+    if imp.kind is ImportKind.DYNAMIC:
+        return "fails when this import() runs"
+    if imp.kind is ImportKind.REQUIRE and imp.in_function:
+        return "fails when this require() runs"
+    return "crashes at start"
+
+
+def handled_note(imp: Import) -> str:
+    if imp.guarded:
+        return " (the code catches this failure)"
+    if imp.dev_only:
+        return " (only when NODE_ENV is not 'production': production never runs it)"
+    return ""
+
+
+def specifier_from(importer: str, path: str) -> str:
+    rel = os.path.relpath(path, os.path.dirname(importer)).replace(os.sep, "/")
+    return rel if rel.startswith("../") else "./" + rel
+
+
+def relativize(ctx: RuleContext, text: str) -> str:
+    return text.replace(ctx.graph.root + os.sep, "")

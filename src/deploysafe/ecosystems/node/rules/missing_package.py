@@ -1,0 +1,93 @@
+"""`missing-package`: a bare import of a package that is neither installed nor declared. A package that is
+declared but not installed here cannot be judged: it is unverified (run npm ci)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from deploysafe.check import resolution as r
+from deploysafe.check.findings import NOT_INSTALLED
+from deploysafe.check.graph import Edge, Module
+from deploysafe.check.resolution import Unresolved
+from deploysafe.check.rules import Result, Rule
+from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
+from deploysafe.ecosystems.node.rules.packages import declaring_scope
+
+ID = "missing-package"
+DEV = "devDependencies"  # a missing dev dependency is dev-dependency-at-runtime's
+
+
+class MissingPackageRule(Rule):
+    id = ID
+    summary = "A bare import names a package that is neither installed nor declared."
+    predicts = "`Cannot find package 'x'`: neither installed nor declared"
+    help = "Add the package to `dependencies` in package.json (`npm install NAME`) so that production installs it."
+
+    def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
+        res = edge.resolution
+        if not isinstance(res, Unresolved) or res.reason != r.PACKAGE_NOT_FOUND:
+            return
+        imp = edge.imp
+        name = res.package or imp.specifier or ""
+        scope = declaring_scope(ctx, module)
+        section = scope.dependency_section(name) if scope else None
+        if section == DEV:
+            return
+        if section is not None:
+            yield ctx.unverified(
+                NOT_INSTALLED,
+                module,
+                imp.line,
+                imp.column,
+                f"'{name}' is declared in {section} but not installed here; run npm ci to check what is imported "
+                "from it",
+            )
+            return
+        where = f" or declared in {ctx.rel(scope.path)}" if scope else ""
+        nested = _installed_deeper(ctx.graph.root, name)
+        deeper = f" (only {nested} has it, for another package; Node does not look there)" if nested else ""
+        yield ctx.edge_finding(
+            ID,
+            module,
+            imp,
+            f"{when_it_fails(imp)}: Cannot find package '{name}' imported from {ctx.rel(module.path)}; it is not "
+            f"installed{where}{deeper}: add it to dependencies (npm install {name})",
+        )
+
+
+def _installed_deeper(root: str, name: str) -> str | None:
+    """Where a package sits that the importer cannot reach: pnpm's store or another package's own
+    node_modules (a transitive dependency that was not hoisted)."""
+    modules = os.path.join(root, "node_modules")
+    store = os.path.join(modules, ".pnpm")
+    prefix = name.replace("/", "+") + "@"
+    try:
+        for entry in sorted(os.listdir(store)):
+            if entry.startswith(prefix) and os.path.isdir(os.path.join(store, entry, "node_modules", name)):
+                return f"node_modules/.pnpm/{entry}/node_modules/{name}"
+    except OSError:
+        pass
+    try:
+        owners = sorted(os.listdir(modules))
+    except OSError:
+        return None
+    for owner in owners:
+        if owner.startswith("."):
+            continue
+        scoped = (
+            [f"{owner}/{child}" for child in _listdir(os.path.join(modules, owner))]
+            if owner.startswith("@")
+            else [owner]
+        )
+        for package in scoped:
+            if os.path.isdir(os.path.join(modules, package, "node_modules", name)):
+                return f"node_modules/{package}/node_modules/{name}"
+    return None
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
