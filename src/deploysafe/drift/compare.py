@@ -23,7 +23,7 @@ from typing import Any
 from deploysafe import config as config_file
 from deploysafe import safejson
 from deploysafe.check.facts import ImportKind
-from deploysafe.check.findings import CASE_MISMATCH, UNRESOLVED_IMPORT, Finding
+from deploysafe.check.findings import Finding
 from deploysafe.check.graph import Edge, ModuleGraph
 from deploysafe.check.pipeline import Report, check
 from deploysafe.check.resolution import Unresolved
@@ -32,6 +32,7 @@ from deploysafe.drift.model import Inventory, InventoryFile, ProgressFn, Skip, i
 from deploysafe.drift.overlay import ALREADY, WRITTEN, add_file
 from deploysafe.drift.sources import DirectoryTree, SourceInfo, Tree, open_source
 from deploysafe.drift.worktree import WorkTree
+from deploysafe.ecosystems.node.rules import case_mismatch, unresolved_import
 from deploysafe.errors import ConfigError, DeploysafeError
 
 REPORT_VERSION = 1
@@ -713,7 +714,7 @@ def _source_closure(
         missing = tuple(
             f
             for f in report.errors
-            if f.rule in (UNRESOLVED_IMPORT, CASE_MISMATCH) and (f.specifier or "").startswith((".", "/"))
+            if f.rule in (unresolved_import.ID, case_mismatch.ID) and (f.specifier or "").startswith((".", "/"))
         )
         summary = SourceClosure(
             tuple(e.path for e in report.entries), not missing, missing, len(report.errors), packages
