@@ -117,3 +117,16 @@ def test_allow_secret_lets_an_imported_secret_module_ship(tmp_path):
     )
     result = pack(root, output=tmp_path / "out/", allow_secrets=["config/.env.js"])
     assert "config/.env.js" in {f["path"] for f in result.files}
+
+
+def test_a_token_deep_in_a_large_npmrc_is_still_found(tmp_path):
+    """Up to 1 MiB is read: a token after 900 KiB of settings still makes the file a secret."""
+    root = project(tmp_path, {".npmrc": "# setting\n" * 92_160 + "//registry.npmjs.org/:_authToken=npm_abc\n"})
+    assert (root / ".npmrc").stat().st_size > 900 * 1024
+    assert secret_reason(".npmrc", str(root / ".npmrc")) == "secret (.npmrc with an auth token)"
+
+
+def test_a_token_file_that_cannot_be_read_is_treated_as_a_secret(tmp_path):
+    (tmp_path / "dir.npmrc").mkdir()  # reading it fails (IsADirectoryError), as an unreadable file would
+    assert secret_reason(".npmrc", str(tmp_path / "dir.npmrc")) == "secret (.npmrc with an auth token)"
+    assert secret_reason(".yarnrc", str(tmp_path / "missing")) == "secret (.yarnrc with an auth token)"

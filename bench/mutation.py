@@ -1,0 +1,234 @@
+"""Mutation testing of the modules whose mistakes would ship a broken release: do the tests notice?
+
+cosmic-ray (PyPI) changes one thing at a time in a module — a comparison, a boolean, an `and`/`or`, a
+`not`, a number, a loop that never runs, an exception type — and runs that module's tests on the result.
+A mutant the tests still pass on ("survived") is a behaviour no test pins down. The run never touches this
+checkout: the source and tests are copied to a scratch directory, and the tests import that copy
+(PYTHONPATH), child deploysafe processes included.
+
+Not CI: a module takes minutes to an hour on two cores (mutants x the time of its tests).
+
+    pip install cosmic-ray          # or: pip install -e '.[mutation]'
+    python bench/mutation.py                      # every target below
+    python bench/mutation.py secrets health       # some of them
+    python bench/mutation.py --list               # targets, their modules and tests
+    python bench/mutation.py secrets --report bench/mutation-report.md
+
+The report lists every surviving mutant (file, line, operator, the changed line) and the survival rate per
+target; the README's Development section explains the ones left. Goal: at most 5 % survivors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Target:
+    module: str  # path relative to the repository root; modules move: update them here, nowhere else
+    tests: tuple[str, ...]  # the tests that pin this module's behaviour down
+    timeout: float = 300.0  # per mutant: a mutant that hangs the tests counts as killed
+
+
+# One place for the module list (the architecture work moves modules around).
+TARGETS: dict[str, Target] = {
+    "secrets": Target(
+        "src/deploysafe/pack/secrets.py", ("tests/pack/test_secret_policy.py", "tests/pack/test_secrets.py")
+    ),
+    "health": Target("src/deploysafe/release/health.py", ("tests/release/test_health_gate.py",), timeout=120),
+    "nodeversion": Target(
+        "src/deploysafe/ecosystems/node/nodeversion.py",
+        ("tests/check/test_version_dependent_verdicts.py", "tests/check/test_verdicts_agree_with_node.py"),
+    ),
+    "confirm": Target("src/deploysafe/ecosystems/node/confirm.py", ("tests/check/test_syntax_second_opinion.py",)),
+    "rules": Target(
+        "src/deploysafe/ecosystems/node/rules.py",
+        (
+            "tests/check/test_verdicts_agree_with_node.py",
+            "tests/check/test_version_dependent_verdicts.py",
+            "tests/check/test_typescript_verdicts_under_tsx.py",
+            "tests/check/test_syntax_second_opinion.py",
+        ),
+    ),
+    "resolver": Target(
+        "src/deploysafe/ecosystems/node/resolve.py",
+        (
+            "tests/check/test_verdicts_agree_with_node.py",
+            "tests/check/test_version_dependent_verdicts.py",
+            "tests/check/test_typescript_verdicts_under_tsx.py",
+            "tests/check/test_real_packages.py",
+        ),
+    ),
+    "release-engine": Target("src/deploysafe/release/engine.py", ("tests/release",), timeout=900),
+}
+
+# Operators that make a different program rather than a plausible slip are left out: every binary operator
+# swapped for every other (a `+` on strings becoming `<<`), comparisons turned into identity tests.
+EXCLUDED_OPERATORS = [
+    r"core/ReplaceBinaryOperator_(?!Add_Sub|Sub_Add).*",
+    r"core/ReplaceComparisonOperator_.*_(Is|IsNot)$",
+    r"core/ReplaceComparisonOperator_(Is|IsNot)_(?!Is|IsNot).*",
+    r"core/ReplaceComparisonOperator_(Eq|NotEq)_(Lt|LtE|Gt|GtE)$",
+    r"core/ReplaceUnaryOperator_.*",
+    r"core/VariableReplacer",
+    r"core/VariableInserter",
+    r"core/RemoveDecorator",
+]
+
+
+def scratch_copy(work: Path) -> Path:
+    """The source and the tests in ``work`` (examples and node_modules are linked, not copied)."""
+    copy = work / "repo"
+    copy.mkdir()
+    shutil.copytree(REPO / "src", copy / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "tests", copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, copy / name)
+    (copy / "examples").symlink_to(REPO / "examples")
+    return copy
+
+
+def config(target: Target) -> str:
+    tests = " ".join(target.tests)
+    command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider --timeout={int(target.timeout)} {tests}"
+    excluded = ", ".join(json.dumps(e) for e in EXCLUDED_OPERATORS)
+    return (
+        "[cosmic-ray]\n"
+        f'module-path = "{target.module}"\n'
+        f"timeout = {target.timeout}\n"
+        "excluded-modules = []\n"
+        f"test-command = {json.dumps(command)}\n\n"
+        '[cosmic-ray.distributor]\nname = "local"\n\n'
+        f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excluded}]\n"
+    )
+
+
+def run(name: str, target: Target, copy: Path, work: Path) -> dict:
+    cfg = work / f"{name}.toml"
+    cfg.write_text(config(target))
+    session = work / f"{name}.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(copy / "src") + os.pathsep + str(copy)}
+    bindir = Path(sys.executable).parent
+
+    def cr(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True, check=False)
+
+    started = time.monotonic()
+    for step in (
+        [str(bindir / "cosmic-ray"), "init", str(cfg), str(session)],
+        [str(bindir / "cr-filter-operators"), str(session), str(cfg)],
+        [str(bindir / "cosmic-ray"), "baseline", str(cfg)],
+        [str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)],
+    ):
+        done = cr(*step)
+        if done.returncode != 0:
+            raise SystemExit(f"{name}: {' '.join(step[:2])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    dump = cr(str(bindir / "cosmic-ray"), "dump", str(session)).stdout
+    source = (copy / target.module).read_text().splitlines()
+    counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0}
+    survivors = []
+    for line in dump.splitlines():
+        item, result = json.loads(line)
+        if result is None:
+            continue
+        if result.get("worker_outcome") == "skipped":
+            counts["skipped"] += 1
+            continue
+        outcome = result.get("test_outcome")
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == "survived":
+            mutation = item["mutations"][0]
+            row = mutation["start_pos"][0]
+            survivors.append(
+                {
+                    "line": row,
+                    "operator": mutation["operator_name"].removeprefix("core/"),
+                    "occurrence": mutation["occurrence"],
+                    "code": source[row - 1].strip() if row <= len(source) else "",
+                    "diff": result.get("diff", ""),
+                }
+            )
+    tested = counts["killed"] + counts["survived"]
+    return {
+        "target": name,
+        "module": target.module,
+        "tests": list(target.tests),
+        "counts": counts,
+        "tested": tested,
+        "survival": round(100 * counts["survived"] / tested, 1) if tested else 0.0,
+        "seconds": round(time.monotonic() - started),
+        "survivors": sorted(survivors, key=lambda s: s["line"]),
+    }
+
+
+def markdown(results: list[dict]) -> str:
+    lines = ["# Mutation testing (bench/mutation.py, cosmic-ray)", ""]
+    lines += [
+        "| target | module | mutants run | killed | survived | survival | time |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        c = r["counts"]
+        lines.append(
+            f"| {r['target']} | `{r['module']}` | {r['tested']} | {c['killed']} | {c['survived']} | "
+            f"{r['survival']} % | {r['seconds']} s |"
+        )
+    for r in results:
+        lines += ["", f"## {r['target']}: surviving mutants", ""]
+        if not r["survivors"]:
+            lines.append("None.")
+        for s in r["survivors"]:
+            lines.append(f"- `{r['module']}:{s['line']}` {s['operator']} #{s['occurrence']}: `{s['code']}`")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("targets", nargs="*", help=f"some of: {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--report", type=Path, help="write the report (Markdown) here as well")
+    parser.add_argument("--json", type=Path, help="write the raw results (JSON) here")
+    parser.add_argument("--list", action="store_true", help="list the targets and exit")
+    args = parser.parse_args()
+    if args.list:
+        for name, target in TARGETS.items():
+            print(f"{name:15} {target.module}  <- {' '.join(target.tests)}")
+        return 0
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(TARGETS)}")
+    if shutil.which("cosmic-ray", path=str(Path(sys.executable).parent)) is None:
+        parser.error("cosmic-ray is not installed in this Python: pip install cosmic-ray")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="deploysafe-mutation-") as tmp:
+        work = Path(tmp)
+        copy = scratch_copy(work)
+        for name in args.targets or list(TARGETS):
+            result = run(name, TARGETS[name], copy, work)
+            results.append(result)
+            print(
+                f"{name}: {result['tested']} mutants, {result['counts']['survived']} survived "
+                f"({result['survival']} %) in {result['seconds']} s",
+                file=sys.stderr,
+            )
+    report = markdown(results)
+    print(report)
+    if args.report:
+        args.report.write_text(report)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
