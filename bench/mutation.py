@@ -13,6 +13,7 @@ Not CI: a module takes minutes to an hour on two cores (mutants x the time of it
     python bench/mutation.py secrets health       # some of them
     python bench/mutation.py --list               # targets, their modules and tests
     python bench/mutation.py secrets --report bench/mutation-report.md
+    python bench/mutation.py rules --work /tmp/mut --minutes 30   # stop after 30 min; run again to resume
 
 The report lists every surviving mutant (file, line, operator, the changed line) and the survival rate per
 target; the README's Development section explains the ones left. Goal: at most 5 % survivors.
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +48,7 @@ TARGETS: dict[str, Target] = {
     "secrets": Target(
         "src/deploysafe/pack/secrets.py", ("tests/pack/test_secret_policy.py", "tests/pack/test_secrets.py")
     ),
-    "health": Target("src/deploysafe/release/health.py", ("tests/release/test_health_gate.py",), timeout=120),
+    "health": Target("src/deploysafe/release/health.py", ("tests/release/test_health_gate.py",), timeout=60),
     "nodeversion": Target(
         "src/deploysafe/ecosystems/node/nodeversion.py",
         ("tests/check/test_version_dependent_verdicts.py", "tests/check/test_verdicts_agree_with_node.py"),
@@ -88,9 +90,12 @@ EXCLUDED_OPERATORS = [
 
 
 def scratch_copy(work: Path) -> Path:
-    """The source and the tests in ``work`` (examples and node_modules are linked, not copied)."""
+    """The source and the tests in ``work`` (examples and node_modules are linked, not copied); an
+    existing copy is kept, so an interrupted run resumes on the same code."""
     copy = work / "repo"
-    copy.mkdir()
+    if copy.is_dir():
+        return copy
+    copy.mkdir(parents=True)
     shutil.copytree(REPO / "src", copy / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "tests", copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
@@ -114,33 +119,52 @@ def config(target: Target) -> str:
     )
 
 
-def run(name: str, target: Target, copy: Path, work: Path) -> dict:
+def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None) -> dict:
     cfg = work / f"{name}.toml"
     cfg.write_text(config(target))
     session = work / f"{name}.sqlite"
+    fresh = not session.exists()
     env = {**os.environ, "PYTHONPATH": str(copy / "src") + os.pathsep + str(copy)}
     bindir = Path(sys.executable).parent
 
-    def cr(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True, check=False)
+    def cr(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True, check=False, timeout=timeout)
 
     started = time.monotonic()
-    for step in (
+    steps = [
         [str(bindir / "cosmic-ray"), "init", str(cfg), str(session)],
         [str(bindir / "cr-filter-operators"), str(session), str(cfg)],
         [str(bindir / "cosmic-ray"), "baseline", str(cfg)],
-        [str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)],
-    ):
+    ]
+    for step in steps if fresh else []:
         done = cr(*step)
         if done.returncode != 0:
             raise SystemExit(f"{name}: {' '.join(step[:2])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    # cosmic-ray mutates the module in place: a run stopped mid-mutant leaves it changed, so the module
+    # as first copied is kept aside and put back before every run.
+    pristine = work / "pristine" / target.module
+    if not pristine.exists():
+        pristine.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(copy / target.module, pristine)
+    shutil.copy2(pristine, copy / target.module)
+    execute = [str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)]
+    with subprocess.Popen(
+        execute, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    ) as proc:
+        try:
+            proc.wait(timeout=minutes * 60 if minutes else None)
+        except subprocess.TimeoutExpired:  # out of time: what ran is reported, the rest stays pending
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+    shutil.copy2(pristine, copy / target.module)
     dump = cr(str(bindir / "cosmic-ray"), "dump", str(session)).stdout
     source = (copy / target.module).read_text().splitlines()
-    counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0}
+    counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0, "pending": 0}
     survivors = []
     for line in dump.splitlines():
         item, result = json.loads(line)
         if result is None:
+            counts["pending"] += 1
             continue
         if result.get("worker_outcome") == "skipped":
             counts["skipped"] += 1
@@ -167,7 +191,7 @@ def run(name: str, target: Target, copy: Path, work: Path) -> dict:
         "counts": counts,
         "tested": tested,
         "survival": round(100 * counts["survived"] / tested, 1) if tested else 0.0,
-        "seconds": round(time.monotonic() - started),
+        "seconds": round(time.monotonic() - started),  # of this invocation (a resumed run adds to earlier ones)
         "survivors": sorted(survivors, key=lambda s: s["line"]),
     }
 
@@ -175,14 +199,14 @@ def run(name: str, target: Target, copy: Path, work: Path) -> dict:
 def markdown(results: list[dict]) -> str:
     lines = ["# Mutation testing (bench/mutation.py, cosmic-ray)", ""]
     lines += [
-        "| target | module | mutants run | killed | survived | survival | time |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| target | module | mutants run | killed | survived | survival | not run yet | time |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         c = r["counts"]
         lines.append(
             f"| {r['target']} | `{r['module']}` | {r['tested']} | {c['killed']} | {c['survived']} | "
-            f"{r['survival']} % | {r['seconds']} s |"
+            f"{r['survival']} % | {c['pending']} | {r['seconds']} s |"
         )
     for r in results:
         lines += ["", f"## {r['target']}: surviving mutants", ""]
@@ -199,6 +223,8 @@ def main() -> int:
     parser.add_argument("--report", type=Path, help="write the report (Markdown) here as well")
     parser.add_argument("--json", type=Path, help="write the raw results (JSON) here")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
+    parser.add_argument("--work", type=Path, help="keep the copy and sessions here; a second run resumes them")
+    parser.add_argument("--minutes", type=float, help="stop each target after this long (the rest stays pending)")
     args = parser.parse_args()
     if args.list:
         for name, target in TARGETS.items():
@@ -211,10 +237,10 @@ def main() -> int:
         parser.error("cosmic-ray is not installed in this Python: pip install cosmic-ray")
     results = []
     with tempfile.TemporaryDirectory(prefix="deploysafe-mutation-") as tmp:
-        work = Path(tmp)
+        work = args.work or Path(tmp)
         copy = scratch_copy(work)
         for name in args.targets or list(TARGETS):
-            result = run(name, TARGETS[name], copy, work)
+            result = run(name, TARGETS[name], copy, work, args.minutes)
             results.append(result)
             print(
                 f"{name}: {result['tested']} mutants, {result['counts']['survived']} survived "
