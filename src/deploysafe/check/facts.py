@@ -99,6 +99,9 @@ class ModuleFacts:
     assets: tuple[AssetRef, ...] = ()
     # A TypeScript `export = x` (CommonJS-style export of a TS file).
     export_assignment: bool = False
+    # Why the parser could not read the file (an internal fault), "" when it could: the file's imports are
+    # then unknown, and the check lists it as unverified instead of taking it for a file with no imports.
+    fault: str = ""
 
 
 UNPARSABLE = ModuleFacts()

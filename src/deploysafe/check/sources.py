@@ -105,7 +105,8 @@ class SourceLoader:
             progress(total, total)
         self.cache.put_encoded(fresh)
         for path, (data, digest, _) in read.items():
-            self._loaded[path] = SourceFile(path, digest, len(data), cached[keys[path]])
+            facts = cached[keys[path]]
+            self._loaded[path] = SourceFile(path, digest, len(data), facts, facts.fault or None)
 
     def _parse(self, misses: list[str], read: Read) -> Parsed:
         """(path, facts, facts encoded for the cache or None) for every path in ``misses``, in any order."""

@@ -24,7 +24,6 @@ import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from deploysafe.check.facts import (
-    UNPARSABLE,
     AssetRef,
     Import,
     ImportedName,
@@ -71,12 +70,12 @@ def dialect_for(path: str) -> Dialect | None:
 
 def parse_module(source: bytes, dialect: Dialect) -> ModuleFacts:
     """What *source* imports and exports. Pure, and never raises: on an internal fault it logs and
-    returns :data:`~deploysafe.facts.UNPARSABLE`."""
+    returns facts that say so (``fault``) and nothing else."""
     try:
         return _read(source, dialect)
-    except Exception:  # the contract is "never raises"; a bug here must not stop a whole check
+    except Exception as err:  # the contract is "never raises"; a bug here must not stop a whole check
         _log.exception("could not read a %s module of %d bytes", dialect.value, len(source))
-        return UNPARSABLE
+        return ModuleFacts(fault=f"deploysafe's {dialect.value} parser failed on it ({type(err).__name__}: {err})")
 
 
 # --- grammars and the one query ------------------------------------------------------------------------
