@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from deploysafe.hosts.local import LocalHost
-from deploysafe.release.health import Probe, ProbeResult, Vetting, parse_probe, session, window
+from deploysafe.release.health import MissingVersion, Probe, ProbeResult, Vetting, parse_probe, session, window
 
 
 class Scripted:
@@ -248,3 +248,62 @@ def test_a_waiting_watch_holds_a_finished_streak_open_until_it_clears(serve, tmp
     assert verdict.ok
     assert len(verdict.results) == 5  # four held open, then the streak counts
     assert [n for _, n in seen][:4] == [1, 1, 1, 1]
+
+
+def test_the_window_never_sleeps_past_its_deadline(serve, tmp_path):
+    """A failing probe at 0.8 s, with 0.8 s to wait before the next, ends the 1 s window then; it does not
+    sleep on and probe again after the deadline."""
+    server = serve((503, "down"))
+    verdict = judge(http(server), tmp_path, deadline=1.0, interval=0.8)
+    assert not verdict.ok
+    assert verdict.seconds < 1.0 + 0.5
+    assert len(verdict.results) <= 2
+
+
+def test_a_probe_that_cannot_even_run_fails_instead_of_raising(tmp_path):
+    probe = parse_probe("command: echo ready", expect="ready")
+    with session(LocalHost(tmp_path), probe, cwd=str(tmp_path / "gone"), env={}) as probing:
+        verdict = window(probing, passes=1, interval=0.01, deadline=0.1)
+    assert not verdict.ok
+    assert verdict.results[0].detail.startswith("TargetError: cannot run")
+
+
+def test_the_last_results_of_a_verdict_are_its_latest_three(serve, tmp_path):
+    server = serve(*[(503, str(n)) for n in range(6)], (200, "ok"))
+    verdict = judge(http(server), tmp_path, deadline=5.0)
+    assert verdict.ok and len(verdict.results) == 7
+    assert [r.detail for r in verdict.last()] == ["HTTP 503: 4", "HTTP 503: 5", "HTTP 200: ok"]
+
+
+# ---- what a probe says it checks, and placeholders ----------------------------------------------------
+
+
+def test_each_kind_of_probe_describes_what_it_checks():
+    assert parse_probe("http://127.0.0.1:8080/health", expect="ok").describe() == (
+        "http://127.0.0.1:8080/health (body contains 'ok')"
+    )
+    assert parse_probe("http://127.0.0.1:8080/health").describe() == "http://127.0.0.1:8080/health"
+    assert parse_probe("tcp://127.0.0.1:5432").describe() == "tcp://127.0.0.1:5432"
+    assert parse_probe("command: curl -sf localhost", expect="up").describe() == (
+        "`curl -sf localhost` (output contains 'up')"
+    )
+    assert parse_probe("command: true").describe() == "`true`"
+
+
+def test_placeholders_are_filled_per_release_and_a_release_placeholder_needs_no_version():
+    probe = parse_probe("http://127.0.0.1:1/", expect='"version":"{version}","id":"{release}"')
+    filled = probe.for_release("1.2.0", "r42")
+    assert filled.expect == '"version":"1.2.0","id":"r42"'
+    assert filled.lacks() == (
+        '\'"version":"1.2.0","id":"r42"\' (health_expect \'"version":"{version}","id":"{release}"\' '
+        "for version 1.2.0 of release r42)"
+    )
+    only_release = parse_probe("http://127.0.0.1:1/", expect='"id":"{release}"').for_release(None, "r7")
+    assert only_release.expect == '"id":"r7"'
+    assert parse_probe("http://127.0.0.1:1/", expect="plain").for_release(None, "r7").expect == "plain"
+
+
+def test_a_version_placeholder_for_a_release_without_a_version_is_a_clear_error():
+    probe = parse_probe("http://127.0.0.1:1/", expect='"version":"{version}"')
+    with pytest.raises(MissingVersion, match=r"needs \{version\}, but release r9 records no version"):
+        probe.for_release(None, "r9")
