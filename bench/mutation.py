@@ -14,6 +14,7 @@ Not CI: a module takes minutes to an hour on two cores (mutants x the time of it
     python bench/mutation.py --list               # targets, their modules and tests
     python bench/mutation.py secrets --report bench/mutation-report.md
     python bench/mutation.py rules --work /tmp/mut --minutes 30   # stop after 30 min; run again to resume
+    python bench/mutation.py rules --work /tmp/mut --recheck      # survivors again, against today's tests
 
 The report lists every surviving mutant (file, line, operator, the changed line) and the survival rate per
 target; the README's Development section explains the ones left. Goal: at most 5 % survivors.
@@ -104,9 +105,13 @@ def scratch_copy(work: Path) -> Path:
     return copy
 
 
-def config(target: Target) -> str:
+def test_command(target: Target) -> str:
     tests = " ".join(target.tests)
-    command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider --timeout={int(target.timeout)} {tests}"
+    return f"{sys.executable} -m pytest -x -q -p no:cacheprovider --timeout={int(target.timeout)} {tests}"
+
+
+def config(target: Target) -> str:
+    command = test_command(target)
     excluded = ", ".join(json.dumps(e) for e in EXCLUDED_OPERATORS)
     return (
         "[cosmic-ray]\n"
@@ -119,7 +124,7 @@ def config(target: Target) -> str:
     )
 
 
-def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None) -> dict:
+def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None, recheck: bool = False) -> dict:
     cfg = work / f"{name}.toml"
     cfg.write_text(config(target))
     session = work / f"{name}.sqlite"
@@ -136,6 +141,8 @@ def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None
         [str(bindir / "cr-filter-operators"), str(session), str(cfg)],
         [str(bindir / "cosmic-ray"), "baseline", str(cfg)],
     ]
+    if recheck and fresh:
+        raise SystemExit(f"{name}: no session in {work} to recheck")
     for step in steps if fresh else []:
         done = cr(*step)
         if done.returncode != 0:
@@ -148,6 +155,8 @@ def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None
         shutil.copy2(copy / target.module, pristine)
     shutil.copy2(pristine, copy / target.module)
     execute = [str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)]
+    if recheck:
+        execute = ["true"]
     with subprocess.Popen(
         execute, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     ) as proc:
@@ -170,9 +179,11 @@ def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None
             counts["skipped"] += 1
             continue
         outcome = result.get("test_outcome")
+        mutation = item["mutations"][0]
+        if outcome == "survived" and recheck and _killed_now(mutation, target, copy, pristine, env):
+            outcome = "killed"
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome == "survived":
-            mutation = item["mutations"][0]
             row = mutation["start_pos"][0]
             survivors.append(
                 {
@@ -194,6 +205,23 @@ def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None
         "seconds": round(time.monotonic() - started),  # of this invocation (a resumed run adds to earlier ones)
         "survivors": sorted(survivors, key=lambda s: s["line"]),
     }
+
+
+def _killed_now(mutation: dict, target: Target, copy: Path, pristine: Path, env: dict[str, str]) -> bool:
+    """Apply one surviving mutant again and run the target's tests as they are now (--recheck)."""
+    apply = [str(Path(sys.executable).parent / "cosmic-ray"), "apply", target.module]
+    apply += [mutation["operator_name"], str(mutation["occurrence"])]
+    try:
+        subprocess.run(apply, cwd=copy, env=env, check=True, capture_output=True)
+        try:
+            done = subprocess.run(
+                test_command(target).split(), cwd=copy, env=env, capture_output=True, timeout=target.timeout * 2
+            )
+        except subprocess.TimeoutExpired:
+            return True
+        return done.returncode != 0
+    finally:
+        shutil.copy2(pristine, copy / target.module)
 
 
 def markdown(results: list[dict]) -> str:
@@ -225,6 +253,11 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--work", type=Path, help="keep the copy and sessions here; a second run resumes them")
     parser.add_argument("--minutes", type=float, help="stop each target after this long (the rest stays pending)")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="with --work: run the survivors of the kept sessions again against the tests as they are now",
+    )
     args = parser.parse_args()
     if args.list:
         for name, target in TARGETS.items():
@@ -239,8 +272,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="deploysafe-mutation-") as tmp:
         work = args.work or Path(tmp)
         copy = scratch_copy(work)
+        if args.recheck:  # the code stays as it was mutated; the tests are today's
+            shutil.rmtree(copy / "tests")
+            shutil.copytree(REPO / "tests", copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
         for name in args.targets or list(TARGETS):
-            result = run(name, TARGETS[name], copy, work, args.minutes)
+            result = run(name, TARGETS[name], copy, work, args.minutes, args.recheck)
             results.append(result)
             print(
                 f"{name}: {result['tested']} mutants, {result['counts']['survived']} survived "

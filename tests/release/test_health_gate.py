@@ -227,6 +227,7 @@ def test_a_fatal_watch_ends_the_window_and_a_pending_one_turns_passes_into_failu
     server = serve((200, "ok"))
     fatal = judge(http(server), tmp_path, passes=3, deadline=30.0, watch=lambda: Vetting(fatal="crash loop"))
     assert not fatal.ok and fatal.reason == "crash loop" and len(fatal.results) == 1
+    assert not fatal.results[0].ok and fatal.results[0].detail == "HTTP 200: ok; but crash loop"
 
     pending = judge(http(server), tmp_path, deadline=0.3, watch=lambda: Vetting(pending="old process answers"))
     assert not pending.ok
@@ -300,6 +301,7 @@ def test_placeholders_are_filled_per_release_and_a_release_placeholder_needs_no_
     )
     only_release = parse_probe("http://127.0.0.1:1/", expect='"id":"{release}"').for_release(None, "r7")
     assert only_release.expect == '"id":"r7"'
+    assert only_release.lacks() == '\'"id":"r7"\' (health_expect \'"id":"{release}"\' for release r7)'
     assert parse_probe("http://127.0.0.1:1/", expect="plain").for_release(None, "r7").expect == "plain"
 
 
@@ -307,3 +309,20 @@ def test_a_version_placeholder_for_a_release_without_a_version_is_a_clear_error(
     probe = parse_probe("http://127.0.0.1:1/", expect='"version":"{version}"')
     with pytest.raises(MissingVersion, match=r"needs \{version\}, but release r9 records no version"):
         probe.for_release(None, "r9")
+
+
+def test_probe_urls_are_read_with_their_default_ports_and_timeout():
+    assert (parse_probe("http://app.internal/health").port, parse_probe("https://app.internal/health").port) == (
+        80,
+        443,
+    )
+    assert parse_probe("https://app.internal:8443/health").port == 8443
+    assert parse_probe("tcp://db.internal:5432").port == 5432
+    assert parse_probe("http://app.internal/").timeout == 2.0
+
+
+def test_a_probe_aimed_at_the_boot_tests_spare_port():
+    assert parse_probe("http://127.0.0.1:3000/health?x=1").with_port(4100).url == "http://127.0.0.1:4100/health?x=1"
+    assert parse_probe("tcp://127.0.0.1:3000").with_port(4100).port == 4100
+    command = parse_probe("command: curl -sf localhost:3000")
+    assert command.with_port(4100) == command
