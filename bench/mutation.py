@@ -56,7 +56,7 @@ TARGETS: dict[str, Target] = {
     ),
     "confirm": Target("src/deploysafe/ecosystems/node/confirm.py", ("tests/check/test_syntax_second_opinion.py",)),
     "rules": Target(
-        "src/deploysafe/ecosystems/node/rules.py",
+        "src/deploysafe/ecosystems/node/rules",  # one module per rule id
         (
             "tests/check/test_verdicts_agree_with_node.py",
             "tests/check/test_version_dependent_verdicts.py",
