@@ -7,6 +7,7 @@ for loading the SSH stack and `deploysafe --help` starts fast.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -59,9 +60,20 @@ class DeploysafeGroup(click.Group):
         except DeploysafeError as err:
             click.echo(f"deploysafe: error: {err}", err=True)
             sys.exit(err.exit_code)
-        except KeyboardInterrupt:
-            click.echo("deploysafe: interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as err:  # a deploy's Interrupted says which signal; Ctrl-C elsewhere: 130
+            click.echo(f"deploysafe: {err or 'interrupted'}", err=True)
+            sys.exit(getattr(err, "exit_code", 130))
+        except BrokenPipeError:
+            stdout_gone()
+            sys.exit(141)
+
+
+def stdout_gone() -> None:
+    """The reader of stdout went away: point stdout at /dev/null, so that nothing written later (nor
+    the flush at exit) fails again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 @click.group(cls=DeploysafeGroup, context_settings={"help_option_names": ["-h", "--help"]})

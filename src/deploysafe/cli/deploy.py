@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from deploysafe import release
-from deploysafe.cli.app import main
+from deploysafe.cli.app import main, stdout_gone
 from deploysafe.config import CONFIG_NAME, Config, load, load_file
 from deploysafe.errors import ConfigError, DeploysafeError, TargetError
 from deploysafe.release import FleetFailed, FleetResult, FleetSpec, ReleaseFailed, Result, TargetSpec
@@ -155,14 +155,22 @@ def _run(fmt: str, action: Callable[[Any], Result], host: str | None = None) -> 
         result = action(reporter)
     except ReleaseFailed as failure:
         if fmt == "json":
-            reporter.emit({"event": "result", **failure.result.to_dict()})
+            _emit_result(reporter, failure.result)
         else:
             view.print_failure(failure.result.report)
         raise
     if fmt == "json":
-        reporter.emit({"event": "result", **result.to_dict()})
+        _emit_result(reporter, result)
         return
     view.print_result(result, console)
+
+
+def _emit_result(reporter: JsonReporter, result: Result) -> None:
+    """The closing JSON line; a reader that went away does not hide the outcome (the exit code and stderr)."""
+    try:
+        reporter.emit({"event": "result", **result.to_dict()})
+    except BrokenPipeError:
+        stdout_gone()
 
 
 def _run_fleet(fmt: str, action: Callable[[Any], FleetResult]) -> None:

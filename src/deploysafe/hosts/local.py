@@ -16,6 +16,13 @@ from deploysafe.errors import TargetError
 from deploysafe.hosts.base import Completed, ProgressFn, check_inside, kind_of
 
 
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """The command's whole session (it was started in its own), then reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 class LocalHost:
     """A directory on this machine."""
 
@@ -56,10 +63,11 @@ class LocalHost:
             try:
                 proc.communicate(input=input, timeout=timeout)
             except subprocess.TimeoutExpired as exc:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                _kill(proc)
                 raise TargetError(f"{shlex.join(argv)[:120]} timed out after {timeout:.0f}s") from exc
+            except BaseException:
+                _kill(proc)  # interrupted: the command must not run on behind the deploy's back
+                raise
             out.seek(0)
             err.seek(0)
             return Completed(

@@ -166,6 +166,9 @@ class SshHost:
             raise TargetError(f"{self.url}: {what} failed: {err}") from err
         except OSError as err:
             raise TargetError(f"{self.url}: {what} failed: {err.strerror or err}") from err
+        except KeyboardInterrupt:
+            future.cancel()  # interrupted (a signal): stop waiting for the host, and stop the work too
+            raise
 
     def _user(self) -> str:
         if self.address.user:

@@ -3,25 +3,32 @@ steps for their plan (``--dry-run``).
 
 Each step is safe to interrupt. Until ``switch``, ``current`` is untouched and a failure only leaves a
 release directory marked failed (or an ``.incoming-`` directory the next run removes). ``switch`` is
-one rename(2) of a new symlink over ``current``. After it, a failed gate (restart, health, a hook)
-switches back to the previous good release, restarts it and checks it - once; if that fails too, it
-stops and says so. Every step's outcome is reported as it happens and saved to ``run.json``, so a run
-killed at any step leaves an exact account that the next run recovers.
+one rename(2) of a new symlink over ``current``. After it, until the verdict, every way the run can end
+- a failed gate (restart, health, a hook), a restart that outlives ``restart_timeout``, any other error,
+SIGINT, SIGTERM, SIGHUP or its output closed (:mod:`deploysafe.release.interrupts`) - switches back to
+the previous good release, restarts it and checks it - once; if that fails too, it stops and says so.
+Signals that arrive meanwhile wait until it is done. Every step's outcome is reported as it happens and
+saved to ``run.json``, so a run killed with SIGKILL at any step leaves an exact account that the next run
+recovers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
 from deploysafe import artifact
 from deploysafe.errors import ConfigError, DeploysafeError
+from deploysafe.release import history, interrupts
 from deploysafe.release.context import Context
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.flows import DEPLOY, Flow
-from deploysafe.release.run import ReleaseFailed, Result, Run, StepFailed
+from deploysafe.release.interrupts import Trap
+from deploysafe.release.run import ReleaseFailed, Result, Run
 from deploysafe.release.spec import TargetSpec, open_target
+from deploysafe.release.state import current_release
 from deploysafe.release.steps.base import SKIPPED, Step
 
 STEPS = DEPLOY.names()
@@ -54,35 +61,50 @@ def do(ctx: Context, step: Step) -> None:
             handle.detail = detail
 
 
-def run_flow(flow: Flow, ctx: Context) -> Result:
-    """Run ``flow`` on ``ctx``'s target; a run that failed raises (ReleaseFailed once it has a result)."""
+def run_flow(flow: Flow, ctx: Context, trap: Trap) -> Result:
+    """Run ``flow`` on ``ctx``'s target; a run that failed raises (ReleaseFailed once it has a result).
+
+    However the run ends - a failing gate, a timeout, an error, SIGINT/SIGTERM/SIGHUP, its output closed -
+    once the lock is held it ends through the flow's outcomes: before the switch the incoming release and
+    the lock go; after it, until the verdict, the recovery steps put the fallback back. ``trap`` holds
+    further signals off while that happens.
+    """
     steps = [s for s in flow.steps_for(ctx.spec.hooks) if s.applies(ctx)]
-    locked, switch, verdict = flow.phases(steps)
-    for step in steps[:locked]:
-        do(ctx, step)  # nothing is held yet: a failure is raised as it is
+    _, switch, _ = flow.phases(steps)
     try:
-        for step in steps[locked:switch]:
+        for step in steps[:switch]:
             do(ctx, step)
     except BaseException as err:
-        raise flow.outcomes.stopped(ctx, err) from err
+        with trap.deferred():
+            if not ctx.active.lock.held:
+                raise  # nothing is held (yet, or any more: the circuit breaker let go of it)
+            raise flow.outcomes.stopped(ctx, err) from err
+    index = switch
     try:
         for index in range(switch, len(steps)):
-            try:
-                do(ctx, steps[index])
-            except StepFailed as failure:
-                if switch < index < verdict and flow.recover:
-                    raise recover(flow, ctx, failure) from failure
-                raise
-    except ReleaseFailed:
-        raise
+            do(ctx, steps[index])
     except BaseException as err:
-        flow.outcomes.broke(ctx, err)
-        raise
+        with trap.deferred():
+            if ctx.active.record.get("status") == history.GOOD or not flow.recover:
+                flow.outcomes.broke(ctx, err)  # a verdict stays; adopt resumes from its journal
+                raise
+            if index == switch and not _switched(ctx):
+                raise flow.outcomes.stopped(ctx, err) from err
+            raise recover(flow, ctx, err) from err
     return flow.outcomes.succeeded(ctx)
 
 
-def recover(flow: Flow, ctx: Context, failure: StepFailed) -> ReleaseFailed:
-    """A gate failed after the switch: the flow's recovery steps, once, towards ``ctx.fallback``."""
+def _switched(ctx: Context) -> bool:
+    """Whether ``current`` points at the release: the switch step was cut short either side of its rename."""
+    if not ctx.active.connection_lost:
+        with contextlib.suppress(DeploysafeError):
+            return current_release(ctx.target, ctx.layout) == ctx.release
+    return ctx.live == ctx.release
+
+
+def recover(flow: Flow, ctx: Context, failure: BaseException) -> ReleaseFailed:
+    """After the switch a gate failed, a step broke or the run was interrupted: the flow's recovery steps,
+    once, towards ``ctx.fallback``."""
     if ctx.fallback is None:
         return flow.outcomes.no_fallback(ctx, failure)
     try:
@@ -119,8 +141,14 @@ def execute(flow: Flow, ctx: Context, *, dry_run: bool, extra: dict[str, Any] | 
     """The plan of ``flow`` (``dry_run``), or the flow run as a new recorded run of the target."""
     if dry_run:
         return planned(ctx, plan_flow(flow, ctx))
-    ctx.run = Run(flow.kind, ctx.target, ctx.layout, ctx.release, ctx.reporter, extra=extra)
-    return run_flow(flow, ctx)
+    with interrupts.trapped() as trap:
+        ctx.reporter = interrupts.GuardedReporter(ctx.reporter, trap)
+        ctx.run = Run(flow.kind, ctx.target, ctx.layout, ctx.release, ctx.reporter, extra=extra)
+        try:
+            return run_flow(flow, ctx, trap)
+        finally:
+            if trap.held:
+                ctx.warn(trap.held_note())
 
 
 def deploy(

@@ -1,9 +1,16 @@
 """How each kind of run ends: the record's status, the message and the one-screen report.
 
 The engine calls these at the turning points of a flow: :meth:`Outcomes.stopped` (a step before the
-switch failed: ``current`` was never touched), :meth:`Outcomes.broke` (anything else went wrong),
-:meth:`Outcomes.recovered` / :meth:`Outcomes.recovery_failed` / :meth:`Outcomes.no_fallback` (a gate after
-the switch failed and the recovery steps ran, failed, or had nowhere to go) and :meth:`Outcomes.succeeded`.
+switch failed or was interrupted: ``current`` was never touched), :meth:`Outcomes.broke` (anything went
+wrong once the verdict was reached, or in a flow with nothing to go back to), :meth:`Outcomes.recovered` /
+:meth:`Outcomes.recovery_failed` / :meth:`Outcomes.no_fallback` (after the switch a gate failed, a step
+broke or the run was interrupted, and the recovery steps ran, failed, or had nowhere to go) and
+:meth:`Outcomes.succeeded`.
+
+An interrupt (:class:`~deploysafe.release.interrupts.Interrupted`: a signal, or the output closed) is
+recorded as ``interrupted``, which the circuit breaker does not count, and the run ends with the
+signal's exit code; a failing verdict, a timeout or any other error is recorded as ``failed`` or
+``rolled-back``.
 """
 
 from __future__ import annotations
@@ -13,8 +20,15 @@ import contextlib
 from deploysafe.errors import DeployFailed, DeploysafeError
 from deploysafe.release import history, service
 from deploysafe.release.context import Context
-from deploysafe.release.run import ReleaseFailed, Result, StepFailed
+from deploysafe.release.interrupts import as_interrupt
+from deploysafe.release.run import ReleaseFailed, Result, describe
 from deploysafe.report.failure import format_report
+
+
+def exit_code(err: BaseException) -> int | None:
+    """The exit code a run ended by ``err`` has when it is not the default 1: an interrupt's."""
+    interrupt = as_interrupt(err)
+    return interrupt.exit_code if interrupt else None
 
 
 class Outcomes:
@@ -23,32 +37,39 @@ class Outcomes:
     def broke(self, ctx: Context, err: BaseException) -> None:
         run = ctx.active
         if run.record.get("status") != history.GOOD:
-            interrupted = isinstance(err, KeyboardInterrupt)
-            message = str(err) if isinstance(err, DeploysafeError) else type(err).__name__
-            run.set_status(history.INTERRUPTED if interrupted else history.FAILED, message)
+            interrupted = as_interrupt(err) is not None
+            run.set_status(history.INTERRUPTED if interrupted else history.FAILED, describe(err))
         run.finish()
 
     def stopped(self, ctx: Context, err: BaseException) -> BaseException:
         self.broke(ctx, err)
         return err
 
-    def no_fallback(self, ctx: Context, failure: StepFailed) -> ReleaseFailed:
+    def no_fallback(self, ctx: Context, failure: BaseException) -> ReleaseFailed:
         raise NotImplementedError
 
-    def recovered(self, ctx: Context, failure: StepFailed) -> ReleaseFailed:
+    def recovered(self, ctx: Context, failure: BaseException) -> ReleaseFailed:
         raise NotImplementedError
 
-    def recovery_failed(self, ctx: Context, failure: StepFailed, err: DeploysafeError) -> ReleaseFailed:
+    def recovery_failed(self, ctx: Context, failure: BaseException, err: DeploysafeError) -> ReleaseFailed:
         raise NotImplementedError
 
     def succeeded(self, ctx: Context) -> Result:
         raise NotImplementedError
 
-    def _failed(self, ctx: Context, status: str, message: str, report: str, current: str | None) -> ReleaseFailed:
+    def _failed(
+        self, ctx: Context, status: str, message: str, report: str, current: str | None, cause: BaseException
+    ) -> ReleaseFailed:
         run = ctx.active
         run.set_status(status, message)
         run.finish()
-        return ReleaseFailed(message, run.result(status, message, report, ctx.previous, current=current))
+        result = run.result(status, message, report, ctx.previous, current=current)
+        return ReleaseFailed(message, result, exit_code(cause))
+
+
+def _verdict(failure: BaseException, otherwise: str) -> str:
+    """``interrupted`` for an interrupt (not the release's fault), else ``otherwise``."""
+    return history.INTERRUPTED if as_interrupt(failure) else otherwise
 
 
 class DeployOutcomes(Outcomes):
@@ -65,58 +86,65 @@ class DeployOutcomes(Outcomes):
                     target.remove(ctx.release_path)  # a damaged copy: the next deploy uploads afresh
             except DeploysafeError:
                 pass
-        interrupted = isinstance(err, KeyboardInterrupt)
-        status = history.INTERRUPTED if interrupted else history.FAILED
-        message = str(err) if isinstance(err, DeploysafeError) else type(err).__name__
+        interrupt = as_interrupt(err)
+        status = history.INTERRUPTED if interrupt else history.FAILED
+        message = describe(err)
         run.set_status(status, message)
         run.finish()
-        if interrupted or not isinstance(err, DeploysafeError) or run.connection_lost:
+        if interrupt is None and (not isinstance(err, DeploysafeError) or run.connection_lost):
             return err  # a lost connection is the target's fault, not the release's: say so as it is
+        what = f"{message} before the switch" if interrupt else f"stopped before the switch: {message}"
         report = format_report(
-            f"deploy of {ctx.release} to {target.url} stopped before the switch: {message}",
-            [("details", getattr(err, "report", ""))],
+            f"deploy of {ctx.release} to {target.url} {what}", [("details", getattr(err, "report", ""))]
         )
         report += f"\n  current is untouched: {ctx.previous or '(none yet)'}"
-        result = run.result(history.FAILED, message, report, previous=ctx.previous, current=ctx.previous)
+        result = run.result(status, message, report, previous=ctx.previous, current=ctx.previous)
+        if interrupt:
+            return ReleaseFailed(
+                f"deploy {message} before the switch; current is untouched", result, interrupt.exit_code
+            )
         return ReleaseFailed(f"deploy blocked before the switch: {message}", result)
 
-    def _title(self, ctx: Context, failure: StepFailed) -> str:
-        return f"deploy of {ctx.release} to {ctx.target.url} failed: {failure}"
+    def _title(self, ctx: Context, failure: BaseException) -> str:
+        return f"deploy of {ctx.release} to {ctx.target.url} failed: {describe(failure)}"
 
-    def _sections(self, ctx: Context, failure: StepFailed) -> list[tuple[str, str]]:
+    def _sections(self, ctx: Context, failure: BaseException) -> list[tuple[str, str]]:
         """The failure and the failed release's logs (read after the switch back: the rollback must not wait)."""
-        sections = [("probe" if "health" in str(failure) else "details", failure.report)]
+        sections = [("probe" if "health" in str(failure) else "details", getattr(failure, "report", ""))]
+        if as_interrupt(failure):
+            return sections
         with contextlib.suppress(DeploysafeError):
             logs = service.log_tails(ctx.target, ctx.spec, extra=ctx.failed_logs)
             return sections + [(f"log {path}", text) for path, text in logs]
         return sections
 
-    def no_fallback(self, ctx: Context, failure: StepFailed) -> ReleaseFailed:
-        message = f"{failure}; NO PREVIOUS GOOD RELEASE to roll back to - current stays at {ctx.release}"
+    def no_fallback(self, ctx: Context, failure: BaseException) -> ReleaseFailed:
+        message = f"{describe(failure)}; NO PREVIOUS GOOD RELEASE to roll back to - current stays at {ctx.release}"
         report = (
             format_report(self._title(ctx, failure), self._sections(ctx, failure))
             + "\n  NOTHING TO ROLL BACK TO: the service needs a human."
         )
-        return self._failed(ctx, history.FAILED, message, report, ctx.release)
+        return self._failed(ctx, _verdict(failure, history.FAILED), message, report, ctx.release, failure)
 
-    def recovered(self, ctx: Context, failure: StepFailed) -> ReleaseFailed:
-        message = f"{failure}; rolled back to {ctx.fallback}, which is healthy"
+    def recovered(self, ctx: Context, failure: BaseException) -> ReleaseFailed:
+        message = f"{describe(failure)}; rolled back to {ctx.fallback}, which is healthy"
+        judged = "not judged (interrupted)" if as_interrupt(failure) else "marked bad"
         report = (
             format_report(self._title(ctx, failure), self._sections(ctx, failure))
-            + f"\n  rolled back: current → {ctx.fallback} (healthy); {ctx.release} marked bad"
+            + f"\n  rolled back: current → {ctx.fallback} (healthy); {ctx.release} {judged}"
         )
-        return self._failed(ctx, history.ROLLED_BACK, message, report, ctx.fallback)
+        return self._failed(ctx, _verdict(failure, history.ROLLED_BACK), message, report, ctx.fallback, failure)
 
-    def recovery_failed(self, ctx: Context, failure: StepFailed, err: DeploysafeError) -> ReleaseFailed:
+    def recovery_failed(self, ctx: Context, failure: BaseException, err: DeploysafeError) -> ReleaseFailed:
         message = (
-            f"{failure}; ROLLBACK FAILED: {err}. Stopped without retrying: current → {ctx.fallback}, "
+            f"{describe(failure)}; ROLLBACK FAILED: {err}. Stopped without retrying: current → {ctx.live}, "
             "the service needs a human now"
         )
         report = (
             format_report(self._title(ctx, failure), self._sections(ctx, failure))
             + f"\n  ROLLBACK TO {ctx.fallback} FAILED: {err}"
         )
-        return self._failed(ctx, history.FAILED, message, report, ctx.live)
+        return self._failed(ctx, history.FAILED, message, report, ctx.live, failure)
 
     def succeeded(self, ctx: Context) -> Result:
         message = f"{ctx.release} is live on {ctx.target.url}"
@@ -124,22 +152,25 @@ class DeployOutcomes(Outcomes):
 
 
 class RollbackOutcomes(Outcomes):
-    def _report(self, ctx: Context, failure: StepFailed) -> str:
-        title = f"rollback of {ctx.target.url} to {ctx.release} failed: {failure}"
-        return format_report(title, [("details", failure.report)])
+    def _report(self, ctx: Context, failure: BaseException) -> str:
+        title = f"rollback of {ctx.target.url} to {ctx.release} failed: {describe(failure)}"
+        return format_report(title, [("details", getattr(failure, "report", ""))])
 
-    def no_fallback(self, ctx: Context, failure: StepFailed) -> ReleaseFailed:
-        return self._failed(
-            ctx, history.FAILED, f"{failure}; nothing to put back", self._report(ctx, failure), ctx.live
+    def no_fallback(self, ctx: Context, failure: BaseException) -> ReleaseFailed:
+        message = f"{describe(failure)}; nothing to put back"
+        status = _verdict(failure, history.FAILED)
+        return self._failed(ctx, status, message, self._report(ctx, failure), ctx.live, failure)
+
+    def recovered(self, ctx: Context, failure: BaseException) -> ReleaseFailed:
+        message = f"{describe(failure)}; {ctx.fallback} is current and healthy again"
+        status = _verdict(failure, history.FAILED)
+        return self._failed(ctx, status, message, self._report(ctx, failure), ctx.live, failure)
+
+    def recovery_failed(self, ctx: Context, failure: BaseException, err: DeploysafeError) -> ReleaseFailed:
+        message = (
+            f"{describe(failure)}; PUTTING BACK {ctx.fallback} FAILED TOO: {err}. Stopped: the service needs a human"
         )
-
-    def recovered(self, ctx: Context, failure: StepFailed) -> ReleaseFailed:
-        message = f"{failure}; {ctx.fallback} is current and healthy again"
-        return self._failed(ctx, history.FAILED, message, self._report(ctx, failure), ctx.live)
-
-    def recovery_failed(self, ctx: Context, failure: StepFailed, err: DeploysafeError) -> ReleaseFailed:
-        message = f"{failure}; PUTTING BACK {ctx.fallback} FAILED TOO: {err}. Stopped: the service needs a human"
-        return self._failed(ctx, history.FAILED, message, self._report(ctx, failure), ctx.live)
+        return self._failed(ctx, history.FAILED, message, self._report(ctx, failure), ctx.live, failure)
 
     def succeeded(self, ctx: Context) -> Result:
         message = f"rolled back to {ctx.release} on {ctx.target.url}"

@@ -66,11 +66,17 @@ DeployResult = Result
 
 
 class ReleaseFailed(DeployFailed):
-    """A deploy or rollback ran and failed; ``result`` has the steps and the one-screen report."""
+    """A deploy or rollback ran and failed; ``result`` has the steps and the one-screen report.
 
-    def __init__(self, message: str, result: Result) -> None:
+    ``exit_code`` is 1, or the shell's code for the signal that interrupted the run (130 SIGINT, 143
+    SIGTERM, 129 SIGHUP; 141 when its output was closed).
+    """
+
+    def __init__(self, message: str, result: Result, exit_code: int | None = None) -> None:
         super().__init__(message)
         self.result = result
+        if exit_code is not None:
+            self.exit_code = exit_code
 
 
 class StepFailed(DeploysafeError):
@@ -95,6 +101,13 @@ class StepHandle:
 
 def is_connection_lost(err: BaseException) -> bool:
     return isinstance(err, TargetError) and "connection lost" in str(err)
+
+
+def describe(err: BaseException) -> str:
+    """One line for how a step or a run ended: our own message, an interrupt's cause, or the exception."""
+    if isinstance(err, DeploysafeError | KeyboardInterrupt):
+        return str(err) or "interrupted: SIGINT"
+    return f"{type(err).__name__}: {err}"
 
 
 class Run:
@@ -136,16 +149,15 @@ class Run:
 
     @contextlib.contextmanager
     def step(self, name: str, detail: str = "") -> Iterator[StepHandle]:
-        self.reporter.step_started(name, detail)
         handle = StepHandle(detail)
         start = time.monotonic()
         try:
+            self.reporter.step_started(name, detail)  # inside: an interrupt once it is said is the step's
             yield handle
         except BaseException as err:
             if is_connection_lost(err):
                 self.connection_lost = True
-            message = str(err) if isinstance(err, DeploysafeError) else f"{type(err).__name__}: {err}"
-            self._finish(name, "failed", start, message)
+            self._finish(name, "failed", start, describe(err))
             if isinstance(err, DeploysafeError | KeyboardInterrupt | SystemExit):
                 raise
             raise TargetError(f"{name}: unexpected {type(err).__name__}: {err}") from err
@@ -154,8 +166,8 @@ class Run:
     def _finish(self, name: str, status: str, start: float, detail: str) -> None:
         seconds = time.monotonic() - start
         self.steps.append(StepOutcome(name, status, round(seconds, 3), detail))
+        self.save()  # saved before it is reported: a reader gone away cannot cost the record
         self.reporter.step_finished(name, status, seconds, detail)
-        self.save()
 
     def save(self) -> None:
         """Rewrite run.json (only while we hold the lock and the connection is up)."""

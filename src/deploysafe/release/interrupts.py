@@ -1,0 +1,139 @@
+"""How a run is cut short from outside, and how the engine holds that off while it restores a good state.
+
+While a flow runs (:func:`trapped`, in the main thread only), SIGINT, SIGTERM and SIGHUP raise
+:class:`Interrupted` in the engine instead of ending the process, and a reporter whose reader went away
+(a closed stdout pipe, a hung-up terminal) does the same through :class:`GuardedReporter`: the run then
+ends as the engine decides (before the switch: the incoming release and the lock are removed; after it:
+the previous good release is put back and health-gated). Once the engine has started putting things
+right (:meth:`Trap.deferred`), a further signal is only noted; it is reported when that work is done.
+The previous handlers come back when the run ends. Outside the main thread nothing is installed (a
+fleet's hosts run in threads: the fleet's own thread decides).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+from deploysafe.release.events import Reporter
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+OUTPUT_CLOSED = "its output was closed"
+OUTPUT_CLOSED_EXIT = 128 + signal.SIGPIPE  # as if SIGPIPE had ended the process
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was told to stop: by a signal (``cause`` is its name) or by its output going away.
+
+    A KeyboardInterrupt, so that ``except Exception`` never swallows it; ``exit_code`` is the one a shell
+    reports for the signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 141 a closed output).
+    """
+
+    def __init__(self, cause: str, exit_code: int) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return f"interrupted: {self.cause}"
+
+    @classmethod
+    def by_signal(cls, signum: int) -> Interrupted:
+        return cls(signal.Signals(signum).name, 128 + signum)
+
+
+def as_interrupt(err: BaseException) -> Interrupted | None:
+    """``err`` as an :class:`Interrupted` when it is one (a bare KeyboardInterrupt is a SIGINT), else None."""
+    if isinstance(err, Interrupted):
+        return err
+    if isinstance(err, KeyboardInterrupt):
+        return Interrupted("SIGINT", 128 + signal.SIGINT)
+    return None
+
+
+class Trap:
+    """Turns the signals of :data:`SIGNALS` into :class:`Interrupted`, or notes them while deferring."""
+
+    def __init__(self) -> None:
+        self.deferring = False
+        self.held: list[Interrupted] = []
+
+    def fire(self, interrupt: Interrupted) -> None:
+        """Raise ``interrupt`` now, or hold it when the engine is restoring a good state.
+
+        The first interrupt also starts deferring: whatever the engine does about it is not cut short
+        by the next one (an impatient second Ctrl-C).
+        """
+        if self.deferring:
+            self.held.append(interrupt)
+            return
+        self.deferring = True
+        raise interrupt
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        self.fire(Interrupted.by_signal(signum))
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Signals arriving inside are held, not raised (the run is ending; its cleanup must finish)."""
+        self.deferring = True
+        yield
+
+    def held_note(self) -> str:
+        """A line about the signals that arrived while deferred ("" when none did)."""
+        if not self.held:
+            return ""
+        names = ", ".join(dict.fromkeys(i.cause for i in self.held))
+        return f"{names} arrived while the run was being ended safely: held until it was done"
+
+
+@contextlib.contextmanager
+def trapped() -> Iterator[Trap]:
+    """A :class:`Trap` with its handlers installed for the duration (main thread only)."""
+    trap = Trap()
+    if threading.current_thread() is not threading.main_thread():
+        yield trap
+        return
+    previous: dict[int, Any] = {}
+    try:
+        for signum in SIGNALS:
+            previous[signum] = signal.signal(signum, trap.handler)
+        yield trap
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class GuardedReporter:
+    """A reporter whose reader may go away: a write that fails (EPIPE, EIO) interrupts the run once,
+    through the trap, and every later report is dropped (there is nobody left to read it)."""
+
+    def __init__(self, inner: Reporter, trap: Trap) -> None:
+        self.inner = inner
+        self.trap = trap
+        self.closed = False
+
+    def _call(self, method: str, *args: Any) -> None:
+        if self.closed:
+            return
+        try:
+            getattr(self.inner, method)(*args)
+        except OSError:
+            self.closed = True
+            self.trap.fire(Interrupted(OUTPUT_CLOSED, OUTPUT_CLOSED_EXIT))
+
+    def step_started(self, step: str, detail: str = "") -> None:
+        self._call("step_started", step, detail)
+
+    def step_finished(self, step: str, status: str, seconds: float, detail: str = "") -> None:
+        self._call("step_finished", step, status, seconds, detail)
+
+    def progress(self, step: str, done: int, total: int | None) -> None:
+        self._call("progress", step, done, total)
+
+    def message(self, text: str, level: str = "info") -> None:
+        self._call("message", text, level)

@@ -1,0 +1,179 @@
+"""A real `deploysafe deploy` process cut short: SIGINT, SIGTERM, SIGHUP, its stdout closed, a restart that
+outlives ``restart_timeout``. After the switch the previous good release must serve again, health-gated,
+with the lock free and the run recorded; before it the incoming release and the lock go and the run is
+recorded ``interrupted``, which the circuit breaker does not count.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploysafe import artifact, release
+from deploysafe.release import ReleaseFailed
+from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
+from tests.support.sshd import free_port
+
+from .conftest import current_of, history_of, serving
+
+# The health window lasts about 2 s, so a signal sent when it starts lands inside it.
+TIMINGS = "health_interval = 0.4\nhealth_passes = 5\nhealth_deadline = 8.0\nboot_deadline = 10.0\n"
+
+
+def write_toml(tmp_path: Path, root: Path, port: int, extra: str = "") -> Path:
+    """deploysafe.toml with [targets.app]: the release app restarted by its pidfile script on ``port``."""
+    (tmp_path / "deploysafe.toml").write_text(
+        "[targets.app]\n"
+        f'path = "{root}"\n'
+        'restart = "sh bin/restart.sh"\n'
+        f'health = "http://127.0.0.1:{port}/health"\n'
+        'health_expect = "healthy"\n'
+        f'env = {{ PORT = "{port}" }}\n' + TIMINGS + extra
+    )
+    return tmp_path
+
+
+def cli(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "deploysafe", *args, "--to", "app", "--format", "json"]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+
+
+def finished(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    """Exit code and stderr of a run whose stdout the test may have closed."""
+    if proc.stdout is not None and not proc.stdout.closed:
+        _, err = proc.communicate(timeout=120)
+    else:
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        proc.wait(120)
+    return proc.returncode, err or ""
+
+
+def assert_settled(root: Path, port: int, cwd: Path, version: str) -> None:
+    """A complete ``current`` serving ``version``, the lock free, no incoming release, status truthful."""
+    live = current_of(root)
+    assert live is not None and _release_is_complete(root, live)
+    assert serving(port)["version"] == version
+    assert not (root / ".deploysafe" / "lock").exists()
+    assert not (root / ".deploysafe" / "run.json").exists()
+    assert not any(p.name.startswith(".incoming-") for p in (root / "releases").iterdir())
+    status = release.status(release.target("app", root=cwd))
+    assert (status.current, status.healthy, status.lock) == (live, True, None)
+
+
+@pytest.fixture
+def site(make_artifact, tmp_path):
+    """A target with 1.0.0 deployed and serving: (cwd with deploysafe.toml, root, port, base release id)."""
+    root, port = tmp_path / "host" / "app", free_port()
+    cwd = write_toml(tmp_path, root, port)
+    base = make_artifact("1.0.0")
+    done = cli(cwd, "deploy", str(base))
+    assert finished(done)[0] == 0
+    return cwd, root, port, artifact.read_manifest(base).id
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_in_the_health_window_puts_the_previous_release_back(make_artifact, site, signum):
+    cwd, root, port, base = site
+    new = make_artifact("1.1.0")
+    proc = cli(cwd, "deploy", str(new))
+    assert _wait_for_step(proc, "health")
+    os.kill(proc.pid, signum)
+    code, err = finished(proc)
+
+    assert code == 128 + signum, err
+    assert f"interrupted: {signum.name}" in err and "rolled back to" in err
+    assert current_of(root) == base
+    assert_settled(root, port, cwd, "1.0.0")
+    last = history_of(root)[-1]
+    assert (last["kind"], last["status"], last["release"]) == ("deploy", "interrupted", artifact.read_manifest(new).id)
+    steps = {s["step"]: s["status"] for s in last["steps"]}
+    assert steps["health"] == "failed" and steps["rollback-health"] == "ok"
+
+    assert finished(cli(cwd, "deploy", str(new)))[0] == 0
+    assert serving(port)["version"] == "1.1.0"
+
+
+@pytest.mark.slow
+def test_a_second_signal_during_the_rollback_waits_until_it_is_done(make_artifact, site):
+    cwd, root, port, base = site
+    proc = cli(cwd, "deploy", str(make_artifact("1.1.0")))
+    assert _wait_for_step(proc, "health")
+    os.kill(proc.pid, signal.SIGTERM)
+    assert _wait_for_step(proc, "rollback-restart")
+    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signal.SIGHUP)
+    code, err = finished(proc)
+
+    assert code == 143, err  # the first signal decides
+    assert current_of(root) == base
+    assert_settled(root, port, cwd, "1.0.0")
+    steps = {s["step"]: s["status"] for s in history_of(root)[-1]["steps"]}
+    assert steps["rollback-restart"] == steps["rollback-health"] == "ok"
+
+
+@pytest.mark.slow
+def test_interrupts_before_the_switch_are_recorded_and_do_not_open_the_circuit_breaker(make_artifact, site):
+    cwd, root, port, base = site
+    new = make_artifact("1.1.0")
+    for step, signum in [("upload", signal.SIGINT), ("install", signal.SIGTERM), ("boot-test", signal.SIGHUP)]:
+        proc = cli(cwd, "deploy", str(new))
+        assert _wait_for_step(proc, step)
+        os.kill(proc.pid, signum)
+        code, err = finished(proc)
+        assert code == 128 + signum, err
+        assert "before the switch; current is untouched" in err
+        assert current_of(root) == base
+        assert_settled(root, port, cwd, "1.0.0")
+        assert history_of(root)[-1]["status"] == "interrupted"
+    assert not release.status(release.target("app", root=cwd)).breaker_open
+    assert finished(cli(cwd, "deploy", str(new)))[0] == 0  # no --force needed
+    assert serving(port)["version"] == "1.1.0"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["upload", "health"])
+def test_a_closed_stdout_ends_the_run_as_an_interrupt(make_artifact, site, step):
+    cwd, root, port, base = site
+    new = make_artifact("1.1.0")
+    proc = cli(cwd, "deploy", str(new))
+    assert _wait_for_step(proc, step)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader goes away: the next line deploysafe writes meets a closed pipe
+    code, err = finished(proc)
+
+    assert code == 141, err
+    assert "Traceback" not in err
+    assert current_of(root) == base
+    assert_settled(root, port, cwd, "1.0.0")
+    last = history_of(root)[-1]
+    assert last["status"] == "interrupted" and "output was closed" in last["message"]
+    assert finished(cli(cwd, "deploy", str(new)))[0] == 0
+
+
+HANGING_RESTART = b"""#!/bin/sh
+# stops the running service, then never finishes
+pid=$(cat "$DEPLOYSAFE_ROOT/shared/app.pid" 2>/dev/null) && kill "$pid" 2>/dev/null
+exec sleep 300
+"""
+
+
+@pytest.mark.slow
+def test_a_restart_past_restart_timeout_is_rolled_back(make_artifact, local_spec, host_root, live_port):
+    release.deploy(make_artifact("1.0.0"), local_spec)
+    base = current_of(host_root)
+    hanging = make_artifact("1.1.0", extra={"bin/restart.sh": HANGING_RESTART})
+    with pytest.raises(ReleaseFailed, match="timed out after 2s; rolled back to") as failed:
+        release.deploy(hanging, local_spec.with_overrides(restart_timeout=2.0))
+    assert failed.value.exit_code == 1
+    assert failed.value.result.status == "rolled-back"
+    assert current_of(host_root) == base
+    assert serving(live_port)["version"] == "1.0.0"
+    assert not (host_root / ".deploysafe" / "lock").exists()
+    assert history_of(host_root)[-1]["status"] == "rolled-back"
