@@ -142,6 +142,7 @@ class Run:
             **(extra or {}),
         }
         self.connection_lost = False
+        self.appended = False  # the record is in history.jsonl
 
     @property
     def release(self) -> str:
@@ -192,7 +193,9 @@ class Run:
             self.lock.forget()
             return
         try:
-            history.append(self.target, self.layout, self.record)
+            if not self.appended:  # a finish cut short by an interrupt is finished again, once
+                history.append(self.target, self.layout, self.record)
+                self.appended = True
             self.target.remove(self.layout.run_file)
             self.lock.release()
         except DeploysafeError:

@@ -1,0 +1,291 @@
+"""The interrupt matrix: a real `deploysafe deploy`, `rollback` or `adopt --restart-service` process cut short
+at the start of a step by SIGKILL, SIGINT, SIGTERM, SIGHUP or its stdout closed, or held up by a restart
+that outlives ``restart_timeout``. After each: a complete, healthy ``current``, the lock free (or, after
+SIGKILL, left by a dead holder and so recoverable), ``status`` telling the truth, and a next run that
+succeeds.
+
+The steps walked come from the flows, so a new step (or a hook) is covered without touching this file.
+CI runs a slice: every step of every flow once, the interrupt rotating through the five ways so each is
+used at several steps on each side of the switch, plus a restart timeout per flow. The whole matrix
+(every way at every step) runs with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
+targets at once (each its own directory, port, lock and history), sharing the artifacts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploysafe import artifact, release
+from deploysafe.release import history
+from deploysafe.release.flows import ADOPT, DEPLOY, ROLLBACK
+from deploysafe.release.lock import holder_state, read_holder
+from tests.release.test_interrupts import write_toml
+from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
+from tests.support.processes import kill_under
+from tests.support.sshd import free_port
+
+from .conftest import APP, current_of, history_of, serving
+
+pytestmark = pytest.mark.slow
+
+FULL = os.environ.get("DEPLOYSAFE_FULL_MATRIX") == "1"
+LANES = 3
+WAYS = ("SIGINT", "SIGTERM", "stdout", "SIGHUP", "SIGKILL")
+EXIT = {"SIGKILL": -9, "SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "stdout": 141}
+TIMEOUT = "restart-timeout"
+
+# The fixture's restart script, which hangs (after stopping the service) when the release it restarts is
+# the one HANG_RELEASE names: a restart that outlives restart_timeout, for one chosen release.
+RESTART = (APP / "bin" / "restart.sh").read_text()
+HANG_AWARE = RESTART.replace(
+    'cd "$root/current"\n',
+    'cd "$root/current"\nif [ "${HANG_RELEASE:-}" = "$(basename "$(pwd -P)")" ]; then exec sleep 300; fi\n',
+)
+assert HANG_AWARE != RESTART
+RESTART_TIMEOUT = "restart_timeout = 6.0\n"
+
+
+def cells(steps: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(step, way) pairs: every way at every step (full), or each step once with the ways rotating."""
+    if FULL:
+        return [(step, way) for step in steps for way in WAYS]
+    return [(step, WAYS[n % len(WAYS)]) for n, step in enumerate(steps)]
+
+
+@dataclass
+class Site:
+    """One target: a directory holding deploysafe.toml ([targets.app]), the deploy root, the service port."""
+
+    cwd: Path
+    root: Path
+    port: int
+
+    @classmethod
+    def make(cls, where: Path, port: int | None = None) -> Site:
+        port = port or free_port()
+        root = where / "app"
+        where.mkdir(parents=True, exist_ok=True)
+        return cls(write_toml(where, root, port, RESTART_TIMEOUT), root, port)
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        argv = [sys.executable, "-m", "deploysafe", *args, "--to", "app", "--format", "json"]
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.cwd)
+
+    def run(self, *args: str) -> None:
+        proc = self.start(*args)
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, f"{' '.join(args)} in {self.cwd}: {err}"
+
+    def hang(self, release_id: str | None) -> None:
+        """Make the restart of ``release_id`` hang (None: no restart hangs)."""
+        toml = self.cwd / "deploysafe.toml"
+        text = re.sub(r', HANG_RELEASE = "[^"]*"', "", toml.read_text())
+        if release_id:
+            text = text.replace(f'PORT = "{self.port}"', f'PORT = "{self.port}", HANG_RELEASE = "{release_id}"')
+        toml.write_text(text)
+
+    def version(self) -> str | None:
+        answer = serving(self.port)
+        return answer["version"] if answer else None
+
+
+def cut_short(proc: subprocess.Popen[str], step: str, way: str) -> tuple[int, str]:
+    """Interrupt ``proc`` at the start of ``step``; its exit code and stderr."""
+    reached = _wait_for_step(proc, step)
+    assert proc.stdout is not None and proc.stderr is not None
+    if way == "stdout":
+        proc.stdout.close()
+    elif reached:
+        os.kill(proc.pid, signal.Signals[way])
+    err = proc.stderr.read()
+    proc.wait(120)
+    assert reached, f"never reached {step}: {err}"
+    return proc.returncode, err
+
+
+def assert_exit(code: int, err: str, way: str, step: str, last: bool) -> None:
+    """The signal's code; at the last step the run may have ended before the interrupt landed."""
+    if last:
+        return
+    assert code == EXIT[way], f"{way} at {step}: exit {code}: {err}"
+    assert "Traceback" not in err, err
+
+
+def assert_settled(site: Site, way: str, where: str, *, served: bool = True) -> str:
+    """Current complete and serving, the lock free or recoverable, status truthful; the live release."""
+    root = site.root
+    live = current_of(root)
+    assert live is not None, where
+    manifest = root / "releases" / live / ".deploysafe" / "manifest.json"
+    assert (root / "releases" / live).is_dir() and (not manifest.exists() or _release_is_complete(root, live)), where
+    deadline = time.monotonic() + 30  # after SIGKILL a restart it cut short finishes on its own
+    while served and serving(site.port) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    holder = read_holder_of(root)
+    if way == "SIGKILL":
+        assert holder is None or holder_state(holder)[0] == "dead", f"{where}: lock {holder}"
+    else:
+        assert holder is None, f"{where}: lock left by {holder}"
+        assert not (root / ".deploysafe" / "run.json").exists(), where
+        assert not any(p.name.startswith(".incoming-") for p in (root / "releases").iterdir()), where
+    status = release.status(release.target("app", root=site.cwd))
+    assert status.current == live, where
+    if served:
+        assert status.healthy, f"{where}: {status.health}"
+    if way != "SIGKILL":
+        assert status.lock is None and status.current_status == history.GOOD, f"{where}: {status}"
+    else:
+        assert status.current_status in (history.GOOD, history.INTERRUPTED), f"{where}: {status}"
+    return live
+
+
+def read_holder_of(root: Path):
+    from deploysafe.hosts import LocalHost
+    from deploysafe.release.layout import Layout
+
+    return read_holder(LocalHost(root), Layout(str(root)))
+
+
+def in_lanes(work: list, lane_of: Callable[[int], Any], walk: Callable[[Any, list], None]) -> None:
+    """Deal ``work`` over LANES lanes (``lane_of(n)``: the n-th lane's target) and walk them at once."""
+    shares = [work[n::LANES] for n in range(LANES)]
+    with ThreadPoolExecutor(LANES) as pool:
+        futures = [pool.submit(walk, lane_of(n), share) for n, share in enumerate(shares) if share]
+        for future in futures:
+            future.result()
+
+
+@pytest.fixture
+def builds(make_artifact) -> Callable[[int], Path]:
+    """The n-th artifact (version 1.n.0) with the hang-aware restart script, built once and shared."""
+    made: dict[int, Path] = {}
+
+    def build(n: int) -> Path:
+        if n not in made:
+            made[n] = make_artifact(f"1.{n}.0", extra={"bin/restart.sh": HANG_AWARE.encode()})
+        return made[n]
+
+    return build
+
+
+def _release_id(path: Path) -> str:
+    return artifact.read_manifest(path).id
+
+
+def test_interrupting_a_deploy_at_every_step(builds, tmp_path):
+    work = [*cells(DEPLOY.names()), ("restart", TIMEOUT)]
+    per_lane = -(-len(work) // LANES)
+    for n in range(per_lane + 1):
+        builds(n)  # built before the lanes start: the packer's working copy is shared
+
+    def walk(site: Site, share: list[tuple[str, str]]) -> None:
+        site.run("deploy", str(builds(0)))
+        for n, (step, way) in enumerate(share, 1):
+            new, where = builds(n), f"deploy cut short at {step} by {way}"
+            before = current_of(site.root)
+            if way == TIMEOUT:
+                site.hang(_release_id(new))
+                proc = site.start("deploy", str(new))
+                _, err = proc.communicate(timeout=180)
+                assert proc.returncode == 1 and "timed out after 6s; rolled back to" in err, err
+                site.hang(None)
+                assert assert_settled(site, way, where) == before
+                assert history_of(site.root)[-1]["status"] == history.ROLLED_BACK
+            else:
+                code, err = cut_short(site.start("deploy", str(new)), step, way)
+                assert_exit(code, err, way, step, step == DEPLOY.names()[-1])
+                live = assert_settled(site, way, where)
+                records = history_of(site.root)
+                if way != "SIGKILL" and records[-1].get("release") == _release_id(new):
+                    verdict = records[-1]["status"]
+                    assert verdict in (history.GOOD, history.INTERRUPTED), where
+                    assert live == (_release_id(new) if verdict == history.GOOD else before), where
+            site.run("deploy", str(new))
+            assert site.version() == f"1.{n}.0", where
+
+    in_lanes(work, lambda n: Site.make(tmp_path / f"deploy{n}"), walk)
+
+
+def test_interrupting_a_rollback_at_every_step(builds, tmp_path):
+    work = [*cells(ROLLBACK.names()), ("restart", TIMEOUT)]
+    old, new = builds(0), builds(1)
+
+    def walk(site: Site, share: list[tuple[str, str]]) -> None:
+        site.run("deploy", str(old))
+        site.run("deploy", str(new))
+        for step, way in share:
+            where = f"rollback cut short at {step} by {way}"
+            if way == TIMEOUT:
+                site.hang(_release_id(old))
+                proc = site.start("rollback")
+                _, err = proc.communicate(timeout=180)
+                assert proc.returncode == 1 and "timed out after 6s" in err, err
+                site.hang(None)
+                assert assert_settled(site, way, where) == _release_id(new)  # put back, healthy
+            else:
+                code, err = cut_short(site.start("rollback"), step, way)
+                assert_exit(code, err, way, step, step == ROLLBACK.names()[-1])
+                assert_settled(site, way, where)
+            site.run("rollback")  # the next rollback succeeds, whichever release it finds current
+            if current_of(site.root) != _release_id(new):
+                site.run("deploy", str(new))  # already on the host: back to the release rolled back from
+            assert site.version() == "1.1.0", where
+
+    in_lanes(work, lambda n: Site.make(tmp_path / f"rollback{n}"), walk)
+
+
+def test_interrupting_an_adopt_at_every_step(builds, tmp_path):
+    """A hand-managed tree (a deployed release's files, as a person would have copied them) is adopted
+    with --restart-service; cut short, the adopt run again finishes it, and a deploy then succeeds."""
+    template = tmp_path / "template"
+    seed = Site.make(tmp_path / "seed")
+    seed.run("deploy", str(builds(0)))
+    shutil.copytree(seed.root / "current", template, symlinks=True, ignore=shutil.ignore_patterns(".deploysafe"))
+    (template / "package.json").write_text((template / "package.json").read_text().replace("1.0.0", "0.9.0"))
+    adopted = "release-app-0.9.0-adopted"
+    builds(1)
+    work = [*cells(ADOPT.names()), ("restart", TIMEOUT)]
+    counter = itertools.count()
+
+    def walk(port: int, share: list[tuple[str, str]]) -> None:
+        for step, way in share:
+            site = Site.make(tmp_path / f"adopt{next(counter)}", port)
+            shutil.copytree(template, site.root, symlinks=True)
+            where = f"adopt cut short at {step} by {way}"
+            if way == TIMEOUT:
+                site.hang(adopted)
+                proc = site.start("adopt", "--restart-service")
+                _, err = proc.communicate(timeout=180)
+                # adopt's verdict comes before its restart: the tree is adopted, its restart failed
+                assert proc.returncode == 1 and "timed out after 6s" in err, err
+                site.hang(None)
+            else:
+                code, err = cut_short(site.start("adopt", "--restart-service"), step, way)
+                assert_exit(code, err, way, step, step == ADOPT.names()[-1])
+                holder = read_holder_of(site.root) if (site.root / ".deploysafe").exists() else None
+                assert holder is None or (way == "SIGKILL" and holder_state(holder)[0] == "dead"), where
+            if (site.root / ".deploysafe" / "adopt.json").exists() or not (site.root / "current").is_symlink():
+                site.run("adopt", "--restart-service")  # resumes from its journal, or starts afresh
+                assert current_of(site.root) == adopted and site.version() == "0.9.0", where
+            else:  # adopted before the interrupt: its record says so
+                assert current_of(site.root) == adopted and history_of(site.root)[-1]["status"] == "good"
+            site.run("deploy", str(builds(1)))
+            assert site.version() == "1.1.0", where
+            assert_settled(site, "", where)
+            kill_under(site.root)  # the next cell's service takes this lane's port
+
+    in_lanes(work, lambda n: free_port(), walk)
