@@ -50,6 +50,8 @@ def journal(target: Host, layout: Layout) -> dict:
     if data:
         return safejson.loads(data)
     names = target.listdir(layout.root)
+    if _cut_short_before_journal(target, layout, names):
+        names = [n for n in names if n not in LAYOUT_NAMES]
     if not names:
         raise TargetError(f"{target.url} is empty or missing: nothing to adopt (deploy to it directly)")
     taken = [n for n in names if n in LAYOUT_NAMES]
@@ -61,6 +63,14 @@ def journal(target: Host, layout: Layout) -> dict:
             "them first, then adopt"
         )
     return {"release": adopted_id(target, layout), "entries": names}
+
+
+def _cut_short_before_journal(target: Host, layout: Layout, names: list[str]) -> bool:
+    """An adopt stopped inside its ``lock`` step left ``.deploysafe/`` (and empty ``releases/``, ``shared/``)
+    but no journal and nothing moved: the tree is still the hand-managed one, to adopt as it is."""
+    if ".deploysafe" not in names or "current" in names:
+        return False
+    return all(not target.listdir(posixpath.join(layout.root, n)) for n in ("releases", "shared") if n in names)
 
 
 def _entries(ctx: Context) -> list[str]:
