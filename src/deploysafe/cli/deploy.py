@@ -165,7 +165,7 @@ def _run(fmt: str, action: Callable[[Any], Result], host: str | None = None) -> 
     view.print_result(result, console)
 
 
-def _emit_result(reporter: JsonReporter, result: Result) -> None:
+def _emit_result(reporter: view.JsonReporter, result: Result) -> None:
     """The closing JSON line; a reader that went away does not hide the outcome (the exit code and stderr)."""
     try:
         reporter.emit({"event": "result", **result.to_dict()})

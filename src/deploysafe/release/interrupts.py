@@ -98,7 +98,7 @@ def trapped() -> Iterator[Trap]:
     if threading.current_thread() is not threading.main_thread():
         yield trap
         return
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     try:
         for signum in SIGNALS:
             previous[signum] = signal.signal(signum, trap.handler)
