@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from deploysafe.check.ecosystem import Modules
 from deploysafe.check.facts import Import
-from deploysafe.check.resolution import Resolution, Target, Unresolved
+from deploysafe.check.resolution import Resolution, ResolvedModule, Unresolved
 from deploysafe.check.sources import Progress, SourceFile
 
 
@@ -24,14 +24,14 @@ class Edge:
     @property
     def target_path(self) -> str | None:
         res = self.resolution
-        return res.path if isinstance(res, Target) else None
+        return res.path if isinstance(res, ResolvedModule) else None
 
     @property
     def followed_path(self) -> str | None:
         """The file this edge leads to for reachability: its target, or the file a mistyped specifier
         clearly meant (other case, missing extension or index), so faults behind it are found too."""
         res = self.resolution
-        if isinstance(res, Target):
+        if isinstance(res, ResolvedModule):
             return res.path
         if isinstance(res, Unresolved) and res.intended:
             return os.path.realpath(res.intended)

@@ -1,4 +1,5 @@
-"""What a resolver says about one import: where it lands, or why Node would not find it."""
+"""What a resolver says about one import: the module it lands on (:class:`ResolvedModule`), or why the
+runtime would not find it (:class:`Unresolved`). A reason is a stable string; the rule that reports it words it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class ResolvedModule:
     """A resolved import. Exactly one of ``path`` and ``builtin`` is set, except for ``data:`` URLs."""
 
     path: str | None = None  # absolute real path of the file Node loads
@@ -43,4 +44,4 @@ class Unresolved:
     package_dir: str | None = None  # the package's folder, when the package was found
 
 
-Resolution = Target | Unresolved
+Resolution = ResolvedModule | Unresolved

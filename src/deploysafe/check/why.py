@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.pipeline import check
-from deploysafe.check.resolution import Target, Unresolved
+from deploysafe.check.resolution import ResolvedModule, Unresolved
 
 REACHABLE = "reachable"  # at least one entry loads it
 DORMANT = "dormant"  # a project file no entry loads
@@ -172,7 +172,7 @@ def _importers(graph: ModuleGraph, path: str) -> list[Importer]:
     for source in sorted(graph.modules):
         for edge in graph.modules[source].edges:
             res = edge.resolution
-            if isinstance(res, Target) and res.path == path:
+            if isinstance(res, ResolvedModule) and res.path == path:
                 resolves = True
             elif isinstance(res, Unresolved) and path in (_maybe_real(res.path), _maybe_real(res.intended)):
                 resolves = False

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from deploysafe.check.findings import Finding, Severity
 from deploysafe.check.graph import Edge, ModuleGraph
 from deploysafe.check.pipeline import Report
-from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Target, Unresolved
+from deploysafe.check.resolution import PACKAGE_NOT_FOUND, ResolvedModule, Unresolved
 from deploysafe.errors import DeploysafeError
 
 ENTRY, REACHABLE, DORMANT, PACKAGE, MISSING = "entry", "reachable", "dormant", "package", "missing"
@@ -105,9 +105,9 @@ def _link(graph: ModuleGraph, edge: Edge, nodes: dict[str, Node]) -> Link | None
     return Link(graph.rel(edge.source), target, str(imp.kind), imp.line, imp.column, imp.specifier)
 
 
-def _target(graph: ModuleGraph, res: Target | Unresolved, specifier: str, nodes: dict[str, Node]) -> str | None:
+def _target(graph: ModuleGraph, res: ResolvedModule | Unresolved, specifier: str, nodes: dict[str, Node]) -> str | None:
     """The node an edge points at (made when it is a package or a missing file); None for built-ins."""
-    if isinstance(res, Target):
+    if isinstance(res, ResolvedModule):
         if res.path is None:
             return None  # node:fs, data: URLs
         if graph.is_project_file(res.path):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploysafe.check.facts import ImportKind
-from deploysafe.check.resolution import Target
+from deploysafe.check.resolution import ResolvedModule
 from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.builtins import builtin_exports
 from deploysafe.ecosystems.node.files import is_source
@@ -124,9 +124,9 @@ class ExportIndex:
             frame.specifiers = list(facts.commonjs.reexports)
         return frame
 
-    def _resolve(self, specifier: str, path: str, *, for_require: bool) -> Target:
+    def _resolve(self, specifier: str, path: str, *, for_require: bool) -> ResolvedModule:
         resolution = self.analysis.resolve(specifier, path, for_require=for_require)
-        return resolution if isinstance(resolution, Target) else Target()
+        return resolution if isinstance(resolution, ResolvedModule) else ResolvedModule()
 
 
 _NOTHING = ExportNames(Format.ESM, frozenset())
@@ -146,7 +146,7 @@ class _Frame:
         self.for_require = False
         self.specifiers: list[str] = []
         self.position = 0
-        self.pending = Target()
+        self.pending = ResolvedModule()
         self.origin_ready = False  # finished, but part of a cycle still being walked
         self.complete = True
         self.local: frozenset[str] = frozenset()
@@ -161,14 +161,14 @@ class _Frame:
         frame.fixed = names
         return frame
 
-    def next_star(self) -> Target | None:
+    def next_star(self) -> ResolvedModule | None:
         if self.position >= len(self.specifiers) or self.owner is None:
             return None
         specifier = self.specifiers[self.position]
         self.position += 1
         return self.owner._resolve(specifier, self.path, for_require=self.for_require)
 
-    def merge(self, resolution: Target, sub: ExportNames | None, origins: dict[str, str] | None) -> None:
+    def merge(self, resolution: ResolvedModule, sub: ExportNames | None, origins: dict[str, str] | None) -> None:
         if sub is None:
             self.complete = False
             return

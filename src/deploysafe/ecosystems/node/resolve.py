@@ -30,7 +30,7 @@ from deploysafe.check.resolution import (
     PACKAGE_NOT_FOUND,
     UNSUPPORTED_SCHEME,
     Resolution,
-    Target,
+    ResolvedModule,
     Unresolved,
 )
 from deploysafe.ecosystems.node.builtins import builtin_name
@@ -98,10 +98,10 @@ class NodeResolver:
             path = unquote(_strip_query(specifier[len("file://") :] if specifier.startswith("file://") else ""))
             return self._cjs_path(path) if for_require else self._esm_path(path, specifier)
         if specifier.startswith("data:"):
-            return Target()
+            return ResolvedModule()
         name = builtin_name(specifier)
         if name is not None:
-            return Target(builtin=name)
+            return ResolvedModule(builtin=name)
         if specifier.startswith("node:"):
             return Unresolved(INVALID_SPECIFIER, detail=f"No such built-in module: {specifier}")
         if _has_scheme(specifier):
@@ -121,10 +121,12 @@ class NodeResolver:
             and found.intended
         ):
             # tsx resolves a package subpath as it does a relative one: `pkg/lib/types` finds types.js.
-            return Target(path=self.fs.realpath(found.intended), package=found.package, package_dir=found.package_dir)
+            return ResolvedModule(
+                path=self.fs.realpath(found.intended), package=found.package, package_dir=found.package_dir
+            )
         if typescript and compiled is not None and not compiled.aliases_rewritten and isinstance(found, Unresolved):
             alias = self._tsconfig_paths(specifier, parent)
-            if isinstance(alias, Target) and alias.path:
+            if isinstance(alias, ResolvedModule) and alias.path:
                 return Unresolved(ALIAS_NOT_REWRITTEN, package=found.package, intended=alias.path)
         return found
 
@@ -136,7 +138,7 @@ class NodeResolver:
     def _esm_path(self, path: str, specifier: str) -> Resolution:
         kind = self.fs.kind(path)
         if kind == "f":
-            return Target(path=self.fs.realpath(path))
+            return ResolvedModule(path=self.fs.realpath(path))
         if kind == "d":
             index = next(
                 (n for n in ("index.js", "index.mjs", "index.cjs") if self.fs.is_file(os.path.join(path, n))),
@@ -153,7 +155,7 @@ class NodeResolver:
     def _cjs_path(self, path: str) -> Resolution:
         found = self._load_as_file(path) or self._load_as_directory(path)
         if found:
-            return Target(path=self.fs.realpath(found))
+            return ResolvedModule(path=self.fs.realpath(found))
         return self._missing(path, None, esm=False)
 
     def _load_as_file(self, path: str) -> str | None:
@@ -206,7 +208,7 @@ class NodeResolver:
         """tsx/ts-node lookup: `.js` may name a `.ts` source; extensionless and index files work."""
         for candidate in _typescript_candidates(path):
             if self.fs.is_file(candidate):
-                return Target(path=self.fs.realpath(candidate))
+                return ResolvedModule(path=self.fs.realpath(candidate))
         return self._missing(path, specifier, esm=False, typescript=True)
 
     def _missing(self, path: str, specifier: str | None, *, esm: bool, typescript: bool = False) -> Unresolved:
@@ -270,7 +272,9 @@ class NodeResolver:
                 if for_require:
                     found = self._load_as_file(os.path.join(directory, "node_modules", specifier))
                     if found:
-                        return Target(path=self.fs.realpath(found), package=name, package_dir=os.path.dirname(found))
+                        return ResolvedModule(
+                            path=self.fs.realpath(found), package=name, package_dir=os.path.dirname(found)
+                        )
                 continue
             real_dir = self.fs.realpath(package_dir)
             pkg = self.packages.at(real_dir)
@@ -282,7 +286,7 @@ class NodeResolver:
                 target = os.path.join(real_dir, subpath[2:]) if subpath != "." else real_dir
                 found = self._load_as_file(target) or self._load_as_directory(target)
                 if found:
-                    return Target(path=self.fs.realpath(found), package=name, package_dir=real_dir)
+                    return ResolvedModule(path=self.fs.realpath(found), package=name, package_dir=real_dir)
                 continue  # require keeps looking in node_modules further up
             if subpath == ".":
                 return self._legacy_main(real_dir, name, pkg.main if pkg else None)
@@ -291,8 +295,8 @@ class NodeResolver:
 
     def _package_file(self, path: str, name: str, package_dir: str, specifier: str) -> Resolution:
         resolved = self._esm_path(path, specifier)
-        if isinstance(resolved, Target):
-            return Target(path=resolved.path, package=name, package_dir=package_dir)
+        if isinstance(resolved, ResolvedModule):
+            return ResolvedModule(path=resolved.path, package=name, package_dir=package_dir)
         return Unresolved(
             resolved.reason,
             path=resolved.path,
@@ -313,7 +317,7 @@ class NodeResolver:
         candidates += [os.path.join(package_dir, "index" + e) for e in CJS_EXTENSIONS]
         for candidate in candidates:
             if self.fs.is_file(candidate):
-                return Target(path=self.fs.realpath(candidate), package=name, package_dir=package_dir)
+                return ResolvedModule(path=self.fs.realpath(candidate), package=name, package_dir=package_dir)
         return Unresolved(
             NOT_FOUND,
             path=os.path.join(package_dir, main or "index.js"),
@@ -339,7 +343,7 @@ class NodeResolver:
             )
         if for_require:
             if self.fs.is_file(resolved):
-                return Target(path=self.fs.realpath(resolved), package=name, package_dir=package_dir)
+                return ResolvedModule(path=self.fs.realpath(resolved), package=name, package_dir=package_dir)
             return Unresolved(NOT_FOUND, path=resolved, package=name, detail='the file its "exports" names is missing')
         return self._package_file(resolved, name, package_dir, specifier)
 
@@ -382,18 +386,18 @@ class NodeResolver:
                 for path in mapped:
                     for candidate in _typescript_candidates(path):
                         if self.fs.is_file(candidate):
-                            return Target(path=self.fs.realpath(candidate))
+                            return ResolvedModule(path=self.fs.realpath(candidate))
                 # TypeScript falls back to node_modules when no mapped file exists; when no package
                 # exists either, the alias miss is the more useful thing to report.
                 package = self._package(specifier, parent, False, True)
-                if isinstance(package, Target) or not mapped:
+                if isinstance(package, ResolvedModule) or not mapped:
                     return package
                 return self._missing(mapped[0], specifier, esm=False, typescript=True)
         if config.base_url:
             path = os.path.join(config.base_url, specifier)
             for candidate in _typescript_candidates(path):
                 if self.fs.is_file(candidate):
-                    return Target(path=self.fs.realpath(candidate))
+                    return ResolvedModule(path=self.fs.realpath(candidate))
         return None
 
 

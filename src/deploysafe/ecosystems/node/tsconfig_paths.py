@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from deploysafe.check.fs import FileSystem
-from deploysafe.check.resolution import NOT_FOUND, Resolution, Target, Unresolved
+from deploysafe.check.resolution import NOT_FOUND, Resolution, ResolvedModule, Unresolved
 from deploysafe.ecosystems.node.resolve import match_paths
 from deploysafe.ecosystems.node.tsc import TscBuild
 from deploysafe.ecosystems.node.typescript import RuntimePaths
@@ -33,7 +33,7 @@ def resolve_mapped(
         for candidate in _candidates(mapped, fs):
             found = _exists(candidate, fs, build, built)
             if found:
-                return Target(path=fs.realpath(found)), tried
+                return ResolvedModule(path=fs.realpath(found)), tried
     return None, tried
 
 

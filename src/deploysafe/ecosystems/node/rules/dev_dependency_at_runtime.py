@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from deploysafe.check import resolution as r
 from deploysafe.check.graph import Edge, Module
-from deploysafe.check.resolution import Target, Unresolved
+from deploysafe.check.resolution import ResolvedModule, Unresolved
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.files import is_project_file
 from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
@@ -38,13 +38,13 @@ class DevDependencyAtRuntimeRule(Rule):
                 )
                 yield ctx.edge_finding(ID, module, imp, message)
             return
-        installed = isinstance(res, Target) and installed_from_elsewhere(ctx, module, res)
+        installed = isinstance(res, ResolvedModule) and installed_from_elsewhere(ctx, module, res)
         if installed and res.package and section_of(ctx, module, res.package) == DEV:
             message = f"{when_it_fails(imp)} in production: '{res.package}' is only in devDependencies, {LEFT_OUT}"
             yield ctx.edge_finding(ID, module, imp, message)
 
 
-def installed_from_elsewhere(ctx: RuleContext, module: Module, res: Target) -> bool:
+def installed_from_elsewhere(ctx: RuleContext, module: Module, res: ResolvedModule) -> bool:
     """A project file's bare import that resolved through node_modules to another package than its own:
     what the importer's package.json must declare."""
     if res.package is None or res.builtin or not is_project_file(module.path):

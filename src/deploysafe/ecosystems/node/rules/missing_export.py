@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from deploysafe.check.facts import ImportedName, ImportKind
 from deploysafe.check.findings import UNKNOWN_EXPORTS
 from deploysafe.check.graph import Edge, Module
-from deploysafe.check.resolution import Target
+from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.declared_types import is_declared_type
 from deploysafe.ecosystems.node.exports import ExportNames
@@ -30,11 +30,11 @@ class MissingExportRule(Rule):
     help = "Import a name the module does export (the message lists them), or export the name from the module."
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
-        if isinstance(edge.resolution, Target):
+        if isinstance(edge.resolution, ResolvedModule):
             yield from missing_exports(ctx, module, edge, edge.resolution)
 
 
-def missing_exports(ctx: RuleContext, module: Module, edge: Edge, res: Target) -> Iterator[Result]:
+def missing_exports(ctx: RuleContext, module: Module, edge: Edge, res: ResolvedModule) -> Iterator[Result]:
     imp = edge.imp
     if not imp.names or imp.kind not in (ImportKind.STATIC, ImportKind.REEXPORT):
         return
@@ -67,7 +67,7 @@ def _missing_name(
     ctx: RuleContext,
     module: Module,
     edge: Edge,
-    res: Target,
+    res: ResolvedModule,
     names: ExportNames,
     wanted: ImportedName,
     lenient: bool,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from deploysafe.check.facts import ImportKind
 from deploysafe.check.graph import Edge, Module
-from deploysafe.check.resolution import Target
+from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.formats import Format, is_typescript
 from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
@@ -21,11 +21,11 @@ class MissingImportAttributeRule(Rule):
     help = "Add `with { type: 'json' }` to the import of the JSON file."
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
-        if isinstance(edge.resolution, Target):
+        if isinstance(edge.resolution, ResolvedModule):
             yield from import_attribute(ctx, module, edge, edge.resolution)
 
 
-def import_attribute(ctx: RuleContext, module: Module, edge: Edge, res: Target) -> Iterator[Result]:
+def import_attribute(ctx: RuleContext, module: Module, edge: Edge, res: ResolvedModule) -> Iterator[Result]:
     """An ES module that imports JSON must say `with { type: 'json' }` (TypeError at start otherwise)."""
     imp = edge.imp
     if imp.kind is ImportKind.REQUIRE or res.path is None or not res.path.endswith(".json"):

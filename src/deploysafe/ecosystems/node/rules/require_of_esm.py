@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from deploysafe.check.facts import ImportKind
 from deploysafe.check.graph import Edge, Module
-from deploysafe.check.resolution import Target
+from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.formats import Format, is_typescript
 from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
@@ -25,11 +25,11 @@ class RequireOfEsmRule(Rule):
     )
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
-        if isinstance(edge.resolution, Target):
+        if isinstance(edge.resolution, ResolvedModule):
             yield from require_of_esm(ctx, module, edge, edge.resolution)
 
 
-def require_of_esm(ctx: RuleContext, module: Module, edge: Edge, res: Target) -> Iterator[Result]:
+def require_of_esm(ctx: RuleContext, module: Module, edge: Edge, res: ResolvedModule) -> Iterator[Result]:
     imp = edge.imp
     if imp.kind is not ImportKind.REQUIRE or res.path is None or is_typescript(module.path):
         return
@@ -56,6 +56,6 @@ def _has_top_level_await(ctx: RuleContext, path: str, seen: set[str]) -> bool:
     for imp in source.facts.imports:
         if imp.kind.is_esm_link and imp.specifier and not imp.type_only:
             res = ctx.analysis.resolve(imp.specifier, path, for_require=False)
-            if isinstance(res, Target) and res.path and _has_top_level_await(ctx, res.path, seen):
+            if isinstance(res, ResolvedModule) and res.path and _has_top_level_await(ctx, res.path, seen):
                 return True
     return False

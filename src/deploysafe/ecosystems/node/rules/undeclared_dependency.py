@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from deploysafe.check.findings import Severity
 from deploysafe.check.graph import Edge, Module
-from deploysafe.check.resolution import Target
+from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.rules.context import RuleContext
 from deploysafe.ecosystems.node.rules.dev_dependency_at_runtime import installed_from_elsewhere
@@ -28,7 +28,7 @@ class UndeclaredDependencyRule(Rule):
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         res, imp = edge.resolution, edge.imp
-        if not isinstance(res, Target) or not installed_from_elsewhere(ctx, module, res) or res.package is None:
+        if not isinstance(res, ResolvedModule) or not installed_from_elsewhere(ctx, module, res) or res.package is None:
             return
         scope = declaring_scope(ctx, module)
         if scope is None or scope.dependency_section(res.package) is not None:
