@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.check.facts import CommonJsFacts
+from deploysafe.ecosystems.node.parse.facts import CommonJsFacts
 from deploysafe.ecosystems.node.parse.javascript import Dialect, parse_module
 from tests.support.npm_cache import installed
 

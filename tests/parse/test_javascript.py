@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.check.facts import UNPARSABLE, AssetRef, Import, ImportedName, ImportKind, ModuleFacts, SyntaxIssue
+from deploysafe.check.facts import AssetRef, Import, ImportedName, ImportKind, SyntaxIssue
+from deploysafe.ecosystems.node.parse.facts import UNPARSABLE
+from deploysafe.ecosystems.node.parse.facts import NodeModuleFacts as ModuleFacts
 from deploysafe.ecosystems.node.parse.javascript import Dialect, dialect_for, parse_module
 
 JS, TS, TSX = Dialect.JAVASCRIPT, Dialect.TYPESCRIPT, Dialect.TSX

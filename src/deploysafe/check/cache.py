@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import dataclasses
+import functools
 import hashlib
 import io
 import os
@@ -22,7 +23,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from deploysafe.check.facts import AssetRef, CommonJsFacts, Import, ImportedName, ModuleFacts, SyntaxIssue
+from deploysafe.check.facts import AssetRef, Import, ImportedName, ModuleFacts, SyntaxIssue
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
 
@@ -37,9 +38,10 @@ def default_cache_dir() -> Path:
 
 # Facts are pickled as each class with its field values in order, (cls, (v1, v2, ...)), which is twice as
 # fast to write as pickle's way for slotted dataclasses (a dict of fields built in Python for every object)
-# and 1.5 times as fast to read. Positions make the field layout part of the format, so FORMAT, part of
-# every cache key, is a digest of that layout: a change to the classes never reads facts written before.
-_FACT_CLASSES = (ModuleFacts, Import, ImportedName, SyntaxIssue, AssetRef, CommonJsFacts)
+# and 1.5 times as fast to read. Positions make the field layout part of the format, so format_key(), part
+# of every cache key, is a digest of that layout: a change to the classes never reads facts written before.
+# An ecosystem registers the fact classes it adds (register) when its parser loads.
+_FACT_CLASSES: list[type] = [ModuleFacts, Import, ImportedName, SyntaxIssue, AssetRef]
 
 
 def _reducer(cls: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
@@ -51,8 +53,23 @@ def _reducer(cls: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
 
 
 _REDUCERS: dict[type, Callable[..., Any]] = {**copyreg.dispatch_table, **{cls: _reducer(cls) for cls in _FACT_CLASSES}}
-_LAYOUT = repr([(cls.__name__, [field.name for field in dataclasses.fields(cls)]) for cls in _FACT_CLASSES])
-FORMAT = "p" + hashlib.sha256(_LAYOUT.encode()).hexdigest()[:8]
+
+
+def register(*classes: type) -> None:
+    """Fact classes an ecosystem adds (subclasses of ModuleFacts and what they hold): pickled the fast way,
+    and part of the format key."""
+    for cls in classes:
+        if cls not in _REDUCERS:
+            _FACT_CLASSES.append(cls)
+            _REDUCERS[cls] = _reducer(cls)
+    format_key.cache_clear()
+
+
+@functools.cache
+def format_key() -> str:
+    """A digest of the field layout of every registered fact class."""
+    layout = repr([(cls.__name__, [field.name for field in dataclasses.fields(cls)]) for cls in _FACT_CLASSES])
+    return "p" + hashlib.sha256(layout.encode()).hexdigest()[:8]
 
 
 def encode(facts: ModuleFacts) -> bytes:

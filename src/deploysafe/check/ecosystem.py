@@ -55,6 +55,7 @@ class Parser(Protocol):
     parses a cold tree. ``version`` is part of every facts-cache key."""
 
     not_a_source: str  # why a file it was asked for is not parsed ("not a JavaScript or TypeScript file")
+    empty: ModuleFacts  # the facts of a file it did not parse
 
     def version(self) -> str: ...
 

@@ -76,15 +76,10 @@ class AssetRef:
 
 
 @dataclass(frozen=True, slots=True)
-class CommonJsFacts:
-    """What Node's cjs-module-lexer would report for this file if it were loaded as CommonJS."""
-
-    exports: frozenset[str] = frozenset()
-    reexports: tuple[str, ...] = ()  # specifiers, resolved with require() rules
-
-
-@dataclass(frozen=True, slots=True)
 class ModuleFacts:
+    """What any language's file says: its imports, its exports, where it does not parse, the files it reads.
+    An ecosystem's parser may return a subclass that adds what only its runtime cares about."""
+
     imports: tuple[Import, ...] = ()
     # Value names this file exports with ESM syntax, 'default' included; `export {a as b} from` gives b,
     # `export * as ns from` gives ns. `export * from` is not here: it is an Import with star=True.
@@ -92,13 +87,8 @@ class ModuleFacts:
     # Names exported only as types (interfaces, type aliases, `export type {...}`): they satisfy a
     # TypeScript importer, never a JavaScript one.
     type_exports: frozenset[str] = frozenset()
-    esm_syntax: bool = False  # import/export statements or import.meta: Node's "module syntax"
-    top_level_await: bool = False
-    commonjs: CommonJsFacts = CommonJsFacts()
     syntax_errors: tuple[SyntaxIssue, ...] = ()
     assets: tuple[AssetRef, ...] = ()
-    # A TypeScript `export = x` (CommonJS-style export of a TS file).
-    export_assignment: bool = False
     # Why the parser could not read the file (an internal fault), "" when it could: the file's imports are
     # then unknown, and the check lists it as unverified instead of taking it for a file with no imports.
     fault: str = ""

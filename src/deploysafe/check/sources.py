@@ -16,8 +16,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deploysafe.check.cache import FORMAT, FactsCache, decode, encode
-from deploysafe.check.facts import UNPARSABLE, ModuleFacts
+from deploysafe.check.cache import FactsCache, decode, encode, format_key
+from deploysafe.check.facts import ModuleFacts
 
 if TYPE_CHECKING:
     from deploysafe.check.ecosystem import Parser
@@ -66,22 +66,23 @@ class SourceLoader:
         for path in todo:
             dialect = self.parser.dialect_for(path)
             if dialect is None:
-                self._loaded[path] = SourceFile(path, "", 0, UNPARSABLE, self.parser.not_a_source)
+                self._loaded[path] = SourceFile(path, "", 0, self.parser.empty, self.parser.not_a_source)
                 continue
             try:
                 data = _read_source(path)
             except OSError as err:
-                self._loaded[path] = SourceFile(path, "", 0, UNPARSABLE, _describe(err))
+                self._loaded[path] = SourceFile(path, "", 0, self.parser.empty, _describe(err))
                 continue
             digest = hashlib.sha256(data).hexdigest()
             if len(data) > MAX_SOURCE_BYTES:
                 message = f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB; not parsed"
-                self._loaded[path] = SourceFile(path, digest, len(data), UNPARSABLE, message)
+                self._loaded[path] = SourceFile(path, digest, len(data), self.parser.empty, message)
                 continue
             read[path] = (data, digest, dialect)
 
         version, name = self.parser.version(), self.parser.dialect_name
-        keys = {path: f"{version}:{FORMAT}:{name(dialect)}:{digest}" for path, (_, digest, dialect) in read.items()}
+        layout = format_key()
+        keys = {path: f"{version}:{layout}:{name(dialect)}:{digest}" for path, (_, digest, dialect) in read.items()}
         cached = self.cache.get_many(set(keys.values()))
         missed = [path for path in read if keys[path] not in cached]
         first_with_key: dict[str, str] = {}  # one parse per distinct content: copies of a file share it

@@ -8,11 +8,13 @@ from typing import ClassVar
 
 from deploysafe.check.facts import ModuleFacts
 from deploysafe.ecosystems.node.parse import javascript, version
+from deploysafe.ecosystems.node.parse.facts import UNPARSABLE
 
 
 @dataclass(frozen=True)
 class NodeParser:
     not_a_source: ClassVar[str] = "not a JavaScript or TypeScript file"
+    empty: ClassVar[ModuleFacts] = UNPARSABLE
 
     def version(self) -> str:
         return version.parser_version()

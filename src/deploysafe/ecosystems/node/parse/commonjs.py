@@ -30,7 +30,7 @@ from enum import Enum, auto
 
 from tree_sitter import Node
 
-from deploysafe.check.facts import CommonJsFacts
+from deploysafe.ecosystems.node.parse.facts import CommonJsFacts
 
 IDENTIFIERS = (b"exports", b"module", b"Object", b"require", b"__export", b"__exportStar", b"_interopRequireWildcard")
 """Identifier texts the caller's query must capture (as ``identifier`` nodes) for :func:`commonjs_facts`."""

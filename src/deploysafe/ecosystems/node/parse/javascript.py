@@ -33,6 +33,7 @@ from deploysafe.check.facts import (
 )
 from deploysafe.ecosystems.node.parse import assets, commonjs
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
+from deploysafe.ecosystems.node.parse.facts import NodeModuleFacts
 
 __all__ = ["Dialect", "dialect_for", "parse_module"]
 
@@ -75,7 +76,7 @@ def parse_module(source: bytes, dialect: Dialect) -> ModuleFacts:
         return _read(source, dialect)
     except Exception as err:  # the contract is "never raises"; a bug here must not stop a whole check
         _log.exception("could not read a %s module of %d bytes", dialect.value, len(source))
-        return ModuleFacts(fault=f"deploysafe's {dialect.value} parser failed on it ({type(err).__name__}: {err})")
+        return NodeModuleFacts(fault=f"deploysafe's {dialect.value} parser failed on it ({type(err).__name__}: {err})")
 
 
 # --- grammars and the one query ------------------------------------------------------------------------
@@ -138,7 +139,7 @@ _BOM = b"\xef\xbb\xbf"
 
 def _read(source: bytes, dialect: Dialect) -> ModuleFacts:
     if b"\0" in source[:_BINARY_PROBE]:
-        return ModuleFacts(syntax_errors=(SyntaxIssue(1, 1, "binary file, not JavaScript"),))
+        return NodeModuleFacts(syntax_errors=(SyntaxIssue(1, 1, "binary file, not JavaScript"),))
     source = source.removeprefix(_BOM)  # Node strips it; columns on line 1 then match an editor's
     grammar = _GRAMMARS[dialect]
     tree = _parser(dialect).parse(source)
@@ -379,7 +380,7 @@ class _ModuleReader:
         lexer_throws = bool(captures.get("import") or captures.get("export"))
         lexer_throws = lexer_throws or any(commonjs.at_top_depth(meta) for meta in metas)
         cjs_names = [node for name in commonjs.IDENTIFIERS for node in names.get(name, ())]
-        return ModuleFacts(
+        return NodeModuleFacts(
             imports=tuple(record for _, record in sorted(self.imports, key=lambda pair: pair[0])),
             exports=frozenset(self.exports),
             type_exports=frozenset(self.type_exports - self.exports),

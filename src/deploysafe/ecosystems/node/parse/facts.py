@@ -1,0 +1,32 @@
+"""What only Node cares about in a file's facts: module syntax (which decides how Node loads a .js file),
+top-level await, what cjs-module-lexer would see if the file were loaded as CommonJS, and TypeScript's
+`export = x`. Registered with the facts cache, so they are cached by content like the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deploysafe.check import cache
+from deploysafe.check.facts import ModuleFacts
+
+
+@dataclass(frozen=True, slots=True)
+class CommonJsFacts:
+    """What Node's cjs-module-lexer would report for this file if it were loaded as CommonJS."""
+
+    exports: frozenset[str] = frozenset()
+    reexports: tuple[str, ...] = ()  # specifiers, resolved with require() rules
+
+
+@dataclass(frozen=True, slots=True)
+class NodeModuleFacts(ModuleFacts):
+    esm_syntax: bool = False  # import/export statements or import.meta: Node's "module syntax"
+    top_level_await: bool = False
+    commonjs: CommonJsFacts = CommonJsFacts()
+    # A TypeScript `export = x` (CommonJS-style export of a TS file).
+    export_assignment: bool = False
+
+
+UNPARSABLE = NodeModuleFacts()  # a file not parsed (unreadable, too large, not a source, internal fault)
+
+cache.register(NodeModuleFacts, CommonJsFacts)
