@@ -1,8 +1,14 @@
 """Which files a service starts from, and why we think so.
 
 In order: --entry, deploysafe.toml [check] entries, a PM2 ecosystem file (apps[].script), a Procfile,
-package.json scripts.start, package.json main, then index.js. A service may have several entries
+package.json's production start, package.json main, then index.js. A service may have several entries
 (API + workers); a PM2 file or Procfile naming several gives them all.
+
+The production start is what deploys run: `scripts["start:prod"]` (or `start:production`, `prod`) over
+`start`; a development `start` (ts-node, nodemon, `--watch`, `nest start --watch`) gives way to `serve` too,
+and the reason says which script was taken over which. Commands are read through the package manager
+(`yarn start:prod`, `npm run x`, `pnpm x` run that script) and `nest start` is `node` on what `nest build`
+writes (see nest.py).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import shlex
 from dataclasses import dataclass, replace
 
 from deploysafe import safejson
+from deploysafe.ecosystems.node import nest
 from deploysafe.ecosystems.node.packages import PackageJson
 from deploysafe.errors import ConfigError
 
@@ -56,6 +63,7 @@ class Entry:
     # The build output Node really runs when this entry is a TypeScript source that tsc compiles
     # (`node dist/index.js` checked as src/index.ts): the check then follows Node's rules on the output.
     compiled_to: str | None = None
+    command: str = ""  # the start command as the shell runs it (package-manager scripts read through)
 
 
 def detect_entries(root: str, given: list[str], configured: list[str], package: PackageJson | None) -> list[Entry]:
@@ -118,7 +126,7 @@ def _required(root: str, candidates: list[tuple[str, str]], package: PackageJson
             continue
         source = _source_for_build_output(root, path)
         if source and built_by_tsc(package):
-            output = _normalise(root, path)
+            output = _with_output_extension(_normalise(root, path), source)
             entries.append(Entry(source, f"{reason}; {output} is built by tsc from {source}", compiled_to=output))
             continue
         raise ConfigError(
@@ -142,18 +150,33 @@ def built_by_tsc(package: PackageJson | None) -> bool:
     if not isinstance(scripts, dict):
         return False
     text = " ".join(v for v in scripts.values() if isinstance(v, str))
-    return bool(re.search(r"(?<![\w-])tsc\b", text)) and not _BUNDLERS.search(text)
+    compiles = bool(re.search(r"(?<![\w-])tsc\b", text)) or nest_builds_with_tsc(package)
+    return compiles and not _BUNDLERS.search(text)
+
+
+def nest_builds_with_tsc(package: PackageJson | None) -> bool:
+    """`nest build` in the scripts, with nest-cli.json's builder left at tsc."""
+    text = " ".join(v for v in _scripts(package).values())
+    return package is not None and bool(nest.NEST_BUILD.search(text)) and nest.read(package.dir).builder == "tsc"
 
 
 def compiled_output_for(root: str, package: PackageJson | None, entry: str) -> str | None:
     """The build output the start command runs when ``entry`` is the TypeScript source tsc compiles
     to it (`--entry src/index.ts` with `"start": "node dist/index.js"`)."""
-    scripts = package.data.get("scripts") if package else None
-    start = scripts.get("start") if isinstance(scripts, dict) else None
-    script = script_of_command(start) if isinstance(start, str) else None
+    start = production_command(package)
+    script = script_of_command(start) if start else None
     if script is None or not built_by_tsc(package) or not entry.endswith((".ts", ".mts", ".cts", ".tsx")):
         return None
-    return _normalise(root, script) if _source_for_build_output(root, script) == entry else None
+    if _source_for_build_output(root, script) != entry:
+        return None
+    return _with_output_extension(_normalise(root, script), entry)
+
+
+def _with_output_extension(output: str, source: str) -> str:
+    """`node dist/main` runs dist/main.js: Node's CommonJS loader adds the extension to the main script."""
+    if os.path.splitext(output)[1] in (".js", ".mjs", ".cjs"):
+        return output
+    return output + {".mts": ".mjs", ".cts": ".cjs"}.get(os.path.splitext(source)[1], ".js")
 
 
 def _source_for_build_output(root: str, path: str) -> str | None:
@@ -191,6 +214,12 @@ def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
             # Read the literal `script:` values without running the file (it is the user's code).
             scripts = [m[2] for m in _SCRIPT_PROPERTY.finditer(text)]
         candidates = [(s, f"{name} apps[].script '{s}'") for s in scripts if not _is_package_manager(s)]
+        if not candidates and not name.endswith(".json"):  # script: 'yarn', args: 'start:prod'
+            for match in _PACKAGE_MANAGER_APP.finditer(text):
+                command = expand_command(f"{match[2]} {match[4]}", package)
+                script = script_of_command(command)
+                if script:
+                    candidates.append((script, f"{name} apps[]: {match[2]} {match[4]} runs {command}"))
         entries = _required(root, candidates, package)
         if entries:
             return entries
@@ -207,29 +236,122 @@ def _from_procfile(root: str, package: PackageJson | None) -> list[Entry]:
             process, sep, command = line.partition(":")
             if not sep or process.strip().startswith("#"):
                 continue
-            script = script_of_command(command)
+            expanded = expand_command(command, package)
+            script = script_of_command(expanded)
             if script:
-                candidates.append((script, f"Procfile {process.strip()}: {command.strip()}", command))
+                shown = command.strip() + (f" (runs {expanded.strip()})" if expanded != command else "")
+                candidates.append((script, f"Procfile {process.strip()}: {shown}", expanded))
     entries = []
     for script, reason, command in candidates:
         preloads = tuple(Preload(spec, esm, "Procfile") for spec, esm in preloads_of_command(command))
-        entries += [replace(e, preloads=preloads) for e in _required(root, [(script, reason)], package)]
+        found = _required(root, [(script, reason)], package)
+        entries += [replace(e, preloads=preloads, command=command.strip()) for e in found]
     return entries
 
 
+PRODUCTION_SCRIPTS = ("start:prod", "start:production", "prod")
+_DEVELOPMENT = re.compile(
+    r"(?<![\w-])(ts-node(-dev|-esm)?|nodemon|node-dev|tsx\s+watch)\b|\s--watch\b|(?<![\w-])nest\s+start\b.*--(watch|debug)"
+)
+
+
 def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
-    if package is None:
-        return []
-    scripts = package.data.get("scripts")
-    start = scripts.get("start") if isinstance(scripts, dict) else None
-    if not isinstance(start, str):
-        return []
-    script = script_of_command(start)
+    """The production start: start:prod over start, and serve over a development start."""
+    scripts = _scripts(package)
+    start = scripts.get("start")
+    development = start is not None and bool(_DEVELOPMENT.search(expand_command(start, package)))
+    order = [*PRODUCTION_SCRIPTS, *(("serve", "start") if development else ("start", "serve"))]
+    for name in order:
+        command = scripts.get(name)
+        if command is None:
+            continue
+        found = _from_command(root, package, name, command)
+        if not found:
+            continue
+        why = ""
+        if name != "start" and start is not None:
+            kind = "a development start" if development else "not the production start"
+            why = f" (the production start; scripts.start '{start}' is {kind})"
+        elif name == "start" and development:
+            why = " (a development start: no start:prod or serve script names a file)"
+        return [replace(e, reason=e.reason + why) for e in found]
+    return []
+
+
+def production_command(package: PackageJson | None) -> str | None:
+    """The start command a deploy runs, package-manager scripts read through: start:prod (or
+    start:production, prod) over start, serve over a development start."""
+    scripts = _scripts(package)
+    start = scripts.get("start")
+    development = start is not None and bool(_DEVELOPMENT.search(expand_command(start, package)))
+    order = [*PRODUCTION_SCRIPTS, *(("serve", "start") if development else ("start", "serve"))]
+    for name in order:
+        command = scripts.get(name)
+        if command is not None and script_of_command(expand_command(command, package)):
+            return expand_command(command, package)
+    return None
+
+
+def _from_command(root: str, package: PackageJson | None, name: str, command: str) -> list[Entry]:
+    expanded = expand_command(command, package)
+    shown = f"package.json scripts.{name}: {command}" + (f" (runs {expanded})" if expanded != command else "")
+    nest_run = _nest_start(root, expanded, shown)
+    if nest_run is not None:
+        return [nest_run]
+    script = script_of_command(expanded)
     if not script:
         return []
-    entries = _required(root, [(script, f"package.json scripts.start: {start}")], package)
-    preloads = tuple(Preload(spec, esm, "package.json") for spec, esm in preloads_of_command(start))
-    return [replace(e, preloads=preloads) for e in entries]
+    entries = _required(root, [(script, shown)], package)
+    preloads = tuple(Preload(spec, esm, "package.json") for spec, esm in preloads_of_command(expanded))
+    return [replace(e, preloads=preloads, command=expanded) for e in entries]
+
+
+def _nest_start(root: str, command: str, reason: str) -> Entry | None:
+    """`nest start`: nest build compiles the entry with tsc, then node runs its output."""
+    if not nest.NEST_START.search(command):
+        return None
+    project = nest.read(root)
+    started = nest.started_output(root, project)
+    if started is None:
+        raise ConfigError(
+            f"{reason}: nest start runs {project.source_root}/{project.entry_file}.ts built by "
+            f"{project.builder}, which deploysafe cannot follow here; pass --entry FILE"
+        )
+    source, output = started
+    because = f"{reason}; nest build compiles {source} with tsc ({project.tsconfig}) and node runs {output}"
+    if os.path.isfile(os.path.join(root, output)):
+        return Entry(output, because, command=f"node {output}")
+    return Entry(source, because, compiled_to=output, command=f"node {output}")
+
+
+_SCRIPT_RUN = re.compile(
+    r"(?<![\w-])(?:(?:npm|pnpm|yarn)\s+run(?:-script)?|npm\s+(?=start\b)|yarn\s+(?!run\b)|pnpm\s+(?!run\b))"
+    r"(?:--?[\w-]+\s+)*([\w:.-]+)"
+)
+_PACKAGE_MANAGER_APP = re.compile(r"""\bscript\s*:\s*(['"])(npm|yarn|pnpm)\1\s*,\s*args\s*:\s*(['"])([^'"\n]+)\3""")
+
+
+def expand_command(command: str, package: PackageJson | None, depth: int = 0) -> str:
+    """``command`` with each `npm run x` / `npm start` / `yarn x` / `pnpm x` replaced by script x of
+    package.json (as the package manager runs it), to a small depth."""
+    scripts = _scripts(package)
+    if depth > 4 or not scripts:
+        return command
+
+    def replace_run(match: re.Match[str]) -> str:
+        body = scripts.get(match[1])
+        if body is None:
+            return match[0]
+        return expand_command(body, package, depth + 1)
+
+    return _SCRIPT_RUN.sub(replace_run, command)
+
+
+def _scripts(package: PackageJson | None) -> dict[str, str]:
+    scripts = package.data.get("scripts") if package else None
+    if not isinstance(scripts, dict):
+        return {}
+    return {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _from_main(root: str, package: PackageJson | None) -> list[Entry]:

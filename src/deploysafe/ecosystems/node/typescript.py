@@ -20,7 +20,14 @@ from typing import Any
 
 from deploysafe.check.facts import Import, ImportKind
 from deploysafe.check.fs import FileSystem
-from deploysafe.ecosystems.node.entries import Entry, built_by_tsc, compiled_output_for
+from deploysafe.ecosystems.node import nest
+from deploysafe.ecosystems.node.entries import (
+    Entry,
+    built_by_tsc,
+    compiled_output_for,
+    nest_builds_with_tsc,
+    production_command,
+)
 from deploysafe.ecosystems.node.formats import is_typescript
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
 from deploysafe.ecosystems.node.tsc import TscBuild
@@ -121,7 +128,7 @@ def typescript_run(
         build = build.matching_layout(os.path.join(root, built_entries[0].path)) or build
     if not any(is_typescript(e.path) for e in entries) and not built_entries:
         return None
-    start = scripts.get("start", "")
+    start = next((e.command for e in entries if e.command), None) or production_command(package) or ""
     tsc_alias = _tsc_alias(scripts)
     full_paths = tsc_alias and (
         bool(re.search(r"tsc-alias\b[^&|;]*\s(-f|--resolve-full-paths)\b", " ".join(scripts.values())))
@@ -218,6 +225,8 @@ def _build(root: str, scripts: dict[str, str]) -> TscBuild | None:
                 break
         if project:
             break
+    if project is None and nest_builds_with_tsc(PackageJson(root, {"scripts": scripts})):
+        project = nest.read(root).tsconfig
     path = os.path.join(root, project or "tsconfig.json")
     if os.path.isdir(path):
         path = os.path.join(path, "tsconfig.json")
