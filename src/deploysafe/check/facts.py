@@ -53,6 +53,16 @@ class Import:
     # behind a NODE_ENV test that is false when NODE_ENV=production (`if (process.env.NODE_ENV !==
     # 'production') require('pino-pretty')`): production never runs it
     dev_only: bool = False
+    # behind a feature or version test (`typeof fetch === 'function' ? fetch : require('node-fetch')`,
+    # `x ?? require('y')`, `if (process.versions.bun)`): runs only where the test says the feature is
+    # missing, which the check cannot know; the test's source text
+    feature_test: str = ""
+    # TypeScript: no binding of this import is used as a value, only in types (`import { Request } from
+    # 'express'` for a parameter's type). tsc, ts-node and tsx drop such an import unless
+    # verbatimModuleSyntax keeps it.
+    values_unused: bool = False
+    # ... and one of them is a type in a decorated class's signatures: emitDecoratorMetadata makes it a value.
+    decorator_metadata: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Resolution, Unresolve
 from deploysafe.check.sources import SourceLoader
 from deploysafe.ecosystems.node import files
 from deploysafe.ecosystems.node.formats import Format, emitted_format, is_typescript, module_format
+from deploysafe.ecosystems.node.module_alias import ModuleAliases
 from deploysafe.ecosystems.node.nodeversion import NodeVersion
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
 from deploysafe.ecosystems.node.resolve import CompiledTypeScript, NodeResolver
@@ -35,6 +36,7 @@ class Analysis:
     compiled_typescript: bool = False
     aliases_rewritten: bool = False  # tsc-alias rewrites tsconfig paths in tsc's output
     typescript: TypeScriptRun | None = None  # how TypeScript runs: runner, tsc's build, run-time hooks
+    module_aliases: ModuleAliases | None = None  # module-alias's `_moduleAliases`, hooking require()
     _resolved: dict[tuple[str, str, bool, bool, bool], Resolution] = field(default_factory=dict)
     _formats: dict[str, Format] = field(default_factory=dict)
 
@@ -65,11 +67,22 @@ class Analysis:
             compiled = CompiledTypeScript(esm=esm, aliases_rewritten=self.aliases_rewritten, full_paths=full_paths)
         key = (os.path.dirname(importer), specifier, for_require, typescript, compiled is not None and compiled.esm)
         if key not in self._resolved:
-            hooked = self._runtime_paths(specifier, importer, for_require)
+            hooked = self._runtime_paths(specifier, importer, for_require) or self._module_alias(
+                specifier, importer, for_require, typescript
+            )
             self._resolved[key] = hooked or self.resolver.resolve(
                 specifier, importer, for_require=for_require, typescript=typescript, compiled=compiled
             )
         return self._resolved[key]
+
+    def _module_alias(self, specifier: str, importer: str, for_require: bool, typescript: bool) -> Resolution | None:
+        """module-alias hooks require(): an aliased name is resolved as the path it stands for."""
+        if self.module_aliases is None or not for_require or not files.is_project_file(importer):
+            return None
+        target = self.module_aliases.rewrite(specifier)
+        if target is None:
+            return None
+        return self.resolver.resolve(target, importer, for_require=True, typescript=typescript)
 
     def _runtime_paths(self, specifier: str, importer: str, for_require: bool) -> Resolution | None:
         """`node -r tsconfig-paths/register` hooks require() of the running JavaScript."""
@@ -103,7 +116,7 @@ class Analysis:
         typescript = is_typescript(path)
         for imp in imports:
             for_require = imp.kind is ImportKind.REQUIRE
-            if typescript and erased_by_compiler(imp, self._verbatim(path)):
+            if typescript and erased_by_compiler(imp, self._verbatim(path), self._decorator_metadata(path)):
                 imp = replace(imp, type_only=True)
             if typescript and imp.kind in (ImportKind.STATIC, ImportKind.REEXPORT):
                 # tsx, ts-node and tsc compile a CommonJS file's imports to require().
@@ -114,6 +127,10 @@ class Analysis:
             resolution = None if imp.type_only else self.resolve(imp.specifier, path, for_require)
             edges.append(Edge(path, imp, resolution, for_require))
         return edges
+
+    def _decorator_metadata(self, path: str) -> bool:
+        config = self.resolver.tsconfigs.nearest(os.path.dirname(path)) if self.resolver.tsconfigs else None
+        return bool(config and config.emit_decorator_metadata)
 
     def _verbatim(self, path: str) -> bool:
         config = self.resolver.tsconfigs.nearest(os.path.dirname(path)) if self.resolver.tsconfigs else None

@@ -20,7 +20,7 @@ from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.rules import RuleSet
 from deploysafe.check.sources import SourceLoader
 from deploysafe.config import CheckTable
-from deploysafe.ecosystems.node import files
+from deploysafe.ecosystems.node import files, module_alias
 from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.entries import Entry, detect_entries
 from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
@@ -103,6 +103,7 @@ class NodeEcosystem:
             compiled_typescript=typescript is not None and typescript.compiled,
             aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
             typescript=typescript,
+            module_aliases=module_alias.read(package),
         )
         return NodeCheck(project.root, package, found, NodeRuntime(node, typescript), analysis)
 

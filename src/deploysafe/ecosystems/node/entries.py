@@ -325,7 +325,7 @@ def _nest_start(root: str, command: str, reason: str) -> Entry | None:
 
 
 _SCRIPT_RUN = re.compile(
-    r"(?<![\w-])(?:(?:npm|pnpm|yarn)\s+run(?:-script)?|npm\s+(?=start\b)|yarn\s+(?!run\b)|pnpm\s+(?!run\b))"
+    r"(?<![\w-])(?:(?:npm|pnpm|yarn)\s+run(?:-script)?\s+|npm\s+(?=start\b)|yarn\s+(?!run\b)|pnpm\s+(?!run\b))"
     r"(?:--?[\w-]+\s+)*([\w:.-]+)"
 )
 _PACKAGE_MANAGER_APP = re.compile(r"""\bscript\s*:\s*(['"])(npm|yarn|pnpm)\1\s*,\s*args\s*:\s*(['"])([^'"\n]+)\3""")

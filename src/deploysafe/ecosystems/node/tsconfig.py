@@ -31,6 +31,7 @@ class Tsconfig:
     exclude: tuple[str, ...] | None = None
     allow_js: bool | None = None
     verbatim_module_syntax: bool | None = None
+    emit_decorator_metadata: bool | None = None
     composite: bool | None = None
     source_map: bool | None = None
     tsc_alias_full_paths: bool | None = None  # "tsc-alias": {"resolveFullPaths": true}
@@ -195,6 +196,7 @@ def _from_options(path: str, options: dict[str, Any]) -> Tsconfig:
         root_dir=directory_option("rootDir"),
         allow_js=_flag(options, "allowJs"),
         verbatim_module_syntax=_flag(options, "verbatimModuleSyntax"),
+        emit_decorator_metadata=_flag(options, "emitDecoratorMetadata"),
         composite=_flag(options, "composite"),
         source_map=_flag(options, "sourceMap"),
     )
@@ -247,6 +249,7 @@ def _merge(base: Tsconfig, own: Tsconfig, errors: list[str] | None = None) -> Ts
         exclude=own.exclude if own.exclude is not None else base.exclude,
         allow_js=_either(own.allow_js, base.allow_js),
         verbatim_module_syntax=_either(own.verbatim_module_syntax, base.verbatim_module_syntax),
+        emit_decorator_metadata=_either(own.emit_decorator_metadata, base.emit_decorator_metadata),
         composite=_either(own.composite, base.composite),
         source_map=_either(own.source_map, base.source_map),
         tsc_alias_full_paths=_either(own.tsc_alias_full_paths, base.tsc_alias_full_paths),

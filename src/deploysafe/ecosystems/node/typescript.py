@@ -310,9 +310,13 @@ def _rel(root: str, path: str) -> str:
     return rel
 
 
-def erased_by_compiler(imp: Import, verbatim: bool) -> bool:
-    """`import { type A, type B } from "x"`: every name is a type, so tsc and esbuild (tsx) drop the
-    whole statement — unless `verbatimModuleSyntax` keeps it as `import "x"`, which loads x."""
+def erased_by_compiler(imp: Import, verbatim: bool, decorator_metadata: bool = False) -> bool:
+    """`import { type A, type B } from "x"`, or an import whose bindings are only used as types: tsc,
+    ts-node and esbuild (tsx) drop the whole statement — unless `verbatimModuleSyntax` keeps it as
+    `import "x"`, which loads x. Under `emitDecoratorMetadata` a type in a decorated class's signature is
+    emitted as a value reference, so that import stays."""
     if imp.type_only or verbatim or imp.kind not in (ImportKind.STATIC, ImportKind.REEXPORT):
         return False
+    if imp.values_unused and not (decorator_metadata and imp.decorator_metadata):
+        return True
     return bool(imp.names) and not imp.namespace and not imp.star and all(n.type_only for n in imp.names)

@@ -351,6 +351,7 @@ class _Context:
     in_try: bool  # inside a `try` body with no function boundary in between
     in_type: bool  # a TypeScript type position: `let x: import('y').T`
     dev_only: bool = False  # behind a NODE_ENV test that production (NODE_ENV=production) fails
+    feature_test: str = ""  # behind a feature or version test: `typeof fetch === 'function' ? ... :`
 
 
 class _ModuleReader:
@@ -364,8 +365,10 @@ class _ModuleReader:
         self.local_exports: list[tuple[str, str]] = []  # (local name, exported name) of `export { a as b }`
         self.esm_syntax = False
         self.export_assignment = False
+        self.root: Node | None = None
 
     def read(self, root: Node, captures: dict[str, list[Node]]) -> ModuleFacts:
+        self.root = root
         for statement in captures.get("import", ()):
             self._import_statement(statement)
         for statement in captures.get("export", ()):
@@ -416,6 +419,9 @@ class _ModuleReader:
         if specifier is None:
             return
         names, namespace = self._imported_names(clause, type_only) if clause is not None else ([], False)
+        unused = metadata = False
+        if self.typescript and clause is not None and not type_only and self.root is not None:
+            unused, metadata = _value_use(self.source, self.root, statement, _local_bindings(clause))
         self._add(
             ImportKind.STATIC,
             specifier,
@@ -424,6 +430,8 @@ class _ModuleReader:
             type_only=type_only,
             attributes=self._attributes(statement, specifier),
             asserted=specifier.start_byte in self.gaps.asserted,
+            values_unused=unused,
+            decorator_metadata=metadata,
         )
 
     def _imported_names(self, clause: Node, type_only: bool) -> tuple[list[ImportedName], bool]:
@@ -571,6 +579,7 @@ class _ModuleReader:
             in_function=where.in_function,
             guarded=guarded,
             dev_only=where.dev_only,
+            feature_test=where.feature_test,
         )
         self.imports.append((argument.start_byte, record))
 
@@ -585,6 +594,8 @@ class _ModuleReader:
         type_only: bool = False,
         attributes: tuple[tuple[str, str], ...] = (),
         asserted: bool = False,
+        values_unused: bool = False,
+        decorator_metadata: bool = False,
     ) -> None:
         line, column = self._position(specifier)
         record = Import(
@@ -598,6 +609,8 @@ class _ModuleReader:
             type_only=type_only,
             attributes=attributes,
             asserted=asserted,
+            values_unused=values_unused,
+            decorator_metadata=decorator_metadata,
         )
         self.imports.append((specifier.start_byte, record))
 
@@ -860,6 +873,7 @@ def _context(node: Node, *, typescript: bool) -> _Context:
     """Where *node* runs: inside a function, inside a try body, only in a TypeScript type, or only when
     NODE_ENV is not production."""
     in_function = in_try = in_type = dev_only = False
+    feature_test = ""
     child, parent = node, node.parent
     while parent is not None:
         kind = parent.type
@@ -871,8 +885,104 @@ def _context(node: Node, *, typescript: bool) -> _Context:
             in_type = True
         elif kind in _BRANCHES and not dev_only:
             dev_only = _branch_skipped_in_production(parent, child)
+        if kind in _BRANCHES and not feature_test:
+            feature_test = _feature_test(parent, child)
         child, parent = parent, parent.parent
-    return _Context(in_function, in_try, in_type, dev_only)
+    return _Context(in_function, in_try, in_type, dev_only, feature_test)
+
+
+_FEATURE_PROBE = re.compile(rb"\btypeof\b|\bprocess\s*\.\s*(versions?|release|features)\b|\bglobalThis\s*\.")
+
+
+def _local_bindings(clause: Node) -> list[str]:
+    """The local names an import clause binds: `a`, `{ b, c as d }` (b, d), `* as ns`."""
+    names: list[str] = []
+    for child in clause.named_children:
+        if child.type == "identifier":
+            names.append(_name_text(child))
+        elif child.type == "namespace_import":
+            names += [_name_text(n) for n in child.named_children if n.type == "identifier"]
+        elif child.type == "named_imports":
+            for specifier in child.named_children:
+                if specifier.type != "import_specifier" or _has_token(specifier, "type"):
+                    continue
+                local = specifier.child_by_field_name("alias") or specifier.child_by_field_name("name")
+                if local is not None:
+                    names.append(_name_text(local))
+    return names
+
+
+_VALUE_REFERENCES = frozenset({"identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"})
+
+
+def _value_use(source: bytes, root: Node, statement: Node, names: list[str]) -> tuple[bool, bool]:
+    """(no binding is read as a value, a binding is a type in a decorated class): how TypeScript compilers
+    decide to drop an import. Each word occurrence is looked up in the tree: an `identifier` is a value
+    reference, a `type_identifier` a type. Unknown shapes count as values (the import is kept)."""
+    if not names:
+        return False, False
+    metadata = False
+    for name in names:
+        word = name.encode()
+        for match in re.finditer(rb"(?<![\w$])" + re.escape(word) + rb"(?![\w$])", source):
+            start = match.start()
+            if statement.start_byte <= start < statement.end_byte:
+                continue
+            node = root.named_descendant_for_byte_range(start, start + len(word))
+            if node is None or node.start_byte != start:
+                continue  # inside a string, a comment or a longer token
+            if node.type in _VALUE_REFERENCES:
+                return False, False
+            if node.type == "type_identifier" and not metadata:
+                metadata = _in_decorated_class(node)
+            elif node.type not in ("type_identifier", "property_identifier", "comment", "string_fragment"):
+                return False, False
+    return True, metadata
+
+
+def _in_decorated_class(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "class_body":
+            owner = parent.parent
+            holder = owner.parent if owner is not None else None
+            texts = [owner, holder] if holder is not None and holder.type == "export_statement" else [owner]
+            return any(n is not None and b"@" in (n.text or b"") for n in texts)
+        parent = parent.parent
+    return False
+
+
+def _feature_test(branch: Node, child: Node) -> str:
+    """The test (its source text) when *child* runs only where a feature or version probe says so:
+    a branch of `typeof X ...`/`process.versions...` (if, else, ?:), or the fallback side of `??`/`||`
+    (`globalThis.fetch ?? require('node-fetch')`), or `typeof X === 'undefined' && require(...)`."""
+    if branch.type == "else_clause":
+        statement = branch.parent
+        condition = statement.child_by_field_name("condition") if statement is not None else None
+        return _probe_text(condition) if statement is not None and statement.type == "if_statement" else ""
+    if branch.type in ("if_statement", "ternary_expression"):
+        condition = branch.child_by_field_name("condition")
+        return "" if condition is None or condition == child else _probe_text(condition)
+    if branch.child_by_field_name("right") != child:
+        return ""
+    operator = branch.child_by_field_name("operator")
+    left = branch.child_by_field_name("left")
+    if operator is None or left is None:
+        return ""
+    if operator.type in ("??", "||"):
+        return _shortened_text(left)
+    return _probe_text(left) if operator.type == "&&" else ""
+
+
+def _probe_text(condition: Node | None) -> str:
+    text = condition.text if condition is not None else None
+    return _shortened_text(condition) if condition is not None and text and _FEATURE_PROBE.search(text) else ""
+
+
+def _shortened_text(node: Node) -> str:
+    text = (node.text or b"").decode("utf-8", "replace").strip("() \n")
+    text = " ".join(text.split())
+    return text if len(text) <= _EXPRESSION_LENGTH else text[: _EXPRESSION_LENGTH - 1] + "\u2026"
 
 
 _BRANCHES = frozenset({"if_statement", "else_clause", "ternary_expression", "binary_expression"})

@@ -61,7 +61,7 @@ class RuleContext:
             imp.line,
             imp.column,
             message + handled_note(imp),
-            handled=imp.guarded or imp.dev_only,
+            handled=imp.guarded or imp.dev_only or bool(imp.feature_test),
             warning=warning,
             specifier=imp.specifier,
         )
@@ -105,6 +105,8 @@ def handled_note(imp: Import) -> str:
         return " (the code catches this failure)"
     if imp.dev_only:
         return " (only when NODE_ENV is not 'production': production never runs it)"
+    if imp.feature_test:
+        return f" (only where `{imp.feature_test}` says so: a feature test guards it)"
     return ""
 
 

@@ -1,0 +1,274 @@
+"""The setups real services ship with: NestJS built by `nest build`, production start scripts, module-alias,
+TypeScript type-only imports under tsx and ts-node, feature-detection guards, native addons without their
+binary, `--env-file` and preloads, `require.resolve`, ts-node's ESM loader.
+
+Every verdict is confirmed by the real tools: node, tsx, ts-node and tsc from tests/tools/typescript, and
+packages from the npm registry installed from committed lockfiles (bcrypt with and without its binary,
+module-alias, node-fetch 3, @types/express).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from deploysafe import check
+from tests.support.npm_cache import installed
+from tests.support.projects import run_cli, run_node, write_tree
+from tests.support.tools import typescript_tools
+
+LOADED = "console.log('loaded');\n"
+ALIAS_AND_FETCH = {"dependencies": {"module-alias": "2.3.4", "node-fetch": "3.3.2"}}
+
+
+def tool(name: str) -> str:
+    return str(typescript_tools() / "node_modules" / ".bin" / name)
+
+
+def run(root: Path, *command: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        list(command), cwd=root, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
+
+
+def link_tools(root: Path, *packages: str) -> Path:
+    (root / "node_modules").mkdir(exist_ok=True)
+    for name in packages:
+        target = root / "node_modules" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(typescript_tools() / "node_modules" / name, target)
+    return root
+
+
+def copy_modules(root: Path, packages: Path) -> Path:
+    """A real copy of ``packages``' node_modules: module-alias finds the project's package.json through
+    its own real path, so a link to the shared install would read the wrong one."""
+    shutil.copytree(packages / "node_modules", root / "node_modules", symlinks=True)
+    return root
+
+
+def rules(report) -> list[tuple[str, str, str]]:
+    return [(f.rule, f.file, str(f.severity)) for f in report.findings]
+
+
+# ---- entries: the production start ------------------------------------------------------------------------
+
+NEST = {
+    "package.json": {
+        "name": "api",
+        "scripts": {
+            "build": "nest build",
+            "start": "nest start",
+            "start:dev": "nest start --watch",
+            "start:prod": "node dist/main",
+        },
+    },
+    "nest-cli.json": {"collection": "@nestjs/schematics", "sourceRoot": "src"},
+    "tsconfig.json": {"compilerOptions": {"module": "commonjs", "target": "es2021", "outDir": "./dist"}},
+    "tsconfig.build.json": {"extends": "./tsconfig.json", "exclude": ["node_modules", "test", "dist"]},
+    "src/main.ts": "import { greet } from './greet';\nconsole.log(greet());\n",
+    "src/greet.ts": "export const greet = (): string => 'loaded';\n",
+}
+
+
+def test_start_prod_is_preferred_over_nest_start_and_node_runs_it_after_tsc(tmp_path):
+    root = write_tree(tmp_path / "api", NEST)
+    report = check(root)
+    assert [e.path for e in report.entries] == ["src/main.ts"]
+    assert "scripts.start:prod: node dist/main" in report.entries[0].reason
+    assert "the production start" in report.entries[0].reason
+    assert report.errors == []
+    # nest build is tsc -p tsconfig.build.json: build it so, then run the production start.
+    assert run(root, tool("tsc"), "-p", "tsconfig.build.json").returncode == 0
+    assert run(root, "node", "dist/main").stdout.strip() == "loaded"
+
+
+def test_a_file_outside_src_moves_the_output_and_node_dist_main_is_blocked_as_node_fails(tmp_path):
+    root = write_tree(tmp_path / "api", {**NEST, "scripts/seed.ts": "export const seed = 1;\n"})
+    report = check(root)
+    assert [(f.rule, f.file) for f in report.errors] == [("unresolved-import", "package.json")]
+    assert "dist/src/main.js" in report.errors[0].message
+    assert run(root, tool("tsc"), "-p", "tsconfig.build.json").returncode == 0
+    assert (root / "dist/src/main.js").is_file()
+    failed = run(root, "node", "dist/main")
+    assert failed.returncode != 0 and "Cannot find module" in failed.stderr
+
+    # `nest start` runs dist/src/main.js when it is there (nest-cli's start action): it starts.
+    package = {**NEST["package.json"], "scripts": {"build": "nest build", "start": "nest start"}}
+    write_tree(root, {"package.json": package})
+    started = check(root)
+    assert started.errors == []
+    assert [e.path for e in started.entries] == ["dist/src/main.js"]
+    assert "nest build compiles src/main.ts" in started.entries[0].reason
+    assert run(root, "node", "dist/src/main.js").stdout.strip() == "loaded"
+
+
+def test_a_development_start_gives_way_to_the_production_script_through_yarn(tmp_path):
+    root = write_tree(
+        tmp_path / "api",
+        {
+            "package.json": {
+                "name": "api",
+                "scripts": {"start": "ts-node src/dev.ts", "start:prod": "yarn serve", "serve": "node server.js"},
+            },
+            "server.js": LOADED,
+            "src/dev.ts": "import './nowhere';\n",
+        },
+    )
+    report = check(root)
+    assert [e.path for e in report.entries] == ["server.js"]
+    reason = report.entries[0].reason
+    assert "scripts.start:prod: yarn serve (runs node server.js)" in reason
+    assert "'ts-node src/dev.ts' is a development start" in reason
+    assert report.errors == []
+    assert run_node(root, "server.js").returncode == 0
+
+
+def test_a_procfile_running_a_package_script_finds_its_file(tmp_path):
+    root = write_tree(
+        tmp_path / "api",
+        {
+            "package.json": {"name": "api", "scripts": {"start:prod": "node dist/server.js"}},
+            "Procfile": "web: npm run start:prod\n",
+            "dist/server.js": LOADED,
+        },
+    )
+    report = check(root)
+    assert [e.path for e in report.entries] == ["dist/server.js"]
+    assert report.entries[0].reason.startswith("Procfile web: npm run start:prod (runs node dist/server.js)")
+
+
+# ---- false blocks ---------------------------------------------------------------------------------------
+
+
+def test_module_alias_resolves_as_its_hook_does_and_node_agrees(tmp_path):
+    packages = installed("alias-fetch", ALIAS_AND_FETCH)
+    root = copy_modules(
+        write_tree(
+            tmp_path / "app",
+            {
+                "package.json": {
+                    "name": "app",
+                    "dependencies": {"module-alias": "2.3.4"},
+                    "_moduleAliases": {"@lib": "./lib"},
+                    "scripts": {"start": "node index.js"},
+                },
+                "index.js": "require('module-alias/register');\nconst hello = require('@lib/hello');\n"
+                "console.log(hello);\n",
+                "lib/hello.js": "module.exports = 'loaded';\n",
+            },
+        ),
+        packages,
+    )
+    report = check(root)
+    assert report.errors == [], [f.message for f in report.errors]
+    assert report.dormant == [] and report.reachable == 2
+    assert run_node(root, "index.js").stdout.strip() == "loaded"
+
+    (root / "lib/hello.js").unlink()
+    blocked = check(root)
+    assert [(f.rule, f.file) for f in blocked.errors] == [("unresolved-import", "index.js")]
+    done = run_node(root, "index.js")
+    assert "'@lib/hello'" in blocked.errors[0].message, blocked.errors[0].message
+    assert done.returncode != 0 and "Cannot find module" in done.stderr and "/app/lib/hello'" in done.stderr
+
+
+def test_a_guarded_require_of_esm_only_node_fetch_is_a_warning_and_node_18_runs_it(tmp_path):
+    from tests.support.tools import node
+
+    packages = installed("alias-fetch", ALIAS_AND_FETCH)
+    root = copy_modules(
+        write_tree(
+            tmp_path / "app",
+            {
+                "package.json": {
+                    "name": "app",
+                    "engines": {"node": ">=18"},
+                    "dependencies": {"node-fetch": "3.3.2"},
+                    "scripts": {"start": "node index.js"},
+                },
+                "index.js": "const get = typeof fetch === 'function' ? fetch : require('node-fetch');\n"
+                "console.log('loaded', typeof get);\n",
+            },
+        ),
+        packages,
+    )
+    report = check(root)
+    assert report.errors == []
+    assert rules(report) == [("require-of-esm", "index.js", "warning")]
+    assert "a feature test guards it" in report.findings[0].message
+    done = run(root, str(node("18.20.8")), "index.js")
+    assert done.returncode == 0 and done.stdout.startswith("loaded"), done.stderr
+
+    (root / "index.js").write_text("const get = require('node-fetch');\nconsole.log(typeof get);\n")
+    blocked = check(root)
+    assert [f.rule for f in blocked.errors] == ["require-of-esm"]
+    failed = run(root, str(node("18.20.8")), "index.js")
+    assert failed.returncode != 0 and "ERR_REQUIRE_ESM" in failed.stderr
+
+
+TYPES_ONLY = {"dependencies": {"@types/express": "4.17.21"}}
+
+
+def types_only_app(tmp_path: Path, source: str, tsconfig: dict | None = None) -> Path:
+    packages = installed("types-only", TYPES_ONLY)
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "scripts": {"start": "ts-node src/main.ts"}},
+            "tsconfig.json": tsconfig or {"compilerOptions": {"module": "commonjs", "target": "es2021"}},
+            "src/main.ts": source,
+            "src/di.ts": "export const Injectable = () => (target: unknown) => target;\n",
+        },
+    )
+    link_tools(root, "ts-node", "typescript", "tsx", "@types/node")
+    os.symlink(packages / "node_modules" / "@types" / "express", root / "node_modules" / "@types" / "express")
+    for name in os.listdir(packages / "node_modules" / "@types"):
+        if not (root / "node_modules" / "@types" / name).exists():
+            os.symlink(packages / "node_modules" / "@types" / name, root / "node_modules" / "@types" / name)
+    return root
+
+
+TYPE_USE = "import { Request } from 'express';\nexport function path(req: Request): string { return req.path; }\n"
+
+
+def test_an_import_used_only_as_a_type_is_erased_as_tsx_and_ts_node_erase_it(tmp_path):
+    root = types_only_app(tmp_path, TYPE_USE + LOADED)
+    report = check(root)
+    assert report.errors == [], [f.message for f in report.errors]
+    for command in ([tool("tsx")], [tool("ts-node")], [tool("ts-node"), "--transpile-only"]):
+        done = run(root, *command, "src/main.ts")
+        assert done.returncode == 0 and "loaded" in done.stdout, (command, done.stderr)
+
+    (root / "src/main.ts").write_text("import { Router } from 'express';\nconsole.log(Router);\n")
+    blocked = check(root)
+    assert [f.rule for f in blocked.errors] == ["missing-package"]
+    failed = run(root, tool("ts-node"), "--transpile-only", "src/main.ts")
+    assert failed.returncode != 0 and "Cannot find module 'express'" in failed.stderr
+
+
+def test_decorator_metadata_keeps_a_constructor_parameter_type_and_ts_node_fails_on_it(tmp_path):
+    source = (
+        "import { Request } from 'express';\nimport { Injectable } from './di';\n"
+        "@Injectable()\nexport class Handler { constructor(private readonly req: Request) {} }\n" + LOADED
+    )
+    options = {"module": "commonjs", "target": "es2021", "experimentalDecorators": True}
+    root = types_only_app(tmp_path, source, {"compilerOptions": {**options, "emitDecoratorMetadata": True}})
+    blocked = check(root)
+    assert [f.rule for f in blocked.errors] == ["missing-package"]
+    failed = run(root, tool("ts-node"), "--transpile-only", "src/main.ts")
+    assert failed.returncode != 0 and "Cannot find module 'express'" in failed.stderr
+
+    write_tree(root, {"tsconfig.json": {"compilerOptions": options}})
+    assert check(root).errors == []
+    done = run(root, tool("ts-node"), "--transpile-only", "src/main.ts")
+    assert done.returncode == 0, done.stderr
+
+
+def test_cli_names_the_production_start(tmp_path):
+    root = write_tree(tmp_path / "api", NEST)
+    done = run_cli("check", str(root))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scripts.start:prod: node dist/main" in done.stdout
