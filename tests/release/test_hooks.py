@@ -14,6 +14,7 @@ import pytest
 from deploysafe import release
 from deploysafe.errors import ConfigError
 from deploysafe.release import ReleaseFailed, hooks
+from deploysafe.release.run import StepFailed
 
 from .conftest import current_of, history_of, serving
 
@@ -173,3 +174,18 @@ def test_a_once_per_fleet_hook_runs_on_the_canary_only(ssh_fleet, make_artifact)
     assert result.status == "good" and [h.serving() for h in hosts] == ["1.0.0"] * 3
     assert [(h.root / "shared" / "migrated").exists() for h in hosts] == [True, False, False]
     assert all((h.root / "shared" / "warmed").exists() for h in hosts)
+
+
+def test_a_command_failing_after_the_verdict_is_reported_and_the_release_stays_good(
+    make_artifact, local_spec, host_root, live_port
+):
+    spec = _with_hooks(local_spec, after_mark_good=["echo cache purge refused >&2; exit 5"])
+
+    with pytest.raises(StepFailed, match=r"after-mark-good .* failed \(exit 5\)") as failed:
+        release.deploy(make_artifact("1.0.0"), spec)
+
+    assert "cache purge refused" in failed.value.report
+    last = history_of(host_root)[-1]
+    assert last["status"] == "good" and current_of(host_root) == last["release"]
+    assert serving(live_port)["version"] == "1.0.0"
+    assert not (host_root / ".deploysafe" / "lock").exists()
