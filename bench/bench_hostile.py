@@ -6,9 +6,10 @@
 
 Rows, each a whole `python -m deploysafe ...` process measured with /usr/bin/time (wall seconds, max RSS):
   check  (chain N)        check of a project whose entry starts an import chain N modules deep
-  drift  (chain N)        drift of the same project against a copy of itself with one file changed
+  drift  (chain N, ...)   drift of the same project against a copy of itself with one file changed, and
+                          against one where every module differs (each needs its chain explained)
   verify (M files)        verify of an artifact holding M small files (packed once with --include)
-  read manifest bomb      verify of an artifact whose manifest is ~1 MiB of gzip that unpacks to ~1 GiB
+  verify manifest bomb    verify of an artifact whose manifest is ~1 MiB of gzip that unpacks to ~1 GiB
 
 --against SRC runs every row a second time with deploysafe imported from SRC (the src/ of another
 checkout, e.g. a git worktree of an older commit): the before/after figures under the same load.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import os
 import shutil
@@ -58,28 +58,15 @@ def wide_project(base: Path, files: int) -> Path:
 
 
 def manifest_bomb(base: Path) -> Path:
-    """An artifact whose first member, the manifest, is ~1 GiB of spaces: ~1 MiB of gzip."""
+    """An artifact whose first member, the manifest, is ~1 GiB of zero bytes: ~1 MiB of gzip."""
     path = base / "bomb.tar.gz"
     size = 1 << 30
     with gzip.open(path, "wb", compresslevel=9) as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
         info = tarfile.TarInfo(".deploysafe/manifest.json")
         info.size = size
-        tar.addfile(info, _Spaces(size))
+        with open("/dev/zero", "rb") as zeros:
+            tar.addfile(info, zeros)
     return path
-
-
-class _Spaces(io.RawIOBase):
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        n = min(len(buffer), self.left)
-        buffer[:n] = b" " * n
-        self.left -= n
-        return n
 
 
 def measure(args: list[str], src: Path) -> tuple[float, int, int]:
@@ -110,15 +97,18 @@ def main() -> None:
         rows: list[tuple[str, list[str]]] = []
         if only & {"check", "drift"}:
             chain = chain_project(base, opts.depth)
-            copy = base / "copy"
+            copy, changed = base / "copy", base / "changed"
             shutil.copytree(chain, copy)
             (copy / "src" / f"m{opts.depth // 2}.js").write_text("export const v = 2;\n")
+            shutil.copytree(chain, changed)
+            for module in (changed / "src").glob("m*.js"):
+                module.write_text(module.read_text() + "// changed\n")
             if "check" in only:
                 rows.append((f"check  (chain {opts.depth})", ["check", str(chain), "--no-cache"]))
             if "drift" in only:
-                rows.append(
-                    (f"drift  (chain {opts.depth})", ["drift", str(chain), "--against", str(copy), "--no-cache"])
-                )
+                for label, other in (("1 differs", copy), ("all differ", changed)):
+                    args = ["drift", str(chain), "--against", str(other), "--no-cache"]
+                    rows.append((f"drift  (chain {opts.depth}, {label})", args))
         if "verify" in only:
             wide = wide_project(base, opts.files)
             out = base / "out"

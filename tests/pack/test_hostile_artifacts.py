@@ -7,7 +7,6 @@ import gzip
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from deploysafe.artifact.manifest import (
     parse_manifest,
 )
 from deploysafe.errors import ArtifactError
+from tests.support.disks import small_tmpfs
 from tests.support.projects import run_cli, write_tree
 
 PACKAGE = {"name": "app", "version": "1.0.0", "main": "index.js"}
@@ -49,27 +49,14 @@ def manifest_json(files: list[dict], name: str = "app") -> bytes:
     ).encode()
 
 
-class _Spaces(io.RawIOBase):
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        n = min(len(buffer), self.left)
-        buffer[:n] = b" " * n
-        self.left -= n
-        return n
-
-
 def test_a_manifest_bomb_is_refused_before_it_is_read(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.tar.gz"
     size = MAX_MANIFEST_BYTES + 1
     with gzip.open(bomb, "wb", compresslevel=9) as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
         info = tarfile.TarInfo(MANIFEST_PATH)
         info.size = size
-        tar.addfile(info, _Spaces(size))
+        with open("/dev/zero", "rb") as zeros:
+            tar.addfile(info, zeros)
     assert bomb.stat().st_size < 200_000
 
     started = time.monotonic()
@@ -83,11 +70,12 @@ def test_a_manifest_bomb_is_refused_before_it_is_read(tmp_path: Path) -> None:
 
 def test_reading_a_manifest_bomb_stays_small_in_memory(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.tar.gz"
-    size = 1 << 30  # 1 GiB of spaces: about 1 MiB of gzip
+    size = 1 << 30  # 1 GiB of zero bytes: about 1 MiB of gzip
     with gzip.open(bomb, "wb", compresslevel=9) as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
         info = tarfile.TarInfo(MANIFEST_PATH)
         info.size = size
-        tar.addfile(info, _Spaces(size))
+        with open("/dev/zero", "rb") as zeros:
+            tar.addfile(info, zeros)
     code = (
         "import resource, sys\n"
         "from deploysafe.artifact import read_manifest\n"
@@ -162,16 +150,8 @@ def test_a_killed_verify_leaves_its_tree_and_the_next_verify_removes_it(many_fil
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=False).returncode:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with small_tmpfs(tmp_path / "disk", "1m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def test_a_full_disk_during_verify_is_named_as_such(many_files: Path, small_disk: Path) -> None:

@@ -20,23 +20,15 @@ from deploysafe.hosts.local import LocalHost
 from deploysafe.release import history, status, target
 from deploysafe.release.layout import Layout
 from deploysafe.release.state import previous_good
+from tests.support.disks import small_tmpfs
 
 DISK_BYTES = 64 * 1024
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(disk)], check=False)
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with small_tmpfs(tmp_path / "disk", str(DISK_BYTES)) as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def record(release: str, status_: str = history.GOOD, pad: int = 0) -> dict:
