@@ -35,7 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class DeploysafeGroup(click.Group):
-    """Lazy commands, and a :class:`DeploysafeError` printed as one line with its exit code."""
+    """Lazy commands, and a :class:`DeploysafeError` printed as one line with its exit code. An OS error,
+    too deep a nesting or no memory left that no command caught is one line too (exit 2), never a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(dict.fromkeys([*COMMANDS, *self.commands]))
@@ -66,6 +67,16 @@ class DeploysafeGroup(click.Group):
         except BrokenPipeError:
             stdout_gone()
             sys.exit(141)
+        except OSError as err:  # the machine's trouble no command foresaw: a full disk, a refused write
+            where = f": {err.filename}" if getattr(err, "filename", None) else ""
+            click.echo(f"deploysafe: error: {err.strerror or err}{where}", err=True)
+            sys.exit(2)
+        except RecursionError:  # input nested deeper than any reader here follows
+            click.echo("deploysafe: error: the input nests too deeply to follow", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo("deploysafe: error: out of memory", err=True)
+            sys.exit(2)
 
 
 def stdout_gone() -> None:
