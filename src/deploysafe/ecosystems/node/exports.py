@@ -118,10 +118,13 @@ class ExportIndex:
                 if imp.kind is ImportKind.REEXPORT and imp.star and not imp.type_only and imp.specifier is not None
             ]
         else:
+            lexed = getattr(facts, "commonjs", None)  # what cjs-module-lexer sees; absent: the file was not read
+            if lexed is None:
+                return _Frame.leaf(path, None)
             frame.fmt = Format.COMMONJS
             frame.for_require = True
-            frame.names = set(facts.commonjs.exports) | {"default"}
-            frame.specifiers = list(facts.commonjs.reexports)
+            frame.names = set(lexed.exports) | {"default"}
+            frame.specifiers = list(lexed.reexports)
         return frame
 
     def _resolve(self, specifier: str, path: str, *, for_require: bool) -> ResolvedModule:
