@@ -258,7 +258,32 @@ def test_tsconfig_paths_register_mapping_into_the_sources_crashes(tmp_path):
     build(root)
     done = run(root, "node", "-r", "tsconfig-paths/register", "dist/index.js")
     assert done.returncode != 0 and "Cannot find module '@/util'" in done.stderr
-    assert [(f.rule, f.specifier) for f in check(root).errors] == [("unresolved-import", "@/util")]
+    built = check(root)
+    # Judged on the output node runs, shown at the TypeScript line it comes from.
+    assert [(f.rule, f.specifier, f.file, f.line, f.column) for f in built.errors] == [
+        ("unresolved-import", "@/util", "src/index.ts", 1, 19)
+    ]
+    assert "[runs as dist/index.js:3:" in built.errors[0].message
+    assert built.dormant == ["dist/util.js"]  # the sources are what dist/ is built from, not dormant
+
+
+def test_findings_in_built_output_follow_the_source_map_to_the_typescript_line(tmp_path):
+    root = paths_project(tmp_path, "node -r tsconfig-paths/register dist/index.js", ".", "src/*")
+    config = {"compilerOptions": {**_json(root / "tsconfig.json")["compilerOptions"], "sourceMap": True}}
+    write_tree(
+        root,
+        {
+            "tsconfig.json": config,
+            "src/index.ts": "// the service\n\nimport { x } from '@/util';\n\nconsole.log('loaded', x);\n",
+        },
+    )
+    build(root)
+    assert (root / "dist" / "index.js.map").is_file()
+    done = run(root, "node", "-r", "tsconfig-paths/register", "dist/index.js")
+    assert done.returncode != 0 and "Cannot find module '@/util'" in done.stderr
+    [error] = check(root).errors
+    assert (error.file, error.line, error.column) == ("src/index.ts", 3, 19)
+    assert "[runs as dist/index.js:4:" in error.message
 
 
 # ---- 5. tsc infers rootDir from all its inputs: the start file is not where tsc writes it ---------------
@@ -332,7 +357,7 @@ def test_stale_dist_with_a_copied_package_json_blocks_and_pack_refuses(tmp_path)
     done = run(root, "node", "dist/src/index.js")
     assert done.returncode != 0 and "Cannot find module 'ms'" in done.stderr
     stale = check(root)
-    assert [(f.rule, f.specifier) for f in stale.errors] == [("missing-package", "ms")]
+    assert [(f.rule, f.specifier, f.file) for f in stale.errors] == [("missing-package", "ms", "src/index.ts")]
     assert [u.reason for u in stale.unverified] == ["stale-build"]
     assert "dist/ is stale: rebuild before pack" in stale.unverified[0].detail
     with pytest.raises(PackError, match=r"dist/ is stale: rebuild before pack \(package.json changed"):

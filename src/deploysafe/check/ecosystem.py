@@ -89,6 +89,7 @@ class LanguageCheck(Protocol):
     runtime: Runtime
     excludes: Sequence[str]  # gitignore-style patterns of files that are code but never run (tests, tool configs)
     skipped_dirs: frozenset[str]  # directory names the scan never enters (installed dependencies)
+    built_from: frozenset[str]  # relative paths of sources compiled into what runs (TypeScript behind dist/)
     modules: Modules
     rules: RuleSet
 

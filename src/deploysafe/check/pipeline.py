@@ -173,8 +173,14 @@ def _open(
 
 
 def _scan(project: Project, settings: config_file.CheckTable, language: LanguageCheck, exclude: list[str] | None):
+    """The project's files, less what the ecosystem says never runs and the sources of a build (what runs
+    is the build's output; its sources are neither dormant nor checked a second time)."""
     patterns = [*language.excludes, *settings.exclude, *(exclude or [])]
-    return scan(project.root, exclude=patterns, want=language.is_source, skip_dirs=language.skipped_dirs)
+    scanned = scan(project.root, exclude=patterns, want=language.is_source, skip_dirs=language.skipped_dirs)
+    built_from = language.built_from
+    if built_from:
+        scanned.files = [f for f in scanned.files if f not in built_from]
+    return scanned
 
 
 def _graph(language: LanguageCheck, scanned: list[str], progress: Callable[[int, int], None] | None) -> ModuleGraph:

@@ -121,6 +121,16 @@ class NodeCheck:
     excludes: Sequence[str] = files.DEFAULT_EXCLUDES
     skipped_dirs: frozenset[str] = files.ALWAYS_SKIPPED_DIRS
 
+    @property
+    def built_from(self) -> frozenset[str]:
+        """When node runs tsc's output and it is built: the TypeScript sources it is compiled from."""
+        typescript = self.runtime.typescript
+        if typescript is None or not typescript.built or typescript.build is None:
+            return frozenset()
+        from deploysafe.ecosystems.node.build_output import source_files
+
+        return frozenset(source_files(self.root, typescript.build))
+
     @staticmethod
     def is_source(name: str) -> bool:
         return files.is_source(name)
@@ -147,7 +157,13 @@ class NodeCheck:
         broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
         broken.sort(key=lambda p: (not graph.is_reachable(p), p))
         context = RuleContext(graph, self.modules, ExportIndex(self.modules), confirm(broken, self.root))
-        return self.rules.run(context)
+        findings, unverified = self.rules.run(context)
+        typescript = self.runtime.typescript
+        if typescript is not None and typescript.built and typescript.build is not None:
+            from deploysafe.ecosystems.node.build_output import to_sources
+
+            findings = to_sources(self.root, typescript.build, findings)
+        return findings, unverified
 
     def project_findings(self) -> tuple[list[Finding], list[Unverified]]:
         """What fails before any import: a start command naming a file tsc writes elsewhere; and a stale

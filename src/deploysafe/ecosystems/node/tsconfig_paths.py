@@ -41,17 +41,13 @@ def not_found(specifier: str, hook: RuntimePaths, tried: list[str], root: str, b
     """The crash when neither the mapped files nor node_modules have ``specifier``."""
     shown = ", ".join(os.path.relpath(p, root) for p in tried)
     detail = f"tsconfig-paths/register maps it to {shown} ({hook.base_from}), where no JavaScript file is"
-    typescript = [p for p in tried if any(fs_has(p + ext) for ext in (".ts", ".tsx", "/index.ts"))]
+    typescript = [p + ext for p in tried for ext in (".ts", ".tsx", "/index.ts") if os.path.isfile(p + ext)]
     if typescript and build is not None and build.out_dir:
         detail += (
-            f"; {os.path.relpath(typescript[0], root)} holds TypeScript, which node does not run: map paths "
+            f"; {os.path.relpath(typescript[0], root)} is TypeScript, which node does not run: map paths "
             f"into {os.path.relpath(build.out_dir, root)}/ (TS_NODE_BASEURL=./{os.path.relpath(build.out_dir, root)})"
         )
     return Unresolved(NOT_FOUND, path=tried[0] if tried else None, package=specifier, detail=detail)
-
-
-def fs_has(path: str) -> bool:
-    return os.path.isfile(path)
 
 
 def _candidates(mapped: str, fs: FileSystem):
