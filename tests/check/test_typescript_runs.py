@@ -316,6 +316,50 @@ def test_inferred_root_dir_moves_the_output_and_the_start_file_is_missing(tmp_pa
     assert check(root).errors == []
 
 
+def test_a_json_import_above_src_lifts_the_inferred_root_dir(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "scripts": {"build": "tsc", "start": "node dist/index.js"}},
+            "tsconfig.json": {
+                "compilerOptions": {
+                    "module": "commonjs",
+                    "outDir": "dist",
+                    "resolveJsonModule": True,
+                    "esModuleInterop": True,
+                },
+                "include": ["src"],
+            },
+            "src/index.ts": "import pkg from '../package.json';\nconsole.log('loaded', pkg.name);\n",
+        },
+    )
+    [error] = check(root).errors
+    assert "tsc compiles src/index.ts to dist/src/index.js, not dist/index.js" in error.message
+    assert "because that includes package.json" in error.message
+    build(root)
+    assert (root / "dist" / "src" / "index.js").is_file()
+    done = run(root, "node", "dist/index.js")
+    assert done.returncode != 0 and "Cannot find module" in done.stderr
+
+
+def test_tsconfig_paths_registered_by_the_entry_itself_is_modelled(tmp_path):
+    root = paths_project(tmp_path, "node dist/index.js", "./src", "*")
+    write_tree(
+        root,
+        {
+            "src/index.ts": "import 'tsconfig-paths/register';\nimport { x } from '@/util';\nconsole.log('loaded', x);\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, f.specifier) for f in report.errors] == [("unresolved-import", "@/util")]
+    assert "tsconfig-paths/register maps it to src/util" in report.errors[0].message
+    build(root)
+    done = run(root, "node", "dist/index.js")
+    assert done.returncode != 0 and "Cannot find module '@/util'" in done.stderr
+    ok = run(root, "node", "dist/index.js", env={"TS_NODE_BASEURL": "./dist"})
+    assert ok.stdout == "loaded 1\n", ok.stderr
+
+
 # ---- 6. a stale build: dependencies come from the project's package.json, never dist/'s copy ------------
 
 

@@ -19,6 +19,7 @@ TS_INPUTS = (".ts", ".tsx", ".mts", ".cts")
 JS_INPUTS = (".js", ".jsx", ".mjs", ".cjs")
 DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
 OUTPUT_EXTENSION = {".ts": ".js", ".tsx": ".js", ".mts": ".mjs", ".cts": ".cjs", ".jsx": ".js"}
+_JSON_IMPORT = re.compile(r"""(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*)(['"])(\.{1,2}/[^'"\n]*\.json)\1""")
 _IMPLICIT_EXCLUDES = ("node_modules", "bower_components", "jspm_packages")
 
 
@@ -52,17 +53,36 @@ class TscBuild:
             return self.config.root_dir
         if self.config.composite:
             return self.config_dir
-        folders = {os.path.dirname(p) for p in self.inputs}
+        folders = {os.path.dirname(p) for p in (*self.inputs, *self._json_imports())}
         return os.path.commonpath(list(folders)) if folders else self.config_dir
+
+    def _json_imports(self) -> list[str]:
+        """JSON files the inputs import by a relative path (resolveJsonModule): tsc emits them too, so
+        they count when it infers rootDir (`import pkg from '../package.json'` lifts it to the root)."""
+        if not self.config.resolve_json_module:
+            return []
+        found = []
+        for source in self.inputs:
+            try:
+                with open(source, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            for match in _JSON_IMPORT.finditer(text):
+                path = os.path.normpath(os.path.join(os.path.dirname(source), match.group(2)))
+                if os.path.isfile(path):
+                    found.append(path)
+        return found
 
     @property
     def root_dir_inferred(self) -> bool:
         return not self.config.root_dir and not self.config.composite
 
     def widest_inputs(self, limit: int = 2) -> list[str]:
-        """The inputs that sit highest in the tree: the ones that pull an inferred rootDir up."""
-        depth = min((p.count(os.sep) for p in self.inputs), default=0)
-        return [p for p in self.inputs if p.count(os.sep) == depth][:limit]
+        """The inputs (and JSON they import) that sit highest in the tree: they pull an inferred rootDir up."""
+        files = [*self.inputs, *self._json_imports()]
+        depth = min((p.count(os.sep) for p in files), default=0)
+        return list(dict.fromkeys(p for p in files if p.count(os.sep) == depth))[:limit]
 
     def output_of(self, source: str) -> str:
         """The JavaScript file tsc writes for ``source``."""

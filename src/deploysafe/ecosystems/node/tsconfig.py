@@ -34,6 +34,7 @@ class Tsconfig:
     emit_decorator_metadata: bool | None = None
     composite: bool | None = None
     source_map: bool | None = None
+    resolve_json_module: bool | None = None
     tsc_alias_full_paths: bool | None = None  # "tsc-alias": {"resolveFullPaths": true}
     chain: tuple[str, ...] = ()  # this file and every file it extends: what a runtime reading it needs
 
@@ -199,6 +200,7 @@ def _from_options(path: str, options: dict[str, Any]) -> Tsconfig:
         emit_decorator_metadata=_flag(options, "emitDecoratorMetadata"),
         composite=_flag(options, "composite"),
         source_map=_flag(options, "sourceMap"),
+        resolve_json_module=_flag(options, "resolveJsonModule"),
     )
 
 
@@ -252,6 +254,7 @@ def _merge(base: Tsconfig, own: Tsconfig, errors: list[str] | None = None) -> Ts
         emit_decorator_metadata=_either(own.emit_decorator_metadata, base.emit_decorator_metadata),
         composite=_either(own.composite, base.composite),
         source_map=_either(own.source_map, base.source_map),
+        resolve_json_module=_either(own.resolve_json_module, base.resolve_json_module),
         tsc_alias_full_paths=_either(own.tsc_alias_full_paths, base.tsc_alias_full_paths),
         chain=tuple(dict.fromkeys((own.path, *own.chain, *base.chain))),
     )

@@ -240,13 +240,20 @@ def _built_output(build: TscBuild, path: str) -> bool:
     return not is_typescript(path) and build.matching_layout(path) is not None
 
 
+# Build steps that rewrite tsconfig paths in tsc's output: tsc-alias, and the transformer runners
+# (ts-patch's tspc, ttsc) that typescript-transform-paths plugs into.
+_ALIAS_REWRITERS = re.compile(r"(?<![\w-])(tsc-alias|tspc|ttsc|ts-patch)\b")
+
+
 def _tsc_alias(scripts: dict[str, str]) -> bool:
-    return any(re.search(r"(?<![\w-])tsc-alias\b", v) for v in scripts.values())
+    return any(_ALIAS_REWRITERS.search(v) for v in scripts.values())
 
 
 def _runtime_paths(root: str, entries: list[Entry], start: str) -> RuntimePaths | None:
+    """tsconfig-paths/register preloaded by the start command (`node -r`), or required by the entry
+    itself before anything else (`import 'tsconfig-paths/register'`)."""
     preloaded = any(p.specifier in _TSCONFIG_PATHS for e in entries for p in e.preloads)
-    if not preloaded:
+    if not preloaded and not any(_registers_paths(os.path.join(root, e.path)) for e in entries):
         return None
     env = _environment(start)
     project = env.get("TS_NODE_PROJECT")
@@ -261,6 +268,15 @@ def _runtime_paths(root: str, entries: list[Entry], start: str) -> RuntimePaths 
         base = config.base_url or os.path.dirname(path)
         base_from = f"baseUrl in {_rel(root, path)}" if config.base_url else f"the folder of {_rel(root, path)}"
     return RuntimePaths(path, dict(config.paths), base, base_from)
+
+
+def _registers_paths(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return re.search(r"""(?:require\(|import)\s*['"]tsconfig-paths/register(?:\.js)?['"]""", head) is not None
 
 
 def _environment(command: str) -> dict[str, str]:
@@ -296,13 +312,18 @@ def _start_problems(root: str, build: TscBuild | None, source: str, output: str)
     if build.root_dir_inferred:
         widest = ", ".join(_rel(root, p) for p in build.widest_inputs())
         why = (
-            f"tsc takes rootDir as the common folder of all its inputs, {_rel(root, build.root_dir)}/, "
-            f"because {_rel(root, build.config.path)} includes {widest}: "
-            f'set "rootDir" or leave those files out of "include"'
+            f'without "rootDir" tsc keeps the layout from the common folder of everything it compiles '
+            f"({_rel(root, build.config.path)}), {_folder(root, build.root_dir)}, because that includes {widest}: "
+            f'set "rootDir", or leave those files out of "include" (or stop importing them)'
         )
     else:
         why = f"rootDir is {_rel(root, build.root_dir)}/ in {_rel(root, build.config.path)}"
     return (StartProblem(output, source, _rel(root, emitted), why),)
+
+
+def _folder(root: str, path: str) -> str:
+    rel = _rel(root, path)
+    return "the project root" if rel == "." else f"{rel}/"
 
 
 def _rel(root: str, path: str) -> str:
