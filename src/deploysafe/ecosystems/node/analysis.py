@@ -114,13 +114,19 @@ class Analysis:
     def edges_of(self, path: str, imports: Sequence[Import]) -> list[Edge]:
         edges = []
         typescript = is_typescript(path)
+        # tsx, ts-node and tsc compile a CommonJS file's imports to require().
+        compiled_to_require = typescript and self.format_of(path) is Format.COMMONJS
         for imp in imports:
             for_require = imp.kind is ImportKind.REQUIRE
-            if typescript and erased_by_compiler(imp, self._verbatim(path), self._decorator_metadata(path)):
+            # The cheap test first: only an import that could be erased looks up its tsconfig.
+            if (
+                typescript
+                and erased_by_compiler(imp, False)
+                and erased_by_compiler(imp, self._verbatim(path), self._decorator_metadata(path))
+            ):
                 imp = replace(imp, type_only=True)
-            if typescript and imp.kind in (ImportKind.STATIC, ImportKind.REEXPORT):
-                # tsx, ts-node and tsc compile a CommonJS file's imports to require().
-                for_require = self.format_of(path) is Format.COMMONJS
+            if compiled_to_require and imp.kind in (ImportKind.STATIC, ImportKind.REEXPORT):
+                for_require = True
             if imp.specifier is None:
                 edges.append(Edge(path, imp, None, for_require))
                 continue

@@ -89,8 +89,9 @@ class TscBuild:
         base, ext = os.path.splitext(source)
         if self.out_dir is None:
             return base + OUTPUT_EXTENSION.get(ext, ext)
-        rel = os.path.relpath(base, self.root_dir)
-        return os.path.join(self.out_dir, rel) + OUTPUT_EXTENSION.get(ext, ext)
+        prefix = self.root_dir.rstrip(os.sep) + os.sep
+        rel = base[len(prefix) :] if base.startswith(prefix) else os.path.relpath(base, self.root_dir)
+        return os.path.normpath(os.path.join(self.out_dir, rel)) + OUTPUT_EXTENSION.get(ext, ext)
 
     def in_output(self, path: str) -> bool:
         return self.out_dir is not None and _inside(path, self.out_dir)
@@ -123,11 +124,9 @@ class TscBuild:
     def stale(self) -> list[str]:
         """Inputs whose output is missing or older than the input itself (the build predates an edit)."""
         found = []
-        for source in self.inputs:
-            if self.in_output(source):
-                continue
+        for output, source in self._sources.items():
             try:
-                output_time = os.stat(self.output_of(source)).st_mtime
+                output_time = os.stat(output).st_mtime
             except OSError:
                 found.append(source)
                 continue
@@ -140,7 +139,7 @@ class TscBuild:
 
     def _stale_copies(self) -> list[str]:
         """JSON files tsc copied into outDir (resolveJsonModule) whose original changed since."""
-        if self.out_dir is None or not os.path.isdir(self.out_dir):
+        if self.out_dir is None or not self.config.resolve_json_module or not os.path.isdir(self.out_dir):
             return []
         found = []
         for folder, dirs, files in os.walk(self.out_dir):
@@ -173,7 +172,13 @@ def _inputs(config: Tsconfig, base: str) -> list[str]:
     exclude = [_pattern(p, None) for p in excludes]
     found = list(config.files or ())
     for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _IMPLICIT_EXCLUDES)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in _IMPLICIT_EXCLUDES
+            and not any(p.match(os.path.join(folder, d)) for p in exclude)
+        )
         for name in files:
             if name.startswith(".") or not name.endswith(extensions) or name.endswith(DECLARATIONS):
                 continue
