@@ -192,6 +192,25 @@ def test_reserved_words_are_valid_module_export_names() -> None:
     assert facts.imports[0].names[0].name == "if"
 
 
+def test_reserved_words_after_as_are_export_names_wherever_the_grammar_recovers() -> None:
+    # valibot 1's dist/index.mjs: `export { ..., function_ as function, ..., void_ as void, words }`
+    facts = read("const void_ = 1, function_ = 2, x = 3;\nexport { function_ as function, void_ as void, x };")
+    assert facts.syntax_errors == ()
+    assert facts.exports == {"function", "void", "x"}
+
+
+def test_a_reserved_word_as_a_local_binding_stays_a_syntax_error() -> None:
+    assert read("const a = 1;\nexport { void as a };").syntax_errors
+    assert read("import { x as class } from './k.js';").syntax_errors
+
+
+def test_a_namespace_reexported_as_default_is_the_default_export() -> None:
+    # log-symbols 7: `export * as default from './symbols.js'`
+    facts = read("export * as default from './symbols.js';")
+    assert facts.exports == {"default"}
+    assert facts.imports[0].namespace and not facts.imports[0].star
+
+
 # --- exports ---------------------------------------------------------------------------------------------
 
 

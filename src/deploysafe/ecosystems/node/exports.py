@@ -1,7 +1,8 @@
 """Which names a module offers to an ESM importer, computed the way Node links them.
 
 ESM targets: their own exports plus what `export *` chains forward (never `default`; a name two star
-sources forward from different modules is a conflict and cannot be imported). CommonJS targets: what
+sources forward from different bindings is a conflict and cannot be imported; one binding forwarded by
+name through several modules is one binding). CommonJS targets: what
 cjs-module-lexer detects, plus its re-exports followed with require() rules, plus `default`.
 """
 
@@ -33,7 +34,8 @@ class ExportIndex:
     The walk over ``export *`` chains is iterative (a chain can be thousands of modules deep). A module
     the walk has already entered forwards nothing more, as Node's ``exportStarSet`` does, and the answer
     stays complete: a cycle of star exports is no reason for doubt. A name two star sources forward is a
-    conflict only when they lead to different defining modules (one binding reached twice is not).
+    conflict only when they lead to different bindings (one binding reached twice is not, however many
+    modules forward it by name on the way).
     Results that depend on a module still being walked (inside a star cycle) are memoized only at the
     cycle's first module, once the whole cycle is known (Tarjan's lowlink).
     """
@@ -41,7 +43,7 @@ class ExportIndex:
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
         self._memo: dict[str, ExportNames | None] = {}
-        self._origins: dict[str, dict[str, str]] = {}  # ESM module -> name -> module that defines it
+        self._origins: dict[str, dict[str, str]] = {}  # ESM module -> name -> binding that defines it
 
     def of_builtin(self, name: str) -> ExportNames | None:
         names = builtin_exports(name)
@@ -111,7 +113,11 @@ class ExportIndex:
             frame.commonjs = False
             frame.local = frozenset(facts.exports)
             frame.types = set(facts.type_exports)
-            frame.origin = dict.fromkeys(facts.exports, path)
+            forwarded = {name: (spec, there) for name, spec, there in getattr(facts, "forwarded", ())}
+            frame.origin = {
+                name: self._binding(path, *forwarded[name]) if name in forwarded else _key(path, name)
+                for name in facts.exports
+            }
             frame.specifiers = [
                 imp.specifier
                 for imp in facts.imports
@@ -127,12 +133,39 @@ class ExportIndex:
             frame.specifiers = list(lexed.reexports)
         return frame
 
+    def _binding(self, path: str, specifier: str, name: str) -> str:
+        """The module and name that define the binding ``path`` forwards from ``specifier``'s ``name``
+        (`export { a } from './x'`, `import { a } from './x'; export { a }`), followed while the next
+        module forwards it too: two star sources reaching one binding are not a conflict."""
+        seen: set[str] = set()
+        while True:
+            target = self._resolve(specifier, path, for_require=False)
+            key = target.path or f"builtin:{target.builtin}"
+            if not target.path or name == "*" or key in seen or len(seen) > _FORWARD_DEPTH:
+                return _key(key, name)
+            seen.add(key)
+            if self.analysis.format_of(target.path) is not Format.ESM or not is_source(target.path):
+                return _key(key, name)
+            source = self.analysis.loader.get(target.path)
+            onward = {n: (spec, there) for n, spec, there in getattr(source.facts, "forwarded", ())}
+            if name not in onward:
+                return _key(key, name)
+            path, (specifier, name) = target.path, onward[name]
+
     def _resolve(self, specifier: str, path: str, *, for_require: bool) -> ResolvedModule:
         resolution = self.analysis.resolve(specifier, path, for_require=for_require)
         return resolution if isinstance(resolution, ResolvedModule) else ResolvedModule()
 
 
 _NOTHING = ExportNames(Format.ESM, frozenset())
+_FORWARD_DEPTH = 64
+
+
+def _key(module: str, name: str) -> str:
+    """One binding: the module that defines it and its name there."""
+    return f"{module}\0{name}"
+
+
 _UNSET: Any = object()
 
 
@@ -155,7 +188,7 @@ class _Frame:
         self.local: frozenset[str] = frozenset()
         self.names: set[str] = set()  # CommonJS
         self.types: set[str] = set()
-        self.origin: dict[str, str] = {}  # ESM: name -> defining module
+        self.origin: dict[str, str] = {}  # ESM: name -> the binding (defining module and name there)
         self.conflicts: set[str] = set()
 
     @classmethod
@@ -184,7 +217,7 @@ class _Frame:
         for name in sub.values - {"default"}:
             if name in self.local:
                 continue  # a local export shadows star exports
-            defined = origins.get(name, source) if origins else source
+            defined = origins.get(name, _key(source, name)) if origins else _key(source, name)
             if name in self.origin and self.origin[name] != defined:
                 self.conflicts.add(name)
             else:

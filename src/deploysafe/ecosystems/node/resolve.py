@@ -264,6 +264,7 @@ class NodeResolver:
         if scope is not None and scope.name == name and scope.exports not in (ABSENT, None):
             return self._through_exports(scope.dir, name, subpath, scope.exports, conditions, for_require, specifier)
 
+        unloadable: str | None = None  # an installed folder of this name that require() found nothing in
         for directory in _ancestors(parent):
             if os.path.basename(directory) == "node_modules":
                 continue
@@ -287,10 +288,22 @@ class NodeResolver:
                 found = self._load_as_file(target) or self._load_as_directory(target)
                 if found:
                     return ResolvedModule(path=self.fs.realpath(found), package=name, package_dir=real_dir)
+                unloadable = unloadable or real_dir
                 continue  # require keeps looking in node_modules further up
             if subpath == ".":
                 return self._legacy_main(real_dir, name, pkg.main if pkg else None)
             return self._package_file(os.path.join(real_dir, subpath[2:]), name, real_dir, specifier)
+        if unloadable is not None:  # installed, but with nothing require() can load (`"main": ""`, types only)
+            pkg = self.packages.at(unloadable)
+            main = pkg.main if pkg is not None and pkg.main else "index.js"
+            what = "no main file or index.js" if subpath == "." else f"no '{subpath[2:]}'"
+            return Unresolved(
+                NOT_FOUND,
+                path=os.path.join(unloadable, main if subpath == "." else subpath[2:]),
+                package=name,
+                detail=f"the package is installed but has {what} for require() to load",
+                package_dir=unloadable,
+            )
         return Unresolved(PACKAGE_NOT_FOUND, package=name)
 
     def _package_file(self, path: str, name: str, package_dir: str, specifier: str) -> Resolution:

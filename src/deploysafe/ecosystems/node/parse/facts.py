@@ -25,6 +25,9 @@ class NodeModuleFacts(ModuleFacts):
     commonjs: CommonJsFacts = CommonJsFacts()
     # A TypeScript `export = x` (CommonJS-style export of a TS file).
     export_assignment: bool = False
+    # Exports that are another module's binding, (name, specifier, name there): `export { a } from './x'`,
+    # `import { a } from './x'; export { a }` (`*` there: its namespace). Star-export conflicts compare these.
+    forwarded: tuple[tuple[str, str, str], ...] = ()
 
 
 UNPARSABLE = NodeModuleFacts()  # a file not parsed (unreadable, too large, not a source, internal fault)

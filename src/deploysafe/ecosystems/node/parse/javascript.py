@@ -239,6 +239,58 @@ _ATTRIBUTE_CLAUSE = re.compile(rb"\b(?:from|import)\s*(" + _QUOTED + rb")\s*((?:
 _ATTRIBUTE_ENTRY = re.compile(rb"([A-Za-z_$][\w$]*|" + _QUOTED + rb")\s*:\s*(" + _QUOTED + rb")")
 _TYPE_STAR = re.compile(rb"\bexport\s+(type)\s*\*")
 _NOT_NEWLINE = re.compile(rb"[^\r\n]")
+# A name in an import or export clause: after `as`, or before `as` (the imported or re-exported name).
+_KEYWORD_NAME = re.compile(rb"\bas\s+([A-Za-z]+)\b(?![$\w])|[{,]\s*([A-Za-z]+)(?=\s+as\b)")
+_RESERVED_WORDS = frozenset(
+    [
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "enum",
+        "export",
+        "extends",
+        "false",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "import",
+        "in",
+        "instanceof",
+        "new",
+        "null",
+        "return",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+        "let",
+        "static",
+        "await",
+        "implements",
+        "interface",
+        "package",
+        "private",
+        "protected",
+        "public",
+    ]
+)
 
 
 @dataclass
@@ -269,15 +321,33 @@ class _GrammarGaps:
 
     def _bridge_keyword_names(self, root: Node, patched: bytearray) -> None:
         """The JavaScript grammar rejects reserved words as module export names (`export { a as null }`,
-        `import { if as x }`), which ES2015 allows; put a same-length identifier in their place."""
+        `export { void_ as void }`, `import { if as x }`), which ES2015 allows; put a same-length identifier
+        in their place. Where the grammar's recovery puts the ERROR varies by word, so the words are found in
+        the text of the enclosing clause: after `as`, and before `as` in an import or re-export."""
+        clauses: dict[int, Node] = {}
         for error in _error_nodes(root):
-            if error.parent is None or error.parent.type not in ("export_clause", "named_imports"):
-                continue
-            for token in error.children:
-                text = (token.text or b"").decode("ascii", "replace")
-                if token.type == text and text.isalpha() and text != "as":  # a keyword token, not an identifier
-                    self.keywords[token.start_byte] = text
-                    patched[token.start_byte : token.end_byte] = b"_" * len(text)
+            clause = error.parent
+            while clause is not None and clause.type not in ("export_clause", "named_imports"):
+                clause = clause.parent if clause.type in ("export_specifier", "import_specifier", "ERROR") else None
+            if clause is not None:
+                clauses[clause.start_byte] = clause
+        for clause in clauses.values():
+            text = clause.text or b""
+            # `import { if as x }` and `export { if as x } from`: the word before `as` names the other
+            # module's export; `export { a as if }`: the word after `as` is this module's export name.
+            statement = clause.parent
+            sourced = statement is not None and statement.child_by_field_name("source") is not None
+            exporting = clause.type == "export_clause"
+            for match in _KEYWORD_NAME.finditer(text):
+                group = 1 if match.group(1) else 2
+                if (group == 1 and not exporting) or (group == 2 and exporting and not sourced):
+                    continue  # a local binding: a reserved word there is a real syntax error
+                word = match.group(group).decode("ascii")
+                if word not in _RESERVED_WORDS or word == "as":
+                    continue
+                start = clause.start_byte + match.start(group)
+                self.keywords[start] = word
+                patched[start : start + len(word)] = b"_" * len(word)
 
     def name(self, node: Node) -> str:
         """An import or export name as written, keywords included."""
@@ -363,6 +433,8 @@ class _ModuleReader:
         self.exports: set[str] = set()
         self.type_exports: set[str] = set()
         self.local_exports: list[tuple[str, str]] = []  # (local name, exported name) of `export { a as b }`
+        self.bindings: dict[str, tuple[str, str]] = {}  # imported local name -> (specifier, its export name)
+        self.forwarded: dict[str, tuple[str, str]] = {}  # export name -> (specifier, export name there)
         self.esm_syntax = False
         self.export_assignment = False
         self.root: Node | None = None
@@ -395,6 +467,7 @@ class _ModuleReader:
             syntax_errors=self._syntax_issues(root),
             assets=self._assets(names.get(b"__dirname", ()), metas),
             export_assignment=self.export_assignment,
+            forwarded=tuple(sorted((name, *origin) for name, origin in self.forwarded.items())),
         )
 
     # -- static imports and exports --
@@ -419,6 +492,8 @@ class _ModuleReader:
         if specifier is None:
             return
         names, namespace = self._imported_names(clause, type_only) if clause is not None else ([], False)
+        if clause is not None and not type_only:
+            self._bind(clause, _string_value(specifier) or "")
         unused = metadata = False
         if self.typescript and clause is not None and not type_only and self.root is not None:
             unused, metadata = _value_use(self.source, self.root, statement, _local_bindings(clause))
@@ -433,6 +508,19 @@ class _ModuleReader:
             values_unused=unused,
             decorator_metadata=metadata,
         )
+
+    def _bind(self, clause: Node, specifier: str) -> None:
+        """Which local names are another module's bindings (an `export { a }` of one forwards it)."""
+        for child in clause.named_children:
+            if child.type == "identifier":
+                self.bindings[_name_text(child)] = (specifier, "default")
+            elif child.type == "namespace_import" and child.named_children:
+                self.bindings[_name_text(child.named_children[-1])] = (specifier, "*")
+            elif child.type == "named_imports":
+                for item in child.named_children:
+                    name, alias = item.child_by_field_name("name"), item.child_by_field_name("alias")
+                    if item.type == "import_specifier" and name is not None:
+                        self.bindings[_name_text(alias or name)] = (specifier, self.gaps.name(name))
 
     def _imported_names(self, clause: Node, type_only: bool) -> tuple[list[ImportedName], bool]:
         names: list[ImportedName] = []
@@ -487,10 +575,14 @@ class _ModuleReader:
                 exported = child.named_children[-1] if child.named_children else None
                 if exported is not None:
                     self._exported(self.gaps.name(exported), type_only)
+                elif _has_token(child, "default"):  # `export * as default from`: the namespace is the default
+                    self._exported("default", type_only)
             elif child.type == "export_clause":
                 for name, alias, marked in _export_specifiers(child):
                     names.append(self._imported(self.gaps.name(name), name, type_only or marked))
                     self._exported(self.gaps.name(alias or name), type_only or marked)
+                    origin = (_string_value(specifier) or "", self.gaps.name(name))
+                    self.forwarded[self.gaps.name(alias or name)] = origin
         self._add(
             ImportKind.REEXPORT,
             specifier,
@@ -515,6 +607,8 @@ class _ModuleReader:
         types_only = _local_type_names(root) if self.typescript and self.local_exports else set()
         for local, exported in self.local_exports:
             (self.type_exports if local in types_only else self.exports).add(exported)
+            if local in self.bindings:
+                self.forwarded[exported] = self.bindings[local]
 
     def _exported(self, name: str, type_only: bool) -> None:
         (self.type_exports if type_only else self.exports).add(name)

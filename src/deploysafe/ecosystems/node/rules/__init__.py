@@ -15,6 +15,7 @@ from deploysafe.ecosystems.node.rules.missing_package import MissingPackageRule
 from deploysafe.ecosystems.node.rules.require_of_esm import RequireOfEsmRule
 from deploysafe.ecosystems.node.rules.syntax_error import SyntaxErrorRule
 from deploysafe.ecosystems.node.rules.undeclared_dependency import UndeclaredDependencyRule
+from deploysafe.ecosystems.node.rules.unknown_file_extension import UnknownFileExtensionRule
 from deploysafe.ecosystems.node.rules.unresolved_import import UnresolvedImportRule
 
 RULES = RuleSet(
@@ -30,6 +31,7 @@ RULES = RuleSet(
         CircularImportRule(),
         MissingImportAttributeRule(),
         RequireOfEsmRule(),
+        UnknownFileExtensionRule(),
     ],
     tag="nodejs",
 )

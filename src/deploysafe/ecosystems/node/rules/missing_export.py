@@ -14,6 +14,7 @@ from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.declared_types import is_declared_type
 from deploysafe.ecosystems.node.exports import ExportNames
+from deploysafe.ecosystems.node.files import is_source
 from deploysafe.ecosystems.node.formats import Format, is_typescript
 from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
 
@@ -41,16 +42,22 @@ def missing_exports(ctx: RuleContext, module: Module, edge: Edge, res: ResolvedM
     importer_ts = is_typescript(module.path)
     names = ctx.exports.of_builtin(res.builtin) if res.builtin else ctx.exports.of(res.path) if res.path else None
     if names is None:
-        broken = res.path is not None and ctx.analysis.loader.get(res.path).facts.syntax_errors
-        if (res.path or res.builtin) and not broken:
+        # A project file that does not parse is the syntax-error rule's finding; anything else whose exports
+        # are unknown (a package file deploysafe cannot parse, an addon) is said to be unchecked, never passed.
+        issues = ctx.analysis.loader.get(res.path).facts.syntax_errors if res.path and is_source(res.path) else ()
+        if (res.path or res.builtin) and not (issues and ctx.analysis.is_project_file(res.path or "")):
             target = res.builtin or ctx.rel(res.path or "")
+            why = (
+                f"{target} did not parse at {issues[0].line}:{issues[0].column}"
+                if issues
+                else f"the exports of {target} could not be read"
+            )
             yield ctx.unverified(
                 UNKNOWN_EXPORTS,
                 module,
                 imp.line,
                 imp.column,
-                f"the names imported from '{imp.specifier}' were not checked: the exports of {target} "
-                "could not be read",
+                f"the names imported from '{imp.specifier}' were not checked: {why}",
             )
         return
     # A CommonJS importer (TypeScript compiled to require()) gets `undefined`, not a crash at link time.
