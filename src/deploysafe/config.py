@@ -29,6 +29,7 @@ in :data:`TABLES` (or :data:`NAMED` for ``[table.NAME]`` groups) and a field of 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import tomllib
 import types
@@ -325,7 +326,7 @@ def values(cls: type, raw: Mapping[str, Any], prefix: str, *, whole: bool = Fals
 
     ``prefix`` starts every error ("deploysafe.toml: [pack] ", or "" for the Python API's overrides);
     ``whole``: ``raw`` is the whole table, so a required key must be in it (overrides are a part)."""
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     out: dict[str, Any] = {}
     for spec in fields(cls):
         family = spec.metadata.get("family")
@@ -340,6 +341,11 @@ def values(cls: type, raw: Mapping[str, Any], prefix: str, *, whole: bool = Fals
             continue
         out[spec.name] = _convert(hints[spec.name], raw[spec.name], spec.metadata, f"{prefix}{spec.name}")
     return out
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
 
 
 def nearest(name: str, valid: list[str]) -> str | None:
