@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from deploysafe.config import CheckTable, Config
 
@@ -45,25 +45,32 @@ class Entry(Protocol):
 class Runtime(Protocol):
     """What runs the code (Node 20.18.0, because package.json engines says so), for the report."""
 
-    source: str  # why this runtime was assumed
+    @property
+    def source(self) -> str: ...  # why this runtime was assumed
 
     def to_json(self) -> dict[str, object]: ...  # keys merged into the report's JSON
 
 
-class Parser(Protocol):
+D = TypeVar("D", bound=Hashable)  # a parser's own name for a kind of file (JavaScript, TSX, ...)
+
+
+class Parser(Protocol[D]):
     """Bytes in, facts out. Instances and ``dialect_for``'s results are picklable: a pool of processes
     parses a cold tree. ``version`` is part of every facts-cache key."""
 
-    not_a_source: str  # why a file it was asked for is not parsed ("not a JavaScript or TypeScript file")
-    empty: ModuleFacts  # the facts of a file it did not parse
+    @property
+    def not_a_source(self) -> str: ...  # why a file it was asked for is not parsed ("not a JavaScript file")
+
+    @property
+    def empty(self) -> ModuleFacts: ...  # the facts of a file it did not parse
 
     def version(self) -> str: ...
 
-    def dialect_for(self, path: str) -> Hashable | None: ...  # None: not a file this parser reads
+    def dialect_for(self, path: str) -> D | None: ...  # None: not a file this parser reads
 
-    def dialect_name(self, dialect: Hashable) -> str: ...
+    def dialect_name(self, dialect: D) -> str: ...
 
-    def parse(self, data: bytes, dialect: Hashable) -> ModuleFacts: ...
+    def parse(self, data: bytes, dialect: D) -> ModuleFacts: ...
 
 
 class Modules(Protocol):
@@ -83,15 +90,29 @@ class Modules(Protocol):
 
 
 class LanguageCheck(Protocol):
-    """One ecosystem checking one project: everything the pipeline asks between scan and report."""
+    """One ecosystem checking one project: everything the pipeline asks between scan and report (it reads
+    these, never sets them: read-only members, so an ecosystem may hold narrower types)."""
 
-    entries: Sequence[Entry]
-    runtime: Runtime
-    excludes: Sequence[str]  # gitignore-style patterns of files that are code but never run (tests, tool configs)
-    skipped_dirs: frozenset[str]  # directory names the scan never enters (installed dependencies)
-    built_from: frozenset[str]  # relative paths of sources compiled into what runs (TypeScript behind dist/)
-    modules: Modules
-    rules: RuleSet
+    @property
+    def entries(self) -> Sequence[Entry]: ...
+
+    @property
+    def runtime(self) -> Runtime: ...
+
+    @property
+    def excludes(self) -> Sequence[str]: ...  # gitignore-style patterns of files that are code but never run
+
+    @property
+    def skipped_dirs(self) -> frozenset[str]: ...  # directory names the scan never enters (installed dependencies)
+
+    @property
+    def built_from(self) -> frozenset[str]: ...  # relative paths of sources compiled into what runs (behind dist/)
+
+    @property
+    def modules(self) -> Modules: ...
+
+    @property
+    def rules(self) -> RuleSet: ...
 
     def is_source(self, name: str) -> bool: ...  # by file name: what the scan lists
 
@@ -107,8 +128,11 @@ class LanguageCheck(Protocol):
 class Ecosystem(Protocol):
     """A language and its package manager, as the check knows them."""
 
-    name: str
-    parser: Parser
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def parser(self) -> Parser[Any]: ...
 
     @property
     def rules(self) -> RuleSet: ...  # every rule, for `deploysafe rules` and SARIF

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from deploysafe.check.ecosystem import Modules
@@ -124,7 +124,7 @@ def build_graph(
     entries: list[str],
     scanned: list[str],
     progress: Progress | None = None,
-    preloads: dict[str, list[Import]] | None = None,
+    preloads: Mapping[str, Sequence[Import]] | None = None,
 ) -> ModuleGraph:
     """Resolve the closure from ``entries`` (absolute paths), then the ``scanned`` files it misses.
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from deploysafe import config as config_file
 from deploysafe.check.ecosystem import Ecosystem, Entry, LanguageCheck, Project, Runtime
@@ -45,7 +45,7 @@ class Report:
     graph: ModuleGraph | None = field(default=None, repr=False)
     rules: RuleSet | None = field(default=None, repr=False)  # the rules that judged it, for SARIF
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:  # the ecosystem's own types: a Node run's NodeVersion, ...
         """What the ecosystem knows of the run, by its own names (``report.node``, ``report.typescript``)."""
         if name.startswith("_") or name == "runtime":
             raise AttributeError(name)

@@ -69,7 +69,7 @@ class RuleSet(Sequence[Rule]):
         if len(self._by_id) != len(self._rules):
             raise ValueError(f"{ecosystem}: two rules share an id")
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return self._rules[index]
 
     def __len__(self) -> int:

@@ -19,6 +19,7 @@ from deploysafe.artifact import manifest as manifests
 from deploysafe.artifact import writer
 from deploysafe.check.pipeline import Report, check
 from deploysafe.config import load
+from deploysafe.ecosystems.node.entries import Entry as NodeEntry
 from deploysafe.globs import user_patterns
 from deploysafe.pack.errors import PackBlocked, PackError
 from deploysafe.pack.select import ASSET, PackSettings, Selection, select
@@ -86,7 +87,7 @@ def pack(
     clock.lap("check")
     if report.errors and not force:
         raise PackBlocked(report)
-    unbuilt = [e for e in report.entries if e.compiled_to]
+    unbuilt = [e for e in report.entries if isinstance(e, NodeEntry) and e.compiled_to]
     if unbuilt:
         raise PackError(
             f"the service runs {unbuilt[0].compiled_to}, which tsc builds from {unbuilt[0].path} and is not built "

@@ -8,6 +8,7 @@ from enum import StrEnum
 from deploysafe.check.facts import ModuleFacts
 from deploysafe.ecosystems.node.nodeversion import NodeVersion
 from deploysafe.ecosystems.node.packages import PackageJsonCache
+from deploysafe.ecosystems.node.parse.facts import NodeModuleFacts
 
 
 class Format(StrEnum):
@@ -47,7 +48,11 @@ def module_format(path: str, facts: ModuleFacts | None, packages: PackageJsonCac
     if package_type == "commonjs" or ext in (".ts", ".tsx"):
         # tsx and ts-node follow "type" for TypeScript and compile other files' ESM syntax to require().
         return Format.COMMONJS
-    if facts is not None and (facts.esm_syntax or facts.top_level_await) and node.detects_module_syntax:
+    if (
+        isinstance(facts, NodeModuleFacts)
+        and (facts.esm_syntax or facts.top_level_await)
+        and node.detects_module_syntax
+    ):
         return Format.ESM
     return Format.COMMONJS
 

@@ -38,8 +38,9 @@ class DevDependencyAtRuntimeRule(Rule):
                 )
                 yield ctx.edge_finding(ID, module, imp, message)
             return
-        installed = isinstance(res, ResolvedModule) and installed_from_elsewhere(ctx, module, res)
-        if installed and res.package and section_of(ctx, module, res.package) == DEV:
+        if not isinstance(res, ResolvedModule) or not installed_from_elsewhere(ctx, module, res):
+            return
+        if res.package and section_of(ctx, module, res.package) == DEV:
             message = f"{when_it_fails(imp)} in production: '{res.package}' is only in devDependencies, {LEFT_OUT}"
             yield ctx.edge_finding(ID, module, imp, message)
 

@@ -10,6 +10,7 @@ from deploysafe.check.graph import Edge, Module
 from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.formats import Format, is_typescript
+from deploysafe.ecosystems.node.parse.facts import NodeModuleFacts
 from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
 
 ID = "require-of-esm"
@@ -51,7 +52,7 @@ def _has_top_level_await(ctx: RuleContext, path: str, seen: set[str]) -> bool:
         return False
     seen.add(path)
     source = ctx.analysis.loader.get(path)
-    if source.facts.top_level_await:
+    if isinstance(source.facts, NodeModuleFacts) and source.facts.top_level_await:
         return True
     for imp in source.facts.imports:
         if imp.kind.is_esm_link and imp.specifier and not imp.type_only:

@@ -11,6 +11,7 @@ from deploysafe.check.graph import Edge, Module
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.confirm import CONFIRMED, REFUTED, UNCONFIRMED
 from deploysafe.ecosystems.node.formats import Format, is_typescript
+from deploysafe.ecosystems.node.parse.facts import NodeModuleFacts
 from deploysafe.ecosystems.node.rules.context import RuleContext
 
 ID = "syntax-error"
@@ -71,7 +72,7 @@ def module_syntax_in_commonjs(ctx: RuleContext, module: Module) -> Iterator[Resu
     if source is None or module.format is not Format.COMMONJS or is_typescript(module.path):
         return
     facts = source.facts
-    if not facts.esm_syntax or facts.syntax_errors:
+    if not isinstance(facts, NodeModuleFacts) or not facts.esm_syntax or facts.syntax_errors:
         return
     scope = ctx.analysis.packages.scope(os.path.dirname(module.path))
     if scope is not None and scope.type == "commonjs":
