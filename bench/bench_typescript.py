@@ -161,36 +161,26 @@ def extensionless_import(root: Path, report) -> str | None:
     return "extensionless relative import"
 
 
-def missing_package(root: Path, report) -> str | None:
-    entry = _entry_source(report)
-    if entry is None:
-        return None
-    _prepend(entry, "import 'bench-not-installed-package';" if entry.suffix != ".cjs" else "require('x-none');")
-    return "missing package"
+def _line_added(line: str, name: str, typescript_only: bool = False) -> Callable[[Path, object], str | None]:
+    """A fault that adds ``line`` at the top of the entry's source."""
 
+    def fault(root: Path, report) -> str | None:
+        entry = _entry_source(report)
+        if entry is None or (typescript_only and entry.suffix not in (".ts", ".mts", ".cts", ".tsx")):
+            return None
+        _prepend(entry, line)
+        return name
 
-def inline_types_only(root: Path, report) -> str | None:
-    entry = _entry_source(report)
-    if entry is None or entry.suffix not in (".ts", ".mts", ".cts", ".tsx"):
-        return None
-    _prepend(entry, "import { type Nothing } from './bench-not-there';")
-    return "inline types only (must load)"
-
-
-def comment_naming_missing_file(root: Path, report) -> str | None:
-    entry = _entry_source(report)
-    if entry is None:
-        return None
-    _prepend(entry, "// import './bench-not-there.js';")
-    return "comment (must load)"
+    fault.__name__ = name.split(" (")[0].replace(" ", "_")
+    return fault
 
 
 FAULTS: list[Callable[[Path, object], str | None]] = [
     rename_reachable,
     extensionless_import,
-    missing_package,
-    inline_types_only,
-    comment_naming_missing_file,
+    _line_added("import 'bench-not-installed-package';", "missing package"),
+    _line_added("import { type Nothing } from './bench-not-there';", "inline types only (must load)", True),
+    _line_added("// import './bench-not-there.js';", "comment (must load)"),
 ]
 
 

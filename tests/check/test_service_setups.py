@@ -11,35 +11,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from deploysafe import check
 from tests.support.npm_cache import installed
 from tests.support.projects import run_cli, run_node, write_tree
-from tests.support.tools import typescript_tools
+from tests.support.tools import link_typescript_tools as link_tools
+from tests.support.tools import run_command as run
+from tests.support.tools import typescript_tool as tool
 
 LOADED = "console.log('loaded');\n"
 ALIAS_AND_FETCH = {"dependencies": {"module-alias": "2.3.4", "node-fetch": "3.3.2"}}
-
-
-def tool(name: str) -> str:
-    return str(typescript_tools() / "node_modules" / ".bin" / name)
-
-
-def run(root: Path, *command: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        list(command), cwd=root, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
-    )
-
-
-def link_tools(root: Path, *packages: str) -> Path:
-    (root / "node_modules").mkdir(exist_ok=True)
-    for name in packages:
-        target = root / "node_modules" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(typescript_tools() / "node_modules" / name, target)
-    return root
 
 
 def copy_modules(root: Path, packages: Path) -> Path:

@@ -8,7 +8,6 @@ tsc-alias, tsconfig-paths), then node.
 from __future__ import annotations
 
 import os
-import subprocess
 import tarfile
 import time
 from pathlib import Path
@@ -19,19 +18,11 @@ from deploysafe import check
 from deploysafe.pack import PackError, pack
 from tests.support.npm_cache import installed
 from tests.support.projects import write_tree
-from tests.support.tools import typescript_tools
+from tests.support.tools import link_typescript_tools as link_tools
+from tests.support.tools import run_command as run
+from tests.support.tools import typescript_tool as tool
 
 LOADED = "console.log('loaded');\n"
-
-
-def tool(name: str) -> str:
-    return str(typescript_tools() / "node_modules" / ".bin" / name)
-
-
-def run(root: Path, *command: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        list(command), cwd=root, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
-    )
 
 
 def build(root: Path, *steps: str) -> None:
@@ -39,14 +30,6 @@ def build(root: Path, *steps: str) -> None:
     for step in steps or ("tsc",):
         done = run(root, tool(step))
         assert done.returncode == 0, f"{step}: {done.stdout}{done.stderr}"
-
-
-def link_tools(root: Path, *packages: str) -> Path:
-    """Install ``packages`` from the tools folder into the project's node_modules (as npm links them)."""
-    (root / "node_modules").mkdir(exist_ok=True)
-    for name in packages:
-        os.symlink(typescript_tools() / "node_modules" / name, root / "node_modules" / name)
-    return root
 
 
 def deep_package(root: Path) -> None:
@@ -316,20 +299,19 @@ def test_inferred_root_dir_moves_the_output_and_the_start_file_is_missing(tmp_pa
     assert check(root).errors == []
 
 
+# tsc with resolveJsonModule: `import pkg from "../package.json"` is compiled too.
+JSON_IMPORTING = {
+    "compilerOptions": {"module": "commonjs", "outDir": "dist", "resolveJsonModule": True, "esModuleInterop": True},
+    "include": ["src"],
+}
+
+
 def test_a_json_import_above_src_lifts_the_inferred_root_dir(tmp_path):
     root = write_tree(
         tmp_path / "app",
         {
             "package.json": {"name": "app", "scripts": {"build": "tsc", "start": "node dist/index.js"}},
-            "tsconfig.json": {
-                "compilerOptions": {
-                    "module": "commonjs",
-                    "outDir": "dist",
-                    "resolveJsonModule": True,
-                    "esModuleInterop": True,
-                },
-                "include": ["src"],
-            },
+            "tsconfig.json": JSON_IMPORTING,
             "src/index.ts": "import pkg from '../package.json';\nconsole.log('loaded', pkg.name);\n",
         },
     )
@@ -374,15 +356,7 @@ def test_stale_dist_with_a_copied_package_json_blocks_and_pack_refuses(tmp_path)
                 "dependencies": {"ms": "2.1.3"},
                 "scripts": {"build": "tsc", "start": "node dist/src/index.js"},
             },
-            "tsconfig.json": {
-                "compilerOptions": {
-                    "module": "commonjs",
-                    "outDir": "dist",
-                    "resolveJsonModule": True,
-                    "esModuleInterop": True,
-                },
-                "include": ["src"],
-            },
+            "tsconfig.json": JSON_IMPORTING,
             "src/index.ts": "import ms from 'ms';\nimport pkg from '../package.json';\nconsole.log('loaded', pkg.name, ms('1s'));\n",
             "src/ms.d.ts": "declare module 'ms';\n",
         },

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,28 @@ def _installed_from(spec: Path, name: str) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def typescript_tool(name: str) -> str:
+    """The command of one TypeScript tool (tsx, ts-node, tsc, tsc-alias)."""
+    return str(typescript_tools() / "node_modules" / ".bin" / name)
+
+
+def link_typescript_tools(root: Path, *packages: str) -> Path:
+    """Install ``packages`` from the TypeScript tools into ``root``'s node_modules, as npm links them."""
+    (root / "node_modules").mkdir(exist_ok=True)
+    for name in packages:
+        target = root / "node_modules" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(typescript_tools() / "node_modules" / name, target)
+    return root
+
+
+def run_command(root: Path, *command: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a tool in ``root`` with the environment plus ``env``; its output is captured."""
+    return subprocess.run(
+        list(command), cwd=root, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
 
 
 def node(version: str) -> Path:
