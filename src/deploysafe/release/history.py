@@ -3,8 +3,10 @@
 A record: ``kind`` (deploy / rollback / adopt), ``run``, ``release``, ``artifact_sha256``, ``who``,
 ``started``, ``finished``, ``previous``, ``steps`` (each step's outcome) and ``status``:
 ``good``, ``failed`` (stopped before the switch, or its rollback failed too), ``rolled-back``
-(switched, failed health, the previous release is serving again) or ``interrupted`` (its process died;
-written by the next run that recovers the lock).
+(switched, failed a gate, the previous release is serving again) or ``interrupted`` (a signal or a
+closed output stopped it, which it records itself, having put the previous release back if it had
+switched; or its process died, recorded by the next run that recovers the lock). The circuit breaker
+counts ``failed`` and ``rolled-back`` deploys, never ``interrupted`` ones.
 
 A record is appended whole or not at all (a failed write on a full disk is cut back off). A line that is
 still torn (a host crash mid-write, an older version) is set aside on read and never glued to the next
