@@ -4,10 +4,14 @@ that outlives ``restart_timeout``. After each: a complete, healthy ``current``, 
 SIGKILL, left by a dead holder and so recoverable), ``status`` telling the truth, and a next run that
 succeeds.
 
+Deploys are also cut short over SSH, where a sixth way is the connection dropped (a relay cuts it at the
+start of the step): after the switch the engine connects again, if the lock is still its own, to put the
+previous release back.
+
 The steps walked come from the flows, so a new step (or a hook) is covered without touching this file.
-CI runs a slice: every step of every flow once, the interrupt rotating through the five ways so each is
-used at several steps on each side of the switch, plus a restart timeout per flow. The whole matrix
-(every way at every step) runs with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
+CI runs a slice: every step of every flow once, the interrupt rotating through the ways so each is used
+at several steps on each side of the switch, plus a restart timeout per flow on a local target. The whole
+matrix (every way at every step) runs with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
 targets at once (each its own directory, port, lock and history), sharing the artifacts.
 """
 
@@ -24,6 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ from deploysafe.release.flows import ADOPT, DEPLOY, ROLLBACK, Flow
 from deploysafe.release.lock import holder_state, read_holder
 from tests.release.test_interrupts import write_toml
 from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
+from tests.support.netcut import CuttingProxy
 from tests.support.processes import kill_under
 from tests.support.sshd import free_port
 
@@ -45,8 +51,10 @@ pytestmark = pytest.mark.slow
 FULL = os.environ.get("DEPLOYSAFE_FULL_MATRIX") == "1"
 LANES = 3
 WAYS = ("SIGINT", "SIGTERM", "stdout", "SIGHUP", "SIGKILL")
-EXIT = {"SIGKILL": -9, "SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "stdout": 141}
+EXIT = {"SIGKILL": -9, "SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "stdout": 141, "drop": 1}
 TIMEOUT = "restart-timeout"
+DROP = "drop"  # the SSH connection dropped
+LEFT_LOCKED = ("SIGKILL", DROP)  # ways that may leave the lock behind, to a dead holder
 
 # The fixture's restart script, which hangs (after stopping the service) when the release it restarts is
 # the one HANG_RELEASE names: a restart that outlives restart_timeout, for one chosen release.
@@ -59,11 +67,11 @@ assert HANG_AWARE != RESTART
 RESTART_TIMEOUT = "restart_timeout = 6.0\n"
 
 
-def cells(steps: tuple[str, ...]) -> list[tuple[str, str]]:
+def cells(steps: tuple[str, ...], ways: tuple[str, ...] = WAYS) -> list[tuple[str, str]]:
     """(step, way) pairs: every way at every step (full), or each step once with the ways rotating."""
     if FULL:
-        return [(step, way) for step in steps for way in WAYS]
-    return [(step, WAYS[n % len(WAYS)]) for n, step in enumerate(steps)]
+        return [(step, way) for step in steps for way in ways]
+    return [(step, ways[n % len(ways)]) for n, step in enumerate(steps)]
 
 
 @dataclass
@@ -73,13 +81,18 @@ class Site:
     cwd: Path
     root: Path
     port: int
+    proxy: CuttingProxy | None = None  # an ssh target reached through it
 
     @classmethod
-    def make(cls, where: Path, port: int | None = None) -> Site:
+    def make(cls, where: Path, port: int | None = None, extra: str = "", proxy: CuttingProxy | None = None) -> Site:
         port = port or free_port()
         root = where / "app"
         where.mkdir(parents=True, exist_ok=True)
-        return cls(write_toml(where, root, port, RESTART_TIMEOUT), root, port)
+        return cls(write_toml(where, root, port, RESTART_TIMEOUT + extra), root, port, proxy)
+
+    @property
+    def url(self) -> str:
+        return f"ssh via :{self.proxy.port}" if self.proxy else "a directory"
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         argv = [sys.executable, "-m", "deploysafe", *args, "--to", "app", "--format", "json"]
@@ -103,12 +116,15 @@ class Site:
         return answer["version"] if answer else None
 
 
-def cut_short(proc: subprocess.Popen[str], step: str, way: str) -> tuple[int, str]:
+def cut_short(site: Site, proc: subprocess.Popen[str], step: str, way: str) -> tuple[int, str]:
     """Interrupt ``proc`` at the start of ``step``; its exit code and stderr."""
     reached = _wait_for_step(proc, step)
     assert proc.stdout is not None and proc.stderr is not None
     if way == "stdout":
         proc.stdout.close()
+    elif way == DROP:
+        assert site.proxy is not None
+        site.proxy.drop()
     elif reached:
         os.kill(proc.pid, signal.Signals[way])
     err = proc.stderr.read()
@@ -140,7 +156,7 @@ def assert_settled(site: Site, way: str, where: str, *, served: bool = True) -> 
     while served and serving(site.port) is None and time.monotonic() < deadline:
         time.sleep(0.1)
     holder = read_holder_of(root)
-    if way == "SIGKILL":
+    if way in LEFT_LOCKED:
         assert holder is None or holder_state(holder)[0] == "dead", f"{where}: lock {holder}"
     else:
         assert holder is None, f"{where}: lock left by {holder}"
@@ -150,7 +166,7 @@ def assert_settled(site: Site, way: str, where: str, *, served: bool = True) -> 
     assert status.current == live, where
     if served:
         assert status.healthy, f"{where}: {status.health}"
-    if way != "SIGKILL":
+    if way not in LEFT_LOCKED:
         assert status.lock is None and status.current_status == history.GOOD, f"{where}: {status}"
     else:
         assert status.current_status in (history.GOOD, history.INTERRUPTED), f"{where}: {status}"
@@ -190,38 +206,68 @@ def _release_id(path: Path) -> str:
     return artifact.read_manifest(path).id
 
 
+def walk_deploys(builds: Callable[[int], Path], site: Site, share: list[tuple[str, str]]) -> None:
+    """Deploy 1.0.0, then for each (step, way) deploy 1.n.0 cut short there, check, and deploy it again."""
+    site.run("deploy", str(builds(0)))
+    for n, (step, way) in enumerate(share, 1):
+        new, where = builds(n), f"deploy to {site.url} cut short at {step} by {way}"
+        before = current_of(site.root)
+        if way == TIMEOUT:
+            site.hang(_release_id(new))
+            proc = site.start("deploy", str(new))
+            _, err = proc.communicate(timeout=180)
+            assert proc.returncode == 1 and "timed out after 6s; rolled back to" in err, err
+            site.hang(None)
+            assert assert_settled(site, way, where) == before
+            assert history_of(site.root)[-1]["status"] == history.ROLLED_BACK
+        else:
+            code, err = cut_short(site, site.start("deploy", str(new)), step, way)
+            assert_exit(code, err, way, step, DEPLOY)
+            live = assert_settled(site, way, where)
+            records = history_of(site.root)
+            if way != "SIGKILL" and records and records[-1].get("release") == _release_id(new):
+                verdict = records[-1]["status"]
+                assert verdict in (history.GOOD, history.INTERRUPTED, history.ROLLED_BACK), where
+                assert live == (_release_id(new) if verdict == history.GOOD else before), where
+        site.run("deploy", str(new))
+        assert site.version() == f"1.{n}.0", where
+
+
+def prebuild(builds: Callable[[int], Path], work: list) -> None:
+    """Every artifact a lane will deploy, built before the lanes start: the packer's working copy is shared."""
+    for n in range(-(-len(work) // LANES) + 1):
+        builds(n)
+
+
 def test_interrupting_a_deploy_at_every_step(builds, tmp_path):
     work = [*cells(DEPLOY.names()), ("restart", TIMEOUT)]
-    per_lane = -(-len(work) // LANES)
-    for n in range(per_lane + 1):
-        builds(n)  # built before the lanes start: the packer's working copy is shared
+    prebuild(builds, work)
+    in_lanes(work, lambda n: Site.make(tmp_path / f"deploy{n}"), partial(walk_deploys, builds))
 
-    def walk(site: Site, share: list[tuple[str, str]]) -> None:
-        site.run("deploy", str(builds(0)))
-        for n, (step, way) in enumerate(share, 1):
-            new, where = builds(n), f"deploy cut short at {step} by {way}"
-            before = current_of(site.root)
-            if way == TIMEOUT:
-                site.hang(_release_id(new))
-                proc = site.start("deploy", str(new))
-                _, err = proc.communicate(timeout=180)
-                assert proc.returncode == 1 and "timed out after 6s; rolled back to" in err, err
-                site.hang(None)
-                assert assert_settled(site, way, where) == before
-                assert history_of(site.root)[-1]["status"] == history.ROLLED_BACK
-            else:
-                code, err = cut_short(site.start("deploy", str(new)), step, way)
-                assert_exit(code, err, way, step, DEPLOY)
-                live = assert_settled(site, way, where)
-                records = history_of(site.root)
-                if way != "SIGKILL" and records[-1].get("release") == _release_id(new):
-                    verdict = records[-1]["status"]
-                    assert verdict in (history.GOOD, history.INTERRUPTED), where
-                    assert live == (_release_id(new) if verdict == history.GOOD else before), where
-            site.run("deploy", str(new))
-            assert site.version() == f"1.{n}.0", where
 
-    in_lanes(work, lambda n: Site.make(tmp_path / f"deploy{n}"), walk)
+def test_interrupting_a_deploy_over_ssh_at_every_step(builds, sshd, tmp_path):
+    """The same over SSH, through a relay that can drop the connection: a sixth way to be cut short."""
+    work = cells(DEPLOY.names(), (*WAYS, DROP))
+    prebuild(builds, work)
+    proxies: list[CuttingProxy] = []
+
+    def lane(n: int) -> Site:
+        proxy = CuttingProxy(sshd.port, cut_after=1 << 62)
+        proxies.append(proxy)
+        where = tmp_path / f"ssh{n}"
+        where.mkdir(parents=True)
+        known = sshd.write_known_hosts(where / "known_hosts", proxy.port)
+        ssh = (
+            f'host = "{sshd.url("", proxy.port)}"\nknown_hosts = "{known}"\nidentity = "{sshd.key}"\n'
+            f"boot_port = {free_port()}\n"  # lanes share this machine: no two boot tests on one port
+        )
+        return Site.make(where, extra=ssh, proxy=proxy)
+
+    try:
+        in_lanes(work, lane, partial(walk_deploys, builds))
+    finally:
+        for proxy in proxies:
+            proxy.close()
 
 
 def test_interrupting_a_rollback_at_every_step(builds, tmp_path):
@@ -241,7 +287,7 @@ def test_interrupting_a_rollback_at_every_step(builds, tmp_path):
                 site.hang(None)
                 assert assert_settled(site, way, where) == _release_id(new)  # put back, healthy
             else:
-                code, err = cut_short(site.start("rollback"), step, way)
+                code, err = cut_short(site, site.start("rollback"), step, way)
                 assert_exit(code, err, way, step, ROLLBACK)
                 assert_settled(site, way, where)
             site.run("rollback")  # the next rollback succeeds, whichever release it finds current
@@ -278,10 +324,10 @@ def test_interrupting_an_adopt_at_every_step(builds, tmp_path):
                 assert proc.returncode == 1 and "timed out after 6s" in err, err
                 site.hang(None)
             else:
-                code, err = cut_short(site.start("adopt", "--restart-service"), step, way)
+                code, err = cut_short(site, site.start("adopt", "--restart-service"), step, way)
                 assert_exit(code, err, way, step, ADOPT)
                 holder = read_holder_of(site.root) if (site.root / ".deploysafe").exists() else None
-                assert holder is None or (way == "SIGKILL" and holder_state(holder)[0] == "dead"), where
+                assert holder is None or (way in LEFT_LOCKED and holder_state(holder)[0] == "dead"), where
             if (site.root / ".deploysafe" / "adopt.json").exists() or not (site.root / "current").is_symlink():
                 site.run("adopt", "--restart-service")  # resumes from its journal, or starts afresh
                 assert current_of(site.root) == adopted and site.version() == "0.9.0", where

@@ -1,6 +1,6 @@
 """TCP relays on 127.0.0.1: one that drops the connection after a number of client bytes (a host that
-goes away in the middle of an upload, for real, at a chosen point), one that delays every packet (a
-host far away)."""
+goes away in the middle of an upload, for real, at a chosen point) or on demand (``drop()``: a network
+blip, after which new connections go through), one that delays every packet (a host far away)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,14 @@ class CuttingProxy:
 
     def _drop(self) -> None:
         for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def drop(self) -> None:
+        """Cut every connection open now, as a network blip would; later ones are relayed as before."""
+        sockets, self._sockets = self._sockets, []
+        for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()

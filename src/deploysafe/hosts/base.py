@@ -87,6 +87,11 @@ class Host(Protocol):
     def forward(self, host: str, port: int) -> contextlib.AbstractContextManager[tuple[str, int]]: ...
     def close(self) -> None: ...
 
+    @property
+    def connected(self) -> bool:
+        """False once the link to the host is known to be gone (a local directory is always reachable)."""
+        ...
+
 
 # A configured command runs with its output in a temp file, not our pipe, so a service it starts in the
 # background (nohup, setsid) cannot hold the command open; the file is printed once the command ends.

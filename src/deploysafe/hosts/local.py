@@ -31,6 +31,10 @@ class LocalHost:
         self.root = path
         self.url = path
 
+    @property
+    def connected(self) -> bool:
+        return True
+
     def __repr__(self) -> str:
         return f"LocalHost({self.root!r})"
 

@@ -138,6 +138,11 @@ class SshHost:
     def __repr__(self) -> str:
         return f"SshHost({self.url!r})"
 
+    @property
+    def connected(self) -> bool:
+        """False once the connection was lost (noticed by a call, or closed under us since)."""
+        return not (self._lost or self._closed or self._conn is None or self._conn.is_closed())
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, T], what: str, timeout: float | None = None) -> T:
@@ -161,14 +166,23 @@ class SshHost:
             self._lost = f"connection lost during {what}: {err or type(err).__name__}"
             raise TargetError(f"{self.url}: {self._lost}") from err
         except asyncssh.SFTPError as err:
+            self._raise_if_closed(what, err)
             raise TargetError(f"{self.url}: {what} failed: {err.reason or err}") from err
         except asyncssh.Error as err:
+            self._raise_if_closed(what, err)
             raise TargetError(f"{self.url}: {what} failed: {err}") from err
         except OSError as err:
+            self._raise_if_closed(what, err)
             raise TargetError(f"{self.url}: {what} failed: {err.strerror or err}") from err
         except KeyboardInterrupt:
             future.cancel()  # interrupted (a signal): stop waiting for the host, and stop the work too
             raise
+
+    def _raise_if_closed(self, what: str, err: BaseException) -> None:
+        """An error that came from a connection closed under us (dropped between two calls) is a lost one."""
+        if self._conn is not None and self._conn.is_closed():
+            self._lost = f"connection lost during {what}: {err or type(err).__name__}"
+            raise TargetError(f"{self.url}: {self._lost}") from err
 
     def _user(self) -> str:
         if self.address.user:

@@ -44,6 +44,7 @@ class Context:
     uploaded: bool = False
     failed_logs: list[str] = field(default_factory=list)
     live: str | None = None  # what current points at now, as far as this run knows
+    reopened: list[Host] = field(default_factory=list)  # connections opened again after one was lost
 
     @property
     def layout(self) -> Layout:

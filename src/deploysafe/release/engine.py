@@ -109,7 +109,8 @@ def recover(flow: Flow, ctx: Context, failure: BaseException) -> ReleaseFailed:
         return flow.outcomes.no_fallback(ctx, failure)
     try:
         for step in flow.recover:
-            do(ctx, step)
+            if step.applies(ctx):
+                do(ctx, step)
     except DeploysafeError as err:
         return flow.outcomes.recovery_failed(ctx, failure, err)
     return flow.outcomes.recovered(ctx, failure)
@@ -149,6 +150,8 @@ def execute(flow: Flow, ctx: Context, *, dry_run: bool, extra: dict[str, Any] | 
         finally:
             if trap.held:
                 ctx.warn(trap.held_note())
+            for target in ctx.reopened:
+                target.close()
 
 
 def deploy(

@@ -7,7 +7,8 @@
 
 Where a flow fails decides what follows. Up to ``lock`` a failure is raised as it is; from there to the
 ``switch`` the run stops with ``current`` untouched; between the switch and the verdict (``mark-good``)
-a failed gate runs the flow's ``recover`` steps (switch back, restart, health) once. A target's hooks
+a failed gate, an error or an interrupt runs the flow's ``recover`` steps (reconnect if the connection was
+lost, switch back, restart, health) once. A target's hooks
 (:class:`deploysafe.config.Hook`, declared with the other target keys) become steps of their own before or
 after the step they name, and so fall in the same phases: a ``before_switch`` migration that fails stops the deploy cleanly, an
 ``after_switch`` command that fails rolls it back.
@@ -32,6 +33,7 @@ from deploysafe.release.steps.lock import Lock
 from deploysafe.release.steps.mark_good import MarkGood
 from deploysafe.release.steps.preflight import Preflight
 from deploysafe.release.steps.prune import Prune
+from deploysafe.release.steps.reconnect import Reconnect
 from deploysafe.release.steps.rename import Rename
 from deploysafe.release.steps.restart import Restart
 from deploysafe.release.steps.switch import Switch
@@ -45,7 +47,7 @@ class Flow:
     kind: str
     steps: tuple[Step, ...]
     outcomes: Outcomes
-    recover: tuple[Step, ...] = ()  # run once when a gate between the switch and the verdict fails
+    recover: tuple[Step, ...] = ()  # run once when the run ends between the switch and the verdict
     verdict: str = "mark-good"  # the step after which the release is judged good
     hooks: bool = True  # whether the target's before_/after_ hooks apply
 
@@ -79,7 +81,11 @@ def _restarting(ctx: Context) -> bool:
     return ctx.restart_service
 
 
-RECOVER = (Switch(back=True), Restart(back=True), Health(back=True))
+def _connection_lost(ctx: Context) -> bool:
+    return ctx.active.connection_lost or not ctx.target.connected
+
+
+RECOVER = (Only(Reconnect(), _connection_lost), Switch(back=True), Restart(back=True), Health(back=True))
 
 DEPLOY = Flow(
     "deploy",

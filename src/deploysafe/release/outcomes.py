@@ -21,7 +21,7 @@ from deploysafe.errors import DeployFailed, DeploysafeError
 from deploysafe.release import history, service
 from deploysafe.release.context import Context
 from deploysafe.release.interrupts import as_interrupt
-from deploysafe.release.run import ReleaseFailed, Result, describe
+from deploysafe.release.run import ReleaseFailed, Result, describe, is_connection_lost
 from deploysafe.report.failure import format_report
 
 
@@ -68,8 +68,8 @@ class Outcomes:
 
 
 def _verdict(failure: BaseException, otherwise: str) -> str:
-    """``interrupted`` for an interrupt (not the release's fault), else ``otherwise``."""
-    return history.INTERRUPTED if as_interrupt(failure) else otherwise
+    """``interrupted`` for an interrupt or a lost connection (not the release's fault), else ``otherwise``."""
+    return history.INTERRUPTED if as_interrupt(failure) or is_connection_lost(failure) else otherwise
 
 
 class DeployOutcomes(Outcomes):
