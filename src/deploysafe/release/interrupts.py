@@ -110,20 +110,30 @@ def trapped() -> Iterator[Trap]:
 
 class GuardedReporter:
     """A reporter whose reader may go away: a write that fails (EPIPE, EIO) interrupts the run once,
-    through the trap, and every later report is dropped (there is nobody left to read it)."""
+    through the trap, and every later report is dropped (there is nobody left to read it).
+
+    The interrupt is raised in the thread that runs the flow, never in another one: a transport reports
+    upload progress from its own thread, where an exception would only kill that thread and leave the
+    flow waiting for it. A failure seen there interrupts the flow at its next report (every step ends
+    with one).
+    """
 
     def __init__(self, inner: Reporter, trap: Trap) -> None:
         self.inner = inner
         self.trap = trap
+        self.owner = threading.current_thread()
         self.closed = False
+        self.pending = False  # closed, and the flow not yet interrupted for it
 
     def _call(self, method: str, *args: Any) -> None:
-        if self.closed:
-            return
-        try:
-            getattr(self.inner, method)(*args)
-        except OSError:
-            self.closed = True
+        if not self.closed:
+            try:
+                getattr(self.inner, method)(*args)
+                return
+            except OSError:
+                self.closed = self.pending = True
+        if self.pending and threading.current_thread() is self.owner:
+            self.pending = False
             self.trap.fire(Interrupted(OUTPUT_CLOSED, OUTPUT_CLOSED_EXIT))
 
     def step_started(self, step: str, detail: str = "") -> None:
