@@ -55,6 +55,8 @@ EXIT = {"SIGKILL": -9, "SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "stdout": 1
 TIMEOUT = "restart-timeout"
 DROP = "drop"  # the SSH connection dropped
 LEFT_LOCKED = ("SIGKILL", DROP)  # ways that may leave the lock behind, to a dead holder
+_NAMES = DEPLOY.names()
+AFTER_SWITCH = _NAMES[_NAMES.index("switch") + 1 : _NAMES.index(DEPLOY.verdict)]  # restart, health
 
 # The fixture's restart script, which hangs (after stopping the service) when the release it restarts is
 # the one HANG_RELEASE names: a restart that outlives restart_timeout, for one chosen release.
@@ -229,6 +231,10 @@ def walk_deploys(builds: Callable[[int], Path], site: Site, share: list[tuple[st
                 verdict = records[-1]["status"]
                 assert verdict in (history.GOOD, history.INTERRUPTED, history.ROLLED_BACK), where
                 assert live == (_release_id(new) if verdict == history.GOOD else before), where
+            if way == DROP and step in AFTER_SWITCH:  # connected again to put the previous release back
+                assert live == before, where
+                steps = {s["step"]: s["status"] for s in records[-1]["steps"]}
+                assert steps.get("rollback-reconnect") == steps.get("rollback-health") == "ok", where
         site.run("deploy", str(new))
         assert site.version() == f"1.{n}.0", where
 
@@ -248,6 +254,8 @@ def test_interrupting_a_deploy_at_every_step(builds, tmp_path):
 def test_interrupting_a_deploy_over_ssh_at_every_step(builds, sshd, tmp_path):
     """The same over SSH, through a relay that can drop the connection: a sixth way to be cut short."""
     work = cells(DEPLOY.names(), (*WAYS, DROP))
+    if not FULL:
+        work += [(step, DROP) for step in AFTER_SWITCH]  # the rotation drops outside this window
     prebuild(builds, work)
     proxies: list[CuttingProxy] = []
 
@@ -340,3 +348,21 @@ def test_interrupting_an_adopt_at_every_step(builds, tmp_path):
             kill_under(site.root)  # the next cell's service takes this lane's port
 
     in_lanes(work, lambda n: free_port(), walk)
+
+
+def test_interrupting_a_deploy_under_pm2(builds, pm2, tmp_path):
+    """Under a real pm2 (one daemon, an app per lane): the steps where pm2 is at work, or every step
+    in the full matrix."""
+    steps = DEPLOY.names() if FULL else ("switch", "restart", "health", "mark-good")
+    work = cells(steps)
+    prebuild(builds, work)
+
+    def lane(n: int) -> Site:
+        extra = f'pm2 = "ecosystem.config.cjs"\npm2_bin = "{pm2.binary}"\npm2_min_uptime = 2.0\n'
+        site = Site.make(tmp_path / f"pm2-{n}", extra=extra)
+        toml = site.cwd / "deploysafe.toml"
+        more = f'PORT = "{site.port}", PM2_HOME = "{pm2.home}", APP_NAME = "lane{n}-{site.port}"'
+        toml.write_text(toml.read_text().replace(f'PORT = "{site.port}"', more))
+        return site
+
+    in_lanes(work, lane, partial(walk_deploys, builds))
