@@ -356,13 +356,16 @@ def test_interrupting_a_deploy_under_pm2(builds, pm2, tmp_path):
     steps = DEPLOY.names() if FULL else ("switch", "restart", "health", "mark-good")
     work = cells(steps)
     prebuild(builds, work)
+    pm2.run("ping")  # the daemon up before the lanes: three first commands at once would each start one
 
     def lane(n: int) -> Site:
         extra = f'pm2 = "ecosystem.config.cjs"\npm2_bin = "{pm2.binary}"\npm2_min_uptime = 2.0\n'
         site = Site.make(tmp_path / f"pm2-{n}", extra=extra)
         toml = site.cwd / "deploysafe.toml"
         more = f'PORT = "{site.port}", PM2_HOME = "{pm2.home}", APP_NAME = "lane{n}-{site.port}"'
-        toml.write_text(toml.read_text().replace(f'PORT = "{site.port}"', more))
+        text = toml.read_text().replace(f'PORT = "{site.port}"', more)
+        # pm2's gate also waits out pm2_min_uptime and watches for restarts: about 8 s on a quiet machine
+        toml.write_text(text.replace("health_deadline = 8.0", "health_deadline = 25.0"))
         return site
 
     in_lanes(work, lane, partial(walk_deploys, builds))
