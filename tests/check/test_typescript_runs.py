@@ -410,3 +410,22 @@ def test_pack_ships_the_tsconfig_chain_tsx_needs_for_paths(tmp_path):
     with tarfile.open(result.path) as archive:
         archive.extractall(unpacked, filter="data")
     assert run(unpacked, tool("tsx"), "src/i.ts").stdout == "loaded 2\n"
+
+
+# ---- what the model cannot read is unverified, never silent ---------------------------------------------
+
+
+def test_a_tsconfig_that_cannot_be_read_is_unverified_and_tsx_still_runs(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "scripts": {"start": "tsx src/i.ts"}},
+            "tsconfig.json": {"extends": "./base.json", "compilerOptions": {"strict": True}},
+            "src/i.ts": LOADED,
+        },
+    )
+    report = check(root)
+    assert report.deployable and report.findings == []
+    assert [(u.reason, u.file) for u in report.unverified] == [("unreadable", "tsconfig.json")]
+    assert "extends './base.json' was not found" in report.unverified[0].detail
+    assert run(root, tool("tsx"), "src/i.ts").stdout == "loaded\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from deploysafe.check.cache import FactsCache
 from deploysafe.check.ecosystem import Project
 from deploysafe.check.facts import Import, ImportKind
-from deploysafe.check.findings import STALE_BUILD, Finding, Severity, Unverified
+from deploysafe.check.findings import STALE_BUILD, UNREADABLE, Finding, Severity, Unverified
 from deploysafe.check.fs import FileSystem
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.rules import RuleSet
@@ -168,7 +168,33 @@ class NodeCheck:
     def project_findings(self) -> tuple[list[Finding], list[Unverified]]:
         """What fails before any import: a start command naming a file tsc writes elsewhere; and a stale
         build, which makes what is checked differ from what a build would ship."""
-        return _start_problems(self.root, self.runtime.typescript), _stale_build(self.root, self.runtime.typescript)
+        typescript = self.runtime.typescript
+        doubts = _stale_build(self.root, typescript) + self._tsconfig_problems()
+        return _start_problems(self.root, typescript), doubts
+
+    def _tsconfig_problems(self) -> list[Unverified]:
+        """A tsconfig the run depends on that could not be read (bad JSON, an `extends` not found): what
+        it would set (paths, module, rootDir) was not followed, so it is unverified, never silent."""
+        typescript = self.runtime.typescript
+        if typescript is None:
+            return []
+        configs = []
+        if typescript.build is not None:
+            configs.append(typescript.build.config)
+        tsconfigs = self.modules.resolver.tsconfigs
+        for entry in self.entries:
+            nearest = tsconfigs.nearest(os.path.dirname(os.path.join(self.root, entry.path))) if tsconfigs else None
+            if nearest is not None:
+                configs.append(nearest)
+        problems = dict.fromkeys(error for config in configs for error in config.errors)
+        prefix = self.root.rstrip(os.sep) + os.sep
+        found = []
+        for error in problems:
+            where, _, _ = error.partition(":")
+            file = os.path.relpath(where, self.root).replace(os.sep, "/") if os.path.isabs(where) else where
+            detail = f"{error.replace(prefix, '')}; the options it sets (paths, module, rootDir) were not followed"
+            found.append(Unverified(UNREADABLE, file, 1, 1, detail, True))
+        return found
 
     def close(self) -> None:
         self.modules.loader.cache.close()
