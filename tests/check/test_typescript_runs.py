@@ -429,3 +429,42 @@ def test_a_tsconfig_that_cannot_be_read_is_unverified_and_tsx_still_runs(tmp_pat
     assert [(u.reason, u.file) for u in report.unverified] == [("unreadable", "tsconfig.json")]
     assert "extends './base.json' was not found" in report.unverified[0].detail
     assert run(root, tool("tsx"), "src/i.ts").stdout == "loaded\n"
+
+
+# ---- a package of a monorepo: workspace dependencies and a shared tsconfig above the package ------------
+
+
+def test_monorepo_package_under_tsx_loads_its_workspace_dependency_and_tsx_agrees(tmp_path):
+    repo = write_tree(
+        tmp_path / "repo",
+        {
+            "package.json": {"name": "repo", "private": True, "workspaces": ["packages/*"]},
+            "tsconfig.base.json": {
+                "compilerOptions": {"strict": True, "baseUrl": ".", "paths": {"@api/*": ["packages/api/src/*"]}}
+            },
+            "packages/shared/package.json": {"name": "@acme/shared", "version": "1.0.0", "main": "src/index.ts"},
+            "packages/shared/src/index.ts": "export const shared: number = 1;\n",
+            "packages/api/package.json": {
+                "name": "api",
+                "version": "1.0.0",
+                "dependencies": {"@acme/shared": "1.0.0"},
+                "scripts": {"start": "tsx src/index.ts"},
+            },
+            "packages/api/tsconfig.json": {"extends": "../../tsconfig.base.json"},
+            "packages/api/src/index.ts": "import { shared } from '@acme/shared';\nimport { v } from '@api/v';\n"
+            "console.log('loaded', shared, v);\n",
+            "packages/api/src/v.ts": "export const v = 2;\n",
+        },
+    )
+    (repo / "node_modules" / "@acme").mkdir(parents=True)
+    os.symlink("../../packages/shared", repo / "node_modules" / "@acme" / "shared")
+    api = repo / "packages" / "api"
+    report = check(api)
+    assert report.findings == [], [f.message for f in report.findings]
+    assert str(repo / "tsconfig.base.json") in report.typescript.runtime_files
+    assert run(api, tool("tsx"), "src/index.ts").stdout == "loaded 1 2\n"
+
+    (api / "src" / "index.ts").write_text("import { v } from '@api/w';\nconsole.log('loaded', v);\n")
+    assert [(f.rule, f.specifier) for f in check(api).errors] == [("unresolved-import", "@api/w")]
+    done = run(api, tool("tsx"), "src/index.ts")
+    assert done.returncode != 0 and "Cannot find" in done.stderr

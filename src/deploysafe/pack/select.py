@@ -183,10 +183,18 @@ class _Picker:
         """What the runtime reads at start besides modules: the tsconfig chain tsx, ts-node and
         tsconfig-paths/register take `paths`, `baseUrl` and the module format from."""
         run = report.typescript
-        for path in run.runtime_files if run else ():
+        if run is None:
+            return
+        reader = "tsconfig-paths/register" if run.compiled else run.runner
+        for path in run.runtime_files:
             rel = os.path.relpath(path, self.root).replace(os.sep, "/")
-            if rel in self.files:
-                reader = "tsconfig-paths/register" if run and run.compiled else run.runner if run else "the runtime"
+            if rel.startswith("../"):
+                # A monorepo's shared tsconfig: the artifact cannot hold it.
+                self.selection.warnings.append(
+                    f"{path} is read at start by {reader} but lies outside the project: provide it on the host "
+                    "or copy what it sets into the project's tsconfig"
+                )
+            elif rel in self.files:
                 self._add(rel, RUNTIME_CONFIG, f"read at start by {reader}")
 
     def assets(self, graph: ModuleGraph) -> None:

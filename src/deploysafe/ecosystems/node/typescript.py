@@ -298,9 +298,9 @@ def _environment(command: str) -> dict[str, str]:
 
 
 def _chain(root: str, config: str) -> tuple[str, ...]:
-    """The tsconfig and every file it extends that lies in the project (node_modules is installed)."""
+    """The tsconfig and every file it extends (one in node_modules is installed on the host, not shipped)."""
     loaded = TsconfigLoader(FileSystem(), stop_at=os.path.dirname(root)).load(config)
-    return tuple(p for p in loaded.chain if not _rel(root, p).startswith("../") and "/node_modules/" not in p)
+    return tuple(p for p in loaded.chain if f"{os.sep}node_modules{os.sep}" not in p)
 
 
 def _start_problems(root: str, build: TscBuild | None, source: str, output: str) -> tuple[StartProblem, ...]:
