@@ -90,7 +90,7 @@ def test_reserved_words_as_export_names_are_read_and_checked(tmp_path, packages)
     assert "does not provide an export named 'objekt'" in run_node(good, "index.js").stderr
 
 
-def test_a_package_file_that_does_not_parse_leaves_the_names_unverified(tmp_path, packages):
+def test_a_package_file_that_does_not_parse_blocks_and_leaves_the_names_unverified(tmp_path, packages):
     root = service(tmp_path, packages, {"index.js": "import { a } from 'broken';\n" + LOADED})
     os.unlink(root / "node_modules")
     write_tree(
@@ -98,8 +98,10 @@ def test_a_package_file_that_does_not_parse_leaves_the_names_unverified(tmp_path
         {"package.json": {"name": "broken", "type": "module"}, "index.js": "export const a = (;\n"},
     )
     report = check(root)
-    assert report.errors == []
+    assert [(f.rule, f.file) for f in report.errors] == [("syntax-error", "index.js")]  # Node fails loading it
+    assert "in node_modules/broken/index.js:1:" in report.errors[0].message
     assert [(u.file, "did not parse" in u.detail) for u in report.unverified] == [("index.js", True)]
+    assert "SyntaxError" in run_node(root, "index.js").stderr
 
 
 def test_require_of_a_package_with_nothing_to_load_cannot_find_module(tmp_path, packages):

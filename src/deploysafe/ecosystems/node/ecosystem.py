@@ -150,14 +150,25 @@ class NodeCheck:
 
     def findings(self, graph: ModuleGraph) -> tuple[list[Finding], list[Unverified]]:
         """Every rule over the graph; syntax errors get a second opinion first."""
+        from deploysafe.ecosystems.node import interiors
         from deploysafe.ecosystems.node.confirm import confirm
         from deploysafe.ecosystems.node.exports import ExportIndex
         from deploysafe.ecosystems.node.rules import RuleContext
 
         broken = [m.path for m in graph.modules.values() if m.source and m.source.facts.syntax_errors]
         broken.sort(key=lambda p: (not graph.is_reachable(p), p))
-        context = RuleContext(graph, self.modules, ExportIndex(self.modules), confirm(broken, self.root))
+        lazy = interiors.lazy_project_files(graph)
+        exports = ExportIndex(self.modules)
+        context = RuleContext(graph, self.modules, exports, confirm(broken, self.root), lazy=lazy)
         findings, unverified = self.rules.run(context)
+        inside = interiors.follow(self.modules, graph, lazy)
+        if inside.modules:
+            packages = interiors.interior_graph(graph, inside)
+            broken = [p for p, m in inside.modules.items() if m.source and m.source.facts.syntax_errors]
+            package_context = RuleContext(packages, self.modules, exports, confirm(sorted(broken), self.root))
+            more, doubts = interiors.judge(package_context, self.rules, graph, inside)
+            findings += more
+            unverified += doubts
         typescript = self.runtime.typescript
         if typescript is not None and typescript.built and typescript.build is not None:
             from deploysafe.ecosystems.node.build_output import to_sources

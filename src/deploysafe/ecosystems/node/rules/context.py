@@ -20,6 +20,7 @@ class RuleContext:
     analysis: Analysis
     exports: ExportIndex
     syntax: dict[str, SyntaxVerdict] = field(default_factory=dict)  # second opinions, by path
+    lazy: set[str] = field(default_factory=set)  # reachable files only a lazy load (require() in a function) reaches
     _by_name: dict[str, list[str]] | None = None
 
     def rel(self, path: str) -> str:
@@ -40,6 +41,8 @@ class RuleContext:
     ) -> Finding:
         reachable = self.graph.is_reachable(module.path)
         severe = reachable and not handled and not warning
+        if module.path in self.lazy and message.startswith(AT_START):
+            message = LAZILY + message[len(AT_START) :]
         return Finding(
             rule=rule,
             severity=Severity.ERROR if severe else Severity.WARNING,
@@ -90,6 +93,10 @@ class RuleContext:
             imp.column,
             f"{call}({imp.expression or '...'}): the specifier is computed at run time and was not followed",
         )
+
+
+AT_START = "crashes at start"
+LAZILY = "fails when this code runs (only a lazy require() or import() loads this file)"
 
 
 def when_it_fails(imp: Import) -> str:
