@@ -7,6 +7,8 @@ deploy tests' unhealthy releases fail status *and* body at once, so they cannot 
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from deploysafe.errors import ConfigError
 from deploysafe.hosts.local import LocalHost
 from deploysafe.release.health import MissingVersion, Probe, ProbeResult, Vetting, parse_probe, session, window
 
@@ -22,7 +25,7 @@ from deploysafe.release.health import MissingVersion, Probe, ProbeResult, Vettin
 class Scripted:
     """A real HTTP server answering from a script of (status, body, delay); the last answer repeats."""
 
-    def __init__(self, answers: list[tuple[int, str, float]]) -> None:
+    def __init__(self, answers: list[tuple[int, str, float]], tls: ssl.SSLContext | None = None) -> None:
         self.answers = list(answers)
         self.served = 0
         self.location = "/elsewhere"  # where a 3xx answer points
@@ -47,6 +50,8 @@ class Scripted:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the kernel picks a free port: no race
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -326,3 +331,57 @@ def test_a_probe_aimed_at_the_boot_tests_spare_port():
     assert parse_probe("tcp://127.0.0.1:3000").with_port(4100).port == 4100
     command = parse_probe("command: curl -sf localhost:3000")
     assert command.with_port(4100) == command
+
+
+@pytest.mark.parametrize(
+    "text", ["tcp://db.internal", "tcp://:5432", "http://[::1/health", "http://app:70000/", "https:///health", " "]
+)
+def test_a_malformed_probe_is_a_configuration_error(text):
+    with pytest.raises(ConfigError, match="health probe"):
+        parse_probe(text)
+
+
+def test_failing_probes_are_repeated_at_the_poll_pace_and_passing_ones_at_the_interval(serve, tmp_path):
+    server = serve(*[(503, "starting")] * 4, (200, "ok"))
+    probe = http(server)
+    with session(LocalHost(tmp_path), probe, cwd=str(tmp_path), env={}) as probing:
+        started = time.monotonic()
+        verdict = window(probing, passes=2, interval=1.0, poll=0.02, deadline=20.0)
+        took = time.monotonic() - started
+    assert verdict.ok and len(verdict.results) == 6
+    assert 1.0 <= took < 1.0 + 3.0  # four quick retries while failing, one 1 s wait between the passes
+
+
+def test_an_https_probe_accepts_the_services_own_self_signed_certificate(tmp_path):
+    """Health is probed on the host's loopback, where services often serve a self-signed certificate."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = Scripted([(200, "healthy", 0.0)], tls=tls)
+    try:
+        verdict = judge(parse_probe(f"https://127.0.0.1:{server.port}/health", expect="healthy"), tmp_path)
+    finally:
+        server.close()
+    assert verdict.ok, verdict.results
