@@ -308,6 +308,8 @@ def test_placeholders_are_filled_per_release_and_a_release_placeholder_needs_no_
     assert only_release.expect == '"id":"r7"'
     assert only_release.lacks() == '\'"id":"r7"\' (health_expect \'"id":"{release}"\' for release r7)'
     assert parse_probe("http://127.0.0.1:1/", expect="plain").for_release(None, "r7").expect == "plain"
+    bare = parse_probe("http://127.0.0.1:1/")
+    assert bare.for_release("1.0.0", "r7") is bare  # no expectation: nothing to fill
 
 
 def test_a_version_placeholder_for_a_release_without_a_version_is_a_clear_error():
