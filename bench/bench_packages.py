@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "corpora" / "packages"
 NODE_TIMEOUT = 30
 
-PACKAGES = """
+_LISTED = """
 lodash chalk react tslib axios commander debug express react-dom uuid fs-extra moment prop-types semver glob
 yargs dotenv classnames body-parser colors async rxjs bluebird inquirer minimist mkdirp rimraf typescript
 @babel/core underscore jquery ramda lodash-es date-fns dayjs zod yup joi ajv cheerio node-fetch cross-fetch ws
@@ -61,8 +61,8 @@ mocha chai sinon supertest nock axios-retry hono undici whatwg-url isomorphic-ws
 invariant object-assign deep-equal fast-deep-equal fast-json-stable-stringify json-stringify-safe flatted
 superjson serialize-javascript clone rfdc hoist-non-react-statics react-is use-sync-external-store
 @floating-ui/dom @popperjs/core chart.js leaflet source-map-support reselect cheerio-select entities htmlparser2
-""".split()
-PACKAGES = list(dict.fromkeys(PACKAGES))
+"""
+PACKAGES = list(dict.fromkeys(_LISTED.split()))
 
 LOAD_ERRORS = (
     "ERR_MODULE_NOT_FOUND",
