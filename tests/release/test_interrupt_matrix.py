@@ -9,9 +9,10 @@ start of the step): after the switch the engine connects again, if the lock is s
 previous release back.
 
 The steps walked come from the flows, so a new step (or a hook) is covered without touching this file.
-CI runs a slice: every step of every flow once, the interrupt rotating through the ways so each is used
-at several steps on each side of the switch, plus a restart timeout per flow on a local target. The whole
-matrix (every way at every step) runs with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
+CI runs a slice: on a local target every step of every flow once, the interrupt rotating through the ways
+so each is used at several steps on each side of the switch, plus a restart timeout per flow; over SSH and
+under pm2 the cells of SSH_SLICE and PM2_SLICE. The whole matrix (every way at every step, on each) runs
+with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
 targets at once (each its own directory, port, lock and history), sharing the artifacts.
 """
 
@@ -57,6 +58,17 @@ DROP = "drop"  # the SSH connection dropped
 LEFT_LOCKED = ("SIGKILL", DROP)  # ways that may leave the lock behind, to a dead holder
 _NAMES = DEPLOY.names()
 AFTER_SWITCH = _NAMES[_NAMES.index("switch") + 1 : _NAMES.index(DEPLOY.verdict)]  # restart, health
+# CI's slices where the transport or the process manager differ (the local matrix walks every step):
+# over ssh, the connection dropped on both sides of the switch and a signal or closed output at the
+# steps that wait on the host; under pm2, the steps where pm2 is at work.
+SSH_SLICE = [
+    ("upload", DROP),
+    ("install", "SIGTERM"),
+    ("switch", "stdout"),
+    *[(step, DROP) for step in AFTER_SWITCH],
+    ("health", "SIGINT"),
+]
+PM2_SLICE = [("restart", "SIGTERM"), ("health", "stdout"), ("health", "SIGKILL")]
 
 # The fixture's restart script, which hangs (after stopping the service) when the release it restarts is
 # the one HANG_RELEASE names: a restart that outlives restart_timeout, for one chosen release.
@@ -253,9 +265,7 @@ def test_interrupting_a_deploy_at_every_step(builds, tmp_path):
 
 def test_interrupting_a_deploy_over_ssh_at_every_step(builds, sshd, tmp_path):
     """The same over SSH, through a relay that can drop the connection: a sixth way to be cut short."""
-    work = cells(DEPLOY.names(), (*WAYS, DROP))
-    if not FULL:
-        work += [(step, DROP) for step in AFTER_SWITCH]  # the rotation drops outside this window
+    work = cells(DEPLOY.names(), (*WAYS, DROP)) if FULL else SSH_SLICE
     prebuild(builds, work)
     proxies: list[CuttingProxy] = []
 
@@ -353,8 +363,7 @@ def test_interrupting_an_adopt_at_every_step(builds, tmp_path):
 def test_interrupting_a_deploy_under_pm2(builds, pm2, tmp_path):
     """Under a real pm2 (one daemon, an app per lane): the steps where pm2 is at work, or every step
     in the full matrix."""
-    steps = DEPLOY.names() if FULL else ("switch", "restart", "health", "mark-good")
-    work = cells(steps)
+    work = cells(DEPLOY.names()) if FULL else PM2_SLICE
     prebuild(builds, work)
     pm2.run("ping")  # the daemon up before the lanes: three first commands at once would each start one
 
