@@ -254,3 +254,63 @@ def test_cli_names_the_production_start(tmp_path):
     done = run_cli("check", str(root))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "scripts.start:prod: node dist/main" in done.stdout
+
+
+# ---- misses: what the start command itself needs ------------------------------------------------------
+
+
+def test_an_env_file_the_start_command_reads_must_exist_as_node_exits_9_without_it(tmp_path):
+    root = write_tree(
+        tmp_path / "api",
+        {"package.json": {"name": "api", "scripts": {"start": "node --env-file=.env server.js"}}, "server.js": LOADED},
+    )
+    blocked = check(root)
+    assert [(f.rule, f.file) for f in blocked.errors] == [("missing-start-file", "package.json")]
+    assert "node: .env: not found" in blocked.errors[0].message
+    done = run(root, "node", "--env-file=.env", "server.js")
+    assert done.returncode == 9 and ".env: not found" in done.stderr and "loaded" not in done.stdout
+
+    # A target's shared file is linked into each release: present on the host.
+    (root / "deploysafe.toml").write_text('[targets.web]\npath = "/srv/api"\nshared = [".env"]\n')
+    assert check(root).errors == []
+    (root / "deploysafe.toml").unlink()
+    (root / ".env").write_text("GREETING=hi\n")
+    assert check(root).errors == []
+    assert run(root, "node", "--env-file=.env", "server.js").returncode == 0
+
+
+def bcrypt_app(tmp_path: Path, fixture: str, version: str) -> Path:
+    packages = installed(fixture, {"dependencies": {"bcrypt": version}})
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "dependencies": {"bcrypt": version}, "scripts": {"start": "node index.js"}},
+            "index.js": "const bcrypt = require('bcrypt');\nconsole.log('loaded', typeof bcrypt.hashSync);\n",
+        },
+    )
+    return copy_modules(root, packages)
+
+
+def test_bcrypt_installed_without_its_build_step_is_blocked_and_node_fails_to_load_it(tmp_path):
+    # npm ci --ignore-scripts (tests/support/npm_cache.py), as pnpm 10 does by default: no bcrypt_lib.node.
+    root = bcrypt_app(tmp_path, "bcrypt5", "5.1.1")
+    blocked = check(root)
+    assert [(f.rule, f.file) for f in blocked.errors] == [("missing-native-binding", "index.js")]
+    assert "npm rebuild bcrypt" in blocked.errors[0].message
+    done = run_node(root, "index.js")
+    assert done.returncode != 0 and "bcrypt_lib.node" in done.stderr
+
+
+def test_bcrypt_with_its_prebuilt_binary_loads_and_without_it_node_gyp_build_fails(tmp_path):
+    root = bcrypt_app(tmp_path, "bcrypt6", "6.0.0")
+    report = check(root)
+    assert report.errors == [], [f.message for f in report.errors]
+    done = run_node(root, "index.js")
+    assert done.returncode == 0 and done.stdout.startswith("loaded"), done.stderr
+
+    shutil.rmtree(root / "node_modules/bcrypt/prebuilds")
+    blocked = check(root, cache=False)
+    assert [f.rule for f in blocked.errors] == ["missing-native-binding"]
+    assert "node-gyp-build" in blocked.errors[0].message
+    failed = run_node(root, "index.js")
+    assert failed.returncode != 0 and "No native build was found" in failed.stderr

@@ -105,7 +105,8 @@ class NodeEcosystem:
             typescript=typescript,
             module_aliases=module_alias.read(package),
         )
-        return NodeCheck(project.root, package, found, NodeRuntime(node, typescript), analysis)
+        shared = tuple(name for target in project.config.targets.values() for name in target.shared)
+        return NodeCheck(project.root, package, found, NodeRuntime(node, typescript), analysis, shared=shared)
 
 
 @dataclass
@@ -120,6 +121,7 @@ class NodeCheck:
     rules: RuleSet = field(default_factory=_rules)
     excludes: Sequence[str] = files.DEFAULT_EXCLUDES
     skipped_dirs: frozenset[str] = files.ALWAYS_SKIPPED_DIRS
+    shared: tuple[str, ...] = ()  # files deploy targets keep in shared/: present on the host
 
     @property
     def built_from(self) -> frozenset[str]:
@@ -177,11 +179,17 @@ class NodeCheck:
         return findings, unverified
 
     def project_findings(self) -> tuple[list[Finding], list[Unverified]]:
-        """What fails before any import: a start command naming a file tsc writes elsewhere; and a stale
-        build, which makes what is checked differ from what a build would ship."""
+        """What fails before any import: a start command naming a file tsc writes elsewhere or an
+        --env-file that is not there; and a stale build, which makes what is checked differ from what a
+        build would ship."""
+        from deploysafe.ecosystems.node.rules.missing_start_file import missing_start_files
+
         typescript = self.runtime.typescript
+        commands = [(e.command, _holder(e.reason)) for e in self.entries if e.command]
+        failures = _start_problems(self.root, typescript)
+        failures += missing_start_files(self.root, commands, self.shared, _locate)
         doubts = _stale_build(self.root, typescript) + self._tsconfig_problems()
-        return _start_problems(self.root, typescript), doubts
+        return failures, doubts
 
     def _tsconfig_problems(self) -> list[Unverified]:
         """A tsconfig the run depends on that could not be read (bad JSON, an `extends` not found): what
@@ -209,6 +217,12 @@ class NodeCheck:
 
     def close(self) -> None:
         self.modules.loader.cache.close()
+
+
+def _holder(reason: str) -> str:
+    """The file holding an entry's start command, from the reason it was chosen."""
+    first = reason.split(" ", 1)[0]
+    return first if first == "Procfile" or first.startswith("ecosystem.config") else MANIFEST
 
 
 def _locate(path: str, text: str) -> tuple[int, int]:

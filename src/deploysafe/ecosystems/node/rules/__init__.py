@@ -11,7 +11,9 @@ from deploysafe.ecosystems.node.rules.context import RuleContext
 from deploysafe.ecosystems.node.rules.dev_dependency_at_runtime import DevDependencyAtRuntimeRule
 from deploysafe.ecosystems.node.rules.missing_export import MissingExportRule
 from deploysafe.ecosystems.node.rules.missing_import_attribute import MissingImportAttributeRule
+from deploysafe.ecosystems.node.rules.missing_native_binding import MissingNativeBindingRule
 from deploysafe.ecosystems.node.rules.missing_package import MissingPackageRule
+from deploysafe.ecosystems.node.rules.missing_start_file import MissingStartFileRule
 from deploysafe.ecosystems.node.rules.require_of_esm import RequireOfEsmRule
 from deploysafe.ecosystems.node.rules.syntax_error import SyntaxErrorRule
 from deploysafe.ecosystems.node.rules.undeclared_dependency import UndeclaredDependencyRule
@@ -32,6 +34,8 @@ RULES = RuleSet(
         MissingImportAttributeRule(),
         RequireOfEsmRule(),
         UnknownFileExtensionRule(),
+        MissingStartFileRule(),
+        MissingNativeBindingRule(),
     ],
     tag="nodejs",
 )
