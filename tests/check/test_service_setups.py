@@ -314,3 +314,40 @@ def test_bcrypt_with_its_prebuilt_binary_loads_and_without_it_node_gyp_build_fai
     assert "node-gyp-build" in blocked.errors[0].message
     failed = run_node(root, "index.js")
     assert failed.returncode != 0 and "No native build was found" in failed.stderr
+
+
+def test_require_resolve_of_a_missing_file_is_an_edge_and_node_throws_at_start(tmp_path):
+    root = write_tree(
+        tmp_path / "api",
+        {
+            "package.json": {"name": "api", "scripts": {"start": "node index.js"}},
+            "index.js": "const page = require.resolve('./templates/welcome.html');\nconsole.log('loaded', page);\n",
+        },
+    )
+    blocked = check(root)
+    assert [(f.rule, f.file, f.specifier) for f in blocked.errors] == [
+        ("unresolved-import", "index.js", "./templates/welcome.html")
+    ]
+    done = run_node(root, "index.js")
+    assert done.returncode != 0 and "Cannot find module './templates/welcome.html'" in done.stderr
+
+    write_tree(root, {"templates/welcome.html": "<p>hi</p>\n"})
+    report = check(root)
+    assert report.errors == [] and report.dormant == []
+    assert run_node(root, "index.js").stdout.startswith("loaded")
+
+
+def test_import_meta_resolve_of_a_missing_package_throws_and_of_a_missing_file_does_not(tmp_path):
+    root = write_tree(
+        tmp_path / "api",
+        {
+            "package.json": {"name": "api", "type": "module", "scripts": {"start": "node index.js"}},
+            "index.js": "console.log(import.meta.resolve('./later.html'));\n"
+            "console.log(import.meta.resolve('not-installed'));\n",
+        },
+    )
+    blocked = check(root)
+    assert [(f.rule, f.specifier) for f in blocked.errors] == [("missing-package", "not-installed")]
+    done = run_node(root, "index.js")
+    assert done.returncode != 0 and "Cannot find package 'not-installed'" in done.stderr
+    assert done.stdout.strip().endswith("/later.html")  # the missing file resolved without a throw

@@ -57,6 +57,9 @@ class Import:
     # `x ?? require('y')`, `if (process.versions.bun)`): runs only where the test says the feature is
     # missing, which the check cannot know; the test's source text
     feature_test: str = ""
+    # `require.resolve('x')` / `import.meta.resolve('pkg')`: resolved (and failing as a load would) but not
+    # loaded; the file is still part of what ships
+    resolve_only: bool = False
     # TypeScript: no binding of this import is used as a value, only in types (`import { Request } from
     # 'express'` for a parameter's type). tsc, ts-node and tsx drop such an import unless
     # verbatimModuleSyntax keeps it.

@@ -451,6 +451,8 @@ class _ModuleReader:
         for call in captures.get("dynamic", ()):
             self._dynamic_import(call)
         metas = [meta for meta in captures.get("meta", ()) if (meta.text or b"").startswith(b"import")]
+        for meta in metas:
+            self._meta_resolve(meta)
         self.esm_syntax = self.esm_syntax or bool(metas)
         lexer_throws = bool(captures.get("import") or captures.get("export"))
         lexer_throws = lexer_throws or any(commonjs.at_top_depth(meta) for meta in metas)
@@ -632,7 +634,9 @@ class _ModuleReader:
             parent = identifier.parent
             if parent is None:
                 continue
-            if parent.type == "call_expression" and parent.child_by_field_name("function") == identifier:
+            if (
+                parent.type == "call_expression" and parent.child_by_field_name("function") == identifier
+            ) or _resolve_call(parent, identifier) is not None:
                 calls.append(parent)
             elif _declares(identifier):
                 scope = _shadowing_scope(identifier)
@@ -643,11 +647,29 @@ class _ModuleReader:
                 self._require_call(call)
 
     def _require_call(self, call: Node) -> None:
+        resolve = _resolve_call(call, call.child_by_field_name("object")) if call.type == "member_expression" else None
+        if call.type == "member_expression":
+            if resolve is None:
+                return
+            call = resolve
         arguments = _call_arguments(call)
         if not arguments:
             return
         where = _context(call, typescript=False)
-        self._add_call(ImportKind.REQUIRE, arguments[0], where, guarded=where.in_try)
+        if resolve is not None and _literal_text(arguments[0]) is None:
+            return  # require.resolve(computed): a path lookup, not a load; nothing to follow
+        resolve_only = resolve is not None
+        self._add_call(ImportKind.REQUIRE, arguments[0], where, resolve_only=resolve_only, guarded=where.in_try)
+
+    def _meta_resolve(self, meta: Node) -> None:
+        """`import.meta.resolve('pkg')`: a package that is not there throws (a missing file does not)."""
+        call = _resolve_call(meta.parent, meta) if meta.parent is not None else None
+        arguments = _call_arguments(call) if call is not None else []
+        specifier = _literal_text(arguments[0]) if arguments else None
+        if call is None or specifier is None or specifier.startswith((".", "/", "file:", "data:", "#")):
+            return
+        where = _context(call, typescript=self.typescript)
+        self._add_call(ImportKind.DYNAMIC, arguments[0], where, guarded=where.in_try, resolve_only=True)
 
     def _dynamic_import(self, call: Node) -> None:
         where = _context(call, typescript=self.typescript)
@@ -659,7 +681,14 @@ class _ModuleReader:
         self._add_call(ImportKind.DYNAMIC, arguments[0], where, guarded=guarded, options=options)
 
     def _add_call(
-        self, kind: ImportKind, argument: Node, where: _Context, *, guarded: bool, options: Node | None = None
+        self,
+        kind: ImportKind,
+        argument: Node,
+        where: _Context,
+        *,
+        guarded: bool,
+        options: Node | None = None,
+        resolve_only: bool = False,
     ) -> None:
         specifier = _literal_text(argument)
         line, column = self._position(argument)
@@ -674,6 +703,7 @@ class _ModuleReader:
             guarded=guarded,
             dev_only=where.dev_only,
             feature_test=where.feature_test,
+            resolve_only=resolve_only,
         )
         self.imports.append((argument.start_byte, record))
 
@@ -986,6 +1016,18 @@ def _context(node: Node, *, typescript: bool) -> _Context:
 
 
 _FEATURE_PROBE = re.compile(rb"\btypeof\b|\bprocess\s*\.\s*(versions?|release|features)\b|\bglobalThis\s*\.")
+
+
+def _resolve_call(member: Node | None, object_node: Node | None) -> Node | None:
+    """The call of `<object>.resolve(...)` when *member* is that member expression (`require.resolve`,
+    `import.meta.resolve`)."""
+    if member is None or member.type != "member_expression" or member.child_by_field_name("object") != object_node:
+        return None
+    prop = member.child_by_field_name("property")
+    call = member.parent
+    if prop is None or prop.text != b"resolve" or call is None or call.type != "call_expression":
+        return None
+    return call if call.child_by_field_name("function") == member else None
 
 
 def _local_bindings(clause: Node) -> list[str]:

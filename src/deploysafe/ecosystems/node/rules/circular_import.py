@@ -38,7 +38,9 @@ def circular_imports(ctx: RuleContext) -> Iterator[Result]:
         targets = []
         for edge in graph.modules[path].edges:
             target = edge.target_path
-            static = edge.imp.kind.is_esm_link or (edge.imp.kind is ImportKind.REQUIRE and not edge.imp.in_function)
+            static = edge.imp.kind.is_esm_link or (
+                edge.imp.kind is ImportKind.REQUIRE and not edge.imp.in_function and not edge.imp.resolve_only
+            )
             if target and static and not edge.imp.type_only and target in graph.modules and target != path:
                 targets.append(target)
         successors[path] = targets

@@ -100,6 +100,9 @@ LAZILY = "fails when this code runs (only a lazy require() or import() loads thi
 
 
 def when_it_fails(imp: Import) -> str:
+    if imp.resolve_only:
+        call = "require.resolve()" if imp.kind is ImportKind.REQUIRE else "import.meta.resolve()"
+        return f"fails when this {call} runs" if imp.in_function else "crashes at start"
     if imp.kind is ImportKind.DYNAMIC:
         return "fails when this import() runs"
     if imp.kind is ImportKind.REQUIRE and imp.in_function:

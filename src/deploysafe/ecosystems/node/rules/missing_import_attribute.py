@@ -28,7 +28,7 @@ class MissingImportAttributeRule(Rule):
 def import_attribute(ctx: RuleContext, module: Module, edge: Edge, res: ResolvedModule) -> Iterator[Result]:
     """An ES module that imports JSON must say `with { type: 'json' }` (TypeError at start otherwise)."""
     imp = edge.imp
-    if imp.kind is ImportKind.REQUIRE or res.path is None or not res.path.endswith(".json"):
+    if imp.kind is ImportKind.REQUIRE or imp.resolve_only or res.path is None or not res.path.endswith(".json"):
         return
     if module.format is not Format.ESM or (is_typescript(module.path) and not ctx.analysis.compiled_typescript):
         return

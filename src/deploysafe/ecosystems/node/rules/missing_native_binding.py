@@ -45,7 +45,7 @@ class MissingNativeBindingRule(Rule):
         res = edge.resolution
         if not isinstance(res, ResolvedModule) or res.path is None or res.package_dir is None:
             return
-        if edge.imp.kind is ImportKind.DYNAMIC and edge.imp.guarded:
+        if edge.imp.resolve_only or (edge.imp.kind is ImportKind.DYNAMIC and edge.imp.guarded):
             return
         loader = _loads_binding(ctx, res.path, res.package_dir)
         if loader is None or _has_binary(res.package_dir):

@@ -32,7 +32,7 @@ class RequireOfEsmRule(Rule):
 
 def require_of_esm(ctx: RuleContext, module: Module, edge: Edge, res: ResolvedModule) -> Iterator[Result]:
     imp = edge.imp
-    if imp.kind is not ImportKind.REQUIRE or res.path is None or is_typescript(module.path):
+    if imp.kind is not ImportKind.REQUIRE or imp.resolve_only or res.path is None or is_typescript(module.path):
         return
     if ctx.analysis.format_of(res.path) is not Format.ESM:
         return
