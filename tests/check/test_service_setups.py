@@ -351,3 +351,126 @@ def test_import_meta_resolve_of_a_missing_package_throws_and_of_a_missing_file_d
     done = run_node(root, "index.js")
     assert done.returncode != 0 and "Cannot find package 'not-installed'" in done.stderr
     assert done.stdout.strip().endswith("/later.html")  # the missing file resolved without a throw
+
+
+# ---- each TypeScript runner by its own rules -----------------------------------------------------------
+
+ESM_SOURCES = {
+    "tsconfig.json": {"compilerOptions": {"module": "nodenext", "moduleResolution": "nodenext", "target": "es2022"}},
+    "src/main.ts": "import { greet } from './greet';\nconsole.log(greet());\n",
+    "src/greet.ts": "export const greet = (): string => 'loaded';\n",
+}
+
+
+def test_ts_node_esm_loader_needs_extensions_where_tsx_adds_them(tmp_path):
+    loader = "node --loader ts-node/esm src/main.ts"
+    package = {"name": "api", "type": "module", "scripts": {"start": loader}}
+    root = link_tools(write_tree(tmp_path / "api", {**ESM_SOURCES, "package.json": package}), "ts-node", "typescript")
+    blocked = check(root)
+    assert [(f.rule, f.file, f.specifier) for f in blocked.errors] == [("unresolved-import", "src/main.ts", "./greet")]
+    assert "ts-node's ESM loader" in blocked.typescript.describe(str(root))
+    failed = run(root, "node", "--loader", "ts-node/esm", "src/main.ts")
+    assert failed.returncode != 0 and "Cannot find module" in failed.stderr and "/src/greet' imported" in failed.stderr
+
+    # The same sources under tsx: extensions are added, and it starts.
+    write_tree(root, {"package.json": {**package, "scripts": {"start": "tsx src/main.ts"}}})
+    assert check(root).errors == []
+    assert run(root, tool("tsx"), "src/main.ts").stdout.strip() == "loaded"
+
+    # `./greet.js` names greet.ts under ts-node's ESM loader: it starts.
+    write_tree(
+        root, {"package.json": package, "src/main.ts": "import { greet } from './greet.js';\nconsole.log(greet());\n"}
+    )
+    assert check(root).errors == []
+    done = run(root, "node", "--loader", "ts-node/esm", "src/main.ts")
+    assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
+
+
+# ---- Yarn 4 Plug'n'Play -----------------------------------------------------------------------------------
+
+YARNRC = 'nodeLinker: pnp\nnpmRegistryServer: "https://registry.npmjs.org"\nenableGlobalCache: false\nenableTelemetry: false\n'
+
+
+def yarn_pnp_app(tmp_path: Path) -> Path:
+    """A service installed by the real Yarn 4 (from the npm registry) with Plug'n'Play: no node_modules."""
+    yarn = installed("yarn", {"dependencies": {"@yarnpkg/cli-dist": "4.5.3"}})
+    root = write_tree(
+        tmp_path / "svc",
+        {
+            "package.json": {
+                "name": "svc",
+                "version": "1.0.0",
+                "packageManager": "yarn@4.5.3",
+                "dependencies": {"ms": "2.1.3"},
+                "scripts": {"start": "node -r ./.pnp.cjs index.js"},
+            },
+            ".yarnrc.yml": YARNRC,
+            "index.js": "const ms = require('ms');\nconsole.log('loaded', ms(1000));\n",
+        },
+    )
+    cli = yarn / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
+    done = run(root, "node", str(cli), "install", env={"COREPACK_ENABLE_STRICT": "0", "YARN_ENABLE_TELEMETRY": "0"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / ".pnp.cjs").is_file() and not (root / "node_modules").exists()
+    return root
+
+
+def test_yarn_pnp_is_said_once_and_its_runtime_ships_with_pack(tmp_path):
+    import tarfile
+
+    from deploysafe.pack import pack
+
+    root = yarn_pnp_app(tmp_path)
+    report = check(root)
+    assert report.errors == [] and report.dormant == []
+    assert [(u.file, u.detail.split(" —")[0]) for u in report.unverified] == [
+        (".pnp.cjs", "Yarn PnP: packages not verified")
+    ]
+    assert run(root, "node", "-r", "./.pnp.cjs", "index.js").stdout.startswith("loaded")
+
+    result = pack(root, output=tmp_path / "out")
+    with tarfile.open(result.path) as archive:
+        names = archive.getnames()
+    shipped = {n.split("/", 1)[1] if n.startswith("svc") else n for n in names}
+    assert any(n.endswith(".pnp.cjs") for n in shipped)
+    assert any(".yarn/cache/ms-npm-2.1.3" in n and n.endswith(".zip") for n in shipped)
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(result.path) as archive:
+        archive.extractall(unpacked, filter="data")
+    started = next(p.parent for p in unpacked.rglob(".pnp.cjs"))
+    assert run(started, "node", "-r", "./.pnp.cjs", "index.js").stdout.startswith("loaded")
+
+    # Yarn PnP is strict: an undeclared package fails under it, and the check blocks it.
+    (root / "index.js").write_text("require('ms');\nrequire('left-pad');\n")
+    blocked = check(root)
+    assert [(f.rule, f.specifier) for f in blocked.errors] == [("missing-package", "left-pad")]
+    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
+    assert failed.returncode != 0 and "left-pad" in failed.stderr
+
+
+# ---- the Node version of the verdict ----------------------------------------------------------------------
+
+
+def test_a_service_checked_from_the_repository_root_assumes_the_node_of_its_own_engines(tmp_path):
+    from tests.support.tools import node
+
+    repo = write_tree(
+        tmp_path / "repo",
+        {
+            "package.json": {"name": "repo", "private": True, "workspaces": ["services/*"]},
+            "services/api/package.json": {
+                "name": "api",
+                "engines": {"node": ">=18"},
+                "scripts": {"start": "node index.js"},
+            },
+            "services/api/index.js": "require('./esm.mjs');\n",
+            "services/api/esm.mjs": "export const x = 1;\n",
+        },
+    )
+    from_folder = check(repo / "services/api")
+    from_root = check(repo, ["services/api/index.js"])
+    assert str(from_folder.node) == str(from_root.node) == "18.0.0"
+    assert "services/api/package.json engines.node '>=18'" in from_root.node.source
+    assert [f.rule for f in from_root.errors] == [f.rule for f in from_folder.errors] == ["require-of-esm"]
+    failed = run(repo / "services/api", str(node("18.20.8")), "index.js")
+    assert failed.returncode != 0 and "ERR_REQUIRE_ESM" in failed.stderr

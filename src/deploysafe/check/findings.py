@@ -64,6 +64,7 @@ COMPUTED_SPECIFIER = "computed-specifier"
 NOT_INSTALLED = "not-installed"
 UNREADABLE = "unreadable"
 UNKNOWN_EXPORTS = "unknown-exports"
+PACKAGE_MANAGER = "package-manager"  # packages resolved by a loader deploysafe does not read (Yarn PnP)
 STALE_BUILD = "stale-build"  # build output older than its sources: the checked files may not be what ships
 
 

@@ -196,6 +196,10 @@ class _Picker:
                 )
             elif rel in self.files:
                 self._add(rel, RUNTIME_CONFIG, f"read at start by {reader}")
+        pnp_files: tuple[str, ...] = getattr(report, "pnp_files", ())
+        for rel in pnp_files:
+            if rel in self.files:
+                self._add(rel, RUNTIME_CONFIG, "read at start by Yarn Plug'n'Play")
 
     def assets(self, graph: ModuleGraph) -> None:
         """Files the code reads by a literal path relative to itself (``facts.assets``)."""

@@ -37,6 +37,7 @@ class Analysis:
     aliases_rewritten: bool = False  # tsc-alias rewrites tsconfig paths in tsc's output
     typescript: TypeScriptRun | None = None  # how TypeScript runs: runner, tsc's build, run-time hooks
     module_aliases: ModuleAliases | None = None  # module-alias's `_moduleAliases`, hooking require()
+    pnp: bool = False  # Yarn Plug'n'Play resolves packages (see pnp.py): a package not found is not judged
     _resolved: dict[tuple[str, str, bool, bool, bool], Resolution] = field(default_factory=dict)
     _formats: dict[str, Format] = field(default_factory=dict)
 
@@ -65,6 +66,8 @@ class Analysis:
             esm = not for_require and self.format_of(importer) is Format.ESM
             full_paths = self.typescript is not None and self.typescript.full_paths
             compiled = CompiledTypeScript(esm=esm, aliases_rewritten=self.aliases_rewritten, full_paths=full_paths)
+        elif typescript and not for_require and self._under_esm_loader(importer):
+            compiled = CompiledTypeScript(esm=True, aliases_rewritten=False, full_paths=False)
         key = (os.path.dirname(importer), specifier, for_require, typescript, compiled is not None and compiled.esm)
         if key not in self._resolved:
             hooked = self._runtime_paths(specifier, importer, for_require) or self._module_alias(
@@ -74,6 +77,11 @@ class Analysis:
                 specifier, importer, for_require=for_require, typescript=typescript, compiled=compiled
             )
         return self._resolved[key]
+
+    def _under_esm_loader(self, importer: str) -> bool:
+        """ts-node's ESM loader runs this ES module: Node's ESM lookup, with `./x.js` naming x.ts."""
+        run = self.typescript
+        return run is not None and run.esm_loader and self.format_of(importer) is Format.ESM
 
     def _module_alias(self, specifier: str, importer: str, for_require: bool, typescript: bool) -> Resolution | None:
         """module-alias hooks require(): an aliased name is resolved as the path it stands for."""

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from deploysafe.check.cache import FactsCache
 from deploysafe.check.ecosystem import Project
 from deploysafe.check.facts import Import, ImportKind
-from deploysafe.check.findings import STALE_BUILD, UNREADABLE, Finding, Severity, Unverified
+from deploysafe.check.findings import PACKAGE_MANAGER, STALE_BUILD, UNREADABLE, Finding, Severity, Unverified
 from deploysafe.check.fs import FileSystem
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.rules import RuleSet
 from deploysafe.check.sources import SourceLoader
 from deploysafe.config import CheckTable
-from deploysafe.ecosystems.node import files, module_alias
+from deploysafe.ecosystems.node import files, module_alias, pnp
 from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.entries import Entry, detect_entries
 from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
@@ -40,6 +40,7 @@ class NodeRuntime:
 
     node: NodeVersion
     typescript: TypeScriptRun | None
+    pnp_files: tuple[str, ...] = ()  # Yarn PnP: what its runtime reads at start, relative to the root
 
     @property
     def source(self) -> str:
@@ -50,6 +51,8 @@ class NodeRuntime:
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"node": {"version": str(self.node), "source": self.node.source}}
+        if self.pnp_files:
+            data["yarn_pnp"] = {"verified": False, "runtime_files": len(self.pnp_files)}
         if self.typescript:
             data["typescript"] = self.typescript.to_json()
         return data
@@ -90,9 +93,9 @@ class NodeEcosystem:
             raise ProjectError(f"{package.path}: {package.error} (Node refuses to load a malformed package.json)")
         found = detect_entries(project.root, list(entries), list(settings.entries), package)
         typescript = typescript_run(project.root, package, found, settings.typescript)
-        engines = package.engines_node if package else None
-        node = assume(runtime, settings.node, engines)
+        node = assume(runtime, settings.node, *_engines(project.root, package, found, packages))
         tsconfigs = TsconfigLoader(fs, stop_at=os.path.dirname(project.root))
+        plug = pnp.find(project.root)
         analysis = Analysis(
             root=project.root,
             node=node,
@@ -104,9 +107,12 @@ class NodeEcosystem:
             aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
             typescript=typescript,
             module_aliases=module_alias.read(package),
+            pnp=plug is not None,
         )
         shared = tuple(name for target in project.config.targets.values() for name in target.shared)
-        return NodeCheck(project.root, package, found, NodeRuntime(node, typescript), analysis, shared=shared)
+        pnp_files = plug.runtime_files(project.root) if plug else ()
+        runtime = NodeRuntime(node, typescript, pnp_files)
+        return NodeCheck(project.root, package, found, runtime, analysis, shared=shared, pnp=plug)
 
 
 @dataclass
@@ -122,6 +128,7 @@ class NodeCheck:
     excludes: Sequence[str] = files.DEFAULT_EXCLUDES
     skipped_dirs: frozenset[str] = files.ALWAYS_SKIPPED_DIRS
     shared: tuple[str, ...] = ()  # files deploy targets keep in shared/: present on the host
+    pnp: pnp.PnpProject | None = None  # installed by Yarn Plug'n'Play: packages are not verified
 
     @property
     def built_from(self) -> frozenset[str]:
@@ -188,7 +195,7 @@ class NodeCheck:
         commands = [(e.command, _holder(e.reason)) for e in self.entries if e.command]
         failures = _start_problems(self.root, typescript)
         failures += missing_start_files(self.root, commands, self.shared, _locate)
-        doubts = _stale_build(self.root, typescript) + self._tsconfig_problems()
+        doubts = _stale_build(self.root, typescript) + self._tsconfig_problems() + _pnp_note(self.root, self.pnp)
         return failures, doubts
 
     def _tsconfig_problems(self) -> list[Unverified]:
@@ -217,6 +224,33 @@ class NodeCheck:
 
     def close(self) -> None:
         self.modules.loader.cache.close()
+
+
+def _engines(
+    root: str, package: PackageJson | None, entries: list[Entry], packages: PackageJsonCache
+) -> tuple[str | None, str]:
+    """engines.node and the package.json saying it: the project's, else the one nearest the entries (a
+    service folder checked from the repository root gets the version it gets when checked from its folder)."""
+    if package is not None and package.engines_node:
+        return package.engines_node, "package.json"
+    for entry in entries:
+        scope = packages.scope(os.path.dirname(os.path.join(root, entry.path)))
+        if scope is not None and scope.engines_node:
+            return scope.engines_node, os.path.relpath(scope.path, root).replace(os.sep, "/")
+    return None, "package.json"
+
+
+def _pnp_note(root: str, plug: pnp.PnpProject | None) -> list[Unverified]:
+    """Yarn PnP, said once: its map is not read, so no package import is verified."""
+    if plug is None:
+        return []
+    where = os.path.relpath(plug.map, root).replace(os.sep, "/")
+    detail = (
+        f"Yarn PnP: packages not verified — {where} resolves them from .yarn/cache and deploysafe does not read "
+        "the PnP map (imports of declared packages, their subpaths and exports are unchecked); pack ships "
+        ".pnp.cjs, .pnp.loader.mjs and .yarn/"
+    )
+    return [Unverified(PACKAGE_MANAGER, where, 1, 1, detail, True)]
 
 
 def _holder(reason: str) -> str:

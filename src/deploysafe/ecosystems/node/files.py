@@ -27,6 +27,10 @@ DEFAULT_EXCLUDES = (
     "__mocks__/",
     "/test/",
     "/tests/",
+    # Yarn Plug'n'Play's runtime and cache: read at start, never the service's own code (see pnp.py)
+    ".pnp.cjs",
+    ".pnp.loader.mjs",
+    ".yarn/",
 )
 
 

@@ -111,7 +111,9 @@ def local_node() -> NodeVersion | None:
     return parse_version(out.strip(), "local node --version")
 
 
-def assume(explicit: str | None, configured: str | None, engines: str | None) -> NodeVersion:
+def assume(
+    explicit: str | None, configured: str | None, engines: str | None, engines_from: str = "package.json"
+) -> NodeVersion:
     """The version to check against: --node, then deploysafe.toml [check] node, then package.json
     engines.node (its lowest admitted version), then the local node, then Node 20.0.0."""
     if explicit:
@@ -123,7 +125,7 @@ def assume(explicit: str | None, configured: str | None, engines: str | None) ->
         if version:
             return version
     if engines:
-        version = lowest_in_range(engines, f"lowest version package.json engines.node '{engines}' admits")
+        version = lowest_in_range(engines, f"lowest version {engines_from} engines.node '{engines}' admits")
         if version:
             return version
     return local_node() or NodeVersion(20, 0, 0, "default (no node found, no engines.node)")

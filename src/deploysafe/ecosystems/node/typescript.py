@@ -61,6 +61,9 @@ class TypeScriptRun:
     build: TscBuild | None = None
     built: bool = False  # the output Node runs is on disk, and that is what is checked
     runner: str = "tsx or ts-node"
+    # `node --loader ts-node/esm` (or ts-node-esm, ts-node --esm): ES module imports need the file name
+    # with its extension (`./x.js` finds x.ts), as Node's own ESM resolution does; tsx adds extensions
+    esm_loader: bool = False
     runtime_files: tuple[str, ...] = ()  # absolute: read by the runtime at start (tsconfig chain)
     stale: tuple[str, ...] = ()  # sources (relative) newer than their output, or without one
     start_problems: tuple[StartProblem, ...] = ()
@@ -168,8 +171,41 @@ def _run(root: str, compiled: bool, reason: str, common: dict, entries: list[Ent
     config = TsconfigLoader(FileSystem(), stop_at=os.path.dirname(root)).nearest(root)
     files = tuple(dict.fromkeys((*common["runtime_files"], *(_chain(root, config.path) if config else ()))))
     formats = _formats(root, entries)
+    esm_loader = _ts_node_esm(start, config.path if config else None)
+    if esm_loader:
+        runner = "ts-node's ESM loader"
+        formats += "; ES module imports need their file extension (./x.js for x.ts), as in Node"
     why = reason or f"{runner} runs {', '.join(e.path for e in entries if is_typescript(e.path))}{formats}"
-    return TypeScriptRun(False, why, **{**common, "runtime_files": files}, runner=runner)
+    return TypeScriptRun(False, why, **{**common, "runtime_files": files}, runner=runner, esm_loader=esm_loader)
+
+
+_TS_NODE_ESM = re.compile(
+    r"--(?:experimental-)?loader[= ]\s*ts-node/esm\b|(?<![\w-])ts-node-esm\b|(?<![\w-])ts-node\b[^&|;]*\s--esm\b"
+)
+
+
+def _ts_node_esm(start: str, config: str | None) -> bool:
+    """ts-node's ESM loader runs the sources, and no `experimentalSpecifierResolution: "node"` restores
+    CommonJS-style lookups (tsconfig's "ts-node" section or TS_NODE_EXPERIMENTAL_SPECIFIER_RESOLUTION)."""
+    options = _ts_node_options(config)
+    esm = bool(_TS_NODE_ESM.search(start)) or (options.get("esm") is True and bool(re.search(r"\bts-node\b", start)))
+    lenient = options.get("experimentalSpecifierResolution") == "node"
+    lenient = lenient or _environment(start).get("TS_NODE_EXPERIMENTAL_SPECIFIER_RESOLUTION") == "node"
+    return esm and not lenient
+
+
+def _ts_node_options(config: str | None) -> dict[str, Any]:
+    if config is None:
+        return {}
+    from deploysafe.ecosystems.node import jsonc
+
+    try:
+        with open(config, encoding="utf-8") as handle:
+            data = jsonc.loads(handle.read())
+    except (OSError, ValueError):
+        return {}
+    section = data.get("ts-node") if isinstance(data, dict) else None
+    return section if isinstance(section, dict) else {}
 
 
 def _formats(root: str, entries: list[Entry]) -> str:

@@ -34,6 +34,8 @@ class MissingPackageRule(Rule):
         section = scope.dependency_section(name) if scope else None
         if section == DEV:
             return
+        if section is not None and ctx.analysis.pnp:
+            return  # said once for the project: Yarn PnP resolves it, deploysafe does not read the map
         if section is not None:
             yield ctx.unverified(
                 NOT_INSTALLED,
