@@ -181,7 +181,11 @@ class _Picker:
 
     def runtime_configs(self, report: Report) -> None:
         """What the runtime reads at start besides modules: the tsconfig chain tsx, ts-node and
-        tsconfig-paths/register take `paths`, `baseUrl` and the module format from."""
+        tsconfig-paths/register take `paths`, `baseUrl` and the module format from, and Yarn PnP's map and cache."""
+        pnp_files: tuple[str, ...] = getattr(report, "pnp_files", ())
+        for rel in pnp_files:
+            if rel in self.files:
+                self._add(rel, RUNTIME_CONFIG, "read at start by Yarn Plug'n'Play")
         run = report.typescript
         if run is None:
             return
@@ -196,10 +200,6 @@ class _Picker:
                 )
             elif rel in self.files:
                 self._add(rel, RUNTIME_CONFIG, f"read at start by {reader}")
-        pnp_files: tuple[str, ...] = getattr(report, "pnp_files", ())
-        for rel in pnp_files:
-            if rel in self.files:
-                self._add(rel, RUNTIME_CONFIG, "read at start by Yarn Plug'n'Play")
 
     def assets(self, graph: ModuleGraph) -> None:
         """Files the code reads by a literal path relative to itself (``facts.assets``)."""
