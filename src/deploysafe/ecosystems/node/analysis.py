@@ -14,10 +14,12 @@ from deploysafe.check.graph import Edge
 from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Resolution, Unresolved
 from deploysafe.check.sources import SourceLoader
 from deploysafe.ecosystems.node import files
+from deploysafe.ecosystems.node.folder_loads import folder_imports
 from deploysafe.ecosystems.node.formats import Format, emitted_format, is_typescript, module_format
 from deploysafe.ecosystems.node.module_alias import ModuleAliases
 from deploysafe.ecosystems.node.nodeversion import NodeVersion
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
+from deploysafe.ecosystems.node.parse.facts import FolderLoad, NodeModuleFacts
 from deploysafe.ecosystems.node.resolve import CompiledTypeScript, NodeResolver
 from deploysafe.ecosystems.node.typescript import TypeScriptRun, erased_by_compiler
 
@@ -121,6 +123,7 @@ class Analysis:
 
     def edges_of(self, path: str, imports: Sequence[Import]) -> list[Edge]:
         edges = []
+        imports = self._with_folder_loads(path, imports)
         typescript = is_typescript(path)
         # tsx, ts-node and tsc compile a CommonJS file's imports to require().
         compiled_to_require = typescript and self.format_of(path) is Format.COMMONJS
@@ -141,6 +144,27 @@ class Analysis:
             resolution = None if imp.type_only else self.resolve(imp.specifier, path, for_require)
             edges.append(Edge(path, imp, resolution, for_require))
         return edges
+
+    def _with_folder_loads(self, path: str, imports: Sequence[Import]) -> Sequence[Import]:
+        """``imports`` with each folder load of the file as one import() per code file of the folder.
+
+        A listing replaces the file's computed import()/require() (they load what the listing returns); a
+        folder that could not be read stays one unverified edge naming the listing call."""
+        loads = self._folder_loads_of(path)
+        if not loads:
+            return imports
+        added: list[Import] = []
+        for load in loads:
+            added.extend(folder_imports(load, path, self.root))
+        if any(load.loader == "readdir" for load in loads):
+            imports = [imp for imp in imports if imp.specifier is not None or imp.kind is ImportKind.STATIC]
+        return [*imports, *added]
+
+    def _folder_loads_of(self, path: str) -> tuple[FolderLoad, ...]:
+        if not files.is_source(path):
+            return ()
+        facts = self.loader.get(path).facts
+        return facts.folder_loads if isinstance(facts, NodeModuleFacts) else ()
 
     def _decorator_metadata(self, path: str) -> bool:
         config = self.resolver.tsconfigs.nearest(os.path.dirname(path)) if self.resolver.tsconfigs else None

@@ -19,6 +19,23 @@ class CommonJsFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class FolderLoad:
+    """Code this file loads from a folder by listing it (an autoload plugin, ``readdirSync`` + ``import()``).
+
+    ``folder`` is relative to the file's directory (``base`` "file") or to the working directory (``base``
+    "cwd"), ``/``-separated; empty when the folder could not be read from the source (the load is then
+    unverified). ``call`` is the source text of the call, shortened, for the report."""
+
+    loader: str  # "autoload" | "readdir"
+    base: str  # "file" | "cwd" | "" (unknown)
+    folder: str
+    line: int
+    column: int
+    call: str
+    recursive: bool = False  # sub-folders are loaded too (autoload)
+
+
+@dataclass(frozen=True, slots=True)
 class NodeModuleFacts(ModuleFacts):
     esm_syntax: bool = False  # import/export statements or import.meta: Node's "module syntax"
     top_level_await: bool = False
@@ -28,8 +45,10 @@ class NodeModuleFacts(ModuleFacts):
     # Exports that are another module's binding, (name, specifier, name there): `export { a } from './x'`,
     # `import { a } from './x'; export { a }` (`*` there: its namespace). Star-export conflicts compare these.
     forwarded: tuple[tuple[str, str, str], ...] = ()
+    # Code loaded from folders by listing them (see deploysafe.ecosystems.node.parse.folders).
+    folder_loads: tuple[FolderLoad, ...] = ()
 
 
 UNPARSABLE = NodeModuleFacts()  # a file not parsed (unreadable, too large, not a source, internal fault)
 
-cache.register(NodeModuleFacts, CommonJsFacts)
+cache.register(NodeModuleFacts, CommonJsFacts, FolderLoad)

@@ -31,9 +31,9 @@ from deploysafe.check.facts import (
     ModuleFacts,
     SyntaxIssue,
 )
-from deploysafe.ecosystems.node.parse import assets, commonjs
+from deploysafe.ecosystems.node.parse import assets, commonjs, folders
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
-from deploysafe.ecosystems.node.parse.facts import NodeModuleFacts
+from deploysafe.ecosystems.node.parse.facts import FolderLoad, NodeModuleFacts
 
 __all__ = ["Dialect", "dialect_for", "parse_module"]
 
@@ -470,7 +470,28 @@ class _ModuleReader:
             assets=self._assets(names.get(b"__dirname", ()), metas),
             export_assignment=self.export_assignment,
             forwarded=tuple(sorted((name, *origin) for name, origin in self.forwarded.items())),
+            folder_loads=self._folder_loads(root),
         )
+
+    def _folder_loads(self, root: Node) -> tuple[FolderLoad, ...]:
+        """Code loaded by listing a folder (see :mod:`deploysafe.ecosystems.node.parse.folders`)."""
+        if not folders.mentions_folder_load(self.source):
+            return ()
+        found: list[FolderLoad] = []
+        if any(record.specifier in folders.AUTOLOAD_PACKAGES for _, record in self.imports):
+            for value, call in folders.autoload_dirs(root):
+                found.append(self._folder_load("autoload", folders.folder_of(value, root), call, recursive=True))
+        if any(record.specifier is None and record.kind is not ImportKind.STATIC for _, record in self.imports):
+            for argument, call in folders.listings(root):
+                found.append(self._folder_load("readdir", folders.folder_of(argument, root), call))
+        return tuple(found)
+
+    def _folder_load(
+        self, loader: str, where: tuple[str, str] | None, call: Node, *, recursive: bool = False
+    ) -> FolderLoad:
+        line, column = self._position(call)
+        base, folder = where or ("", "")
+        return FolderLoad(loader, base, folder, line, column, _shortened(call), recursive)
 
     # -- static imports and exports --
 

@@ -1,0 +1,156 @@
+"""Code a file loads from a folder at run time, by listing the folder rather than naming each file.
+
+Two forms are recognised, and nothing is guessed beyond them:
+
+- an autoload plugin: a file that imports ``@fastify/autoload`` and passes ``{ dir: <folder> }`` (every
+  ``dir:`` property of the file); the plugin loads the folder's code files, sub-folders included;
+- the hand-written form: ``readdirSync(<folder>)`` / ``readdir(<folder>)`` (``fs.``, ``fs.promises.``,
+  ``fs/promises``) in a file that also has an ``import()`` or ``require()`` of a computed specifier: the
+  entries the listing returns are what that call loads.
+
+The folder is read from a string literal (relative to the working directory, which is the project root
+when the service starts), from ``path.join(__dirname | import.meta.dirname, 'x')`` and the other forms
+:mod:`deploysafe.ecosystems.node.parse.assets` knows (relative to the file), through ``fileURLToPath(…)``
+and through one ``const`` holding such a value. Any other folder expression gives a load whose folder is
+unknown (``folder`` empty), so the check reports the call as unverified instead of dropping it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from deploysafe.ecosystems.node.parse import assets
+from deploysafe.ecosystems.node.parse.commonjs import string_value
+
+AUTOLOAD_PACKAGES = ("@fastify/autoload",)
+_LISTINGS = (b"readdirSync", b"readdir")
+_URL_WRAPPERS = (b"fileURLToPath", b"pathToFileURL", b"String")
+
+
+def mentions_folder_load(source: bytes) -> bool:
+    """A cheap test before any walk: only files that could hold a folder load are walked."""
+    return b"readdir" in source or any(name.encode() in source for name in AUTOLOAD_PACKAGES)
+
+
+def autoload_dirs(root: Node) -> Iterator[tuple[Node, Node]]:
+    """(the ``dir:`` value, the call holding the options object) for each ``dir:`` property of the file."""
+    for node in _walk(root):
+        if node.type != "pair":
+            continue
+        key = node.child_by_field_name("key")
+        value = node.child_by_field_name("value")
+        if key is None or value is None or (key.text or b"").strip(b"'\"") != b"dir":
+            continue
+        yield value, _enclosing_call(node) or node
+
+
+def listings(root: Node) -> Iterator[tuple[Node | None, Node]]:
+    """(the folder argument or None, the call) for each ``readdirSync(...)`` / ``readdir(...)`` call."""
+    for node in _walk(root):
+        if node.type != "call_expression":
+            continue
+        callee = node.child_by_field_name("function")
+        if callee is None or _last_name(callee) not in _LISTINGS:
+            continue
+        arguments = node.child_by_field_name("arguments")
+        values = [c for c in arguments.named_children if c.type != "comment"] if arguments is not None else []
+        yield (values[0] if values else None), node
+
+
+def folder_of(expression: Node | None, root: Node) -> tuple[str, str] | None:
+    """(base, folder) for a folder expression: base ``file`` (relative to the file's directory) or ``cwd``
+    (relative to the working directory); None when the folder cannot be read without running the code."""
+    seen = 0
+    while expression is not None and seen < 4:
+        seen += 1
+        kind = expression.type
+        if kind in ("string", "template_string"):
+            text = string_value(expression) if kind == "string" else _plain_template(expression)
+            if text is None or text.startswith("/"):
+                return None
+            folder = _normalised(text)
+            return ("cwd", folder) if folder is not None else None
+        if kind == "parenthesized_expression":
+            expression = expression.named_children[0] if expression.named_children else None
+            continue
+        if kind == "identifier":
+            expression = _const_value(root, expression.text or b"")
+            continue
+        if kind == "call_expression" and _last_name(expression.child_by_field_name("function")) in _URL_WRAPPERS:
+            arguments = expression.child_by_field_name("arguments")
+            expression = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+            continue
+        return _relative_to_file(expression)
+    return None
+
+
+def _relative_to_file(expression: Node) -> tuple[str, str] | None:
+    """``path.join(__dirname, 'x')``, ``new URL('./x/', import.meta.url)``, ``__dirname + '/x'``..."""
+    dirnames = [n for n in _walk(expression) if n.type == "identifier" and n.text == b"__dirname"]
+    metas = [n for n in _walk(expression) if n.type == "meta_property"]
+    start, end = expression.start_byte, expression.end_byte
+    found = [path for path, node in assets.find_assets(dirnames, metas) if start <= node.start_byte < end]
+    if len(found) == 1:
+        return "file", found[0]
+    if len(found) == 0 and _is_own_directory(expression):
+        return "file", "."
+    return None
+
+
+def _is_own_directory(expression: Node) -> bool:
+    """``__dirname`` or ``import.meta.dirname`` alone: the file's own folder."""
+    text = (expression.text or b"").strip()
+    return text in (b"__dirname", b"import.meta.dirname")
+
+
+def _const_value(root: Node, name: bytes) -> Node | None:
+    """The initializer of the one top-level-or-nested ``const NAME = ...`` of the file (None if not one)."""
+    values = []
+    for node in _walk(root):
+        if node.type != "variable_declarator":
+            continue
+        declared = node.child_by_field_name("name")
+        if declared is not None and declared.type == "identifier" and declared.text == name:
+            values.append(node.child_by_field_name("value"))
+    return values[0] if len(values) == 1 else None
+
+
+def _enclosing_call(node: Node) -> Node | None:
+    current = node.parent
+    while current is not None and current.type not in ("call_expression", "program"):
+        current = current.parent
+    return current if current is not None and current.type == "call_expression" else None
+
+
+def _plain_template(node: Node) -> str | None:
+    if any(child.type == "template_substitution" for child in node.children):
+        return None
+    return (node.text or b"")[1:-1].decode("utf-8", "replace")
+
+
+def _normalised(path: str) -> str | None:
+    if not path or "\0" in path:
+        return None
+    normal = posixpath.normpath(path)
+    return "." if normal in ("", ".") else normal
+
+
+def _last_name(callee: Node | None) -> bytes:
+    if callee is None:
+        return b""
+    if callee.type == "member_expression":
+        prop = callee.child_by_field_name("property")
+        return prop.text or b"" if prop is not None else b""
+    return callee.text or b"" if callee.type == "identifier" else b""
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    """Every node under ``node`` (itself included), in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))

@@ -1,0 +1,168 @@
+"""Code loaded by listing a folder at start (readdir + import()/require(), @fastify/autoload): the loaded
+files are reachable, their faults are errors with the loader in the chain, and real node agrees."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from deploysafe import check
+from tests.support.npm_cache import installed
+from tests.support.projects import run_node, write_tree
+
+ESM_LOADER = (
+    "import { readdirSync } from 'node:fs';\nimport path from 'node:path';\nimport { pathToFileURL } from 'node:url';\n"
+    "const dir = path.join(import.meta.dirname, 'banks');\n"
+    "for (const name of readdirSync(dir)) {\n  if (!name.endsWith('.js')) continue;\n"
+    "  const bank = await import(pathToFileURL(path.join(dir, name)).href);\n  console.log(bank.default);\n}\n"
+)
+CJS_LOADER = (
+    "const fs = require('fs');\nconst path = require('path');\n"
+    "for (const name of fs.readdirSync(__dirname + '/handlers')) {\n"
+    "  if (name.endsWith('.js')) console.log(require(path.join(__dirname, 'handlers', name)).name);\n}\n"
+)
+
+
+def banks(root: Path, first_bank: str) -> Path:
+    return write_tree(
+        root,
+        {
+            "package.json": {"name": "banks", "version": "1.0.0", "type": "module", "main": "app.js"},
+            "app.js": ESM_LOADER,
+            "banks/a_one.js": first_bank,
+            "banks/b_two.js": "export default 'two';\n",
+            "lib/format.js": "export const format = (x) => `bank ${x}`;\n",
+        },
+    )
+
+
+def test_a_file_loaded_by_readdir_and_import_is_reachable_and_clean_when_node_loads_it(tmp_path):
+    root = banks(tmp_path / "ok", "import { format } from '../lib/format.js';\nexport default format('one');\n")
+    report = check(root)
+    assert report.errors == [] and report.unverified == []
+    assert {"banks/a_one.js", "banks/b_two.js", "lib/format.js"} <= {report.graph.rel(p) for p in report.graph.parents}
+    done = run_node(root, "app.js")
+    assert done.returncode == 0 and "bank one" in done.stdout
+
+
+def test_a_missing_import_of_a_file_loaded_by_readdir_blocks_with_the_loader_in_the_chain(tmp_path):
+    root = banks(tmp_path / "broken", "import { format } from '../lib/greet.js';\nexport default format('one');\n")
+    report = check(root)
+    assert [(f.rule, f.file, f.specifier) for f in report.errors] == [
+        ("unresolved-import", "banks/a_one.js", "../lib/greet.js")
+    ]
+    assert report.errors[0].chain == ("app.js", "banks/a_one.js")
+    assert report.exit_code != 0
+    done = run_node(root, "app.js")
+    assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr and "greet.js" in done.stderr
+
+
+def test_commonjs_readdir_sync_and_require_of_dirname_concatenation(tmp_path):
+    root = write_tree(
+        tmp_path / "cjs",
+        {
+            "package.json": {"name": "cjs", "version": "1.0.0", "main": "index.js"},
+            "index.js": CJS_LOADER,
+            "handlers/ping.js": "require('./missing-helper');\nexports.name = 'ping';\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, f.file) for f in report.errors] == [("unresolved-import", "handlers/ping.js")]
+    assert report.errors[0].chain == ("index.js", "handlers/ping.js")
+    done = run_node(root, "index.js")
+    assert done.returncode != 0 and "Cannot find module './missing-helper'" in done.stderr
+
+
+def test_a_listed_folder_that_cannot_be_read_from_the_source_is_unverified_and_names_the_call(tmp_path):
+    loader = ESM_LOADER.replace("path.join(import.meta.dirname, 'banks')", "process.env.BANKS_DIR")
+    root = write_tree(
+        tmp_path / "env",
+        {
+            "package.json": {"name": "env", "version": "1.0.0", "type": "module", "main": "app.js"},
+            "app.js": loader,
+            "banks/a_one.js": "export default 'one';\n",
+        },
+    )
+    report = check(root)
+    assert report.errors == []
+    [unverified] = report.unverified
+    assert unverified.file == "app.js" and unverified.reachable
+    assert "readdirSync(dir)" in unverified.detail
+    assert report.graph.rel(str(root / "banks/a_one.js")) in [report.graph.rel(p) for p in report.graph.dormant]
+
+
+# ---- @fastify/autoload, the real plugin -------------------------------------------------------------------------
+
+FASTIFY = {
+    "name": "svc",
+    "version": "1.0.0",
+    "type": "module",
+    "scripts": {"start": "node app.js"},
+    "dependencies": {"fastify": "5.2.1", "@fastify/autoload": "6.0.3"},
+    "devDependencies": {"is-odd": "3.0.1"},
+}
+FASTIFY_APP = (
+    "import Fastify from 'fastify';\nimport AutoLoad from '@fastify/autoload';\nimport path from 'node:path';\n"
+    "const app = Fastify();\n"
+    "app.register(AutoLoad, { dir: path.join(import.meta.dirname, 'routes') });\n"
+    "await app.ready();\nconsole.log('ready');\nawait app.close();\n"
+)
+
+
+def fastify_service(root: Path, route: str) -> Path:
+    packages = installed("fastify-autoload", FASTIFY)
+    write_tree(
+        root,
+        {
+            "app.js": FASTIFY_APP,
+            "routes/index.js": "export default async function (app) { app.get('/', async () => ({ ok: true })); }\n",
+            "routes/hello/index.js": route,
+            "lib/greet.js": "export const greet = (who) => `hello ${who}`;\n",
+        },
+    )
+    shutil.copy(packages / "package.json", root / "package.json")
+    shutil.copy(packages / "package-lock.json", root / "package-lock.json")
+    shutil.copytree(packages / "node_modules", root / "node_modules", symlinks=True)
+    return root
+
+
+HELLO = (
+    "import {{ greet }} from '{target}';\n"
+    "export default async function (app) {{ app.get('/', async () => greet('you')); }}\n"
+)
+
+
+def test_an_autoloaded_route_is_followed_and_loads_as_node_loads_it(tmp_path):
+    root = fastify_service(tmp_path / "ok", HELLO.format(target="../../lib/greet.js"))
+    report = check(root)
+    assert report.errors == [] and report.unverified == []
+    reached = {report.graph.rel(p) for p in report.graph.parents}
+    assert {"routes/index.js", "routes/hello/index.js", "lib/greet.js"} <= reached
+    done = run_node(root, "app.js")
+    assert done.returncode == 0 and "ready" in done.stdout, done.stderr
+
+
+def test_a_missing_import_of_an_autoloaded_route_blocks_and_node_crashes_at_ready(tmp_path):
+    root = fastify_service(tmp_path / "broken", HELLO.format(target="../lib/greet.js"))
+    report = check(root)
+    assert [(f.rule, f.file) for f in report.errors] == [("unresolved-import", "routes/hello/index.js")]
+    assert report.errors[0].chain == ("app.js", "routes/hello/index.js")
+    done = run_node(root, "app.js")
+    assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr
+
+
+def test_a_dev_dependency_imported_by_an_autoloaded_route_blocks(tmp_path):
+    root = fastify_service(tmp_path / "dev", "import isOdd from 'is-odd';\nexport default async function (app) {}\n")
+    report = check(root)
+    assert [(f.rule, f.specifier) for f in report.errors] == [("dev-dependency-at-runtime", "is-odd")]
+    assert report.errors[0].chain == ("app.js", "routes/hello/index.js")
+
+
+def test_autoload_loads_only_the_index_of_a_folder_that_has_one_as_node_does(tmp_path):
+    root = fastify_service(tmp_path / "index", HELLO.format(target="../../lib/greet.js"))
+    write_tree(root, {"routes/hello/draft.js": "import './not-written-yet.js';\n"})
+    report = check(root)
+    assert report.errors == []
+    assert "routes/hello/draft.js" in {report.graph.rel(p) for p in report.graph.dormant}
+    done = run_node(root, "app.js")
+    assert done.returncode == 0 and "ready" in done.stdout, done.stderr
