@@ -233,7 +233,7 @@ def _output_path(root: str, output: str | os.PathLike[str] | None, artifact_id: 
 def _first_problem(result: VerifyResult) -> str:
     if result.problems:
         return result.problems[0]
-    if result.report is not None and result.report.errors:
-        first = result.report.errors[0]
+    if result.errors:
+        first = result.errors[0]
         return str(first)
     return "check of the unpacked tree did not run"

@@ -3,7 +3,9 @@
 unpack safely (every name, type, size and sha256 checked by :mod:`deploysafe.artifact`)
   ->  optionally install production dependencies from the packed lockfile
   ->  run ``check`` on the unpacked tree with the manifest's entries and Node version
-  ->  verdict: self-contained when check finds no error there.
+  ->  verdict: self-contained when check finds no error there. A package imported without being declared
+      that the packed lockfile installs at the top level (hoisted) is present on the host, as it was for
+      ``check`` of the tree: it stays a warning, never an error (:mod:`deploysafe.pack.lockfile`).
 
 Without ``install``, imports of packages the packed package.json declares are reported as awaiting
 install (they are not errors: the host installs them from the lockfile); with it, they are checked.
@@ -27,10 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from deploysafe import artifact as artifacts
+from deploysafe.check.findings import Finding
 from deploysafe.check.pipeline import Report, check
 from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Unresolved
 from deploysafe.errors import ConfigError, DeploysafeError
+from deploysafe.pack import lockfile
 from deploysafe.pack.errors import PackError
+
+MISSING_PACKAGE = "missing-package"
 
 _INSTALL_TIMEOUT = 900.0
 _RAM_DISK = "/dev/shm"
@@ -46,11 +52,25 @@ class VerifyResult:
     awaiting_install: list[str] = field(default_factory=list)  # packages to come from the lockfile
     problems: list[str] = field(default_factory=list)  # why it is not self-contained, beyond check errors
     missing_assets: list[str] = field(default_factory=list)  # literal paths the code reads, not in the artifact
+    # Imported, not declared, but installed at the top level by the packed lockfile (hoisted): warnings.
+    undeclared_from_lockfile: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
+    def errors(self) -> list[Finding]:
+        """The check's errors that stop the artifact: a missing package the lockfile installs is not one."""
+        if self.report is None:
+            return []
+        hoisted = set(self.undeclared_from_lockfile)
+        return [
+            f
+            for f in self.report.errors
+            if not (f.rule == MISSING_PACKAGE and f.specifier and lockfile.package_of(f.specifier) in hoisted)
+        ]
+
+    @property
     def self_contained(self) -> bool:
-        return not self.problems and self.report is not None and self.report.deployable
+        return not self.problems and self.report is not None and not self.errors
 
     @property
     def exit_code(self) -> int:
@@ -69,6 +89,8 @@ class VerifyResult:
             "awaiting_install": self.awaiting_install,
             "problems": self.problems,
             "missing_assets": self.missing_assets,
+            "undeclared_from_lockfile": self.undeclared_from_lockfile,
+            "errors": [f.to_json() for f in self.errors],
             "check": report.to_json() if report is not None else None,
             "seconds": round(self.seconds, 3),
         }
@@ -228,6 +250,13 @@ def _judge(work: Path, manifest: artifacts.Manifest, result: VerifyResult) -> No
                 continue
             if not os.path.lexists(work / target):
                 missing.add(f"{rel}:{ref.line} reads {target}")
-    errors = {f.specifier for f in report.errors if f.specifier}
+    installs = lockfile.production_top_level(work)
+    hoisted = {
+        lockfile.package_of(f.specifier)
+        for f in report.errors
+        if f.rule == MISSING_PACKAGE and f.specifier and lockfile.package_of(f.specifier) in installs
+    }
+    result.undeclared_from_lockfile = sorted(hoisted)
+    errors = {f.specifier for f in result.errors if f.specifier}
     result.awaiting_install = sorted(awaiting - errors)
     result.missing_assets = sorted(missing)

@@ -120,8 +120,11 @@ def verify_line(result: VerifyResult) -> str:
     report = result.report
     if report is not None:
         parts.append(
-            "check of the unpacked tree: " + ("no errors" if report.deployable else f"{len(report.errors)} error(s)")
+            "check of the unpacked tree: " + (f"{len(result.errors)} error(s)" if result.errors else "no errors")
         )
+    if result.undeclared_from_lockfile:
+        names = ", ".join(result.undeclared_from_lockfile)
+        parts.append(f"undeclared, installed by the lockfile (hoisted; declare them): {names}")
     if result.installed:
         parts.append(f"dependencies from {result.installed}")
     elif result.awaiting_install:
@@ -153,11 +156,17 @@ def render_verify(result: VerifyResult, console: Console, *, verbose: bool = Fal
     if report is not None:
         s = report.summary()
         out(
-            f"[bold]check[/]    {s['reachable']} reachable · {s['errors']} errors · {s['warnings']} warnings · "
+            f"[bold]check[/]    {s['reachable']} reachable · {len(result.errors)} errors · {s['warnings']} warnings · "
             f"{s['unverified']} unverified",
             soft_wrap=True,
         )
-        for finding in report.errors:
+        if result.undeclared_from_lockfile:
+            out(
+                f"  [yellow]undeclared[/] {escape(', '.join(result.undeclared_from_lockfile))} "
+                "[dim](not in package.json; the lockfile installs them at the top level: declare them)[/]",
+                soft_wrap=True,
+            )
+        for finding in result.errors:
             out(
                 f"  {finding.render(text=escape, rule=_red)}",
                 soft_wrap=True,
