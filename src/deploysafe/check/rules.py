@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from deploysafe.check.findings import Finding, Severity, Unverified
+from deploysafe.check.resolution import Unresolved
 
 if TYPE_CHECKING:
     from deploysafe.check.graph import Edge, Module, ModuleGraph
@@ -37,6 +38,9 @@ class Rule:
     predicts: ClassVar[str]  # what the runtime does when this ships
     help: ClassVar[str]  # how to fix it
     level: ClassVar[Severity] = Severity.ERROR  # when the file is reachable and nothing handles the failure
+    # The edges check_edge looks at: "resolved", "unresolved" or "any" (the runner skips the others, so a
+    # rule costs nothing on edges it never judges).
+    edges: ClassVar[str] = "any"
 
     def check_module(self, ctx: Context, module: Module) -> Iterable[Result]:
         return ()
@@ -68,6 +72,15 @@ class RuleSet(Sequence[Rule]):
         self._by_id = {rule.id: rule for rule in self._rules}
         if len(self._by_id) != len(self._rules):
             raise ValueError(f"{ecosystem}: two rules share an id")
+        # Each hook is called only on the rules that define it (a check runs it for every module and edge).
+        self._on_module = [r for r in self._rules if _defines(r, "check_module")]
+        self._on_graph = [r for r in self._rules if _defines(r, "check_graph")]
+        on_edge = [r for r in self._rules if _defines(r, "check_edge")]
+        if any(r.edges not in ("any", "resolved", "unresolved") for r in on_edge):
+            raise ValueError(f"{ecosystem}: a rule's edges must be 'any', 'resolved' or 'unresolved'")
+        self._on_any = [r for r in on_edge if r.edges == "any"]
+        self._on_resolved = [r for r in on_edge if r.edges == "resolved"]
+        self._on_unresolved = [r for r in on_edge if r.edges == "unresolved"]
 
     def __getitem__(self, index):
         return self._rules[index]
@@ -89,18 +102,31 @@ class RuleSet(Sequence[Rule]):
         """Every rule over the graph: module by module, each edge once, then the graph as a whole. An
         edge whose specifier is computed is unverified, never dropped."""
         results: list[Result] = []
+        on_module, on_any, on_resolved, on_unresolved = (
+            self._on_module,
+            self._on_any,
+            self._on_resolved,
+            self._on_unresolved,
+        )
         for module in ctx.graph.modules.values():
-            for rule in self._rules:
+            for rule in on_module:
                 results.extend(rule.check_module(ctx, module))
             for edge in module.edges:
                 if edge.imp.type_only:
                     continue
-                for rule in self._rules:
+                for rule in on_any:
                     results.extend(rule.check_edge(ctx, module, edge))
                 if edge.resolution is None:
                     results.append(ctx.not_followed(module, edge))
-        for rule in self._rules:
+                    continue
+                for rule in on_unresolved if isinstance(edge.resolution, Unresolved) else on_resolved:
+                    results.extend(rule.check_edge(ctx, module, edge))
+        for rule in self._on_graph:
             results.extend(rule.check_graph(ctx))
         found = [x for x in results if isinstance(x, Finding)]
         unverified = [x for x in results if isinstance(x, Unverified)]
         return found, unverified
+
+
+def _defines(rule: Rule, hook: str) -> bool:
+    return getattr(type(rule), hook) is not getattr(Rule, hook)

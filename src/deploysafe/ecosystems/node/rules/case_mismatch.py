@@ -21,6 +21,7 @@ class CaseMismatchRule(Rule):
         "Write the import with the exact letter case of the file on disk: Linux file systems "
         "are case-sensitive, macOS and Windows usually are not."
     )
+    edges = "unresolved"
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         res = edge.resolution

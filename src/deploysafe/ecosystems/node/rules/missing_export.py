@@ -29,6 +29,7 @@ class MissingExportRule(Rule):
         "(CommonJS), conflicting star exports"
     )
     help = "Import a name the module does export (the message lists them), or export the name from the module."
+    edges = "resolved"
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         if isinstance(edge.resolution, ResolvedModule):

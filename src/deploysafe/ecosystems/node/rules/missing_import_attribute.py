@@ -19,6 +19,7 @@ class MissingImportAttributeRule(Rule):
     summary = "An ES module imports JSON without `with { type: 'json' }`."
     predicts = "JSON imported from ESM without `with { type: 'json' }`"
     help = "Add `with { type: 'json' }` to the import of the JSON file."
+    edges = "resolved"
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         if isinstance(edge.resolution, ResolvedModule):

@@ -23,6 +23,7 @@ class MissingPackageRule(Rule):
     summary = "A bare import names a package that is neither installed nor declared."
     predicts = "`Cannot find package 'x'`: neither installed nor declared"
     help = "Add the package to `dependencies` in package.json (`npm install NAME`) so that production installs it."
+    edges = "unresolved"
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         res = edge.resolution

@@ -24,6 +24,7 @@ class RequireOfEsmRule(Rule):
         "Load the ES module with `await import()`, convert the importing file to an ES module, or run a Node "
         "version that supports require() of ES modules."
     )
+    edges = "resolved"
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         if isinstance(edge.resolution, ResolvedModule):

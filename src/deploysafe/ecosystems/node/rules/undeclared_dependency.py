@@ -24,6 +24,7 @@ class UndeclaredDependencyRule(Rule):
         "Declare the package in `dependencies`: today it is only there because another package brings it, "
         "and it disappears when that package changes."
     )
+    edges = "resolved"
     level = Severity.WARNING
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]

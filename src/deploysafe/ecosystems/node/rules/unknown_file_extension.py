@@ -28,6 +28,7 @@ class UnknownFileExtensionRule(Rule):
     summary = "An import or require() reaches a package file Node cannot load as a module (.css, .d.ts, .map)."
     predicts = "`TypeError [ERR_UNKNOWN_FILE_EXTENSION]: Unknown file extension` (import), `SyntaxError` (require)"
     help = "Import the package's JavaScript entry; a stylesheet or type declaration is for a bundler or tsc."
+    edges = "resolved"
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         res = edge.resolution

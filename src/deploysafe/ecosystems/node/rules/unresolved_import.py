@@ -29,6 +29,7 @@ class UnresolvedImportRule(Rule):
         "Point the import at a file that exists (ES modules need the full file name, extension included), "
         "or add the missing file to the release."
     )
+    edges = "unresolved"
 
     def check_edge(self, ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:  # type: ignore[override]
         res = edge.resolution
