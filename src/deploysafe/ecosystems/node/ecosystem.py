@@ -111,8 +111,8 @@ class NodeEcosystem:
         )
         shared = tuple(name for target in project.config.targets.values() for name in target.shared)
         pnp_files = plug.runtime_files(project.root) if plug else ()
-        runtime = NodeRuntime(node, typescript, pnp_files)
-        return NodeCheck(project.root, package, found, runtime, analysis, shared=shared, pnp=plug)
+        assumed = NodeRuntime(node, typescript, pnp_files)
+        return NodeCheck(project.root, package, found, assumed, analysis, shared=shared, pnp=plug)
 
 
 @dataclass
