@@ -468,3 +468,25 @@ def test_monorepo_package_under_tsx_loads_its_workspace_dependency_and_tsx_agree
     assert [(f.rule, f.specifier) for f in check(api).errors] == [("unresolved-import", "@api/w")]
     done = run(api, tool("tsx"), "src/index.ts")
     assert done.returncode != 0 and "Cannot find" in done.stderr
+
+
+def test_ts_node_with_an_es_module_setting_in_a_commonjs_package_crashes_and_ts_node_agrees(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            "package.json": {"name": "app", "scripts": {"start": "ts-node src/i.ts"}},
+            "tsconfig.json": {"compilerOptions": {"module": "esnext", "moduleResolution": "bundler"}},
+            "src/i.ts": "import { b } from './b';\nconsole.log('loaded', b);\n",
+            "src/b.ts": "export const b = 1;\n",
+        },
+    )
+    link_tools(root, "@types")
+    [error] = check(root).errors
+    assert error.rule == "unknown-file-extension" and error.file == "src/i.ts"
+    assert 'ts-node compiles src/i.ts with "module": "esnext"' in error.message
+    done = run(root, tool("ts-node"), "src/i.ts")
+    assert done.returncode != 0 and 'Unknown file extension ".ts"' in done.stderr
+
+    write_tree(root, {"tsconfig.json": {"compilerOptions": {"module": "nodenext", "moduleResolution": "nodenext"}}})
+    assert check(root).findings == []
+    assert run(root, tool("ts-node"), "src/i.ts").stdout == "loaded 1\n"

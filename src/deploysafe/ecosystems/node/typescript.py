@@ -227,6 +227,8 @@ def _formats(root: str, entries: list[Entry]) -> str:
 
 
 def _runner(start: str) -> str:
+    if re.search(r"ts-node-esm\b|ts-node\b[^&|;]*\s--esm\b", start):
+        return "ts-node --esm"
     for word in re.findall(r"[\w./-]+", start):
         name = os.path.basename(word)
         if name in ("tsx", "ts-node", "ts-node-dev", "ts-node-esm", "ts-node-transpile-only"):
