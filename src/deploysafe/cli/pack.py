@@ -17,6 +17,7 @@ from deploysafe.cli.progress import StageProgress
 from deploysafe.pack import PackBlocked
 from deploysafe.pack import pack as run_pack
 from deploysafe.pack import verify as run_verify
+from deploysafe.pack.boot import boot_artifact
 from deploysafe.report import text as text_report
 from deploysafe.report.pack import render_pack, render_verify
 
@@ -46,6 +47,10 @@ _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing arc
 @click.option("--with-node-modules", is_flag=True, help="Also pack the production node_modules (offline hosts).")
 @click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
 @click.option("--no-verify", is_flag=True, help="Skip unpacking and re-checking what was written.")
+@click.option("--boot", "boot", is_flag=True, help="Prove the artifact starts: unpack, install, start, probe.")
+@click.option(
+    "--health", "health_url", metavar="URL", help="With --boot: the health URL to pass (its port is replaced)."
+)
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--verbose", "-v", is_flag=True, help="List every packed file with the reason it is in.")
 def pack(
@@ -59,6 +64,8 @@ def pack(
     with_node_modules: bool,
     node_version: str | None,
     no_verify: bool,
+    boot: bool,
+    health_url: str | None,
     fmt: str,
     verbose: bool,
 ) -> None:
@@ -77,6 +84,11 @@ def pack(
     The same tree always gives the same bytes: the name <name>-<version>-<hash>.tar.gz
     changes exactly when a packed file does. After writing, pack unpacks the artifact,
     checks every sha256 and runs check on the unpacked tree (see `deploysafe verify`).
+    With --boot it then proves the artifact starts: unpacked, production dependencies
+    installed from its lockfile (the project's node_modules hard-linked when the lockfile
+    is the same), the start command run with a spare PORT, and the --health URL passing
+    (without one: the process still up after 3 s). A failed boot names the first error
+    line of the output and exits 1.
 
     Files loaded by computed paths (migrations, public/, views/) go in deploysafe.toml:
 
@@ -129,6 +141,17 @@ def pack(
         click.echo(f"packed {result.id} → {result.path}", err=True)
     else:
         render_pack(result, Console(highlight=False), verbose=verbose)
+    if boot:
+        _boot(result.path, health_url, root)
+
+
+def _boot(artifact: Path, health_url: str | None, project: Path | None) -> None:
+    """The boot test of ``artifact``, one line on stderr; exit 1 when it does not boot."""
+    booted = boot_artifact(artifact, health_url=health_url, project=project)
+    verdict = "BOOTS" if booted.ok else "DOES NOT BOOT"
+    click.echo(f"boot: {verdict}: {booted.line()} · {booted.seconds:.2f} s", err=True)
+    if not booted.ok:
+        sys.exit(1)
 
 
 @main.command()
@@ -140,8 +163,12 @@ def pack(
     type=click.Path(file_okay=False, path_type=Path),
     help="Unpack into DIR (new or empty) and leave it there.",
 )
+@click.option("--boot", "boot", is_flag=True, help="Also prove it starts: unpack, install, start, probe.")
+@click.option(
+    "--health", "health_url", metavar="URL", help="With --boot: the health URL to pass (its port is replaced)."
+)
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-def verify(artifact: Path, install: bool, into: Path | None, fmt: str) -> None:
+def verify(artifact: Path, install: bool, into: Path | None, boot: bool, health_url: str | None, fmt: str) -> None:
     """Check that ARTIFACT is intact, safe to unpack and self-contained.
 
     Unpacks it into a temporary folder, refusing any member that is absolute, has a '..'
@@ -183,4 +210,6 @@ def verify(artifact: Path, install: bool, into: Path | None, fmt: str) -> None:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
         render_verify(result, Console(highlight=False))
+    if boot and result.exit_code == 0:
+        _boot(artifact, health_url, None)
     sys.exit(result.exit_code)

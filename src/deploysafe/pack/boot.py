@@ -1,0 +1,201 @@
+"""``pack --boot`` / ``verify --boot``: the artifact is proven to start, before any host is involved.
+
+unpack (every member checked, :mod:`deploysafe.artifact`)
+  ->  production dependencies from the packed lockfile: the project's installed ``node_modules`` linked in
+      by hard links when the project's npm lockfile is byte for byte the packed one, then ``npm prune
+      --omit=dev`` (npm unlinks, never writes into, the linked files), else the host's install command (``npm ci --omit=dev``, see :func:`deploysafe.pack.verify.install_command`)
+  ->  the deploy's boot test (:mod:`deploysafe.release.boot`, :mod:`deploysafe.release.health`): the
+      start command (the manifest's, else ``node <entry>``) from the unpacked folder with a spare PORT;
+      with a health URL it passes when the probe aimed at that port passes once, without one when the
+      process is still up after ``hold`` seconds.
+
+A boot that fails names the first error line of the process's output. The unpacked tree is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploysafe import artifact as artifacts
+from deploysafe.errors import ConfigError
+from deploysafe.hosts.local import LocalHost
+from deploysafe.pack.errors import PackError
+from deploysafe.pack.verify import install_command
+from deploysafe.release import boot, health
+
+HOLD = 3.0  # seconds a service without a health URL must stay up
+DEADLINE = 30.0  # seconds the health probe may take to pass
+_INSTALL_TIMEOUT = 900.0
+_THROWN = re.compile(r"^(\w*Error|Error)\b")  # what node prints for an uncaught error: `Error [CODE]: ...`
+_ERROR_LINE = re.compile(r"(Error\b|ERR_|error:|Cannot find|ENOENT)")
+
+
+@dataclass
+class BootResult:
+    ok: bool
+    command: str
+    port: int
+    installed: str  # how production dependencies came: "hard links from …" or the install command
+    detail: str  # what passed, or why not
+    first_error: str = ""  # the first error line of the output of a boot that failed
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "command": self.command,
+            "port": self.port,
+            "installed": self.installed,
+            "detail": self.detail,
+            "first_error": self.first_error,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def line(self) -> str:
+        """One line for a report."""
+        if self.ok:
+            return f"`{self.command}` with PORT={self.port}: {self.detail} ({self.installed})"
+        first = f"; first error: {self.first_error}" if self.first_error else ""
+        return f"`{self.command}` with PORT={self.port}: {self.detail}{first}"
+
+
+def boot_artifact(
+    path: str | os.PathLike[str],
+    *,
+    health_url: str | None = None,
+    project: str | os.PathLike[str] | None = None,
+    hold: float = HOLD,
+    deadline: float = DEADLINE,
+) -> BootResult:
+    """Unpack, install and start the artifact at ``path``; ``project`` offers its ``node_modules``."""
+    started = time.perf_counter()
+    probe = health.parse_probe(health_url) if health_url else None
+    work = Path(tempfile.mkdtemp(prefix="deploysafe-boot-"))
+    try:
+        manifest = artifacts.extract(path, work)
+        command = manifest.start or (f"node {shlex.quote(manifest.entries[0])}" if manifest.entries else "")
+        if not command:
+            raise ConfigError(f"{path}: the manifest names no start command and no entry to boot")
+        installed = _install(work, manifest, Path(project) if project else None)
+        result = _run(LocalHost(work), str(work), command, probe, hold, deadline)
+        result.installed = installed
+        result.seconds = time.perf_counter() - started
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _install(work: Path, manifest: artifacts.Manifest, project: Path | None) -> str:
+    if manifest.file("package.json") is None or any(f.path.startswith("node_modules/") for f in manifest.files):
+        return "packed node_modules" if manifest.file("package.json") else "nothing to install"
+    if project is not None and manifest.lockfile and _same_lockfile(project, manifest):
+        source = project / "node_modules"
+        if source.is_dir() and manifest.lockfile in ("package-lock.json", "npm-shrinkwrap.json"):
+            if _hard_link_tree(source, work / "node_modules") and _prune_dev(work):
+                return f"hard links from {source} (same {manifest.lockfile}), dev dependencies pruned"
+            shutil.rmtree(work / "node_modules", ignore_errors=True)
+    command = install_command(manifest)
+    try:
+        done = subprocess.run(
+            command, cwd=work, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError as err:
+        raise PackError(f"the boot test needs {command[0]}, which is not on PATH") from err
+    except subprocess.TimeoutExpired as err:
+        raise PackError(f"`{' '.join(command)}` did not finish in {_INSTALL_TIMEOUT:.0f} s") from err
+    if done.returncode != 0:
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        raise PackError(f"boot test: `{' '.join(command)}` failed (exit {done.returncode}): {tail}")
+    return " ".join(command)
+
+
+def _same_lockfile(project: Path, manifest: artifacts.Manifest) -> bool:
+    assert manifest.lockfile is not None
+    try:
+        data = (project / manifest.lockfile).read_bytes()
+    except OSError:
+        return False
+    return hashlib.sha256(data).hexdigest() == manifest.lockfile_sha256
+
+
+def _hard_link_tree(source: Path, dest: Path) -> bool:
+    """``cp -al``: the tree again, every file a hard link (False when links cannot be made here)."""
+    done = subprocess.run(
+        ["cp", "-al", "--", str(source.resolve()), str(dest)], capture_output=True, stdin=subprocess.DEVNULL
+    )
+    return done.returncode == 0
+
+
+def _prune_dev(work: Path) -> bool:
+    """Remove what production does not install from the linked tree (the project's has dev dependencies).
+    npm rewrites ``node_modules/.package-lock.json``: it becomes a copy first, never the project's file."""
+    hidden = work / "node_modules" / ".package-lock.json"
+    if hidden.is_file():
+        data = hidden.read_bytes()
+        hidden.unlink()
+        hidden.write_bytes(data)
+    done = subprocess.run(
+        ["npm", "prune", "--omit=dev", "--no-audit", "--no-fund"],
+        cwd=work,
+        capture_output=True,
+        timeout=_INSTALL_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    return done.returncode == 0
+
+
+def _run(
+    host: LocalHost, cwd: str, command: str, probe: health.Probe | None, hold: float, deadline: float
+) -> BootResult:
+    port = boot.free_port(host)
+    env = {"PORT": str(port), "NODE_ENV": "production"}
+    log = os.path.join(cwd, ".deploysafe-boot.log")
+    pidfile = os.path.join(cwd, ".deploysafe-boot.pid")
+    pid = boot.launch(host, command, cwd=cwd, env=env, log=log, pidfile=pidfile)
+    try:
+        if probe is not None:
+            aimed = probe.with_port(port)
+
+            def gone() -> str | None:
+                return None if boot.alive(host, pid) else f"`{command}` exited during the boot test"
+
+            with health.session(host, aimed, cwd=cwd, env=env) as session:
+                verdict = health.window(session, passes=1, interval=0.1, poll=0.15, deadline=deadline, alive=gone)
+            ok, detail = verdict.ok, (f"{aimed.describe()} passed" if verdict.ok else verdict.reason)
+        else:
+            ok, detail = _stays_up(host, pid, hold), f"still up after {hold:g} s (no health URL)"
+            if not ok:
+                detail = f"`{command}` exited within {hold:g} s"
+    finally:
+        boot.stop(host, pid, pidfile=pidfile)
+    output = Path(log).read_text(encoding="utf-8", errors="replace") if os.path.exists(log) else ""
+    return BootResult(ok, command, port, "", detail, "" if ok else first_error_line(output))
+
+
+def _stays_up(host: LocalHost, pid: int, hold: float) -> bool:
+    end = time.monotonic() + hold
+    while time.monotonic() < end:
+        if not boot.alive(host, pid):
+            return False
+        time.sleep(0.2)
+    return boot.alive(host, pid)
+
+
+def first_error_line(output: str) -> str:
+    """The first line of ``output`` that reads as an error (else its last non-empty line)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for pattern in (_THROWN, _ERROR_LINE):
+        for line in lines:
+            if pattern.search(line) and not line.startswith("at "):
+                return line[:300]
+    return lines[-1][:300] if lines else ""

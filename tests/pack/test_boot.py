@@ -1,0 +1,71 @@
+"""pack --boot / verify --boot: the artifact is unpacked, its production dependencies installed from its
+lockfile, its start command run with a spare PORT; real node and real fastify decide whether it boots."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from deploysafe.pack.boot import boot_artifact, first_error_line
+from tests.check.test_folder_loads import FASTIFY
+from tests.support.npm_cache import installed
+from tests.support.projects import run_cli, write_tree
+
+pytestmark = pytest.mark.slow
+
+SERVER = (
+    "import Fastify from 'fastify';\nimport AutoLoad from '@fastify/autoload';\nimport path from 'node:path';\n"
+    "const app = Fastify();\n"
+    "app.register(AutoLoad, { dir: path.join(import.meta.dirname, 'routes') });\n"
+    "await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });\n"
+)
+
+
+def server(root: Path, greet_import: str) -> Path:
+    packages = installed("fastify-autoload", FASTIFY)
+    write_tree(
+        root,
+        {
+            "app.js": SERVER,
+            "routes/hello/index.js": f"import {{ greet }} from '{greet_import}';\n"
+            "export default async function (app) { app.get('/', async () => greet('you')); }\n",
+            "lib/greet.js": "export const greet = (who) => `hello ${who}`;\n",
+        },
+    )
+    shutil.copy(packages / "package.json", root / "package.json")
+    shutil.copy(packages / "package-lock.json", root / "package-lock.json")
+    (root / "node_modules").symlink_to(packages / "node_modules")
+    return root
+
+
+def test_an_autoloaded_service_packs_and_boots_with_its_health_url(tmp_path):
+    root = server(tmp_path / "ok", "../../lib/greet.js")
+    done = run_cli(
+        "pack", str(root), "-o", str(tmp_path / "out") + "/", "--boot", "--health", "http://127.0.0.1:1/hello"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "boot: BOOTS" in done.stderr and "/hello passed" in done.stderr
+    assert "hard links from" in done.stderr and "dev dependencies pruned" in done.stderr
+    [artifact] = (tmp_path / "out").glob("*.tar.gz")
+    again = run_cli("verify", str(artifact), "--boot")  # no project to link from: npm ci from the lockfile
+    assert again.returncode == 0 and "still up after 3 s" in again.stderr and "npm ci --omit=dev" in again.stderr
+
+
+def test_a_forced_artifact_that_crashes_does_not_boot_and_names_the_first_error_line(tmp_path):
+    root = server(tmp_path / "broken", "../lib/greet.js")
+    done = run_cli("pack", str(root), "-o", str(tmp_path / "out") + "/", "--force", "--boot")
+    assert done.returncode == 1
+    assert "boot: DOES NOT BOOT" in done.stderr and "ERR_MODULE_NOT_FOUND" in done.stderr, done.stderr
+    [artifact] = (tmp_path / "out").glob("*.tar.gz")
+    booted = boot_artifact(artifact, project=root)
+    assert not booted.ok and booted.first_error.startswith("Error [ERR_MODULE_NOT_FOUND]")
+
+
+def test_the_first_error_line_is_what_node_threw_not_the_source_excerpt():
+    output = (
+        "node:internal/modules/esm/resolve:283\n    throw new ERR_MODULE_NOT_FOUND(\n          ^\n\n"
+        "Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/r/lib/greet.js'\n    at finalizeResolution (x)\n"
+    )
+    assert first_error_line(output) == "Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/r/lib/greet.js'"
