@@ -47,9 +47,9 @@ from tests.support.sshd import free_port
 
 from .conftest import APP, current_of, history_of, serving
 
-pytestmark = pytest.mark.slow
-
 FULL = os.environ.get("DEPLOYSAFE_FULL_MATRIX") == "1"
+# the full matrix walks five to six times the cells: past the suite's 300 s limit per test
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600 if FULL else 300)]
 LANES = 3
 WAYS = ("SIGINT", "SIGTERM", "stdout", "SIGHUP", "SIGKILL")
 EXIT = {"SIGKILL": -9, "SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, "stdout": 141, "drop": 1}
