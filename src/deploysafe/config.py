@@ -171,6 +171,9 @@ class PackTable:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     allow_secrets: tuple[str, ...] = ()
+    # A reachable edge computed at run time that no include covers: "block" stops pack, "allow" packs and
+    # records it in the manifest.
+    unverified: Literal["block", "allow"] = "block"
 
 
 @dataclass(frozen=True)

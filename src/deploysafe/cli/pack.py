@@ -47,6 +47,11 @@ _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing arc
 @click.option("--with-node-modules", is_flag=True, help="Also pack the production node_modules (offline hosts).")
 @click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
 @click.option("--no-verify", is_flag=True, help="Skip unpacking and re-checking what was written.")
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Pack although a reachable edge is computed at run time and no include covers it (recorded).",
+)
 @click.option("--boot", "boot", is_flag=True, help="Prove the artifact starts: unpack, install, start, probe.")
 @click.option(
     "--health", "health_url", metavar="URL", help="With --boot: the health URL to pass (its port is replaced)."
@@ -64,6 +69,7 @@ def pack(
     with_node_modules: bool,
     node_version: str | None,
     no_verify: bool,
+    allow_unverified: bool,
     boot: bool,
     health_url: str | None,
     fmt: str,
@@ -124,6 +130,7 @@ def pack(
             with_node_modules=with_node_modules,
             node_version=node_version,
             verify_after=not no_verify,
+            allow_unverified=allow_unverified,
             progress=progress,
         )
     except PackBlocked as blocked:

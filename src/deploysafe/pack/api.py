@@ -21,9 +21,10 @@ from deploysafe.check.pipeline import Report, check
 from deploysafe.config import load
 from deploysafe.ecosystems.node.entries import Entry as NodeEntry
 from deploysafe.globs import user_patterns
-from deploysafe.pack.errors import PackBlocked, PackError
+from deploysafe.pack.errors import PackBlocked, PackError, UnverifiedEdges
 from deploysafe.pack.select import ASSET, PackSettings, Selection, select
 from deploysafe.pack.tree import walk
+from deploysafe.pack.unverified import OpenEdge, open_edges
 from deploysafe.pack.verify import VerifyResult, verify
 
 DEFAULT_DIRECTORY = ".deploysafe/artifacts"
@@ -42,6 +43,7 @@ class PackResult:
     verification: VerifyResult | None
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step: check, select, hash, write, verify
+    unverified: list[OpenEdge] = field(default_factory=list)  # reachable edges computed at run time
 
     @property
     def id(self) -> str:
@@ -72,6 +74,7 @@ def pack(
     with_node_modules: bool = False,
     node_version: str | None = None,
     verify_after: bool = True,
+    allow_unverified: bool = False,
     progress: StageProgress | None = None,
 ) -> PackResult:
     """Build the release artifact of the service in ``root``; see docs/artifact.md for what it holds.
@@ -104,9 +107,16 @@ def pack(
     project = report.root
     selection = select(project, report, walk(project), settings)
     clock.lap("select")
+    opened = open_edges(report.unverified, selection.files, selection.dormant)
+    allowed = allow_unverified or load(Path(root)).pack.unverified == "allow"
+    uncovered = [edge for edge in opened if not edge.covered]
+    if uncovered and not allowed and not force:
+        raise UnverifiedEdges(uncovered)
     records, contents = manifests.hash_files(selection.sources, _stage(progress, "hashing"))
     clock.lap("hash")
     document = _manifest(project, report, selection, records, force)
+    if opened:
+        document["unverified"] = {"allowed": bool(uncovered), "edges": [edge.to_json() for edge in opened]}
     data = manifests.encode(document)
     path = _output_path(project, output, document["id"])
     size = writer.write(path, data, records, contents, _stage(progress, "writing"))
@@ -120,7 +130,7 @@ def pack(
             with contextlib.suppress(OSError):
                 path.unlink()
             raise PackError(f"the artifact is not self-contained, so it was removed: {_first_problem(verification)}")
-    return PackResult(path, document, data, size, report, selection, verification, clock.total, clock.laps)
+    return PackResult(path, document, data, size, report, selection, verification, clock.total, clock.laps, opened)
 
 
 class _Clock:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from deploysafe.errors import PackError
 
 if TYPE_CHECKING:
     from deploysafe.check.pipeline import Report
 
-__all__ = ["PackBlocked", "PackError"]
+__all__ = ["PackBlocked", "PackError", "UnverifiedEdges"]
 
 
 class PackBlocked(PackError):
@@ -25,3 +25,24 @@ class PackBlocked(PackError):
             "(recorded in the manifest)"
         )
         self.report = report
+
+
+class UnverifiedEdges(PackError):
+    """Reachable edges computed at run time that no include covers: the artifact may lack what they load.
+    The message names each with the include line that takes its files."""
+
+    def __init__(self, edges: list[Any]) -> None:
+        lines = []
+        for edge in edges:
+            may = ""
+            if edge.candidates:
+                shown = ", ".join(edge.candidates[:5]) + (" ..." if len(edge.candidates) > 5 else "")
+                may = f"; may load {shown}"
+            lines.append(f"  {edge.file}:{edge.line} {edge.call}{may}\n    add: {edge.include}")
+        super().__init__(
+            f"pack refused: {len(edges)} edge(s) computed at run time, reachable from an entry, not covered by "
+            "[pack] include:\n" + "\n".join(lines) + "\n"
+            'include what they load, or acknowledge with [pack] unverified = "allow" / --allow-unverified '
+            "(recorded in the manifest)"
+        )
+        self.edges = edges

@@ -90,6 +90,21 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
             f"  node_modules: {len(modules.packages)} production packages from {escape(modules.source)}", soft_wrap=True
         )
 
+    if result.unverified:
+        out()
+        out(
+            f"[bold yellow]unverified ({len(result.unverified)})[/] [dim]— computed at run time, reachable from "
+            "an entry: what they load is not proven packed[/]"
+        )
+        for edge in result.unverified:
+            state = "[green]covered by include[/]" if edge.covered else "[yellow]not covered[/]"
+            out(f"  {escape(edge.file)}:{edge.line} {escape(edge.call)} {state}", soft_wrap=True, highlight=False)
+            if edge.candidates:
+                shown = ", ".join(edge.candidates[:MAX_LISTED])
+                more = f" and {len(edge.candidates) - MAX_LISTED} more" if len(edge.candidates) > MAX_LISTED else ""
+                out(f"    may load: {escape(shown)}{more}", soft_wrap=True, highlight=False)
+            if not edge.covered:
+                out(f"    add: {escape(edge.include)}", soft_wrap=True, highlight=False)
     if selection.dormant:
         out()
         out(f"[bold]left out: dormant ({len(selection.dormant)})[/] [dim]— no entry loads these[/]")
