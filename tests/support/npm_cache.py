@@ -34,30 +34,35 @@ class NpmInstallError(RuntimeError):
 
 def installed(name: str, package_json: dict) -> Path:
     """The folder holding ``package.json`` and its installed ``node_modules``, installing it if needed."""
+    manifest = (json.dumps(package_json, indent=2) + "\n").encode()
     digest = hashlib.sha256(json.dumps(package_json, sort_keys=True).encode()).hexdigest()[:16]
     lock = LOCKS / f"{name}-{digest}.json"
-    if not lock.is_file() and os.environ.get("CI"):
-        raise NpmInstallError(f"no lockfile tests/support/npm-locks/{lock.name}: run this test locally and commit it")
-    locked = lock.read_bytes() if lock.is_file() else None
-    target = CACHE / f"{name}-{digest}-{hashlib.sha256(locked).hexdigest()[:8]}" if locked else None
-    if target is not None and (target / _DONE).is_file():
+    if not lock.is_file():
+        if os.environ.get("CI"):
+            raise NpmInstallError(
+                f"no lockfile tests/support/npm-locks/{lock.name}: run this test locally and commit it"
+            )
+        with tempfile.TemporaryDirectory() as scratch:
+            (Path(scratch) / "package.json").write_bytes(manifest)
+            _npm(Path(scratch), "install", "--package-lock-only")
+            LOCKS.mkdir(exist_ok=True)
+            lock.write_bytes((Path(scratch) / "package-lock.json").read_bytes())  # recorded: commit it
+    return npm_ci(f"{name}-{digest}", manifest, lock.read_bytes())
+
+
+def npm_ci(name: str, manifest: bytes, lockfile: bytes) -> Path:
+    """``npm ci`` of a package.json and its lockfile into ``CACHE/<name>-<hash of the lockfile>``, once."""
+    target = CACHE / f"{name}-{hashlib.sha256(lockfile).hexdigest()[:16]}"
+    if (target / _DONE).is_file():
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
     # Install beside the target and rename into place, so a crash or a parallel run never leaves half a tree.
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
     try:
-        (staging / "package.json").write_text(json.dumps(package_json, indent=2) + "\n")
-        if locked is not None:
-            (staging / "package-lock.json").write_bytes(locked)
-            _npm(staging, "ci", "--prefer-offline")
-        else:
-            _npm(staging, "install")
-            locked = (staging / "package-lock.json").read_bytes()
-            LOCKS.mkdir(exist_ok=True)
-            lock.write_bytes(locked)  # recorded for the next runs: commit it
-            target = CACHE / f"{name}-{digest}-{hashlib.sha256(locked).hexdigest()[:8]}"
+        (staging / "package.json").write_bytes(manifest)
+        (staging / "package-lock.json").write_bytes(lockfile)
+        _npm(staging, "ci", "--prefer-offline")
         (staging / _DONE).write_text("")
-        assert target is not None
         try:
             staging.rename(target)
         except OSError:  # another run finished first; use its copy

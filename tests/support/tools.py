@@ -12,19 +12,14 @@ tool npm cannot install fails with npm's output.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from tests.support.npm_cache import CACHE, NpmInstallError
+from tests.support.npm_cache import npm_ci
 
 SPEC = Path(__file__).resolve().parent.parent / "tools"
-_DONE = ".deploysafe-installed"
-_TIMEOUT = 900
 
 # Release lines either side of the version-dependent rules (deploysafe.nodeversion): module syntax
 # detection and require(esm) arrived in 20.19 and 22.7 / 22.12; "module-sync" in 20.19 and 22.10.
@@ -49,31 +44,7 @@ def typescript_tools() -> Path:
 
 
 def _installed_from(spec: Path, name: str) -> Path:
-    lock = (spec / "package-lock.json").read_bytes()
-    target = CACHE / f"{name}-{hashlib.sha256(lock).hexdigest()[:16]}"
-    if (target / _DONE).is_file():
-        return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
-    try:
-        for manifest in ("package.json", "package-lock.json"):
-            shutil.copyfile(spec / manifest, staging / manifest)
-        command = ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
-        try:
-            done = subprocess.run(command, cwd=staging, capture_output=True, text=True, timeout=_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            raise NpmInstallError(f"{' '.join(command)} in {staging}: {err}") from err
-        if done.returncode != 0:
-            raise NpmInstallError(f"{' '.join(command)} in {staging} failed:\n{done.stdout}\n{done.stderr}")
-        (staging / _DONE).write_text("")
-        try:
-            staging.rename(target)
-        except OSError:  # another run finished first; use its copy
-            if not (target / _DONE).is_file():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return npm_ci(name, (spec / "package.json").read_bytes(), (spec / "package-lock.json").read_bytes())
 
 
 def typescript_tool(name: str) -> str:
