@@ -3,7 +3,7 @@
 The parser records that a file lists a folder and loads its entries; which files the folder holds is a
 fact of the disk, read here when the graph is built: every code file Node would load from it
 (``.js``, ``.mjs``, ``.cjs``; sub-folders too for a recursive loader, never ``node_modules`` or hidden
-folders; under @fastify/autoload only the ``index`` file of a folder that has one) becomes an ``import()`` at the call, so the loaded files are reachable, their own imports are
+folders; under @fastify/autoload only the ``index`` file of a folder that has one) becomes an ``import()`` at the call (a ``require()`` for a package that requires them: migrate), so the loaded files are reachable, their own imports are
 followed and their faults judged, and their chain runs through the loader. A folder that could not be
 read from the source is one import with a computed specifier: unverified, naming the call.
 """
@@ -17,7 +17,10 @@ from deploysafe.ecosystems.node.parse.facts import FolderLoad
 
 CODE_EXTENSIONS = (".js", ".mjs", ".cjs")
 AUTOLOAD_INDEX = ("index.js", "index.mjs", "index.cjs")
-MAX_FILES = 5000  # a listing of a huge tree is not expanded past this many files
+MAX_FILES = 5000
+REQUIRING = (
+    "migrate",
+)  # loaders that require() what they list (the others import())  # a listing of a huge tree is not expanded past this many files
 
 
 def folder_path(load: FolderLoad, importer: str, root: str) -> str | None:
@@ -51,11 +54,12 @@ def folder_imports(load: FolderLoad, importer: str, root: str) -> list[Import]:
     if folder is None:
         return [Import(ImportKind.DYNAMIC, None, load.line, load.column, expression=expression)]
     here = os.path.dirname(importer)
+    kind = ImportKind.REQUIRE if load.loader in REQUIRING else ImportKind.DYNAMIC
     imports = []
     for path in folder_files(folder, load.recursive, index_only=load.loader == "autoload"):
         if os.path.realpath(path) == os.path.realpath(importer):
             continue
         rel = os.path.relpath(path, here).replace(os.sep, "/")
         specifier = rel if rel.startswith("../") else "./" + rel
-        imports.append(Import(ImportKind.DYNAMIC, specifier, load.line, load.column, expression=expression))
+        imports.append(Import(kind, specifier, load.line, load.column, expression=expression))
     return imports

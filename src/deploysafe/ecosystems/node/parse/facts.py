@@ -26,7 +26,7 @@ class FolderLoad:
     "cwd"), ``/``-separated; empty when the folder could not be read from the source (the load is then
     unverified). ``call`` is the source text of the call, shortened, for the report."""
 
-    loader: str  # "autoload" | "readdir"
+    loader: str  # "autoload" | "readdir" | a package that loads a folder at start ("migrate")
     base: str  # "file" | "cwd" | "" (unknown)
     folder: str
     line: int

@@ -8,6 +8,9 @@ Two forms are recognised, and nothing is guessed beyond them:
   ``fs/promises``) in a file that also has an ``import()`` or ``require()`` of a computed specifier: the
   entries the listing returns are what that call loads.
 
+- a migration runner that reads a folder at start: ``migrate``'s ``load({ migrationsDirectory })``
+  (default ``migrations`` in the working directory).
+
 The folder is read from a string literal (relative to the working directory, which is the project root
 when the service starts), from ``path.join(__dirname | import.meta.dirname, 'x')`` and the other forms
 :mod:`deploysafe.ecosystems.node.parse.assets` knows (relative to the file), through ``fileURLToPath(…)``
@@ -26,13 +29,31 @@ from deploysafe.ecosystems.node.parse import assets
 from deploysafe.ecosystems.node.parse.commonjs import string_value
 
 AUTOLOAD_PACKAGES = ("@fastify/autoload",)
+# Packages that load a folder of code at start: the option naming it and its default (working directory).
+MIGRATION_PACKAGES = {"migrate": ("migrationsDirectory", "migrations")}
 _LISTINGS = (b"readdirSync", b"readdir")
 _URL_WRAPPERS = (b"fileURLToPath", b"pathToFileURL", b"String")
 
 
 def mentions_folder_load(source: bytes) -> bool:
     """A cheap test before any walk: only files that could hold a folder load are walked."""
-    return b"readdir" in source or any(name.encode() in source for name in AUTOLOAD_PACKAGES)
+    names = (*AUTOLOAD_PACKAGES, *MIGRATION_PACKAGES)
+    return b"readdir" in source or any(name.encode() in source for name in names)
+
+
+def migration_loads(root: Node, package: str) -> Iterator[tuple[Node | None, Node]]:
+    """(the folder option's value or None for the package's default, the call) for each ``X.load({...})``
+    call of a file that imports ``package`` (migrate reads ``migrations/`` by readdir and requires each)."""
+    option = MIGRATION_PACKAGES[package][0].encode()
+    for node in _walk(root):
+        if node.type != "call_expression" or _last_name(node.child_by_field_name("function")) != b"load":
+            continue
+        value = None
+        for pair in _walk(node):
+            key = pair.child_by_field_name("key") if pair.type == "pair" else None
+            if key is not None and (key.text or b"").strip(b"'\"") == option:
+                value = pair.child_by_field_name("value")
+        yield value, node
 
 
 def autoload_dirs(root: Node) -> Iterator[tuple[Node, Node]]:
