@@ -2,9 +2,9 @@
 """Verdicts on widely used npm packages, with real Node as the oracle.
 
 Each package of PACKAGES (widely used runtime packages, the list below) is imported from a small service
-two ways, `require('P')` and `import * as m from 'P'`, once from a normal install ("clean") and, for packages
-that declare peer dependencies, once from an install without peers (`npm install --legacy-peer-deps`,
-"no peer"). Node runs every service; `deploysafe check` judges it. Each verdict is one of:
+two ways, `require('P')` and `import * as m from 'P'`, once from a normal install of the whole list ("clean")
+and, for packages that declare peer dependencies, once from an install of that package alone without its
+peers (`npm install --legacy-peer-deps P`, "no peer"). Node runs every service; `deploysafe check` judges it. Each verdict is one of:
 
     agree         both say it loads, or both say it fails
     false block   Node loads it, deploysafe blocks it
@@ -17,6 +17,7 @@ Then it times a check of one service importing the 50 largest of these packages,
 and warm. The installs go to bench/corpora/packages (git-ignored, reused by later runs).
 
     .venv/bin/python bench/bench_packages.py [--limit N] [--only NAME ...] [--json FILE] [--no-timing]
+                                             [--variants clean peer]
 """
 
 from __future__ import annotations
@@ -211,20 +212,24 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="these packages (installed like the rest)")
     parser.add_argument("--json", type=Path, help="write every row here")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--variants", nargs="*", default=["clean", "peer"], choices=["clean", "peer"])
     args = parser.parse_args()
     packages = args.only or PACKAGES[: args.limit]
-    clean, bare = WORK / "clean", WORK / "no-peer"
-    print(f"installing {len(packages)} packages (clean, and without peers) in {WORK} ...", flush=True)
+    clean = WORK / "clean"
+    print(f"installing {len(packages)} packages in {WORK} ...", flush=True)
     install(clean, packages)
-    install(bare, packages, "--legacy-peer-deps")
     rows: list[Row] = []
     for name in packages:
         if not (clean / "node_modules" / name).is_dir():
             print(f"  {name}: not installed, skipped")
             continue
+        bare = WORK / "no-peer" / name.replace("/", "__").replace("@", "")
+        if "peer" in args.variants and manifest(clean, name).get("peerDependencies"):
+            install(bare, [name], "--legacy-peer-deps")
         for kind in ("require", "import"):
-            rows.append(run_one(clean, name, kind, f"{kind}, clean"))
-            if missing_peers(bare, name):
+            if "clean" in args.variants:
+                rows.append(run_one(clean, name, kind, f"{kind}, clean"))
+            if "peer" in args.variants and bare.is_dir() and missing_peers(bare, name):
                 rows.append(run_one(bare, name, kind, f"{kind}, no peer"))
         for row in rows[-4:]:
             if row.package == name and row.verdict != "agree":
