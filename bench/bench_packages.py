@@ -157,7 +157,9 @@ def run_one(tree: Path, name: str, kind: str, variant: str) -> Row:
         node_ok, stderr = done.returncode == 0, done.stderr
     except subprocess.TimeoutExpired:
         node_ok, stderr = False, "timeout"
-    error = next((line.strip() for line in stderr.splitlines() if "Error" in line), stderr.strip()[:200])
+    lines = [line.strip() for line in stderr.splitlines()]
+    loading = [line for line in lines if any(code in line for code in LOAD_ERRORS) and "Error" in line]
+    error = next(iter(loading), next((line for line in lines if "Error" in line), stderr.strip()[:200]))
     started = time.perf_counter()
     try:
         report = check(root, [entry])
