@@ -59,27 +59,13 @@ def _file(tree: dict[str, str | dict]) -> Callable[[Path], Path]:
 
 
 def _alias(present: bool) -> Callable[[Path], Path]:
-    def build(d: Path) -> Path:
-        package = {"name": "a", "dependencies": {"module-alias": "2.3.4"}, "_moduleAliases": {"@lib": "./lib"}}
-        files: dict[str, str | dict] = {
-            "package.json": {**package, "scripts": {"start": "node index.js"}},
-            "index.js": "require('module-alias/register');\nconsole.log(require('@lib/hello'));\n",
-        }
-        if present:
-            files["lib/hello.js"] = "module.exports = 'loaded';\n"
-        return s.copy_modules(write_tree(d / "app", files), s.installed("alias-fetch", s.ALIAS_AND_FETCH))
-
-    return build
+    files = {"lib/hello.js": "module.exports = 'loaded';\n"} if present else {}
+    return lambda d: s.alias_fetch_app(d, s.ALIASED, s.ALIAS_USE, files)
 
 
 def _fetch(guarded: bool) -> Callable[[Path], Path]:
-    def build(d: Path) -> Path:
-        line = "typeof fetch === 'function' ? fetch : require('node-fetch')" if guarded else "require('node-fetch')"
-        package = {"name": "a", "engines": {"node": ">=18"}, "dependencies": {"node-fetch": "3.3.2"}}
-        files = {"package.json": {**package, "scripts": {"start": "node index.js"}}, "index.js": f"const f = {line};\n"}
-        return s.copy_modules(write_tree(d / "app", files), s.installed("alias-fetch", s.ALIAS_AND_FETCH))
-
-    return build
+    index = s.GUARDED_FETCH if guarded else "const get = require('node-fetch');\n"
+    return lambda d: s.alias_fetch_app(d, s.FETCHING, index)
 
 
 def _types(source: str, tsconfig: dict | None = None) -> Callable[[Path], Path]:

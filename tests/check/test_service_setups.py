@@ -125,25 +125,21 @@ def test_a_procfile_running_a_package_script_finds_its_file(tmp_path):
 # ---- false blocks ---------------------------------------------------------------------------------------
 
 
+def alias_fetch_app(folder: Path, package: dict, index: str, files: dict | None = None) -> Path:
+    """A service with module-alias and node-fetch 3 installed (a real copy of node_modules)."""
+    manifest = {"name": "app", "scripts": {"start": "node index.js"}, **package}
+    tree = {"package.json": manifest, "index.js": index, **(files or {})}
+    return copy_modules(write_tree(folder / "app", tree), installed("alias-fetch", ALIAS_AND_FETCH))
+
+
+ALIASED = {"dependencies": {"module-alias": "2.3.4"}, "_moduleAliases": {"@lib": "./lib"}}
+ALIAS_USE = "require('module-alias/register');\nconst hello = require('@lib/hello');\nconsole.log(hello);\n"
+FETCHING = {"engines": {"node": ">=18"}, "dependencies": {"node-fetch": "3.3.2"}}
+GUARDED_FETCH = "const get = typeof fetch === 'function' ? fetch : require('node-fetch');\n"
+
+
 def test_module_alias_resolves_as_its_hook_does_and_node_agrees(tmp_path):
-    packages = installed("alias-fetch", ALIAS_AND_FETCH)
-    root = copy_modules(
-        write_tree(
-            tmp_path / "app",
-            {
-                "package.json": {
-                    "name": "app",
-                    "dependencies": {"module-alias": "2.3.4"},
-                    "_moduleAliases": {"@lib": "./lib"},
-                    "scripts": {"start": "node index.js"},
-                },
-                "index.js": "require('module-alias/register');\nconst hello = require('@lib/hello');\n"
-                "console.log(hello);\n",
-                "lib/hello.js": "module.exports = 'loaded';\n",
-            },
-        ),
-        packages,
-    )
+    root = alias_fetch_app(tmp_path, ALIASED, ALIAS_USE, {"lib/hello.js": "module.exports = 'loaded';\n"})
     report = check(root)
     assert report.errors == [], [f.message for f in report.errors]
     assert report.dormant == [] and report.reachable == 2
@@ -160,23 +156,7 @@ def test_module_alias_resolves_as_its_hook_does_and_node_agrees(tmp_path):
 def test_a_guarded_require_of_esm_only_node_fetch_is_a_warning_and_node_18_runs_it(tmp_path):
     from tests.support.tools import node
 
-    packages = installed("alias-fetch", ALIAS_AND_FETCH)
-    root = copy_modules(
-        write_tree(
-            tmp_path / "app",
-            {
-                "package.json": {
-                    "name": "app",
-                    "engines": {"node": ">=18"},
-                    "dependencies": {"node-fetch": "3.3.2"},
-                    "scripts": {"start": "node index.js"},
-                },
-                "index.js": "const get = typeof fetch === 'function' ? fetch : require('node-fetch');\n"
-                "console.log('loaded', typeof get);\n",
-            },
-        ),
-        packages,
-    )
+    root = alias_fetch_app(tmp_path, FETCHING, GUARDED_FETCH + "console.log('loaded', typeof get);\n")
     report = check(root)
     assert report.errors == []
     assert rules(report) == [("require-of-esm", "index.js", "warning")]

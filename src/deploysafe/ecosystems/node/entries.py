@@ -255,16 +255,19 @@ _DEVELOPMENT = re.compile(
 )
 
 
-def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
-    """The production start: start:prod over start, and serve over a development start."""
+def _start_order(package: PackageJson | None) -> tuple[list[tuple[str, str]], str | None, bool]:
+    """The scripts to try, in order, as (name, command); scripts.start; whether it is a development start."""
     scripts = _scripts(package)
     start = scripts.get("start")
     development = start is not None and bool(_DEVELOPMENT.search(expand_command(start, package)))
     order = [*PRODUCTION_SCRIPTS, *(("serve", "start") if development else ("start", "serve"))]
-    for name in order:
-        command = scripts.get(name)
-        if command is None:
-            continue
+    return [(name, scripts[name]) for name in order if name in scripts], start, development
+
+
+def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
+    """The production start: start:prod over start, and serve over a development start."""
+    order, start, development = _start_order(package)
+    for name, command in order:
         found = _from_command(root, package, name, command)
         if not found:
             continue
@@ -281,14 +284,10 @@ def _from_start_script(root: str, package: PackageJson | None) -> list[Entry]:
 def production_command(package: PackageJson | None) -> str | None:
     """The start command a deploy runs, package-manager scripts read through: start:prod (or
     start:production, prod) over start, serve over a development start."""
-    scripts = _scripts(package)
-    start = scripts.get("start")
-    development = start is not None and bool(_DEVELOPMENT.search(expand_command(start, package)))
-    order = [*PRODUCTION_SCRIPTS, *(("serve", "start") if development else ("start", "serve"))]
-    for name in order:
-        command = scripts.get(name)
-        if command is not None and script_of_command(expand_command(command, package)):
-            return expand_command(command, package)
+    for _, command in _start_order(package)[0]:
+        expanded = expand_command(command, package)
+        if script_of_command(expanded):
+            return expanded
     return None
 
 
