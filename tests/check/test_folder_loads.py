@@ -3,11 +3,10 @@ files are reachable, their faults are errors with the loader in the chain, and r
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from deploysafe import check
-from tests.support.npm_cache import installed
+from tests.support.npm_cache import project
 from tests.support.projects import run_node, write_tree
 
 ESM_LOADER = (
@@ -110,9 +109,10 @@ FASTIFY_APP = (
 
 
 def fastify_service(root: Path, route: str) -> Path:
-    packages = installed("fastify-autoload", FASTIFY)
-    write_tree(
+    return project(
         root,
+        "fastify-autoload",
+        FASTIFY,
         {
             "app.js": FASTIFY_APP,
             "routes/index.js": "export default async function (app) { app.get('/', async () => ({ ok: true })); }\n",
@@ -120,10 +120,6 @@ def fastify_service(root: Path, route: str) -> Path:
             "lib/greet.js": "export const greet = (who) => `hello ${who}`;\n",
         },
     )
-    shutil.copy(packages / "package.json", root / "package.json")
-    shutil.copy(packages / "package-lock.json", root / "package-lock.json")
-    shutil.copytree(packages / "node_modules", root / "node_modules", symlinks=True)
-    return root
 
 
 HELLO = (

@@ -3,15 +3,14 @@ lockfile, its start command run with a spare PORT; real node and real fastify de
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from deploysafe.pack.boot import boot_artifact, first_error_line
 from tests.check.test_folder_loads import FASTIFY
-from tests.support.npm_cache import installed
-from tests.support.projects import run_cli, write_tree
+from tests.support.npm_cache import project
+from tests.support.projects import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -24,20 +23,16 @@ SERVER = (
 
 
 def server(root: Path, greet_import: str) -> Path:
-    packages = installed("fastify-autoload", FASTIFY)
-    write_tree(
-        root,
-        {
-            "app.js": SERVER,
-            "routes/hello/index.js": f"import {{ greet }} from '{greet_import}';\n"
-            "export default async function (app) { app.get('/', async () => greet('you')); }\n",
-            "lib/greet.js": "export const greet = (who) => `hello ${who}`;\n",
-        },
+    route = (
+        f"import {{ greet }} from '{greet_import}';\n"
+        "export default async function (app) { app.get('/', async () => greet('you')); }\n"
     )
-    shutil.copy(packages / "package.json", root / "package.json")
-    shutil.copy(packages / "package-lock.json", root / "package-lock.json")
-    (root / "node_modules").symlink_to(packages / "node_modules")
-    return root
+    files = {
+        "app.js": SERVER,
+        "routes/hello/index.js": route,
+        "lib/greet.js": "export const greet = (w) => `hi ${w}`;\n",
+    }
+    return project(root, "fastify-autoload", FASTIFY, files)
 
 
 def test_an_autoloaded_service_packs_and_boots_with_its_health_url(tmp_path):

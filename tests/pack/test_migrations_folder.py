@@ -4,7 +4,6 @@ and the artifact holds them; real node runs the service and the unpacked artifac
 
 from __future__ import annotations
 
-import shutil
 import tarfile
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import pytest
 
 from deploysafe import check
 from deploysafe.pack import pack
-from tests.support.npm_cache import installed
-from tests.support.projects import run_node, write_tree
+from tests.support.npm_cache import project
+from tests.support.projects import run_node
 
 pytestmark = pytest.mark.slow
 
@@ -26,20 +25,16 @@ INDEX = (
 
 
 def service(root: Path, schema: str) -> Path:
-    packages = installed("migrate", MANIFEST)
-    write_tree(
-        root,
-        {
-            "index.js": INDEX,
-            "migrations/1-init.js": f"const {{ tables }} = require('{schema}');\n"
-            "exports.up = (next) => { tables(); next(); };\nexports.down = (next) => next();\n",
-            "lib/schema.js": "exports.tables = () => ['users'];\n",
-        },
+    migration = (
+        f"const {{ tables }} = require('{schema}');\n"
+        "exports.up = (next) => { tables(); next(); };\nexports.down = (next) => next();\n"
     )
-    shutil.copy(packages / "package.json", root / "package.json")
-    shutil.copy(packages / "package-lock.json", root / "package-lock.json")
-    (root / "node_modules").symlink_to(packages / "node_modules")
-    return root
+    files = {
+        "index.js": INDEX,
+        "migrations/1-init.js": migration,
+        "lib/schema.js": "exports.tables = () => ['users'];\n",
+    }
+    return project(root, "migrate", MANIFEST, files)
 
 
 def test_migrations_read_by_migrate_are_packed_with_what_they_require_and_the_artifact_runs(tmp_path):

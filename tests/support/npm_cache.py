@@ -81,3 +81,16 @@ def _npm(folder: Path, *args: str) -> None:
         raise NpmInstallError(f"{' '.join(command)} in {folder}: {err}") from err
     if done.returncode != 0:
         raise NpmInstallError(f"{' '.join(command)} in {folder} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def project(root: Path, name: str, package_json: dict, files: dict[str, str]) -> Path:
+    """A service at ``root``: ``files`` written, the installed package.json and lockfile copied beside them, and
+    the installed node_modules linked in (a symlink, as pnpm and npm link do)."""
+    packages = installed(name, package_json)
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    shutil.copy(packages / "package.json", root / "package.json")
+    shutil.copy(packages / "package-lock.json", root / "package-lock.json")
+    (root / "node_modules").symlink_to(packages / "node_modules")
+    return root

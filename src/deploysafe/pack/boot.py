@@ -30,7 +30,7 @@ from deploysafe import artifact as artifacts
 from deploysafe.errors import ConfigError
 from deploysafe.hosts.local import LocalHost
 from deploysafe.pack.errors import PackError
-from deploysafe.pack.verify import install_command
+from deploysafe.pack.verify import install_production
 from deploysafe.release import boot, health
 
 HOLD = 3.0  # seconds a service without a health URL must stay up
@@ -104,19 +104,10 @@ def _install(work: Path, manifest: artifacts.Manifest, project: Path | None) -> 
             if _hard_link_tree(source, work / "node_modules") and _prune_dev(work):
                 return f"hard links from {source} (same {manifest.lockfile}), dev dependencies pruned"
             shutil.rmtree(work / "node_modules", ignore_errors=True)
-    command = install_command(manifest)
-    try:
-        done = subprocess.run(
-            command, cwd=work, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT, stdin=subprocess.DEVNULL
-        )
-    except FileNotFoundError as err:
-        raise PackError(f"the boot test needs {command[0]}, which is not on PATH") from err
-    except subprocess.TimeoutExpired as err:
-        raise PackError(f"`{' '.join(command)}` did not finish in {_INSTALL_TIMEOUT:.0f} s") from err
-    if done.returncode != 0:
-        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-        raise PackError(f"boot test: `{' '.join(command)}` failed (exit {done.returncode}): {tail}")
-    return " ".join(command)
+    command, problem = install_production(work, manifest)
+    if problem:
+        raise PackError(f"boot test: {problem}")
+    return command
 
 
 def _same_lockfile(project: Path, manifest: artifacts.Manifest) -> bool:

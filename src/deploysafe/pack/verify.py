@@ -199,20 +199,28 @@ def _install(work: Path, manifest: artifacts.Manifest, result: VerifyResult) -> 
     if any(f.path.startswith("node_modules/") for f in manifest.files):
         result.installed = "packed node_modules"
         return
+    command, problem = install_production(work, manifest)
+    if problem:
+        result.problems.append(problem)
+        return
+    result.installed = command
+
+
+def install_production(work: Path, manifest: artifacts.Manifest) -> tuple[str, str | None]:
+    """Run the host's install command in ``work``: (the command, why it failed or None)."""
     command = install_command(manifest)
     try:
         done = subprocess.run(
             command, cwd=work, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT, stdin=subprocess.DEVNULL
         )
     except FileNotFoundError as err:
-        raise PackError(f"--install needs {command[0]}, which is not on PATH") from err
+        raise PackError(f"installing needs {command[0]}, which is not on PATH") from err
     except subprocess.TimeoutExpired as err:
         raise PackError(f"`{' '.join(command)}` did not finish in {_INSTALL_TIMEOUT:.0f} s") from err
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        result.problems.append(f"`{' '.join(command)}` failed (exit {done.returncode}): {' | '.join(tail)}")
-        return
-    result.installed = " ".join(command)
+        return " ".join(command), f"`{' '.join(command)}` failed (exit {done.returncode}): {' | '.join(tail)}"
+    return " ".join(command), None
 
 
 def _check(work: Path, manifest: artifacts.Manifest) -> Report | None:
