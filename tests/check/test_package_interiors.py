@@ -92,6 +92,21 @@ def test_a_fault_deeper_in_a_package_names_the_chain_through_it(tmp_path):
     node_fails(root, "Cannot find module 'missing-peer'")
 
 
+def test_require_resolve_loads_nothing_inside_or_into_a_package(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "index.js": "module.exports = require.resolve('./broken.js');\n",
+            "broken.js": "export const a = 1;\n",
+            "s.css": "a { b: c }\n",
+        },
+        index="import { createRequire } from 'node:module';\ncreateRequire(import.meta.url).resolve('lib/s.css');\n",
+    )
+    report = check(root, ["index.js"])
+    assert report.errors == []
+    assert run_node(root, "index.js").returncode == 0
+
+
 def test_lazy_and_guarded_loads_inside_a_package_are_not_followed(tmp_path):
     # sequelize's shape: hstore.js requires pg-hstore, and only a constructor requires hstore.js.
     root = project(

@@ -45,8 +45,8 @@ _VERDICTS = ("crashes at start", "fails when this require() runs", "fails when t
 
 def runs_at_load(imp: Import) -> bool:
     """Node runs this load while the importing module loads (not later, not behind a guard)."""
-    if imp.type_only or imp.guarded or imp.dev_only or imp.feature_test:
-        return False
+    if imp.type_only or imp.guarded or imp.dev_only or imp.feature_test or imp.resolve_only:
+        return False  # resolve_only: `require.resolve('x')` finds a file and loads nothing
     if imp.kind in (ImportKind.STATIC, ImportKind.REEXPORT):
         return True
     return imp.kind is ImportKind.REQUIRE and not imp.in_function
@@ -85,7 +85,7 @@ def follow(analysis: Analysis, graph: ModuleGraph, lazy_project: set[str]) -> In
             if target is None or analysis.is_project_file(target) or not analysis.is_source(target):
                 continue
             imp = edge.imp
-            if imp.type_only or imp.guarded or imp.dev_only or imp.feature_test:
+            if imp.type_only or imp.guarded or imp.dev_only or imp.feature_test or imp.resolve_only:
                 continue
             lazy = module.path in lazy_project or not runs_at_load(imp)
             doors.append((lazy, module.path, edge))

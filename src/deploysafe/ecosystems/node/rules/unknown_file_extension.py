@@ -38,8 +38,8 @@ class UnknownFileExtensionRule(Rule):
 
 def unknown_extension(ctx: RuleContext, module: Module, edge: Edge, path: str) -> Iterator[Result]:
     imp = edge.imp
-    if imp.type_only:
-        return
+    if imp.type_only or imp.resolve_only:
+        return  # `require.resolve('x.css')` finds the file and loads nothing
     name = os.path.basename(path)
     ext = os.path.splitext(name)[1].lower()
     if not ext:
