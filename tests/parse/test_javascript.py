@@ -290,7 +290,9 @@ def test_require_lookalikes_are_not_edges() -> None:
         "function h() { var require = load; require('f'); }\n{ let require = x; require('g'); }\n"
         "for (const require of list) { require('h'); }\nrequire('kept');"
     )
-    assert specifiers(facts) == ["kept"]
+    # require.resolve('a') is an edge of its own kind: resolved (it throws where a load would) but never loaded.
+    assert specifiers(facts) == ["a", "kept"]
+    assert [(record.specifier, record.resolve_only) for record in facts.imports] == [("a", True), ("kept", False)]
 
 
 def test_require_from_create_require_in_a_module_is_kept() -> None:
