@@ -16,6 +16,7 @@ line in its table::
 
     proxy_jump: str | None = None                           # [targets.NAME] proxy_jump = "bastion"
     keep: int = key(5, at_least=2, why="current and the previous good release")
+    prune_adopted: bool = False  # the adopted original tree counts toward keep and may be pruned
 
 and ``TargetSpec.proxy_jump`` and the Python API's ``proxy_jump=`` override follow from that line (a command
 line option is one more line in ``cli/deploy.py``'s ``target_options``).
@@ -205,6 +206,7 @@ class TargetSettings:
     boot_deadline: float = 30.0
     rollback_deadline: float = 15.0
     keep: int = key(5, at_least=2, why="current and the previous good release")
+    prune_adopted: bool = False  # the adopted original tree counts toward keep and may be pruned
     env: dict[str, str] = key({}, each=_env_name)
     logs: tuple[str, ...] = ()
     known_hosts: str | None = None

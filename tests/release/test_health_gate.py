@@ -19,7 +19,16 @@ import pytest
 
 from deploysafe.errors import ConfigError
 from deploysafe.hosts.local import LocalHost
-from deploysafe.release.health import MissingVersion, Probe, ProbeResult, Vetting, parse_probe, session, window
+from deploysafe.release.health import (
+    MissingVersion,
+    Patience,
+    Probe,
+    ProbeResult,
+    Vetting,
+    parse_probe,
+    session,
+    window,
+)
 
 
 class Scripted:
@@ -387,3 +396,36 @@ def test_an_https_probe_accepts_the_services_own_self_signed_certificate(tmp_pat
     finally:
         server.close()
     assert verdict.ok, verdict.results
+
+
+# ---- patience ----------------------------------------------------------------------------------------
+
+
+def test_patience_ends_a_window_that_never_passed_while_what_is_judged_is_up(serve, tmp_path):
+    server = serve((503, "down"))
+    patience = Patience(0.4, "the restart has finished")
+    verdict = judge(http(server), tmp_path, deadline=30.0, interval=0.05, patience=patience)
+    assert not verdict.ok and 0.4 <= verdict.seconds < 2.0
+    assert verdict.reason == "no pass within 0.4s: the restart has finished"
+
+
+def test_patience_waits_while_the_watch_says_what_answers_is_not_up_yet_and_not_after_a_pass(serve, tmp_path):
+    server = serve((503, "down"))
+    pending = judge(
+        http(server),
+        tmp_path,
+        deadline=1.0,
+        interval=0.05,
+        patience=Patience(0.2, "up"),
+        watch=lambda: Vetting(pending="pm2 app is launching, not online"),
+    )
+    assert pending.reason == "no pass within 1s: pm2 app is launching, not online"  # the deadline decided
+
+    flaky = serve((200, "ok"), (503, "down"), (503, "down"), (503, "down"), (200, "ok"))
+    verdict = judge(http(flaky), tmp_path, passes=2, deadline=5.0, interval=0.1, patience=Patience(0.1, "up"))
+    assert verdict.ok  # one pass already: patience does not apply
+
+
+def test_patience_after_a_boot_test_is_a_multiple_of_its_time_with_a_floor():
+    assert Patience.after_boot(0.2, "up").seconds == Patience.FLOOR
+    assert Patience.after_boot(2.0, "up").seconds == 2.0 * Patience.MULTIPLE

@@ -231,6 +231,23 @@ class Vetting:
 Watch = Callable[[], Vetting]
 
 
+@dataclass(frozen=True)
+class Patience:
+    """When a window gives up before its deadline: no probe has passed after ``seconds`` although the
+    processes judged are up (a watch reports nothing pending), so the release is failing, not slow."""
+
+    seconds: float
+    why: str  # why this is certain, for the verdict ("the boot test answered in 0.2s")
+
+    FLOOR = 3.0  # seconds: never less, whatever the boot test showed
+    MULTIPLE = 4.0  # times the boot test's time to answer
+
+    @classmethod
+    def after_boot(cls, boot_seconds: float, up: str) -> Patience:
+        seconds = max(cls.FLOOR, cls.MULTIPLE * boot_seconds)
+        return cls(seconds, f"{up}, and the boot test answered in {boot_seconds:.1f}s")
+
+
 def window(
     session: ProbeSession,
     *,
@@ -241,13 +258,15 @@ def window(
     poll: float | None = None,
     on_result: Callable[[ProbeResult, int], None] | None = None,
     watch: Watch | None = None,
+    patience: Patience | None = None,
 ) -> Verdict:
     """Probe until ``passes`` consecutive passes (ok) or ``deadline`` seconds pass (not ok).
 
     ``interval`` separates probes once they pass; ``poll`` (default: ``interval``) separates probes while
     they fail. ``alive`` returns a reason when the thing probed is known dead, which ends the window.
     ``watch`` is asked after every probe (see :class:`Vetting`): ``fatal`` ends the window, ``pending``
-    turns a pass into a failure, ``waiting`` holds a finished streak open until it clears.
+    turns a pass into a failure, ``waiting`` holds a finished streak open until it clears. ``patience``
+    ends the window early (see :class:`Patience`): nothing has passed yet although what is judged is up.
     """
     poll = interval if poll is None else poll
     start = time.monotonic()
@@ -274,7 +293,11 @@ def window(
         if streak >= passes and not vetting.waiting:
             return Verdict(True, results, time.monotonic() - start)
         pause = interval if result.ok else poll
-        if time.monotonic() - start + pause > deadline:
+        elapsed = time.monotonic() - start
+        hopeless = patience is not None and elapsed >= patience.seconds and not vetting.pending
+        if hopeless and patience is not None and not any(r.ok for r in results):
+            return Verdict(False, results, elapsed, f"no pass within {patience.seconds:g}s: {patience.why}")
+        if elapsed + pause > deadline:
             need = f"{passes} consecutive passes" if passes > 1 else "pass"
             reason = f"no {need} within {deadline:g}s"
             if vetting.pending or vetting.waiting:

@@ -9,7 +9,7 @@ from deploysafe import safejson
 from deploysafe.errors import LockError
 from deploysafe.hosts.base import Host
 from deploysafe.release import history, lock, service
-from deploysafe.release.layout import Layout
+from deploysafe.release.layout import Layout, is_adopted
 from deploysafe.release.pm2 import describe
 from deploysafe.release.run import recover_interrupted
 from deploysafe.release.spec import TargetSpec, open_target
@@ -24,6 +24,7 @@ class ReleaseInfo:
     when: str
     version: str
     artifact_sha256: str
+    adopted: bool = False  # the original hand-managed tree ``adopt`` made the first release
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +50,7 @@ def releases(spec: TargetSpec) -> list[ReleaseInfo]:
                 when=str(last.get(r, {}).get("finished", "")),
                 version=str(last.get(r, {}).get("version", "")),
                 artifact_sha256=str(last.get(r, {}).get("artifact_sha256", "")),
+                adopted=is_adopted(r),
             )
             for r in existing_releases(target, layout)
         ]

@@ -80,3 +80,11 @@ class Layout:
 
 def is_release_id(name: str) -> bool:
     return bool(_RELEASE_ID.match(name)) and not name.startswith(INCOMING_PREFIX)
+
+
+ADOPTED_SUFFIX = "-adopted"  # the release ``adopt`` made of a hand-managed tree
+
+
+def is_adopted(release_id: str) -> bool:
+    """Whether a release is the adopted original tree (kept by ``prune`` unless ``prune_adopted``)."""
+    return release_id.endswith(ADOPTED_SUFFIX)

@@ -207,12 +207,15 @@ def judge(
     on_result: Callable[[health.ProbeResult, int], None] | None = None,
     version: str | None = None,
     pm2_min_uptime: float | None = None,
+    boot_seconds: float | None = None,
 ) -> health.Verdict:
     """The live health window: the configured probe against the running service.
 
     Its expectation is filled in for ``release_id`` (``version`` or the one the release records); with
     ``pm2`` configured every probe is vetted by the process list too (see :class:`Pm2Gate`), and the apps
-    must have stayed up ``pm2_min_uptime`` seconds (default: the target's).
+    must have stayed up ``pm2_min_uptime`` seconds (default: the target's). With ``boot_seconds`` (how
+    long the boot test took to answer) the window fails fast (:class:`deploysafe.release.health.Patience`):
+    the restart has finished and, under pm2, the apps are online from this release.
     """
     try:
         probe = probe_for(target, spec, release_id, version)
@@ -221,9 +224,12 @@ def judge(
     env = command_env(spec, release_id)
     min_uptime = spec.pm2_min_uptime if pm2_min_uptime is None else pm2_min_uptime
     gate = Pm2Gate(target, spec, release_id, min_uptime) if spec.pm2 else None
+    up = "pm2 reports every app online from this release" if spec.pm2 else "the restart command has finished"
+    patience = health.Patience.after_boot(boot_seconds, up) if boot_seconds is not None else None
     with health.session(target, probe, cwd=spec.layout.current, env=env) as session:
         verdict = health.window(
             session,
+            patience=patience if patience is not None and patience.seconds < deadline else None,
             passes=passes,
             interval=interval,
             deadline=deadline,

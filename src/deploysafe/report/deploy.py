@@ -181,7 +181,8 @@ def release_table(items: list[ReleaseInfo]) -> Table:
     for column in ("", "release", "status", "when", "version"):
         table.add_column(column)
     for item in items:
-        table.add_row("→" if item.current else "", item.id, item.status, item.when, item.version)
+        status = f"{item.status} (adopted original)" if item.adopted else item.status
+        table.add_row("→" if item.current else "", item.id, status, item.when, item.version)
     return table
 
 

@@ -17,7 +17,7 @@ from deploysafe.errors import TargetError
 from deploysafe.hosts import Host
 from deploysafe.release import history
 from deploysafe.release.context import Context
-from deploysafe.release.layout import LAYOUT_NAMES, Layout
+from deploysafe.release.layout import ADOPTED_SUFFIX, LAYOUT_NAMES, Layout
 from deploysafe.release.steps.base import Step
 
 ADOPTING_PREFIX = ".adopting-"
@@ -39,7 +39,7 @@ def adopted_id(target: Host, layout: Layout) -> str:
         except (ValueError, AttributeError):
             pass
     base = re.sub(r"[^A-Za-z0-9._+-]+", "-", f"{name}-{version}" if version else name).strip("-.") or "app"
-    return f"{base}-adopted"
+    return base + ADOPTED_SUFFIX
 
 
 def journal(target: Host, layout: Layout) -> dict:

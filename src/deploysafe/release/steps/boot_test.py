@@ -56,6 +56,7 @@ class BootTest(Step):
                     ],
                 ),
             )
+        ctx.boot_seconds = verdict.seconds
         return f"`{command}` on port {port} passed {probe.describe()} in {verdict.seconds:.1f}s"
 
 

@@ -1,5 +1,6 @@
 """``health``: the release now current must pass the probe ``health_passes`` times in a row within the
-deadline (and, under pm2, stay up unrestarted); ``rollback-health`` judges the fallback once restored."""
+deadline (and, under pm2, stay up unrestarted), failing early when the boot test showed it answers far
+sooner than it does now (see :class:`deploysafe.release.health.Patience`); ``rollback-health`` judges the fallback once restored."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class Health(Step):
             poll=min(spec.health_interval, 0.2),
             on_result=lambda r, streak: ctx.reporter.progress("health", streak, spec.health_passes),
             version=ctx.manifest.version if ctx.manifest else None,
+            boot_seconds=ctx.boot_seconds if ctx.kind == "deploy" else None,
         )
         if not verdict.ok:
             ctx.failed_logs = verdict.logs

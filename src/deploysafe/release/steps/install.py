@@ -1,5 +1,6 @@
-"""``install``: the release's production dependencies — reused by hard links from the previous release
-when its lockfile and install command are the same, otherwise the target's ``install`` command run in
+"""``install``: the release's production dependencies — reused by hard links from any release on the host
+installed from the same lockfile with the same install command (current and fallback first, then the
+newest), otherwise the target's ``install`` command run in
 the release directory. What was installed is recorded in the release (``.deploysafe/install.json``)."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ import json
 import posixpath
 
 from deploysafe.release.context import Context
-from deploysafe.release.state import INSTALL_RECORD, install_record
+from deploysafe.release.layout import is_adopted
+from deploysafe.release.state import INSTALL_RECORD, existing_releases, install_record
 from deploysafe.release.steps.base import Step, run_in_release, skipped
 
 
@@ -53,12 +55,17 @@ def _wanted(ctx: Context) -> dict:
 
 
 def _donor(ctx: Context) -> str | None:
-    """The current or fallback release whose node_modules this one can share (same lockfile and command)."""
+    """A release on the host whose node_modules this one can share (same lockfile and command): the current
+    or fallback release first, then any other, newest first (a manual rollback leaves the matching one
+    neither current nor fallback)."""
     assert ctx.manifest is not None
     if not ctx.manifest.lockfile_sha256:
         return None
     wanted = _wanted(ctx)
-    for donor in dict.fromkeys(r for r in (ctx.previous, ctx.fallback) if r and r != ctx.release):
+    present = sorted(existing_releases(ctx.target, ctx.layout), reverse=True)  # ids start with their time
+    others = [r for r in present if not is_adopted(r)] + [r for r in present if is_adopted(r)]
+    candidates = (ctx.previous, ctx.fallback, *others)
+    for donor in dict.fromkeys(r for r in candidates if r and r != ctx.release):
         if install_record(ctx.target, ctx.layout, donor) == wanted:
             return donor
     return None

@@ -1,5 +1,6 @@
 """``preflight``: what the target is (missing, empty, a deploysafe layout; a plain tree is refused) and
-what is about to land on it. Rollback also needs a layout with releases and a health probe."""
+what is about to land on it. Rollback also needs a layout with releases and a health probe. Under pm2 a
+``health_deadline`` shorter than ``pm2_min_uptime`` could never pass: refused before anything changes."""
 
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ class Preflight(Step):
 
 def check(ctx: Context) -> None:
     """Read the layout's state into ``ctx``; refuse what the flow cannot start on (no probe, no releases)."""
+    spec = ctx.spec
+    if spec.pm2 and spec.probe() is not None and spec.health_deadline < spec.pm2_min_uptime:
+        raise ConfigError(
+            f"health_deadline ({spec.health_deadline:g}s) is shorter than pm2_min_uptime ({spec.pm2_min_uptime:g}s): "
+            "no release could pass; raise health_deadline or lower pm2_min_uptime"
+        )
     ctx.state = check_layout(ctx.target, ctx.layout)
     if ctx.kind == "rollback":
         if ctx.state != "deploysafe":
