@@ -192,3 +192,21 @@ def test_fleet_usage_mistakes_are_one_line_errors(tmp_path, make_artifact):
         assert done.stderr.strip().count("\n") == 0 and message in done.stderr, (args, done.stderr)
     done = _run("unlock", "--fleet", "web", cwd=cwd)
     assert done.returncode == 2 and "one target at a time" in done.stderr
+
+
+def test_a_failure_report_quotes_only_the_log_lines_written_since_the_restart(
+    tmp_path, make_artifact, host_root, live_port
+):
+    cwd = _toml(tmp_path, host_root, live_port)
+    for version in ("1.0.0", "1.1.0"):
+        assert _run("deploy", str(make_artifact(version)), "--to", "production", cwd=cwd).returncode == 0
+    log = (host_root / "shared" / "app.log").read_text()
+    assert "release-app 1.0.0 listening" in log  # written before the failing deploy's restart
+
+    bad = make_artifact("2.0.0", faults={"unhealthy_on_port": live_port})
+    done = _run("deploy", str(bad), "--to", "production", "--health-deadline", "2", cwd=cwd)
+
+    assert done.returncode == 1
+    report = done.stderr.split("log ", 1)[1]
+    assert "release-app 2.0.0 listening" in report
+    assert "release-app 1.0.0 listening" not in report

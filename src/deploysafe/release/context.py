@@ -43,6 +43,9 @@ class Context:
     fallback: str | None = None  # where a failed health gate goes back to
     uploaded: bool = False
     failed_logs: list[str] = field(default_factory=list)
+    log_marks: dict[str, int] = field(
+        default_factory=dict
+    )  # log sizes before the restart: a report quotes what follows
     boot_seconds: float | None = None  # how long the release took to answer in its boot test
     live: str | None = None  # what current points at now, as far as this run knows
     reopened: list[Host] = field(default_factory=list)  # connections opened again after one was lost

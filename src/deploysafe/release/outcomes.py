@@ -114,7 +114,7 @@ class DeployOutcomes(Outcomes):
         if as_interrupt(failure):
             return sections
         with contextlib.suppress(DeploysafeError):
-            logs = service.log_tails(ctx.target, ctx.spec, extra=ctx.failed_logs)
+            logs = service.log_tails(ctx.target, ctx.spec, extra=ctx.failed_logs, since=ctx.log_marks)
             return sections + [(f"log {path}", text) for path, text in logs]
         return sections
 

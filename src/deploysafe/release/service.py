@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from deploysafe import safejson
 from deploysafe.artifact import MANIFEST_PATH
@@ -119,21 +119,54 @@ def log_sources(target: Host, spec: TargetSpec, extra: Sequence[str] = ()) -> li
     return seen
 
 
-def tail(target: Host, path: str, lines: int = 15) -> str:
-    done = target.run(["tail", "-n", str(lines), "--", path], timeout=30)
+def tail(target: Host, path: str, lines: int = 15, since: int = 0) -> str:
+    """The last ``lines`` lines of ``path`` written after its first ``since`` bytes."""
+    script = 'tail -c +"$1" -- "$2" | tail -n "$3"'
+    done = target.run(["sh", "-c", script, "sh", str(since + 1), path, str(lines)], timeout=30)
     return done.stdout.rstrip() if done.ok else ""
 
 
-def log_tails(target: Host, spec: TargetSpec, lines: int = 15, extra: Sequence[str] = ()) -> list[tuple[str, str]]:
+def log_sizes(target: Host, spec: TargetSpec) -> dict[str, int]:
+    """How long each log file is now (before a restart), so a report can quote only what came after."""
+    paths = log_sources(target, spec)
+    if not paths:
+        return {}
+    done = target.run(["stat", "-c", "%s %n", "--", *paths], timeout=30)  # missing files: no line
+    sizes: dict[str, int] = {}
+    for line in done.stdout.splitlines():
+        size, _, path = line.partition(" ")
+        if size.isdigit():
+            sizes[path] = int(size)
+    return sizes
+
+
+def log_tails(
+    target: Host,
+    spec: TargetSpec,
+    lines: int = 15,
+    extra: Sequence[str] = (),
+    since: Mapping[str, int] | None = None,
+) -> list[tuple[str, str]]:
+    """The tails of the target's logs; with ``since`` (:func:`log_sizes` before the restart) only the
+    lines written after it (all of a file that was shorter then, as after a rotation)."""
     out = []
+    marks = since or {}
     for path in log_sources(target, spec, extra):
         try:
-            text = tail(target, path, lines)
+            text = tail(target, path, lines, since=marks.get(path, 0) if _grew(target, path, marks) else 0)
         except Exception:
             continue
         if text:
             out.append((path, text))
     return out
+
+
+def _grew(target: Host, path: str, marks: Mapping[str, int]) -> bool:
+    """Whether ``path`` is at least as long as when it was marked (else it was rotated: read it all)."""
+    if path not in marks:
+        return False
+    done = target.run(["stat", "-c", "%s", "--", path], timeout=30)
+    return done.ok and done.stdout.strip().isdigit() and int(done.stdout.strip()) >= marks[path]
 
 
 def release_version(target: Host, spec: TargetSpec, release_id: str) -> str | None:

@@ -27,6 +27,8 @@ class Restart(Step):
         if self.back:
             assert ctx.fallback is not None
             release, retire = ctx.fallback, ctx.release
+        if not self.back:
+            ctx.log_marks = service.log_sizes(ctx.target, ctx.spec)
         done = service.restart(ctx.target, ctx.spec, release, ctx.warn, retire=retire)
         if done is None:
             return skipped("no restart command configured")
