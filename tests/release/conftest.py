@@ -59,8 +59,9 @@ FLEET_TIMINGS = {"health_interval": 0.2, "health_passes": 2, "health_deadline": 
 
 
 def doomed(spec: TargetSpec) -> TargetSpec:
-    """For a release the test built to fail its health gate: it never passes, so waiting 4 s proves no more."""
-    return spec.with_overrides(health_deadline=2.0)
+    """For a release the test built to fail its health gate: it never passes, so waiting 4 s proves no more.
+    Under pm2 the deadline must outlast pm2_min_uptime, or the deploy is refused as misconfigured."""
+    return spec.with_overrides(health_deadline=max(2.0, spec.pm2_min_uptime + 1.0) if spec.pm2 else 2.0)
 
 
 def fast(spec: TargetSpec) -> TargetSpec:
