@@ -19,7 +19,8 @@ its own start command can run. Nothing is downloaded. For every service:
    import added to the entry, a missing package imported, and two that must still load: an import
    of inline types only from a path that does not exist, and a comment naming a missing file.
 
-Each case is a false block (deploysafe blocks, node loads), a miss (deploysafe passes, node crashes) or an
+A fault the service's own build rejects (a type check in `prebuild`, tsc's exit status) stops the deploy
+before node runs: it is listed as "build stops it" and not counted. Each other case is a false block (deploysafe blocks, node loads), a miss (deploysafe passes, node crashes) or an
 agreement. Prints a Markdown table (the README's check section holds the last one) and exits 1 on any
 false block or miss. Not run in CI: it needs real services and starts them.
 """
@@ -57,6 +58,8 @@ class Case:
 
     @property
     def verdict(self) -> str:
+        if self.deploysafe == "build fails":
+            return "build stops it"
         blocked, crashed = self.deploysafe == "blocked", self.node == "crashes at load"
         if blocked and not crashed:
             return "FALSE BLOCK"
@@ -66,10 +69,15 @@ class Case:
 
 
 def judge(root: Path) -> tuple[str, str, object]:
-    """(deployable|blocked, the setup deploysafe decided, the report)."""
+    """(deployable|blocked, the setup deploysafe decided, the report); a configuration error (exit 2, say
+    an entry that is not built yet) blocks too, with no report."""
     from deploysafe import check
+    from deploysafe.errors import DeploysafeError
 
-    report = check(root)
+    try:
+        report = check(root)
+    except DeploysafeError as error:
+        return "blocked", f"error: {error}", None
     run = report.typescript
     if run is None:
         setup = "javascript"
@@ -139,7 +147,8 @@ def rename_reachable(root: Path, report) -> str | None:
     run = report.typescript
     for module in report.graph.reachable_modules():
         path = Path(module.path)
-        if module.path in entries or module.source is None or root not in path.parents:
+        outside = root not in path.parents or "node_modules" in path.relative_to(root).parts
+        if module.path in entries or module.source is None or outside:
             continue
         source = run.build.source_of(module.path) if run and run.built and run.build else None
         if source:
@@ -203,18 +212,23 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
     with tempfile.TemporaryDirectory() as scratch:
         clean = copy_service(service, Path(scratch) / "clean")
         verdict, setup, report = judge(clean)
-        if build and report.typescript is not None and report.typescript.compiled:
+        compiled = report is None or (report.typescript is not None and report.typescript.compiled)
+        if build and compiled:
             subprocess.run(["npm", "run", "build"], cwd=clean, capture_output=True)
             verdict, setup, report = judge(clean)
         node, note = start(clean, wait)
         cases.append(Case(service.name, setup, "none", verdict, node, note))
-        for fault in FAULTS:
+        for fault in FAULTS if report is not None else []:
             broken = copy_service(clean, Path(scratch) / fault.__name__)
             applied = fault(broken, judge(broken)[2])
             if applied is None:
                 continue
-            if build and report.typescript is not None and report.typescript.compiled:
-                subprocess.run(["npm", "run", "build"], cwd=broken, capture_output=True)
+            if build and compiled:
+                # A build that fails stops the deploy before node runs: neither verdict is reached.
+                built = subprocess.run(["npm", "run", "build"], cwd=broken, capture_output=True)
+                if built.returncode != 0:
+                    cases.append(Case(service.name, setup, applied, "build fails", "not started"))
+                    continue
             verdict, _, _ = judge(broken)
             node, note = start(broken, wait)
             cases.append(Case(service.name, setup, applied, verdict, node, note))
@@ -244,7 +258,9 @@ def main() -> int:
         print(f"| {c.service} | {c.setup} | {c.fault} | {c.deploysafe} | {node} | {c.verdict} |")
     false_blocks = sum(c.verdict == "FALSE BLOCK" for c in cases)
     misses = sum(c.verdict == "MISS" for c in cases)
-    print(f"\n{len(folders)} services, {len(cases)} cases: {false_blocks} false blocks, {misses} misses")
+    stopped = sum(c.verdict == "build stops it" for c in cases)
+    print(f"\n{len(folders)} services, {len(cases)} cases: {false_blocks} false blocks, {misses} misses", end="")
+    print(f", {stopped} stopped by the build (not counted)" if stopped else "")
     return 1 if false_blocks or misses else 0
 
 
