@@ -9,7 +9,8 @@ its own start command can run. Nothing is downloaded. For every service:
 
 1. deploysafe decides how it runs (the report's `typescript` line) and whether it is deployable;
 2. a compiled service is built first (`npm run build`, unless --no-build), as its deploy would;
-3. the ground truth: the production start command runs for --wait seconds under `sh -c` with
+3. the ground truth: the command that starts the entry deploysafe judged (a Procfile's, a PM2 file's,
+   else package.json's production start command) runs for --wait seconds under `sh -c` with
    NODE_ENV=production. It "loads" when it is still running then, or exits 0, or fails for a reason other
    than loading modules (a database that is not there is not deploysafe's business); it "crashes at
    load" when node prints a module-loading error (Cannot find module/package, ERR_MODULE_NOT_FOUND,
@@ -91,13 +92,19 @@ def judge(root: Path) -> tuple[str, str, object]:
     return ("deployable" if report.deployable else "blocked"), setup, report
 
 
-def start(root: Path, wait: float) -> tuple[str, str]:
-    """Run the production start command; (loads|crashes at load, the first load error line)."""
+def start_command(root: Path, report) -> str | None:
+    """The command the entry deploysafe judged is started by (a Procfile's, a PM2 file's, package.json's),
+    else package.json's production start command."""
     from deploysafe.check.fs import FileSystem
     from deploysafe.ecosystems.node.entries import production_command
     from deploysafe.ecosystems.node.packages import PackageJsonCache
 
-    command = production_command(PackageJsonCache(FileSystem()).at(str(root)))
+    commands = [e.command for e in (report.entries if report is not None else []) if getattr(e, "command", None)]
+    return commands[0] if commands else production_command(PackageJsonCache(FileSystem()).at(str(root)))
+
+
+def start(root: Path, wait: float, command: str | None) -> tuple[str, str]:
+    """Run the production start command; (loads|crashes at load, the first load error line)."""
     if not command:
         return "loads", "no start command"
     env = {**os.environ, "NODE_ENV": "production", "PATH": f"{root / 'node_modules' / '.bin'}:{os.environ['PATH']}"}
@@ -216,7 +223,8 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
         if build and compiled:
             subprocess.run(["npm", "run", "build"], cwd=clean, capture_output=True)
             verdict, setup, report = judge(clean)
-        node, note = start(clean, wait)
+        command = start_command(clean, report)
+        node, note = start(clean, wait, command)
         cases.append(Case(service.name, setup, "none", verdict, node, note))
         for fault in FAULTS if report is not None else []:
             broken = copy_service(clean, Path(scratch) / fault.__name__)
@@ -230,7 +238,7 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
                     cases.append(Case(service.name, setup, applied, "build fails", "not started"))
                     continue
             verdict, _, _ = judge(broken)
-            node, note = start(broken, wait)
+            node, note = start(broken, wait, command)
             cases.append(Case(service.name, setup, applied, verdict, node, note))
     return cases
 
