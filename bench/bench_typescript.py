@@ -21,7 +21,8 @@ its own start command can run. Nothing is downloaded. For every service:
    of inline types only from a path that does not exist, and a comment naming a missing file.
 
 A fault the service's own build rejects (a type check in `prebuild`, tsc's exit status) stops the deploy
-before node runs: it is listed as "build stops it" and not counted. Each other case is a false block (deploysafe blocks, node loads), a miss (deploysafe passes, node crashes) or an
+before node runs: it is listed as "build stops it" and not counted (when the clean build passes; a service
+whose clean build already fails but emits is judged on what it emits). Each other case is a false block (deploysafe blocks, node loads), a miss (deploysafe passes, node crashes) or an
 agreement. Prints a Markdown table (the README's check section holds the last one) and exits 1 on any
 false block or miss. Not run in CI: it needs real services and starts them.
 """
@@ -220,8 +221,10 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
         clean = copy_service(service, Path(scratch) / "clean")
         verdict, setup, report = judge(clean)
         compiled = report is None or (report.typescript is not None and report.typescript.compiled)
+        clean_builds = False
         if build and compiled:
-            subprocess.run(["npm", "run", "build"], cwd=clean, capture_output=True)
+            built = subprocess.run(["npm", "run", "build"], cwd=clean, capture_output=True)
+            clean_builds = built.returncode == 0
             verdict, setup, report = judge(clean)
         command = start_command(clean, report)
         node, note = start(clean, wait, command)
@@ -232,9 +235,10 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
             if applied is None:
                 continue
             if build and compiled:
-                # A build that fails stops the deploy before node runs: neither verdict is reached.
+                # A build that fails stops the deploy before node runs: neither verdict is reached (unless
+                # the clean build fails too and emits all the same, as tsc does on type errors).
                 built = subprocess.run(["npm", "run", "build"], cwd=broken, capture_output=True)
-                if built.returncode != 0:
+                if built.returncode != 0 and clean_builds:
                     cases.append(Case(service.name, setup, applied, "build fails", "not started"))
                     continue
             verdict, _, _ = judge(broken)
