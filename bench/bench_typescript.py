@@ -226,6 +226,8 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
             built = subprocess.run(["npm", "run", "build"], cwd=clean, capture_output=True)
             clean_builds = built.returncode == 0
             verdict, setup, report = judge(clean)
+            # Output deploysafe does not trace to tsc (a bundler's) is judged, and faulted, as JavaScript.
+            compiled = report is not None and report.typescript is not None and report.typescript.compiled
         command = start_command(clean, report)
         node, note = start(clean, wait, command)
         cases.append(Case(service.name, setup, "none", verdict, node, note))
