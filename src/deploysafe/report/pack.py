@@ -100,9 +100,9 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
             state = "[green]covered by include[/]" if edge.covered else "[yellow]not covered[/]"
             out(f"  {escape(edge.file)}:{edge.line} {escape(edge.call)} {state}", soft_wrap=True, highlight=False)
             if edge.candidates:
-                shown = ", ".join(edge.candidates[:MAX_LISTED])
+                candidates = ", ".join(edge.candidates[:MAX_LISTED])
                 more = f" and {len(edge.candidates) - MAX_LISTED} more" if len(edge.candidates) > MAX_LISTED else ""
-                out(f"    may load: {escape(shown)}{more}", soft_wrap=True, highlight=False)
+                out(f"    may load: {escape(candidates)}{more}", soft_wrap=True, highlight=False)
             if not edge.covered:
                 out(f"    add: {escape(edge.include)}", soft_wrap=True, highlight=False)
     if selection.dormant:

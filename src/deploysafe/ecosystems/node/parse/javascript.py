@@ -483,8 +483,8 @@ class _ModuleReader:
                 found.append(self._folder_load("autoload", folders.folder_of(value, root), call, recursive=True))
         for package, (_, default) in folders.MIGRATION_PACKAGES.items():
             if any(record.specifier == package for _, record in self.imports):
-                for value, call in folders.migration_loads(root, package):
-                    where = folders.folder_of(value, root) if value is not None else ("cwd", default)
+                for option, call in folders.migration_loads(root, package):
+                    where = folders.folder_of(option, root) if option is not None else ("cwd", default)
                     found.append(self._folder_load(package, where, call))
         if any(record.specifier is None and record.kind is not ImportKind.STATIC for _, record in self.imports):
             for argument, call in folders.listings(root):
