@@ -389,7 +389,9 @@ def yarn_pnp_app(tmp_path: Path) -> Path:
         },
     )
     cli = yarn / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
-    done = run(root, "node", str(cli), "install", env={"COREPACK_ENABLE_STRICT": "0", "YARN_ENABLE_TELEMETRY": "0"})
+    # Yarn turns on immutable installs when CI is set; this fixture writes its yarn.lock on first install.
+    quiet = {"COREPACK_ENABLE_STRICT": "0", "YARN_ENABLE_TELEMETRY": "0", "YARN_ENABLE_IMMUTABLE_INSTALLS": "false"}
+    done = run(root, "node", str(cli), "install", env=quiet)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (root / ".pnp.cjs").is_file() and not (root / "node_modules").exists()
     return root
