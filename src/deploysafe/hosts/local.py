@@ -93,13 +93,18 @@ class LocalHost:
     def _tmp(self, path: str) -> str:
         return f"{path}.tmp-{os.getpid()}-{os.urandom(3).hex()}"
 
+    @staticmethod
+    def _write_synced(tmp: str, data: bytes) -> None:
+        """``data`` in a new file at ``tmp``, on disk before it is linked or renamed into place."""
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
     def write_file(self, path: str, data: bytes) -> None:
         tmp = self._tmp(path)
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            self._write_synced(tmp, data)
             os.replace(tmp, path)
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -109,10 +114,7 @@ class LocalHost:
     def create_file(self, path: str, data: bytes) -> bool:
         tmp = self._tmp(path)
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            self._write_synced(tmp, data)
             try:
                 os.link(tmp, path)
             except FileExistsError:
