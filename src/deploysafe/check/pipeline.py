@@ -44,6 +44,8 @@ class Report:
     problems: list[ScanProblem] = field(default_factory=list)
     graph: ModuleGraph | None = field(default=None, repr=False)
     rules: RuleSet | None = field(default=None, repr=False)  # the rules that judged it, for SARIF
+    root_reason: str | None = None  # why ``root`` is the root, when it was found from a folder inside it
+    root_start: str | None = None  # the folder the root was found from
 
     def __getattr__(self, name: str) -> Any:  # the ecosystem's own types: a Node run's NodeVersion, ...
         """What the ecosystem knows of the run, by its own names (``report.node``, ``report.typescript``)."""
@@ -61,6 +63,11 @@ class Report:
     @property
     def warnings(self) -> list[Finding]:
         return [x for x in self.findings if x.severity is Severity.WARNING]
+
+    @property
+    def root_moved(self) -> bool:
+        """True when the root was found above the folder the command was pointed at."""
+        return self.root_start is not None and self.root_start != self.root
 
     @property
     def deployable(self) -> bool:
@@ -84,6 +91,7 @@ class Report:
         return {
             "version": REPORT_VERSION,
             "root": self.root,
+            "root_reason": self.root_reason,
             "entries": [e.path for e in self.entries],
             "summary": self.summary(),
             "findings": [x.to_json() for x in self.findings],

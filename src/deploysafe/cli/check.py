@@ -14,6 +14,7 @@ from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
 from deploysafe.cli.output import format_for
 from deploysafe.cli.progress import StageProgress
+from deploysafe.cli.project import project_root, rebased_entries
 from deploysafe.errors import ConfigError
 from deploysafe.report import text as text_report
 
@@ -46,16 +47,21 @@ def run_with_progress(
     no_cache: bool,
     label: str = "checking",
 ):
-    """`deploysafe.check` with a progress bar on stderr when it takes more than a second."""
+    """`deploysafe.check` on the project ``root`` is inside, with a progress bar on stderr when it takes more
+    than a second."""
+    found = project_root(root)
     with StageProgress() as progress:
-        return run_check(
-            root,
-            list(entries) or None,
+        report = run_check(
+            found.path if found else root,
+            list(rebased_entries(found, entries)) or None,
             node_version=node_version,
             exclude=list(exclude),
             cache=not no_cache,
             progress=progress.stage(label),
         )
+    if found is not None:
+        report.root_reason, report.root_start = found.reason, str(found.start)
+    return report
 
 
 @main.command()

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from deploysafe import release
 from deploysafe.cli.app import main, stdout_gone
+from deploysafe.cli.project import project_root
 from deploysafe.config import CONFIG_NAME, Config, load, load_file
 from deploysafe.errors import ConfigError, DeploysafeError, TargetError
 from deploysafe.release import FleetFailed, FleetResult, FleetSpec, ReleaseFailed, Result, TargetSpec
@@ -25,6 +26,7 @@ from deploysafe.report import deploy as view
 
 
 def _load_config(config: str | None, source: str | None) -> Config:
+    """--config, else the deploysafe.toml of the project SOURCE (a tree) or the current folder is inside."""
     if config:
         path = Path(config)
         if path.is_dir():
@@ -32,9 +34,29 @@ def _load_config(config: str | None, source: str | None) -> Config:
         if not path.is_file():
             raise ConfigError(f"--config {config}: no such file")
         return load_file(path)
-    if source and Path(source).is_dir():
-        return load(Path(source))
-    return load(Path.cwd())
+    found = project_root(source if source and Path(source).is_dir() else Path.cwd())
+    return load(found.path if found else Path.cwd())
+
+
+def _known_target(to: str, config: Config, *, may_create: bool) -> None:
+    """A TARGET must be a [targets] name, an ssh:// URL or a deploy root; a mistyped name is not a folder.
+
+    ``may_create`` (deploy): a path not there yet is a new deploy root when it is written as a path
+    (``./x``, ``~/x``, ``/srv/x``, ``a/b``); a bare word that names no folder is a mistyped name."""
+    if to in config.targets or to in config.fleets or "://" in to:
+        return
+    local = Path(to).expanduser()
+    if local.is_dir():
+        return
+    if local.exists():
+        raise ConfigError(f"--to {to}: not a directory")
+    if may_create and ("/" in to or to.startswith(("~", "."))):
+        return
+    known = [*config.targets, *(f"{name} (fleet)" for name in config.fleets)]
+    names = ", ".join(known) if known else f"none: no [targets] in {config.source}"
+    raise ConfigError(
+        f"unknown target {to!r}: not a [targets] name, an ssh:// URL or an existing deploy root (known targets: {names})"
+    )
 
 
 def _env_pairs(values: tuple[str, ...]) -> dict[str, str] | None:
@@ -95,10 +117,18 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _where(kwargs: dict[str, Any], source: str | None = None, fleet_options: dict[str, Any] | None = None) -> Any:
+def _where(
+    kwargs: dict[str, Any],
+    source: str | None = None,
+    fleet_options: dict[str, Any] | None = None,
+    *,
+    may_create: bool = False,
+) -> Any:
     """The TargetSpec, or the FleetSpec when --fleet, a repeated --to or a [fleets] name is given."""
     config = _load_config(kwargs.pop("config"), source)
     to: tuple[str, ...] = kwargs.pop("to")
+    for each in to:
+        _known_target(each, config, may_create=may_create)
     fleet_name: str | None = kwargs.pop("fleet")
     overrides = {
         **kwargs,
@@ -253,7 +283,9 @@ def deploy(
                a crash loop fails the gate even while something else answers.
     """
     options = {"canary": canary, "batch": batch, "on_failure": on_failure}
-    where = _where(kwargs, source, options)
+    tree = project_root(source) if Path(source).is_dir() else None
+    source = str(tree.path) if tree is not None else source
+    where = _where(kwargs, source, options, may_create=True)
     if isinstance(where, FleetSpec):
         _run_fleet(
             fmt,

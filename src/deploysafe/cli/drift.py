@@ -12,6 +12,7 @@ from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
 from deploysafe.cli.output import format_for
 from deploysafe.cli.progress import StageProgress
+from deploysafe.cli.project import project_root, rebased_entries, say_root
 from deploysafe.drift import drift
 from deploysafe.drift import pull_needed as pull_files
 from deploysafe.errors import ConfigError
@@ -98,6 +99,9 @@ def drift_command(
     if overwrite and not pull_needed:
         raise ConfigError("--overwrite only applies with --pull-needed")
     fmt = fmt or (format_for(output, FORMATS) if output is not None else "text")
+    found = project_root(root)
+    say_root(found)
+    root, entries = (found.path if found else root), rebased_entries(found, entries)
     progress = StageProgress(delay=0.5, enabled=fmt == "text")
     try:
         report = drift(

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploysafe.cli.app import main
 from deploysafe.cli.progress import StageProgress
+from deploysafe.cli.project import project_root, rebased_entries, say_root
 from deploysafe.pack import PackBlocked
 from deploysafe.pack import pack as run_pack
 from deploysafe.pack import verify as run_verify
@@ -117,6 +118,9 @@ def pack(
       deploysafe pack --with-node-modules -o release.tar.gz   # for a host without a registry
       deploysafe pack --format json | jq '.files | length'    # prints the manifest
     """
+    found = project_root(root)
+    say_root(found)
+    root, entries = (found.path if found else root), rebased_entries(found, entries)
     progress = StageProgress(labels=_LABELS)
     try:
         result = run_pack(

@@ -16,6 +16,7 @@ from deploysafe.cli.app import main
 from deploysafe.cli.check import run_with_progress
 from deploysafe.cli.output import format_for
 from deploysafe.cli.progress import StageProgress
+from deploysafe.cli.project import project_root, rebased_entries, say_root
 from deploysafe.errors import ConfigError
 from deploysafe.report import graph_formats
 from deploysafe.report import why as why_report
@@ -116,11 +117,15 @@ def why(
       deploysafe why src/routes/chat.js
       deploysafe why src/legacy/public-signup.js api --format json
     """
+    found = project_root(root)
+    say_root(found)
+    if found is not None and found.moved and not file.is_absolute() and (found.start / file).exists():
+        file = found.start / file
     with StageProgress() as progress:
         result = run_why(
-            root,
+            found.path if found else root,
             file,
-            list(entries) or None,
+            list(rebased_entries(found, entries)) or None,
             node_version=node_version,
             exclude=list(exclude),
             cache=not no_cache,

@@ -15,6 +15,8 @@ MAX_WARNINGS = 50  # warnings shown before "... and N more" (errors are always a
 
 def render(report: Report, console: Console, *, verbose: bool = False) -> None:
     out = console.print
+    if report.root_moved:
+        _line(console, f"[bold]root[/]  {escape(report.root)} [dim]({escape(report.root_reason or '')})[/]")
     for entry in report.entries:
         _line(console, f"[bold]entry[/] {escape(entry.path)} [dim]({escape(entry.reason)})[/]")
     out(f"[bold]node[/]  {report.node} [dim]({escape(report.node.source)})[/]", soft_wrap=True)
