@@ -369,65 +369,119 @@ def test_ts_node_esm_loader_needs_extensions_where_tsx_adds_them(tmp_path):
 # ---- Yarn 4 Plug'n'Play -----------------------------------------------------------------------------------
 
 YARNRC = 'nodeLinker: pnp\nnpmRegistryServer: "https://registry.npmjs.org"\nenableGlobalCache: false\nenableTelemetry: false\n'
+PNP_SERVICE = {
+    "name": "svc",
+    "version": "1.0.0",
+    "packageManager": "yarn@4.5.3",
+    "dependencies": {"ms": "2.1.3", "mysql2": "3.11.0"},
+    "scripts": {"start": "node -r ./.pnp.cjs index.js"},
+}
+PNP_INDEX = "const ms = require('ms');\nrequire('mysql2/promise');\nconsole.log('loaded', ms(1000));\n"
 
 
 def yarn_pnp_app(tmp_path: Path) -> Path:
-    """A service installed by the real Yarn 4 (from the npm registry) with Plug'n'Play: no node_modules."""
-    yarn = installed("yarn", {"dependencies": {"@yarnpkg/cli-dist": "4.5.3"}})
-    root = write_tree(
-        tmp_path / "svc",
-        {
-            "package.json": {
-                "name": "svc",
-                "version": "1.0.0",
-                "packageManager": "yarn@4.5.3",
-                "dependencies": {"ms": "2.1.3"},
-                "scripts": {"start": "node -r ./.pnp.cjs index.js"},
-            },
-            ".yarnrc.yml": YARNRC,
-            "index.js": "const ms = require('ms');\nconsole.log('loaded', ms(1000));\n",
-        },
-    )
-    cli = yarn / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
-    # Yarn turns on immutable installs when CI is set; this fixture writes its yarn.lock on first install.
-    quiet = {"COREPACK_ENABLE_STRICT": "0", "YARN_ENABLE_TELEMETRY": "0", "YARN_ENABLE_IMMUTABLE_INSTALLS": "false"}
-    done = run(root, "node", str(cli), "install", env=quiet)
-    assert done.returncode == 0, done.stdout + done.stderr
+    """A service installed by the real Yarn 4 (from the npm registry) with Plug'n'Play: no node_modules, its
+    packages zipped in .yarn/cache. Installed once into the tests' cache and copied: PnP's map is relative."""
+    import hashlib
+
+    from tests.support.npm_cache import CACHE
+
+    manifest = {**PNP_SERVICE}
+    digest = hashlib.sha256((repr(sorted(manifest.items())) + YARNRC).encode()).hexdigest()[:16]
+    cached = CACHE / f"yarn-pnp-{digest}"
+    if not (cached / ".pnp.cjs").is_file():
+        yarn = installed("yarn", {"dependencies": {"@yarnpkg/cli-dist": "4.5.3"}})
+        # An empty yarn.lock makes the folder a project of its own, whatever lies above it.
+        tree = {"package.json": manifest, ".yarnrc.yml": YARNRC, "yarn.lock": ""}
+        staging = write_tree(CACHE / f".yarn-pnp-{digest}-{os.getpid()}", tree)
+        cli = yarn / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
+        # Yarn turns on immutable installs when CI is set; this fixture writes its yarn.lock on first install.
+        quiet = {"COREPACK_ENABLE_STRICT": "0", "YARN_ENABLE_TELEMETRY": "0", "YARN_ENABLE_IMMUTABLE_INSTALLS": "false"}
+        try:
+            done = run(staging, "node", str(cli), "install", env=quiet)
+            assert done.returncode == 0, done.stdout + done.stderr
+            staging.rename(cached)
+        except OSError:  # another run finished first
+            pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    root = tmp_path / "svc"
+    shutil.copytree(cached, root)
+    (root / "index.js").write_text(PNP_INDEX)
     assert (root / ".pnp.cjs").is_file() and not (root / "node_modules").exists()
     return root
 
 
-def test_yarn_pnp_is_said_once_and_its_runtime_ships_with_pack(tmp_path):
+def test_yarn_pnp_resolves_packages_through_its_map_and_zip_cache_as_node_does(tmp_path):
+    root = yarn_pnp_app(tmp_path)
+    report = check(root)
+    assert report.errors == [] and report.dormant == [] and report.unverified == []
+    assert run(root, "node", "-r", "./.pnp.cjs", "index.js").stdout.startswith("loaded")
+
+    # A subpath mysql2's exports do not allow: PnP applies exports as node_modules does.
+    (root / "index.js").write_text("require('ms');\nrequire('mysql2/lib/constants/errors');\n")
+    blocked = check(root)
+    assert [(f.rule, f.specifier) for f in blocked.errors] == [("unresolved-import", "mysql2/lib/constants/errors")]
+    assert ".yarn/cache/mysql2-npm-3.11.0" in blocked.errors[0].message
+    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
+    assert failed.returncode != 0 and "Package subpath './lib/constants/errors' is not defined by" in failed.stderr
+
+    # Yarn PnP is strict: an undeclared package fails under it (`yarn node` too), and the check blocks it.
+    (root / "index.js").write_text("require('ms');\nrequire('left-pad');\n")
+    blocked = check(root)
+    assert [(f.rule, f.specifier) for f in blocked.errors] == [("missing-package", "left-pad")]
+    assert "Yarn PnP: svc tried to access left-pad, but it isn't declared" in blocked.errors[0].message
+    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
+    assert failed.returncode != 0 and "tried to access left-pad, but it isn't declared" in failed.stderr
+
+
+def test_a_pnp_service_started_by_plain_node_is_blocked_and_through_yarn_node_is_not(tmp_path):
+    root = yarn_pnp_app(tmp_path)
+    for start in ("node index.js", "yarn node index.js"):
+        write_tree(root, {"package.json": {**PNP_SERVICE, "scripts": {"start": start}}})
+        report = check(root)
+        assert [e.path for e in report.entries] == ["index.js"]
+        if start == "node index.js":
+            assert [(f.rule, f.file, f.line) for f in report.errors] == [("missing-package", "index.js", 1)]
+            assert "without Yarn Plug'n'Play's runtime" in report.errors[0].message
+            failed = run(root, "node", "index.js")
+            assert failed.returncode != 0 and "Cannot find module 'ms'" in failed.stderr
+        else:
+            assert report.errors == []
+            yarn = installed("yarn", {"dependencies": {"@yarnpkg/cli-dist": "4.5.3"}})
+            cli = yarn / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
+            done = run(root, "node", str(cli), "node", "index.js", env={"COREPACK_ENABLE_STRICT": "0"})
+            assert done.returncode == 0 and done.stdout.startswith("loaded"), done.stdout + done.stderr
+
+
+def test_yarn_pnp_runtime_ships_with_pack_and_the_packed_service_starts(tmp_path):
     import tarfile
 
     from deploysafe.pack import pack
 
     root = yarn_pnp_app(tmp_path)
-    report = check(root)
-    assert report.errors == [] and report.dormant == []
-    assert [(u.file, u.detail.split(" —")[0]) for u in report.unverified] == [
-        (".pnp.cjs", "Yarn PnP: packages not verified")
-    ]
-    assert run(root, "node", "-r", "./.pnp.cjs", "index.js").stdout.startswith("loaded")
-
     result = pack(root, output=tmp_path / "out")
     with tarfile.open(result.path) as archive:
         names = archive.getnames()
     shipped = {n.split("/", 1)[1] if n.startswith("svc") else n for n in names}
     assert any(n.endswith(".pnp.cjs") for n in shipped)
-    assert any(".yarn/cache/ms-npm-2.1.3" in n and n.endswith(".zip") for n in shipped)
+    assert any(".yarn/cache/mysql2-npm-3.11.0" in n and n.endswith(".zip") for n in shipped)
     unpacked = tmp_path / "unpacked"
     with tarfile.open(result.path) as archive:
         archive.extractall(unpacked, filter="data")
     started = next(p.parent for p in unpacked.rglob(".pnp.cjs"))
     assert run(started, "node", "-r", "./.pnp.cjs", "index.js").stdout.startswith("loaded")
 
-    # Yarn PnP is strict: an undeclared package fails under it, and the check blocks it.
-    (root / "index.js").write_text("require('ms');\nrequire('left-pad');\n")
-    blocked = check(root)
-    assert [(f.rule, f.specifier) for f in blocked.errors] == [("missing-package", "left-pad")]
-    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
-    assert failed.returncode != 0 and "left-pad" in failed.stderr
+    # A map in a form deploysafe does not know (here the inlined state renamed; node still runs it): its
+    # packages are not verified, said once, never blocked.
+    runtime = root / ".pnp.cjs"
+    runtime.write_text(runtime.read_text().replace("RAW_RUNTIME_STATE", "RUNTIME_STATE_V9"))
+    report = check(root)
+    assert report.errors == []
+    assert run(root, "node", "-r", "./.pnp.cjs", "index.js").stdout.startswith("loaded")
+    assert [(u.file, u.detail.split(" —")[0]) for u in report.unverified] == [
+        (".pnp.cjs", "Yarn PnP: packages not verified")
+    ]
 
 
 # ---- the Node version of the verdict ----------------------------------------------------------------------

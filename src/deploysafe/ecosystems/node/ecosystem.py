@@ -20,7 +20,7 @@ from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.rules import RuleSet
 from deploysafe.check.sources import SourceLoader
 from deploysafe.config import CheckTable
-from deploysafe.ecosystems.node import files, module_alias, pnp
+from deploysafe.ecosystems.node import files, module_alias, pnp, pnp_map
 from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.entries import Entry, detect_entries
 from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
@@ -96,12 +96,13 @@ class NodeEcosystem:
         node = assume(runtime, settings.node, *_engines(project.root, package, found, packages))
         tsconfigs = TsconfigLoader(fs, stop_at=os.path.dirname(project.root))
         plug = pnp.find(project.root)
+        plug_map = pnp_map.load(plug.folder) if plug else None
         analysis = Analysis(
             root=project.root,
             node=node,
             fs=fs,
             packages=packages,
-            resolver=NodeResolver(fs, packages, node, tsconfigs),
+            resolver=NodeResolver(fs, packages, node, tsconfigs, pnp=plug_map),
             loader=SourceLoader(FactsCache(enabled=cache), parser=self.parser),
             compiled_typescript=typescript is not None and typescript.compiled,
             aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
@@ -112,7 +113,18 @@ class NodeEcosystem:
         shared = tuple(name for target in project.config.targets.values() for name in target.shared)
         pnp_files = plug.runtime_files(project.root) if plug else ()
         assumed = NodeRuntime(node, typescript, pnp_files)
-        return NodeCheck(project.root, package, found, assumed, analysis, shared=shared, pnp=plug)
+        options = tuple(target.env.get("NODE_OPTIONS", "") for target in project.config.targets.values())
+        return NodeCheck(
+            project.root,
+            package,
+            found,
+            assumed,
+            analysis,
+            shared=shared,
+            pnp=plug,
+            pnp_read=plug_map is not None,
+            node_options=options,
+        )
 
 
 @dataclass
@@ -128,7 +140,9 @@ class NodeCheck:
     excludes: Sequence[str] = files.DEFAULT_EXCLUDES
     skipped_dirs: frozenset[str] = files.ALWAYS_SKIPPED_DIRS
     shared: tuple[str, ...] = ()  # files deploy targets keep in shared/: present on the host
-    pnp: pnp.PnpProject | None = None  # installed by Yarn Plug'n'Play: packages are not verified
+    pnp: pnp.PnpProject | None = None  # installed by Yarn Plug'n'Play
+    pnp_read: bool = False  # its map was read: package imports resolve through it
+    node_options: tuple[str, ...] = ()  # NODE_OPTIONS the deploy targets set
 
     @property
     def built_from(self) -> frozenset[str]:
@@ -178,6 +192,11 @@ class NodeCheck:
             more, doubts = interiors.judge(package_context, self.rules, graph, inside)
             findings += more
             unverified += doubts
+        if self.pnp is not None and self.pnp_read:
+            from deploysafe.ecosystems.node import pnp_start
+
+            bare = [e for e in self.entries if pnp_start.runs_without_runtime(e, self.node_options)]
+            findings += pnp_start.unloaded_packages(graph, bare, self.root)
         typescript = self.runtime.typescript
         if typescript is not None and typescript.built and typescript.build is not None:
             from deploysafe.ecosystems.node.build_output import to_sources
@@ -195,8 +214,27 @@ class NodeCheck:
         commands = [(e.command, _holder(e.reason)) for e in self.entries if e.command]
         failures = _start_problems(self.root, typescript) + self._ts_node_module_syntax()
         failures += missing_start_files(self.root, commands, self.shared, _locate)
-        doubts = _stale_build(self.root, typescript) + self._tsconfig_problems() + _pnp_note(self.root, self.pnp)
+        doubts = _stale_build(self.root, typescript) + self._tsconfig_problems() + self._pnp_note()
         return failures, doubts
+
+    def _pnp_note(self) -> list[Unverified]:
+        """Yarn PnP, said once: the packages whose map or archive could not be read are not verified."""
+        if self.pnp is None:
+            return []
+        where = os.path.relpath(self.pnp.map, self.root).replace(os.sep, "/")
+        unread = sorted(self.modules.resolver.unread_archives)
+        if self.pnp_read and not unread:
+            return []
+        if self.pnp_read:
+            names = ", ".join(os.path.relpath(p, self.pnp.folder).replace(os.sep, "/") for p in unread[:3])
+            cause = f"these package archives could not be read: {names}" + (" …" if len(unread) > 3 else "")
+        else:
+            cause = f"deploysafe could not read the PnP map in {where} (nor .pnp.data.json)"
+        detail = (
+            f"Yarn PnP: packages not verified — {cause} (imports of declared packages, their subpaths and "
+            "exports are unchecked); pack ships .pnp.cjs, .pnp.loader.mjs and .yarn/"
+        )
+        return [Unverified(PACKAGE_MANAGER, where, 1, 1, detail, True)]
 
     def _ts_node_module_syntax(self) -> list[Finding]:
         """ts-node (without its ESM loader) compiles a `.ts` entry with the tsconfig's `module`; an ES
@@ -273,19 +311,6 @@ def _engines(
         if scope is not None and scope.engines_node:
             return scope.engines_node, os.path.relpath(scope.path, root).replace(os.sep, "/")
     return None, "package.json"
-
-
-def _pnp_note(root: str, plug: pnp.PnpProject | None) -> list[Unverified]:
-    """Yarn PnP, said once: its map is not read, so no package import is verified."""
-    if plug is None:
-        return []
-    where = os.path.relpath(plug.map, root).replace(os.sep, "/")
-    detail = (
-        f"Yarn PnP: packages not verified — {where} resolves them from .yarn/cache and deploysafe does not read "
-        "the PnP map (imports of declared packages, their subpaths and exports are unchecked); pack ships "
-        ".pnp.cjs, .pnp.loader.mjs and .yarn/"
-    )
-    return [Unverified(PACKAGE_MANAGER, where, 1, 1, detail, True)]
 
 
 def _holder(reason: str) -> str:

@@ -375,6 +375,8 @@ def script_of_command(command: str) -> str | None:
             words = words[1:]
         if words and words[0] in ("npx", "exec", "cross-env"):
             words = [w for w in words[1:] if "=" not in w or w.startswith("-")]
+        if words[:2] == ["yarn", "node"]:  # node with Yarn's environment (PnP's runtime loaded)
+            words = words[1:]
         if len(words) >= 2 and os.path.basename(words[0]) in RUNNERS:
             args = words[2:] if words[1] == "watch" else words[1:]  # `tsx watch src/index.ts`
             script = _first_script(args)

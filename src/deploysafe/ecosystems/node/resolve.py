@@ -12,7 +12,7 @@ import difflib
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -36,6 +36,8 @@ from deploysafe.check.resolution import (
 from deploysafe.ecosystems.node.builtins import builtin_name
 from deploysafe.ecosystems.node.nodeversion import NodeVersion
 from deploysafe.ecosystems.node.packages import ABSENT, PackageJsonCache
+from deploysafe.ecosystems.node.pnp_map import Found, PnpMap
+from deploysafe.ecosystems.node.pnp_zip import ZipFolders
 from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
 
 CJS_EXTENSIONS = (".js", ".json", ".node")
@@ -65,11 +67,16 @@ class NodeResolver:
         packages: PackageJsonCache,
         node: NodeVersion,
         tsconfigs: TsconfigLoader | None = None,
+        pnp: PnpMap | None = None,
+        zips: ZipFolders | None = None,
     ) -> None:
         self.fs = fs
         self.packages = packages
         self.node = node
         self.tsconfigs = tsconfigs
+        self.pnp = pnp  # Yarn Plug'n'Play's map: bare imports of the files it holds go through it
+        self.zips = zips or ZipFolders()
+        self.unread_archives: set[str] = set()  # PnP package archives that could not be unpacked
         self._esm_conditions = node.conditions(for_require=False)
         self._cjs_conditions = node.conditions(for_require=True)
 
@@ -264,6 +271,11 @@ class NodeResolver:
         if scope is not None and scope.name == name and scope.exports not in (ABSENT, None):
             return self._through_exports(scope.dir, name, subpath, scope.exports, conditions, for_require, specifier)
 
+        if self.pnp is not None:
+            placed = self._pnp_package(name, subpath, parent, for_require, specifier)
+            if placed is not None:
+                return placed
+
         unloadable: str | None = None  # an installed folder of this name that require() found nothing in
         for directory in _ancestors(parent):
             if os.path.basename(directory) == "node_modules":
@@ -305,6 +317,54 @@ class NodeResolver:
                 package_dir=unloadable,
             )
         return Unresolved(PACKAGE_NOT_FOUND, package=name)
+
+    def _pnp_package(
+        self, name: str, subpath: str, parent: str, for_require: bool, specifier: str
+    ) -> Resolution | None:
+        """A bare import as Yarn PnP resolves it: the issuer's declared dependency (or PnP's refusal),
+        then the package's own exports, main and files, as in node_modules. None outside the map."""
+        assert self.pnp is not None
+        placed = self.pnp.resolve(name, self.zips.virtual(parent))
+        if placed is None:
+            return None
+        if not isinstance(placed, Found):
+            return Unresolved(PACKAGE_NOT_FOUND, package=name, detail=placed.detail)
+        real_dir = self.zips.real(placed.location.rstrip(os.sep))
+        if real_dir is None or not self.fs.is_dir(real_dir):
+            self.unread_archives.add(placed.location)
+            return Unresolved(PACKAGE_NOT_FOUND, package=name)  # not judged: said once as unverified
+        real_dir = self.fs.realpath(real_dir)
+        found = self._in_package(real_dir, name, subpath, for_require, specifier)
+        if isinstance(found, Unresolved):
+            return replace(found, detail=self.zips.virtualize(found.detail))
+        return found
+
+    def _in_package(self, real_dir: str, name: str, subpath: str, for_require: bool, specifier: str) -> Resolution:
+        """``subpath`` of the package in ``real_dir``: its exports, else its files (as require() or
+        import loads them)."""
+        pkg = self.packages.at(real_dir)
+        if pkg is not None and pkg.error:
+            return Unresolved(INVALID_PACKAGE, path=pkg.path, package=name, detail=pkg.error)
+        conditions = self.conditions(for_require)
+        if pkg is not None and pkg.exports not in (ABSENT, None):
+            return self._through_exports(real_dir, name, subpath, pkg.exports, conditions, for_require, specifier)
+        if not for_require:
+            if subpath == ".":
+                return self._legacy_main(real_dir, name, pkg.main if pkg else None)
+            return self._package_file(os.path.join(real_dir, subpath[2:]), name, real_dir, specifier)
+        target = os.path.join(real_dir, subpath[2:]) if subpath != "." else real_dir
+        found = self._load_as_file(target) or self._load_as_directory(target)
+        if found:
+            return ResolvedModule(path=self.fs.realpath(found), package=name, package_dir=real_dir)
+        main = pkg.main if pkg is not None and pkg.main else "index.js"
+        what = "no main file or index.js" if subpath == "." else f"no '{subpath[2:]}'"
+        return Unresolved(
+            NOT_FOUND,
+            path=os.path.join(real_dir, main if subpath == "." else subpath[2:]),
+            package=name,
+            detail=f"the package is installed but has {what} for require() to load",
+            package_dir=real_dir,
+        )
 
     def _package_file(self, path: str, name: str, package_dir: str, specifier: str) -> Resolution:
         resolved = self._esm_path(path, specifier)

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 
 from deploysafe.check import resolution as r
+from deploysafe.check.facts import Import
 from deploysafe.check.findings import NOT_INSTALLED
 from deploysafe.check.graph import Edge, Module
 from deploysafe.check.resolution import Unresolved
@@ -35,8 +36,11 @@ class MissingPackageRule(Rule):
         section = scope.dependency_section(name) if scope else None
         if section == DEV:
             return
+        if ctx.analysis.pnp and res.detail:  # Yarn PnP refuses it (see pnp_map.py)
+            yield ctx.edge_finding(ID, module, imp, _pnp_refusal(imp, name, res.detail, section))
+            return
         if section is not None and ctx.analysis.pnp:
-            return  # said once for the project: Yarn PnP resolves it, deploysafe does not read the map
+            return  # said once for the project: the PnP map or the package's archive could not be read
         if section is not None:
             yield ctx.unverified(
                 NOT_INSTALLED,
@@ -57,6 +61,17 @@ class MissingPackageRule(Rule):
             f"{when_it_fails(imp)}: Cannot find package '{name}' imported from {ctx.rel(module.path)}; it is not "
             f"installed{where}{deeper}: add it to dependencies (npm install {name})",
         )
+
+
+def _pnp_refusal(imp: Import, name: str, detail: str, section: str | None) -> str:
+    """PnP's own error for an import its map refuses, with the fix."""
+    if section is not None:
+        fix = f"it is in {section} of package.json but not in the PnP map: run yarn install and ship the new .pnp.cjs"
+    elif "peer dependency" in detail:
+        fix = f"add {name} to the dependencies of the package that provides the peer"
+    else:
+        fix = f"add it to dependencies (yarn add {name})"
+    return f"{when_it_fails(imp)}: Yarn PnP: {detail}; {fix}"
 
 
 def _installed_deeper(root: str, name: str) -> str | None:
