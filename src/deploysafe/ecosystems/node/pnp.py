@@ -1,9 +1,10 @@
 """Yarn Plug'n'Play: no node_modules; `.pnp.cjs` (with `.pnp.loader.mjs` for ES modules) maps each package
 to a zip in `.yarn/cache` or a folder in `.yarn/unplugged`, and Node loads packages only through it.
 
-deploysafe does not read the PnP map: package imports of such a project are not verified, which the report
-says once; the files the PnP runtime needs at start (`.pnp.cjs`, `.pnp.loader.mjs`, `.pnp.data.json`,
-`.yarnrc.yml`, `.yarn/cache`, `.yarn/unplugged`) are never dormant and ship with pack.
+Package imports resolve through that map (pnp_map.py, with archives read by pnp_zip.py); where the map or an
+archive cannot be read, those imports are not verified, which the report says once. The files the PnP
+runtime needs at start (`.pnp.cjs`, `.pnp.loader.mjs`, `.pnp.data.json`, `.yarnrc.yml`, `.yarn/cache`,
+`.yarn/unplugged`) are never dormant and ship with pack.
 """
 
 from __future__ import annotations
