@@ -21,6 +21,7 @@ from deploysafe.check.pipeline import Report, check
 from deploysafe.config import load
 from deploysafe.ecosystems.node.entries import Entry as NodeEntry
 from deploysafe.globs import user_patterns
+from deploysafe.pack import start_files
 from deploysafe.pack.errors import PackBlocked, PackError, UnverifiedEdges
 from deploysafe.pack.select import ASSET, PackSettings, Selection, select
 from deploysafe.pack.tree import walk
@@ -106,9 +107,13 @@ def pack(
         )
     project = report.root
     selection = select(project, report, walk(project), settings)
+    config = load(Path(root))
+    commands = [e.command for e in report.entries if isinstance(e, NodeEntry) and e.command]
+    shared = [name for target in config.targets.values() for name in target.shared]
+    selection.warnings += start_files.left_out(project, commands, selection, shared)
     clock.lap("select")
     opened = open_edges(report.unverified, selection.files, selection.dormant)
-    allowed = allow_unverified or load(Path(root)).pack.unverified == "allow"
+    allowed = allow_unverified or config.pack.unverified == "allow"
     uncovered = [edge for edge in opened if not edge.covered]
     if uncovered and not allowed and not force:
         raise UnverifiedEdges(uncovered)
