@@ -215,6 +215,13 @@ class TargetSettings:
     install_timeout: float = 900.0
     restart_timeout: float = 120.0
     hook_timeout: float = 600.0
+    # blue/green behind a reverse proxy (deploysafe.release.proxy): each release on its own colour's port
+    proxy: Literal["nginx"] | None = None
+    proxy_include: str = ".deploysafe/upstream.conf"  # the upstream servers file the proxy includes
+    proxy_reload: str | None = None  # default: the proxy's own check-and-reload command
+    blue_port: int = key(0, at_least=0)
+    green_port: int = key(0, at_least=0)
+    drain: float = key(3.0, at_least=0)  # seconds the old colour keeps serving what it has before it stops
     hooks: tuple[Hook, ...] = key((), family=HOOK_KEYS, parse=hooks_of)  # before_<step> = [...], after_<step>
 
 

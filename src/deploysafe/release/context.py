@@ -48,6 +48,8 @@ class Context:
     )  # log sizes before the restart: a report quotes what follows
     boot_seconds: float | None = None  # how long the release took to answer in its boot test
     live: str | None = None  # what current points at now, as far as this run knows
+    colour: str | None = None  # proxy mode: the colour this run started its release on
+    live_colour: str | None = None  # proxy mode: the colour taking traffic when the run started
     reopened: list[Host] = field(default_factory=list)  # connections opened again after one was lost
 
     @property

@@ -24,7 +24,7 @@ from deploysafe.errors import ConfigError, DeploysafeError
 from deploysafe.release import history, interrupts
 from deploysafe.release.context import Context
 from deploysafe.release.events import NullReporter, Reporter
-from deploysafe.release.flows import DEPLOY, Flow
+from deploysafe.release.flows import DEPLOY, Flow, deploy_flow
 from deploysafe.release.interrupts import Trap
 from deploysafe.release.run import ReleaseFailed, Result, Run
 from deploysafe.release.spec import TargetSpec, open_target
@@ -195,7 +195,7 @@ def deploy(
                 "version": manifest.version,
             }
         started = time.monotonic()
-        result = execute(DEPLOY, ctx, dry_run=dry_run, extra=extra)
+        result = execute(deploy_flow(spec.proxy), ctx, dry_run=dry_run, extra=extra)
         if not dry_run:
             result.seconds = round(time.monotonic() - started, 3)
         return result

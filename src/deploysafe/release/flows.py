@@ -3,6 +3,13 @@
     DEPLOY    preflight → lock → upload → verify → rename → link-shared → install → boot-test
               → switch → restart → health → mark-good → prune → unlock
     ROLLBACK  preflight → lock → choose → verify → switch → restart → health → mark-good → unlock
+
+Behind a proxy (``proxy = "nginx"``: blue/green, :mod:`deploysafe.release.steps.colour`) the release is
+started and gated on the idle colour before the switch, and the old colour drains after the verdict:
+
+    PROXY_DEPLOY    preflight → lock → upload → verify → rename → link-shared → install → start → health
+                    → switch → mark-good → drain → prune → unlock
+    PROXY_ROLLBACK  preflight → lock → choose → verify → start → health → switch → mark-good → drain → unlock
     ADOPT     preflight → lock → move → rename → link-shared → switch → record → [restart → health] → unlock
 
 Where a flow fails decides what follows. Up to ``lock`` a failure is raised as it is; from there to the
@@ -20,11 +27,19 @@ from dataclasses import dataclass
 
 from deploysafe.config import Hook
 from deploysafe.release.context import Context
-from deploysafe.release.outcomes import AdoptOutcomes, DeployOutcomes, Outcomes, RollbackOutcomes
+from deploysafe.release.outcomes import (
+    AdoptOutcomes,
+    DeployOutcomes,
+    Outcomes,
+    ProxyDeployOutcomes,
+    ProxyRollbackOutcomes,
+    RollbackOutcomes,
+)
 from deploysafe.release.steps.adopt import AdoptLock, AdoptPreflight, AdoptRename, Move, Record, Share
 from deploysafe.release.steps.base import Only, Step
 from deploysafe.release.steps.boot_test import BootTest
 from deploysafe.release.steps.choose import Choose
+from deploysafe.release.steps.colour import ColourHealth, Drain, Route, StartColour, StopNew
 from deploysafe.release.steps.health import Health
 from deploysafe.release.steps.hook import HookStep
 from deploysafe.release.steps.install import Install
@@ -134,3 +149,42 @@ ADOPT = Flow(
     verdict="record",
     hooks=False,
 )
+
+PROXY_RECOVER = (Only(Reconnect(), _connection_lost), Route(back=True), StopNew())
+
+PROXY_DEPLOY = Flow(
+    "deploy",
+    (
+        Preflight(),
+        Lock(),
+        Upload(),
+        Verify(),
+        Rename(),
+        LinkShared(),
+        Install(),
+        StartColour(),
+        ColourHealth(),
+        Route(),
+        MarkGood(),
+        Drain(),
+        Prune(),
+        Unlock(),
+    ),
+    ProxyDeployOutcomes(),
+    recover=PROXY_RECOVER,
+)
+
+PROXY_ROLLBACK = Flow(
+    "rollback",
+    (Preflight(), Lock(), Choose(), Verify(), StartColour(), ColourHealth(), Route(), MarkGood(), Drain(), Unlock()),
+    ProxyRollbackOutcomes(),
+    recover=PROXY_RECOVER,
+)
+
+
+def deploy_flow(proxy: str | None) -> Flow:
+    return PROXY_DEPLOY if proxy else DEPLOY
+
+
+def rollback_flow(proxy: str | None) -> Flow:
+    return PROXY_ROLLBACK if proxy else ROLLBACK

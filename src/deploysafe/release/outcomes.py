@@ -188,3 +188,25 @@ class AdoptOutcomes(Outcomes):
         return ctx.active.result(
             history.GOOD, f"adopted {ctx.target.url} as releases/{ctx.release}", current=ctx.release
         )
+
+
+class _Settles:
+    """Blue/green (:mod:`deploysafe.release.proxy`): a run that stops before its switch also stops the colour
+    it started, which never took traffic; ``current`` and the proxy stay on the live colour."""
+
+    def stopped(self, ctx: Context, err: BaseException) -> BaseException:
+        from deploysafe.release.proxy.bluegreen import settle
+
+        if ctx.active.lock.held and not ctx.active.connection_lost:
+            done = settle(ctx)
+            if done:
+                ctx.reporter.message(done, "info")
+        return super().stopped(ctx, err)  # type: ignore[misc]
+
+
+class ProxyDeployOutcomes(_Settles, DeployOutcomes):
+    pass
+
+
+class ProxyRollbackOutcomes(_Settles, RollbackOutcomes):
+    pass

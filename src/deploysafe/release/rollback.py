@@ -11,7 +11,7 @@ from __future__ import annotations
 from deploysafe.release.context import Context
 from deploysafe.release.engine import execute
 from deploysafe.release.events import NullReporter, Reporter
-from deploysafe.release.flows import ROLLBACK
+from deploysafe.release.flows import ROLLBACK, rollback_flow
 from deploysafe.release.run import Result
 from deploysafe.release.spec import TargetSpec, open_target
 
@@ -40,6 +40,6 @@ def rollback(
             wanted=release,
             once_hooks=once_hooks,
         )
-        return execute(ROLLBACK, ctx, dry_run=dry_run)
+        return execute(rollback_flow(spec.proxy), ctx, dry_run=dry_run)
     finally:
         target.close()

@@ -128,7 +128,11 @@ def tail(target: Host, path: str, lines: int = 15, since: int = 0) -> str:
 
 def log_sizes(target: Host, spec: TargetSpec) -> dict[str, int]:
     """How long each log file is now (before a restart), so a report can quote only what came after."""
-    paths = log_sources(target, spec)
+    return log_sizes_of(target, log_sources(target, spec))
+
+
+def log_sizes_of(target: Host, paths: Sequence[str]) -> dict[str, int]:
+    """How long each of ``paths`` is now (missing files are left out)."""
     if not paths:
         return {}
     done = target.run(["stat", "-c", "%s %n", "--", *paths], timeout=30)  # missing files: no line
@@ -149,9 +153,16 @@ def log_tails(
 ) -> list[tuple[str, str]]:
     """The tails of the target's logs; with ``since`` (:func:`log_sizes` before the restart) only the
     lines written after it (all of a file that was shorter then, as after a rotation)."""
+    return log_tails_of(target, log_sources(target, spec, extra), lines, since)
+
+
+def log_tails_of(
+    target: Host, paths: Sequence[str], lines: int = 15, since: Mapping[str, int] | None = None
+) -> list[tuple[str, str]]:
+    """The tails of ``paths`` (see :func:`log_tails`)."""
     out = []
     marks = since or {}
-    for path in log_sources(target, spec, extra):
+    for path in paths:
         try:
             text = tail(target, path, lines, since=marks.get(path, 0) if _grew(target, path, marks) else 0)
         except Exception:

@@ -5,7 +5,10 @@ what is about to land on it. Rollback also needs a layout with releases and a he
 from __future__ import annotations
 
 from deploysafe.errors import ConfigError, TargetError
+from deploysafe.release import proxy as proxies
 from deploysafe.release.context import Context
+from deploysafe.release.proxy import colours
+from deploysafe.release.spec import TargetSpec
 from deploysafe.release.state import check_layout
 from deploysafe.release.steps.base import Step
 
@@ -38,9 +41,27 @@ def check(ctx: Context) -> None:
             f"health_deadline ({spec.health_deadline:g}s) is shorter than pm2_min_uptime ({spec.pm2_min_uptime:g}s): "
             "no release could pass; raise health_deadline or lower pm2_min_uptime"
         )
+    if spec.proxy:
+        check_proxy(spec)
     ctx.state = check_layout(ctx.target, ctx.layout)
     if ctx.kind == "rollback":
         if ctx.state != "deploysafe":
             raise TargetError(f"{ctx.target.url} has no releases to roll back to")
         if ctx.spec.probe() is None:
             raise ConfigError("rollback needs a health probe: set health in the target or pass --health")
+
+
+def check_proxy(spec: TargetSpec) -> None:
+    """Blue/green needs its two ports, a probe it can aim at them, and no in-place restart command."""
+    proxies.of(spec)
+    colours.ports(spec)
+    probe = spec.probe()
+    if probe is not None and probe.kind not in ("http", "tcp"):
+        raise ConfigError(
+            f"proxy = {spec.proxy!r} aims the health probe at each colour's port: health must be http(s):// or tcp://"
+        )
+    if spec.restart:
+        raise ConfigError(
+            f"proxy = {spec.proxy!r} starts each release on its colour's port (pm2, or the start command): "
+            "remove restart, which restarts in place"
+        )

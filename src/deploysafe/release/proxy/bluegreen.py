@@ -1,0 +1,119 @@
+"""Blue/green on one host, as the steps of a run see it: which colour takes traffic, making the proxy agree
+with ``current`` after a run cut short, gating a colour on its own port, and putting things back.
+
+``current`` is the truth: it is switched last, after the proxy was reloaded. A run killed between the
+two leaves the proxy routed to the new colour while ``current`` names the old one; the next run routes
+the proxy back to ``current``'s colour (still running: the old colour stops only after the verdict).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from deploysafe.errors import DeploysafeError
+from deploysafe.release import health, pm2, service
+from deploysafe.release import proxy as proxies
+from deploysafe.release.context import Context
+from deploysafe.release.proxy import colours
+from deploysafe.release.proxy.colours import Slot
+
+
+def upstream_host(ctx: Context) -> str:
+    probe = ctx.spec.probe()
+    return probe.host if probe is not None and probe.host else "127.0.0.1"
+
+
+def live_colour(ctx: Context, slots: dict[str, Slot]) -> str | None:
+    """The colour running the release ``current`` names, else the one the proxy routes to."""
+    for colour, slot in slots.items():
+        if ctx.live and slot.release == ctx.live:
+            return colour
+    return colours.colour_of(slots, proxies.routed_port(ctx.target, ctx.spec))
+
+
+def reconcile(ctx: Context, slots: dict[str, Slot]) -> str | None:
+    """Route the proxy to ``current``'s colour when a run cut short left it elsewhere; what was done."""
+    live = live_colour(ctx, slots)
+    routed = proxies.routed_port(ctx.target, ctx.spec)
+    if live is None or slots[live].port == routed:
+        return None
+    slot = slots[live]
+    proxies.route(ctx.target, ctx.spec, upstream_host(ctx), slot.port, f"{slot.release} on {live}")
+    return f"the proxy routed to port {routed} while current is {ctx.live} on {live}: routed back to port {slot.port}"
+
+
+def running(ctx: Context, slot: Slot) -> bool:
+    """Whether ``slot``'s release still runs: its pid alive, or its pm2 apps online."""
+    if slot.apps:
+        online = {p.name for p in service.pm2_processes(ctx.target, ctx.spec) if p.status == "online"}
+        return set(slot.apps) <= online
+    return colours.alive(ctx.target, slot)
+
+
+class ColourWatch:
+    """A window's watch over pm2 apps started for a colour (see :class:`pm2.Watch`)."""
+
+    def __init__(self, ctx: Context, slot: Slot) -> None:
+        release = ctx.layout.release(slot.release or ctx.release)
+        self.ctx = ctx
+        self.release = release
+        self.watch = pm2.Watch(frozenset(slot.apps), release, release, f"pm2-{slot.colour}", ctx.spec.pm2_min_uptime)
+
+    def __call__(self) -> health.Vetting:
+        argv = pm2.snapshot_command(self.ctx.spec.pm2_bin, self.release, "")
+        done = self.ctx.target.run(argv, cwd=self.release, env=dict(self.ctx.spec.env), timeout=60)
+        snap = pm2.parse_snapshot(done.stdout) if done.ok else None
+        if snap is None:
+            return health.Vetting(pending=f"cannot read pm2's process list ({done.tail(1) or done.returncode})")
+        return self.watch.judge(snap)
+
+
+def gate(
+    ctx: Context, slot: Slot, on_result: Callable[[health.ProbeResult, int], None] | None = None
+) -> health.Verdict:
+    """The health window of ``slot``'s release on its own port: no traffic reaches it yet."""
+    spec = ctx.spec
+    assert slot.release is not None
+    version = ctx.manifest.version if ctx.manifest and ctx.kind == "deploy" else None
+    try:
+        probe = service.probe_for(ctx.target, spec, slot.release, version).with_port(slot.port)
+    except health.MissingVersion as err:
+        return health.Verdict(False, [health.ProbeResult(False, str(err))], 0.0, str(err))
+    watch = ColourWatch(ctx, slot) if slot.apps else None
+
+    def gone() -> str | None:
+        if slot.apps or colours.alive(ctx.target, slot):
+            return None
+        return f"{slot.release} exited on {slot.colour} (port {slot.port}) during its health window"
+
+    env = colours.env_for(spec, slot, slot.release)
+    with health.session(ctx.target, probe, cwd=ctx.layout.release(slot.release), env=env) as session:
+        verdict = health.window(
+            session,
+            passes=spec.health_passes,
+            interval=spec.health_interval,
+            poll=min(spec.health_interval, 0.2),
+            deadline=spec.health_deadline,
+            alive=gone,
+            watch=watch,
+            on_result=on_result,
+        )
+    verdict.logs = watch.watch.logs if watch else [colours.log_path(ctx.layout, slot.colour)]
+    return verdict
+
+
+def settle(ctx: Context) -> str | None:
+    """A run that ends before its verdict: the proxy routed to ``current``'s colour, the colour this run
+    started stopped (it never took traffic). Best effort; what was stopped."""
+    if ctx.colour is None:
+        return None
+    with contextlib.suppress(DeploysafeError):
+        slots = colours.read(ctx.target, ctx.spec)
+        reconcile(ctx, slots)
+        slot = slots[ctx.colour]
+        routed = proxies.routed_port(ctx.target, ctx.spec)
+        if slot.release == ctx.release and slot.port != routed:
+            colours.stop(ctx.target, ctx.spec, slot, grace=2.0)
+            return f"{ctx.release} stopped on {ctx.colour}: it never took traffic"
+    return None
