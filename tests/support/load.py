@@ -1,6 +1,11 @@
 """A bounded HTTP load generator for tests and the bench: a few threads, each with its own keep-alive
 client, sending GETs to one URL until stopped, a request budget or a time limit is reached. Every
-answer other than a 2xx, and every connection error or timeout, counts as a failed request."""
+answer other than a 2xx, and every connection error or timeout, counts as a failed request.
+
+One exception, as browsers and Go's and Python's own HTTP clients make it: a GET sent on a reused
+keep-alive connection that the server closed before answering (a proxy's old worker leaving at a
+graceful reload closes its idle connections; the request crossed the close) is sent again once on a new
+connection. Such retries are counted apart (``retried``); a retry that fails too is a failed request."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import httpx
 class LoadResult:
     requests: int = 0
     failed: int = 0
+    retried: int = 0  # GETs sent again once: their keep-alive connection closed before any answer
     seconds: float = 0.0
     bodies: Counter[str] = field(default_factory=Counter)  # the answers' first line, counted
     failures: list[str] = field(default_factory=list)  # the first few, for an assertion's message
@@ -64,7 +70,14 @@ class Load:
                 if time.monotonic() - self._started > self.max_seconds:
                     return
                 try:
-                    response = client.get(self.url)
+                    try:
+                        response = client.get(self.url)
+                    except httpx.RemoteProtocolError as err:
+                        if "without sending a response" not in str(err):
+                            raise
+                        with self._lock:
+                            self.result.retried += 1
+                        response = client.get(self.url)
                     ok, what = 200 <= response.status_code < 300, response.text.split("\n")[0][:80]
                     if not ok:
                         what = f"HTTP {response.status_code}: {what}"

@@ -8,9 +8,11 @@ from typing import Any
 from deploysafe import safejson
 from deploysafe.errors import LockError
 from deploysafe.hosts.base import Host
-from deploysafe.release import history, lock, service
+from deploysafe.release import health, history, lock, service
+from deploysafe.release import proxy as proxies
 from deploysafe.release.layout import Layout, is_adopted
 from deploysafe.release.pm2 import describe
+from deploysafe.release.proxy import colours
 from deploysafe.release.run import recover_interrupted
 from deploysafe.release.spec import TargetSpec, open_target
 from deploysafe.release.state import current_release, existing_releases
@@ -73,6 +75,7 @@ class StatusInfo:
     health: str | None = None
     healthy: bool | None = None
     processes: list[str] = field(default_factory=list)
+    proxy: str | None = None  # blue/green: where the proxy routes, and what runs on each colour
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,14 +112,39 @@ def status(spec: TargetSpec, *, probe: bool = True) -> StatusInfo:
             breaker_open=len(failures) >= history.BREAKER_LIMIT,
             releases=len(existing_releases(target, layout)),
         )
+        if spec.proxy:
+            info.proxy = proxy_state(target, spec, live)
         if probe and spec.probe() is not None and live:
-            verdict = service.judge(target, spec, live, passes=1, interval=0.2, deadline=0.1, pm2_min_uptime=0)
+            judge = through_proxy if spec.proxy else service.judge
+            verdict = judge(target, spec, live, passes=1, interval=0.2, deadline=0.1, pm2_min_uptime=0)
             result = verdict.results[-1]
             info.health, info.healthy = result.detail, result.ok
         info.processes = [describe(p) for p in service.pm2_processes(target, spec)]
         return info
     finally:
         target.close()
+
+
+def proxy_state(target: Host, spec: TargetSpec, live: str | None) -> str:
+    """Where the proxy routes and what each colour runs; a proxy and ``current`` that disagree (a run
+    killed inside its switch) are said, with what the next run does about it."""
+    slots = colours.read(target, spec)
+    routed = proxies.routed_port(target, spec)
+    to = colours.colour_of(slots, routed)
+    parts = [f"{spec.proxy} → {to or 'port ' + str(routed) if routed else 'nothing yet'}"]
+    parts += [slot.describe() for slot in slots.values()]
+    text = "; ".join(parts)
+    if to and live and slots[to].release != live:
+        text += f"; NOT current's release ({live}): the next deploy or rollback routes the proxy back to it"
+    return text
+
+
+def through_proxy(target: Host, spec: TargetSpec, live: str, **window: Any) -> health.Verdict:
+    """The health probe as configured (through the proxy: what users get), once."""
+    window.pop("pm2_min_uptime", None)
+    probe = service.probe_for(target, spec, live)
+    with health.session(target, probe, cwd=spec.layout.current, env=dict(spec.env)) as session:
+        return health.window(session, **window)
 
 
 def _pending_run(target: Host, layout: Layout) -> dict[str, Any] | None:

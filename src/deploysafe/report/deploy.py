@@ -227,6 +227,8 @@ def print_status(info: StatusInfo, console: Console) -> None:
         "[red]OPEN[/] (deploys refused until a good deploy, a rollback or --force)" if info.breaker_open else "closed"
     )
     console.print(f"  breaker   {breaker}; {info.failures} failed deploys in a row; {info.releases} releases")
+    if info.proxy:
+        console.print(f"  proxy     {escape(info.proxy)}", soft_wrap=True)
     for process in info.processes:
         console.print(f"  process   {escape(process)}")
 

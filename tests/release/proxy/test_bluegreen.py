@@ -3,6 +3,10 @@ reloaded to it, under steady load from a real HTTP client. Not one request fails
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +20,7 @@ from tests.support.nginx import Nginx, nginx_missing, start_nginx
 from tests.support.sshd import free_port
 
 from ..conftest import current_of, history_of
+from ..test_safety_rails import _wait_for_step
 
 pytestmark = pytest.mark.slow
 
@@ -89,3 +94,83 @@ def test_behind_nginx_no_request_fails_for_a_healthy_release_a_failing_one_or_a_
     print(
         f"rollback {rollback_seconds:.2f}s; requests {healthy.result.requests + failing.result.requests + back.result.requests}"
     )
+
+
+def test_behind_nginx_under_pm2_each_release_runs_as_its_colours_apps_and_a_crash_loop_never_takes_a_request(
+    nginx, pm2, make_artifact, host_root
+):
+    spec = proxied(nginx, pm2="ecosystem.config.cjs", pm2_bin=str(pm2.binary), pm2_min_uptime=1.0, env=pm2.env)
+    release.deploy(make_artifact("1.0.0"), spec)
+    url = f"http://127.0.0.1:{nginx.port}/"
+
+    with Load(url) as healthy:
+        started = time.monotonic()
+        second = release.deploy(make_artifact("2.0.0"), spec)
+        seconds = time.monotonic() - started
+    assert healthy.result.failed == 0, healthy.result.failures
+    names = {p["name"]: p["status"] for p in pm2.processes()}
+    assert names == {"release-app-green": "online"}  # blue drained and deleted
+    assert healthy.result.served("release-app 2.0.0") > 0
+
+    with Load(url) as failing, pytest.raises(ReleaseFailed, match="on blue"):
+        release.deploy(make_artifact("3.0.0", faults={"crash_at_boot": True}), spec)
+    assert failing.result.failed == 0, failing.result.failures
+    assert failing.result.served("release-app 2.0.0") == failing.result.requests
+    assert {p["name"] for p in pm2.processes()} == {"release-app-green"}
+    assert current_of(host_root) == second.release
+    print(
+        f"healthy deploy under pm2 behind nginx: {seconds:.2f}s",
+        [(s.step, s.seconds, s.detail[:60]) for s in second.steps],
+    )
+
+
+def _toml(where: Path, spec: release.TargetSpec) -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "deploysafe.toml").write_text(
+        "[targets.app]\n"
+        f'path = "{spec.path}"\nproxy = "nginx"\nproxy_reload = {json.dumps(spec.proxy_reload)}\n'
+        f"blue_port = {spec.blue_port}\ngreen_port = {spec.green_port}\ndrain = 1.0\n"
+        f'start = "node src/index.js"\nhealth = "{spec.health}"\nhealth_expect = "healthy"\n'
+        "health_interval = 0.2\nhealth_passes = 2\nhealth_deadline = 4.0\n"
+    )
+    return where
+
+
+def _killed_at(cwd: Path, artifact: Path, step: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deploysafe", "deploy", str(artifact), "--to", "app", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+    assert _wait_for_step(proc, step), proc.stderr.read() if proc.stderr else ""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+
+
+def test_behind_nginx_a_deploy_killed_before_or_after_its_switch_leaves_one_healthy_upstream_and_a_true_status(
+    nginx, make_artifact, host_root, tmp_path
+):
+    spec = proxied(nginx, start="node src/index.js")
+    cwd = _toml(tmp_path / "project", spec)
+    first = release.deploy(make_artifact("1.0.0"), spec)
+    url = f"http://127.0.0.1:{nginx.port}/"
+
+    with Load(url) as load:
+        _killed_at(cwd, make_artifact("2.0.0"), "health")  # started on green, never routed to
+        before = release.status(spec)
+        _killed_at(cwd, make_artifact("3.0.0"), "mark-good")  # routed to green, current switched, no verdict
+        after = release.status(spec)
+        third = release.deploy(make_artifact("4.0.0"), spec)
+    assert load.result.failed == 0, load.result.failures
+
+    assert before.current == first.release and before.healthy
+    assert "nginx → blue" in (before.proxy or "")
+    assert after.current != first.release and after.current_status == "interrupted" and after.healthy
+    assert "nginx → green" in (after.proxy or "") and first.release in (after.proxy or "")  # blue still runs
+    assert load.result.served("release-app 3.0.0") > 0
+    assert current_of(host_root) == third.release
+    final = release.status(spec)
+    assert final.healthy and "nginx → blue" in (final.proxy or "") and "green" in (final.proxy or "")
+    assert [r["status"] for r in history_of(host_root)] == ["good", "interrupted", "interrupted", "good"]
