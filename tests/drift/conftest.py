@@ -146,8 +146,8 @@ def classes(report) -> dict:
 def json_classes(data: dict) -> dict:
     return {
         "needed": sorted(n["path"] for n in data["needed"]),
-        "source-only-dormant": sorted(s["path"] for s in data["source-only-dormant"]),
-        "local-only": {x["path"]: x["via"] for x in data["local-only"]},
+        "source-only-dormant": sorted(s["path"] for s in data["source_only_dormant"]),
+        "local-only": {x["path"]: x["via"] for x in data["local_only"]},
         "changed": {c["path"]: c["via"] for c in data["changed"]},
     }
 

@@ -12,6 +12,7 @@ import pytest
 
 from deploysafe import release
 from tests.support.netcut import CuttingProxy
+from tests.support.schemas import assert_valid
 from tests.support.sshd import free_port
 
 from .conftest import current_of, serving
@@ -47,8 +48,12 @@ def test_deploy_to_a_configured_target_prints_json_step_events(tmp_path, make_ar
 
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
+    for event in events:
+        assert_valid(event, "events")
     started = [e["step"] for e in events if e["event"] == "step" and e["status"] == "start"]
     assert started == list(release.STEPS)
+    assert [e["time"] for e in events] == sorted(e["time"] for e in events)
+    assert all(e["done"] <= e["total"] for e in events if e["event"] == "progress" and e["total"] is not None)
     assert events[-1]["event"] == "result" and events[-1]["status"] == "good"
     assert serving(live_port)["version"] == "1.0.0"
 
@@ -81,8 +86,10 @@ def test_status_releases_and_unlock_commands(tmp_path, make_artifact, host_root,
     _run("deploy", str(make_artifact("1.0.0")), "--to", "production", cwd=cwd)
 
     status = json.loads(_run("status", "--to", "production", "--format", "json", cwd=cwd).stdout)
+    assert_valid(status, "status")
     assert status["healthy"] is True and status["current"] == current_of(host_root)
     listed = json.loads(_run("releases", "--to", "production", "--format", "json", cwd=cwd).stdout)
+    assert_valid(listed, "releases")
     assert [r["current"] for r in listed["releases"]] == [True]
     assert _run("unlock", "--to", "production", cwd=cwd).stdout.strip() == "not locked"
 
@@ -155,6 +162,8 @@ def test_fleet_commands_plan_every_host_and_tag_every_json_event_with_its_host(t
     done = _run("deploy", str(good), "--fleet", "web", "--format", "json", cwd=cwd)
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
+    for event in events:
+        assert_valid(event, "events")
     steps = [e for e in events if e["event"] == "step"]
     assert {e["host"] for e in steps} == set(hosts)
     assert [e["step"] for e in steps if e["host"] == "web3" and e["status"] == "start"] == list(release.STEPS)
@@ -172,8 +181,10 @@ def test_fleet_commands_plan_every_host_and_tag_every_json_event_with_its_host(t
     assert "web1" in failed.stderr and "not-reached" in failed.stderr
 
     status = json.loads(_run("status", "--fleet", "web", "--format", "json", cwd=cwd).stdout)
+    assert_valid(status, "status")
     assert [(h["host"], h["healthy"]) for h in status["hosts"]] == [(n, True) for n in hosts]
     listed = json.loads(_run("releases", "--fleet", "web", "--format", "json", cwd=cwd).stdout)
+    assert_valid(listed, "releases")
     assert [[r["status"] for r in h["releases"]] for h in listed["hosts"]] == [["good"], ["failed", "good"], ["good"]]
     assert all(serving(port)["version"] == "1.0.0" for _, port in hosts.values())
 

@@ -58,7 +58,7 @@ def test_packed_example_under_pm2_over_ssh_serves_each_new_version(pm2_spec, pm2
     assert {p["name"]: p["status"] for p in pm2.processes()}["seed-api"] == "online"
     status = release.status(pm2_spec)
     assert status.healthy and status.current == second.release
-    assert any(p.startswith("pm2 seed-api[") and "online" in p for p in status.processes)
+    assert any((p.manager, p.name, p.status) == ("pm2", "seed-api", "online") for p in status.processes)
 
 
 def test_packed_example_whose_health_fails_under_pm2_is_rolled_back_over_ssh(

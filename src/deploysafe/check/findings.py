@@ -50,11 +50,7 @@ class Finding:
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"rule": self.rule, "severity": str(self.severity), "file": self.file}
-        data |= {"line": self.line, "column": self.column}
-        if self.specifier is not None:
-            data["specifier"] = self.specifier
-        if self.name is not None:
-            data["name"] = self.name
+        data |= {"line": self.line, "column": self.column, "specifier": self.specifier, "name": self.name}
         data |= {"message": self.message, "reachable": self.reachable, "chain": list(self.chain)}
         return data
 

@@ -59,6 +59,7 @@ class WhyResult:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "version": 1,
             "root": self.root,
             "file": self.file,
             "status": self.status,

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from deploysafe import __version__
 from deploysafe.errors import DeploysafeError
+from deploysafe.report.contract import error_document
 
 # command -> (module under deploysafe.cli, one-line help shown by `deploysafe --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,7 +38,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 class DeploysafeGroup(click.Group):
     """Lazy commands, and a :class:`DeploysafeError` printed as one line with its exit code. An OS error,
-    too deep a nesting or no memory left that no command caught is one line too (exit 2), never a traceback."""
+    too deep a nesting or no memory left that no command caught is one line too (exit 2), never a traceback.
+    With ``--format json`` every error (usage errors included) is also a JSON document on stdout."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["deploysafe.json"] = wants_json(args)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(dict.fromkeys([*COMMANDS, *self.commands]))
@@ -56,27 +63,59 @@ class DeploysafeGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        as_json = bool(ctx.meta.get("deploysafe.json"))
         try:
             return super().invoke(ctx)
         except DeploysafeError as err:
-            click.echo(f"deploysafe: error: {err}", err=True)
-            sys.exit(err.exit_code)
+            fail(f"deploysafe: error: {err}", _kind(err), str(err), err.exit_code, as_json)
+        except click.UsageError as err:  # click prints it on stderr (exit 2); JSON readers get it on stdout too
+            if as_json:
+                _print_json_error("usage", err.format_message(), err.exit_code)
+            raise
         except KeyboardInterrupt as err:  # a deploy's Interrupted says which signal; Ctrl-C elsewhere: 130
-            click.echo(f"deploysafe: {err or 'interrupted'}", err=True)
-            sys.exit(getattr(err, "exit_code", 130))
+            message = str(err) or "interrupted"
+            fail(f"deploysafe: {message}", "interrupted", message, getattr(err, "exit_code", 130), as_json)
         except BrokenPipeError:
             stdout_gone()
             sys.exit(141)
         except OSError as err:  # the machine's trouble no command foresaw: a full disk, a refused write
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
-            click.echo(f"deploysafe: error: {err.strerror or err}{where}", err=True)
-            sys.exit(2)
+            message = f"{err.strerror or err}{where}"
+            fail(f"deploysafe: error: {message}", "environment", message, 2, as_json)
         except RecursionError:  # input nested deeper than any reader here follows
-            click.echo("deploysafe: error: the input nests too deeply to follow", err=True)
-            sys.exit(2)
+            message = "the input nests too deeply to follow"
+            fail(f"deploysafe: error: {message}", "input", message, 2, as_json)
         except MemoryError:
-            click.echo("deploysafe: error: out of memory", err=True)
-            sys.exit(2)
+            fail("deploysafe: error: out of memory", "environment", "out of memory", 2, as_json)
+
+
+def wants_json(args: list[str]) -> bool:
+    """True when the command line asks for ``--format json`` (errors then go to stdout as JSON too)."""
+    return any(
+        (a == "--format" and i + 1 < len(args) and args[i + 1] == "json") or a == "--format=json"
+        for i, a in enumerate(args)
+    )
+
+
+def _kind(err: DeploysafeError) -> str:
+    """The error's class as the JSON names it: ``ConfigError`` -> ``config``, ``DeployFailed`` -> ``deploy_failed``."""
+    name = type(err).__name__.removesuffix("Error") or "error"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def fail(line: str, kind: str, message: str, exit_code: int, as_json: bool) -> NoReturn:
+    """Print the one-line error on stderr (and its JSON on stdout when asked) and exit with ``exit_code``."""
+    if as_json:
+        _print_json_error(kind, message, exit_code)
+    click.echo(line, err=True)
+    sys.exit(exit_code)
+
+
+def _print_json_error(kind: str, message: str, exit_code: int) -> None:
+    try:
+        click.echo(error_document(kind, message, exit_code))
+    except BrokenPipeError:
+        stdout_gone()
 
 
 def stdout_gone() -> None:

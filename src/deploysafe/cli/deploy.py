@@ -6,7 +6,6 @@ then a ``result``. A fleet (``--fleet NAME`` or a repeated ``--to``) adds ``phas
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -398,7 +397,7 @@ def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
         return
     info = release.status(where, probe=not no_probe)
     if fmt == "json":
-        click.echo(json.dumps(info.to_dict()))
+        click.echo(view.status_json(info))
         return
     view.print_status(info, Console(highlight=False))
 

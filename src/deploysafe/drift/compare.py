@@ -36,9 +36,10 @@ from deploysafe.ecosystems.node.rules import case_mismatch, unresolved_import
 from deploysafe.errors import ConfigError, DeploysafeError
 
 REPORT_VERSION = 1
+# The classes' keys in the JSON report (snake_case, as every key; the text report says source-only-dormant).
 NEEDED = "needed"
-SOURCE_ONLY_DORMANT = "source-only-dormant"
-LOCAL_ONLY = "local-only"
+SOURCE_ONLY_DORMANT = "source_only_dormant"
+LOCAL_ONLY = "local_only"
 CHANGED = "changed"
 SAME = "same"
 

@@ -79,6 +79,7 @@ class VerifyResult:
     def to_json(self) -> dict[str, Any]:
         report = self.report
         return {
+            "version": 1,
             "artifact": str(self.artifact),
             "id": self.manifest.id,
             "content_sha256": self.manifest.content_sha256,

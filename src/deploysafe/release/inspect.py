@@ -11,7 +11,7 @@ from deploysafe.hosts.base import Host
 from deploysafe.release import health, history, lock, service
 from deploysafe.release import proxy as proxies
 from deploysafe.release.layout import Layout, is_adopted
-from deploysafe.release.pm2 import describe
+from deploysafe.release.pm2 import Pm2Process
 from deploysafe.release.proxy import colours
 from deploysafe.release.run import recover_interrupted
 from deploysafe.release.spec import TargetSpec, open_target
@@ -74,11 +74,32 @@ class StatusInfo:
     releases: int
     health: str | None = None
     healthy: bool | None = None
-    processes: list[str] = field(default_factory=list)
+    processes: list[ProcessInfo] = field(default_factory=list)
     proxy: str | None = None  # blue/green: where the proxy routes, and what runs on each colour
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """One process the service manager runs from the target (pm2 today)."""
+
+    manager: str
+    name: str
+    id: int
+    status: str
+    pid: int
+    restarts: int
+    cwd: str
+
+    @classmethod
+    def of_pm2(cls, process: Pm2Process) -> ProcessInfo:
+        cwd = process.real_cwd or process.cwd
+        return cls("pm2", process.name, process.pm_id, process.status, process.pid, process.restarts, cwd)
+
+    def describe(self) -> str:
+        return f"{self.manager} {self.name}[{self.id}] {self.status}, pid {self.pid}, {self.restarts} restarts"
 
 
 def status(spec: TargetSpec, *, probe: bool = True) -> StatusInfo:
@@ -119,7 +140,7 @@ def status(spec: TargetSpec, *, probe: bool = True) -> StatusInfo:
             verdict = judge(target, spec, live, passes=1, interval=0.2, deadline=0.1, pm2_min_uptime=0)
             result = verdict.results[-1]
             info.health, info.healthy = result.detail, result.ok
-        info.processes = [describe(p) for p in service.pm2_processes(target, spec)]
+        info.processes = [ProcessInfo.of_pm2(p) for p in service.pm2_processes(target, spec)]
         return info
     finally:
         target.close()

@@ -214,10 +214,6 @@ def stale(processes: list[Pm2Process], root: str) -> list[Pm2Process]:
     return [p for p in processes if p.under(root) and p.exec_path.startswith(releases)]
 
 
-def describe(process: Pm2Process) -> str:
-    return f"pm2 {process.name}[{process.pm_id}] {process.status}, pid {process.pid}, {process.restarts} restarts"
-
-
 def _inside(path: str, root: str) -> bool:
     return bool(path) and bool(root) and (path == root or path.startswith(root.rstrip("/") + "/"))
 

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from deploysafe.errors import DeploysafeError
 from deploysafe.release import FleetResult, HostOutcome, ReleaseInfo, Result, StatusInfo
+from deploysafe.report.contract import JSON_VERSION, now, versioned
 
 _MARK = {"ok": "[green]✓[/]", "skipped": "[dim]–[/]", "failed": "[red]✗[/]"}
 
@@ -78,8 +79,10 @@ class JsonReporter:
         self._last_progress = 0.0
 
     def emit(self, event: dict[str, Any]) -> None:
-        if self.tag is not None and event.get("event") != "result":
-            event = {"event": event["event"], "host": self.tag, **event}
+        """One line: ``version``, ``event``, ``time``, ``host`` (null outside a fleet, and on a fleet's own
+        events), then the event's fields."""
+        host = event.get("host", self.tag) if event.get("event") != "result" else event.get("host")
+        event = {"version": JSON_VERSION, "event": event["event"], "time": now(), **event, "host": host}
         line = json.dumps(event) + "\n"
         with _WRITE:  # a fleet's hosts report from their own threads
             sys.stdout.write(line)
@@ -92,10 +95,12 @@ class JsonReporter:
         self.emit({"event": "step", "step": step, "status": status, "seconds": round(seconds, 3), "detail": detail})
 
     def progress(self, step: str, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if total and done < total and now - self._last_progress < 0.5:
+        moment = time.monotonic()
+        if total and done < total and moment - self._last_progress < 0.5:
             return
-        self._last_progress = now
+        self._last_progress = moment
+        if total is not None and done > total:  # health passes beyond those required (waiting on pm2 uptime)
+            done = total
         self.emit({"event": "progress", "step": step, "done": done, "total": total})
 
     def message(self, text: str, level: str = "info") -> None:
@@ -187,7 +192,7 @@ def release_table(items: list[ReleaseInfo]) -> Table:
 
 
 def releases_json(items: list[ReleaseInfo]) -> str:
-    return json.dumps({"releases": [i.to_dict() for i in items]})
+    return json.dumps(versioned({"releases": [i.to_dict() for i in items]}))
 
 
 def fleet_releases_json(title: str, views: list[tuple[str, list[ReleaseInfo] | DeploysafeError]]) -> str:
@@ -197,7 +202,7 @@ def fleet_releases_json(title: str, views: list[tuple[str, list[ReleaseInfo] | D
         else {"host": host, "releases": [i.to_dict() for i in items]}
         for host, items in views
     ]
-    return json.dumps({"fleet": title, "hosts": hosts})
+    return json.dumps(versioned({"fleet": title, "hosts": hosts}))
 
 
 def print_fleet_releases(views: list[tuple[str, list[ReleaseInfo] | DeploysafeError]], console: Console) -> None:
@@ -230,7 +235,7 @@ def print_status(info: StatusInfo, console: Console) -> None:
     if info.proxy:
         console.print(f"  proxy     {escape(info.proxy)}", soft_wrap=True)
     for process in info.processes:
-        console.print(f"  process   {escape(process)}")
+        console.print(f"  process   {escape(process.describe())}")
 
 
 def fleet_status_json(title: str, views: list[tuple[str, StatusInfo | DeploysafeError]]) -> str:
@@ -238,7 +243,11 @@ def fleet_status_json(title: str, views: list[tuple[str, StatusInfo | Deploysafe
         {"host": host, "error": str(info)} if isinstance(info, DeploysafeError) else {"host": host, **info.to_dict()}
         for host, info in views
     ]
-    return json.dumps({"fleet": title, "hosts": hosts})
+    return json.dumps(versioned({"fleet": title, "hosts": hosts}))
+
+
+def status_json(info: StatusInfo) -> str:
+    return json.dumps(versioned(info.to_dict()))
 
 
 def print_fleet_status(title: str, views: list[tuple[str, StatusInfo | DeploysafeError]], console: Console) -> None:

@@ -50,12 +50,13 @@ class NodeRuntime:
         return str(self.node)
 
     def to_json(self) -> dict[str, object]:
-        data: dict[str, object] = {"node": {"version": str(self.node), "source": self.node.source}}
-        if self.pnp_files:
-            data["yarn_pnp"] = {"verified": False, "runtime_files": len(self.pnp_files)}
-        if self.typescript:
-            data["typescript"] = self.typescript.to_json()
-        return data
+        """``node``, ``typescript`` and ``yarn_pnp``, each always present (null when it does not apply)."""
+        pnp = {"verified": False, "runtime_files": len(self.pnp_files)} if self.pnp_files else None
+        return {
+            "node": {"version": str(self.node), "source": self.node.source},
+            "typescript": self.typescript.to_json() if self.typescript else None,
+            "yarn_pnp": pnp,
+        }
 
 
 def _rules() -> RuleSet:
