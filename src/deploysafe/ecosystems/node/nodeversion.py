@@ -8,6 +8,8 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 
+import nodesemver
+
 _VERSION = re.compile(r"v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?")
 
 
@@ -63,40 +65,43 @@ def parse_version(text: str, source: str) -> NodeVersion | None:
 
 
 def lowest_in_range(spec: str, source: str) -> NodeVersion | None:
-    """The lowest version an npm semver range admits, or None when it has no lower bound we can read."""
-    lowest: NodeVersion | None = None
-    for alternative in spec.split("||"):
-        bound = _lower_bound(alternative.strip(), source)
-        if bound is None:
-            continue
-        if lowest is None or (bound.major, bound.minor, bound.patch) < (
-            lowest.major,
-            lowest.minor,
-            lowest.patch,
-        ):
-            lowest = bound
-    return lowest
+    """The lowest version an npm semver range admits (npm's ``semver.minVersion``), or None when the range
+    admits none, has no lower bound (``*``, ``<20``: npm says 0.0.0, no Node to check against) or is not a
+    range npm reads. A prerelease bound (``>=20.0.0-rc.1``) counts as its release line.
+
+    The range is parsed by node-semver (a port of npm's own), and the walk below is ``minVersion``'s."""
+    lowest = _min_version(spec)
+    if lowest is None or (lowest.major, lowest.minor, lowest.patch) == (0, 0, 0):
+        return None
+    return NodeVersion(lowest.major, lowest.minor, lowest.patch, source)
 
 
-def _lower_bound(alternative: str, source: str) -> NodeVersion | None:
-    if " - " in alternative:  # hyphen range "18 - 20"
-        alternative = ">=" + alternative.split(" - ")[0].strip()
-    best: NodeVersion | None = None
-    for comparator in alternative.split():
-        op_match = re.match(r"(>=|<=|>|<|=|\^|~)?\s*(.*)", comparator)
-        assert op_match is not None
-        op, rest = op_match[1] or "", op_match[2]
-        if op in ("<", "<="):
-            continue
-        version = parse_version(rest, source)
-        if version is None:
-            if rest in ("*", "x", ""):
+def _min_version(spec: str) -> nodesemver.SemVer | None:
+    try:
+        admitted = nodesemver.make_range(spec, False)
+    except (ValueError, TypeError):
+        return None
+    for floor in ("0.0.0", "0.0.0-0"):
+        candidate = nodesemver.make_semver(floor, False)
+        if admitted.test(candidate):
+            return candidate
+    lowest: nodesemver.SemVer | None = None
+    for comparators in admitted.set:
+        set_min: nodesemver.SemVer | None = None
+        for comparator in comparators:
+            if comparator.semver is nodesemver.ANY or comparator.operator in ("<", "<="):
                 continue
-            return None
-        if op == ">":
-            version = NodeVersion(version.major, version.minor, version.patch + 1, source)
-        best = version
-    return best
+            bound = nodesemver.make_semver(comparator.semver.version, False)
+            if comparator.operator == ">":
+                if bound.prerelease:
+                    bound = nodesemver.make_semver(f"{bound.version}.0", False)
+                else:
+                    bound = nodesemver.make_semver(f"{bound.major}.{bound.minor}.{bound.patch + 1}", False)
+            if set_min is None or nodesemver.gt(bound, set_min, False):
+                set_min = bound
+        if set_min is not None and (lowest is None or nodesemver.gt(lowest, set_min, False)):
+            lowest = set_min
+    return lowest if lowest is not None and admitted.test(lowest) else None
 
 
 @lru_cache(maxsize=1)

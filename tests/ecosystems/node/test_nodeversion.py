@@ -1,0 +1,75 @@
+"""The lowest Node version an engines.node range admits is npm's own answer (semver.minVersion), for every
+range form: >, >=, ^, ~, x-ranges, ||, hyphen ranges, prereleases, and ranges that admit nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from deploysafe.ecosystems.node.nodeversion import lowest_in_range
+from tests.support.npm_cache import installed
+
+RANGES = [
+    ">20",
+    ">=20",
+    ">=20.0.0",
+    ">20.1.2",
+    ">=18.17.0",
+    "=20.3.1",
+    "20.3.1",
+    "v20",
+    "20",
+    "20.x",
+    "20.1.x",
+    "20.*",
+    "^20",
+    "^20.1",
+    "^20.1.2",
+    "^0.2.3",
+    "^0.0.3",
+    "~20",
+    "~20.1",
+    "~20.1.2",
+    "18 - 20",
+    "18.1 - 20.2.3",
+    "^18 || ^20",
+    ">=22 || >=20.19",
+    "^16.14.0 || >=18.0.0",
+    ">=20 <22",
+    ">=20.0.0 <20.5",
+    ">20 <=21",
+    ">=20.0.0-rc.1",
+    ">20.1.2-beta.1",
+    "^20.0.0-0",
+    "~20.1.0-rc.2",
+    ">=20.0.0-rc.1 <20.0.0",
+    ">=20 <19",
+    ">1.2.3 <1.2.2",
+    "*",
+    "",
+    "x",
+    "<20",
+    "<=20.1",
+    "latest",
+    "node >= 20",
+    ">= 20",
+    ">=  20.9 ",
+]
+
+
+def test_lowest_admitted_version_is_npm_semver_min_version() -> None:
+    semver = installed("npm-semver", {"name": "semver-oracle", "private": True, "dependencies": {"semver": "7.8.6"}})
+    script = "const s=require('semver');console.log(JSON.stringify(JSON.parse(process.argv[1]).map(r=>{try{const v=s.minVersion(r);return v&&[v.major,v.minor,v.patch]}catch{return null}})))"
+    done = subprocess.run(
+        ["node", "-e", script, json.dumps(RANGES)], cwd=semver, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    npm = dict(zip(RANGES, json.loads(done.stdout), strict=True))
+    ours = {}
+    for spec in RANGES:
+        lowest = lowest_in_range(spec, "engines.node")
+        ours[spec] = [lowest.major, lowest.minor, lowest.patch] if lowest else None
+    # no lower bound: npm says 0.0.0, deploysafe assumes no Node from it (the local node is taken instead)
+    expected = {spec: (None if answer == [0, 0, 0] else answer) for spec, answer in npm.items()}
+    assert ours == expected
+    assert expected[">20"] == [21, 0, 0] and expected[">=20.0.0-rc.1"] == [20, 0, 0]
