@@ -71,13 +71,15 @@ SSH_SLICE = [
 PM2_SLICE = [("restart", "SIGTERM"), ("health", "stdout"), ("health", "SIGKILL")]
 
 # The fixture's restart script, which hangs (after stopping the service) when the release it restarts is
-# the one HANG_RELEASE names: a restart that outlives restart_timeout, for one chosen release.
+# the one HANG_RELEASE names: a restart that outlives restart_timeout, for one chosen release. With
+# PIDFILE_DELAY it waits that long between starting the service and writing its pidfile: the window where
+# a restart killed halfway leaves a service that the next restart cannot stop.
 RESTART = (APP / "bin" / "restart.sh").read_text()
 HANG_AWARE = RESTART.replace(
     'cd "$root/current"\n',
     'cd "$root/current"\nif [ "${HANG_RELEASE:-}" = "$(basename "$(pwd -P)")" ]; then exec sleep 300; fi\n',
-)
-assert HANG_AWARE != RESTART
+).replace('echo $! >"$pidfile"', 'if [ -n "${PIDFILE_DELAY:-}" ]; then sleep "$PIDFILE_DELAY"; fi\necho $! >"$pidfile"')
+assert HANG_AWARE.count("HANG_RELEASE") == 1 and HANG_AWARE.count("PIDFILE_DELAY") == 2
 RESTART_TIMEOUT = "restart_timeout = 6.0\n"
 
 
@@ -119,10 +121,14 @@ class Site:
 
     def hang(self, release_id: str | None) -> None:
         """Make the restart of ``release_id`` hang (None: no restart hangs)."""
+        self.set_env("HANG_RELEASE", release_id)
+
+    def set_env(self, name: str, value: str | None) -> None:
+        """Set (or, with None, drop) ``name`` in the target's env."""
         toml = self.cwd / "deploysafe.toml"
-        text = re.sub(r', HANG_RELEASE = "[^"]*"', "", toml.read_text())
-        if release_id:
-            text = text.replace(f'PORT = "{self.port}"', f'PORT = "{self.port}", HANG_RELEASE = "{release_id}"')
+        text = re.sub(rf', {name} = "[^"]*"', "", toml.read_text())
+        if value:
+            text = text.replace(f'PORT = "{self.port}"', f'PORT = "{self.port}", {name} = "{value}"')
         toml.write_text(text)
 
     def version(self) -> str | None:
@@ -130,10 +136,15 @@ class Site:
         return answer["version"] if answer else None
 
 
-def cut_short(site: Site, proc: subprocess.Popen[str], step: str, way: str) -> tuple[int, str]:
-    """Interrupt ``proc`` at the start of ``step``; its exit code and stderr."""
+def cut_short(
+    site: Site, proc: subprocess.Popen[str], step: str, way: str, ready: Callable[[], bool] | None = None
+) -> tuple[int, str]:
+    """Interrupt ``proc`` at the start of ``step`` (once ``ready()`` is true, if given); its exit code and stderr."""
     reached = _wait_for_step(proc, step)
     assert proc.stdout is not None and proc.stderr is not None
+    deadline = time.monotonic() + 30
+    while reached and ready and not ready() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     if way == "stdout":
         proc.stdout.close()
     elif way == DROP:
@@ -235,9 +246,17 @@ def walk_deploys(builds: Callable[[int], Path], site: Site, share: list[tuple[st
             assert assert_settled(site, way, where) == before
             assert history_of(site.root)[-1]["status"] == history.ROLLED_BACK
         else:
-            code, err = cut_short(site, site.start("deploy", str(new)), step, way)
+            # cut short once the restart has started the new service and before it has written its pidfile
+            window = step == "restart" and way in ("SIGINT", "SIGTERM", "SIGHUP", "stdout")
+            site.set_env("PIDFILE_DELAY", "3" if window else None)
+            ready = partial(lambda v: site.version() == v, f"1.{n}.0") if window else None
+            code, err = cut_short(site, site.start("deploy", str(new)), step, way, ready)
+            site.set_env("PIDFILE_DELAY", None)
             assert_exit(code, err, way, step, DEPLOY)
             live = assert_settled(site, way, where)
+            if way != "SIGKILL":  # the live release serves, not a service a restart cut short left behind
+                versions = {_release_id(builds(k)): f"1.{k}.0" for k in range(n + 1)}
+                assert site.version() == versions[live], where
             records = history_of(site.root)
             if way != "SIGKILL" and records and records[-1].get("release") == _release_id(new):
                 verdict = records[-1]["status"]
@@ -259,6 +278,8 @@ def prebuild(builds: Callable[[int], Path], work: list) -> None:
 
 def test_interrupting_a_deploy_at_every_step(builds, tmp_path):
     work = [*cells(DEPLOY.names()), ("restart", TIMEOUT)]
+    if ("restart", "SIGINT") not in work:  # the restart let finish: cut halfway it left a service unstoppable
+        work.append(("restart", "SIGINT"))
     prebuild(builds, work)
     in_lanes(work, lambda n: Site.make(tmp_path / f"deploy{n}"), partial(walk_deploys, builds))
 

@@ -10,12 +10,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from deploysafe import artifact, release
-from deploysafe.release import ReleaseFailed
+from deploysafe.hosts import LocalHost
+from deploysafe.hosts.base import run_configured
+from deploysafe.release import ReleaseFailed, interrupts
 from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
 from tests.support.sshd import free_port
 
@@ -177,3 +181,42 @@ def test_a_restart_past_restart_timeout_is_rolled_back(make_artifact, local_spec
     assert serving(live_port)["version"] == "1.0.0"
     assert not (host_root / ".deploysafe" / "lock").exists()
     assert history_of(host_root)[-1]["status"] == "rolled-back"
+
+
+STARTS_A_SERVICE = 'setsid sleep 60 & echo $! > service.pid; sleep 1; echo "pidfile written"'
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie whose new parent has not reaped it yet is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _signal_me(*delays: float, signum: signal.Signals = signal.SIGINT) -> None:
+    for delay in delays:
+        threading.Timer(delay, os.kill, (os.getpid(), signum)).start()
+
+
+def test_a_signal_during_a_restart_command_lets_it_finish_and_a_second_one_stops_it(tmp_path):
+    """The first signal waits for the command (it records its service's pid); a second kills the command
+    and what it started, even in a session of its own."""
+    host = LocalHost(tmp_path)
+    done: list[str] = []
+    with interrupts.trapped() as trap, pytest.raises(interrupts.Interrupted) as first, trap.finishing():
+        _signal_me(0.3)
+        done.append(run_configured(host, STARTS_A_SERVICE, cwd=str(tmp_path)).stdout)
+    assert first.value.exit_code == 130 and done == ["pidfile written\n"]
+    os.kill(int((tmp_path / "service.pid").read_text()), signal.SIGKILL)
+
+    (tmp_path / "service.pid").unlink()
+    with interrupts.trapped() as trap, pytest.raises(interrupts.Interrupted) as second, trap.finishing():
+        _signal_me(0.3, 0.6, signum=signal.SIGTERM)
+        done.append(run_configured(host, STARTS_A_SERVICE, cwd=str(tmp_path)).stdout)
+    assert second.value.exit_code == 143 and len(done) == 1
+    service = int((tmp_path / "service.pid").read_text())
+    deadline = time.monotonic() + 5  # a SIGKILL is delivered, not waited for
+    while _alive(service) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(service), "the service the cut-short command started runs on"

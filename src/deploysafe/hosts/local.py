@@ -16,8 +16,39 @@ from deploysafe.errors import TargetError
 from deploysafe.hosts.base import Completed, ProgressFn, check_inside, kind_of
 
 
+def _descendants(pid: int) -> list[int]:
+    """The processes under ``pid``, read from /proc ([] where there is none): a service a command started
+    with setsid has left the command's session, not its tree."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return []
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(ppid, []).append(int(name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """The command's whole session (it was started in its own), then reap it."""
+    """The command's whole session (it was started in its own) and every process under it, then reap it.
+
+    The session is stopped first, so that nothing in it starts another process while the tree is read.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGSTOP)
+    for pid in _descendants(proc.pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -15,6 +15,7 @@ from deploysafe.artifact import Manifest
 from deploysafe.hosts import Host
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.health import Probe
+from deploysafe.release.interrupts import Trap
 from deploysafe.release.layout import Layout
 from deploysafe.release.run import Run
 from deploysafe.release.spec import TargetSpec
@@ -51,6 +52,7 @@ class Context:
     colour: str | None = None  # proxy mode: the colour this run started its release on
     live_colour: str | None = None  # proxy mode: the colour taking traffic when the run started
     reopened: list[Host] = field(default_factory=list)  # connections opened again after one was lost
+    trap: Trap = field(default_factory=Trap)  # the run's signals (the engine sets the one it installed)
 
     @property
     def layout(self) -> Layout:

@@ -143,6 +143,7 @@ def execute(flow: Flow, ctx: Context, *, dry_run: bool, extra: dict[str, Any] | 
     if dry_run:
         return planned(ctx, plan_flow(flow, ctx))
     with interrupts.trapped() as trap:
+        ctx.trap = trap
         ctx.reporter = interrupts.GuardedReporter(ctx.reporter, trap)
         ctx.run = Run(flow.kind, ctx.target, ctx.layout, ctx.release, ctx.reporter, extra=extra)
         try:

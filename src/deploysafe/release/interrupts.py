@@ -6,6 +6,9 @@ While a flow runs (:func:`trapped`, in the main thread only), SIGINT, SIGTERM an
 ends as the engine decides (before the switch: the incoming release and the lock are removed; after it:
 the previous good release is put back and health-gated). Once the engine has started putting things
 right (:meth:`Trap.deferred`), a further signal is only noted; it is reported when that work is done.
+A command that must not be cut in half (a restart: killed between starting the service and writing its
+pidfile, it would leave a service nothing can stop) runs inside :meth:`Trap.finishing`: the first signal
+waits until the command has ended (it is bounded by its own timeout), a second one ends it at once.
 The previous handlers come back when the run ends. Outside the main thread nothing is installed (a
 fleet's hosts run in threads: the fleet's own thread decides).
 """
@@ -13,6 +16,7 @@ fleet's hosts run in threads: the fleet's own thread decides).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -24,6 +28,7 @@ from deploysafe.release.events import Reporter
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 OUTPUT_CLOSED = "its output was closed"
 OUTPUT_CLOSED_EXIT = 128 + signal.SIGPIPE  # as if SIGPIPE had ended the process
+WAITING = "letting the restart command finish first (send the signal again to stop it now)"
 
 
 class Interrupted(KeyboardInterrupt):
@@ -61,9 +66,12 @@ class Trap:
     def __init__(self) -> None:
         self.deferring = False
         self.held: list[Interrupted] = []
+        self.shielding = False  # inside finishing(): a command runs that the first signal lets finish
+        self.waiting: Interrupted | None = None  # that first signal, raised once the command has ended
 
     def fire(self, interrupt: Interrupted) -> None:
-        """Raise ``interrupt`` now, or hold it when the engine is restoring a good state.
+        """Raise ``interrupt`` now, hold it while the engine is restoring a good state, or keep it until
+        the command of :meth:`finishing` has ended.
 
         The first interrupt also starts deferring: whatever the engine does about it is not cut short
         by the next one (an impatient second Ctrl-C).
@@ -71,8 +79,34 @@ class Trap:
         if self.deferring:
             self.held.append(interrupt)
             return
+        if self.shielding and self.waiting is None:
+            self.waiting = interrupt
+            with contextlib.suppress(OSError):  # a signal handler: one plain write, nothing buffered
+                os.write(2, f"{interrupt.cause}: {WAITING}\n".encode())
+            return
         self.deferring = True
-        raise interrupt
+        raise self.waiting or interrupt
+
+    @contextlib.contextmanager
+    def finishing(self) -> Iterator[None]:
+        """The command run inside is let finish when the first signal comes; the signal is raised once it
+        has. A second signal raises at once (the command is then killed by whoever runs it)."""
+        if self.deferring:
+            yield
+            return
+        self.shielding = True
+        try:
+            yield
+        except BaseException:
+            self.shielding = False
+            if self.waiting is not None and not self.deferring:
+                self.deferring = True
+                raise self.waiting from None
+            raise
+        self.shielding = False
+        if self.waiting is not None and not self.deferring:
+            self.deferring = True
+            raise self.waiting
 
     def handler(self, signum: int, frame: FrameType | None) -> None:
         self.fire(Interrupted.by_signal(signum))

@@ -1,5 +1,9 @@
 """``restart``: the target's restart command (or pm2 reload of its ecosystem file) for the release now
-current; ``rollback-restart`` restarts the fallback after a failed health gate, retiring the failed one."""
+current; ``rollback-restart`` restarts the fallback after a failed health gate, retiring the failed one.
+
+A signal during the restart command lets it finish (within ``restart_timeout``) before the run ends:
+killed between starting the service and recording its pid, a restart script leaves a service that
+the next restart cannot stop. A second signal stops it at once."""
 
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ class Restart(Step):
             release, retire = ctx.fallback, ctx.release
         if not self.back:
             ctx.log_marks = service.log_sizes(ctx.target, ctx.spec)
-        done = service.restart(ctx.target, ctx.spec, release, ctx.warn, retire=retire)
+        with ctx.trap.finishing():  # cut in half, a restart can leave a service running that nothing stops
+            done = service.restart(ctx.target, ctx.spec, release, ctx.warn, retire=retire)
         if done is None:
             return skipped("no restart command configured")
         if not done.ok:
