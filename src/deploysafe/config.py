@@ -195,7 +195,7 @@ class TargetSettings:
     restart: str | None = None
     pm2: str | None = None
     pm2_bin: str = "pm2"
-    pm2_min_uptime: float = key(5.0, at_least=0)
+    pm2_min_uptime: float = key(1.5, at_least=0)
     health: str | None = None
     health_expect: str | None = None
     health_interval: float = 1.0

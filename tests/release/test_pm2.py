@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from deploysafe import release
+from deploysafe.errors import ConfigError
 from deploysafe.release import ReleaseFailed
 from deploysafe.release.health import Vetting
 from deploysafe.release.pm2 import Pm2Process, Snapshot, Watch, parse_jlist
@@ -65,19 +66,30 @@ def test_packed_example_whose_health_fails_under_pm2_is_rolled_back_over_ssh(
     pm2_spec, pm2, example, host_root, live_port
 ):
     good = release.deploy(example.build("1.4.0", port=live_port), pm2_spec)
-    # A typo in the release's pm2 process file: the boot test (`node src/index.js` on a spare port) passes,
-    # but under pm2 the service listens on the wrong port, so the live health window fails.
+    # A typo in the release's pm2 process file (PORT): refused before anything changes, both ports named.
     typo = example.build("1.5.0", port=live_port, pm2_port=free_port())
+    with pytest.raises(
+        ConfigError, match=rf"sets env PORT for its apps \(seed-api PORT=\d+\) but health probes port {live_port}"
+    ):
+        release.deploy(typo, doomed(pm2_spec))
+    assert history_of(host_root)[-1]["release"] == good.release
+    # The code listens elsewhere only under pm2: the boot test (`node src/index.js` on a spare port) passes,
+    # preflight cannot know, and the live health window fails.
+    elsewhere = example.build(
+        "1.5.0",
+        port=live_port,
+        edits={"src/index.js": ("?? 3000)", "?? 3000) + (process.env.pm_id === undefined ? 0 : 1)")},
+    )
 
     with pytest.raises(ReleaseFailed) as failure:
-        release.deploy(typo, doomed(pm2_spec))
+        release.deploy(elsewhere, doomed(pm2_spec))
 
     result = failure.value.result
     assert result.status == "rolled-back"
     assert next(s for s in result.steps if s.step == "boot-test").status == "ok"
     assert [s.step for s in result.steps][-3:] == ["rollback-switch", "rollback-restart", "rollback-health"]
     assert "connection refused" in result.report
-    assert "seed-api 1.5.0 listening on" in result.report  # pm2's own log of the release, tailed
+    assert f"seed-api 1.5.0 listening on {live_port + 1}" in result.report  # pm2's own log of the release, tailed
     assert current_of(host_root) == good.release
     assert serving(live_port)["version"] == "1.4.0"
     assert history_of(host_root)[-1]["status"] == "rolled-back"

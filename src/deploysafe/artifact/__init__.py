@@ -19,7 +19,7 @@ from deploysafe.artifact.manifest import (
     content_sha256,
     parse_manifest,
 )
-from deploysafe.artifact.reader import extract, read_manifest, sha256_file, verify_archive
+from deploysafe.artifact.reader import extract, read_manifest, read_member, sha256_file, verify_archive
 
 __all__ = [
     "FORMAT",
@@ -31,6 +31,7 @@ __all__ = [
     "extract",
     "parse_manifest",
     "read_manifest",
+    "read_member",
     "sha256_file",
     "verify_archive",
 ]

@@ -109,6 +109,17 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
         return _read_first_manifest(archive, path)[0]
 
 
+def read_member(path: str | os.PathLike[str], name: str, limit: int = 1 << 20) -> bytes | None:
+    """One regular file of the artifact (at most ``limit`` bytes), or None when it holds none by that name."""
+    path = Path(path)
+    with _reading(path), _open(path) as archive:
+        for member in _members(archive, path):
+            if member.isreg() and member.name.removeprefix("./") == name and member.size <= limit:
+                stream = archive.extractfile(member)
+                return stream.read(limit) if stream is not None else None
+    return None
+
+
 ProgressFn = Callable[[int, int], None]
 
 
