@@ -61,6 +61,7 @@ NOT_INSTALLED = "not-installed"
 UNREADABLE = "unreadable"
 UNKNOWN_EXPORTS = "unknown-exports"
 PACKAGE_MANAGER = "package-manager"  # packages resolved by a loader deploysafe does not read (Yarn PnP)
+COMPUTED_ENTRY = "computed-entry"  # a start the process manager computes at run time (PM2 script: path.join(...))
 STALE_BUILD = "stale-build"  # build output older than its sources: the checked files may not be what ships
 
 

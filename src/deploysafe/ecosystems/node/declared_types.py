@@ -8,10 +8,10 @@ declarations count — a declared class, function or const is a value that must 
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
 
-_TYPE_DECLARATION = re.compile(rb"\b(?:interface|type)\s+([A-Za-z_$][\w$]*)")
+from deploysafe.ecosystems.node.parse.literals import declared_type_names
+
 _MAX_FILES = 400
 _MAX_BYTES = 8 * 1024 * 1024
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", "test", "tests", "__tests__"})
@@ -20,9 +20,7 @@ _SKIPPED_DIRS = frozenset({"node_modules", ".git", "test", "tests", "__tests__"}
 def is_declared_type(package_dir: str, package: str, name: str) -> bool:
     """True when ``package`` (installed at ``package_dir``) or its @types package declares ``name`` as an
     interface or a type alias."""
-    return name.encode() in _type_names(package_dir) or name.encode() in _type_names(
-        _types_package(package_dir, package)
-    )
+    return name in _type_names(package_dir) or name in _type_names(_types_package(package_dir, package))
 
 
 def _types_package(package_dir: str, package: str) -> str:
@@ -38,10 +36,12 @@ def _types_package(package_dir: str, package: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _type_names(directory: str) -> frozenset[bytes]:
+def _type_names(directory: str) -> frozenset[str]:
+    """The interface and type alias names of the declaration files in ``directory`` (read by the TypeScript
+    parser: a doc comment saying "no interface Router" declares nothing)."""
     if not directory or not os.path.isdir(directory):
         return frozenset()
-    names: set[bytes] = set()
+    names: set[str] = set()
     files = budget = 0
     for current, dirs, filenames in os.walk(directory):
         dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
@@ -53,7 +53,7 @@ def _type_names(directory: str) -> frozenset[bytes]:
                     data = handle.read(_MAX_BYTES - budget)
             except OSError:
                 continue
-            names.update(match[1] for match in _TYPE_DECLARATION.finditer(data))
+            names.update(declared_type_names(data))
             files += 1
             budget += len(data)
             if files >= _MAX_FILES or budget >= _MAX_BYTES:

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from deploysafe.check.cache import FactsCache
 from deploysafe.check.ecosystem import Project
 from deploysafe.check.facts import Import, ImportKind
-from deploysafe.check.findings import PACKAGE_MANAGER, STALE_BUILD, UNREADABLE, Finding, Severity, Unverified
+from deploysafe.check.findings import (
+    COMPUTED_ENTRY,
+    PACKAGE_MANAGER,
+    STALE_BUILD,
+    UNREADABLE,
+    Finding,
+    Severity,
+    Unverified,
+)
 from deploysafe.check.fs import FileSystem
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.rules import RuleSet
@@ -22,7 +30,7 @@ from deploysafe.check.sources import SourceLoader
 from deploysafe.config import CheckTable
 from deploysafe.ecosystems.node import files, module_alias, pnp, pnp_map
 from deploysafe.ecosystems.node.analysis import Analysis
-from deploysafe.ecosystems.node.entries import Entry, detect_entries
+from deploysafe.ecosystems.node.entries import Entry, computed_app_scripts, detect_entries
 from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
 from deploysafe.ecosystems.node.parser import NodeParser
@@ -216,6 +224,18 @@ class NodeCheck:
         failures = _start_problems(self.root, typescript) + self._ts_node_module_syntax()
         failures += missing_start_files(self.root, commands, self.shared, _locate)
         doubts = _stale_build(self.root, typescript) + self._tsconfig_problems() + self._pnp_note()
+        doubts += [
+            Unverified(
+                COMPUTED_ENTRY,
+                name,
+                line,
+                1,
+                f"apps[].script {expression} is computed when PM2 reads the "
+                "file: not followed as an entry (name it in deploysafe.toml [check] entries)",
+                True,
+            )
+            for name, line, expression in computed_app_scripts(self.root)
+        ]
         return failures, doubts
 
     def _pnp_note(self) -> list[Unverified]:

@@ -13,6 +13,7 @@ writes (see nest.py).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -21,6 +22,7 @@ from dataclasses import dataclass, replace
 from deploysafe import safejson
 from deploysafe.ecosystems.node import nest
 from deploysafe.ecosystems.node.packages import PackageJson
+from deploysafe.ecosystems.node.parse.literals import Property, object_properties
 from deploysafe.errors import ConfigError
 
 RUNNERS = ("node", "nodejs", "tsx", "ts-node", "ts-node-esm", "nodemon", "node-dev", "ts-node-dev", "bun")
@@ -30,7 +32,6 @@ ECOSYSTEM_FILES = (
     "ecosystem.config.mjs",
     "ecosystem.config.json",
 )
-_SCRIPT_PROPERTY = re.compile(r"""\bscript\s*:\s*(['"`])([^'"`\n]+)\1""")
 _NODE_FLAGS_WITH_VALUE = {
     "-r",
     "--require",
@@ -194,36 +195,63 @@ def _source_for_build_output(root: str, path: str) -> str | None:
 
 def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
     for name in ECOSYSTEM_FILES:
-        path = os.path.join(root, name)
-        if not os.path.isfile(path):
+        apps = ecosystem_apps(root, name)
+        if apps is None:
             continue
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        scripts: list[str] = []
-        if name.endswith(".json"):
-            try:
-                data = safejson.loads(text)
-            except ValueError as err:
-                raise ConfigError(f"{name}: invalid JSON: {err}") from err
-            apps = data.get("apps", []) if isinstance(data, dict) else data
-            scripts = [a["script"] for a in apps if isinstance(a, dict) and isinstance(a.get("script"), str)]
-        else:
-            # Read the literal `script:` values without running the file (it is the user's code).
-            scripts = [m[2] for m in _SCRIPT_PROPERTY.finditer(text)]
+        scripts = [a.value for a in apps if a.value is not None]
         candidates = [(s, f"{name} apps[].script '{s}'") for s in scripts if not _is_package_manager(s)]
         if not candidates and not name.endswith(".json"):  # script: 'yarn', args: 'start:prod'
-            for match in _PACKAGE_MANAGER_APP.finditer(text):
-                command = expand_command(f"{match[2]} {match[4]}", package)
+            for app in apps:
+                manager, args = app.value, app.siblings.get("args")
+                if manager is None or not _is_package_manager(manager) or not args:
+                    continue
+                command = expand_command(f"{manager} {args}", package)
                 script = script_of_command(command)
                 if script:
-                    candidates.append((script, f"{name} apps[]: {match[2]} {match[4]} runs {command}"))
+                    candidates.append((script, f"{name} apps[]: {manager} {args} runs {command}"))
         entries = _required(root, candidates, package)
         if entries:
             return entries
     return []
+
+
+def ecosystem_apps(root: str, name: str) -> list[Property] | None:
+    """The ``script`` of each app in the PM2 process file ``name`` (None when there is none), read by the
+    JavaScript parser without running the file (it is the user's code): comments are not apps, and a
+    computed value (``path.join(__dirname, 'x.js')``) is a :class:`Property` without ``value``."""
+    path = os.path.join(root, name)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read()
+    except OSError:
+        return None
+    if not name.endswith(".json"):
+        return object_properties(source, "script")
+    try:
+        data = safejson.loads(source)
+    except ValueError as err:
+        raise ConfigError(f"{name}: invalid JSON: {err}") from err
+    apps = data.get("apps", []) if isinstance(data, dict) else data
+    return [
+        Property("script", a["script"], json.dumps(a["script"]), 1, {k: v for k, v in a.items() if isinstance(v, str)})
+        for a in (apps if isinstance(apps, list) else [])
+        if isinstance(a, dict) and isinstance(a.get("script"), str)
+    ]
+
+
+def computed_app_scripts(root: str) -> list[tuple[str, int, str]]:
+    """``(file, line, expression)`` for each app of the PM2 process files whose ``script`` is computed:
+    not followed as an entry, so reported as unverified."""
+    computed = []
+    for name in ECOSYSTEM_FILES:
+        try:
+            apps = ecosystem_apps(root, name) or []
+        except ConfigError:
+            continue
+        computed += [(name, a.line, a.expression) for a in apps if a.value is None]
+    return computed
 
 
 def _from_procfile(root: str, package: PackageJson | None) -> list[Entry]:
@@ -327,7 +355,6 @@ _SCRIPT_RUN = re.compile(
     r"(?<![\w-])(?:(?:npm|pnpm|yarn)\s+run(?:-script)?\s+|npm\s+(?=start\b)|yarn\s+(?!run\b)|pnpm\s+(?!run\b))"
     r"(?:--?[\w-]+\s+)*([\w:.-]+)"
 )
-_PACKAGE_MANAGER_APP = re.compile(r"""\bscript\s*:\s*(['"])(npm|yarn|pnpm)\1\s*,\s*args\s*:\s*(['"])([^'"\n]+)\3""")
 
 
 def expand_command(command: str, package: PackageJson | None, depth: int = 0) -> str:

@@ -35,7 +35,7 @@ from deploysafe.ecosystems.node.parse import assets, commonjs, folders
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 from deploysafe.ecosystems.node.parse.facts import FolderLoad, NodeModuleFacts
 
-__all__ = ["Dialect", "dialect_for", "parse_module"]
+__all__ = ["Dialect", "dialect_for", "parse_module", "syntax_tree"]
 
 _log = logging.getLogger(__name__)
 
@@ -77,6 +77,12 @@ def parse_module(source: bytes, dialect: Dialect) -> ModuleFacts:
     except Exception as err:  # the contract is "never raises"; a bug here must not stop a whole check
         _log.exception("could not read a %s module of %d bytes", dialect.value, len(source))
         return NodeModuleFacts(fault=f"deploysafe's {dialect.value} parser failed on it ({type(err).__name__}: {err})")
+
+
+def syntax_tree(source: bytes, dialect: Dialect) -> Node:
+    """The root of ``source``'s syntax tree in ``dialect``, for readers of other files than modules (a PM2
+    process file's literals, a declaration file's type names)."""
+    return _parser(dialect).parse(source.removeprefix(_BOM)).root_node
 
 
 # --- grammars and the one query ------------------------------------------------------------------------
