@@ -184,6 +184,25 @@ class DriftTable:
     skip: tuple[str, ...] = ()
 
 
+def _user(value: Any) -> str | None:
+    if value in ("0", "root") or str(value).startswith(("0:", "root:")):
+        return f"{value!r} is root: the image's entry runs as a non-root user"
+    return None
+
+
+@dataclass(frozen=True)
+class ImageTable:
+    """``[image]``: how ``pack --format oci`` builds the OCI image of the artifact."""
+
+    base: str | None = None  # default: the official Node image of the checked version (node:X-bookworm-slim)
+    name: str | None = None  # the image's repository; default: localhost/<package name>
+    user: str = key("1000:1000", each=_user)  # uid:gid the entry runs as
+    command: str | None = None  # default: the manifest's start (node <entry>)
+    port: int | None = key(None, at_least=1)  # default: the health URL's port
+    target: str | None = None  # the [targets] name whose health settings give HEALTHCHECK and the port
+    init: str | None = None  # a static init binary (default: tini-static) run as PID 1, forwarding SIGTERM
+
+
 @dataclass(frozen=True)
 class TargetSettings:
     """What a target is deployed with: the keys of ``[targets.NAME]`` (and the CLI's overrides) beside
@@ -250,12 +269,13 @@ class Config:
     check: CheckTable = field(default_factory=CheckTable)
     pack: PackTable = field(default_factory=PackTable)
     drift: DriftTable = field(default_factory=DriftTable)
+    image: ImageTable = field(default_factory=ImageTable)
     targets: Mapping[str, TargetTable] = field(default_factory=dict)
     fleets: Mapping[str, FleetTable] = field(default_factory=dict)
     source: str = CONFIG_NAME  # how errors name the file
 
 
-TABLES: dict[str, type] = {"check": CheckTable, "pack": PackTable, "drift": DriftTable}
+TABLES: dict[str, type] = {"check": CheckTable, "pack": PackTable, "drift": DriftTable, "image": ImageTable}
 NAMED: dict[str, type] = {"targets": TargetTable, "fleets": FleetTable}  # [targets.NAME], [fleets.NAME]
 
 

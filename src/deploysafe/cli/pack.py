@@ -12,16 +12,22 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from deploysafe.artifact import oci
 from deploysafe.cli.app import main
 from deploysafe.cli.progress import StageProgress
 from deploysafe.cli.project import project_root, rebased_entries, say_root
+from deploysafe.image.boot import boot_image, is_image
+from deploysafe.image.build import build_image
+from deploysafe.image.settings import image_settings
 from deploysafe.pack import PackBlocked
 from deploysafe.pack import pack as run_pack
 from deploysafe.pack import verify as run_verify
 from deploysafe.pack.boot import boot_artifact
 from deploysafe.report import text as text_report
+from deploysafe.report.image import render_image, render_image_verify
 from deploysafe.report.pack import render_pack, render_verify
 
+DEFAULT_IMAGES = ".deploysafe/images"
 _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing archive", "verifying": "verifying"}
 
 
@@ -57,7 +63,17 @@ _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing arc
 @click.option(
     "--health", "health_url", metavar="URL", help="With --boot: the health URL to pass (its port is replaced)."
 )
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "oci")),
+    default="text",
+    show_default=True,
+    help="oci: also write an OCI image of the artifact (-o: its layout folder, or a .tar).",
+)
+@click.option(
+    "--to", "target", metavar="TARGET", help="With --format oci: the target whose health settings the image gets."
+)
 @click.option("--verbose", "-v", is_flag=True, help="List every packed file with the reason it is in.")
 def pack(
     root: Path,
@@ -74,6 +90,7 @@ def pack(
     boot: bool,
     health_url: str | None,
     fmt: str,
+    target: str | None,
     verbose: bool,
 ) -> None:
     """Build a release artifact holding exactly what the entries in ROOT load.
@@ -117,16 +134,18 @@ def pack(
       deploysafe pack --include 'certs/**' --allow-secret 'certs/ca.pem'
       deploysafe pack --with-node-modules -o release.tar.gz   # for a host without a registry
       deploysafe pack --format json | jq '.files | length'    # prints the manifest
+      deploysafe pack --format oci -o api.tar      # the OCI image of exactly the artifact (see README)
     """
     found = project_root(root)
     say_root(found)
     root, entries = (found.path if found else root), rebased_entries(found, entries)
     progress = StageProgress(labels=_LABELS)
+    settings = image_settings(root, target) if fmt == "oci" else None  # bad config fails before packing
     try:
         result = run_pack(
             root,
             list(entries) or None,
-            output=output,
+            output=None if settings is not None else output,
             include=include,
             exclude=exclude,
             allow_secrets=allow_secrets,
@@ -152,8 +171,23 @@ def pack(
         click.echo(f"packed {result.id} → {result.path}", err=True)
     else:
         render_pack(result, Console(highlight=False), verbose=verbose)
+    if settings is not None:
+        image_path = Path(output) if output else root / DEFAULT_IMAGES / result.id
+        built = build_image(result.path, image_path, settings)
+        render_image(built, Console(highlight=False))
+        if boot:
+            _boot_image(built.path, health_url)
+        return
     if boot:
         _boot(result.path, health_url, root)
+
+
+def _boot_image(image: Path, health_url: str | None) -> None:
+    booted = boot_image(image, health_url=health_url)
+    verdict = "BOOTS" if booted.ok else "DOES NOT BOOT"
+    click.echo(f"boot: {verdict}: {booted.line()} · {booted.seconds:.2f} s", err=True)
+    if not booted.ok:
+        sys.exit(1)
 
 
 def _boot(artifact: Path, health_url: str | None, project: Path | None) -> None:
@@ -198,6 +232,9 @@ def verify(artifact: Path, install: bool, into: Path | None, boot: bool, health_
       deploysafe verify dist/seed-api-1.4.0-8776232b.tar.gz --install
       deploysafe verify release.tar.gz --into /tmp/release --format json
     """
+    if is_image(artifact):
+        _verify_image(artifact, boot, health_url)
+        return
     console = Console(stderr=True)
     bar: Progress | None = None
     started = time.monotonic()
@@ -224,3 +261,13 @@ def verify(artifact: Path, install: bool, into: Path | None, boot: bool, health_
     if boot and result.exit_code == 0:
         _boot(artifact, health_url, None)
     sys.exit(result.exit_code)
+
+
+def _verify_image(path: Path, boot: bool, health_url: str | None) -> None:
+    """An OCI image: its blobs match their digests (a layout folder), then the boot test in the engine."""
+    if path.is_dir():
+        image = oci.read_layout(path)
+        oci.verify_blobs(image)
+        render_image_verify(image, Console(highlight=False))
+    if boot:
+        _boot_image(path, health_url)
