@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from deploysafe import check
 from tests.support import tools
 from tests.support.projects import write_tree
@@ -49,6 +51,40 @@ def test_an_interface_imported_without_type_and_used_as_a_type_is_erased(tmp_pat
         },
     )
     assert judged(root) == []
+
+
+TYPES = "export type Role = 'admin' | 'user';\nexport interface Shape { n: number }\nexport const real = 1;\n"
+# A name the local module exports only as a type, imported without `type`: erased where it is only a type
+# (in annotations, `as`, `satisfies`, `typeof` in a type, or shadowed by a parameter), kept where the file
+# reads it as a value or exports it again, and then Node's link fails under tsx.
+TYPE_AS_VALUE = {
+    "read as a value": ("import { Role, real } from './types.js';\nconsole.log(Role, real);\n", True),
+    "exported again": (
+        "import { Role, Shape } from './types.js';\nexport { Role };\nconst s: Shape = { n: 1 };\n",
+        True,
+    ),
+    "typeof in a type": (
+        "import { Role, real } from './types.js';\nconst m: Record<string, typeof Role> = {};\nconsole.log(m, real);\n",
+        False,
+    ),
+    "only in types": (
+        "import { Role, Shape, real } from './types.js';\nconst r: Role = 'admin';\nlet v = 'user' as Role;\n"
+        "const w = v satisfies Role;\nconst k = (x: Role): Role => x;\n"
+        "function f(n = 1, { s }: { s: Shape } = { s: { n: real } }): Role { return r; }\nconsole.log(k(w), f());\n",
+        False,
+    ),
+    "shadowed by a parameter": (
+        "import { Shape } from './types.js';\nfunction g(Shape: number) { return Shape; }\nconsole.log(g(2));\n",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TYPE_AS_VALUE))
+def test_a_type_only_export_is_blocked_only_where_it_is_used_as_a_value(tmp_path, case):
+    source, fails = TYPE_AS_VALUE[case]
+    root = write_tree(tmp_path / "app", {**ESM, "src/index.ts": source + LOADED, "src/types.ts": TYPES})
+    assert judged(root) == ([("missing-export", "src/index.ts")] if fails else [])
 
 
 def test_js_specifiers_naming_ts_files_extensionless_and_directory_imports_load(tmp_path):

@@ -31,6 +31,9 @@ class ImportedName:
     line: int
     column: int
     type_only: bool = False  # `import { type X }` / `export { type X } from`
+    # TypeScript: the binding is certainly read as a value outside the import (not only in types), so a
+    # compiler keeps it and the target must export it as a value, not only as a type
+    value_read: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -525,7 +525,7 @@ class _ModuleReader:
         specifier = statement.child_by_field_name("source")
         if specifier is None:
             return
-        names, namespace = self._imported_names(clause, type_only) if clause is not None else ([], False)
+        names, namespace = self._imported_names(clause, type_only, statement) if clause is not None else ([], False)
         if clause is not None and not type_only:
             self._bind(clause, _string_value(specifier) or "")
         unused = metadata = False
@@ -556,12 +556,15 @@ class _ModuleReader:
                     if item.type == "import_specifier" and name is not None:
                         self.bindings[_name_text(alias or name)] = (specifier, self.gaps.name(name))
 
-    def _imported_names(self, clause: Node, type_only: bool) -> tuple[list[ImportedName], bool]:
+    def _imported_names(
+        self, clause: Node, type_only: bool, statement: Node | None = None
+    ) -> tuple[list[ImportedName], bool]:
         names: list[ImportedName] = []
         namespace = False
         for child in clause.named_children:
             if child.type == "identifier":
-                names.append(self._imported("default", child, type_only))
+                read = self._read_as_value(statement, _name_text(child), type_only)
+                names.append(self._imported("default", child, type_only, read))
             elif child.type == "namespace_import":
                 namespace = True
             elif child.type == "named_imports":
@@ -569,8 +572,16 @@ class _ModuleReader:
                     name = specifier.child_by_field_name("name")
                     if specifier.type == "import_specifier" and name is not None:
                         marked = type_only or _has_token(specifier, "type")
-                        names.append(self._imported(self.gaps.name(name), name, marked))
+                        local = specifier.child_by_field_name("alias") or name
+                        read = self._read_as_value(statement, _name_text(local), marked)
+                        names.append(self._imported(self.gaps.name(name), name, marked, read))
         return names, namespace
+
+    def _read_as_value(self, statement: Node | None, local: str, type_only: bool) -> bool:
+        """A TypeScript import's binding certainly read as a value (see :func:`_certainly_read_as_value`)."""
+        if not self.typescript or type_only or statement is None or self.root is None:
+            return False
+        return _certainly_read_as_value(self.source, self.root, statement, local)
 
     def _export_statement(self, statement: Node) -> None:
         specifier = statement.child_by_field_name("source")
@@ -770,9 +781,9 @@ class _ModuleReader:
         )
         self.imports.append((specifier.start_byte, record))
 
-    def _imported(self, name: str, node: Node, type_only: bool) -> ImportedName:
+    def _imported(self, name: str, node: Node, type_only: bool, value_read: bool = False) -> ImportedName:
         line, column = self._position(node)
-        return ImportedName(name, line, column, type_only)
+        return ImportedName(name, line, column, type_only, value_read)
 
     # -- assets, syntax errors, positions --
 
@@ -984,7 +995,8 @@ def _import_bindings(statement: Node, values: set[str], types: set[str]) -> None
 
 
 def _declares(identifier: Node) -> bool:
-    """Whether this `require` identifier introduces a binding (a parameter, variable or function)."""
+    """Whether this identifier (`require`, an import's name) introduces a binding (a parameter, variable or
+    function)."""
     parent = identifier.parent
     if parent is None:
         return False
@@ -1106,6 +1118,42 @@ def _value_use(source: bytes, root: Node, statement: Node, names: list[str]) -> 
             elif node.type not in ("type_identifier", "property_identifier", "comment", "string_fragment"):
                 return False, False
     return True, metadata
+
+
+# Where an identifier names a type, not a value (`typeof x` in a type, `ns.T`): compilers erase it.
+_NAMES_A_TYPE = _TYPE_CONTEXTS | {"nested_type_identifier", "extends_type_clause"}
+
+
+def _certainly_read_as_value(source: bytes, root: Node, statement: Node, name: str) -> bool:
+    """The import binding ``name`` is read as a value outside ``statement``: an identifier that is neither in
+    a type nor the name of a declaration. A shadowing declaration anywhere makes the answer no: esbuild
+    (tsx) and tsc keep an import only for the reads of the binding itself, and telling them apart from
+    reads of the shadowing name would take scopes, so no verdict is drawn from it (no false block)."""
+    word = name.encode()
+    read = False
+    for match in re.finditer(rb"(?<![\w$])" + re.escape(word) + rb"(?![\w$])", source):
+        start = match.start()
+        if statement.start_byte <= start < statement.end_byte:
+            continue
+        node = root.named_descendant_for_byte_range(start, start + len(word))
+        if node is None or node.start_byte != start or node.type not in _VALUE_REFERENCES:
+            continue
+        if node.type == "shorthand_property_identifier_pattern" or _declares(node):
+            return False  # a declaration of the same name: shadowed somewhere
+        if not _in_type(node):
+            read = True
+    return read
+
+
+def _in_type(node: Node) -> bool:
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in _NAMES_A_TYPE or (parent.type in _TYPE_CASTS and _is_cast_type(parent, child)):
+            return True
+        if parent.type in ("statement_block", "program", "class_body"):
+            return False
+        child, parent = parent, parent.parent
+    return False
 
 
 def _in_decorated_class(node: Node) -> bool:

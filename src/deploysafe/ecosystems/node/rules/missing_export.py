@@ -1,6 +1,8 @@
 """`missing-export`: a named or default import asks for a name the target does not export (ESM, CommonJS
 as cjs-module-lexer sees it, built-ins, conflicting star exports). A CommonJS importer gets `undefined`
-instead (warning); a name only a package's types declare is erased by tsc."""
+instead (warning); a name only a package's types declare is erased by tsc. A TypeScript importer may name a
+type the target exports only as a type while it uses it as one (the compiler erases the import); read as a
+value, the import is kept and fails as any missing export."""
 
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def missing_exports(ctx: RuleContext, module: Module, edge: Edge, res: ResolvedM
     for wanted in imp.names:
         if wanted.type_only:
             continue
-        if wanted.name in names.values or (importer_ts and wanted.name in names.types):
+        if wanted.name in names.values or (importer_ts and wanted.name in names.types and not wanted.value_read):
             continue
         yield from _missing_name(ctx, module, edge, res, names, wanted, lenient, importer_ts)
 
@@ -95,6 +97,24 @@ def _missing_name(
     from_package_types = importer_ts and res.package is not None
     if from_package_types and res.package_dir and is_declared_type(res.package_dir, res.package or "", wanted.name):
         return  # an interface or type alias: the compiled import is erased
+    if importer_ts and wanted.name in names.types:
+        message = (
+            f"SyntaxError: The requested module '{spec}' does not provide an export named '{wanted.name}' "
+            f"(it exports '{wanted.name}' only as a type, and this file reads it as a value)"
+        )
+        yield ctx.finding(
+            ID,
+            module,
+            wanted.line,
+            wanted.column,
+            f"'{wanted.name}' is undefined at run time: " + message.removeprefix("SyntaxError: ")
+            if lenient
+            else f"{when_it_fails(imp)}: {message}",
+            warning=lenient,
+            specifier=spec,
+            name=wanted.name,
+        )
+        return
     if wanted.name in names.conflicts:
         message = f"The requested module '{spec}' contains conflicting star exports for name '{wanted.name}'"
     elif names.format is Format.COMMONJS and not is_typescript(res.path or ""):
