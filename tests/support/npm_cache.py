@@ -4,7 +4,8 @@ Tests that take their ground truth from the platform (cjs-module-lexer, real pub
 those packages on disk. ``installed(name, package_json)`` installs them with ``npm ci --prefer-offline`` from
 the committed lockfile ``tests/support/npm-locks/<name>-<hash of package.json>.json`` into
 ``~/.cache/deploysafe-tests/<name>-<hash>-<hash of the lockfile>`` the first time (npm's own cache, ~/.npm,
-makes that offline once filled; CI restores both) and returns that folder after. The same packages
+makes that offline once filled; CI restores both) and returns that folder after. Concurrent test processes
+(pytest-xdist workers) take a file lock per folder: one installs, the others wait and reuse it. The same packages
 therefore install every time, whatever the registry publishes later.
 
 A package.json without a lockfile yet is installed with ``npm install`` and its lockfile written to
@@ -21,6 +22,8 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+
+from filelock import FileLock
 
 CACHE = Path(os.environ.get("DEPLOYSAFE_TEST_CACHE", Path.home() / ".cache" / "deploysafe-tests"))
 LOCKS = Path(__file__).resolve().parent / "npm-locks"
@@ -56,6 +59,15 @@ def npm_ci(name: str, manifest: bytes, lockfile: bytes) -> Path:
     if (target / _DONE).is_file():
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
+    # One installer at a time per target: pytest-xdist workers (and parallel runs) that need the same
+    # packages wait for the first one's copy instead of each running npm ci on the same npm cache.
+    with FileLock(CACHE / f".{target.name}.lock", timeout=_TIMEOUT * 2):
+        if not (target / _DONE).is_file():
+            _install(name, target, manifest, lockfile)
+    return target
+
+
+def _install(name: str, target: Path, manifest: bytes, lockfile: bytes) -> None:
     # Install beside the target and rename into place, so a crash or a parallel run never leaves half a tree.
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=CACHE))
     try:
@@ -70,7 +82,6 @@ def npm_ci(name: str, manifest: bytes, lockfile: bytes) -> Path:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def _npm(folder: Path, *args: str) -> None:
