@@ -36,7 +36,8 @@ def nginx(tmp_path: Path, host_root: Path) -> Iterator[Nginx]:
 
 
 def proxied(nginx: Nginx, **settings: object) -> release.TargetSpec:
-    spec = release.target(
+    timings = {"health_interval": 0.2, "health_passes": 2, "health_deadline": 4.0, **settings}
+    return release.target(
         str(nginx.include.parent.parent),
         config={},
         proxy="nginx",
@@ -46,12 +47,8 @@ def proxied(nginx: Nginx, **settings: object) -> release.TargetSpec:
         drain=1.0,
         health=f"http://127.0.0.1:{nginx.port}/health",
         health_expect="healthy",
-        health_interval=0.2,
-        health_passes=2,
-        health_deadline=4.0,
-        **settings,
+        **timings,
     )
-    return spec
 
 
 def test_behind_nginx_no_request_fails_for_a_healthy_release_a_failing_one_or_a_rollback(
@@ -99,7 +96,15 @@ def test_behind_nginx_no_request_fails_for_a_healthy_release_a_failing_one_or_a_
 def test_behind_nginx_under_pm2_each_release_runs_as_its_colours_apps_and_a_crash_loop_never_takes_a_request(
     nginx, pm2, make_artifact, host_root
 ):
-    spec = proxied(nginx, pm2="ecosystem.config.cjs", pm2_bin=str(pm2.binary), pm2_min_uptime=1.0, env=pm2.env)
+    # each probe also reads pm2's process list (a node and a pm2 process): room for a loaded machine
+    spec = proxied(
+        nginx,
+        pm2="ecosystem.config.cjs",
+        pm2_bin=str(pm2.binary),
+        pm2_min_uptime=1.0,
+        env=pm2.env,
+        health_deadline=15.0,
+    )
     release.deploy(make_artifact("1.0.0"), spec)
     url = f"http://127.0.0.1:{nginx.port}/"
 
