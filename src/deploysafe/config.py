@@ -204,6 +204,18 @@ class ImageTable:
 
 
 @dataclass(frozen=True)
+class KubernetesTable:
+    """``[kubernetes]``: what ``deploysafe manifest --for kubernetes`` cannot take from the image's settings."""
+
+    namespace: str | None = None
+    replicas: int = key(2, at_least=1, means="a whole number of pods")
+    progress_deadline: int = key(600, at_least=1, means="a whole number of seconds")
+    cpu: str | None = None  # requests and limits, e.g. "250m"
+    memory: str | None = None  # e.g. "256Mi"
+    secret: str | None = None  # the Secret holding the target's shared files; default: <name>-shared
+
+
+@dataclass(frozen=True)
 class TargetSettings:
     """What a target is deployed with: the keys of ``[targets.NAME]`` (and the CLI's overrides) beside
     ``host`` and ``path``. :class:`deploysafe.release.TargetSpec` is these plus where the target is."""
@@ -270,12 +282,19 @@ class Config:
     pack: PackTable = field(default_factory=PackTable)
     drift: DriftTable = field(default_factory=DriftTable)
     image: ImageTable = field(default_factory=ImageTable)
+    kubernetes: KubernetesTable = field(default_factory=KubernetesTable)
     targets: Mapping[str, TargetTable] = field(default_factory=dict)
     fleets: Mapping[str, FleetTable] = field(default_factory=dict)
     source: str = CONFIG_NAME  # how errors name the file
 
 
-TABLES: dict[str, type] = {"check": CheckTable, "pack": PackTable, "drift": DriftTable, "image": ImageTable}
+TABLES: dict[str, type] = {
+    "check": CheckTable,
+    "pack": PackTable,
+    "drift": DriftTable,
+    "image": ImageTable,
+    "kubernetes": KubernetesTable,
+}
 NAMED: dict[str, type] = {"targets": TargetTable, "fleets": FleetTable}  # [targets.NAME], [fleets.NAME]
 
 

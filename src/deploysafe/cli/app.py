@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("drift", "Compare this tree with production; say which differences matter."),
     "pack": ("pack", "Build a release artifact holding exactly what the entries load."),
     "verify": ("pack", "Check an artifact's hashes and that it is self-contained."),
+    "manifest": ("manifest", "Write a Kubernetes or Fly.io manifest for the service's image."),
     "deploy": ("deploy", "Upload, install, boot-test, switch atomically, health-gate, roll back by itself."),
     "rollback": ("deploy", "Switch a target back to its previous good release."),
     "releases": ("deploy", "List a target's releases and their status."),

@@ -31,6 +31,9 @@ TCP_CHECK_JS = (
     "s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"
 )
 _NS = 1_000_000_000
+# A HEALTHCHECK and an orchestrator's probes run for the life of the service, not for a deploy's window: they
+# probe every health_interval seconds, but no more often than this.
+CONTINUOUS_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class ImageSettings:
     retries: int = 3  # failed probes in a row before unhealthy
     start_period: float = 30.0  # seconds a starting container may fail probes without counting
     target: str | None = None  # the [targets] name the health settings came from
+    shared: tuple[str, ...] = ()  # that target's shared files and folders (production-only, never in the image)
 
     @property
     def path(self) -> str:
@@ -85,7 +89,8 @@ def image_settings(root: str | Path, target: str | None = None, config: Config |
     if health is not None and health.health:
         probe = parse_probe(health.health, health.health_expect, health.health_timeout)
         extra = {
-            "interval": max(health.health_interval, 1.0),
+            "shared": health.shared,
+            "interval": max(health.health_interval, CONTINUOUS_INTERVAL),
             "timeout": health.health_timeout,
             "retries": health.health_passes,
             "start_period": health.boot_deadline,
