@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,8 @@ def test_deploy_to_a_configured_target_prints_json_step_events(tmp_path, make_ar
     assert started == list(release.STEPS)
     assert [e["time"] for e in events] == sorted(e["time"] for e in events)
     assert all(e["done"] <= e["total"] for e in events if e["event"] == "progress" and e["total"] is not None)
+    probes = [e for e in events if e["event"] == "probe"]  # the health window, probe by probe
+    assert probes[-1]["ok"] and probes[-1]["streak"] == probes[-1]["needed"] and "HTTP 200" in probes[-1]["detail"]
     assert events[-1]["event"] == "result" and events[-1]["status"] == "good"
     assert serving(live_port)["version"] == "1.0.0"
 
@@ -83,7 +86,8 @@ def test_dry_run_prints_a_plan_and_changes_nothing(tmp_path, make_artifact, host
 
 def test_status_releases_and_unlock_commands(tmp_path, make_artifact, host_root, live_port):
     cwd = _toml(tmp_path, host_root, live_port)
-    _run("deploy", str(make_artifact("1.0.0")), "--to", "production", cwd=cwd)
+    shown = _run("deploy", str(make_artifact("1.0.0")), "--to", "production", cwd=cwd).stdout
+    assert re.search(r"health probe ✓ 1/\d+  HTTP 200", shown)  # a line when what answers changes, not per probe
 
     status = json.loads(_run("status", "--to", "production", "--format", "json", cwd=cwd).stdout)
     assert_valid(status, "status")

@@ -10,6 +10,10 @@ class Reporter(Protocol):
     def step_finished(self, step: str, status: str, seconds: float, detail: str = "") -> None: ...
     def progress(self, step: str, done: int, total: int | None) -> None: ...
     def message(self, text: str, level: str = "info") -> None: ...
+    def probe(self, step: str, ok: bool, detail: str, streak: int, needed: int) -> None:
+        """One probe of a health window as it happens: passed or not, what answered, the passes in a row
+        so far and how many the window needs."""
+        ...
 
 
 class NullReporter:
@@ -25,4 +29,7 @@ class NullReporter:
         pass
 
     def message(self, text: str, level: str = "info") -> None:
+        pass
+
+    def probe(self, step: str, ok: bool, detail: str, streak: int, needed: int) -> None:
         pass

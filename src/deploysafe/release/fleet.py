@@ -107,6 +107,9 @@ class _Tracker:
     def message(self, text: str, level: str = "info") -> None:
         self.inner.message(text, level)
 
+    def probe(self, step: str, ok: bool, detail: str, streak: int, needed: int) -> None:
+        self.inner.probe(step, ok, detail, streak, needed)
+
 
 class _Clock:
     def __init__(self) -> None:

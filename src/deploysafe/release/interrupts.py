@@ -181,3 +181,6 @@ class GuardedReporter:
 
     def message(self, text: str, level: str = "info") -> None:
         self._call("message", text, level)
+
+    def probe(self, step: str, ok: bool, detail: str, streak: int, needed: int) -> None:
+        self._call("probe", step, ok, detail, streak, needed)

@@ -36,6 +36,7 @@ class TextReporter:
         self.bars = bars
         self.progress_bar: Progress | None = None
         self.task: Any = None
+        self._last_probe: tuple[str, bool, str] | None = None
 
     def step_started(self, step: str, detail: str = "") -> None:
         pass
@@ -66,6 +67,22 @@ class TextReporter:
     def message(self, text: str, level: str = "info") -> None:
         style = {"warning": "yellow", "error": "red"}.get(level, "")
         self.console.print(f"{self.prefix}   {escape(text)}", style=style, highlight=False, soft_wrap=True)
+
+    def probe(self, step: str, ok: bool, detail: str, streak: int, needed: int) -> None:
+        """A line when what answers the probes changes (a pass, a refusal, another status), not per probe."""
+        kind = _probe_kind(detail)
+        if self._last_probe == (step, ok, kind):
+            return
+        self._last_probe = (step, ok, kind)
+        self._stop_progress()
+        mark = "[green]✓[/]" if ok else "[red]✗[/]"
+        text = f"{self.prefix}   {step} probe {mark} {streak}/{needed}  {escape(detail[:160])}"
+        self.console.print(text, highlight=False, soft_wrap=True)
+
+
+def _probe_kind(detail: str) -> str:
+    """What kind of answer a probe got ("HTTP 200", "no response", "exit 1"), for telling changes apart."""
+    return detail.split(":", 1)[0].split(" (", 1)[0]
 
 
 _WRITE = threading.Lock()
@@ -105,6 +122,9 @@ class JsonReporter:
 
     def message(self, text: str, level: str = "info") -> None:
         self.emit({"event": "message", "level": level, "text": text})
+
+    def probe(self, step: str, ok: bool, detail: str, streak: int, needed: int) -> None:
+        self.emit({"event": "probe", "step": step, "ok": ok, "detail": detail, "streak": streak, "needed": needed})
 
 
 class TextFleetReporter:

@@ -19,6 +19,7 @@ from deploysafe.release.context import Context
 from deploysafe.release.proxy import bluegreen, colours
 from deploysafe.release.run import StepFailed
 from deploysafe.release.steps.base import Step, skipped
+from deploysafe.release.steps.health import report_probe
 from deploysafe.report.failure import format_report
 
 
@@ -71,9 +72,7 @@ class ColourHealth(Step):
         assert ctx.colour is not None
         slots = colours.read(ctx.target, spec)
         slot = slots[ctx.colour]
-        verdict = bluegreen.gate(
-            ctx, slot, on_result=lambda r, streak: ctx.reporter.progress("health", streak, spec.health_passes)
-        )
+        verdict = bluegreen.gate(ctx, slot, on_result=lambda r, streak: report_probe(ctx, r, streak))
         if verdict.logs and verdict.logs != slot.logs and slot.apps:
             slot.logs = verdict.logs
             colours.write(ctx.target, spec, {**slots, slot.colour: slot})

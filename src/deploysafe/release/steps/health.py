@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from deploysafe.release import service
 from deploysafe.release.context import Context
+from deploysafe.release.health import ProbeResult
 from deploysafe.release.run import StepFailed
 from deploysafe.release.steps.base import Step, skipped
 
@@ -47,7 +48,7 @@ class Health(Step):
             interval=spec.health_interval,
             deadline=spec.health_deadline,
             poll=min(spec.health_interval, 0.2),
-            on_result=lambda r, streak: ctx.reporter.progress("health", streak, spec.health_passes),
+            on_result=lambda r, streak: report_probe(ctx, r, streak),
             version=ctx.manifest.version if ctx.manifest else None,
             boot_seconds=ctx.boot_seconds if ctx.kind == "deploy" else None,
         )
@@ -58,6 +59,13 @@ class Health(Step):
                 "\n".join(r.detail for r in verdict.last()),
             )
         return f"{spec.health_passes} passes of {probe.describe()} in {verdict.seconds:.1f}s"
+
+
+def report_probe(ctx: Context, result: ProbeResult, streak: int) -> None:
+    """A probe of the window, live: its result, and the passes so far."""
+    passes = ctx.spec.health_passes
+    ctx.reporter.probe("health", result.ok, result.detail, streak, passes)
+    ctx.reporter.progress("health", streak, passes)
 
 
 def _recovered(ctx: Context) -> str:
