@@ -191,6 +191,14 @@ class NodeResolver:
                 return found
         return self._load_index(path)
 
+    def _broken_main(self, path: str) -> str | None:
+        """The missing file a folder's package.json "main" names, when require() found nothing in the folder:
+        Node then throws instead of looking further up (a folder without "main" is passed over)."""
+        if not self.fs.is_dir(path):
+            return None
+        pkg = self.packages.at(path)
+        return os.path.normpath(os.path.join(path, pkg.main)) if pkg is not None and pkg.main else None
+
     def _compiled_esm_file(self, path: str, specifier: str) -> Resolution:
         """An import in ESM that tsc emitted: Node needs the output's full file name, so `./x.js` (the
         output of x.ts) works and `./x` or `./dir` do not, whatever tsx would do with the source."""
@@ -300,8 +308,17 @@ class NodeResolver:
                 found = self._load_as_file(target) or self._load_as_directory(target)
                 if found:
                     return ResolvedModule(path=self.fs.realpath(found), package=name, package_dir=real_dir)
+                broken = self._broken_main(target)
+                if broken is not None:  # Node stops here: "Please verify that the package.json has a valid main"
+                    return Unresolved(
+                        NOT_FOUND,
+                        path=broken,
+                        package=name,
+                        detail='the file its package.json "main" names is missing, and so is index.js',
+                        package_dir=real_dir,
+                    )
                 unloadable = unloadable or real_dir
-                continue  # require keeps looking in node_modules further up
+                continue  # require keeps looking in node_modules further up (no main, or "main": "")
             if subpath == ".":
                 return self._legacy_main(real_dir, name, pkg.main if pkg else None)
             return self._package_file(os.path.join(real_dir, subpath[2:]), name, real_dir, specifier)

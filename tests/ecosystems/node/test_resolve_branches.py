@@ -1,0 +1,323 @@
+"""Every branch of the resolver (src/deploysafe/ecosystems/node/resolve.py) that changes a verdict, each in a
+small project that real node runs: deploysafe's verdict on the entry must be node's.
+
+The branches covered elsewhere, with node or tsx confirming them, are listed in BRANCHES_ELSEWHERE; the
+cases below hold the rest. A case is the project's files (the app's package.json is added) and either
+None (node loads the entry and prints "loaded"; deploysafe finds no error) or the text of node's error
+(node fails with it; deploysafe blocks the entry, with unresolved-import unless FINDING says otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from deploysafe import check
+from tests.support.projects import run_node, write_tree
+
+LOADED = "console.log('loaded');\n"
+ESM = {"name": "app", "version": "1.0.0", "type": "module", "dependencies": {"p": "1.0.0", "q": "1.0.0"}}
+CJS = {"name": "app", "version": "1.0.0", "dependencies": {"p": "1.0.0", "q": "1.0.0"}}
+MAIN = {"node_modules/p/main.js": "export const p = 1;\n"}
+
+
+def pkg(exports: object = None, **more: object) -> dict:
+    """node_modules/p/package.json (an ES module package) with ``exports`` when given."""
+    data: dict = {"name": "p", "version": "1.0.0", "type": "module", **more}
+    if exports is not None:
+        data["exports"] = exports
+    return {"node_modules/p/package.json": data}
+
+
+# id: (package.json of the app, files, node's error or None)
+CASES: dict[str, tuple[dict, dict, str | None]] = {
+    # ---- "exports" (PACKAGE_EXPORTS_RESOLVE, PACKAGE_TARGET_RESOLVE)
+    "exports as a string": (ESM, {**pkg("./main.js"), **MAIN, "index.js": "import 'p';\n"}, None),
+    "exports array: an invalid target is skipped": (
+        ESM,
+        {**pkg({".": ["../outside.js", "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
+        None,
+    ),
+    "exports array: a missing file is not skipped": (
+        ESM,
+        {**pkg({".": ["./gone.js", "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
+        "ERR_MODULE_NOT_FOUND",
+    ),
+    "exports main names a missing file": (
+        ESM,
+        {**pkg("./gone.js"), "index.js": "import 'p';\n"},
+        "ERR_MODULE_NOT_FOUND",
+    ),
+    "exports main names a missing file, require()": (
+        CJS,
+        {**pkg({"require": "./gone.cjs"}), "index.js": "require('p');\n"},
+        "Cannot find module",
+    ),
+    "exports: a null target hides a subpath": (
+        ESM,
+        {
+            **pkg({".": "./main.js", "./*": "./*", "./secret.js": None}),
+            **MAIN,
+            "node_modules/p/secret.js": "",
+            "index.js": "import 'p/secret.js';\n",
+        },
+        "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    ),
+    "exports: a target outside the package": (
+        ESM,
+        {**pkg({".": "../outside.js"}), "node_modules/outside.js": "", "index.js": "import 'p';\n"},
+        "ERR_INVALID_PACKAGE_TARGET",
+    ),
+    "exports: a target through node_modules": (
+        ESM,
+        {
+            **pkg({"./x": "./node_modules/q/index.js"}),
+            "node_modules/p/node_modules/q/index.js": "",
+            "index.js": "import 'p/x';\n",
+        },
+        "ERR_INVALID_PACKAGE_TARGET",
+    ),
+    "exports: keys with and without a dot": (
+        ESM,
+        {**pkg({".": "./main.js", "import": "./main.js"}), **MAIN, "index.js": "import 'p';\n"},
+        "ERR_INVALID_PACKAGE_CONFIG",
+    ),
+    "exports: no condition matches": (
+        ESM,
+        {**pkg({".": {"browser": "./main.js"}}), **MAIN, "index.js": "import 'p';\n"},
+        "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    ),
+    "exports: nested conditions, the first that matches": (
+        ESM,
+        {
+            **pkg({".": {"browser": "./gone.js", "node": {"import": "./main.js", "default": "./gone.cjs"}}}),
+            **MAIN,
+            "index.js": "import { p } from 'p';\n",
+        },
+        None,
+    ),
+    "exports: a subpath not listed": (
+        ESM,
+        {**pkg({".": "./main.js"}), **MAIN, "node_modules/p/other.js": "", "index.js": "import 'p/other.js';\n"},
+        "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    ),
+    "exports pattern with a trailer": (
+        ESM,
+        {**pkg({"./feat/*.js": "./lib/*.js"}), "node_modules/p/lib/a.js": "", "index.js": "import 'p/feat/a.js';\n"},
+        None,
+    ),
+    "exports pattern: a trailer that does not match": (
+        ESM,
+        {**pkg({"./feat/*.js": "./lib/*.js"}), "node_modules/p/lib/a.js": "", "index.js": "import 'p/feat/a.mjs';\n"},
+        "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    ),
+    "exports patterns: the longest prefix wins": (
+        ESM,
+        {
+            **pkg({"./*": "./gone/*", "./lib/*": "./lib/*"}),
+            "node_modules/p/lib/a.js": "",
+            "index.js": "import 'p/lib/a.js';\n",
+        },
+        None,
+    ),
+    "exports: an exact key beats a pattern": (
+        ESM,
+        {
+            **pkg({"./lib/*": "./gone/*", "./lib/a.js": "./lib/a.js"}),
+            "node_modules/p/lib/a.js": "",
+            "index.js": "import 'p/lib/a.js';\n",
+        },
+        None,
+    ),
+    # ---- self-reference (the package's own name, through its own exports)
+    "self-reference through exports": (
+        {**ESM, "exports": {".": "./lib.js"}},
+        {"lib.js": "export const x = 1;\n", "index.js": "import { x } from 'app';\n"},
+        None,
+    ),
+    "self-reference needs exports": (
+        {**ESM, "main": "lib.js"},
+        {"lib.js": "export const x = 1;\n", "index.js": "import 'app';\n"},
+        "ERR_MODULE_NOT_FOUND",
+    ),
+    # ---- "imports" (#specifiers)
+    "imports: not defined": (
+        {**ESM, "imports": {"#a": "./a.js"}},
+        {"a.js": "", "index.js": "import '#b';\n"},
+        "ERR_PACKAGE_IMPORT_NOT_DEFINED",
+    ),
+    "imports: a target naming a package": (
+        {**ESM, "imports": {"#dep": "p"}},
+        {**pkg("./main.js"), **MAIN, "index.js": "import { p } from '#dep';\n"},
+        None,
+    ),
+    "imports: conditions and a pattern with a trailer": (
+        {**ESM, "imports": {"#lib/*.js": {"node": "./src/*.js", "default": "./gone/*.js"}}},
+        {"src/a.js": "", "index.js": "import '#lib/a.js';\n"},
+        None,
+    ),
+    "imports: a null target": (
+        {**ESM, "imports": {"#a": None}},
+        {"index.js": "import '#a';\n"},
+        "ERR_PACKAGE_IMPORT_NOT_DEFINED",
+    ),
+    "imports: a require() of a # specifier": (
+        {**CJS, "imports": {"#a": {"require": "./a.cjs", "import": "./gone.mjs"}}},
+        {"a.cjs": "", "index.js": "require('#a');\n"},
+        None,
+    ),
+    # ---- schemes and built-ins
+    "an unknown node: built-in": (ESM, {"index.js": "import 'node:nothing';\n"}, "ERR_UNKNOWN_BUILTIN_MODULE"),
+    "an https: URL": (ESM, {"index.js": "import 'https://example.com/x.js';\n"}, "ERR_UNSUPPORTED_ESM_URL_SCHEME"),
+    "a data: URL": (ESM, {"index.js": "import 'data:text/javascript,export default 1';\n"}, None),
+    "a relative import with a query": (ESM, {"a.js": "", "index.js": "import './a.js?v=2';\n"}, None),
+    # ---- packages without exports (legacy main, files)
+    "import: main without its extension": (
+        ESM,
+        {**pkg(main="lib/entry"), "node_modules/p/lib/entry.js": "", "index.js": "import 'p';\n"},
+        None,
+    ),
+    "import: main is a folder with an index": (
+        ESM,
+        {**pkg(main="lib"), "node_modules/p/lib/index.js": "", "index.js": "import 'p';\n"},
+        None,
+    ),
+    "import: main missing, index.js beside it": (
+        ESM,
+        {**pkg(main="gone.js"), "node_modules/p/index.js": "", "index.js": "import 'p';\n"},
+        None,
+    ),
+    "import: main and index missing": (
+        ESM,
+        {**pkg(main="gone.js"), "node_modules/p/other.js": "", "index.js": "import 'p';\n"},
+        "ERR_MODULE_NOT_FOUND",
+    ),
+    "import: an extensionless package subpath": (
+        ESM,
+        {**pkg(), "node_modules/p/sub.js": "", "index.js": "import 'p/sub';\n"},
+        "ERR_MODULE_NOT_FOUND",
+    ),
+    "require: a package subpath finds its extension": (
+        CJS,
+        {**pkg(), "node_modules/p/sub.cjs": "", "node_modules/p/sub.js": "", "index.js": "require('p/sub');\n"},
+        None,
+    ),
+    "require: a file node_modules/p.js": (
+        CJS,
+        {"node_modules/p.js": "module.exports = 1;\n", "index.js": "require('p');\n"},
+        None,
+    ),
+    "require: past an installed folder without main or index": (
+        CJS,
+        {
+            "src/node_modules/p/package.json": {"name": "p"},
+            "node_modules/p/index.js": "module.exports = 1;\n",
+            "src/index.js": "require('p');\n",
+            "index.js": "require('./src/index.js');\n",
+        },
+        None,
+    ),
+    "require: an installed folder with nothing to load": (
+        CJS,
+        {"node_modules/p/package.json": {"name": "p", "main": ""}, "index.js": "require('p');\n"},
+        "Cannot find module",
+    ),
+    "require: a main that is missing stops the search": (
+        CJS,
+        {
+            "src/node_modules/p/package.json": {"name": "p", "main": "gone.js"},
+            "node_modules/p/index.js": "module.exports = 1;\n",
+            "src/index.js": "require('p');\n",
+            "index.js": "require('./src/index.js');\n",
+        },
+        'Please verify that the package.json has a valid "main" entry',
+    ),
+    "require: a folder whose package.json main is a folder": (
+        CJS,
+        {
+            "lib/package.json": {"main": "./impl"},
+            "lib/impl/index.js": "module.exports = 1;\n",
+            "index.js": "require('./lib');\n",
+        },
+        None,
+    ),
+    "a package.json that does not parse": (
+        ESM,
+        {"node_modules/p/package.json": "{ not json", "node_modules/p/index.js": "", "index.js": "import 'p';\n"},
+        "ERR_INVALID_PACKAGE_CONFIG",
+    ),
+}
+
+# The finding a blocked case gives, where it is not unresolved-import on index.js.
+FINDING = {
+    "self-reference needs exports": ("missing-package", "index.js"),
+    "require: a main that is missing stops the search": ("unresolved-import", "src/index.js"),
+}
+
+# Symlinked installs (pnpm): node follows the link and resolves the package's own imports from where it
+# really is, beside its dependencies in the store; the link's folder holds nothing.
+SYMLINKED = {
+    "store/node_modules/p/package.json": {"name": "p", "version": "1.0.0", "main": "index.js"},
+    "store/node_modules/p/index.js": "module.exports = require('q');\n",
+    "store/node_modules/q/package.json": {"name": "q", "version": "1.0.0", "main": "index.js"},
+    "store/node_modules/q/index.js": "module.exports = 1;\n",
+    "index.js": "require('p');\n",
+}
+
+# Branches with a node- or tsx-confirmed test elsewhere (module: test).
+BRANCHES_ELSEWHERE = {
+    "relative ESM file missing / extensionless / directory": "tests/check/test_verdicts_agree_with_node.py: "
+    "test_missing_relative_file_blocks_deploy_and_node_agrees, test_extensionless_esm_import_is_blocked_with_the_"
+    "file_that_would_match, test_esm_directory_import_is_blocked",
+    "require extension and index search": "test_verdicts_agree_with_node.py: "
+    "test_commonjs_require_finds_extension_and_index_like_node, test_missing_require_blocks_and_node_agrees",
+    "letter case": "test_verdicts_agree_with_node.py: test_import_with_wrong_letter_case_is_a_case_mismatch, "
+    "test_require_with_wrong_letter_case_in_a_directory_name",
+    "conditions per import kind": "test_verdicts_agree_with_node.py: test_exports_conditions_are_chosen_per_import_kind",
+    "exports subpath patterns, imports patterns": "test_verdicts_agree_with_node.py: "
+    "test_subpath_patterns_and_package_imports_resolve",
+    "package missing or installed for another package": "test_verdicts_agree_with_node.py: "
+    "test_package_that_is_neither_installed_nor_declared_is_missing, "
+    "test_package_installed_only_for_another_package_is_missing_and_says_where_it_is",
+    "module-sync and version-dependent conditions": "tests/check/test_version_dependent_verdicts.py",
+    "TypeScript files, tsconfig paths, compiled output": "tests/check/test_typescript_verdicts_under_tsx.py, "
+    "tests/check/test_typescript_runs.py",
+    "Yarn PnP": "tests/check/test_service_setups.py",
+}
+
+
+def _verdict(root: Path, entry: str = "index.js") -> tuple[list[tuple[str, str]], int, str]:
+    report = check(root, [entry])
+    done = run_node(root, entry)
+    return [(f.rule, f.file) for f in report.errors], done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_resolver_branch_gives_nodes_verdict(tmp_path, case):
+    manifest, files, node_error = CASES[case]
+    source = files["index.js"]
+    root = write_tree(tmp_path / "app", {"package.json": manifest, **files, "index.js": source + LOADED})
+    found, code, output = _verdict(root)
+    if node_error is None:
+        assert code == 0 and "loaded" in output, output
+        assert found == [], output
+    else:
+        assert code != 0 and node_error in output, output
+        assert found == [FINDING.get(case, ("unresolved-import", "index.js"))], output
+
+
+def test_a_symlinked_package_resolves_its_imports_from_where_it_really_is(tmp_path):
+    root = write_tree(tmp_path / "app", {"package.json": CJS, **SYMLINKED, "index.js": SYMLINKED["index.js"] + LOADED})
+    (root / "node_modules").mkdir()
+    os.symlink("../store/node_modules/p", root / "node_modules" / "p")
+    found, code, output = _verdict(root)
+    assert code == 0 and "loaded" in output, output
+    assert found == [], output
+    # the same link with q gone from the store: node fails, and so does the check
+    (root / "store/node_modules/q/index.js").unlink()
+    (root / "store/node_modules/q/package.json").unlink()
+    found, code, output = _verdict(root)
+    assert code != 0 and "Cannot find module 'q'" in output, output
+    assert found == [("unresolved-import", "index.js")], output  # said at the import of p: p cannot load
