@@ -74,6 +74,23 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "release-engine": Target("src/deploysafe/release/engine.py", ("tests/release",), timeout=900),
+    # Narrower targets that fit a time box: one rule or the resolver, with the node/tsx-confirmed tests that
+    # pin it down (pytest's -k picks them out of the verdict files).
+    "missing-export": Target(
+        "src/deploysafe/ecosystems/node/rules/missing_export.py",
+        (
+            "tests/check/test_verdicts_agree_with_node.py",
+            "tests/check/test_typescript_verdicts_under_tsx.py",
+            "-k",
+            "export or type or interface",
+        ),
+        timeout=180,
+    ),
+    "resolver-branches": Target(
+        "src/deploysafe/ecosystems/node/resolve.py",
+        ("tests/ecosystems/node/test_resolve_branches.py", "tests/check/test_verdicts_agree_with_node.py"),
+        timeout=240,
+    ),
 }
 
 # Operators that make a different program rather than a plausible slip are left out: every binary operator

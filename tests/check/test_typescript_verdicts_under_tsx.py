@@ -56,13 +56,10 @@ def test_an_interface_imported_without_type_and_used_as_a_type_is_erased(tmp_pat
 TYPES = "export type Role = 'admin' | 'user';\nexport interface Shape { n: number }\nexport const real = 1;\n"
 # A name the local module exports only as a type, imported without `type`: erased where it is only a type
 # (in annotations, `as`, `satisfies`, `typeof` in a type, or shadowed by a parameter), kept where the file
-# reads it as a value or exports it again, and then Node's link fails under tsx.
+# reads it as a value, and then Node's link fails under tsx. (Exported again, `export { Role }`, tsx keeps it and
+# fails while tsc drops it: not judged, as which of them builds the service is not known.)
 TYPE_AS_VALUE = {
     "read as a value": ("import { Role, real } from './types.js';\nconsole.log(Role, real);\n", True),
-    "exported again": (
-        "import { Role, Shape } from './types.js';\nexport { Role };\nconst s: Shape = { n: 1 };\n",
-        True,
-    ),
     "typeof in a type": (
         "import { Role, real } from './types.js';\nconst m: Record<string, typeof Role> = {};\nconsole.log(m, real);\n",
         False,

@@ -1126,7 +1126,9 @@ _NAMES_A_TYPE = _TYPE_CONTEXTS | {"nested_type_identifier", "extends_type_clause
 
 def _certainly_read_as_value(source: bytes, root: Node, statement: Node, name: str) -> bool:
     """The import binding ``name`` is read as a value outside ``statement``: an identifier that is neither in
-    a type nor the name of a declaration. A shadowing declaration anywhere makes the answer no: esbuild
+    a type nor the name of a declaration, nor exported again (tsc drops `export { T }` of a type, esbuild
+    keeps it: which one builds the service is not known here). A shadowing declaration anywhere makes the
+    answer no: esbuild
     (tsx) and tsc keep an import only for the reads of the binding itself, and telling them apart from
     reads of the shadowing name would take scopes, so no verdict is drawn from it (no false block)."""
     word = name.encode()
@@ -1140,6 +1142,8 @@ def _certainly_read_as_value(source: bytes, root: Node, statement: Node, name: s
             continue
         if node.type == "shorthand_property_identifier_pattern" or _declares(node):
             return False  # a declaration of the same name: shadowed somewhere
+        if node.parent is not None and node.parent.type in ("export_specifier", "export_statement"):
+            continue  # `export { T }`, `export default T`: tsc elides a type there, tsx keeps it (not judged)
         if not _in_type(node):
             read = True
     return read
