@@ -737,3 +737,28 @@ def test_package_installed_only_for_another_package_is_missing_and_says_where_it
     assert errors(report) == [("missing-package", "index.js")]
     assert "only node_modules/outer/node_modules/inner has it" in report.errors[0].message
     assert_node_fails(root, "Cannot find package 'inner'")
+
+
+def test_package_only_in_pnpms_store_or_nested_deeper_is_missing_and_says_where_it_is(tmp_path):
+    """The index of node_modules finds a copy in pnpm's store, and one two packages deep (scoped)."""
+    store = "node_modules/.pnpm/@acme+inner@1.0.0/node_modules/@acme/inner"
+    deep = "node_modules/outer/node_modules/middle/node_modules/@acme/deep"
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "dependencies": {"outer": "1.0.0"}},
+            "index.js": "require('outer');\nrequire('@acme/inner');\nrequire('@acme/deep');\n" + LOADED,
+            "node_modules/outer/package.json": {"name": "outer", "main": "index.js"},
+            "node_modules/outer/index.js": "module.exports = 1;\n",
+            "node_modules/outer/node_modules/middle/package.json": {"name": "middle"},
+            f"{store}/package.json": {"name": "@acme/inner"},
+            f"{store}/index.js": "module.exports = 1;\n",
+            f"{deep}/package.json": {"name": "@acme/deep"},
+            f"{deep}/index.js": "module.exports = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("missing-package", "index.js")] * 2
+    assert f"only {store} has it" in report.errors[0].message
+    assert f"only {deep} has it" in report.errors[1].message
+    assert_node_fails(root, "Cannot find module '@acme/inner'")

@@ -5,7 +5,7 @@ the graph walks."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from deploysafe.check.facts import Import, ImportKind
@@ -16,6 +16,7 @@ from deploysafe.check.sources import SourceLoader
 from deploysafe.ecosystems.node import files
 from deploysafe.ecosystems.node.folder_loads import folder_imports
 from deploysafe.ecosystems.node.formats import Format, emitted_format, is_typescript, module_format
+from deploysafe.ecosystems.node.installed import PackageIndex
 from deploysafe.ecosystems.node.module_alias import ModuleAliases
 from deploysafe.ecosystems.node.nodeversion import NodeVersion
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
@@ -42,6 +43,14 @@ class Analysis:
     pnp: bool = False  # Yarn Plug'n'Play resolves packages (see pnp.py): a package not found is not judged
     _resolved: dict[tuple[str, str, bool, bool, bool], Resolution] = field(default_factory=dict)
     _formats: dict[str, Format] = field(default_factory=dict)
+    _installed: PackageIndex | None = None
+
+    @property
+    def installed(self) -> PackageIndex:
+        """What node_modules holds, by package name: built once per check, on the first question."""
+        if self._installed is None:
+            self._installed = PackageIndex(self.root, self.fs)
+        return self._installed
 
     @staticmethod
     def is_source(path: str) -> bool:
@@ -50,6 +59,14 @@ class Analysis:
     @staticmethod
     def is_project_file(path: str) -> bool:
         return files.is_project_file(path)
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """These files' content changed (nothing was added, removed or renamed): their facts and the format
+        read from them are computed again; resolutions depend on names only and stay."""
+        paths = list(paths)
+        self.loader.forget(paths)
+        for path in paths:
+            self._formats.pop(path, None)
 
     def format_of(self, path: str) -> Format:
         if path not in self._formats:

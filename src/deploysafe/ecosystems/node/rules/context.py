@@ -22,6 +22,8 @@ class RuleContext:
     syntax: dict[str, SyntaxVerdict] = field(default_factory=dict)  # second opinions, by path
     lazy: set[str] = field(default_factory=set)  # reachable files only a lazy load (require() in a function) reaches
     _by_name: dict[str, list[str]] | None = None
+    # what a rule worked out once about a package file, asked again for each import of it: (rule, key) -> answer
+    memo: dict[tuple[str, str], object] = field(default_factory=dict)
 
     def rel(self, path: str) -> str:
         return self.graph.rel(path)

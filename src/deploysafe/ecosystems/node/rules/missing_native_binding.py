@@ -47,8 +47,12 @@ class MissingNativeBindingRule(Rule):
             return
         if edge.imp.resolve_only or (edge.imp.kind is ImportKind.DYNAMIC and edge.imp.guarded):
             return
-        loader = _loads_binding(ctx, res.path, res.package_dir)
-        if loader is None or _has_binary(res.package_dir):
+        key = (ID, res.path)
+        if key not in ctx.memo:  # every import of one package file gets the same answer
+            loader = _loads_binding(ctx, res.path, res.package_dir)
+            ctx.memo[key] = loader if loader is None or not _has_binary(res.package_dir) else None
+        loader = ctx.memo[key]
+        if not isinstance(loader, str):
             return
         name = res.package or os.path.basename(res.package_dir)
         yield ctx.edge_finding(

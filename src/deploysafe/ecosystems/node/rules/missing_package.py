@@ -3,7 +3,6 @@ declared but not installed here cannot be judged: it is unverified (run npm ci).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from deploysafe.check import resolution as r
@@ -52,7 +51,7 @@ class MissingPackageRule(Rule):
             )
             return
         where = f" or declared in {ctx.rel(scope.path)}" if scope else ""
-        nested = _installed_deeper(ctx.graph.root, name)
+        nested = ctx.analysis.installed.unreachable_copy(name)
         deeper = f" (only {nested} has it, for another package; Node does not look there)" if nested else ""
         yield ctx.edge_finding(
             ID,
@@ -72,40 +71,3 @@ def _pnp_refusal(imp: Import, name: str, detail: str, section: str | None) -> st
     else:
         fix = f"add it to dependencies (yarn add {name})"
     return f"{when_it_fails(imp)}: Yarn PnP: {detail}; {fix}"
-
-
-def _installed_deeper(root: str, name: str) -> str | None:
-    """Where a package sits that the importer cannot reach: pnpm's store or another package's own
-    node_modules (a transitive dependency that was not hoisted)."""
-    modules = os.path.join(root, "node_modules")
-    store = os.path.join(modules, ".pnpm")
-    prefix = name.replace("/", "+") + "@"
-    try:
-        for entry in sorted(os.listdir(store)):
-            if entry.startswith(prefix) and os.path.isdir(os.path.join(store, entry, "node_modules", name)):
-                return f"node_modules/.pnpm/{entry}/node_modules/{name}"
-    except OSError:
-        pass
-    try:
-        owners = sorted(os.listdir(modules))
-    except OSError:
-        return None
-    for owner in owners:
-        if owner.startswith("."):
-            continue
-        scoped = (
-            [f"{owner}/{child}" for child in _listdir(os.path.join(modules, owner))]
-            if owner.startswith("@")
-            else [owner]
-        )
-        for package in scoped:
-            if os.path.isdir(os.path.join(modules, package, "node_modules", name)):
-                return f"node_modules/{package}/node_modules/{name}"
-    return None
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return sorted(os.listdir(path))
-    except OSError:
-        return []
