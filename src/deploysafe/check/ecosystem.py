@@ -10,7 +10,7 @@ judge the graph. The pipeline (``deploysafe.check.pipeline``) and the graph name
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -87,6 +87,8 @@ class Modules(Protocol):
     def format_of(self, path: str) -> str: ...
 
     def edges_of(self, path: str, imports: Sequence[Import]) -> list[Edge]: ...
+
+    def forget(self, paths: Iterable[str]) -> None: ...  # these files' content changed: read them again
 
 
 class LanguageCheck(Protocol):

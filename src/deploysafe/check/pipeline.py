@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from deploysafe import config as config_file
 from deploysafe.check.ecosystem import Ecosystem, Entry, LanguageCheck, Project, Runtime
 from deploysafe.check.findings import UNREADABLE, Finding, Severity, Unverified
-from deploysafe.check.scan import ScanProblem, scan
+from deploysafe.check.scan import ScanProblem, ScanResult, scan
 from deploysafe.errors import ConfigError, ProjectError
 
 if TYPE_CHECKING:
@@ -136,17 +136,85 @@ def check(
     ``node_version`` is the runtime version to assume (the ecosystem's own default otherwise);
     ``ecosystem`` is detected from the project's manifest when None.
     """
-    started = time.perf_counter()
-    project = load_project(root)
-    settings = project.config.check
-    language = _open(project, settings, entries, node_version, cache, ecosystem)
+    session = CheckSession(root, entries, node_version=node_version, exclude=exclude, cache=cache, ecosystem=ecosystem)
     try:
-        scanned = _scan(project, settings, language, exclude)
+        return session.check(progress=progress)
+    finally:
+        session.close()
+
+
+class CheckSession:
+    """A check kept open between runs (``check --watch``): the project's ecosystem with its resolver caches,
+    and every file's facts, stay in memory. After edits that only change the content of files the last
+    graph holds, a re-check reads those files again and rebuilds the graph and the verdict from what is
+    known; anything else (a file added, removed or renamed, a manifest or config edited) opens the project
+    afresh, as a new check would (the facts cache still spares parsing unchanged files)."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        entries: list[str] | None = None,
+        *,
+        node_version: str | None = None,
+        exclude: list[str] | None = None,
+        cache: bool = True,
+        ecosystem: Ecosystem | None = None,
+    ) -> None:
+        self.root = root
+        self._options = (entries, node_version, exclude, cache, ecosystem)
+        self._open: tuple[Project, LanguageCheck, ScanResult] | None = None
+        self._known: frozenset[str] = frozenset()  # project files the last graph holds, absolute
+
+    def check(
+        self, changed: Collection[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> Report:
+        """A verdict on the project as it is now. ``changed``: absolute paths changed since the last call
+        (None: unknown, open afresh)."""
+        started = time.perf_counter()
+        if self._open is not None and (changed is None or not self.reusable(changed)):
+            self.close()
+        if self._open is None:
+            entries, node_version, exclude, cache, ecosystem = self._options
+            project = load_project(self.root)
+            settings = project.config.check
+            language = _open(project, settings, entries, node_version, cache, ecosystem)
+            try:
+                scanned = _scan(project, settings, language, exclude)
+            except BaseException:
+                language.close()
+                raise
+            self._open = (project, language, scanned)
+        else:
+            language = self._open[1]
+            language.modules.forget(changed or ())
+        project, language, scanned = self._open
         graph = _graph(language, scanned.files, progress)
         findings, unverified = _findings(language, graph, scanned.problems)
-    finally:
-        language.close()
+        self._known = frozenset(p for p in graph.modules if language.modules.is_project_file(p))
+        return _report(project, language, scanned, graph, findings, unverified, started)
 
+    def reusable(self, changed: Collection[str]) -> bool:
+        """Whether a re-check after ``changed`` can keep what is open: only the content of project files of
+        the last graph changed, and nothing is built from sources (a build's freshness depends on them)."""
+        if self._open is None or self._open[1].built_from:
+            return False
+        return all(path in self._known and os.path.isfile(path) for path in changed)
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open[1].close()
+            self._open = None
+
+
+def _report(
+    project: Project,
+    language: LanguageCheck,
+    scanned: ScanResult,
+    graph: ModuleGraph,
+    findings: list[Finding],
+    unverified: list[Unverified],
+    started: float,
+) -> Report:
     reachable = [p for p in graph.parents if p in graph.modules and graph.modules[p].source is not None]
     return Report(
         root=project.root,
@@ -180,7 +248,9 @@ def _open(
     return chosen.open(project, settings, list(entries or []), runtime=runtime, cache=cache)
 
 
-def _scan(project: Project, settings: config_file.CheckTable, language: LanguageCheck, exclude: list[str] | None):
+def _scan(
+    project: Project, settings: config_file.CheckTable, language: LanguageCheck, exclude: list[str] | None
+) -> ScanResult:
     """The project's files, less what the ecosystem says never runs and the sources of a build (what runs
     is the build's output; its sources are neither dormant nor checked a second time)."""
     patterns = [*language.excludes, *settings.exclude, *(exclude or [])]

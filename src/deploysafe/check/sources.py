@@ -53,6 +53,12 @@ class SourceLoader:
         self._loaded: dict[str, SourceFile] = {}
         self.parsed = 0  # files parsed (cache misses) in this loader's life, for the report
 
+    def forget(self, paths: Iterable[str]) -> None:
+        """These files changed: the next get() or load() reads them again (their facts come from the cache
+        when the new content was seen before)."""
+        for path in paths:
+            self._loaded.pop(path, None)
+
     def get(self, path: str) -> SourceFile:
         if path not in self._loaded:
             self.load([path])

@@ -80,6 +80,11 @@ def run_with_progress(
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Files not to count as dormant (repeatable).")
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of reusing cached results.")
 @click.option("--verbose", "-v", is_flag=True, help="List every dormant file and unverified edge.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Check again whenever a file changes and print what changed in the verdict; Ctrl-C stops.",
+)
 def check(
     root: Path,
     entries: tuple[str, ...],
@@ -89,6 +94,7 @@ def check(
     exclude: tuple[str, ...],
     no_cache: bool,
     verbose: bool,
+    watch: bool,
 ) -> None:
     """Prove that the service in ROOT will load in production.
 
@@ -107,7 +113,12 @@ def check(
       deploysafe check api --entry src/index.js --entry src/worker.js
       deploysafe check --format json -o report.json
       deploysafe check -o deploysafe.sarif -o deploysafe.html   # one run, several reports, text on stdout
+      deploysafe check --watch               # re-check on every save; prints new and fixed findings
     """
+    if watch:
+        if fmt not in (None, "text") or outputs:
+            raise ConfigError("--watch prints to the terminal: it takes no --format or --output")
+        sys.exit(watch_check(root, entries, node_version, exclude, no_cache, verbose))
     if fmt is not None and len(outputs) > 1:
         raise ConfigError("--format is for one --output: with several, each file's suffix chooses its format")
     chosen = [fmt if fmt is not None and len(outputs) == 1 else format_for(o, FORMATS) for o in outputs]  # before work
@@ -121,3 +132,38 @@ def check(
             render_to(kind, report, output, verbose)
         render_to("text", report, None, verbose)
     sys.exit(report.exit_code)
+
+
+def watch_check(
+    root: Path,
+    entries: tuple[str, ...],
+    node_version: str | None,
+    exclude: tuple[str, ...],
+    no_cache: bool,
+    verbose: bool,
+) -> int:
+    """The full report once, then what each re-check changed, until Ctrl-C; the last verdict's exit code."""
+    from deploysafe.check.pipeline import CheckSession
+    from deploysafe.check.watch import watch
+
+    console = Console(highlight=False)
+    session = CheckSession(
+        root, list(entries) or None, node_version=node_version, exclude=list(exclude), cache=not no_cache
+    )
+    last: list[int] = []
+
+    def show(before, after) -> None:
+        if before is None:
+            text_report.render(after, console, verbose=verbose)
+        else:
+            text_report.render_changes(before, after, console)
+        console.print("[dim]watching for changes (Ctrl-C stops)[/]")
+        last[:] = [after.exit_code]
+
+    try:
+        watch(session, show)
+    except KeyboardInterrupt:  # during a check; between checks watchfiles returns
+        pass
+    finally:
+        session.close()
+    return last[0] if last else 130

@@ -50,16 +50,36 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
         _listing(console, lines, verbose)
 
     out()
+    summary(report, console)
+
+
+def summary(report: Report, console: Console) -> None:
+    """The verdict in one line: DEPLOYABLE or BLOCKED, and the counts."""
     s = report.summary()
-    summary = (
+    counts = (
         f"{len(report.entries)} entr{'y' if len(report.entries) == 1 else 'ies'} · {s['files']} files · "
         f"{s['reachable']} reachable · {s['dormant']} dormant · {s['errors']} errors · "
         f"{s['warnings']} warnings · {s['unverified']} unverified · {report.seconds:.2f} s"
     )
     if report.deployable:
-        _line(console, f"[bold green]DEPLOYABLE[/] {summary}", hang=11)
+        _line(console, f"[bold green]DEPLOYABLE[/] {counts}", hang=11)
     else:
-        _line(console, f"[bold red]BLOCKED[/] {summary}", hang=8)
+        _line(console, f"[bold red]BLOCKED[/] {counts}", hang=8)
+
+
+def render_changes(before: Report, after: Report, console: Console) -> None:
+    """What a re-check changed (``check --watch``): each finding that appeared (``new``) or is gone
+    (``fixed``), with its chain, then the summary line."""
+    from deploysafe.check.watch import changes
+
+    found = changes(before, after)
+    for finding in found.new:
+        colour = "red" if finding.severity is Severity.ERROR else "yellow"
+        console.print(f"[bold {colour}]new[/]", end=" ", highlight=False)
+        _finding(console, finding)
+    for finding in found.fixed:
+        _line(console, "[bold green]fixed[/] " + finding.render(text=escape))
+    summary(after, console)
 
 
 def _finding(console: Console, finding: Finding) -> None:

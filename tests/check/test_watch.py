@@ -1,0 +1,107 @@
+"""`deploysafe check --watch` on a real project edited on disk: each save is re-checked and only what changed
+in the verdict is printed; node agrees with each verdict; Ctrl-C ends it with the last verdict's exit code."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from deploysafe.check.pipeline import CheckSession, check
+from tests.support.projects import run_node, write_tree
+
+WATCHING = "watching for changes"
+SERVICE = {
+    "package.json": {"name": "svc", "version": "1.0.0", "main": "index.js"},
+    "index.js": "const db = require('./lib/db');\nconsole.log('loaded', typeof db);\n",
+    "lib/db.js": "module.exports = { connect() {} };\n",
+}
+
+
+class Output:
+    """A child's stdout, read on a thread, that a test waits on with a deadline."""
+
+    def __init__(self, child: subprocess.Popen) -> None:
+        self.text = ""
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, args=(child,), daemon=True)
+        self._thread.start()
+
+    def _read(self, child: subprocess.Popen) -> None:
+        for line in child.stdout:
+            with self._lock:
+                self.text += line
+
+    def wait_for(self, needle: str, after: int, deadline: float = 60) -> str:
+        """The output from offset ``after`` on, once it holds ``needle`` and the next "watching" line."""
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            with self._lock:
+                tail = self.text[after:]
+            if needle in tail and WATCHING in tail[tail.index(needle) :]:
+                return tail
+            time.sleep(0.05)
+        raise AssertionError(f"no {needle!r} within {deadline} s; output so far:\n{self.text}")
+
+
+def test_watch_prints_new_and_fixed_errors_as_files_are_edited_and_stops_on_ctrl_c(tmp_path):
+    root = write_tree(tmp_path / "svc", SERVICE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "deploysafe", "check", "--watch", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        out = Output(child)
+        first = out.wait_for("DEPLOYABLE", 0)
+        assert "2 reachable" in first
+
+        mark = len(out.text)  # an edit that breaks the start: a new error, and the summary line
+        (root / "lib" / "db.js").write_text("require('./pool');\nmodule.exports = { connect() {} };\n")
+        broken = out.wait_for("BLOCKED", mark)
+        assert "new lib/db.js:1:9 unresolved-import" in broken and "Cannot find module './pool'" in broken
+        assert "chain: index.js → lib/db.js" in broken
+        assert "entry index.js" not in broken  # only what changed, not the whole report again
+        assert "Cannot find module './pool'" in run_node(root, "index.js").stderr
+
+        mark = len(out.text)  # a new file fixes it: the project is opened afresh
+        (root / "lib" / "pool.js").write_text("module.exports = {};\n")
+        fixed = out.wait_for("DEPLOYABLE", mark)
+        assert "fixed lib/db.js:1:9 unresolved-import" in fixed and "3 reachable" in fixed
+        assert "new " not in fixed
+        assert run_node(root, "index.js").returncode == 0
+
+        child.send_signal(signal.SIGINT)
+        code = child.wait(timeout=30)
+        assert code == 0, child.stderr.read()  # the last verdict: deployable
+        assert "Traceback" not in child.stderr.read()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_a_recheck_from_memory_equals_a_fresh_check(tmp_path):
+    """After an edit, the session re-reads only the edited file, and says what a new check says."""
+    root = write_tree(tmp_path / "svc", SERVICE)
+    session = CheckSession(root)
+    try:
+        assert session.check().deployable
+        edited = os.path.realpath(root / "lib" / "db.js")
+        Path(edited).write_text("require('./pool');\nmodule.exports = {};\n")
+        assert session.reusable({edited})
+        again = session.check({edited})
+        fresh = check(root)
+        assert [str(f) for f in again.findings] == [str(f) for f in fresh.findings]
+        assert {**again.to_json(), "seconds": 0} == {**fresh.to_json(), "seconds": 0}
+        assert not again.deployable
+        assert not session.reusable({os.path.realpath(root / "lib" / "pool.js")})  # not in the graph: reopen
+    finally:
+        session.close()
+    assert run_node(root, "index.js").returncode != 0
