@@ -70,6 +70,8 @@ class Parser(Protocol[D]):
 
     def dialect_name(self, dialect: D) -> str: ...
 
+    def prepare(self) -> None: ...  # load what parsing needs; called once before the first parse
+
     def parse(self, data: bytes, dialect: D) -> ModuleFacts: ...
 
 

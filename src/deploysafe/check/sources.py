@@ -100,6 +100,8 @@ class SourceLoader:
             progress(done, total)
 
         fresh: dict[str, bytes] = {}
+        if misses:
+            self.parser.prepare()
         for path, facts, encoded in self._parse(misses, read):
             cached[keys[path]] = facts
             if self.cache.enabled:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 
 class StageProgress:
@@ -30,6 +33,9 @@ class StageProgress:
         if not self.enabled or time.monotonic() - self.started < self.delay:
             return
         if self.bar is None:
+            # Loaded when a bar is first shown: a quick or piped run does not pay for it.
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

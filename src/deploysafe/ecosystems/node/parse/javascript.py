@@ -17,7 +17,6 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 
 import tree_sitter_javascript
 import tree_sitter_typescript
@@ -33,40 +32,12 @@ from deploysafe.check.facts import (
 )
 from deploysafe.ecosystems.node.parse import assets, commonjs, folders
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
+from deploysafe.ecosystems.node.parse.dialects import Dialect, dialect_for
 from deploysafe.ecosystems.node.parse.facts import FolderLoad, NodeModuleFacts
 
 __all__ = ["Dialect", "dialect_for", "parse_module", "syntax_tree"]
 
 _log = logging.getLogger(__name__)
-
-
-class Dialect(Enum):
-    JAVASCRIPT = "javascript"  # .js .mjs .cjs .jsx (JSX is part of this grammar)
-    TYPESCRIPT = "typescript"  # .ts .mts .cts
-    TSX = "tsx"  # .tsx
-
-
-_DIALECTS = {
-    ".js": Dialect.JAVASCRIPT,
-    ".mjs": Dialect.JAVASCRIPT,
-    ".cjs": Dialect.JAVASCRIPT,
-    ".jsx": Dialect.JAVASCRIPT,
-    ".ts": Dialect.TYPESCRIPT,
-    ".mts": Dialect.TYPESCRIPT,
-    ".cts": Dialect.TYPESCRIPT,
-    ".tsx": Dialect.TSX,
-}
-# x.d.ts, x.d.mts, x.d.cts and TypeScript 5's x.d.<ext>.ts declare types only and are never loaded.
-_DECLARATION_FILE = re.compile(r"\.d(?:\.[^./\\]+)?\.[mc]?ts$")
-
-
-def dialect_for(path: str) -> Dialect | None:
-    """The grammar for a file name; None for non-source files and TypeScript declaration files."""
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    if _DECLARATION_FILE.search(name):
-        return None
-    dot = name.rfind(".")
-    return _DIALECTS.get(name[dot:]) if dot > 0 else None
 
 
 def parse_module(source: bytes, dialect: Dialect) -> ModuleFacts:

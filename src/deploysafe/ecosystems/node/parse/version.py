@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from importlib import metadata
+import os
+import sys
 from pathlib import Path
 
 from deploysafe.check import facts
@@ -39,7 +40,15 @@ def parser_version() -> str:
 
 
 def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    """The installed version, from the name of its ``.dist-info`` folder on sys.path, first found first,
+    as importlib.metadata finds it (whose import alone costs 50 ms of CPU, a sixth of a warm check)."""
+    prefix = distribution.replace("-", "_").lower() + "-"
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and name.lower().startswith(prefix):
+                return name[len(prefix) : -len(".dist-info")]
+    return "unknown"

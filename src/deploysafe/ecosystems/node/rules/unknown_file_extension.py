@@ -13,7 +13,6 @@ from deploysafe.check.graph import Edge, Module
 from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
 from deploysafe.ecosystems.node.formats import TYPESCRIPT_EXTENSIONS
-from deploysafe.ecosystems.node.parse.javascript import Dialect, parse_module
 from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
 
 ID = "unknown-file-extension"
@@ -72,4 +71,6 @@ def _parses_as_javascript(path: str) -> bool:
             source = handle.read()
     except OSError:
         return True  # unreadable: not this rule's verdict
+    from deploysafe.ecosystems.node.parse.javascript import Dialect, parse_module  # tree-sitter, when needed
+
     return not parse_module(source, Dialect.JAVASCRIPT).syntax_errors
