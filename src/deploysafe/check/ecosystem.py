@@ -42,6 +42,14 @@ class Entry(Protocol):
     def reason(self) -> str: ...
 
 
+@dataclass(frozen=True)
+class RuntimeChoice:
+    """A runtime version chosen outside the project, with why: a deploy target's recorded Node version."""
+
+    version: str  # "20.11.1"
+    source: str  # "target web runs it (recorded after the deploy of ...)"
+
+
 class Runtime(Protocol):
     """What runs the code (Node 20.18.0, because package.json engines says so), for the report."""
 
@@ -149,6 +157,6 @@ class Ecosystem(Protocol):
         settings: CheckTable,
         entries: Sequence[str],
         *,
-        runtime: str | None,
+        runtime: str | RuntimeChoice | None,
         cache: bool,
     ) -> LanguageCheck: ...

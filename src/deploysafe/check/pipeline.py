@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploysafe import config as config_file
-from deploysafe.check.ecosystem import Ecosystem, Entry, LanguageCheck, Project, Runtime
+from deploysafe.check.ecosystem import Ecosystem, Entry, LanguageCheck, Project, Runtime, RuntimeChoice
 from deploysafe.check.findings import UNREADABLE, Finding, Severity, Unverified
 from deploysafe.check.scan import ScanProblem, ScanResult, scan
 from deploysafe.errors import ConfigError, ProjectError
@@ -125,7 +125,7 @@ def check(
     root: str | os.PathLike[str],
     entries: list[str] | None = None,
     *,
-    node_version: str | None = None,
+    node_version: str | RuntimeChoice | None = None,
     exclude: list[str] | None = None,
     cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
@@ -133,7 +133,8 @@ def check(
 ) -> Report:
     """Check that the import closure of ``entries`` (detected when None) will load in production.
 
-    ``node_version`` is the runtime version to assume (the ecosystem's own default otherwise);
+    ``node_version`` is the runtime version to assume (the ecosystem's own default otherwise), a
+    :class:`RuntimeChoice` when a deploy target's recorded version says why;
     ``ecosystem`` is detected from the project's manifest when None.
     """
     session = CheckSession(root, entries, node_version=node_version, exclude=exclude, cache=cache, ecosystem=ecosystem)
@@ -237,7 +238,7 @@ def _open(
     project: Project,
     settings: config_file.CheckTable,
     entries: list[str] | None,
-    runtime: str | None,
+    runtime: str | RuntimeChoice | None,
     cache: bool,
     ecosystem: Ecosystem | None,
 ) -> LanguageCheck:

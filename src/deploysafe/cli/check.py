@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from deploysafe.check.ecosystem import RuntimeChoice
 from deploysafe.check.pipeline import check as run_check
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
@@ -39,10 +40,24 @@ def render_to(fmt: str, report, output: Path | None, verbose: bool) -> None:
     outputs.write(output, rendered)
 
 
+def target_node(root: Path, node_version: str | None, to: str | None) -> str | RuntimeChoice | None:
+    """--node, else with --to the Node version the target's last good deploy recorded (a note on stderr
+    when it has none yet)."""
+    if node_version or not to:
+        return node_version
+    from deploysafe.release.node_record import target_runtime
+
+    found = project_root(root)
+    choice, note = target_runtime(found.path if found else root, to)
+    if choice is None:
+        click.echo(f"note: {note}; the Node version is chosen as without --to", err=True)
+    return choice
+
+
 def run_with_progress(
     root: Path,
     entries: tuple[str, ...],
-    node_version: str | None,
+    node_version: str | RuntimeChoice | None,
     exclude: tuple[str, ...],
     no_cache: bool,
     label: str = "checking",
@@ -77,6 +92,12 @@ def run_with_progress(
     help="Write the report here (repeatable: .json .sarif .html .txt pick the format, another suffix is an error; text still goes to stdout).",
 )
 @click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
+@click.option(
+    "--to",
+    "to",
+    metavar="TARGET",
+    help="Check for this deploy target: assume the Node version its last good deploy recorded (--node wins).",
+)
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Files not to count as dormant (repeatable).")
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of reusing cached results.")
 @click.option("--verbose", "-v", is_flag=True, help="List every dormant file and unverified edge.")
@@ -91,6 +112,7 @@ def check(
     fmt: str | None,
     outputs: tuple[Path, ...],
     node_version: str | None,
+    to: str | None,
     exclude: tuple[str, ...],
     no_cache: bool,
     verbose: bool,
@@ -114,15 +136,16 @@ def check(
       deploysafe check --format json -o report.json
       deploysafe check -o deploysafe.sarif -o deploysafe.html   # one run, several reports, text on stdout
       deploysafe check --watch               # re-check on every save; prints new and fixed findings
+      deploysafe check --to web              # against the Node version target web runs
     """
     if watch:
         if fmt not in (None, "text") or outputs:
             raise ConfigError("--watch prints to the terminal: it takes no --format or --output")
-        sys.exit(watch_check(root, entries, node_version, exclude, no_cache, verbose))
+        sys.exit(watch_check(root, entries, target_node(root, node_version, to), exclude, no_cache, verbose))
     if fmt is not None and len(outputs) > 1:
         raise ConfigError("--format is for one --output: with several, each file's suffix chooses its format")
     chosen = [fmt if fmt is not None and len(outputs) == 1 else format_for(o, FORMATS) for o in outputs]  # before work
-    report = run_with_progress(root, entries, node_version, exclude, no_cache)
+    report = run_with_progress(root, entries, target_node(root, node_version, to), exclude, no_cache)
     if not outputs:
         render_to(fmt or "text", report, None, verbose)
     elif fmt is not None:
@@ -137,7 +160,7 @@ def check(
 def watch_check(
     root: Path,
     entries: tuple[str, ...],
-    node_version: str | None,
+    node_version: str | RuntimeChoice | None,
     exclude: tuple[str, ...],
     no_cache: bool,
     verbose: bool,

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploysafe.artifact import oci
 from deploysafe.cli.app import main
+from deploysafe.cli.check import target_node
 from deploysafe.cli.progress import StageProgress
 from deploysafe.cli.project import project_root, rebased_entries, say_root
 from deploysafe.image.boot import boot_image, is_image
@@ -53,6 +54,12 @@ _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing arc
 @click.option("--force", is_flag=True, help="Pack although check finds errors (recorded in the manifest).")
 @click.option("--with-node-modules", is_flag=True, help="Also pack the production node_modules (offline hosts).")
 @click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
+@click.option(
+    "--to",
+    "to",
+    metavar="TARGET",
+    help="Pack for this deploy target: check against the Node version its last good deploy recorded.",
+)
 @click.option("--no-verify", is_flag=True, help="Skip unpacking and re-checking what was written.")
 @click.option(
     "--allow-unverified",
@@ -85,6 +92,7 @@ def pack(
     force: bool,
     with_node_modules: bool,
     node_version: str | None,
+    to: str | None,
     no_verify: bool,
     allow_unverified: bool,
     boot: bool,
@@ -151,7 +159,7 @@ def pack(
             allow_secrets=allow_secrets,
             force=force,
             with_node_modules=with_node_modules,
-            node_version=node_version,
+            node_version=target_node(root, node_version, to),
             verify_after=not no_verify,
             allow_unverified=allow_unverified,
             progress=progress,

@@ -17,6 +17,7 @@ from typing import Any
 from deploysafe import safejson
 from deploysafe.artifact import manifest as manifests
 from deploysafe.artifact import writer
+from deploysafe.check.ecosystem import RuntimeChoice
 from deploysafe.check.pipeline import Report, check
 from deploysafe.config import load
 from deploysafe.ecosystems.node.entries import Entry as NodeEntry
@@ -73,7 +74,7 @@ def pack(
     allow_secrets: Iterable[str] = (),
     force: bool = False,
     with_node_modules: bool = False,
-    node_version: str | None = None,
+    node_version: str | RuntimeChoice | None = None,
     verify_after: bool = True,
     allow_unverified: bool = False,
     progress: StageProgress | None = None,

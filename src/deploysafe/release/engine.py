@@ -34,21 +34,27 @@ from deploysafe.release.steps.base import SKIPPED, Step
 STEPS = DEPLOY.names()
 
 
-def resolve_artifact(source: str | Path) -> Path:
-    """The artifact to ship: a .tar.gz as given, or a project ROOT packed first (refused if check blocks)."""
+def resolve_artifact(source: str | Path, spec: TargetSpec | None = None) -> Path:
+    """The artifact to ship: a .tar.gz as given, or a project ROOT packed first (refused if check blocks),
+    checked against the Node version ``spec``'s target recorded at its last good deploy, when it has one."""
     path = Path(source)
     if path.is_file():
         return path
     if path.is_dir():
-        return _pack_root(path)
+        return _pack_root(path, spec)
     raise ConfigError(f"{source}: no such artifact or project directory")
 
 
-def _pack_root(root: Path) -> Path:
+def _pack_root(root: Path, spec: TargetSpec | None) -> Path:
     """`deploysafe deploy ROOT` packs first, and so refuses what `check` blocks."""
     from deploysafe.pack.api import pack
+    from deploysafe.release.node_record import runtime_for
 
-    return pack(root).path
+    runtime = None
+    if spec is not None:
+        with contextlib.suppress(DeploysafeError):  # an unreachable target fails the deploy later, as before
+            runtime = runtime_for(spec)[0]
+    return pack(root, node_version=runtime).path
 
 
 def do(ctx: Context, step: Step) -> None:
@@ -167,7 +173,7 @@ def deploy(
 ) -> Result:
     """Ship an artifact (or a project root, packed first) to a target. Raises ReleaseFailed on failure."""
     reporter = reporter or NullReporter()
-    artifact_path = resolve_artifact(source)
+    artifact_path = resolve_artifact(source, spec)
     manifest = artifact.verify_archive(artifact_path)
     target = open_target(spec)
     try:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from deploysafe.check.cache import FactsCache
-from deploysafe.check.ecosystem import Project
+from deploysafe.check.ecosystem import Project, RuntimeChoice
 from deploysafe.check.facts import Import, ImportKind
 from deploysafe.check.findings import (
     COMPUTED_ENTRY,
@@ -90,7 +90,7 @@ class NodeEcosystem:
         settings: CheckTable,
         entries: Sequence[str],
         *,
-        runtime: str | None,
+        runtime: str | RuntimeChoice | None,
         cache: bool,
     ) -> NodeCheck:
         fs = FileSystem()

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import nodesemver
 
+from deploysafe.check.ecosystem import RuntimeChoice
+
 _VERSION = re.compile(r"v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?")
 
 
@@ -161,10 +163,19 @@ def _remember_version(identity: str, version: str) -> None:
 
 
 def assume(
-    explicit: str | None, configured: str | None, engines: str | None, engines_from: str = "package.json"
+    explicit: str | RuntimeChoice | None,
+    configured: str | None,
+    engines: str | None,
+    engines_from: str = "package.json",
 ) -> NodeVersion:
-    """The version to check against: --node, then deploysafe.toml [check] node, then package.json
-    engines.node (its lowest admitted version), then the local node, then Node 20.0.0."""
+    """The version to check against: --node (or the deploy target's recorded version), then deploysafe.toml
+    [check] node, then package.json engines.node (its lowest admitted version), then the local node, then
+    Node 20.0.0."""
+    if isinstance(explicit, RuntimeChoice):
+        version = parse_version(explicit.version, explicit.source)
+        if version:
+            return version
+        explicit = None
     if explicit:
         version = parse_version(explicit, "--node")
         if version:
