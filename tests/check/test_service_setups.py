@@ -171,6 +171,30 @@ def test_a_guarded_require_of_esm_only_node_fetch_is_a_warning_and_node_18_runs_
     assert failed.returncode != 0 and "ERR_REQUIRE_ESM" in failed.stderr
 
 
+FALLBACKS = (
+    "let cache = null;\n"
+    "const store = cache || require('./store');\n"
+    "const get = globalThis.fetch || require('./polyfill');\n"
+    "console.log('loaded', typeof store, typeof get);\n"
+)
+
+
+def test_a_require_behind_a_plain_or_fallback_runs_at_start_and_one_behind_a_global_probe_does_not(tmp_path):
+    root = write_tree(tmp_path / "app", {"package.json": {"name": "app", "scripts": {"start": "node index.js"}}})
+    (root / "index.js").write_text(FALLBACKS)
+    report = check(root)
+    assert [(f.rule, f.line, str(f.severity)) for f in report.findings] == [
+        ("unresolved-import", 2, "error"),
+        ("unresolved-import", 3, "warning"),
+    ]
+    failed = run_node(root, "index.js")
+    assert failed.returncode != 0 and "Cannot find module './store'" in failed.stderr
+
+    (root / "store.js").write_text("module.exports = {};\n")  # node 20 has fetch: the polyfill never loads
+    assert check(root).errors == []
+    assert run_node(root, "index.js").stdout.startswith("loaded object function")
+
+
 TYPES_ONLY = {"dependencies": {"@types/express": "4.17.21"}}
 
 

@@ -1145,8 +1145,9 @@ def _in_decorated_class(node: Node) -> bool:
 
 def _feature_test(branch: Node, child: Node) -> str:
     """The test (its source text) when *child* runs only where a feature or version probe says so:
-    a branch of `typeof X ...`/`process.versions...` (if, else, ?:), or the fallback side of `??`/`||`
-    (`globalThis.fetch ?? require('node-fetch')`), or `typeof X === 'undefined' && require(...)`."""
+    a branch of `typeof X ...`/`process.versions...` (if, else, ?:), or the fallback side of `??`/`||` when
+    the left side probes the platform (`globalThis.fetch ?? require('node-fetch')`, see _probes_the_platform),
+    or `typeof X === 'undefined' && require(...)`."""
     if branch.type == "else_clause":
         statement = branch.parent
         condition = statement.child_by_field_name("condition") if statement is not None else None
@@ -1161,8 +1162,45 @@ def _feature_test(branch: Node, child: Node) -> str:
     if operator is None or left is None:
         return ""
     if operator.type in ("??", "||"):
-        return _shortened_text(left)
+        return _shortened_text(left) if _probes_the_platform(left) else ""
     return _probe_text(left) if operator.type == "&&" else ""
+
+
+# Globals a `X || require(...)` fallback probes for: the require runs only where the platform lacks them.
+_PLATFORM_GLOBALS = frozenset(
+    {
+        "globalThis", "global", "window", "self", "fetch", "WebSocket", "AbortController", "AbortSignal", "Blob",
+        "FormData", "Headers", "Request", "Response", "ReadableStream", "TextEncoder", "TextDecoder", "URL",
+        "URLSearchParams", "crypto", "structuredClone", "EventTarget", "Event", "BroadcastChannel", "performance",
+        "queueMicrotask", "setImmediate", "Bun", "Deno",
+    }
+)  # fmt: skip
+_LITERALS_TRUTHY = frozenset({"true", "object", "array", "function_expression", "arrow_function", "class"})
+
+
+def _probes_the_platform(left: Node) -> bool:
+    """`X || require(...)` / `X ?? require(...)` skips the require only when X is there: a probe of the
+    platform (`typeof`, `process.versions`, a global such as `fetch` or `globalThis.fetch`) or a literal that
+    is always truthy. Any other left side (`cache || require('./x')`) is falsy at start as often as not: the
+    require is an edge that runs at start."""
+    while left.type == "parenthesized_expression" and left.named_child_count == 1:
+        left = left.named_children[0]
+    text = left.text or b""
+    if _FEATURE_PROBE.search(text):
+        return True
+    if left.type in _LITERALS_TRUTHY:
+        return True
+    if left.type in ("string", "template_string"):
+        return len(text) > 2
+    if left.type == "number":
+        return text.strip(b"0.xXn_") != b""
+    root = left
+    while root.type in ("member_expression", "subscript_expression"):
+        found = root.child_by_field_name("object")
+        if found is None:
+            break
+        root = found
+    return root.type == "identifier" and _name_text(root) in _PLATFORM_GLOBALS
 
 
 def _probe_text(condition: Node | None) -> str:
