@@ -156,7 +156,7 @@ class CheckSession:
         root: str | os.PathLike[str],
         entries: list[str] | None = None,
         *,
-        node_version: str | None = None,
+        node_version: str | RuntimeChoice | None = None,
         exclude: list[str] | None = None,
         cache: bool = True,
         ecosystem: Ecosystem | None = None,
