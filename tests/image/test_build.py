@@ -100,7 +100,9 @@ def test_the_image_holds_exactly_the_artifact_with_its_labels_and_the_same_diges
 
 def test_skopeo_loads_it_into_podman_where_it_serves_as_non_root_and_stops_on_sigterm(built, engine):
     _, archive = built
-    tag, _ = oci.read_archive(archive)
+    named, _ = oci.read_archive(archive)
+    assert named.startswith("localhost/seed-api:1.4.0-")  # what podman load names it
+    tag = named.rsplit(":", 1)[1]
     ref = f"localhost/deploysafe-test-api:{tag}"
     name = f"deploysafe-test-{tag}"
     port = reserve_port()

@@ -303,7 +303,7 @@ def read_layout(layout: str | os.PathLike[str], ref_name: str | None = None) -> 
 
 
 def read_archive(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
-    """The tag (``ref.name``) and config document of the one image in a tar of a layout, read in place."""
+    """The reference (``ref.name``, "" when none) and config document of the one image in a tar of a layout, read in place."""
     try:
         with tarfile.open(path, "r:") as archive:
 
@@ -323,7 +323,7 @@ def read_archive(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
         raise ArtifactError(f"{path}: not a tar of an OCI image layout ({err})") from err
     if not isinstance(config, dict):
         raise ArtifactError(f"{path}: the image config is not a JSON object")
-    return descriptors[0].annotations.get(REF_NAME, "latest"), config
+    return descriptors[0].annotations.get(REF_NAME, ""), config
 
 
 def blob_name(digest: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploysafe.artifact import oci
+from deploysafe.errors import ArtifactError
 from deploysafe.image.engine import Engine, skopeo
 
 TRANSPORTS = ("docker://", "containers-storage:", "docker-daemon:", "oci:", "oci-archive:", "docker-archive:")
@@ -35,12 +36,26 @@ def default_base(node_version: str) -> str:
 
 
 def fetch(ref: str, engine: Engine | None, cache: Path) -> Base:
-    """``ref`` as an OCI layout under ``cache`` (copied again each time: a moved tag is seen)."""
+    """``ref`` as an OCI layout under ``cache``. A base the local engine holds is copied once per image id
+    (skopeo compresses its layers on the way out, which dominates a warm build); any other is copied
+    again each time, so a moved tag is seen."""
     source, engine_ref = _source(ref, engine)
-    layout = cache / "bases" / hashlib.sha256(source.encode()).hexdigest()[:16]
+    image_id = _engine_image_id(engine, engine_ref) if engine is not None and engine_ref else None
+    key = f"{source}@{image_id}" if image_id else source
+    layout = cache / "bases" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    if image_id and (layout / "index.json").is_file():
+        try:
+            return Base(ref, source, oci.read_layout(layout, _TAG), engine_ref)
+        except ArtifactError:
+            pass  # a damaged cache entry: copy again
     layout.mkdir(parents=True, exist_ok=True)
     skopeo(["copy", "--quiet", source, f"oci:{layout}:{_TAG}"], what=f"copying the base image {ref}")
     return Base(ref, source, oci.read_layout(layout, _TAG), engine_ref)
+
+
+def _engine_image_id(engine: Engine, ref: str) -> str | None:
+    done = engine.run(["image", "inspect", "--format", "{{.Id}}", ref], timeout=60)
+    return done.stdout.strip() or None if done.ok else None
 
 
 def _source(ref: str, engine: Engine | None) -> tuple[str, str | None]:

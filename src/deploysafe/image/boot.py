@@ -5,7 +5,7 @@ load (skopeo into podman's or docker's storage)  ->  run it detached with the im
 published on a spare port of 127.0.0.1 only  ->  the health probe (``--health URL``, else the URL of the
 image's own ``HEALTHCHECK``) aimed at that port must pass while the container runs; without one, the
 container must still run after ``hold`` seconds  ->  stop (SIGTERM through the init, then KILL) and
-remove the container. A boot that fails names the first error line of the container's log.
+remove the container and the image loaded for it. A boot that fails names the first error line of the container's log.
 """
 
 from __future__ import annotations
@@ -55,16 +55,20 @@ def load(engine: Engine, path: Path) -> tuple[str, dict[str, object]]:
     """Load the image at ``path`` into ``engine``; (its reference there, its config's ``config``)."""
     if path.is_dir():
         image = oci.read_layout(path)
-        tag = image.descriptor.annotations.get(oci.REF_NAME, "latest")
-        source = f"oci:{path}:{tag}"
+        named = image.descriptor.annotations.get(oci.REF_NAME, "")
+        source = f"oci:{path}:{named}" if named else f"oci:{path}"
         config = image.config.get("config") or {}
         title = str((config.get("Labels") or {}).get("org.opencontainers.image.title") or "image")
     else:
         source = f"oci-archive:{path}"
-        tag, document = oci.read_archive(path)
+        named, document = oci.read_archive(path)
         config = document.get("config") or {}
         title = str((config.get("Labels") or {}).get("org.opencontainers.image.title") or "image")
-    ref = f"localhost/{_NAME_UNSAFE.sub('-', title.lower()).strip('-') or 'image'}:{tag}"
+    ref = (
+        named
+        if "/" in named and ":" in named
+        else f"localhost/{_NAME_UNSAFE.sub('-', title.lower()).strip('-') or 'image'}:{named or 'latest'}"
+    )
     skopeo(["copy", "--quiet", source, f"{engine.transport}:{ref}"], what=f"loading {path} into {engine.name}")
     return ref, config
 
@@ -80,6 +84,22 @@ def boot_image(
     started = time.perf_counter()
     engine = engine or find_engine()
     ref, config = load(engine, Path(path))
+    try:
+        return _boot(engine, ref, config, path, health_url, hold, deadline, started)
+    finally:
+        engine.remove_image(ref)  # a boot test leaves nothing behind; load it for keeps with podman load
+
+
+def _boot(
+    engine: Engine,
+    ref: str,
+    config: dict[str, object],
+    path: str | os.PathLike[str],
+    health_url: str | None,
+    hold: float,
+    deadline: float,
+    started: float,
+) -> BootResult:
     port = _container_port(config)
     probe = health.parse_probe(health_url) if health_url else _own_probe(config)
     if probe is not None and port is None:

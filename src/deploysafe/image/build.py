@@ -132,11 +132,11 @@ def build_image(
         tag = _TAG_UNSAFE.sub("-", f"{manifest.version}-{manifest.content_sha256[:8]}")[:128]
         name = settings.name or "localhost/" + (_NAME_UNSAFE.sub("-", manifest.name.lower()).strip("-/") or "app")
         config = image_config(base.image, manifest, settings)
-        image = oci.write_image(layout, base.image, layers, config, tag)
+        image = oci.write_image(layout, base.image, layers, config, f"{name}:{tag}")  # podman load names it so
         size = sum(p.stat().st_size for p in (layout / "blobs" / "sha256").iterdir())
-        path = _place(layout, out, as_tar, tag)
+        path = _place(layout, out, as_tar)
         if not as_tar:
-            image = oci.read_layout(path, tag)
+            image = oci.read_layout(path)
         result = ImageResult(path, image, name, tag, base_ref, engine.name, reports, size=size)
         result.seconds = time.perf_counter() - started
         return result
@@ -226,7 +226,7 @@ def image_config(base: oci.Image, manifest: artifacts.Manifest, settings: ImageS
     return config
 
 
-def _place(layout: Path, out: Path, as_tar: bool, tag: str) -> Path:
+def _place(layout: Path, out: Path, as_tar: bool) -> Path:
     if as_tar:
         oci.tar_layout(layout, out)
         return out

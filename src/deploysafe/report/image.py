@@ -25,8 +25,11 @@ def render_image(result: ImageResult, console: Console) -> None:
     check = "HEALTHCHECK " + ("on" if config.get("Healthcheck") else "none (no health setting)")
     ports = ", ".join(config.get("ExposedPorts") or {}) or "none"
     console.print(f"runs   as {config.get('User')} under /deploysafe/init (tini) · EXPOSE {ports} · {check}")
-    source = f"oci-archive:{result.path}" if result.path.suffix == ".tar" else f"oci:{result.path}:{result.tag}"
-    console.print(f"load   skopeo copy {escape(source)} containers-storage:{escape(result.reference)}")
+    if result.path.suffix == ".tar":
+        console.print(f"load   podman load -i {escape(str(result.path))}  (or skopeo copy oci-archive:… to any engine)")
+    else:
+        source = f"oci:{result.path}:{result.reference}"
+        console.print(f"load   skopeo copy {escape(source)} containers-storage:{escape(result.reference)}")
     console.print(
         f"[bold]IMAGE[/bold] {escape(result.reference)} {result.digest[:19]} → {escape(str(result.path))} "
         f"({size(result.size)}, base {escape(result.base)}) · {result.seconds:.2f} s"
