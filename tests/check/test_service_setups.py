@@ -390,6 +390,34 @@ def test_ts_node_esm_loader_needs_extensions_where_tsx_adds_them(tmp_path):
     assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
 
 
+def test_an_env_file_in_a_pm2_apps_node_args_is_needed_as_pm2_starts_it(tmp_path):
+    import time
+
+    from tests.support.pm2 import start_pm2
+
+    ecosystem = (
+        "module.exports = {\n  apps: [{ name: 'api', script: 'server.js', node_args: '--env-file=.env' }],\n};\n"
+    )
+    root = write_tree(
+        tmp_path / "api",
+        {"package.json": {"name": "api"}, "ecosystem.config.js": ecosystem, "server.js": "console.log('up');\n"},
+    )
+    report = check(root)
+    assert [(f.rule, f.file, f.line) for f in report.errors] == [("missing-start-file", "ecosystem.config.js", 2)]
+    pm2 = start_pm2(tmp_path / "pm2home")
+    try:
+        pm2.run("start", "ecosystem.config.js", cwd=root)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and pm2.processes()[0]["status"] != "errored":
+            time.sleep(0.5)
+        assert pm2.processes()[0]["status"] == "errored"
+        assert ".env: not found" in (tmp_path / "pm2home" / "logs" / "api-error.log").read_text()
+    finally:
+        pm2.kill()
+    (root / ".env").write_text("A=1\n")
+    assert check(root).errors == []
+
+
 # ---- Yarn 4 Plug'n'Play -----------------------------------------------------------------------------------
 
 YARNRC = 'nodeLinker: pnp\nnpmRegistryServer: "https://registry.npmjs.org"\nenableGlobalCache: false\nenableTelemetry: false\n'

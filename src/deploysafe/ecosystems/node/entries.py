@@ -200,6 +200,11 @@ def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
             continue
         scripts = [a.value for a in apps if a.value is not None]
         candidates = [(s, f"{name} apps[].script '{s}'") for s in scripts if not _is_package_manager(s)]
+        node_args = {
+            f"{name} apps[].script '{a.value}'": a.siblings.get("node_args") or a.siblings.get("interpreter_args")
+            for a in apps
+            if a.value is not None
+        }
         if not candidates and not name.endswith(".json"):  # script: 'yarn', args: 'start:prod'
             for app in apps:
                 manager, args = app.value, app.siblings.get("args")
@@ -209,10 +214,20 @@ def _from_ecosystem(root: str, package: PackageJson | None) -> list[Entry]:
                 script = script_of_command(command)
                 if script:
                     candidates.append((script, f"{name} apps[]: {manager} {args} runs {command}"))
-        entries = _required(root, candidates, package)
+        entries = [_with_node_args(e, node_args.get(e.reason), name) for e in _required(root, candidates, package)]
         if entries:
             return entries
     return []
+
+
+def _with_node_args(entry: Entry, args: str | None, holder: str) -> Entry:
+    """A PM2 app's `node_args` (or `interpreter_args`) as a string: node's start command, so `--env-file` and
+    `-r`/`--import` preloads are checked as in a Procfile."""
+    if not args:
+        return entry
+    command = f"node {args} {shlex.quote(entry.compiled_to or entry.path)}"
+    preloads = tuple(Preload(spec, esm, holder) for spec, esm in preloads_of_command(command))
+    return replace(entry, command=command, preloads=entry.preloads + preloads)
 
 
 def ecosystem_apps(root: str, name: str) -> list[Property] | None:

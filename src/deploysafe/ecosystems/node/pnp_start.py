@@ -24,8 +24,8 @@ _RUNTIME_MARKS = (".pnp.cjs", ".pnp.loader.mjs", ".pnp.js", "NODE_OPTIONS")
 
 def runs_without_runtime(entry: Entry, environment: Iterable[str] = ()) -> bool:
     """The entry's start command loads no PnP runtime (``environment``: the deploy targets' NODE_OPTIONS)."""
-    if not entry.command or any(".pnp" in value for value in environment):
-        return False
+    if not entry.command or entry.reason.startswith("ecosystem") or any(".pnp" in v for v in environment):
+        return False  # a PM2 file may set NODE_OPTIONS in env, which is not read here
     text = f"{entry.command} {entry.reason}"
     if any(mark in text for mark in _RUNTIME_MARKS):
         return False
