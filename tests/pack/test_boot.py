@@ -3,6 +3,7 @@ lockfile, its start command run with a spare PORT; real node and real fastify de
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from deploysafe.pack.boot import boot_artifact, first_error_line
 from tests.check.test_folder_loads import FASTIFY
 from tests.support.npm_cache import project
-from tests.support.projects import run_cli
+from tests.support.projects import run_cli, write_tree
 
 pytestmark = pytest.mark.slow
 
@@ -64,3 +65,40 @@ def test_the_first_error_line_is_what_node_threw_not_the_source_excerpt():
         "Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/r/lib/greet.js'\n    at finalizeResolution (x)\n"
     )
     assert first_error_line(output) == "Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/r/lib/greet.js'"
+
+
+HELLO_SERVER = (
+    "require('node:http').createServer((req, res) => res.end('hi you'))"
+    ".listen(Number(process.env.PORT), '127.0.0.1');\n"
+)
+TARGETS = (
+    '[targets.prod]\npath = "/srv/app"\nhealth = "http://127.0.0.1:1/"\nhealth_expect = "hi you"\n\n'
+    '[targets.wrong]\npath = "/srv/app"\nhealth = "http://127.0.0.1:1/"\nhealth_expect = "goodbye"\nboot_deadline = 2.0\n'
+)
+
+
+def test_the_boot_probe_comes_from_the_target_and_its_result_is_in_the_json(tmp_path):
+    root = write_tree(
+        tmp_path / "hello",
+        {"package.json": {"name": "hello", "version": "1.0.0", "main": "index.js"}, "index.js": HELLO_SERVER},
+    )
+    (root / "deploysafe.toml").write_text(TARGETS)
+    out = str(tmp_path / "out") + "/"
+    done = run_cli("pack", str(root), "-o", out, "--boot", "--to", "prod", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["boot"]["ok"] is True
+    assert document["boot"]["detail"].endswith("/ (body contains 'hi you') passed")
+    assert document["files"] and document["id"]  # still the manifest, with the boot result beside it
+
+    [artifact] = (tmp_path / "out").glob("*.tar.gz")
+    failed = run_cli("verify", str(artifact), "--boot", "--to", "wrong", "--config", str(root / "deploysafe.toml"))
+    assert failed.returncode == 1
+    assert failed.stdout == "" and failed.stderr.count("\n") == 1, failed.stdout + failed.stderr
+    assert failed.stderr.startswith("boot: DOES NOT BOOT: ") and "goodbye" in failed.stderr
+
+    unknown = run_cli("pack", str(root), "-o", out, "--boot", "--to", "nowhere")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == (
+        "deploysafe: error: --to nowhere: no [targets.nowhere] in deploysafe.toml (targets: prod, wrong)"
+    )

@@ -17,13 +17,16 @@ from deploysafe.cli.app import main
 from deploysafe.cli.check import target_node
 from deploysafe.cli.progress import StageProgress
 from deploysafe.cli.project import project_root, rebased_entries, say_root
+from deploysafe.config import Config, ConfigError, load_file
+from deploysafe.config import load as load_config
 from deploysafe.image.boot import boot_image, is_image
 from deploysafe.image.build import build_image
 from deploysafe.image.settings import image_settings
 from deploysafe.pack import PackBlocked
 from deploysafe.pack import pack as run_pack
 from deploysafe.pack import verify as run_verify
-from deploysafe.pack.boot import boot_artifact
+from deploysafe.pack.boot import DEADLINE, BootResult, boot_artifact
+from deploysafe.release.health import Probe, parse_probe
 from deploysafe.report import text as text_report
 from deploysafe.report.image import render_image, render_image_verify
 from deploysafe.report.pack import render_pack, render_verify
@@ -79,7 +82,11 @@ _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing arc
     help="oci: also write an OCI image of the artifact (-o: its layout folder, or a .tar).",
 )
 @click.option(
-    "--to", "target", metavar="TARGET", help="With --format oci: the target whose health settings the image gets."
+    "--to",
+    "target",
+    metavar="TARGET",
+    help="With --format oci: the target whose health settings the image gets; with --boot: the target whose "
+    "health probe and boot_deadline the boot test uses.",
 )
 @click.option("--verbose", "-v", is_flag=True, help="List every packed file with the reason it is in.")
 def pack(
@@ -119,8 +126,10 @@ def pack(
     With --boot it then proves the artifact starts: unpacked, production dependencies
     installed from its lockfile (the project's node_modules hard-linked when the lockfile
     is the same), the start command run with a spare PORT, and the --health URL passing
-    (without one: the process still up after 3 s). A failed boot names the first error
-    line of the output and exits 1.
+    (without one: the process still up after 3 s). --to TARGET takes the probe (health,
+    health_expect, health_timeout) and boot_deadline from [targets.TARGET] instead. A
+    failed boot names the first error line of the output and exits 1. With --format json
+    the printed manifest gets a "boot" member holding the boot result.
 
     Files loaded by computed paths (migrations, public/, views/) go in deploysafe.toml:
 
@@ -147,6 +156,10 @@ def pack(
     found = project_root(root)
     say_root(found)
     root, entries = (found.path if found else root), rebased_entries(found, entries)
+    if target and not boot and fmt != "oci":
+        raise ConfigError("--to TARGET names the health probe of the boot test (or an image's): give --boot with it")
+    boot_artifact_now = boot and fmt != "oci"
+    probe, deadline = _probe(health_url, target, load_config(root)) if boot_artifact_now else (None, DEADLINE)
     progress = StageProgress(labels=_LABELS)
     settings = image_settings(root, target) if fmt == "oci" else None  # bad config fails before packing
     try:
@@ -174,8 +187,13 @@ def pack(
         sys.exit(blocked.exit_code)
     finally:
         progress.close()
+    booted = boot_artifact(result.path, probe=probe, project=root, deadline=deadline) if boot_artifact_now else None
     if fmt == "json":
-        sys.stdout.write(result.manifest_bytes.decode("utf-8"))
+        if booted is None:
+            sys.stdout.write(result.manifest_bytes.decode("utf-8"))
+        else:
+            document = {**json.loads(result.manifest_bytes), "boot": booted.to_json()}
+            sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         click.echo(f"packed {result.id} → {result.path}", err=True)
     else:
         render_pack(result, Console(highlight=False), verbose=verbose)
@@ -186,8 +204,10 @@ def pack(
         if boot:
             _boot_image(built.path, health_url)
         return
-    if boot:
-        _boot(result.path, health_url, root)
+    if booted is not None:
+        _say_boot(booted)
+        if not booted.ok:
+            sys.exit(1)
 
 
 def _boot_image(image: Path, health_url: str | None) -> None:
@@ -198,13 +218,27 @@ def _boot_image(image: Path, health_url: str | None) -> None:
         sys.exit(1)
 
 
-def _boot(artifact: Path, health_url: str | None, project: Path | None) -> None:
-    """The boot test of ``artifact``, one line on stderr; exit 1 when it does not boot."""
-    booted = boot_artifact(artifact, health_url=health_url, project=project)
+def _probe(health_url: str | None, target: str | None, config: Config) -> tuple[Probe | None, float]:
+    """The boot test's health probe and deadline: --health, else the probe and boot_deadline of the
+    [targets.TARGET] --to names, else no probe."""
+    table = config.targets.get(target) if target else None
+    if target and table is None:
+        known = ", ".join(sorted(config.targets)) or "none"
+        raise ConfigError(
+            f"unknown target {target!r}: no [targets.{target}] in {config.source} (known targets: {known})"
+        )
+    deadline = table.boot_deadline if table is not None else DEADLINE
+    if health_url:
+        return parse_probe(health_url), deadline
+    if table is None or not table.health:
+        return None, deadline
+    return parse_probe(table.health, expect=table.health_expect, timeout=table.health_timeout), deadline
+
+
+def _say_boot(booted: BootResult) -> None:
+    """The boot test's verdict: one line on stderr."""
     verdict = "BOOTS" if booted.ok else "DOES NOT BOOT"
     click.echo(f"boot: {verdict}: {booted.line()} · {booted.seconds:.2f} s", err=True)
-    if not booted.ok:
-        sys.exit(1)
 
 
 @main.command()
@@ -220,8 +254,24 @@ def _boot(artifact: Path, health_url: str | None, project: Path | None) -> None:
 @click.option(
     "--health", "health_url", metavar="URL", help="With --boot: the health URL to pass (its port is replaced)."
 )
+@click.option(
+    "--to",
+    "target",
+    metavar="TARGET",
+    help="With --boot: the health probe of [targets.TARGET] in deploysafe.toml (of --config, else here).",
+)
+@click.option("--config", "config_path", metavar="FILE", help="deploysafe.toml to read --to from.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-def verify(artifact: Path, install: bool, into: Path | None, boot: bool, health_url: str | None, fmt: str) -> None:
+def verify(
+    artifact: Path,
+    install: bool,
+    into: Path | None,
+    boot: bool,
+    health_url: str | None,
+    target: str | None,
+    config_path: str | None,
+    fmt: str,
+) -> None:
     """Check that ARTIFACT is intact, safe to unpack and self-contained.
 
     Unpacks it into a temporary folder, refusing any member that is absolute, has a '..'
@@ -240,9 +290,17 @@ def verify(artifact: Path, install: bool, into: Path | None, boot: bool, health_
       deploysafe verify dist/seed-api-1.4.0-8776232b.tar.gz --install
       deploysafe verify release.tar.gz --into /tmp/release --format json
     """
+    if target and not boot:
+        raise ConfigError("--to TARGET names the health probe of the boot test: give --boot with it")
     if is_image(artifact):
         _verify_image(artifact, boot, health_url)
         return
+    probe, deadline = None, DEADLINE
+    if boot and target:
+        config = load_file(Path(config_path)) if config_path else load_config(Path.cwd())
+        probe, deadline = _probe(health_url, target, config)
+    elif boot and health_url:
+        probe = parse_probe(health_url)
     console = Console(stderr=True)
     bar: Progress | None = None
     started = time.monotonic()
@@ -262,12 +320,18 @@ def verify(artifact: Path, install: bool, into: Path | None, boot: bool, health_
     finally:
         if bar is not None:
             bar.stop()
+    booted = boot_artifact(artifact, probe=probe, deadline=deadline) if boot and result.exit_code == 0 else None
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
-    else:
+        document = {**result.to_json(), "boot": booted.to_json() if booted is not None else None}
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    elif booted is None or booted.ok:
         render_verify(result, Console(highlight=False))
-    if boot and result.exit_code == 0:
-        _boot(artifact, health_url, None)
+    if booted is not None:
+        _say_boot(booted)
+        if not booted.ok:
+            sys.exit(1)
+    elif boot:
+        click.echo("boot: not run: the artifact did not verify", err=True)
     sys.exit(result.exit_code)
 
 

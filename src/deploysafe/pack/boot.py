@@ -73,13 +73,16 @@ def boot_artifact(
     path: str | os.PathLike[str],
     *,
     health_url: str | None = None,
+    probe: health.Probe | None = None,
     project: str | os.PathLike[str] | None = None,
     hold: float = HOLD,
     deadline: float = DEADLINE,
 ) -> BootResult:
-    """Unpack, install and start the artifact at ``path``; ``project`` offers its ``node_modules``."""
+    """Unpack, install and start the artifact at ``path``; ``project`` offers its ``node_modules``. The
+    health check is ``probe`` (a target's, with its expected body), else ``health_url``, else none."""
     started = time.perf_counter()
-    probe = health.parse_probe(health_url) if health_url else None
+    if probe is None and health_url:
+        probe = health.parse_probe(health_url)
     work = Path(tempfile.mkdtemp(prefix="deploysafe-boot-"))
     try:
         manifest = artifacts.extract(path, work)
