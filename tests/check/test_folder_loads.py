@@ -51,6 +51,7 @@ def test_a_missing_import_of_a_file_loaded_by_readdir_blocks_with_the_loader_in_
         ("unresolved-import", "banks/a_one.js", "../lib/greet.js")
     ]
     assert report.errors[0].chain == ("app.js", "banks/a_one.js")
+    assert report.errors[0].message.startswith("crashes at start (loaded from banks/ by app.js:5): ")
     assert report.exit_code != 0
     done = run_node(root, "app.js")
     assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr and "greet.js" in done.stderr
@@ -143,6 +144,7 @@ def test_a_missing_import_of_an_autoloaded_route_blocks_and_node_crashes_at_read
     report = check(root)
     assert [(f.rule, f.file) for f in report.errors] == [("unresolved-import", "routes/hello/index.js")]
     assert report.errors[0].chain == ("app.js", "routes/hello/index.js")
+    assert report.errors[0].message.startswith("crashes at start (loaded from routes/ by app.js:5): ")
     done = run_node(root, "app.js")
     assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr
 

@@ -6,6 +6,7 @@ function reaches never "crashes at start"."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,29 @@ def test_real_packages_that_load_stay_clean_through_their_interiors(tmp_path, re
     assert report.errors == [], [str(f) for f in report.errors]
     assert [str(u) for u in report.unverified] == []
     assert run_node(root, "index.js").returncode == 0
+
+
+@pytest.fixture(scope="module")
+def graphql_tag() -> Path:
+    return installed("graphql-tag", {"dependencies": {"graphql-tag": "2.12.6", "graphql": "16.11.0"}})
+
+
+@pytest.mark.parametrize("with_graphql", [False, True], ids=["graphql missing", "graphql installed"])
+def test_a_umd_wrapper_requires_its_dependencies_at_load(tmp_path, graphql_tag, with_graphql):
+    # graphql-tag's UMD build requires graphql inside `(function (global, factory) { typeof exports ... })()`.
+    wanted = ["graphql-tag", "tslib"] + (["graphql"] if with_graphql else [])
+    root = write_tree(tmp_path / "app", {"package.json": {"name": "app", "dependencies": {"graphql-tag": "2"}}})
+    for name in wanted:
+        shutil.copytree(graphql_tag / "node_modules" / name, root / "node_modules" / name)
+    (root / "index.js").write_text("const gql = require('graphql-tag');\n" + LOADED)
+    report = check(root, ["index.js"])
+    done = run_node(root, "index.js")
+    if with_graphql:
+        assert report.errors == [] and report.unverified == []
+        assert done.returncode == 0, done.stderr
+        return
+    assert [(f.rule, f.file, f.line) for f in report.errors] == [("missing-package", "index.js", 1)]
+    finding = report.errors[0]
+    assert finding.message.startswith("crashes at start: in node_modules/graphql-tag/lib/graphql-tag.umd.js:2:")
+    assert "npm install graphql" in finding.message
+    assert done.returncode != 0 and "Cannot find module 'graphql'" in done.stderr

@@ -346,6 +346,43 @@ def test_calls_inside_functions_are_in_function() -> None:
     ]
 
 
+def test_immediately_invoked_functions_and_the_factory_a_umd_wrapper_calls_run_at_load() -> None:
+    facts = read(
+        "(function (root, factory) { module.exports = factory(); }(this, function () { require('factory'); }));\n"
+        "!function () { require('bang'); }();\n(function () { require('call'); }).call(this);\n"
+        "(() => { require('arrow'); })();\n(async () => { await import('async'); })();\n"
+        "(async () => { await import('handled'); })().catch(console.error);\n"
+        "setTimeout(function () { require('callback'); });\n(function () { function f() { require('inner'); } })();"
+    )
+    assert [(r.specifier, r.in_function) for r in facts.imports] == [
+        ("factory", False),
+        ("bang", False),
+        ("call", False),
+        ("arrow", False),
+        ("async", False),
+        ("handled", True),
+        ("callback", True),
+        ("inner", True),
+    ]
+
+
+def test_a_umd_test_takes_the_commonjs_branch_and_other_probes_stay_feature_tests() -> None:
+    facts = read(
+        "typeof exports === 'object' && typeof module !== 'undefined' ? f(require('cjs')) : g();\n"
+        "if (typeof define === 'function' && define.amd) define([], f); else require('not-amd');\n"
+        "typeof module === 'object' && module.exports && require('and');\n"
+        "if (typeof exports !== 'object') require('never');\n"
+        "typeof fetch === 'function' ? null : require('fetch-probe');"
+    )
+    assert [(r.specifier, r.feature_test) for r in facts.imports] == [
+        ("cjs", ""),
+        ("not-amd", ""),
+        ("and", ""),
+        ("never", "typeof exports !== 'object'"),
+        ("fetch-probe", "typeof fetch === 'function'"),
+    ]
+
+
 def test_class_static_code_runs_at_definition_but_instance_fields_run_at_new() -> None:
     facts = read(
         "class A {\n  static { require('block'); }\n  static s = require('static');\n  i = require('instance');\n}"

@@ -69,6 +69,9 @@ class Import:
     values_unused: bool = False
     # ... and one of them is a type in a decorated class's signatures: emitDecoratorMetadata makes it a value.
     decorator_metadata: bool = False
+    # A load a loader makes while the service starts (a folder listed by a call that runs at load), worded
+    # for the report: "routes/ by app.js:12". It runs at load like a top-level require(), whatever its kind.
+    started_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from deploysafe.artifact import check_member_name
 from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.pipeline import Report
 from deploysafe.ecosystems.node.files import is_source
+from deploysafe.ecosystems.node.parse.facts import FolderLoad
 from deploysafe.errors import ArtifactError
 from deploysafe.globs import user_patterns
 from deploysafe.pack.errors import PackError
@@ -213,6 +214,28 @@ class _Picker:
             for ref in module.source.facts.assets:
                 where = f"{rel}:{ref.line}"
                 self._asset(posixpath.normpath(posixpath.join(posixpath.dirname(rel), ref.path)), rel, where)
+        for module in graph.reachable_modules():
+            loads = getattr(module.source.facts, "folder_loads", ()) if module.source is not None else ()
+            rel = rel_of(module.path)
+            for load in loads:
+                if load.asset and not rel.startswith(("../", "node_modules/")):
+                    self._folder_asset(load, rel)
+
+    def _folder_asset(self, load: FolderLoad, module: str) -> None:
+        """A folder a known package reads at start (express views, i18n locales, migrations): packed whole."""
+        where = f"{module}:{load.line}"
+        if not load.base:
+            self.selection.warnings.append(
+                f"{where} {load.call}: {load.loader} reads a folder deploysafe cannot tell from the source; "
+                "add a [pack] include for it"
+            )
+            return
+        base = posixpath.dirname(module) if load.base == "file" else ""
+        target = posixpath.normpath(posixpath.join(base, load.folder))
+        if not self.tree.under(target) and target not in self.tree.symlinks:
+            self.selection.warnings.append(f"{where} {load.loader} reads the folder '{target}', which is not there")
+            return
+        self._asset(target, module, f"{where} ({load.loader})")
 
     def _asset(self, target: str, module: str, where: str) -> None:
         if target == ".." or target.startswith("../"):

@@ -191,7 +191,13 @@ class NodeCheck:
         broken.sort(key=lambda p: (not graph.is_reachable(p), p))
         lazy = interiors.lazy_project_files(graph)
         exports = ExportIndex(self.modules)
-        context = RuleContext(graph, self.modules, exports, confirm(broken, self.root), lazy=lazy)
+        started = {
+            edge.followed_path: edge.imp.started_by
+            for module in graph.reachable_modules()
+            for edge in module.edges
+            if edge.imp.started_by and edge.followed_path
+        }
+        context = RuleContext(graph, self.modules, exports, confirm(broken, self.root), lazy=lazy, started_by=started)
         findings, unverified = self.rules.run(context)
         inside = interiors.follow(self.modules, graph, lazy)
         if inside.modules:

@@ -3,24 +3,27 @@
 The parser records that a file lists a folder and loads its entries; which files the folder holds is a
 fact of the disk, read here when the graph is built: every code file Node would load from it
 (``.js``, ``.mjs``, ``.cjs``; sub-folders too for a recursive loader, never ``node_modules`` or hidden
-folders; under @fastify/autoload only the ``index`` file of a folder that has one) becomes an ``import()`` at the call (a ``require()`` for a package that requires them: migrate), so the loaded files are reachable, their own imports are
+folders; under @fastify/autoload only the ``index`` file of a folder that has one; only names matching
+the loader's glob, as umzug's ``*.js``) becomes an ``import()`` at the call (a ``require()`` for a package
+that requires them: migrate, umzug, knex), so the loaded files are reachable, their own imports are
 followed and their faults judged, and their chain runs through the loader. A folder that could not be
-read from the source is one import with a computed specifier: unverified, naming the call.
+read from the source is one import with a computed specifier: unverified, naming the call. A folder of
+data a package reads (views, locales) makes no import: the pack takes it whole.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 
 from deploysafe.check.facts import Import, ImportKind
 from deploysafe.ecosystems.node.parse.facts import FolderLoad
 
 CODE_EXTENSIONS = (".js", ".mjs", ".cjs")
 AUTOLOAD_INDEX = ("index.js", "index.mjs", "index.cjs")
-MAX_FILES = 5000
-REQUIRING = (
-    "migrate",
-)  # loaders that require() what they list (the others import())  # a listing of a huge tree is not expanded past this many files
+MAX_FILES = 5000  # a listing of a huge tree is not expanded past this many files
+REQUIRING = ("migrate", "umzug", "knex")  # loaders that require() what they list (the others import())
 
 
 def folder_path(load: FolderLoad, importer: str, root: str) -> str | None:
@@ -31,15 +34,19 @@ def folder_path(load: FolderLoad, importer: str, root: str) -> str | None:
     return os.path.normpath(os.path.join(base, load.folder))
 
 
-def folder_files(folder: str, recursive: bool, *, index_only: bool = False) -> list[str]:
+def folder_files(folder: str, recursive: bool, *, index_only: bool = False, pattern: str = "") -> list[str]:
     """The code files a listing of ``folder`` loads (absolute, sorted). ``index_only``: as @fastify/autoload
-    does, a folder holding an ``index`` file loads that file alone (and its sub-folders)."""
+    does, a folder holding an ``index`` file loads that file alone (and its sub-folders). ``pattern``: a glob
+    (braces allowed) the file names must match."""
     found: list[str] = []
+    wanted = _brace_expanded(pattern) if pattern else []
     for current, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if recursive and d != "node_modules" and not d.startswith("."))
         if index_only and any(name in AUTOLOAD_INDEX for name in names):
             names = [name for name in names if name in AUTOLOAD_INDEX][:1]
         for name in sorted(names):
+            if wanted and not any(fnmatch.fnmatchcase(name, glob) for glob in wanted):
+                continue
             if name.endswith(CODE_EXTENSIONS) and not name.startswith("."):
                 found.append(os.path.join(current, name))
                 if len(found) >= MAX_FILES:
@@ -48,18 +55,37 @@ def folder_files(folder: str, recursive: bool, *, index_only: bool = False) -> l
 
 
 def folder_imports(load: FolderLoad, importer: str, root: str) -> list[Import]:
-    """The imports ``load`` makes from ``importer``: one per code file of its folder."""
+    """The imports ``load`` makes from ``importer``: one per code file of its folder; none for a folder of
+    data a package reads (``asset``: the pack takes it whole)."""
+    if load.asset:
+        return []
     folder = folder_path(load, importer, root)
     expression = f"the entries of {load.call}"
     if folder is None:
         return [Import(ImportKind.DYNAMIC, None, load.line, load.column, expression=expression)]
     here = os.path.dirname(importer)
     kind = ImportKind.REQUIRE if load.loader in REQUIRING else ImportKind.DYNAMIC
+    started_by = ""
+    if load.at_load:
+        listed = os.path.relpath(folder, root).replace(os.sep, "/")
+        started_by = f"{listed}/ by {os.path.relpath(importer, root).replace(os.sep, '/')}:{load.line}"
     imports = []
-    for path in folder_files(folder, load.recursive, index_only=load.loader == "autoload"):
+    for path in folder_files(folder, load.recursive, index_only=load.loader == "autoload", pattern=load.names):
         if os.path.realpath(path) == os.path.realpath(importer):
             continue
         rel = os.path.relpath(path, here).replace(os.sep, "/")
         specifier = rel if rel.startswith("../") else "./" + rel
-        imports.append(Import(kind, specifier, load.line, load.column, expression=expression))
+        imports.append(Import(kind, specifier, load.line, load.column, expression=expression, started_by=started_by))
     return imports
+
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+
+
+def _brace_expanded(glob: str) -> list[str]:
+    """``*.{js,ts}`` -> ``*.js``, ``*.ts`` (fnmatch knows no braces)."""
+    found = _BRACES.search(glob)
+    if found is None:
+        return [glob]
+    head, tail = glob[: found.start()], glob[found.end() :]
+    return [expanded for choice in found.group(1).split(",") for expanded in _brace_expanded(head + choice + tail)]

@@ -47,7 +47,7 @@ def runs_at_load(imp: Import) -> bool:
     """Node runs this load while the importing module loads (not later, not behind a guard)."""
     if imp.type_only or imp.guarded or imp.dev_only or imp.feature_test or imp.resolve_only:
         return False  # resolve_only: `require.resolve('x')` finds a file and loads nothing
-    if imp.kind in (ImportKind.STATIC, ImportKind.REEXPORT):
+    if imp.kind in (ImportKind.STATIC, ImportKind.REEXPORT) or imp.started_by:
         return True
     return imp.kind is ImportKind.REQUIRE and not imp.in_function
 

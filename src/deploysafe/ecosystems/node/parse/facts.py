@@ -26,13 +26,16 @@ class FolderLoad:
     "cwd"), ``/``-separated; empty when the folder could not be read from the source (the load is then
     unverified). ``call`` is the source text of the call, shortened, for the report."""
 
-    loader: str  # "autoload" | "readdir" | a package that loads a folder at start ("migrate")
+    loader: str  # "autoload" | "readdir" | a package that reads a folder at start ("migrate", "express", ...)
     base: str  # "file" | "cwd" | "" (unknown)
     folder: str
     line: int
     column: int
     call: str
     recursive: bool = False  # sub-folders are loaded too (autoload)
+    asset: bool = False  # data the package reads (views, locales): packed whole, not followed
+    at_load: bool = False  # the call runs while the module loads (not inside a function, not guarded)
+    names: str = ""  # a glob the file names must match (umzug's `migrations/*.js`: `*.js`); empty: all
 
 
 @dataclass(frozen=True, slots=True)

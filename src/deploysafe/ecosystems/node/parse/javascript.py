@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import tree_sitter_javascript
 import tree_sitter_typescript
@@ -30,7 +30,7 @@ from deploysafe.check.facts import (
     ModuleFacts,
     SyntaxIssue,
 )
-from deploysafe.ecosystems.node.parse import assets, commonjs, folders
+from deploysafe.ecosystems.node.parse import assets, commonjs, folders, load_time, package_folders
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 from deploysafe.ecosystems.node.parse.dialects import Dialect, dialect_for
 from deploysafe.ecosystems.node.parse.facts import FolderLoad, NodeModuleFacts
@@ -452,9 +452,9 @@ class _ModuleReader:
 
     def _folder_loads(self, root: Node) -> tuple[FolderLoad, ...]:
         """Code loaded by listing a folder (see :mod:`deploysafe.ecosystems.node.parse.folders`)."""
+        found: list[FolderLoad] = self._package_folders(root) if package_folders.mentions(self.source) else []
         if not folders.mentions_folder_load(self.source):
-            return ()
-        found: list[FolderLoad] = []
+            return tuple(found)
         if any(record.specifier in folders.AUTOLOAD_PACKAGES for _, record in self.imports):
             for value, call in folders.autoload_dirs(root):
                 found.append(self._folder_load("autoload", folders.folder_of(value, root), call, recursive=True))
@@ -469,11 +469,29 @@ class _ModuleReader:
         return tuple(found)
 
     def _folder_load(
-        self, loader: str, where: tuple[str, str] | None, call: Node, *, recursive: bool = False
+        self, loader: str, where: tuple[str, str] | None, call: Node, *, recursive: bool = False, asset: bool = False
     ) -> FolderLoad:
         line, column = self._position(call)
         base, folder = where or ("", "")
-        return FolderLoad(loader, base, folder, line, column, _shortened(call), recursive)
+        context = _context(call, typescript=self.typescript)
+        at_load = not (context.in_function or context.in_try or context.dev_only or context.feature_test)
+        return FolderLoad(loader, base, folder, line, column, _shortened(call), recursive, asset, at_load)
+
+    def _package_folders(self, root: Node) -> list[FolderLoad]:
+        """Folders well-known packages read at start: views and locales (assets), migrations (code)."""
+        imported = {record.specifier for _, record in self.imports if record.specifier in package_folders.PACKAGES}
+        found = []
+        for option in package_folders.folder_options(root, imported):
+            where = ("cwd", option.default) if option.value is None and option.default else None
+            if option.value is not None:
+                where = folders.folder_of(option.value, root)
+            names, recursive = "", not option.code
+            if where is not None and option.pattern:
+                folder, names, deeper = package_folders.folder_text(where[1])
+                where, recursive = (where[0], folder), recursive or deeper
+            load = self._folder_load(option.package, where, option.where, recursive=recursive, asset=not option.code)
+            found.append(replace(load, names="" if "{{" in names else names))
+        return found
 
     # -- static imports and exports --
 
@@ -761,6 +779,8 @@ class _ModuleReader:
     def _assets(self, dirnames: Sequence[Node], metas: Sequence[Node]) -> tuple[AssetRef, ...]:
         found = []
         for path, node in assets.find_assets(dirnames, metas):
+            if "{{" in path:
+                continue  # a path template (i18next's `{{lng}}/{{ns}}.json`): its folder is a folder load
             line, column = self._position(node)
             found.append((node.start_byte, AssetRef(path, line, column)))
         return tuple(ref for _, ref in sorted(found, key=lambda pair: pair[0]))
@@ -1016,7 +1036,9 @@ def _context(node: Node, *, typescript: bool) -> _Context:
     child, parent = node, node.parent
     while parent is not None:
         kind = parent.type
-        if kind in _FUNCTIONS or (kind in _FIELDS and _instance_field_value(parent, child)):
+        if kind in _FUNCTIONS and load_time.runs_at_load(parent):
+            pass  # an immediately invoked function (or a UMD factory its wrapper calls) runs at load
+        elif kind in _FUNCTIONS or (kind in _FIELDS and _instance_field_value(parent, child)):
             in_function = True
         elif kind == "statement_block" and not in_function and not in_try:
             in_try = _is_try_body(parent)
@@ -1147,7 +1169,11 @@ def _feature_test(branch: Node, child: Node) -> str:
     """The test (its source text) when *child* runs only where a feature or version probe says so:
     a branch of `typeof X ...`/`process.versions...` (if, else, ?:), or the fallback side of `??`/`||` when
     the left side probes the platform (`globalThis.fetch ?? require('node-fetch')`, see _probes_the_platform),
-    or `typeof X === 'undefined' && require(...)`."""
+    or `typeof X === 'undefined' && require(...)`.
+    A UMD environment test is no feature test: the branch Node's CommonJS loader takes runs at load."""
+    umd = _umd_branch(branch, child)
+    if umd is not None:
+        return "" if umd else _shortened_text(_umd_condition(branch) or branch)
     if branch.type == "else_clause":
         statement = branch.parent
         condition = statement.child_by_field_name("condition") if statement is not None else None
@@ -1201,6 +1227,34 @@ def _probes_the_platform(left: Node) -> bool:
             break
         root = found
     return root.type == "identifier" and _name_text(root) in _PLATFORM_GLOBALS
+
+
+def _umd_condition(branch: Node) -> Node | None:
+    if branch.type == "else_clause":
+        statement = branch.parent
+        return statement.child_by_field_name("condition") if statement and statement.type == "if_statement" else None
+    if branch.type in ("if_statement", "ternary_expression"):
+        return branch.child_by_field_name("condition")
+    operator = branch.child_by_field_name("operator")
+    return branch.child_by_field_name("left") if operator is not None and operator.type in ("&&", "||") else None
+
+
+def _umd_branch(branch: Node, child: Node) -> bool | None:
+    """Whether *child* runs under Node when *branch* tests a UMD environment (None: it tests no such thing)."""
+    condition = _umd_condition(branch)
+    if condition is None or condition == child:
+        return None
+    truth = load_time.umd_truth(condition)
+    if truth is None:
+        return None
+    if branch.type == "else_clause":
+        return not truth
+    if branch.type in ("if_statement", "ternary_expression"):
+        return truth if child == branch.child_by_field_name("consequence") else not truth
+    if branch.child_by_field_name("right") != child:
+        return None
+    operator = branch.child_by_field_name("operator")
+    return truth if operator is not None and operator.type == "&&" else not truth
 
 
 def _probe_text(condition: Node | None) -> str:

@@ -21,6 +21,8 @@ class RuleContext:
     exports: ExportIndex
     syntax: dict[str, SyntaxVerdict] = field(default_factory=dict)  # second opinions, by path
     lazy: set[str] = field(default_factory=set)  # reachable files only a lazy load (require() in a function) reaches
+    # files a folder loader loads at start -> "routes/ by app.js:12", said where their faults crash the start
+    started_by: dict[str, str] = field(default_factory=dict)
     _by_name: dict[str, list[str]] | None = None
     # what a rule worked out once about a package file, asked again for each import of it: (rule, key) -> answer
     memo: dict[tuple[str, str], object] = field(default_factory=dict)
@@ -45,6 +47,8 @@ class RuleContext:
         severe = reachable and not handled and not warning
         if module.path in self.lazy and message.startswith(AT_START):
             message = LAZILY + message[len(AT_START) :]
+        elif module.path in self.started_by and message.startswith(AT_START + ":"):
+            message = f"{AT_START} (loaded from {self.started_by[module.path]}){message[len(AT_START) :]}"
         return Finding(
             rule=rule,
             severity=Severity.ERROR if severe else Severity.WARNING,
@@ -102,6 +106,8 @@ LAZILY = "fails when this code runs (only a lazy require() or import() loads thi
 
 
 def when_it_fails(imp: Import) -> str:
+    if imp.started_by:
+        return f"crashes at start (loaded from {imp.started_by})"
     if imp.resolve_only:
         call = "require.resolve()" if imp.kind is ImportKind.REQUIRE else "import.meta.resolve()"
         return f"fails when this {call} runs" if imp.in_function else "crashes at start"

@@ -1,0 +1,185 @@
+"""What runs when a module loads although it is written inside a function, and which way a UMD wrapper's
+environment test goes under Node.
+
+Two shapes that bundlers and older packages use everywhere:
+
+- An immediately invoked function: ``(function () { ... })()``, ``(() => { ... })()``,
+  ``!function () { ... }()``, ``(function () { ... }).call(this)`` / ``.apply(...)``. Its body runs at load,
+  like top-level code. So does a function handed to such a wrapper that the wrapper calls (a UMD
+  ``factory``). An ``async`` one whose returned promise is handled (``(async () => {...})().catch(...)``)
+  is not counted: a failure inside it does not stop the start.
+- A UMD environment test: ``typeof exports === 'object' && typeof module !== 'undefined'`` (CommonJS),
+  ``typeof define === 'function' && define.amd`` (AMD). Under Node's CommonJS loader ``exports``, ``module``
+  and ``require`` exist and ``define`` does not, so the CommonJS branch is the one taken: what it requires
+  loads at start, it is no feature test.
+
+Pure functions over tree-sitter nodes; nothing is read from disk.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+__all__ = ["runs_at_load", "umd_truth"]
+
+_FUNCTION_VALUES = frozenset({"function_expression", "function", "arrow_function", "generator_function"})
+_INVOKERS = (b"call", b"apply")
+# `typeof NAME` under Node's CommonJS loader (a UMD wrapper tests exactly these).
+_TYPEOF = {b"exports": "object", b"module": "object", b"require": "function", b"define": "undefined"}
+# Plain values a UMD test reads after its typeof guard: truthy under CommonJS.
+_TRUTHY = frozenset({b"exports", b"module", b"module.exports", b"require"})
+_COMPARISONS = frozenset({"===", "==", "!==", "!="})
+
+
+def runs_at_load(function: Node) -> bool:
+    """True when the body of *function* (a function expression or arrow) runs as soon as the code around
+    it runs: it is invoked where it is written, or it is the argument of such a function that calls it."""
+    if function.type not in _FUNCTION_VALUES:
+        return False
+    outer = _unparenthesized_parent(function)
+    call = _invoking_call(function, outer)
+    if call is not None:
+        return not (_has_async(function) and _promise_handled(call))
+    return _called_by_wrapper(function, outer)
+
+
+def umd_truth(condition: Node | None) -> bool | None:
+    """The value of a UMD environment test under Node's CommonJS loader; None when the condition tests
+    anything else (then it is an ordinary feature test)."""
+    if condition is None:
+        return None
+    kind = condition.type
+    if kind == "parenthesized_expression" and condition.named_child_count == 1:
+        return umd_truth(condition.named_children[0])
+    if kind == "unary_expression":
+        operator = condition.child_by_field_name("operator")
+        inner = umd_truth(condition.child_by_field_name("argument"))
+        return (not inner) if operator is not None and operator.type == "!" and inner is not None else None
+    if kind in ("identifier", "member_expression"):
+        return True if _compact(condition) in _TRUTHY else None
+    if kind != "binary_expression":
+        return None
+    operator = condition.child_by_field_name("operator")
+    left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
+    if operator is None or left is None or right is None:
+        return None
+    if operator.type in ("&&", "||"):
+        return _logical(operator.type, umd_truth(left), right)
+    if operator.type not in _COMPARISONS:
+        return None
+    value = _typeof_value(left) if _is_string(right) else _typeof_value(right) if _is_string(left) else None
+    if value is None:
+        return None
+    text = _string(right if _is_string(right) else left)
+    equal = value == text
+    return equal if operator.type in ("===", "==") else not equal
+
+
+def _logical(operator: str, left: bool | None, right: Node) -> bool | None:
+    """Short-circuit as JavaScript does: `false && define.amd` is false without knowing `define.amd`."""
+    if operator == "&&" and left is False:
+        return False
+    if operator == "||" and left is True:
+        return True
+    if left is None:
+        return None
+    return umd_truth(right)
+
+
+def _typeof_value(node: Node) -> str | None:
+    if node.type != "unary_expression":
+        return None
+    operator, argument = node.child_by_field_name("operator"), node.child_by_field_name("argument")
+    if operator is None or operator.type != "typeof" or argument is None or argument.type != "identifier":
+        return None
+    return _TYPEOF.get(argument.text or b"")
+
+
+def _is_string(node: Node) -> bool:
+    return node.type == "string"
+
+
+def _string(node: Node) -> str:
+    text = (node.text or b"").decode("utf-8", "replace")
+    return text[1:-1]
+
+
+def _compact(node: Node) -> bytes:
+    return re.sub(rb"\s+", b"", node.text or b"")
+
+
+def _unparenthesized_parent(node: Node) -> Node | None:
+    parent = node.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    return parent
+
+
+def _invoking_call(function: Node, outer: Node | None) -> Node | None:
+    """The call that invokes *function* where it stands: `f()` or `f.call(...)`/`f.apply(...)`."""
+    if outer is None:
+        return None
+    if outer.type == "call_expression" and _unparenthesized(outer.child_by_field_name("function")) == function:
+        return outer
+    if outer.type != "member_expression" or _unparenthesized(outer.child_by_field_name("object")) != function:
+        return None
+    prop = outer.child_by_field_name("property")
+    call = outer.parent
+    if prop is None or prop.text not in _INVOKERS or call is None or call.type != "call_expression":
+        return None
+    return call if call.child_by_field_name("function") == outer else None
+
+
+def _called_by_wrapper(function: Node, outer: Node | None) -> bool:
+    """*function* is an argument of an immediately invoked wrapper whose matching parameter it calls
+    (`(function (root, factory) { ... factory(require('x')) ... })(this, function (x) { ... })`)."""
+    if outer is None or outer.type != "arguments" or outer.parent is None or outer.parent.type != "call_expression":
+        return False
+    wrapper = _unparenthesized(outer.parent.child_by_field_name("function"))
+    if wrapper is None or wrapper.type not in _FUNCTION_VALUES or not runs_at_load(wrapper):
+        return False
+    position = [child.id for child in outer.named_children if child.type != "comment"].index(_argument_id(function))
+    parameters = wrapper.child_by_field_name("parameters")
+    names = [child for child in parameters.named_children if child.type == "identifier"] if parameters else []
+    body = wrapper.child_by_field_name("body")
+    if position >= len(names) or body is None:
+        return False
+    name = re.escape(names[position].text or b"")
+    return re.search(rb"(?<![\w$.])" + name + rb"\s*(\.\s*call\s*)?\(", body.text or b"") is not None
+
+
+def _argument_id(function: Node) -> int:
+    """The id of the argument node that holds *function* (itself, or the parentheses around it)."""
+    node = function
+    while node.parent is not None and node.parent.type == "parenthesized_expression":
+        node = node.parent
+    return node.id
+
+
+def _unparenthesized(node: Node | None) -> Node | None:
+    while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
+def _has_async(function: Node) -> bool:
+    return any(child.type == "async" for child in function.children)
+
+
+def _promise_handled(call: Node) -> bool:
+    """`call(...).catch(...)` or `.then(ok, fail)`: the promise the invocation returns is handled."""
+    node = call
+    while node.parent is not None and node.parent.type == "member_expression":
+        member = node.parent
+        prop = member.child_by_field_name("property")
+        outer = member.parent
+        if prop is None or outer is None or outer.type != "call_expression":
+            return False
+        arguments = outer.child_by_field_name("arguments")
+        count = len([c for c in arguments.named_children if c.type != "comment"]) if arguments else 0
+        if prop.text == b"catch" or (prop.text == b"then" and count >= 2):
+            return True
+        node = outer
+    return False
