@@ -12,6 +12,7 @@ from deploysafe.pack.boot import boot_artifact, first_error_line
 from tests.check.test_folder_loads import FASTIFY
 from tests.support.npm_cache import project
 from tests.support.projects import run_cli, write_tree
+from tests.support.schemas import assert_valid
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +90,7 @@ def test_the_boot_probe_comes_from_the_target_and_its_result_is_in_the_json(tmp_
     document = json.loads(done.stdout)
     assert document["boot"]["ok"] is True
     assert document["boot"]["detail"].endswith("/ (body contains 'hi you') passed")
-    assert document["files"] and document["id"]  # still the manifest, with the boot result beside it
+    assert_valid(document, "pack")  # still the manifest, with the boot result beside it
 
     [artifact] = (tmp_path / "out").glob("*.tar.gz")
     failed = run_cli("verify", str(artifact), "--boot", "--to", "wrong", "--config", str(root / "deploysafe.toml"))
@@ -100,5 +101,5 @@ def test_the_boot_probe_comes_from_the_target_and_its_result_is_in_the_json(tmp_
     unknown = run_cli("pack", str(root), "-o", out, "--boot", "--to", "nowhere")
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == (
-        "deploysafe: error: --to nowhere: no [targets.nowhere] in deploysafe.toml (targets: prod, wrong)"
+        "deploysafe: error: unknown target 'nowhere': no [targets.nowhere] in deploysafe.toml (known targets: prod, wrong)"
     )
