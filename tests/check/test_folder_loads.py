@@ -3,9 +3,14 @@ files are reachable, their faults are errors with the loader in the chain, and r
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
+import pytest
+
 from deploysafe import check
+from tests.support import tools
 from tests.support.npm_cache import project
 from tests.support.projects import run_node, write_tree
 
@@ -164,3 +169,58 @@ def test_autoload_loads_only_the_index_of_a_folder_that_has_one_as_node_does(tmp
     assert "routes/hello/draft.js" in {report.graph.rel(p) for p in report.graph.dormant}
     done = run_node(root, "app.js")
     assert done.returncode == 0 and "ready" in done.stdout, done.stderr
+
+
+BROKEN = "import './nope.js';\nexport default async function (app) {}\n"
+PLUGIN = "export default async function (app) {}\n"
+AUTOLOAD_CASES = {
+    "ignorePattern skips a test file": (", ignorePattern: /\\.test\\.js$/", {"extra/a.test.js": BROKEN}, True),
+    "without it the test file loads": ("", {"extra/a.test.js": BROKEN}, False),
+    "a hooks file is no plugin": ("", {"extra/autohooks.js": BROKEN}, True),
+    "autoHooks: true loads it": (", autoHooks: true", {"extra/autohooks.js": BROKEN}, False),
+    "maxDepth stops the walk": (", maxDepth: 1", {"extra/deeper/x.js": BROKEN}, True),
+    "ignoreFilter takes a path part": (", ignoreFilter: '/drafts/'", {"drafts/x.js": BROKEN}, True),
+    "matchFilter keeps what matches": (", matchFilter: /^\\/(index|hello|extra)/", {"drafts/x.js": BROKEN}, True),
+}
+
+
+@pytest.mark.parametrize("case", list(AUTOLOAD_CASES))
+def test_autoload_options_pick_the_files_node_loads(tmp_path, case):
+    options, routes, loads = AUTOLOAD_CASES[case]
+    root = fastify_service(tmp_path / "svc", HELLO.format(target="../../lib/greet.js"))
+    app = FASTIFY_APP.replace("'routes') }", f"'routes'){options} }}")
+    write_tree(root, {"app.js": app, "routes/extra/ok.js": PLUGIN, **{f"routes/{k}": v for k, v in routes.items()}})
+    report = check(root)
+    done = run_node(root, "app.js")
+    assert (done.returncode == 0) is loads, done.stderr
+    broken = [f"routes/{k}" for k in routes]
+    assert [(f.rule, f.file) for f in report.errors] == ([] if loads else [("unresolved-import", broken[0])])
+    assert report.unverified == []
+
+
+def test_an_autoload_filter_given_as_a_function_is_unverified_and_names_it(tmp_path):
+    root = fastify_service(tmp_path / "svc", HELLO.format(target="../../lib/greet.js"))
+    app = FASTIFY_APP.replace("'routes') }", "'routes'), matchFilter: (p) => p.startsWith('/hello') }")
+    write_tree(root, {"app.js": app})
+    report = check(root)
+    assert report.errors == []
+    assert [(u.file, u.line) for u in report.unverified] == [("app.js", 5)]
+    assert "an option deploysafe cannot apply: matchFilter: (p) => p.startsWith('/hello')" in str(report.unverified[0])
+
+
+TS_APP = FASTIFY_APP.replace("const app = Fastify();", "const app = Fastify();\nconst unused: number = 0;")
+
+
+@pytest.mark.parametrize(("target", "loads"), [("../lib/greet.js", True), ("../lib/nope.js", False)])
+def test_typescript_routes_autoload_loads_under_tsx_are_followed(tmp_path, target, loads):
+    routes = f"import {{ greet }} from '{target}';\nexport default async function (app: any) {{ greet('x'); }}\n"
+    files = {"app.ts": TS_APP, "routes/hello.ts": routes, "lib/greet.ts": "export const greet = (w: string) => w;\n"}
+    root = project(tmp_path / "svc", "fastify-autoload", FASTIFY, files)
+    manifest = json.loads((root / "package.json").read_text())
+    (root / "package.json").write_text(json.dumps({**manifest, "scripts": {"start": "tsx app.ts"}}))
+    report = check(root)
+    done = subprocess.run([str(tools.tsx()), "app.ts"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert (done.returncode == 0 and "ready" in done.stdout) is loads, done.stderr[-800:]
+    expected = [] if loads else [("unresolved-import", "routes/hello.ts")]
+    assert [(f.rule, f.file) for f in report.errors] == expected
+    assert "routes/hello.ts" in {report.graph.rel(p) for p in report.graph.parents}

@@ -171,8 +171,9 @@ class Analysis:
         if not loads:
             return imports
         added: list[Import] = []
+        sources = self.typescript is not None and not self.typescript.compiled
         for load in loads:
-            added.extend(folder_imports(load, path, self.root))
+            added.extend(folder_imports(load, path, self.root, typescript=sources))
         if any(load.loader == "readdir" for load in loads):
             imports = [imp for imp in imports if imp.specifier is not None or imp.kind is ImportKind.STATIC]
         return [*imports, *added]

@@ -3,8 +3,8 @@
 The parser records that a file lists a folder and loads its entries; which files the folder holds is a
 fact of the disk, read here when the graph is built: every code file Node would load from it
 (``.js``, ``.mjs``, ``.cjs``; sub-folders too for a recursive loader, never ``node_modules`` or hidden
-folders; under @fastify/autoload only the ``index`` file of a folder that has one; only names matching
-the loader's glob, as umzug's ``*.js``) becomes an ``import()`` at the call (a ``require()`` for a package
+folders; only names matching the loader's glob, as umzug's ``*.js``; under @fastify/autoload what its
+own walk loads, with its options: :mod:`deploysafe.ecosystems.node.autoload`) becomes an ``import()`` at the call (a ``require()`` for a package
 that requires them: migrate, umzug, knex), so the loaded files are reachable, their own imports are
 followed and their faults judged, and their chain runs through the loader. A folder that could not be
 read from the source is one import with a computed specifier: unverified, naming the call. A folder of
@@ -18,10 +18,10 @@ import os
 import re
 
 from deploysafe.check.facts import Import, ImportKind
+from deploysafe.ecosystems.node.autoload import autoload_files, unknown_option
 from deploysafe.ecosystems.node.parse.facts import FolderLoad
 
 CODE_EXTENSIONS = (".js", ".mjs", ".cjs")
-AUTOLOAD_INDEX = ("index.js", "index.mjs", "index.cjs")
 MAX_FILES = 5000  # a listing of a huge tree is not expanded past this many files
 REQUIRING = ("migrate", "umzug", "knex")  # loaders that require() what they list (the others import())
 
@@ -34,16 +34,13 @@ def folder_path(load: FolderLoad, importer: str, root: str) -> str | None:
     return os.path.normpath(os.path.join(base, load.folder))
 
 
-def folder_files(folder: str, recursive: bool, *, index_only: bool = False, pattern: str = "") -> list[str]:
-    """The code files a listing of ``folder`` loads (absolute, sorted). ``index_only``: as @fastify/autoload
-    does, a folder holding an ``index`` file loads that file alone (and its sub-folders). ``pattern``: a glob
-    (braces allowed) the file names must match."""
+def folder_files(folder: str, recursive: bool, *, pattern: str = "") -> list[str]:
+    """The code files a listing of ``folder`` loads (absolute, sorted). ``pattern``: a glob (braces allowed)
+    the file names must match."""
     found: list[str] = []
     wanted = _brace_expanded(pattern) if pattern else []
     for current, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if recursive and d != "node_modules" and not d.startswith("."))
-        if index_only and any(name in AUTOLOAD_INDEX for name in names):
-            names = [name for name in names if name in AUTOLOAD_INDEX][:1]
         for name in sorted(names):
             if wanted and not any(fnmatch.fnmatchcase(name, glob) for glob in wanted):
                 continue
@@ -54,9 +51,10 @@ def folder_files(folder: str, recursive: bool, *, index_only: bool = False, patt
     return found
 
 
-def folder_imports(load: FolderLoad, importer: str, root: str) -> list[Import]:
+def folder_imports(load: FolderLoad, importer: str, root: str, *, typescript: bool = False) -> list[Import]:
     """The imports ``load`` makes from ``importer``: one per code file of its folder; none for a folder of
-    data a package reads (``asset``: the pack takes it whole)."""
+    data a package reads (``asset``: the pack takes it whole). ``typescript``: the service runs its
+    TypeScript sources (tsx, ts-node), so a loader that takes ``.ts`` files (autoload) loads them."""
     if load.asset:
         return []
     folder = folder_path(load, importer, root)
@@ -69,8 +67,15 @@ def folder_imports(load: FolderLoad, importer: str, root: str) -> list[Import]:
     if load.at_load:
         listed = os.path.relpath(folder, root).replace(os.sep, "/")
         started_by = f"{listed}/ by {os.path.relpath(importer, root).replace(os.sep, '/')}:{load.line}"
+    if load.loader == "autoload":
+        files = autoload_files(folder, load.options, typescript=typescript)
+        if files is None:
+            unknown = f"{expression} (an option deploysafe cannot apply: {unknown_option(load.options)})"
+            return [Import(ImportKind.DYNAMIC, None, load.line, load.column, expression=unknown)]
+    else:
+        files = folder_files(folder, load.recursive, pattern=load.names)
     imports = []
-    for path in folder_files(folder, load.recursive, index_only=load.loader == "autoload", pattern=load.names):
+    for path in files:
         if os.path.realpath(path) == os.path.realpath(importer):
             continue
         rel = os.path.relpath(path, here).replace(os.sep, "/")

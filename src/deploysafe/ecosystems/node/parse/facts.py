@@ -35,6 +35,9 @@ class FolderLoad:
     recursive: bool = False  # sub-folders are loaded too (autoload)
     asset: bool = False  # data the package reads (views, locales): packed whole, not followed
     at_load: bool = False  # the call runs while the module loads (not inside a function, not guarded)
+    # the loader's options that decide which files load, (option, kind, value): @fastify/autoload's
+    # ignorePattern, matchFilter, maxDepth, autoHooks... (see deploysafe.ecosystems.node.autoload)
+    options: tuple[tuple[str, str, str], ...] = ()
     names: str = ""  # a glob the file names must match (umzug's `migrations/*.js`: `*.js`); empty: all
 
 

@@ -29,6 +29,19 @@ from deploysafe.ecosystems.node.parse import assets
 from deploysafe.ecosystems.node.parse.commonjs import string_value
 
 AUTOLOAD_PACKAGES = ("@fastify/autoload",)
+# The options of @fastify/autoload that decide which files it loads (dirNameRoutePrefix and the like do not).
+AUTOLOAD_OPTIONS = frozenset(
+    {
+        "ignorePattern",
+        "matchFilter",
+        "ignoreFilter",
+        "maxDepth",
+        "autoHooks",
+        "autoHooksPattern",
+        "indexPattern",
+        "scriptPattern",
+    }
+)
 # Packages that load a folder of code at start: the option naming it and its default (working directory).
 MIGRATION_PACKAGES = {"migrate": ("migrationsDirectory", "migrations")}
 _LISTINGS = (b"readdirSync", b"readdir")
@@ -56,8 +69,9 @@ def migration_loads(root: Node, package: str) -> Iterator[tuple[Node | None, Nod
         yield value, node
 
 
-def autoload_dirs(root: Node) -> Iterator[tuple[Node, Node]]:
-    """(the ``dir:`` value, the call holding the options object) for each ``dir:`` property of the file."""
+def autoload_dirs(root: Node) -> Iterator[tuple[Node, Node, tuple[tuple[str, str, str], ...]]]:
+    """(the ``dir:`` value, the call holding the options object, the other options of that object that
+    decide which files load) for each ``dir:`` property of the file."""
     for node in _walk(root):
         if node.type != "pair":
             continue
@@ -65,7 +79,44 @@ def autoload_dirs(root: Node) -> Iterator[tuple[Node, Node]]:
         value = node.child_by_field_name("value")
         if key is None or value is None or (key.text or b"").strip(b"'\"") != b"dir":
             continue
-        yield value, _enclosing_call(node) or node
+        yield value, _enclosing_call(node) or node, _autoload_options(node)
+
+
+def _autoload_options(dir_pair: Node) -> tuple[tuple[str, str, str], ...]:
+    """(option, kind, value) of the options beside ``dir`` that @fastify/autoload filters files with.
+    kind: ``regex`` (value ``pattern/flags``), ``string``, ``number``, ``bool``, or ``other`` for anything
+    computed (a function filter, a variable), which the expansion cannot apply."""
+    holder = dir_pair.parent
+    found = []
+    for pair in holder.named_children if holder is not None else ():
+        key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        name = (key.text or b"").strip(b"'\"").decode("utf-8", "replace") if key is not None else ""
+        value = pair.child_by_field_name("value") if pair.type == "pair" else None
+        if name not in AUTOLOAD_OPTIONS or value is None:
+            if pair.type == "spread_element":
+                found.append(("...", "other", _text(pair)))
+            continue
+        found.append((name, *_option_value(value)))
+    return tuple(found)
+
+
+def _option_value(value: Node) -> tuple[str, str]:
+    if value.type == "regex":
+        pattern = value.child_by_field_name("pattern")
+        flags = value.child_by_field_name("flags")
+        return "regex", f"{_text(pattern) if pattern else ''}/{_text(flags) if flags else ''}"
+    if value.type == "string":
+        text = string_value(value)
+        return ("string", text) if text is not None else ("other", _text(value))
+    if value.type == "number":
+        return "number", _text(value)
+    if value.type in ("true", "false"):
+        return "bool", value.type
+    return "other", _text(value)
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
 
 
 def listings(root: Node) -> Iterator[tuple[Node | None, Node]]:

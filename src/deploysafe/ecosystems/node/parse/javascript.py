@@ -456,8 +456,9 @@ class _ModuleReader:
         if not folders.mentions_folder_load(self.source):
             return tuple(found)
         if any(record.specifier in folders.AUTOLOAD_PACKAGES for _, record in self.imports):
-            for value, call in folders.autoload_dirs(root):
-                found.append(self._folder_load("autoload", folders.folder_of(value, root), call, recursive=True))
+            for value, call, options in folders.autoload_dirs(root):
+                load = self._folder_load("autoload", folders.folder_of(value, root), call, recursive=True)
+                found.append(replace(load, options=options))
         for package, (_, default) in folders.MIGRATION_PACKAGES.items():
             if any(record.specifier == package for _, record in self.imports):
                 for option, call in folders.migration_loads(root, package):
