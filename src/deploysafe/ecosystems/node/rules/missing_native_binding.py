@@ -49,8 +49,8 @@ class MissingNativeBindingRule(Rule):
             return
         key = (ID, res.path)
         if key not in ctx.memo:  # every import of one package file gets the same answer
-            loader = _loads_binding(ctx, res.path, res.package_dir)
-            ctx.memo[key] = loader if loader is None or not _has_binary(res.package_dir) else None
+            how = _loads_binding(ctx, res.path, res.package_dir)
+            ctx.memo[key] = how if how is None or not _has_binary(res.package_dir) else None
         loader = ctx.memo[key]
         if not isinstance(loader, str):
             return
