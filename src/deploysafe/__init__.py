@@ -12,8 +12,9 @@ The Python API mirrors the command line::
     result = deploysafe.deploy(artifact.path, "production")         # release Result; raises ReleaseFailed
     deploysafe.rollback("production")                                # the previous good release
 
-Importing deploysafe is cheap: ``pack``, ``drift``, ``deploy`` and ``rollback`` load their stage (packer,
-inventories, SSH) when first called. ``deploysafe.pack`` and ``deploysafe.drift`` stay these functions
+Importing deploysafe is cheap: ``check``, ``Report`` and the finding types load the check pipeline when
+first used, and ``pack``, ``drift``, ``deploy`` and ``rollback`` their stage (packer, inventories, SSH) when
+first called, so that ``deploysafe --version`` loads neither. ``deploysafe.pack`` and ``deploysafe.drift`` stay these functions
 once their modules are loaded; the modules are imported by name (``from deploysafe.pack import verify``).
 """
 
@@ -27,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from deploysafe.check.findings import Finding, Severity, Unverified
-from deploysafe.check.pipeline import Report, check
 from deploysafe.errors import (
     ArtifactError,
     ConfigError,
@@ -40,6 +39,8 @@ from deploysafe.errors import (
 )
 
 if TYPE_CHECKING:
+    from deploysafe.check.findings import Finding, Severity, Unverified
+    from deploysafe.check.pipeline import Report, check
     from deploysafe.drift import drift as drift
     from deploysafe.pack.api import pack as pack
     from deploysafe.release import Result, TargetSpec
@@ -89,12 +90,32 @@ if not TYPE_CHECKING:
     rollback = _lazy("deploysafe.release", "rollback", "Put back the previous good release (or ``release``) on ``to``.")
 
 
+# name -> the module it is loaded from on first use
+_ON_USE = {
+    "check": "deploysafe.check.pipeline",
+    "Report": "deploysafe.check.pipeline",
+    "Finding": "deploysafe.check.findings",
+    "Severity": "deploysafe.check.findings",
+    "Unverified": "deploysafe.check.findings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ON_USE:
+        value = getattr(importlib.import_module(_ON_USE[name]), name)
+        if name != "check":  # deploysafe.check stays looked up here: the package of that name must not shadow it
+            globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class _Api(types.ModuleType):
-    """Keeps ``deploysafe.pack`` and ``deploysafe.drift`` the API functions when their modules load (the import
-    system would bind the module of the same name here); the modules stay in sys.modules under their names."""
+    """Keeps ``deploysafe.check``, ``deploysafe.pack`` and ``deploysafe.drift`` the API functions when their
+    packages load (the import system would bind the package of the same name here); the packages stay in
+    sys.modules under their names."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("pack", "drift") and isinstance(value, types.ModuleType):
+        if name in ("check", "pack", "drift") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 

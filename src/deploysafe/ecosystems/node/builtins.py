@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from functools import cache, lru_cache
 
 # require('module').builtinModules on Node 20.
@@ -100,9 +98,9 @@ def builtin_exports(name: str) -> frozenset[str] | None:
 
 @lru_cache(maxsize=1)
 def _all_builtin_exports() -> dict[str, frozenset[str]]:
-    node = shutil.which("node")
-    if node is None:
-        return {}
+    """Asked of the local node once per node binary (see local_node.py)."""
+    from deploysafe.ecosystems.node.local_node import run_node
+
     names = sorted(BUILTINS | {f"node:{n}" for n in PREFIX_ONLY})
     script = (
         "const out = {};"
@@ -112,9 +110,9 @@ def _all_builtin_exports() -> dict[str, frozenset[str]]:
         "}"
         "process.stdout.write(JSON.stringify(out));"
     )
+    out = run_node(["-e", script], timeout=30)
     try:
-        done = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
-        data = json.loads(done.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError):
+        data = json.loads(out or "")
+    except ValueError:
         return {}
     return {name: frozenset(keys) for name, keys in data.items()}

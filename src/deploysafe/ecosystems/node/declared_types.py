@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from deploysafe.ecosystems.node.parse.literals import declared_type_names
-
 _MAX_FILES = 400
 _MAX_BYTES = 8 * 1024 * 1024
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", "test", "tests", "__tests__"})
@@ -53,6 +51,8 @@ def _type_names(directory: str) -> frozenset[str]:
                     data = handle.read(_MAX_BYTES - budget)
             except OSError:
                 continue
+            from deploysafe.ecosystems.node.parse.literals import declared_type_names  # the grammars, when needed
+
             names.update(declared_type_names(data))
             files += 1
             budget += len(data)

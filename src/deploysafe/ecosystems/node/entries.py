@@ -18,12 +18,15 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from deploysafe import safejson
 from deploysafe.ecosystems.node import nest
 from deploysafe.ecosystems.node.packages import PackageJson
-from deploysafe.ecosystems.node.parse.literals import Property, object_properties
 from deploysafe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from deploysafe.ecosystems.node.parse.literals import Property
 
 RUNNERS = ("node", "nodejs", "tsx", "ts-node", "ts-node-esm", "nodemon", "node-dev", "ts-node-dev", "bun")
 ECOSYSTEM_FILES = (
@@ -242,6 +245,9 @@ def ecosystem_apps(root: str, name: str) -> list[Property] | None:
             source = handle.read()
     except OSError:
         return None
+    # The grammars load only for a project that has a process file.
+    from deploysafe.ecosystems.node.parse.literals import Property, object_properties
+
     if not name.endswith(".json"):
         return object_properties(source, "script")
     try:

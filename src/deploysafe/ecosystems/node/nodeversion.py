@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import nodesemver
+if TYPE_CHECKING:
+    import nodesemver
+
 
 from deploysafe.check.ecosystem import RuntimeChoice
 
@@ -81,6 +80,8 @@ def lowest_in_range(spec: str, source: str) -> NodeVersion | None:
 
 
 def _min_version(spec: str) -> nodesemver.SemVer | None:
+    import nodesemver  # only a project with engines.node pays for loading npm's range grammar
+
     try:
         admitted = nodesemver.make_range(spec, False)
     except (ValueError, TypeError):
@@ -110,56 +111,11 @@ def _min_version(spec: str) -> nodesemver.SemVer | None:
 
 @lru_cache(maxsize=1)
 def local_node() -> NodeVersion | None:
-    """What `node --version` says for the node on PATH. Starting node costs more than the rest of a warm
-    check's start, so its answer is kept in the cache directory by the binary's identity (real path,
-    size, modification time, inode): another node, or the same path upgraded, is asked again."""
-    node = shutil.which("node")
-    if node is None:
-        return None
-    try:
-        real = os.path.realpath(node)
-        st = os.stat(real)
-    except OSError:
-        return None
-    identity = f"{real}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-    known = _known_versions()
-    out = known.get(identity)
-    if out is None:
-        try:
-            out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=20).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-        _remember_version(identity, out)
-    return parse_version(out, "local node --version")
+    """What `node --version` says for the node on PATH (kept per node binary, see local_node.py)."""
+    from deploysafe.ecosystems.node.local_node import run_node
 
-
-def _versions_file() -> str:
-    from deploysafe.check.cache import default_cache_dir
-
-    return os.path.join(default_cache_dir(), "node-versions.json")
-
-
-def _known_versions() -> dict[str, str]:
-    try:
-        with open(_versions_file(), encoding="utf-8") as handle:
-            known = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in known.items() if isinstance(v, str)} if isinstance(known, dict) else {}
-
-
-def _remember_version(identity: str, version: str) -> None:
-    """Kept for later runs; a cache that cannot be written (read-only home) only costs the next run a node start."""
-    path = _versions_file()
-    known = {**_known_versions(), identity: version}
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(dict(list(known.items())[-16:]), handle)  # the last few nodes seen
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    out = run_node(["--version"], timeout=20)
+    return parse_version(out.strip(), "local node --version") if out is not None else None
 
 
 def assume(

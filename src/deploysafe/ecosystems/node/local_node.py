@@ -1,0 +1,72 @@
+"""What the node on PATH says about itself (its version, its builtin modules' exports), asked once per node.
+
+Starting node costs more than the rest of a small check, so each answer is kept in the cache directory
+(``node-answers.json`` beside the facts cache), by the binary's identity — its real path, size,
+modification time and inode — and by the question asked: another node, the same path upgraded, or a new
+deploysafe asking otherwise asks node again. A cache that cannot be read or written only costs a node start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+
+FILE = "node-answers.json"
+KEPT = 64  # answers kept, the newest
+
+
+def run_node(args: list[str], timeout: float = 30) -> str | None:
+    """Standard output of ``node ARGS`` for the node on PATH, from the cache when this node was asked
+    exactly this before; None when there is no node or it failed to run."""
+    node = shutil.which("node")
+    if node is None:
+        return None
+    try:
+        real = os.path.realpath(node)
+        st = os.stat(real)
+    except OSError:
+        return None
+    question = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
+    key = f"{real}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{question}"
+    known = _known()
+    if key in known:
+        return known[key]
+    try:
+        done = subprocess.run([node, *args], capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    _remember(key, done.stdout)
+    return done.stdout
+
+
+def _path() -> str:
+    from deploysafe.check.cache import default_cache_dir
+
+    return os.path.join(default_cache_dir(), FILE)
+
+
+def _known() -> dict[str, str]:
+    try:
+        with open(_path(), encoding="utf-8") as handle:
+            known = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in known.items() if isinstance(v, str)} if isinstance(known, dict) else {}
+
+
+def _remember(key: str, answer: str) -> None:
+    path = _path()
+    known = {**_known(), key: answer}
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(dict(list(known.items())[-KEPT:]), handle)
+        os.replace(temporary, path)  # whole or not at all, for a check running beside this one
+    except OSError:
+        pass
