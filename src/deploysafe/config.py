@@ -163,6 +163,7 @@ class CheckTable:
     exclude: tuple[str, ...] = ()  # never listed as dormant
     node: str | None = None  # default: engines.node, then the local node
     typescript: Literal["compiled", "source"] | None = None  # tsc output run by node, or tsx/ts-node
+    include_nested: bool = False  # folders with their own package.json no entry loads are other projects
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,9 @@ class Ecosystem(Protocol):
     @property
     def rules(self) -> RuleSet: ...  # every rule, for `deploysafe rules` and SARIF
 
+    @property
+    def manifest(self) -> str: ...  # the file that makes a folder a project ("package.json")
+
     def detect(self, root: str) -> bool: ...  # this project is ours (a package.json, a pyproject.toml, ...)
 
     def open(

@@ -3,6 +3,11 @@
 load the project  ->  open its ecosystem (entries, runtime)  ->  scan  ->  build the module graph
 ->  run the rules
 
+A folder below the root that is a project of its own (a ``frontend/`` with its own package.json) and that
+no entry loads from is another application: it is listed once in ``nested`` and not scanned, so its files
+are neither dormant code nor warnings. When an entry does load a file in it, it is part of the service and
+scanned like the rest. ``[check] include_nested = true`` scans every such folder.
+
 Nothing here knows a language: the ecosystem (:mod:`deploysafe.check.ecosystem`) answers every question
 that depends on one.
 """
@@ -44,6 +49,7 @@ class Report:
     problems: list[ScanProblem] = field(default_factory=list)
     graph: ModuleGraph | None = field(default=None, repr=False)
     rules: RuleSet | None = field(default=None, repr=False)  # the rules that judged it, for SARIF
+    nested: list[NestedProject] = field(default_factory=list)  # other projects inside the root, not scanned
     root_reason: str | None = None  # why ``root`` is the root, when it was found from a folder inside it
     root_start: str | None = None  # the folder the root was found from
 
@@ -100,6 +106,7 @@ class Report:
             "entry_reasons": {e.path: e.reason for e in self.entries},
             **self.runtime.to_json(),
             "problems": [{"path": p.path, "message": p.message} for p in self.problems],
+            "nested": [{"path": n.path, "reason": n.reason} for n in self.nested],
             "seconds": round(self.seconds, 3),
         }
 
@@ -163,7 +170,7 @@ class CheckSession:
     ) -> None:
         self.root = root
         self._options = (entries, node_version, exclude, cache, ecosystem)
-        self._open: tuple[Project, LanguageCheck, ScanResult] | None = None
+        self._open: tuple[Project, LanguageCheck, ScanResult, list[NestedProject]] | None = None
         self._known: frozenset[str] = frozenset()  # project files the last graph holds, absolute
 
     def check(
@@ -178,21 +185,28 @@ class CheckSession:
             entries, node_version, exclude, cache, ecosystem = self._options
             project = load_project(self.root)
             settings = project.config.check
-            language = _open(project, settings, entries, node_version, cache, ecosystem)
+            chosen = ecosystem or _ecosystem_of(project)
+            language = _open(project, settings, entries, node_version, cache, chosen)
             try:
                 scanned = _scan(project, settings, language, exclude)
             except BaseException:
                 language.close()
                 raise
-            self._open = (project, language, scanned)
+            nested = [] if settings.include_nested else nested_projects(chosen, project.root, scanned.files)
+            self._open = (project, language, scanned, nested)
         else:
             language = self._open[1]
             language.modules.forget(changed or ())
-        project, language, scanned = self._open
-        graph = _graph(language, scanned.files, progress)
+        project, language, scanned, nested = self._open
+        graph = _graph(language, _outside(scanned.files, nested), progress)
+        reached = [n for n in nested if _reaches_into(graph, project.root, n.path)]
+        if reached:  # part of the service after all: its files are the service's, dormant ones included
+            nested = [n for n in nested if n not in reached]
+            graph = _graph(language, _outside(scanned.files, nested), progress)
+        scanned = ScanResult(_outside(scanned.files, nested), scanned.problems)
         findings, unverified = _findings(language, graph, scanned.problems)
         self._known = frozenset(p for p in graph.modules if language.modules.is_project_file(p))
-        return _report(project, language, scanned, graph, findings, unverified, started)
+        return _report(project, language, scanned, graph, findings, unverified, started, nested)
 
     def reusable(self, changed: Collection[str]) -> bool:
         """Whether a re-check after ``changed`` can keep what is open: only the content of project files of
@@ -215,6 +229,7 @@ def _report(
     findings: list[Finding],
     unverified: list[Unverified],
     started: float,
+    nested: list[NestedProject],
 ) -> Report:
     reachable = [p for p in graph.parents if p in graph.modules and graph.modules[p].source is not None]
     return Report(
@@ -231,7 +246,51 @@ def _report(
         problems=scanned.problems,
         graph=graph,
         rules=language.rules,
+        nested=nested,
     )
+
+
+@dataclass(frozen=True)
+class NestedProject:
+    """A folder under the root that is a project of its own, which no entry loads from."""
+
+    path: str  # relative to the root, ending in "/"
+    reason: str  # "its own package.json; not part of this service"
+
+
+def nested_projects(ecosystem: Ecosystem, root: str, files: Sequence[str]) -> list[NestedProject]:
+    """The outermost folders below ``root`` holding a scanned file that the ecosystem calls projects of
+    their own (their own manifest)."""
+    found: dict[str, bool] = {}
+    for file in files:
+        parts = file.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if folder not in found:
+                found[folder] = ecosystem.detect(os.path.join(root, folder))
+            if found[folder]:
+                break
+    outermost = sorted(f for f, mine in found.items() if mine)
+    kept = [f for f in outermost if not any(f.startswith(o + "/") for o in outermost if o != f)]
+    return [NestedProject(f"{f}/", f"its own {ecosystem.manifest}; not part of this service") for f in kept]
+
+
+def _outside(files: list[str], nested: Sequence[NestedProject]) -> list[str]:
+    if not nested:
+        return files
+    prefixes = tuple(n.path for n in nested)
+    return [f for f in files if not f.startswith(prefixes)]
+
+
+def _reaches_into(graph: ModuleGraph, root: str, folder: str) -> bool:
+    inside = os.path.join(os.path.realpath(root), folder)
+    return any(p.startswith(inside) and graph.is_reachable(p) for p in graph.parents)
+
+
+def _ecosystem_of(project: Project) -> Ecosystem:
+    from deploysafe.ecosystems import for_root
+
+    return for_root(project.root)
 
 
 def _open(
@@ -240,13 +299,10 @@ def _open(
     entries: list[str] | None,
     runtime: str | RuntimeChoice | None,
     cache: bool,
-    ecosystem: Ecosystem | None,
+    ecosystem: Ecosystem,
 ) -> LanguageCheck:
     """The project's ecosystem, opened on it: entries found, runtime assumed, resolver ready."""
-    from deploysafe.ecosystems import for_root
-
-    chosen = ecosystem or for_root(project.root)
-    return chosen.open(project, settings, list(entries or []), runtime=runtime, cache=cache)
+    return ecosystem.open(project, settings, list(entries or []), runtime=runtime, cache=cache)
 
 
 def _scan(

@@ -43,6 +43,13 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
         out()
         out(f"[bold]dormant ({len(report.dormant)})[/] [dim]— no entry loads these; not shipped by pack[/]")
         _listing(console, report.dormant, verbose)
+    if report.nested:
+        out()
+        out(
+            f"[bold]other projects ({len(report.nested)})[/] [dim]— not scanned ([check] include_nested = true scans them)[/]"
+        )
+        for nested in report.nested:
+            _line(console, f"{escape(nested.path)} [dim]— {escape(nested.reason)}[/]", hang=2)
     if report.unverified:
         out()
         out(f"[bold]unverified ({len(report.unverified)})[/] [dim]— edges that could not be followed[/]")

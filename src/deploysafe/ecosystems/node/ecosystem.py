@@ -81,6 +81,10 @@ class NodeEcosystem:
     def rules(self) -> RuleSet:
         return _rules()
 
+    @property
+    def manifest(self) -> str:
+        return MANIFEST
+
     def detect(self, root: str) -> bool:
         return os.path.isfile(os.path.join(root, MANIFEST))
 
