@@ -70,50 +70,65 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
-def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """TARGET and the options that override its [targets.NAME] table."""
-    options = [
-        click.option(
-            "--to",
-            "to",
-            multiple=True,
-            metavar="TARGET",
-            help="a directory, ssh://user@host[:port]/path, or a [targets.NAME] in deploysafe.toml "
-            "(repeat it for a fleet, in deploy order)",
-        ),
-        click.option("--fleet", "fleet", metavar="NAME", help="the targets of [fleets.NAME] in deploysafe.toml"),
-        click.option("--config", "config", metavar="PATH", help=f"{CONFIG_NAME} (or its directory) to read"),
-        click.option("--health", help="probe: http(s)://host:port/path, tcp://host:port, or a command"),
-        click.option(
-            "--health-expect",
-            help="substring the health body (or command output) must contain; {version} and {release} in it "
-            "become the version and id of the release judged, so an old process still holding the port "
-            """fails it (e.g. '"version":"{version}"')""",
-        ),
-        click.option("--health-interval", type=float, help="seconds between passing probes [1]"),
-        click.option("--health-deadline", type=float, help="seconds the health window may take [30]"),
-        click.option("--health-passes", type=int, help="consecutive passes required [3]"),
-        click.option("--restart", help="command that restarts the service (run in current/)"),
-        click.option("--pm2", "pm2", metavar="ECOSYSTEM", help="restart with pm2 startOrReload ECOSYSTEM"),
-        click.option("--start", help="boot-test command [the artifact's start]"),
-        click.option("--install", help="dependency install command [npm ci --omit=dev]"),
-        click.option("--shared", multiple=True, help="path linked from shared/ (repeat; dir/ for a directory)"),
-        click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="environment for commands"),
-        click.option("--log", "logs", multiple=True, metavar="PATH", help="log file to tail in a failure report"),
-        click.option("--keep", type=int, help="releases to keep [5]"),
-        click.option("--boot-port", type=int, help="port for the boot test [a free one]"),
-        click.option("--known-hosts", metavar="FILE", help="known_hosts for ssh targets [~/.ssh/known_hosts]"),
-        click.option("--identity", metavar="FILE", help="private key for ssh targets"),
-        click.option(
-            "--trust-new-host-key",
-            is_flag=True,
-            default=None,
-            help="accept and record an unknown ssh host key (a changed key is still refused)",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+_OPTIONS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "to": click.option(
+        "--to",
+        "to",
+        multiple=True,
+        metavar="TARGET",
+        help="a [targets.NAME] in deploysafe.toml, ssh://user@host[:port]/path, or a deploy root directory "
+        "(repeat it for a fleet, in deploy order)",
+    ),
+    "fleet": click.option("--fleet", "fleet", metavar="NAME", help="the targets of [fleets.NAME] in deploysafe.toml"),
+    "config": click.option(
+        "--config", "config", metavar="PATH", help=f"{CONFIG_NAME} (or its directory) to read [the project's]"
+    ),
+    "health": click.option("--health", help="probe: http(s)://host:port/path, tcp://host:port, or a command"),
+    "health_expect": click.option(
+        "--health-expect",
+        help="substring the health body (or command output) must contain; {version} and {release} in it "
+        "become the version and id of the release judged, so an old process still holding the port "
+        """fails it (e.g. '"version":"{version}"')""",
+    ),
+    "health_interval": click.option("--health-interval", type=float, help="seconds between passing probes [1]"),
+    "health_deadline": click.option("--health-deadline", type=float, help="seconds the health window may take [30]"),
+    "health_passes": click.option("--health-passes", type=int, help="consecutive passes required [3]"),
+    "restart": click.option("--restart", help="command that restarts the service (run in current/)"),
+    "pm2": click.option("--pm2", "pm2", metavar="ECOSYSTEM", help="restart with pm2 startOrReload ECOSYSTEM"),
+    "start": click.option("--start", help="boot-test command [the artifact's start]"),
+    "install": click.option("--install", help="dependency install command [npm ci --omit=dev]"),
+    "shared": click.option("--shared", multiple=True, help="path linked from shared/ (repeat; dir/ for a directory)"),
+    "env": click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="environment for commands"),
+    "logs": click.option("--log", "logs", multiple=True, metavar="PATH", help="log file to tail in a failure report"),
+    "keep": click.option("--keep", type=int, help="releases to keep [5]"),
+    "boot_port": click.option("--boot-port", type=int, help="port for the boot test [a free one]"),
+    "known_hosts": click.option(
+        "--known-hosts", metavar="FILE", help="known_hosts for ssh targets [~/.ssh/known_hosts]"
+    ),
+    "identity": click.option("--identity", metavar="FILE", help="private key for ssh targets"),
+    "trust_new_host_key": click.option(
+        "--trust-new-host-key",
+        is_flag=True,
+        default=None,
+        help="accept and record an unknown ssh host key (a changed key is still refused)",
+    ),
+}
+_WHERE = ("to", "fleet", "config", "known_hosts", "identity", "trust_new_host_key")
+_HEALTH = ("health", "health_expect", "health_interval", "health_deadline", "health_passes")
+_SERVICE = ("restart", "pm2", "env", "logs")
+
+
+def target_options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """TARGET and the options (of :data:`_OPTIONS`, in that order) that override its [targets.NAME] table:
+    each command lists only those it uses (all of them without ``names``)."""
+    chosen = [name for name in _OPTIONS if not names or name in names]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for name in reversed(chosen):
+            func = _OPTIONS[name](func)
+        return func
+
+    return decorate
 
 
 def _where(
@@ -131,9 +146,9 @@ def _where(
     fleet_name: str | None = kwargs.pop("fleet")
     overrides = {
         **kwargs,
-        "shared": list(kwargs.pop("shared")) or None,
-        "logs": list(kwargs.pop("logs")) or None,
-        "env": _env_pairs(kwargs.pop("env")),
+        "shared": list(kwargs.pop("shared", ())) or None,
+        "logs": list(kwargs.pop("logs", ())) or None,
+        "env": _env_pairs(kwargs.pop("env", ())),
     }
     fleets, targets = config.fleets, config.targets
     if fleet_name and to:
@@ -242,7 +257,7 @@ _FLEET_HELP = """
 
 @main.command()
 @click.argument("source", required=False, default=".", metavar="[ARTIFACT|ROOT]")
-@target_options
+@target_options()
 @_format_option
 @click.option("--dry-run", is_flag=True, help="print the plan, change nothing")
 @click.option("--lock-wait", type=float, default=0.0, metavar="SECONDS", help="wait for another deploy's lock")
@@ -280,6 +295,17 @@ def deploy(
                from the new release (its real working directory), up for
                pm2_min_uptime seconds [5] and not restarting during the window:
                a crash loop fails the gate even while something else answers.
+
+    \b
+    Exit codes: 0 deployed and healthy, 1 blocked or failed (rolled back when it
+    had switched), 2 usage or configuration error; 130/143 interrupted.
+
+    \b
+    Examples:
+      deploysafe deploy --to production                 # pack this project, then deploy it
+      deploysafe deploy dist/api-1.4.0-3f88961c.tar.gz --to ssh://deploy@app1.example.com/srv/api
+      deploysafe deploy --to production --dry-run
+      deploysafe deploy --fleet web --canary 1 --batch 2 --format json
     """
     options = {"canary": canary, "batch": batch, "on_failure": on_failure}
     tree = project_root(source) if Path(source).is_dir() else None
@@ -304,7 +330,7 @@ deploy.help = (deploy.help or "") + _FLEET_HELP
 
 
 @main.command()
-@target_options
+@target_options(*_WHERE, *_HEALTH, *_SERVICE)
 @_format_option
 @click.option("--release", "release_id", metavar="ID", help="release to put back [the previous good one]")
 @click.option("--dry-run", is_flag=True, help="print the plan, change nothing")
@@ -320,6 +346,16 @@ def rollback(
     early: a host whose chosen release is unhealthy gets the one it had back.
     Without --release all hosts must run the same release (after a stopped
     fleet deploy, name the release to put back).
+
+    \b
+    Exit codes: 0 rolled back and healthy, 1 failed (the report says what runs
+    now), 2 usage or configuration error.
+
+    \b
+    Examples:
+      deploysafe rollback --to production
+      deploysafe rollback --to production --release 20260131T120000Z-1.4.0 --dry-run
+      deploysafe rollback --fleet web --format json
     """
     where = _where(kwargs, None, {"batch": batch})
     if isinstance(where, FleetSpec):
@@ -338,7 +374,7 @@ def rollback(
 
 
 @main.command()
-@target_options
+@target_options(*_WHERE, *_HEALTH, *_SERVICE, "shared")
 @_format_option
 @click.option(
     "--restart-service/--no-restart-service",
@@ -348,16 +384,35 @@ def rollback(
 )
 @click.option("--dry-run", is_flag=True, help="print the plan, change nothing")
 def adopt(fmt: str, do_restart: bool, dry_run: bool, **kwargs: Any) -> None:
-    """Make a hand-managed tree the first release, in place, keeping every file."""
+    """Make a hand-managed tree the first release, in place, keeping every file.
+
+    \b
+    Exit codes: 0 adopted, 1 failed (the report says what state the tree is in),
+    2 usage or configuration error.
+
+    \b
+    Examples:
+      deploysafe adopt --to ssh://deploy@app1.example.com/srv/api --dry-run
+      deploysafe adopt --to production --restart-service --pm2 ecosystem.config.cjs
+    """
     spec = _one(kwargs, "adopt")
     _run(fmt, lambda r: release.adopt(spec, reporter=r, dry_run=dry_run, restart=do_restart), label(spec))
 
 
 @main.command()
-@target_options
+@target_options(*_WHERE)
 @_format_option
 def releases(fmt: str, **kwargs: Any) -> None:
-    """List the releases on a target (or on every host of a fleet), newest first."""
+    """List the releases on a target (or on every host of a fleet), newest first.
+
+    \b
+    Exit codes: 0 listed, 1 a host could not be read, 2 usage or configuration error.
+
+    \b
+    Examples:
+      deploysafe releases --to production
+      deploysafe releases --fleet web --format json
+    """
     _quiet_transport_logs()
     where = _where(kwargs)
     if isinstance(where, FleetSpec):
@@ -385,11 +440,21 @@ def _unreadable(errors: list[tuple[str, Any]]) -> None:
 
 
 @main.command()
-@target_options
+@target_options(*_WHERE, "health", "health_expect")
 @_format_option
 @click.option("--no-probe", is_flag=True, help="do not probe the live service")
 def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
-    """Current release, lock, last deploy, circuit breaker and a live health probe (per host of a fleet)."""
+    """Current release, lock, last deploy, circuit breaker and a live health probe (per host of a fleet).
+
+    \b
+    Exit codes: 0 shown (whatever the health), 1 a host could not be read,
+    2 usage or configuration error.
+
+    \b
+    Examples:
+      deploysafe status --to production
+      deploysafe status --fleet web --no-probe --format json
+    """
     _quiet_transport_logs()
     where = _where(kwargs)
     if isinstance(where, FleetSpec):
@@ -412,9 +477,18 @@ def _fleet_status(fmt: str, fleet: FleetSpec, *, probe: bool) -> None:
 
 
 @main.command()
-@target_options
+@target_options(*_WHERE)
 @click.option("--force", is_flag=True, help="break the lock even if its holder is still running here")
 def unlock(force: bool, **kwargs: Any) -> None:
-    """Break a target's deploy lock by hand."""
+    """Break a target's deploy lock by hand.
+
+    \b
+    Exit codes: 0 unlocked (or not locked), 1 the holder still runs here (use
+    --force), 2 usage or configuration error.
+
+    \b
+    Examples:
+      deploysafe unlock --to production
+    """
     holder = release.unlock(_one(kwargs, "unlock"), force=force)
     click.echo(f"unlocked (was held by {holder.describe()})" if holder else "not locked")

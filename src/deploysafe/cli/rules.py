@@ -15,6 +15,9 @@ def rules(fmt: str, verbose: bool) -> None:
     """List every rule `check` applies: its id (as findings, JSON and SARIF name it) and what it finds.
 
     \b
+    Exit codes: 0 listed, 2 usage error.
+
+    \b
     Examples:
       deploysafe rules
       deploysafe rules --verbose

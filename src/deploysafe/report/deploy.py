@@ -23,6 +23,7 @@ from rich.table import Table
 from deploysafe.errors import DeploysafeError
 from deploysafe.release import FleetResult, HostOutcome, ReleaseInfo, Result, StatusInfo
 from deploysafe.report.contract import JSON_VERSION, now, versioned
+from deploysafe.report.words import count
 
 _MARK = {"ok": "[green]✓[/]", "skipped": "[dim]–[/]", "failed": "[red]✗[/]"}
 
@@ -180,7 +181,7 @@ def print_result(result: Result, console: Console) -> None:
         for step, detail in result.plan:
             console.print(f"   [bold]{step:<12}[/] {escape(detail)}", soft_wrap=True)
     message = escape(result.message)
-    console.print(f"[bold green]{message}[/] ({result.seconds:.1f}s)" if result.steps else message)
+    console.print(f"[bold green]{message}[/] ({result.seconds:.1f}s)" if result.steps else message, soft_wrap=True)
 
 
 def print_fleet_result(result: FleetResult, console: Console) -> None:
@@ -251,7 +252,8 @@ def print_status(info: StatusInfo, console: Console) -> None:
     breaker = (
         "[red]OPEN[/] (deploys refused until a good deploy, a rollback or --force)" if info.breaker_open else "closed"
     )
-    console.print(f"  breaker   {breaker}; {info.failures} failed deploys in a row; {info.releases} releases")
+    failed = count(info.failures, "failed deploy")
+    console.print(f"  breaker   {breaker}; {failed} in a row; {count(info.releases, 'release')}", soft_wrap=True)
     if info.proxy:
         console.print(f"  proxy     {escape(info.proxy)}", soft_wrap=True)
     for process in info.processes:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, display
+from deploysafe.report.words import count
 
 LIST_LIMIT = 20
 T = TypeVar("T")
@@ -31,10 +32,6 @@ def _p(path: str) -> str:
     return escape(display(path))
 
 
-def _files(n: int) -> str:
-    return f"{n} file" if n == 1 else f"{n} files"
-
-
 def _entries(names: list[str]) -> str:
     shown = [display(e) for e in names]
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
@@ -46,7 +43,7 @@ def verdict(report: DriftReport) -> str:
         n = len(report.needed)
         has, them = ("has is", "it") if n == 1 else ("has are", "them")
         return (
-            f"[bold red]NEEDED[/] {_files(n)} {label} {has} needed by {escape(_entries(report.needed_by))}: "
+            f"[bold red]NEEDED[/] {count(n, 'file')} {label} {has} needed by {escape(_entries(report.needed_by))}: "
             f"copy {them} before deploying (--pull-needed)"
         )
     if not report.before.deployable:
@@ -197,7 +194,9 @@ def _summary(report: DriftReport, console: Console) -> None:
 
 
 def _pulled(report: DriftReport, pulled: PullResult, console: Console) -> None:
-    console.print(f"\n[bold]pulled[/] {_files(len(pulled.written))} from {escape(report.source.label)} into ROOT")
+    console.print(
+        f"\n[bold]pulled[/] {count(len(pulled.written), 'file')} from {escape(report.source.label)} into ROOT"
+    )
     for path in pulled.written:
         console.print(f"  + {_p(path)}")
     for path in pulled.already:

@@ -21,6 +21,7 @@ from deploysafe.pack.select import (
     SETTINGS,
 )
 from deploysafe.pack.verify import VerifyResult
+from deploysafe.report.words import count
 
 MAX_LISTED = 20
 _KINDS = (
@@ -71,7 +72,7 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
             parts.append(f"{n} {one if n == 1 else many}")
     out()
     out(
-        f"[bold]packed[/] {len(selection.files)} files ({size(result.unpacked_size)}): {', '.join(parts)}",
+        f"[bold]packed[/] {count(len(selection.files), 'file')} ({size(result.unpacked_size)}): {', '.join(parts)}",
         soft_wrap=True,
     )
     if verbose:
@@ -131,7 +132,7 @@ def render_pack(result: PackResult, console: Console, *, verbose: bool = False) 
 
 
 def verify_line(result: VerifyResult) -> str:
-    parts = [f"{len(result.manifest.files)} files match their sha256"]
+    parts = [f"{count(len(result.manifest.files), 'file')} match their sha256"]
     report = result.report
     if report is not None:
         parts.append(
@@ -154,7 +155,7 @@ def render_verify(result: VerifyResult, console: Console, *, verbose: bool = Fal
     manifest = result.manifest
     out(f"[bold]artifact[/] {escape(manifest.id)} [dim]({escape(str(result.artifact))})[/]", soft_wrap=True)
     out(
-        f"[bold]hashes[/]   {len(manifest.files)} files match the manifest "
+        f"[bold]hashes[/]   {count(len(manifest.files), 'file')} match the manifest "
         f"[dim](content sha256 {manifest.content_sha256[:16]}…)[/]",
         soft_wrap=True,
     )

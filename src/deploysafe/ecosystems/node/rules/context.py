@@ -49,6 +49,8 @@ class RuleContext:
             message = LAZILY + message[len(AT_START) :]
         elif module.path in self.started_by and message.startswith(AT_START + ":"):
             message = f"{AT_START} (loaded from {self.started_by[module.path]}){message[len(AT_START) :]}"
+        elif not reachable and message.startswith(AT_START):  # a dormant file crashes nothing until loaded
+            message = IF_LOADED + message
         return Finding(
             rule=rule,
             severity=Severity.ERROR if severe else Severity.WARNING,
@@ -102,6 +104,7 @@ class RuleContext:
 
 
 AT_START = "crashes at start"
+IF_LOADED = "if loaded, "  # before AT_START in a dormant file: no entry loads it today
 LAZILY = "fails when this code runs (only a lazy require() or import() loads this file)"
 
 
