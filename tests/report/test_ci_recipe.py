@@ -1,6 +1,6 @@
-"""The CI recipe in examples/ci/: the GitHub Actions workflow passes the workflow linters (schema, zizmor,
-shellcheck on its scripts) and its check step does what it says; the plain shell script blocks the broken
-example and passes the fixed one."""
+"""The CI recipe: the composite action (action.yml at the repository root) and the workflow in examples/ci/
+that uses it pass the linters (GitHub's schemas, zizmor, shellcheck on the action's scripts) and the action's
+check step does what it says; the plain shell script blocks the broken example and passes the fixed one."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tests.support.projects import REPO
 
 CI = REPO / "examples" / "ci"
 WORKFLOW = CI / "deploysafe.yml"
+ACTION = REPO / "action.yml"
 SCRIPT = CI / "deploysafe-check.sh"
 BIN = str(Path(sys.executable).parent)  # the venv's tools: deploysafe, zizmor, check-jsonschema, shellcheck
 
@@ -32,20 +33,29 @@ def tool(name: str) -> str:
     return found
 
 
-def workflow() -> dict:
+def _yaml(path: Path) -> dict:
     from ruamel.yaml import YAML  # installed with check-jsonschema
 
-    return YAML(typ="safe").load(WORKFLOW.read_text())
+    return YAML(typ="safe").load(path.read_text())
+
+
+def workflow() -> dict:
+    return _yaml(WORKFLOW)
+
+
+def action() -> dict:
+    return _yaml(ACTION)
 
 
 def run_steps() -> dict[str, str]:
-    steps = workflow()["jobs"]["check"]["steps"]
+    steps = action()["runs"]["steps"]
     return {s.get("name", f"step {i}"): s["run"] for i, s in enumerate(steps) if "run" in s}
 
 
-def test_workflow_is_valid_against_the_github_workflow_schema():
+@pytest.mark.parametrize(("path", "schema"), [(WORKFLOW, "github-workflows"), (ACTION, "github-actions")])
+def test_workflow_and_action_are_valid_against_github_schemas(path: Path, schema: str):
     done = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        [tool("check-jsonschema"), "--builtin-schema", f"vendor.{schema}", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -53,9 +63,12 @@ def test_workflow_is_valid_against_the_github_workflow_schema():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_workflow_passes_the_zizmor_audit():
+def test_workflow_and_action_pass_the_zizmor_audit():
     done = subprocess.run(
-        [tool("zizmor"), "--offline", "--no-progress", str(WORKFLOW)], capture_output=True, text=True, timeout=60
+        [tool("zizmor"), "--offline", "--no-progress", str(WORKFLOW), str(ACTION)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -70,15 +83,18 @@ def test_workflow_scripts_pass_shellcheck(tmp_path):
         assert done.returncode == 0, f"{name}:\n{done.stdout}"
 
 
-def test_workflow_uploads_the_sarif_and_fails_the_job_on_errors():
-    steps = workflow()["jobs"]["check"]["steps"]
+def test_action_uploads_the_sarif_and_fails_the_job_on_errors_and_the_workflow_uses_it():
+    steps = action()["runs"]["steps"]
+    assert action()["runs"]["using"] == "composite"
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
     assert upload["with"]["sarif_file"] == "deploysafe.sarif"
     assert "always()" in upload["if"]
     fail = steps[-1]
-    assert fail["if"] == "steps.check.outputs.status != '0'"
+    assert fail["if"] == "inputs.fail-on-blocked == 'true' && steps.check.outputs.status != '0'"
     assert "exit 1" in fail["run"]
-    assert workflow()["jobs"]["check"]["permissions"]["security-events"] == "write"
+    job = workflow()["jobs"]["check"]
+    assert job["permissions"]["security-events"] == "write"
+    assert any(str(s.get("uses", "")).startswith("OWNER/deploysafe@") for s in job["steps"])
 
 
 def run_check_step(tmp_path: Path, service: Path) -> tuple[subprocess.CompletedProcess, str]:
