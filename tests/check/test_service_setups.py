@@ -536,6 +536,71 @@ def test_yarn_pnp_runtime_ships_with_pack_and_the_packed_service_starts(tmp_path
     ]
 
 
+# ---- a pnpm 10 workspace -----------------------------------------------------------------------------------
+
+PNPM_WORKSPACE = {
+    "package.json": {"name": "ws", "private": True},
+    "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n",
+    "packages/lib/package.json": {"name": "@acme/lib", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}},
+    "packages/lib/index.js": "module.exports = (n) => require('ms')(n);\n",
+    "packages/api/package.json": {
+        "name": "api",
+        "version": "1.0.0",
+        "dependencies": {"@acme/lib": "workspace:*", "bcrypt": "5.1.1"},
+        "scripts": {"start": "node index.js"},
+    },
+}
+
+
+def pnpm_workspace(tmp_path: Path) -> Path:
+    """A workspace installed by the real pnpm 10 (from the npm registry) with its defaults: workspace packages
+    linked, dependencies in node_modules/.pnpm, and no build script run (bcrypt is left without its binary).
+    Installed once into the tests' cache and copied with its relative symlinks."""
+    import hashlib
+
+    from tests.support.npm_cache import CACHE
+
+    digest = hashlib.sha256(repr(sorted(PNPM_WORKSPACE.items())).encode()).hexdigest()[:16]
+    cached = CACHE / f"pnpm-workspace-{digest}"
+    if not (cached / "node_modules" / ".pnpm").is_dir():
+        pnpm = installed("pnpm", {"dependencies": {"pnpm": "10.12.1"}}) / "node_modules" / ".bin" / "pnpm"
+        staging = write_tree(CACHE / f".pnpm-workspace-{digest}-{os.getpid()}", PNPM_WORKSPACE)
+        try:
+            done = run(staging, str(pnpm), "install", "--no-frozen-lockfile", env={"npm_config_loglevel": "error"})
+            assert done.returncode == 0, done.stdout + done.stderr
+            staging.rename(cached)
+        except OSError:  # another run finished first
+            pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    root = tmp_path / "ws"
+    shutil.copytree(cached, root, symlinks=True)
+    return root
+
+
+def test_a_pnpm_10_workspace_service_as_pnpm_installs_it(tmp_path):
+    api = pnpm_workspace(tmp_path) / "packages" / "api"
+    (api / "index.js").write_text("const lib = require('@acme/lib');\nconsole.log('loaded', lib(1000));\n")
+    report = check(api)
+    assert report.errors == [] and report.unverified == []
+    assert run_node(api, "index.js").stdout == "loaded 1s\n"
+
+    # pnpm 10 ran no build script: bcrypt has no binary, and the check says so with pnpm's fix.
+    (api / "index.js").write_text("require('@acme/lib');\nrequire('bcrypt');\n")
+    blocked = check(api)
+    assert [(f.rule, f.line) for f in blocked.errors] == [("missing-native-binding", 2)]
+    failed = run_node(api, "index.js")
+    assert failed.returncode != 0 and "bcrypt_lib.node" in failed.stderr
+
+    # Only @acme/lib declares ms: pnpm's layout keeps it out of the service's reach.
+    (api / "index.js").write_text("require('@acme/lib');\nrequire('ms');\n")
+    blocked = check(api)
+    assert [(f.rule, f.specifier) for f in blocked.errors] == [("missing-package", "ms")]
+    assert "(pnpm add ms)" in blocked.errors[0].message
+    failed = run_node(api, "index.js")
+    assert failed.returncode != 0 and "Cannot find module 'ms'" in failed.stderr
+
+
 # ---- the Node version of the verdict ----------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ declared but not installed here cannot be judged: it is unverified (run npm ci).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from deploysafe.check import resolution as r
@@ -51,6 +52,7 @@ class MissingPackageRule(Rule):
             )
             return
         where = f" or declared in {ctx.rel(scope.path)}" if scope else ""
+        root = ctx.graph.root
         nested = ctx.analysis.installed.unreachable_copy(name)
         deeper = f" (only {nested} has it, for another package; Node does not look there)" if nested else ""
         yield ctx.edge_finding(
@@ -58,7 +60,7 @@ class MissingPackageRule(Rule):
             module,
             imp,
             f"{when_it_fails(imp)}: Cannot find package '{name}' imported from {ctx.rel(module.path)}; it is not "
-            f"installed{where}{deeper}: add it to dependencies (npm install {name})",
+            f"installed{where}{deeper}: add it to dependencies ({_add_command(scope.dir if scope else root, name)})",
         )
 
 
@@ -71,3 +73,19 @@ def _pnp_refusal(imp: Import, name: str, detail: str, section: str | None) -> st
     else:
         fix = f"add it to dependencies (yarn add {name})"
     return f"{when_it_fails(imp)}: Yarn PnP: {detail}; {fix}"
+
+
+_ADD = (("pnpm-lock.yaml", "pnpm add"), ("yarn.lock", "yarn add"), ("package-lock.json", "npm install"))
+
+
+def _add_command(folder: str, name: str) -> str:
+    """How to add ``name`` with the package manager whose lockfile is nearest (npm when none is)."""
+    for _ in range(16):
+        for lockfile, command in _ADD:
+            if os.path.isfile(os.path.join(folder, lockfile)):
+                return f"{command} {name}"
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return f"npm install {name}"
