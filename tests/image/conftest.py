@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.support.containers import base_image, engine_env, engine_missing, run
+from tests.support.containers import base_image, engine_env, engine_missing, run, service
+from tests.support.projects import run_cli
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +31,14 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def built(engine: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The example service and its image's tar."""
+    work = tmp_path_factory.mktemp("image")
+    root = service(work / "api", engine)
+    done = run_cli("pack", str(root), "--format", "oci", "-o", str(work / "api.tar"), timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "layer  dependencies" in done.stdout and "written" in done.stdout
+    return root, work / "api.tar"

@@ -4,7 +4,6 @@ health URL on a loopback port, and a service that crashes at start is refused by
 
 from __future__ import annotations
 
-import shutil
 import tarfile
 import time
 from pathlib import Path
@@ -13,36 +12,11 @@ import httpx
 import pytest
 
 from deploysafe.artifact import oci, read_manifest
-from tests.support.containers import run
+from tests.support.containers import run, service
 from tests.support.ports import reserve_port
-from tests.support.projects import EXAMPLES, run_cli
+from tests.support.projects import run_cli
 
 pytestmark = pytest.mark.slow
-
-CONFIG = """\
-[image]
-base = "containers-storage:{base}"
-
-[targets.web]
-path = "{srv}"
-health = "http://127.0.0.1:3000/health"
-health_expect = "healthy"
-"""
-
-
-def service(root: Path, base: str, *, crash: str | None = None) -> Path:
-    """The bundled example, listening on every interface of its container (as a container service must)."""
-    source = EXAMPLES / "seed-api-fixed"
-    shutil.copytree(source, root, ignore=shutil.ignore_patterns("node_modules"))
-    (root / "node_modules").symlink_to(source / "node_modules")
-    index = root / "src" / "index.js"
-    text = index.read_text().replace("hostname: '127.0.0.1'", "hostname: '0.0.0.0'")
-    assert "'0.0.0.0'" in text
-    if crash:
-        text += f"\nthrow new Error({crash!r});\n"
-    index.write_text(text)
-    (root / "deploysafe.toml").write_text(CONFIG.format(base=base, srv=root.parent / "srv"))
-    return root
 
 
 def unpack_layout(archive: Path, dest: Path) -> oci.Image:
@@ -56,17 +30,6 @@ def unpack_layout(archive: Path, dest: Path) -> oci.Image:
 def members(layer: Path) -> set[str]:
     with tarfile.open(layer, "r:gz") as tar:
         return {m.name for m in tar.getmembers() if not m.isdir()}
-
-
-@pytest.fixture(scope="module")
-def built(engine: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The example service and its image's tar."""
-    work = tmp_path_factory.mktemp("image")
-    root = service(work / "api", engine)
-    done = run_cli("pack", str(root), "--format", "oci", "-o", str(work / "api.tar"), timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "layer  dependencies" in done.stdout and "written" in done.stdout
-    return root, work / "api.tar"
 
 
 def test_the_image_holds_exactly_the_artifact_with_its_labels_and_the_same_digests_again(built, tmp_path):

@@ -17,6 +17,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests.support.projects import EXAMPLES
+
 TOOLS = ("podman", "skopeo", "runc", "tini-static")
 _LIBRARY = re.compile(r"(/\S+\.so[.\d]*)")
 
@@ -69,3 +71,29 @@ def base_image(directory: Path, ref: str) -> str:
     tar.unlink()
     shutil.rmtree(root)
     return ref
+
+
+CONFIG = """\
+[image]
+base = "containers-storage:{base}"
+
+[targets.web]
+path = "{srv}"
+health = "http://127.0.0.1:3000/health"
+health_expect = "healthy"
+"""
+
+
+def service(root: Path, base: str, *, crash: str | None = None) -> Path:
+    """The bundled example, listening on every interface of its container (as a container service must)."""
+    source = EXAMPLES / "seed-api-fixed"
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("node_modules"))
+    (root / "node_modules").symlink_to(source / "node_modules")
+    index = root / "src" / "index.js"
+    text = index.read_text().replace("hostname: '127.0.0.1'", "hostname: '0.0.0.0'")
+    assert "'0.0.0.0'" in text
+    if crash:
+        text += f"\nthrow new Error({crash!r});\n"
+    index.write_text(text)
+    (root / "deploysafe.toml").write_text(CONFIG.format(base=base, srv=root.parent / "srv"))
+    return root

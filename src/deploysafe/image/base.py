@@ -49,7 +49,8 @@ def fetch(ref: str, engine: Engine | None, cache: Path) -> Base:
         except ArtifactError:
             pass  # a damaged cache entry: copy again
     layout.mkdir(parents=True, exist_ok=True)
-    skopeo(["copy", "--quiet", source, f"oci:{layout}:{_TAG}"], what=f"copying the base image {ref}")
+    daemon = engine.daemon_option("src") if engine is not None and source.startswith("docker-daemon:") else []
+    skopeo(["copy", "--quiet", *daemon, source, f"oci:{layout}:{_TAG}"], what=f"copying the base image {ref}")
     return Base(ref, source, oci.read_layout(layout, _TAG), engine_ref)
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from deploysafe.artifact import oci
 from deploysafe.errors import ConfigError
 from deploysafe.hosts.local import LocalHost
-from deploysafe.image.engine import Engine, ImageError, find_engine, skopeo
+from deploysafe.image.engine import Engine, ImageError, find_engine
 from deploysafe.image.settings import HTTP_CHECK_JS
 from deploysafe.pack.boot import BootResult, first_error_line
 from deploysafe.release import health
@@ -69,7 +69,7 @@ def load(engine: Engine, path: Path) -> tuple[str, dict[str, object]]:
         if "/" in named and ":" in named
         else f"localhost/{_NAME_UNSAFE.sub('-', title.lower()).strip('-') or 'image'}:{named or 'latest'}"
     )
-    skopeo(["copy", "--quiet", source, f"{engine.transport}:{ref}"], what=f"loading {path} into {engine.name}")
+    engine.copy_in(source, ref)
     return ref, config
 
 

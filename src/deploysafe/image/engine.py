@@ -50,8 +50,20 @@ class Engine:
 
     def load(self, layout: Path, tag: str, ref: str) -> str:
         """Copy the image ``tag`` of the OCI layout into this engine as ``ref``; returns ``ref``."""
-        skopeo(["copy", "--quiet", f"oci:{layout}:{tag}", f"{self.transport}:{ref}"], what=f"loading {ref}")
+        self.copy_in(f"oci:{layout}:{tag}", ref)
         return ref
+
+    def copy_in(self, source: str, ref: str) -> None:
+        """``skopeo copy`` of ``source`` into this engine's storage as ``ref`` (docker: the daemon
+        ``DOCKER_HOST`` names)."""
+        skopeo(
+            ["copy", "--quiet", *self.daemon_option("dest"), source, f"{self.transport}:{ref}"], what=f"loading {ref}"
+        )
+
+    def daemon_option(self, side: str) -> list[str]:
+        """skopeo's ``--src-daemon-host``/``--dest-daemon-host`` for a docker daemon named by ``DOCKER_HOST``."""
+        host = os.environ.get("DOCKER_HOST", "")
+        return [f"--{side}-daemon-host", host] if self.name == "docker" and host else []
 
     def remove_image(self, ref: str) -> None:
         self.run(["image", "rm", "--force", ref], timeout=120)
