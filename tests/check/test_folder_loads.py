@@ -96,6 +96,31 @@ def test_a_listed_folder_that_cannot_be_read_from_the_source_is_unverified_and_n
     assert report.graph.rel(str(root / "banks/a_one.js")) in [report.graph.rel(p) for p in report.graph.dormant]
 
 
+def test_a_listing_feeds_only_the_load_that_uses_its_entries_and_its_filters_hold(tmp_path):
+    loader = (
+        "import { readdirSync } from 'node:fs';\nimport path from 'node:path';\n"
+        "const dir = path.join(import.meta.dirname, 'banks');\n"
+        "for (const name of readdirSync(dir).filter((f) => f.endsWith('.js'))) {\n"
+        "  if (name.endsWith('.test.js')) continue;\n"
+        "  console.log((await import(path.join(dir, name))).default);\n}\n"
+        "if (process.env.PLUGIN) await import(process.env.PLUGIN);\n"
+    )
+    root = banks(tmp_path / "filtered", "export default 'one';\n")
+    write_tree(
+        root,
+        {"app.js": loader, "banks/c_three.test.js": "import './gone.js';\n", "banks/d.mjs": "import './gone.js';\n"},
+    )
+    report = check(root)
+    assert report.errors == []
+    assert [(u.file, u.line, u.detail.split(":")[0]) for u in report.unverified] == [
+        ("app.js", 8, "import(process.env.PLUGIN)")
+    ]
+    reached = {report.graph.rel(p) for p in report.graph.parents}
+    assert {"banks/a_one.js", "banks/b_two.js"} <= reached and not {"banks/c_three.test.js", "banks/d.mjs"} & reached
+    done = run_node(root, "app.js")
+    assert done.returncode == 0 and done.stdout.split() == ["one", "two"], done.stderr
+
+
 # ---- @fastify/autoload, the real plugin -------------------------------------------------------------------------
 
 FASTIFY = {

@@ -165,8 +165,9 @@ class Analysis:
     def _with_folder_loads(self, path: str, imports: Sequence[Import]) -> Sequence[Import]:
         """``imports`` with each folder load of the file as one import() per code file of the folder.
 
-        A listing replaces the file's computed import()/require() (they load what the listing returns); a
-        folder that could not be read stays one unverified edge naming the listing call."""
+        A listing replaces the computed import()/require() calls its entries reach (they load what the
+        listing returns); other computed loads stay unverified, and so does a folder that could not be read,
+        as one edge naming the listing call."""
         loads = self._folder_loads_of(path)
         if not loads:
             return imports
@@ -174,8 +175,9 @@ class Analysis:
         sources = self.typescript is not None and not self.typescript.compiled
         for load in loads:
             added.extend(folder_imports(load, path, self.root, typescript=sources))
-        if any(load.loader == "readdir" for load in loads):
-            imports = [imp for imp in imports if imp.specifier is not None or imp.kind is ImportKind.STATIC]
+        replaced = {position for load in loads for position in load.replaces}
+        if replaced:
+            imports = [imp for imp in imports if imp.specifier is not None or (imp.line, imp.column) not in replaced]
         return [*imports, *added]
 
     def _folder_loads_of(self, path: str) -> tuple[FolderLoad, ...]:

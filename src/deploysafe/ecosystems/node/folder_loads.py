@@ -35,14 +35,18 @@ def folder_path(load: FolderLoad, importer: str, root: str) -> str | None:
 
 
 def folder_files(folder: str, recursive: bool, *, pattern: str = "") -> list[str]:
-    """The code files a listing of ``folder`` loads (absolute, sorted). ``pattern``: a glob (braces allowed)
-    the file names must match."""
+    """The code files a listing of ``folder`` loads (absolute, sorted). ``pattern``: globs (braces allowed,
+    ``|``-separated) the file names must match; one starting with ``!`` names files left out."""
     found: list[str] = []
-    wanted = _brace_expanded(pattern) if pattern else []
+    globs = pattern.split("|") if pattern else []
+    wanted = [glob for part in globs if not part.startswith("!") for glob in _brace_expanded(part)]
+    unwanted = [glob for part in globs if part.startswith("!") for glob in _brace_expanded(part[1:])]
     for current, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if recursive and d != "node_modules" and not d.startswith("."))
         for name in sorted(names):
             if wanted and not any(fnmatch.fnmatchcase(name, glob) for glob in wanted):
+                continue
+            if any(fnmatch.fnmatchcase(name, glob) for glob in unwanted):
                 continue
             if name.endswith(CODE_EXTENSIONS) and not name.startswith("."):
                 found.append(os.path.join(current, name))

@@ -38,7 +38,11 @@ class FolderLoad:
     # the loader's options that decide which files load, (option, kind, value): @fastify/autoload's
     # ignorePattern, matchFilter, maxDepth, autoHooks... (see deploysafe.ecosystems.node.autoload)
     options: tuple[tuple[str, str, str], ...] = ()
-    names: str = ""  # a glob the file names must match (umzug's `migrations/*.js`: `*.js`); empty: all
+    # positions (line, column) of the computed import()/require() calls that load the listing's entries
+    replaces: tuple[tuple[int, int], ...] = ()
+    # globs the file names must match, `|`-separated (umzug's `*.js`; a listing's `*.js|!*.test.js`: an
+    # exclusion starts with `!`); empty: all
+    names: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,10 @@ Two forms are recognised, and nothing is guessed beyond them:
 - an autoload plugin: a file that imports ``@fastify/autoload`` and passes ``{ dir: <folder> }`` (every
   ``dir:`` property of the file); the plugin loads the folder's code files, sub-folders included;
 - the hand-written form: ``readdirSync(<folder>)`` / ``readdir(<folder>)`` (``fs.``, ``fs.promises.``,
-  ``fs/promises``) in a file that also has an ``import()`` or ``require()`` of a computed specifier: the
-  entries the listing returns are what that call loads.
+  ``fs/promises``) whose entries reach an ``import()`` or ``require()`` of a computed specifier (the loop
+  variable, a callback's parameter, a ``const`` built from them; file-name filters such as
+  ``.endsWith('.js')`` read on the way: :mod:`deploysafe.ecosystems.node.parse.listing_flow`): those calls
+  load what the listing returns, and no other.
 
 - a migration runner that reads a folder at start: ``migrate``'s ``load({ migrationsDirectory })``
   (default ``migrations`` in the working directory).

@@ -30,7 +30,7 @@ from deploysafe.check.facts import (
     ModuleFacts,
     SyntaxIssue,
 )
-from deploysafe.ecosystems.node.parse import assets, commonjs, folders, load_time, package_folders
+from deploysafe.ecosystems.node.parse import assets, commonjs, folders, listing_flow, load_time, package_folders
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 from deploysafe.ecosystems.node.parse.dialects import Dialect, dialect_for
 from deploysafe.ecosystems.node.parse.facts import FolderLoad, NodeModuleFacts
@@ -415,6 +415,7 @@ class _ModuleReader:
         self.esm_syntax = False
         self.export_assignment = False
         self.root: Node | None = None
+        self.computed: list[Node] = []  # the arguments of import()/require() calls of a computed specifier
 
     def read(self, root: Node, captures: dict[str, list[Node]]) -> ModuleFacts:
         self.root = root
@@ -464,9 +465,15 @@ class _ModuleReader:
                 for option, call in folders.migration_loads(root, package):
                     where = folders.folder_of(option, root) if option is not None else ("cwd", default)
                     found.append(self._folder_load(package, where, call))
-        if any(record.specifier is None and record.kind is not ImportKind.STATIC for _, record in self.imports):
+        if self.computed:
             for argument, call in folders.listings(root):
-                found.append(self._folder_load("readdir", folders.folder_of(argument, root), call))
+                flow = listing_flow.flow_of(call, self.computed, root)
+                if not flow.loads:
+                    continue  # a listing no computed load uses loads nothing
+                load = self._folder_load("readdir", folders.folder_of(argument, root), call)
+                names = "|".join([f"*{suffix}" for suffix in flow.include] + [f"!*{suffix}" for suffix in flow.exclude])
+                replaces = tuple(self._position(node) for node in flow.loads)
+                found.append(replace(load, names=names, replaces=replaces))
         return tuple(found)
 
     def _folder_load(
@@ -725,6 +732,8 @@ class _ModuleReader:
     ) -> None:
         specifier = _literal_text(argument)
         line, column = self._position(argument)
+        if specifier is None and not resolve_only:
+            self.computed.append(argument)
         record = Import(
             kind=kind,
             specifier=specifier,
