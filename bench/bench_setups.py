@@ -3,7 +3,8 @@
 Each case is a small service in one setup (NestJS built by `nest build`, a development start next to the
 production one, module-alias, TypeScript type-only imports under tsx and ts-node, a feature-detection
 guard on Node 18, bcrypt with and without its binary, ts-node's ESM loader, `require.resolve`,
-`node --env-file`, Yarn 4 Plug'n'Play), in a clean and, where the setup has one, a faulty form. The real
+`node --env-file` (also in a PM2 app's node_args), Yarn 4 Plug'n'Play, a pnpm 10 workspace, a `||` fallback
+require), in a clean and, where the setup has one, a faulty form. The real
 start command runs (node, tsx, ts-node, after tsc where the service is built) and its exit status is the
 truth; deploysafe's `check` is compared with it:
 
@@ -92,7 +93,30 @@ def _esm_loader(extension: str) -> Callable[[Path], Path]:
     return build
 
 
+def _pnp(index: str | None = None, start: str | None = None) -> Callable[[Path], Path]:
+    def build(d: Path) -> Path:
+        root = s.yarn_pnp_app(d)
+        if index is not None:
+            (root / "index.js").write_text(index)
+        if start is not None:
+            write_tree(root, {"package.json": {**s.PNP_SERVICE, "scripts": {"start": start}}})
+        return root
+
+    return build
+
+
+def _pnpm(index: str) -> Callable[[Path], Path]:
+    def build(d: Path) -> Path:
+        api = s.pnpm_workspace(d) / "packages" / "api"
+        (api / "index.js").write_text(index)
+        return api
+
+    return build
+
+
 NODE = ["node", "index.js"]
+PNP_NODE = ["node", "-r", "./.pnp.cjs", "index.js"]
+PM2_ENV_FILE = "module.exports = { apps: [{ name: 'api', script: 'server.js', node_args: '--env-file=.env' }] };\n"
 DEV_SCRIPTS = {"start": "ts-node src/dev.ts", "start:prod": "yarn serve", "serve": "node server.js"}
 DECORATED = (
     "import { Request } from 'express';\nimport { Injectable } from './di';\n"
@@ -169,7 +193,32 @@ CASES = [
         lambda r: ["node", "--env-file=.env", "index.js"],
         "index.js",
     ),
-    Case("yarn 4 pnp", s.yarn_pnp_app, lambda r: ["node", "-r", "./.pnp.cjs", "index.js"], "index.js"),
+    Case("yarn 4 pnp", s.yarn_pnp_app, lambda r: PNP_NODE, "index.js"),
+    Case(
+        "yarn 4 pnp, subpath exports forbid",
+        _pnp("require('mysql2/lib/constants/errors');\n"),
+        lambda r: PNP_NODE,
+        "index.js",
+    ),
+    Case(
+        "yarn 4 pnp, undeclared package", _pnp("require('ms');\nrequire('left-pad');\n"), lambda r: PNP_NODE, "index.js"
+    ),
+    Case("yarn 4 pnp, plain node start", _pnp(start="node index.js"), lambda r: NODE, "index.js"),
+    Case("pnpm 10 workspace package", _pnpm("console.log(require('@acme/lib')(1000));\n"), lambda r: NODE, "index.js"),
+    Case("pnpm 10, bcrypt build skipped", _pnpm("require('bcrypt');\n"), lambda r: NODE, "index.js"),
+    Case("pnpm 10, a dependency's dependency", _pnpm("require('ms');\n"), lambda r: NODE, "index.js"),
+    Case(
+        "pm2 node_args --env-file, no .env",
+        _file({"package.json": {"name": "api"}, "ecosystem.config.js": PM2_ENV_FILE, "server.js": ""}),
+        lambda r: ["node", "--env-file=.env", "server.js"],
+        "server.js",
+    ),
+    Case(
+        "`cache || require('./store')`, no store",
+        _file({"package.json": {"name": "api", "scripts": {"start": "node index.js"}}, "index.js": s.FALLBACKS}),
+        lambda r: NODE,
+        "index.js",
+    ),
 ]
 
 
