@@ -99,7 +99,7 @@ def _pnp(index: str | None = None, start: str | None = None) -> Callable[[Path],
         if index is not None:
             (root / "index.js").write_text(index)
         if start is not None:
-            write_tree(root, {"package.json": {**s.PNP_SERVICE, "scripts": {"start": start}}})
+            (root / "Procfile").write_text(f"web: {start}\n")
         return root
 
     return build
@@ -203,7 +203,7 @@ CASES = [
     Case(
         "yarn 4 pnp, undeclared package", _pnp("require('ms');\nrequire('left-pad');\n"), lambda r: PNP_NODE, "index.js"
     ),
-    Case("yarn 4 pnp, plain node start", _pnp(start="node index.js"), lambda r: NODE, "index.js"),
+    Case("yarn 4 pnp, Procfile: plain node", _pnp(start="node index.js"), lambda r: NODE, "index.js"),
     Case("pnpm 10 workspace package", _pnpm("console.log(require('@acme/lib')(1000));\n"), lambda r: NODE, "index.js"),
     Case("pnpm 10, bcrypt build skipped", _pnpm("require('bcrypt');\n"), lambda r: NODE, "index.js"),
     Case("pnpm 10, a dependency's dependency", _pnpm("require('ms');\n"), lambda r: NODE, "index.js"),

@@ -3,8 +3,9 @@
 and no NODE_OPTIONS naming it. There is no node_modules, so Node's own lookup finds no package: the first
 package the start loads throws `Cannot find module` (confirmed with Yarn 4.5 and Node 20).
 
-Only a start command deploysafe read (a Procfile, package.json scripts) is judged: a PM2 file or an entry
-given with --entry may set the runtime where deploysafe does not look, and is left alone.
+Only a Procfile's command is judged: the shell runs it as written. A package.json script runs through the
+package manager (`yarn start` loads the runtime for it), and a PM2 file or an entry given with --entry may
+set the runtime where deploysafe does not look: those are left alone.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ _RUNTIME_MARKS = (".pnp.cjs", ".pnp.loader.mjs", ".pnp.js", "NODE_OPTIONS")
 
 def runs_without_runtime(entry: Entry, environment: Iterable[str] = ()) -> bool:
     """The entry's start command loads no PnP runtime (``environment``: the deploy targets' NODE_OPTIONS)."""
-    if not entry.command or entry.reason.startswith("ecosystem") or any(".pnp" in v for v in environment):
-        return False  # a PM2 file may set NODE_OPTIONS in env, which is not read here
+    if not entry.command or not entry.reason.startswith("Procfile") or any(".pnp" in v for v in environment):
+        return False
     text = f"{entry.command} {entry.reason}"
     if any(mark in text for mark in _RUNTIME_MARKS):
         return False
