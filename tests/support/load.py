@@ -34,8 +34,11 @@ class LoadResult:
 class Load:
     """``with Load(url) as load: ...``; ``load.result`` once the block ends."""
 
-    def __init__(self, url: str, *, threads: int = 4, max_requests: int = 20000, max_seconds: float = 120.0) -> None:
+    def __init__(
+        self, url: str, *, threads: int = 4, pause: float = 0.005, max_requests: int = 20000, max_seconds: float = 120.0
+    ) -> None:
         self.url = url
+        self.pause = pause  # seconds each client waits between requests: steady load, not a saturating one
         self.threads = threads
         self.max_requests = max_requests
         self.max_seconds = max_seconds
@@ -84,6 +87,7 @@ class Load:
                 except httpx.HTTPError as err:
                     ok, what = False, f"{type(err).__name__}: {err}"
                 self._count(ok, what)
+                self._stop.wait(self.pause)
 
     def _count(self, ok: bool, what: str) -> None:
         now = time.monotonic()

@@ -4,7 +4,7 @@
 
 - survey: every host is read in parallel before any is touched (reachable, a deploysafe layout, not
   locked, circuit breaker closed, a health probe). One refusal refuses the whole fleet: nothing changes.
-- canary, then each batch: the single-host deploy (:mod:`engine` running the DEPLOY flow) runs on every host of the group at
+- canary, then each batch: the single-host deploy (:mod:`engine` running the DEPLOY flow, or PROXY_DEPLOY behind a proxy) runs on every host of the group at
   once, each with its own connection, lock, history, boot test, health gate and automatic rollback.
   A host that already runs the release as a good one is skipped, so running a stopped deploy again
   resumes it.
@@ -56,7 +56,7 @@ from deploysafe.release.fleetresult import (
     tally,
 )
 from deploysafe.release.fleetspec import FleetSpec, label
-from deploysafe.release.flows import DEPLOY
+from deploysafe.release.flows import deploy_flow
 from deploysafe.release.run import ReleaseFailed, Result
 from deploysafe.release.spec import TargetSpec, open_target
 from deploysafe.release.state import check_layout, current_release
@@ -171,7 +171,7 @@ def survey_host(
                 force=force,
                 once_hooks=once_hooks,
             )
-            state.plan = engine.plan_flow(DEPLOY, ctx)
+            state.plan = engine.plan_flow(deploy_flow(spec.proxy), ctx)
     except DeploysafeError as err:
         state.problem = str(err)
     finally:

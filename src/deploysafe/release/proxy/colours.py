@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import shlex
 from dataclasses import asdict, dataclass, field
 
 from deploysafe import safejson
@@ -144,8 +145,7 @@ def start(target: Host, spec: TargetSpec, slot: Slot, release: str, command: str
         found = target.run(pm2.app_names_command(wrapper), cwd=where, env=env, timeout=60)
         found.check(f"reading the apps of {spec.pm2} in {release}")
         slot.release, slot.apps, slot.pid = release, sorted(pm2.parse_app_names(found.stdout)), None
-        write(target, spec, {**read(target, spec), slot.colour: slot})
-        target.run([*pm2.delete_command(spec.pm2_bin, slot.apps)], env=env, timeout=60)  # leftovers of a killed run
+        write(target, spec, {**read(target, spec), slot.colour: slot})  # a run killed now: the next one stops them
         target.run([*pm2_start(spec, wrapper)], cwd=where, env=env, timeout=spec.restart_timeout).check(
             f"pm2 start of {release} as {slot.colour}"
         )
@@ -162,8 +162,6 @@ def start(target: Host, spec: TargetSpec, slot: Slot, release: str, command: str
 
 
 def pm2_start(spec: TargetSpec, wrapper: str) -> list[str]:
-    import shlex
-
     return [*shlex.split(spec.pm2_bin), "start", wrapper, "--update-env"]
 
 
