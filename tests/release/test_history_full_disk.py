@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from deploysafe.errors import TargetError
+from deploysafe.hosts.base import Host
 from deploysafe.hosts.local import LocalHost
+from deploysafe.hosts.ssh import SshHost, parse_ssh_url
 from deploysafe.release import history, status, target
 from deploysafe.release.layout import Layout
 from deploysafe.release.state import previous_good
@@ -83,8 +85,15 @@ def test_records_on_a_full_disk_are_whole_or_absent_at_every_fill_level(small_di
     assert outcomes == {"written", "refused"}
 
 
-def test_a_torn_line_is_set_aside_and_the_next_record_stays_readable(tmp_path: Path) -> None:
-    tgt, layout = make_layout(tmp_path)
+@pytest.mark.parametrize("over", ["local", "ssh"])
+def test_a_torn_line_is_set_aside_and_the_next_record_stays_readable(tmp_path: Path, request, over: str) -> None:
+    """On this machine and over SSH, where only the file's last byte is read to find a torn tail."""
+    local, layout = make_layout(tmp_path)
+    tgt: Host = local
+    if over == "ssh":
+        sshd = request.getfixturevalue("sshd")
+        tgt = SshHost(parse_ssh_url(sshd.url(layout.root)), known_hosts=str(sshd.known_hosts), identity=str(sshd.key))
+        request.addfinalizer(tgt.close)
     history.append(tgt, layout, record("good-1"))
     history.append(tgt, layout, record("good-2"))
     whole = json.dumps(record("good-3"))

@@ -6,6 +6,7 @@ recorded ``interrupted``, which the circuit breaker does not count.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from deploysafe import artifact, release
 from deploysafe.hosts import LocalHost
 from deploysafe.hosts.base import run_configured
 from deploysafe.release import ReleaseFailed, interrupts
+from tests.release.test_cli import _fleet_toml
 from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
 from tests.support.sshd import free_port
 
@@ -42,9 +44,12 @@ def write_toml(tmp_path: Path, root: Path, port: int, extra: str = "") -> Path:
     return tmp_path
 
 
+DEPLOYSAFE = (sys.executable, "-m", "deploysafe")
+PIPES: dict = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+
+
 def cli(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "deploysafe", *args, "--to", "app", "--format", "json"]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    return subprocess.Popen([*DEPLOYSAFE, *args, "--to", "app", "--format", "json"], cwd=cwd, **PIPES)
 
 
 def finished(proc: subprocess.Popen[str]) -> tuple[int, str]:
@@ -220,3 +225,49 @@ def test_a_signal_during_a_restart_command_lets_it_finish_and_a_second_one_stops
     while _alive(service) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(service), "the service the cut-short command started runs on"
+
+
+def _fleet_events_until(proc: subprocess.Popen[str], host: str, step: str) -> bool:
+    """Read a fleet run's JSON events until ``host`` starts ``step``."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event.get("event") == "step" and (event.get("host"), event["step"], event["status"]) == (
+            host,
+            step,
+            "start",
+        ):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_a_signal_during_a_fleet_deploy_ends_every_host_it_touched_healthy(tmp_path, make_artifact):
+    """SIGTERM while the batch's hosts (threads) are in their health window, then SIGINT during the
+    canary's restart: each time every host ends on the release it had, serving, unlocked, and the fleet
+    exits with the signal's code and says what each host runs."""
+    hosts = {name: (tmp_path / name / "app", free_port()) for name in ("web1", "web2", "web3")}
+    cwd = _fleet_toml(tmp_path, hosts)
+    with (cwd / "deploysafe.toml").open("a") as toml:
+        toml.write('on_failure = "rollback"\n')
+    old, new = make_artifact("1.0.0"), make_artifact("1.1.0")
+    fleet = ("--fleet", "web", "--format", "json")
+    assert finished(subprocess.Popen([*DEPLOYSAFE, "deploy", str(old), *fleet], cwd=cwd, **PIPES))[0] == 0
+
+    for signum, host, step in [(signal.SIGTERM, "web2", "health"), (signal.SIGINT, "web1", "restart")]:
+        proc = subprocess.Popen([*DEPLOYSAFE, "deploy", str(new), *fleet], cwd=cwd, **PIPES)
+        assert _fleet_events_until(proc, host, step)
+        os.kill(proc.pid, signum)
+        assert proc.stdout is not None
+        events = [json.loads(line) for line in proc.stdout]
+        code, err = finished(proc)
+        assert code == 128 + signum and "Traceback" not in err, err
+        result = next(e for e in events if e.get("event") == "result")
+        assert result["status"] == "interrupted" and events[-1]["error"]["exit_code"] == 128 + signum, events[-1]
+        assert [h["running"] for h in result["hosts"]] == [artifact.read_manifest(old).id] * 3, err
+        for root, port in hosts.values():
+            assert serving(port)["version"] == "1.0.0"
+            assert not (root / ".deploysafe" / "lock").exists()
+
+    assert finished(subprocess.Popen([*DEPLOYSAFE, "deploy", str(new), *fleet], cwd=cwd, **PIPES))[0] == 0
+    assert [serving(port)["version"] for _, port in hosts.values()] == ["1.1.0"] * 3

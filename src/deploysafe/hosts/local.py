@@ -157,15 +157,18 @@ class LocalHost:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 
-    def append_file(self, path: str, data: bytes) -> None:
-        """Append ``data`` whole or not at all: a short write (a full disk) is cut back off the file."""
+    def append_file(self, path: str, data: bytes, *, own_line: bool = False) -> None:
+        """Append ``data`` whole or not at all: a short write (a full disk) is cut back off the file. With
+        ``own_line``, after a newline when the file does not end with one."""
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise TargetError(f"cannot append to {path}: {exc.strerror}") from exc
         try:
             size = os.fstat(fd).st_size
             try:
+                if own_line and size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]

@@ -24,7 +24,7 @@ import stat
 import threading
 from collections.abc import Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import asyncssh
@@ -428,15 +428,19 @@ class SshHost:
 
         return self._call(go(), f"creating {path}")
 
-    def append_file(self, path: str, data: bytes) -> None:
-        """Append ``data`` whole or not at all: a failed write (a full disk) is cut back off the file."""
+    def append_file(self, path: str, data: bytes, *, own_line: bool = False) -> None:
+        """Append ``data`` whole or not at all: a failed write (a full disk) is cut back off the file. With
+        ``own_line``, after a newline when the file does not end with one (its last byte is read, not the file)."""
 
         async def go() -> None:
             sftp = await self._get_sftp()
-            async with sftp.open(path, "ab") as handle:
+            async with sftp.open(path, "a+b") as handle:
                 size = (await handle.stat()).size or 0
+                line = data
+                if own_line and size and cast(bytes, await handle.read(1, size - 1)) != b"\n":
+                    line = b"\n" + data
                 try:
-                    await handle.write(data)
+                    await handle.write(line)
                 except (asyncssh.SFTPError, OSError):
                     with contextlib.suppress(asyncssh.SFTPError, OSError):
                         await handle.truncate(size)

@@ -1,13 +1,16 @@
 """``adopt``: turn a hand-managed tree (the seeds' ``/home/ubuntu/app``) into the first release, in place —
 the ADOPT flow (:mod:`deploysafe.release.flows`, steps in :mod:`deploysafe.release.steps.adopt`):
 
-    preflight → lock → move → rename → link-shared → switch → record → [restart → health] → unlock
+    preflight → lock → move → rename → link-shared → switch → [restart → health] → record → unlock
 
 Every top-level entry moves into ``releases/.adopting-<id>`` (a rename each: nothing is copied or lost),
 which is then renamed to ``releases/<id>-adopted``; ``current`` points at it. Entries the target shares
 (``.env``, ``uploads/``...) move to ``shared/`` and are linked back, so every file stays reachable at its
 old path under ``current``. ``.deploysafe/adopt.json`` records the plan: a killed adopt resumes when
-run again, and ``deploy`` refuses to start while it is there.
+run again, and ``deploy`` refuses to start while it is there. With ``--restart-service`` the release is
+recorded good only once restarted and healthy: a restart or health gate that fails or is interrupted
+leaves the journal, ``current`` on the adopted files and the run recorded failed or interrupted; the
+adopt run again restarts and judges it.
 """
 
 from __future__ import annotations

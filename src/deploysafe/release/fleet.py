@@ -19,6 +19,12 @@
 
 A fleet rollback puts back every host (``batch`` at a time, never stopping early: each host's own
 rollback restores the release it had if the one chosen is unhealthy).
+
+SIGINT, SIGTERM or SIGHUP during a fleet run (:mod:`deploysafe.release.interrupts`) reaches every host
+at work: each ends as a lone run would (before its switch untouched, after it put back on the release it
+had and health-gated). No later group starts; with ``on_failure = "rollback"`` the hosts upgraded by
+earlier groups are put back too (further signals are only noted meanwhile). The report says what each
+host runs, and the fleet exits with the signal's code (130, 143, 129).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from typing import TypeVar
 from deploysafe import artifact
 from deploysafe.artifact import Manifest
 from deploysafe.errors import DeploysafeError
-from deploysafe.release import engine, history, lock
+from deploysafe.release import engine, history, interrupts, lock
 from deploysafe.release import rollback as single
 from deploysafe.release.context import Context
 from deploysafe.release.events import Reporter
@@ -43,6 +49,7 @@ from deploysafe.release.fleetresult import (
     ERROR,
     FINE,
     GOOD,
+    INTERRUPTED,
     NOT_REACHED,
     REFUSED,
     REVERT_FAILED,
@@ -78,7 +85,7 @@ class HostState:
 
 
 def in_parallel(calls: Sequence[Callable[[], T]], limit: int | None = None) -> list[T]:
-    """Run ``calls`` on threads (at most ``limit`` at once); results in order. Ctrl-C waits for them."""
+    """Run ``calls`` on threads (at most ``limit`` at once); results in order. One call runs in this thread."""
     if len(calls) <= 1:
         return [call() for call in calls]
     with ThreadPoolExecutor(max_workers=min(len(calls), limit or len(calls))) as pool:
@@ -236,6 +243,9 @@ def _outcome_of(
         outcome.status, outcome.release, outcome.running = result.status, result.release, result.current
         outcome.message, outcome.report, outcome.steps = str(failure), result.report, result.steps
         outcome.needs_human = tracker.switched and result.status == history.FAILED
+    except KeyboardInterrupt as err:  # a signal before the run held the host's lock: nothing changed there
+        outcome.status, outcome.running = INTERRUPTED, state.current
+        outcome.message = f"{interrupts.as_interrupt(err)} before it started"
     except Exception as err:  # a host that cannot run must not hide the other hosts' outcome
         text = str(err) if isinstance(err, DeploysafeError) else f"unexpected {type(err).__name__}: {err}"
         outcome.message = text
@@ -270,19 +280,35 @@ def deploy_fleet(
     if dry_run:
         return _planned(manifest.id, fleet, states, clock)
 
+    with interrupts.relayed() as relay:
+        return _deploy_groups(artifact_path, manifest.id, fleet, states, relay, reporter, lock_wait, force, clock)
+
+
+def _deploy_groups(
+    artifact_path: Path,
+    release: str,
+    fleet: FleetSpec,
+    states: list[HostState],
+    relay: interrupts.Relay,
+    reporter: FleetReporter,
+    lock_wait: float,
+    force: bool,
+    clock: _Clock,
+) -> FleetResult:
+    """The canary, then each batch; a failed host or a signal stops it there (see the module's doc)."""
     by_url = {s.spec.url: s for s in states}
     first = fleet.hosts[0].url  # hooks marked once_per_fleet run there (the canary) only
     outcomes: list[HostOutcome] = []
     stopped: str | None = None
     for phase, hosts in fleet.phases():
         group = [by_url[h.url] for h in hosts]
-        if stopped:
+        if stopped or relay.interrupt:
             outcomes += [_untouched(s, phase, NOT_REACHED) for s in group]
             continue
         reporter.phase(phase, [label(h) for h in hosts])
-        live = [s for s in group if s.current == manifest.id and s.current_status == history.GOOD]
+        live = [s for s in group if s.current == release and s.current_status == history.GOOD]
         for state in live:
-            outcome = _untouched(state, phase, ALREADY_LIVE, release=manifest.id)
+            outcome = _untouched(state, phase, ALREADY_LIVE, release=release)
             reporter.host_finished(outcome)
             outcomes.append(outcome)
 
@@ -301,13 +327,35 @@ def deploy_fleet(
 
         done = in_parallel([partial(deploy_one, s) for s in group if s not in live])
         outcomes += done
-        if any(o.status not in FINE for o in done):
+        if any(o.status not in FINE for o in done) or relay.interrupt:
             stopped = phase
     order = {label(h): i for i, h in enumerate(fleet.hosts)}
     outcomes.sort(key=lambda o: order[o.host])
-    if stopped and fleet.on_failure == "rollback":
-        _revert(fleet, outcomes, reporter, lock_wait, clock)
-    return _finish_deploy(manifest.id, fleet, outcomes, stopped, clock)
+    with relay.calmed():
+        if stopped and fleet.on_failure == "rollback":
+            _revert(fleet, outcomes, reporter, lock_wait, clock)
+        if relay.interrupt:
+            raise _interrupted("deploy", release, fleet, outcomes, relay, clock)
+    return _finish_deploy(release, fleet, outcomes, stopped, clock)
+
+
+def _interrupted(
+    kind: str, release: str, fleet: FleetSpec, outcomes: list[HostOutcome], relay: interrupts.Relay, clock: _Clock
+) -> FleetFailed:
+    """A fleet run a signal ended: what each host runs now, exit with the signal's code."""
+    assert relay.interrupt is not None
+    cause = relay.interrupt.cause
+    message = f"{fleet.title}: {kind} interrupted by {cause}: {tally(outcomes)}"
+    footer = [f"now: {tally(outcomes)}"]
+    if relay.held:
+        footer.append(f"{', '.join(dict.fromkeys(i.cause for i in relay.held))} arrived meanwhile: held until done")
+    humans = [o.host for o in outcomes if o.needs_human or not o.known]
+    if humans:
+        footer.append(f"CHECK BY HAND: {', '.join(humans)} may not be serving a healthy release")
+    footer.append("run the same command again to finish: hosts already on the release are skipped")
+    result = FleetResult(kind, INTERRUPTED, release, fleet.title, outcomes, clock(), message)
+    result.report = render(f"fleet {kind} of {release} to {fleet.title}: INTERRUPTED by {cause}", outcomes, footer)
+    return FleetFailed(message, result, relay.interrupt.exit_code)
 
 
 def _untouched(state: HostState, phase: str, status: str, release: str | None = None) -> HostOutcome:
@@ -435,6 +483,20 @@ def rollback_fleet(
     name = release or "the previous good release"
     if dry_run:
         return _planned_rollback(fleet, states, release, name, clock)
+    with interrupts.relayed() as relay:
+        return _roll_back_batches(fleet, states, release, name, relay, reporter, lock_wait, clock)
+
+
+def _roll_back_batches(
+    fleet: FleetSpec,
+    states: list[HostState],
+    release: str | None,
+    name: str,
+    relay: interrupts.Relay,
+    reporter: FleetReporter,
+    lock_wait: float,
+    clock: _Clock,
+) -> FleetResult:
     outcomes: list[HostOutcome] = []
     todo: list[HostState] = []
     for state in states:
@@ -452,6 +514,9 @@ def rollback_fleet(
     for start in range(0, len(todo), fleet.batch):
         group = todo[start : start + fleet.batch]
         phase = f"batch {start // fleet.batch + 1}"
+        if relay.interrupt:
+            outcomes += [_untouched(s, phase, NOT_REACHED) for s in group]
+            continue
         reporter.phase(phase, [label(s.spec) for s in group])
 
         def back_one(state: HostState, phase: str = phase) -> HostOutcome:
@@ -466,6 +531,8 @@ def rollback_fleet(
         outcomes += in_parallel([partial(back_one, s) for s in group])
     order = {label(h): i for i, h in enumerate(fleet.hosts)}
     outcomes.sort(key=lambda o: order[o.host])
+    if relay.interrupt:
+        raise _interrupted("rollback", name, fleet, outcomes, relay, clock)
     failed = [o for o in outcomes if o.status not in FINE]
     verdict = f"FAILED on {len(failed)} host(s)" if failed else "good"
     report = render(f"fleet rollback of {fleet.title} to {name}: {verdict}", outcomes, [f"now: {tally(outcomes)}"])

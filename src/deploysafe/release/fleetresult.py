@@ -18,6 +18,7 @@ NOT_REACHED = "not-reached"  # the fleet stopped before this host's batch
 REVERTED = "reverted"  # --on-failure rollback put its previous release back
 REVERT_FAILED = "revert-failed"
 REFUSED = "refused"  # the survey found it cannot be deployed to; no host was touched
+INTERRUPTED = "interrupted"  # a signal ended its run: before its switch untouched, after it put back
 FINE = (GOOD, ALREADY_LIVE)
 NO_RELEASE = "no release yet"
 
@@ -51,7 +52,8 @@ class HostOutcome:
 
 @dataclass
 class FleetResult:
-    """``status``: good, stopped (a host failed; later batches not run), failed (rollback), refused, planned."""
+    """``status``: good, stopped (a host failed; later batches not run), failed (rollback), refused, planned,
+    interrupted (a signal: the hosts at work ended their own runs safely, later batches not run)."""
 
     kind: str  # deploy | rollback
     status: str
@@ -85,11 +87,14 @@ class FleetResult:
 
 
 class FleetFailed(DeployFailed):
-    """A fleet deploy or rollback stopped, failed on a host or was refused; ``result`` has every host."""
+    """A fleet deploy or rollback stopped, failed on a host, was refused or was interrupted; ``result`` has
+    every host. ``exit_code`` is 1, or the shell's code for the signal that interrupted it (130, 143, 129)."""
 
-    def __init__(self, message: str, result: FleetResult) -> None:
+    def __init__(self, message: str, result: FleetResult, exit_code: int | None = None) -> None:
         super().__init__(message)
         self.result = result
+        if exit_code is not None:
+            self.exit_code = exit_code
 
 
 class FleetReporter(Protocol):

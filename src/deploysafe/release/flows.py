@@ -10,7 +10,7 @@ started and gated on the idle colour before the switch, and the old colour drain
     PROXY_DEPLOY    preflight → lock → upload → verify → rename → link-shared → install → start → health
                     → switch → mark-good → drain → prune → unlock
     PROXY_ROLLBACK  preflight → lock → choose → verify → start → health → switch → mark-good → drain → unlock
-    ADOPT     preflight → lock → move → rename → link-shared → switch → record → [restart → health] → unlock
+    ADOPT     preflight → lock → move → rename → link-shared → switch → [restart → health] → record → unlock
 
 Where a flow fails decides what follows. Up to ``lock`` a failure is raised as it is; from there to the
 ``switch`` the run stops with ``current`` untouched; between the switch and the verdict (``mark-good``)
@@ -140,9 +140,9 @@ ADOPT = Flow(
         AdoptRename(),
         Share(),
         Switch(),
-        Record(),
         Only(Restart(), _restarting),
         Only(Health(), _restarting),
+        Record(),
         Unlock(),
     ),
     AdoptOutcomes(),

@@ -73,10 +73,7 @@ def parse(data: bytes) -> tuple[list[dict[str, Any]], list[bytes]]:
 def append(target: Host, layout: Layout, record: dict[str, Any]) -> None:
     """Append one record as one line, whole or not at all; a torn last line stays a line of its own."""
     line = json.dumps(record, separators=(",", ":"), sort_keys=False) + "\n"
-    existing = target.read_file(layout.history)
-    if existing and not existing.endswith(b"\n"):
-        line = "\n" + line
-    target.append_file(layout.history, line.encode())
+    target.append_file(layout.history, line.encode(), own_line=True)  # reads the last byte, not the file
 
 
 def mark_last_good(target: Host, layout: Layout, release: str) -> None:

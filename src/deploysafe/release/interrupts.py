@@ -9,8 +9,13 @@ right (:meth:`Trap.deferred`), a further signal is only noted; it is reported wh
 A command that must not be cut in half (a restart: killed between starting the service and writing its
 pidfile, it would leave a service nothing can stop) runs inside :meth:`Trap.finishing`: the first signal
 waits until the command has ended (it is bounded by its own timeout), a second one ends it at once.
-The previous handlers come back when the run ends. Outside the main thread nothing is installed (a
-fleet's hosts run in threads: the fleet's own thread decides).
+The previous handlers come back when the run ends. Outside the main thread nothing is installed.
+
+A fleet runs its hosts in threads, where no handler can be installed and no signal arrives. While it
+runs (:func:`relayed`), its :class:`Relay` holds the handlers instead and passes each signal to every
+host's run: the one in the main thread (a canary) is interrupted at once, the others at their next
+report (every step's start and end, every health poll), as a closed output is. Each then ends as a lone
+run would; the fleet starts no new host and ends with the signal's code.
 """
 
 from __future__ import annotations
@@ -68,6 +73,22 @@ class Trap:
         self.held: list[Interrupted] = []
         self.shielding = False  # inside finishing(): a command runs that the first signal lets finish
         self.waiting: Interrupted | None = None  # that first signal, raised once the command has ended
+        self.owner = threading.current_thread()  # the thread the run is in
+        self.requested: Interrupted | None = None  # by another thread, for the next checkpoint()
+
+    def request(self, interrupt: Interrupted) -> None:
+        """From another thread (a fleet's signal handler): the run is interrupted at its next checkpoint."""
+        if self.requested is None:
+            self.requested = interrupt
+        else:
+            self.held.append(interrupt)
+
+    def checkpoint(self) -> None:
+        """In the run's own thread: act on what another thread requested, as :meth:`fire` does."""
+        interrupt = self.requested
+        if interrupt is not None and threading.current_thread() is self.owner:
+            self.requested = None
+            self.fire(interrupt)
 
     def fire(self, interrupt: Interrupted) -> None:
         """Raise ``interrupt`` now, hold it while the engine is restoring a good state, or keep it until
@@ -107,6 +128,7 @@ class Trap:
         if self.waiting is not None and not self.deferring:
             self.deferring = True
             raise self.waiting
+        self.checkpoint()
 
     def handler(self, signum: int, frame: FrameType | None) -> None:
         self.fire(Interrupted.by_signal(signum))
@@ -125,21 +147,101 @@ class Trap:
         return f"{names} arrived while the run was being ended safely: held until it was done"
 
 
+class Relay:
+    """A fleet's signals, passed on to the :class:`Trap` of every host's run (see the module's doc)."""
+
+    def __init__(self) -> None:
+        self.interrupt: Interrupted | None = None  # the first signal
+        self.held: list[Interrupted] = []  # the later ones
+        self.traps: list[Trap] = []
+        self.calm = False  # the fleet is putting things right after the signal: later ones are only noted
+        self._lock = threading.Lock()
+
+    def join(self, trap: Trap) -> None:
+        """A host's run starts; one that starts after the signal is stopped at its first report."""
+        with self._lock:
+            self.traps.append(trap)
+            if self.interrupt is not None and not self.calm:
+                trap.request(self.interrupt)
+
+    def leave(self, trap: Trap) -> None:
+        with self._lock:
+            self.traps.remove(trap)
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        interrupt = Interrupted.by_signal(signum)
+        if self.interrupt is None:
+            self.interrupt = interrupt
+        else:
+            self.held.append(interrupt)
+        if self.calm:
+            return
+        with self._lock:
+            traps = list(self.traps)
+        here = [t for t in traps if t.owner is threading.current_thread()]
+        for trap in traps:
+            if trap not in here:
+                trap.request(interrupt)
+        for trap in here:  # last: it raises
+            trap.fire(interrupt)
+
+    @contextlib.contextmanager
+    def calmed(self) -> Iterator[None]:
+        """Runs started inside (a rollback of what the fleet did) are not stopped by the signal already had."""
+        self.calm = True
+        yield
+
+
+_relay: Relay | None = None  # the fleet running in this process, which holds the signal handlers
+
+
 @contextlib.contextmanager
-def trapped() -> Iterator[Trap]:
-    """A :class:`Trap` with its handlers installed for the duration (main thread only)."""
-    trap = Trap()
-    if threading.current_thread() is not threading.main_thread():
-        yield trap
+def relayed() -> Iterator[Relay]:
+    """A :class:`Relay` holding the signal handlers for the duration (main thread only; elsewhere, or
+    inside another fleet, one that no signal reaches)."""
+    global _relay
+    relay = Relay()
+    if threading.current_thread() is not threading.main_thread() or _relay is not None:
+        yield relay
         return
+    with _installed(relay.handler):
+        _relay = relay
+        try:
+            yield relay
+        finally:
+            _relay = None
+
+
+@contextlib.contextmanager
+def _installed(handler: Any) -> Iterator[None]:
     previous: dict[signal.Signals, Any] = {}
     try:
         for signum in SIGNALS:
-            previous[signum] = signal.signal(signum, trap.handler)
-        yield trap
+            previous[signum] = signal.signal(signum, handler)
+        yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def trapped() -> Iterator[Trap]:
+    """A :class:`Trap` with its handlers installed for the duration (main thread only), or, inside a
+    fleet's run, one its :class:`Relay` passes the signals to."""
+    trap = Trap()
+    relay = _relay
+    if relay is not None:
+        relay.join(trap)
+        try:
+            yield trap
+        finally:
+            relay.leave(trap)
+        return
+    if threading.current_thread() is not threading.main_thread():
+        yield trap
+        return
+    with _installed(trap.handler):
+        yield trap
 
 
 class GuardedReporter:
@@ -169,6 +271,7 @@ class GuardedReporter:
         if self.pending and threading.current_thread() is self.owner:
             self.pending = False
             self.trap.fire(Interrupted(OUTPUT_CLOSED, OUTPUT_CLOSED_EXIT))
+        self.trap.checkpoint()  # a signal the fleet passed on
 
     def step_started(self, step: str, detail: str = "") -> None:
         self._call("step_started", step, detail)

@@ -178,6 +178,16 @@ class RollbackOutcomes(Outcomes):
 
 
 class AdoptOutcomes(Outcomes):
+    def broke(self, ctx: Context, err: BaseException) -> None:
+        """Before its verdict an adopt has nothing to go back to: the journal stays, so running it again
+        restarts and judges the adopted release."""
+        super().broke(ctx, err)
+        if ctx.active.record.get("status") != history.GOOD and ctx.live == ctx.release:
+            ctx.warn(
+                f"releases/{ctx.release} is current but not judged good: run `deploysafe adopt --restart-service` "
+                "again to restart and check it"
+            )
+
     def succeeded(self, ctx: Context) -> Result:
         if not ctx.restart_service:
             ctx.reporter.message(

@@ -2,8 +2,8 @@
 
 ``preflight`` reads (or plans) the adopt journal, ``lock`` writes it, ``move`` renames every top-level
 entry into ``releases/.adopting-<id>``, ``rename`` makes that ``releases/<id>``, ``link-shared`` moves the
-shared entries to ``shared/`` and links them back, ``record`` marks the release good and removes the
-journal. Each step is safe to run again: a killed adopt resumes from the journal.
+shared entries to ``shared/`` and links them back, ``record`` (after the restart and health gate of
+``--restart-service``) marks the release good and removes the journal. Each step is safe to run again: a killed adopt resumes from the journal.
 """
 
 from __future__ import annotations
