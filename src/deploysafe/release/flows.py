@@ -102,16 +102,13 @@ def _connection_lost(ctx: Context) -> bool:
 
 RECOVER = (Only(Reconnect(), _connection_lost), Switch(back=True), Restart(back=True), Health(back=True))
 
+# What every deploy does before the release runs: the artifact on the host, verified, its dependencies in.
+SHIP = (Preflight(), Lock(), Upload(), Verify(), Rename(), LinkShared(), Install())
+
 DEPLOY = Flow(
     "deploy",
     (
-        Preflight(),
-        Lock(),
-        Upload(),
-        Verify(),
-        Rename(),
-        LinkShared(),
-        Install(),
+        *SHIP,
         BootTest(),
         Switch(),
         Restart(),
@@ -155,13 +152,7 @@ PROXY_RECOVER = (Only(Reconnect(), _connection_lost), Route(back=True), StopNew(
 PROXY_DEPLOY = Flow(
     "deploy",
     (
-        Preflight(),
-        Lock(),
-        Upload(),
-        Verify(),
-        Rename(),
-        LinkShared(),
-        Install(),
+        *SHIP,
         StartColour(),
         ColourHealth(),
         Route(),

@@ -3,6 +3,7 @@ reloaded to it, under steady load from a real HTTP client. Not one request fails
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from deploysafe import release
+from deploysafe.config import Hook
 from deploysafe.release import ReleaseFailed
 from tests.support.load import Load
 from tests.support.nginx import Nginx, nginx_missing, start_nginx
@@ -78,6 +80,16 @@ def test_behind_nginx_no_request_fails_for_a_healthy_release_a_failing_one_or_a_
     assert "database pool exhausted" in failure.value.result.report
     assert current_of(host_root) == second.release
 
+    # Fails after the switch (an after_switch hook): the proxy and current go back, the new colour stops.
+    hooked = dataclasses.replace(spec, hooks=(Hook("after", "switch", "exit 3"),))
+    with Load(url) as recovering, pytest.raises(ReleaseFailed) as failure:
+        release.deploy(make_artifact("3.1.0"), hooked)
+    assert recovering.result.failed == 0, recovering.result.failures
+    assert failure.value.result.status == "rolled-back"
+    assert [s.step for s in failure.value.result.steps][-2:] == ["rollback-switch", "rollback-stop"]
+    assert current_of(host_root) == second.release
+    assert "nginx → green" in (release.status(spec).proxy or "")
+
     started = time.monotonic()
     with Load(url) as back:
         release.rollback(spec)
@@ -85,7 +97,7 @@ def test_behind_nginx_no_request_fails_for_a_healthy_release_a_failing_one_or_a_
     assert back.result.failed == 0, back.result.failures
     assert current_of(host_root) == first.release
     assert back.result.served("release-app 1.0.0") > 0
-    assert [r["status"] for r in history_of(host_root)] == ["good", "good", "failed", "good"]
+    assert [r["status"] for r in history_of(host_root)] == ["good", "good", "failed", "rolled-back", "good"]
     status = release.status(spec)
     assert status.healthy and status.current == first.release
     print(

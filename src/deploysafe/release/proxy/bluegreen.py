@@ -9,6 +9,7 @@ the proxy back to ``current``'s colour (still running: the old colour stops only
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 
 from deploysafe.errors import DeploysafeError
@@ -103,17 +104,22 @@ def gate(
     return verdict
 
 
-def settle(ctx: Context) -> str | None:
+def settle(ctx: Context, *, routed_back: bool = False) -> str | None:
     """A run that ends before its verdict: the proxy routed to ``current``'s colour, the colour this run
-    started stopped (it never took traffic). Best effort; what was stopped."""
+    started stopped. If the proxy had been routed to it (``routed_back``, or routed back here), it first
+    drains for ``drain`` seconds: the proxy's old workers finish the requests they sent it. Best effort;
+    what was stopped."""
     if ctx.colour is None:
         return None
     with contextlib.suppress(DeploysafeError):
         slots = colours.read(ctx.target, ctx.spec)
-        reconcile(ctx, slots)
+        routed_back = bool(reconcile(ctx, slots)) or routed_back
         slot = slots[ctx.colour]
         routed = proxies.routed_port(ctx.target, ctx.spec)
         if slot.release == ctx.release and slot.port != routed:
+            if routed_back:
+                time.sleep(ctx.spec.drain)
             colours.stop(ctx.target, ctx.spec, slot, grace=2.0)
-            return f"{ctx.release} stopped on {ctx.colour}: it never took traffic"
+            took = f"drained for {ctx.spec.drain:g}s and stopped" if routed_back else "stopped: it never took traffic"
+            return f"{ctx.release} on {ctx.colour} {took}"
     return None

@@ -120,12 +120,12 @@ class Route(Step):
 
 
 class StopNew(Step):
-    """``rollback-stop``: the colour this run started, stopped once the proxy routes back."""
+    """``rollback-stop``: the colour this run started, drained and stopped once the proxy routes back."""
 
     name = "rollback-stop"
 
     def run(self, ctx: Context) -> str | None:
-        return bluegreen.settle(ctx) or skipped("nothing of this run is running")
+        return bluegreen.settle(ctx, routed_back=True) or skipped("nothing of this run is running")
 
 
 class Drain(Step):
