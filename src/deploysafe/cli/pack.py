@@ -21,6 +21,7 @@ from deploysafe.config import Config, ConfigError, load_file
 from deploysafe.config import load as load_config
 from deploysafe.image.boot import boot_image, is_image
 from deploysafe.image.build import build_image
+from deploysafe.image.engine import find_engine
 from deploysafe.image.settings import image_settings
 from deploysafe.pack import PackBlocked
 from deploysafe.pack import pack as run_pack
@@ -57,12 +58,6 @@ _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing arc
 @click.option("--force", is_flag=True, help="Pack although check finds errors (recorded in the manifest).")
 @click.option("--with-node-modules", is_flag=True, help="Also pack the production node_modules (offline hosts).")
 @click.option("--node", "node_version", metavar="VERSION", help="Node version production runs (e.g. 20.19).")
-@click.option(
-    "--to",
-    "to",
-    metavar="TARGET",
-    help="Pack for this deploy target: check against the Node version its last good deploy recorded.",
-)
 @click.option("--no-verify", is_flag=True, help="Skip unpacking and re-checking what was written.")
 @click.option(
     "--allow-unverified",
@@ -85,8 +80,8 @@ _LABELS = {"checking": "checking", "hashing": "hashing", "writing": "writing arc
     "--to",
     "target",
     metavar="TARGET",
-    help="With --format oci: the target whose health settings the image gets; with --boot: the target whose "
-    "health probe and boot_deadline the boot test uses.",
+    help="Pack for this deploy target: check against the Node version its last good deploy recorded; with "
+    "--boot, its health probe and boot_deadline; with --format oci, its health settings for the image.",
 )
 @click.option("--verbose", "-v", is_flag=True, help="List every packed file with the reason it is in.")
 def pack(
@@ -99,7 +94,6 @@ def pack(
     force: bool,
     with_node_modules: bool,
     node_version: str | None,
-    to: str | None,
     no_verify: bool,
     allow_unverified: bool,
     boot: bool,
@@ -156,12 +150,11 @@ def pack(
     found = project_root(root)
     say_root(found)
     root, entries = (found.path if found else root), rebased_entries(found, entries)
-    if target and not boot and fmt != "oci":
-        raise ConfigError("--to TARGET names the health probe of the boot test (or an image's): give --boot with it")
     boot_artifact_now = boot and fmt != "oci"
     probe, deadline = _probe(health_url, target, load_config(root)) if boot_artifact_now else (None, DEADLINE)
     progress = StageProgress(labels=_LABELS)
     settings = image_settings(root, target) if fmt == "oci" else None  # bad config fails before packing
+    engine = find_engine() if settings is not None else None  # and so does a missing container engine
     try:
         result = run_pack(
             root,
@@ -172,7 +165,7 @@ def pack(
             allow_secrets=allow_secrets,
             force=force,
             with_node_modules=with_node_modules,
-            node_version=target_node(root, node_version, to),
+            node_version=target_node(root, node_version, target),
             verify_after=not no_verify,
             allow_unverified=allow_unverified,
             progress=progress,
@@ -199,7 +192,7 @@ def pack(
         render_pack(result, Console(highlight=False), verbose=verbose)
     if settings is not None:
         image_path = Path(output) if output else root / DEFAULT_IMAGES / result.id
-        built = build_image(result.path, image_path, settings)
+        built = build_image(result.path, image_path, settings, engine=engine)
         render_image(built, Console(highlight=False))
         if boot:
             _boot_image(built.path, health_url)

@@ -9,6 +9,7 @@ An image moves between an OCI layout and an engine's storage with ``skopeo copy`
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from deploysafe.errors import DeploysafeError
 
 ENGINES = ("podman", "docker")
+_FATAL = re.compile(r'level=(?:fatal|error) msg="(.*)"\s*$')
 
 
 class ImageError(DeploysafeError):
@@ -81,7 +83,14 @@ class Completed:
         return self.code == 0
 
     def tail(self, lines: int = 3) -> str:
-        text = (self.stderr.strip() or self.stdout.strip()).splitlines()
+        """The last lines of the output; skopeo's and podman's own log lines (``level=info``) left out, and
+        a fatal one reduced to its message."""
+        text = []
+        for line in (self.stderr.strip() or self.stdout.strip()).splitlines():
+            if re.search(r"\blevel=(info|debug|warning)\b", line):
+                continue
+            found = _FATAL.search(line)
+            text.append(found.group(1).replace('\\"', '"') if found else line)
         return " | ".join(text[-lines:])
 
 
