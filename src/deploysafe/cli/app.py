@@ -20,6 +20,8 @@ from deploysafe.report.contract import error_document
 
 # command -> (module under deploysafe.cli, one-line help shown by `deploysafe --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Write a commented deploysafe.toml from what detection finds."),
+    "doctor": ("doctor", "Check this machine (and a target) is ready: a line each, ok/warn/fail."),
     "check": ("check", "Prove the entry's import closure will load in production."),
     "why": ("report", "Show which entries load a file, and through which chain."),
     "rules": ("rules", "List every rule check applies, with what it finds."),

@@ -79,6 +79,18 @@ def lowest_in_range(spec: str, source: str) -> NodeVersion | None:
     return NodeVersion(lowest.major, lowest.minor, lowest.patch, source)
 
 
+def admits(spec: str, version: str) -> bool | None:
+    """Whether the npm range ``spec`` admits ``version`` ("v20.11.1" or "10.2.4"); None when either does not
+    read as npm reads it."""
+    import nodesemver
+
+    try:
+        admitted = nodesemver.make_range(spec, False)
+        return bool(admitted.test(nodesemver.make_semver(version.strip().removeprefix("v"), False)))
+    except (ValueError, TypeError):
+        return None
+
+
 def _min_version(spec: str) -> nodesemver.SemVer | None:
     import nodesemver  # only a project with engines.node pays for loading npm's range grammar
 

@@ -4,7 +4,8 @@
 process file's ``script``), with the literal value when the value is one (a quoted string, a template
 without substitutions) and the source text of the expression when it is not (``path.join(__dirname,
 'x')``): the caller reports that one as unverified. Comments are comments: a commented-out app is no app.
-:func:`declared_type_names` is the interfaces and type aliases a declaration file (``.d.ts``) declares,
+:func:`listen_ports` and :func:`route_strings` are what ``deploysafe init`` reads from a service's code to
+propose its health URL. :func:`declared_type_names` is the interfaces and type aliases a declaration file (``.d.ts``) declares,
 at any depth (``declare module``, namespaces), and nothing a comment or a string spells.
 """
 
@@ -17,7 +18,7 @@ from tree_sitter import Node
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 from deploysafe.ecosystems.node.parse.javascript import Dialect, syntax_tree
 
-__all__ = ["Property", "declared_type_names", "object_properties"]
+__all__ = ["Property", "declared_type_names", "listen_ports", "object_properties", "route_strings"]
 
 _MAX_NODES = 2_000_000  # a walk bound for hostile input; no process file or declaration file comes near
 
@@ -69,6 +70,54 @@ def declared_type_names(source: bytes) -> frozenset[str]:
         if name is not None:
             names.add(_text(name))
     return frozenset(names)
+
+
+def listen_ports(source: bytes) -> list[tuple[int, int]]:
+    """``(port, line)`` for each port the code spells as a literal: ``x.listen(3000)``, ``port: 3000``,
+    ``process.env.PORT ?? 3000`` / ``|| 3000``."""
+    found = []
+    tree = syntax_tree(source, Dialect.JAVASCRIPT)
+    for node in _nodes(tree, {"call_expression", "pair", "binary_expression"}):
+        number: Node | None = None
+        if node.type == "call_expression":
+            callee, arguments = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            prop = callee.child_by_field_name("property") if callee is not None else None
+            if prop is not None and _text(prop) == "listen" and arguments is not None and arguments.named_children:
+                number = arguments.named_children[0]
+        elif node.type == "pair":
+            key = node.child_by_field_name("key")
+            if key is not None and _key_text(key).lower() == "port":
+                number = node.child_by_field_name("value")
+        elif _operator(node) in ("??", "||"):
+            left = node.child_by_field_name("left")
+            if left is not None and "PORT" in _text(left):
+                number = node.child_by_field_name("right")
+        port = _port(number)
+        if port is not None:
+            found.append((port, node.start_point[0] + 1))
+    return found
+
+
+def route_strings(source: bytes, routes: frozenset[str]) -> list[tuple[str, int]]:
+    """``(text, line)`` of each string literal in ``source`` that is one of ``routes`` ("/health")."""
+    found = []
+    for node in _nodes(syntax_tree(source, Dialect.JAVASCRIPT), {"string"}):
+        text = string_value(node)
+        if text in routes:
+            found.append((text, node.start_point[0] + 1))
+    return found
+
+
+def _operator(node: Node) -> str:
+    operator = node.child_by_field_name("operator")
+    return _text(operator) if operator is not None else ""
+
+
+def _port(node: Node | None) -> int | None:
+    if node is None or node.type != "number" or not _text(node).isdigit():
+        return None
+    value = int(_text(node))
+    return value if 0 < value < 65536 else None
 
 
 def _siblings(obj: Node | None) -> dict[str, str]:
