@@ -170,6 +170,31 @@ def test_a_clean_package_interior_adds_nothing(tmp_path):
     assert run_node(root, "index.js").returncode == 0
 
 
+def test_computed_loads_inside_a_package_are_counted_once_as_unverified(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "index.js": "const path = require('path');\nconst impl = process.env.LIB_IMPL || './a.js';\n"
+            "module.exports = [require(impl), require(path.join(__dirname, 'b.js'))];\n"
+            "function later(x) { return require(x); }\n",
+            "a.js": "module.exports = 'a';\n",
+            "b.js": "module.exports = 'b';\n",
+        },
+    )
+    report = check(root, ["index.js"])
+    assert report.errors == []
+    assert [(u.reason, u.file, u.line, u.detail) for u in report.unverified] == [
+        (
+            "computed-in-package",
+            "index.js",
+            1,
+            "2 computed loads inside lib not followed (e.g. node_modules/lib/index.js:3 require(impl))",
+        )
+    ]
+    assert report.exit_code == 0
+    assert run_node(root, "index.js").returncode == 0
+
+
 # ---- real packages -----------------------------------------------------------------------------------------
 
 REAL = {"@reduxjs/toolkit": "2.16.0", "sequelize": "6.37.8", "ora": "9.4.1", "date-fns": "4.4.0"}

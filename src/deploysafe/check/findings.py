@@ -63,6 +63,8 @@ UNKNOWN_EXPORTS = "unknown-exports"
 PACKAGE_MANAGER = "package-manager"  # packages resolved by a loader deploysafe does not read (Yarn PnP)
 COMPUTED_ENTRY = "computed-entry"  # a start the process manager computes at run time (PM2 script: path.join(...))
 STALE_BUILD = "stale-build"  # build output older than its sources: the checked files may not be what ships
+# loads inside an installed package whose specifier is computed at run time: counted once per package
+COMPUTED_IN_PACKAGE = "computed-in-package"
 
 
 @dataclass(frozen=True, slots=True)

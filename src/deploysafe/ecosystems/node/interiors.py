@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from deploysafe.check import resolution as r
 from deploysafe.check.facts import Import, ImportKind
-from deploysafe.check.findings import UNKNOWN_EXPORTS, UNREADABLE, Finding, Severity, Unverified
+from deploysafe.check.findings import COMPUTED_IN_PACKAGE, UNKNOWN_EXPORTS, UNREADABLE, Finding, Severity, Unverified
 from deploysafe.check.graph import Edge, Module, ModuleGraph
 from deploysafe.check.resolution import Unresolved
 from deploysafe.check.rules import Rule
@@ -142,12 +142,16 @@ def judge(
     chosen = [rule for rule in rules if rule.id in INTERIOR_RULES]
     findings: dict[tuple[str, int, str], Finding] = {}
     doubts: dict[tuple[str, int, str], Unverified] = {}
+    computed: dict[str, list[tuple[Module, Edge]]] = {}
     for module in interior.modules.values():
         results: list[object] = []
         for rule in chosen:
             results.extend(rule.check_module(ctx, module))
         for edge in module.edges:
             if not runs_at_load(edge.imp):
+                continue
+            if edge.imp.specifier is None:
+                computed.setdefault(_package_of(graph.rel(module.path)), []).append((module, edge))
                 continue
             for rule in chosen:
                 results.extend(rule.check_edge(ctx, module, edge))
@@ -159,7 +163,30 @@ def judge(
             elif isinstance(result, Unverified) and result.reason in _KEPT_DOUBTS:
                 doubt = _doubt_at_door(ctx, graph, interior, module.path, result)
                 doubts.setdefault((doubt.file, doubt.line, doubt.detail), doubt)
-    return list(findings.values()), list(doubts.values())
+    counted = [_computed_at_door(graph, interior, package, loads) for package, loads in sorted(computed.items())]
+    return list(findings.values()), list(doubts.values()) + counted
+
+
+def _package_of(rel: str) -> str:
+    """The package a file under node_modules belongs to (the innermost one): `@scope/name` or `name`."""
+    parts = rel.split("/")
+    last = max((i for i, part in enumerate(parts) if part == "node_modules"), default=-1)
+    rest = parts[last + 1 :]
+    return "/".join(rest[:2]) if rest and rest[0].startswith("@") else (rest[0] if rest else rel)
+
+
+def _computed_at_door(
+    graph: ModuleGraph, interior: Interior, package: str, loads: list[tuple[Module, Edge]]
+) -> Unverified:
+    """One line for every load a package makes at start with a computed specifier: none is followed, and
+    listing each would flood the report."""
+    module, edge = loads[0]
+    project_file, door = interior.doors[module.path]
+    call = "require" if edge.imp.kind is ImportKind.REQUIRE else "import"
+    example = f"{graph.rel(module.path)}:{edge.imp.line} {call}({edge.imp.expression or '...'})"
+    count = f"{len(loads)} computed load{'s' if len(loads) != 1 else ''}"
+    detail = f"{count} inside {package} not followed (e.g. {example})"
+    return Unverified(COMPUTED_IN_PACKAGE, graph.rel(project_file), door.imp.line, door.imp.column, detail, True)
 
 
 def _missing_peer(ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Finding]:
