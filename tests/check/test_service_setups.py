@@ -425,10 +425,11 @@ PNP_SERVICE = {
     "name": "svc",
     "version": "1.0.0",
     "packageManager": "yarn@4.5.3",
-    "dependencies": {"ms": "2.1.3", "mysql2": "3.11.0"},
+    # ws has (optional) peers: Yarn installs it as a virtual instance, .yarn/__virtual__/.../cache/ws-...zip.
+    "dependencies": {"ms": "2.1.3", "mysql2": "3.11.0", "ws": "8.18.0"},
     "scripts": {"start": "node -r ./.pnp.cjs index.js"},
 }
-PNP_INDEX = "const ms = require('ms');\nrequire('mysql2/promise');\nconsole.log('loaded', ms(1000));\n"
+PNP_INDEX = "const ms = require('ms');\nrequire('mysql2/promise');\nrequire('ws');\nconsole.log('loaded', ms(1000));\n"
 
 
 def yarn_pnp_app(tmp_path: Path) -> Path:

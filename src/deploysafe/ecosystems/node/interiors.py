@@ -194,6 +194,8 @@ def _missing_peer(ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Find
     res = edge.resolution
     if not isinstance(res, Unresolved) or res.reason != r.PACKAGE_NOT_FOUND:
         return
+    if ctx.analysis.pnp and not res.detail:
+        return  # Yarn PnP with a map or archive deploysafe could not read: said once as unverified
     name = res.package or edge.imp.specifier or ""
     owner = ctx.analysis.manifest_of(module.path)
     section = owner.dependency_section(name) if owner is not None else None

@@ -66,19 +66,25 @@ class PnpMap:
         self.top_level_fallback = bool(state.get("enableTopLevelFallback"))
         self.excluded: set[Locator] = set()
         self.ignore: re.Pattern[str] | None = None
-        self._by_location: list[tuple[str, Locator]] = []
-        discarded: set[str] = set()
+        # Several locators may share a location (a package and its virtual instances): as in Yarn's
+        # runtime, the last one not discarded from lookup owns it.
+        owners: dict[str, tuple[Locator, bool]] = {}
         for name, versions in state.get("packageRegistryData") or []:
             for reference, info in versions:
                 locator = Locator(name, reference)
                 location = os.path.normpath(os.path.join(folder, info["packageLocation"])) + os.sep
                 deps = {dep: _target(dep, ref) for dep, ref in info.get("packageDependencies") or []}
                 self.packages[locator] = Package(location, deps)
-                if info.get("discardFromLookup"):
-                    discarded.add(location)
-                elif locator != TOP:
-                    self._by_location.append((location, locator))
-        self._by_location.sort(key=lambda item: -len(item[0]))
+                discard = bool(info.get("discardFromLookup"))
+                known = owners.get(location)
+                if known is None:
+                    owners[location] = (locator, discard)
+                else:
+                    owners[location] = (known[0] if discard else locator, known[1] and discard)
+        self._by_location = sorted(
+            ((location, locator) for location, (locator, discard) in owners.items() if not discard),
+            key=lambda item: -len(item[0]),
+        )
         self.fallback_pool = {dep: _target(dep, ref) for dep, ref in state.get("fallbackPool") or []}
         for name, references in state.get("fallbackExclusionList") or []:
             self.excluded.update(Locator(name, ref) for ref in references)

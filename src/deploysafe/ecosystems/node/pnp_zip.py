@@ -11,6 +11,7 @@ written in the project.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -21,6 +22,7 @@ from deploysafe.check.cache import default_cache_dir
 
 MAX_BYTES = 512 * 1024 * 1024
 _MARK = ".zip" + os.sep
+_VIRTUAL = "__virtual__"
 
 
 class ZipFolders:
@@ -29,16 +31,20 @@ class ZipFolders:
         self._copies: dict[str, str | None] = {}  # archive -> its unpacked copy (None: unreadable)
 
     def real(self, path: str) -> str | None:
-        """``path`` itself, or where it is in the unpacked copy when it lies inside a .zip archive (None
-        when the archive cannot be read)."""
-        index = path.find(_MARK)
+        """``path`` itself (a virtual path resolved), or where it is in the unpacked copy when it lies
+        inside a .zip archive (None when the archive cannot be read). Each virtual instance of an archive
+        (`.yarn/__virtual__/<hash>/<depth>/cache/x.zip`: one package with one set of peers) gets a copy of
+        its own, so that a file in it is still found in that instance by the map."""
+        plain = devirtualize(path)
+        index = plain.find(_MARK)
         if index < 0:
-            return path
-        archive = path[: index + len(".zip")]
-        copy = self._copy(archive)
+            return plain
+        archive = plain[: index + len(".zip")]
+        named = path[: path.find(_MARK) + len(".zip")] if _MARK in path else archive
+        copy = self._copy(named, archive)
         if copy is None:
             return None
-        return os.path.join(copy, path[index + len(_MARK) :])
+        return os.path.join(copy, plain[index + len(_MARK) :])
 
     def virtual(self, path: str) -> str:
         """The inverse of :meth:`real`: a path in an unpacked copy as the path inside its archive."""
@@ -54,19 +60,35 @@ class ZipFolders:
                 text = text.replace(copy, archive)
         return text
 
-    def _copy(self, archive: str) -> str | None:
-        if archive not in self._copies:
-            self._copies[archive] = _unpacked(archive, self.cache)
-        return self._copies[archive]
+    def _copy(self, named: str, archive: str) -> str | None:
+        if named not in self._copies:
+            instance = hashlib.sha256(named.encode()).hexdigest()[:12] if named != archive else ""
+            self._copies[named] = _unpacked(archive, self.cache, instance)
+        return self._copies[named]
 
 
-def _unpacked(archive: str, cache: str) -> str | None:
+def devirtualize(path: str) -> str:
+    """The real path of a Yarn virtual path: `<base>/__virtual__/<hash>/<depth>/<rest>` is `<base>`, up
+    `depth` folders, then `<rest>` (Yarn's VirtualFS)."""
+    parts = path.split(os.sep)
+    if _VIRTUAL not in parts:
+        return path
+    at = parts.index(_VIRTUAL)
+    if len(parts) < at + 3 or not parts[at + 2].isdigit():
+        return path
+    base = os.sep.join(parts[:at]) or os.sep
+    for _ in range(int(parts[at + 2])):
+        base = os.path.dirname(base)
+    return devirtualize(os.path.join(base, *parts[at + 3 :]))
+
+
+def _unpacked(archive: str, cache: str, instance: str) -> str | None:
     try:
         info = os.stat(archive)
     except OSError:
         return None
     name = os.path.basename(archive)[: -len(".zip")]
-    target = os.path.join(cache, f"{name}-{info.st_size}-{info.st_mtime_ns}")
+    target = os.path.join(cache, f"{name}-{info.st_size}-{info.st_mtime_ns}" + (f"-{instance}" if instance else ""))
     if os.path.isdir(target):
         return os.path.realpath(target)
     try:
