@@ -60,11 +60,11 @@ def migration_loads(root: Node, package: str) -> Iterator[tuple[Node | None, Nod
     """(the folder option's value or None for the package's default, the call) for each ``X.load({...})``
     call of a file that imports ``package`` (migrate reads ``migrations/`` by readdir and requires each)."""
     option = MIGRATION_PACKAGES[package][0].encode()
-    for node in _walk(root):
+    for node in walk(root):
         if node.type != "call_expression" or _last_name(node.child_by_field_name("function")) != b"load":
             continue
         value = None
-        for pair in _walk(node):
+        for pair in walk(node):
             key = pair.child_by_field_name("key") if pair.type == "pair" else None
             if key is not None and (key.text or b"").strip(b"'\"") == option:
                 value = pair.child_by_field_name("value")
@@ -74,7 +74,7 @@ def migration_loads(root: Node, package: str) -> Iterator[tuple[Node | None, Nod
 def autoload_dirs(root: Node) -> Iterator[tuple[Node, Node, tuple[tuple[str, str, str], ...]]]:
     """(the ``dir:`` value, the call holding the options object, the other options of that object that
     decide which files load) for each ``dir:`` property of the file."""
-    for node in _walk(root):
+    for node in walk(root):
         if node.type != "pair":
             continue
         key = node.child_by_field_name("key")
@@ -123,7 +123,7 @@ def _text(node: Node) -> str:
 
 def listings(root: Node) -> Iterator[tuple[Node | None, Node]]:
     """(the folder argument or None, the call) for each ``readdirSync(...)`` / ``readdir(...)`` call."""
-    for node in _walk(root):
+    for node in walk(root):
         if node.type != "call_expression":
             continue
         callee = node.child_by_field_name("function")
@@ -163,8 +163,8 @@ def folder_of(expression: Node | None, root: Node) -> tuple[str, str] | None:
 
 def _relative_to_file(expression: Node) -> tuple[str, str] | None:
     """``path.join(__dirname, 'x')``, ``new URL('./x/', import.meta.url)``, ``__dirname + '/x'``..."""
-    dirnames = [n for n in _walk(expression) if n.type == "identifier" and n.text == b"__dirname"]
-    metas = [n for n in _walk(expression) if n.type == "meta_property"]
+    dirnames = [n for n in walk(expression) if n.type == "identifier" and n.text == b"__dirname"]
+    metas = [n for n in walk(expression) if n.type == "meta_property"]
     start, end = expression.start_byte, expression.end_byte
     found = [path for path, node in assets.find_assets(dirnames, metas) if start <= node.start_byte < end]
     if len(found) == 1:
@@ -183,7 +183,7 @@ def _is_own_directory(expression: Node) -> bool:
 def _const_value(root: Node, name: bytes) -> Node | None:
     """The initializer of the one top-level-or-nested ``const NAME = ...`` of the file (None if not one)."""
     values = []
-    for node in _walk(root):
+    for node in walk(root):
         if node.type != "variable_declarator":
             continue
         declared = node.child_by_field_name("name")
@@ -221,7 +221,7 @@ def _last_name(callee: Node | None) -> bytes:
     return callee.text or b"" if callee.type == "identifier" else b""
 
 
-def _walk(node: Node) -> Iterator[Node]:
+def walk(node: Node) -> Iterator[Node]:
     """Every node under ``node`` (itself included), in source order."""
     stack = [node]
     while stack:

@@ -30,7 +30,15 @@ from deploysafe.check.facts import (
     ModuleFacts,
     SyntaxIssue,
 )
-from deploysafe.ecosystems.node.parse import assets, commonjs, folders, listing_flow, load_time, package_folders
+from deploysafe.ecosystems.node.parse import (
+    assets,
+    commonjs,
+    conditions,
+    folders,
+    listing_flow,
+    load_time,
+    package_folders,
+)
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 from deploysafe.ecosystems.node.parse.dialects import Dialect, dialect_for
 from deploysafe.ecosystems.node.parse.facts import FolderLoad, NodeModuleFacts
@@ -1307,34 +1315,14 @@ def _branch_skipped_in_production(branch: Node, child: Node) -> bool:
 
 def _production_truth(node: Node | None) -> bool | None:
     """The value of a condition when NODE_ENV=production, or None when it does not depend on that alone."""
-    if node is None:
+    return conditions.truth(node, _node_env_leaf)
+
+
+def _node_env_leaf(node: Node) -> bool | None:
+    compared = conditions.compared_string(node)
+    if compared is None or not _is_node_env(compared[0]):
         return None
-    kind = node.type
-    if kind == "parenthesized_expression" and node.named_child_count == 1:
-        return _production_truth(node.named_children[0])
-    if kind == "unary_expression":
-        operator = node.child_by_field_name("operator")
-        inner = _production_truth(node.child_by_field_name("argument"))
-        return (not inner) if operator is not None and operator.type == "!" and inner is not None else None
-    if kind != "binary_expression":
-        return None
-    operator = node.child_by_field_name("operator")
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if operator is None or left is None or right is None:
-        return None
-    op = operator.type
-    if op in ("&&", "||"):
-        a, b = _production_truth(left), _production_truth(right)
-        if op == "&&":
-            return False if False in (a, b) else (True if a is True and b is True else None)
-        return True if True in (a, b) else (False if a is False and b is False else None)
-    if op not in ("===", "==", "!==", "!="):
-        return None
-    value = _string_value(right) if _is_node_env(left) else _string_value(left) if _is_node_env(right) else None
-    if value is None:
-        return None
-    equal = value == _PRODUCTION
-    return equal if op in ("===", "==") else not equal
+    return (compared[1] == _PRODUCTION) is compared[2]
 
 
 def _is_node_env(node: Node) -> bool:

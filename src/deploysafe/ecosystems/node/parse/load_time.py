@@ -22,6 +22,8 @@ import re
 
 from tree_sitter import Node
 
+from deploysafe.ecosystems.node.parse import conditions
+
 __all__ = ["runs_at_load", "umd_truth"]
 
 _FUNCTION_VALUES = frozenset({"function_expression", "function", "arrow_function", "generator_function"})
@@ -30,7 +32,6 @@ _INVOKERS = (b"call", b"apply")
 _TYPEOF = {b"exports": "object", b"module": "object", b"require": "function", b"define": "undefined"}
 # Plain values a UMD test reads after its typeof guard: truthy under CommonJS.
 _TRUTHY = frozenset({b"exports", b"module", b"module.exports", b"require"})
-_COMPARISONS = frozenset({"===", "==", "!==", "!="})
 
 
 def runs_at_load(function: Node) -> bool:
@@ -48,44 +49,18 @@ def runs_at_load(function: Node) -> bool:
 def umd_truth(condition: Node | None) -> bool | None:
     """The value of a UMD environment test under Node's CommonJS loader; None when the condition tests
     anything else (then it is an ordinary feature test)."""
-    if condition is None:
-        return None
-    kind = condition.type
-    if kind == "parenthesized_expression" and condition.named_child_count == 1:
-        return umd_truth(condition.named_children[0])
-    if kind == "unary_expression":
-        operator = condition.child_by_field_name("operator")
-        inner = umd_truth(condition.child_by_field_name("argument"))
-        return (not inner) if operator is not None and operator.type == "!" and inner is not None else None
-    if kind in ("identifier", "member_expression"):
-        return True if _compact(condition) in _TRUTHY else None
-    if kind != "binary_expression":
-        return None
-    operator = condition.child_by_field_name("operator")
-    left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
-    if operator is None or left is None or right is None:
-        return None
-    if operator.type in ("&&", "||"):
-        return _logical(operator.type, umd_truth(left), right)
-    if operator.type not in _COMPARISONS:
-        return None
-    value = _typeof_value(left) if _is_string(right) else _typeof_value(right) if _is_string(left) else None
-    if value is None:
-        return None
-    text = _string(right if _is_string(right) else left)
-    equal = value == text
-    return equal if operator.type in ("===", "==") else not equal
+    return conditions.truth(condition, _umd_leaf)
 
 
-def _logical(operator: str, left: bool | None, right: Node) -> bool | None:
-    """Short-circuit as JavaScript does: `false && define.amd` is false without knowing `define.amd`."""
-    if operator == "&&" and left is False:
-        return False
-    if operator == "||" and left is True:
-        return True
-    if left is None:
+def _umd_leaf(node: Node) -> bool | None:
+    if node.type in ("identifier", "member_expression"):
+        return True if _compact(node) in _TRUTHY else None
+    compared = conditions.compared_string(node)
+    if compared is None:
         return None
-    return umd_truth(right)
+    tested, value, equal = compared
+    found = _typeof_value(tested)
+    return None if found is None else (found == value) is equal
 
 
 def _typeof_value(node: Node) -> str | None:
@@ -95,15 +70,6 @@ def _typeof_value(node: Node) -> str | None:
     if operator is None or operator.type != "typeof" or argument is None or argument.type != "identifier":
         return None
     return _TYPEOF.get(argument.text or b"")
-
-
-def _is_string(node: Node) -> bool:
-    return node.type == "string"
-
-
-def _string(node: Node) -> str:
-    text = (node.text or b"").decode("utf-8", "replace")
-    return text[1:-1]
 
 
 def _compact(node: Node) -> bytes:

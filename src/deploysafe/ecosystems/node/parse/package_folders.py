@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from deploysafe.ecosystems.node.parse.commonjs import string_value
+from deploysafe.ecosystems.node.parse.folders import walk
 
 PACKAGES = ("express", "i18n", "i18next-fs-backend", "umzug", "knex")
 _PLACEHOLDER = re.compile(r"\{\{|[*?[{]")
@@ -58,8 +59,8 @@ def mentions(source: bytes) -> bool:
 
 def folder_options(root: Node, packages: set[str]) -> Iterator[FolderOption]:
     """Every folder option of the packages the file imports (``packages``)."""
-    pairs = [node for node in _walk(root) if node.type == "pair"]
-    calls = [node for node in _walk(root) if node.type == "call_expression"]
+    pairs = [node for node in walk(root) if node.type == "pair"]
+    calls = [node for node in walk(root) if node.type == "call_expression"]
     if "express" in packages:
         yield from _express_views(calls)
     if "i18n" in packages:
@@ -154,11 +155,3 @@ def _callee_text(call: Node) -> bytes:
 def _arguments(call: Node) -> list[Node]:
     arguments = call.child_by_field_name("arguments")
     return [c for c in arguments.named_children if c.type != "comment"] if arguments is not None else []
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
