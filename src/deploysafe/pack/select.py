@@ -2,7 +2,8 @@
 
 In order: the modules the entries load (the check graph's closure); package.json files that scope them;
 the lockfile and install settings; the process file (PM2 ecosystem, Procfile); files the code reads by a
-literal path (``facts.assets``); files matched by include globs; and, when asked, the production
+literal path (``facts.assets``) and the folders known packages and migration CLIs read at start; files
+matched by include globs; and, when asked, the production
 node_modules. Secrets never go in by default (see :mod:`deploysafe.pack.secrets`).
 """
 
@@ -21,6 +22,7 @@ from deploysafe.ecosystems.node.files import is_source
 from deploysafe.ecosystems.node.parse.facts import FolderLoad
 from deploysafe.errors import ArtifactError
 from deploysafe.globs import user_patterns
+from deploysafe.pack import sequelize_cli
 from deploysafe.pack.errors import PackError
 from deploysafe.pack.production_modules import ProductionModules, production_closure
 from deploysafe.pack.secrets import Allowed, might_be_secret, secret_reason
@@ -97,6 +99,7 @@ def select(root: str, report: Report, tree: Tree, settings: PackSettings) -> Sel
     picker.closure(graph)
     picker.manifests()
     picker.runtime_configs(report)
+    picker.cli_reads(report)
     picker.assets(graph)
     picker.includes(settings.include)
     picker.symlinked_copies()
@@ -201,6 +204,24 @@ class _Picker:
                 )
             elif rel in self.files:
                 self._add(rel, RUNTIME_CONFIG, f"read at start by {reader}")
+
+    def cli_reads(self, report: Report) -> None:
+        """What a migration CLI the start command runs reads (sequelize-cli: .sequelizerc, its config and
+        migrations or seeders)."""
+        commands = [command for entry in report.entries if (command := getattr(entry, "command", ""))]
+        for read in sequelize_cli.reads(self.root, commands):
+            if read.unread:
+                self.selection.warnings.append(
+                    f"{sequelize_cli.RC} sets {read.option} to {read.unread}, which deploysafe cannot read "
+                    "without running it: add a [pack] include for what it names"
+                )
+            elif is_source(read.path) and read.path in self.files:
+                self._candidate(read.path, ASSET, f"sequelize-cli ({read.option})")
+                self.selection.warnings.append(
+                    f"sequelize-cli requires {read.path} ({read.option}): it is packed, its own imports are not checked"
+                )
+            else:
+                self._asset(read.path, sequelize_cli.RC, f"sequelize-cli ({read.option})")
 
     def assets(self, graph: ModuleGraph) -> None:
         """Files the code reads by a literal path relative to itself (``facts.assets``)."""
