@@ -79,10 +79,7 @@ TARGETS = (
 
 
 def test_the_boot_probe_comes_from_the_target_and_its_result_is_in_the_json(tmp_path):
-    root = write_tree(
-        tmp_path / "hello",
-        {"package.json": {"name": "hello", "version": "1.0.0", "main": "index.js"}, "index.js": HELLO_SERVER},
-    )
+    root = write_tree(tmp_path / "hello", {"index.js": HELLO_SERVER})  # no package.json: nothing to install
     (root / "deploysafe.toml").write_text(TARGETS)
     out = str(tmp_path / "out") + "/"
     done = run_cli("pack", str(root), "-o", out, "--boot", "--to", "prod", "--format", "json")
