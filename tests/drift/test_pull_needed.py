@@ -11,6 +11,7 @@ from deploysafe.drift import drift, pull_needed
 from tests.drift.conftest import EXPECTED
 from tests.drift.test_classes import load_entry
 from tests.support.projects import run_cli
+from tests.support.schemas import assert_valid
 
 
 def tree_state(root) -> dict[str, str]:
@@ -70,7 +71,9 @@ def test_pull_needed_never_replaces_a_local_file_without_overwrite(local, prod):
 def test_pull_needed_json_reports_what_was_written_and_the_new_verdict(local, prod):
     done = run_cli("drift", str(local), "--against", str(prod), "--pull-needed", "--format", "json")
     assert done.returncode == 0, done.stderr
-    pulled = json.loads(done.stdout)["pulled"]
+    document = json.loads(done.stdout)
+    assert_valid(document, "drift")
+    pulled = document["pulled"]
     assert sorted(pulled["written"]) == EXPECTED["needed"]
     assert pulled["refused"] == [] and pulled["deployable"] is True
 

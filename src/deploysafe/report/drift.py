@@ -23,8 +23,7 @@ T = TypeVar("T")
 
 def to_json(report: DriftReport, pulled: PullResult | None) -> str:
     data = report.to_json()
-    if pulled is not None:
-        data["pulled"] = pulled.to_json()
+    data["pulled"] = pulled.to_json() if pulled is not None else None  # null without --pull-needed
     return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
