@@ -11,7 +11,7 @@ previous release back.
 The steps walked come from the flows, so a new step (or a hook) is covered without touching this file.
 CI runs a slice: on a local target every step of every flow once, the interrupt rotating through the ways
 so each is used at several steps on each side of the switch, plus a restart timeout per flow; over SSH and
-under pm2 the cells of SSH_SLICE and PM2_SLICE. The whole matrix (every way at every step, on each) runs
+under pm2 and behind nginx the cells of SSH_SLICE, PM2_SLICE and PROXY_SLICE. The whole matrix (every way at every step, on each) runs
 with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
 targets at once (each its own directory, port, lock and history), sharing the artifacts.
 """
@@ -19,6 +19,7 @@ targets at once (each its own directory, port, lock and history), sharing the ar
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
@@ -37,11 +38,12 @@ import pytest
 
 from deploysafe import artifact, release
 from deploysafe.release import history
-from deploysafe.release.flows import ADOPT, DEPLOY, ROLLBACK, Flow
+from deploysafe.release.flows import ADOPT, DEPLOY, PROXY_DEPLOY, ROLLBACK, Flow
 from deploysafe.release.lock import holder_state, read_holder
 from tests.release.test_interrupts import write_toml
 from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
 from tests.support.netcut import CuttingProxy
+from tests.support.nginx import Nginx, nginx_missing, start_nginx
 from tests.support.processes import kill_under
 from tests.support.sshd import free_port
 
@@ -69,6 +71,8 @@ SSH_SLICE = [
     ("health", "SIGINT"),
 ]
 PM2_SLICE = [("restart", "SIGTERM"), ("health", "stdout"), ("health", "SIGKILL")]
+# behind nginx (blue/green): the new colour started and gated, the switch, the old colour draining
+PROXY_SLICE = [("start", "SIGTERM"), ("switch", "stdout"), ("drain", "SIGKILL")]
 
 # The fixture's restart script, which hangs (after stopping the service) when the release it restarts is
 # the one HANG_RELEASE names: a restart that outlives restart_timeout, for one chosen release. With
@@ -231,7 +235,7 @@ def _release_id(path: Path) -> str:
     return artifact.read_manifest(path).id
 
 
-def walk_deploys(builds: Callable[[int], Path], site: Site, share: list[tuple[str, str]]) -> None:
+def walk_deploys(builds: Callable[[int], Path], site: Site, share: list[tuple[str, str]], flow: Flow = DEPLOY) -> None:
     """Deploy 1.0.0, then for each (step, way) deploy 1.n.0 cut short there, check, and deploy it again."""
     site.run("deploy", str(builds(0)))
     for n, (step, way) in enumerate(share, 1):
@@ -252,7 +256,7 @@ def walk_deploys(builds: Callable[[int], Path], site: Site, share: list[tuple[st
             ready = partial(lambda v: site.version() == v, f"1.{n}.0") if window else None
             code, err = cut_short(site, site.start("deploy", str(new)), step, way, ready)
             site.set_env("PIDFILE_DELAY", None)
-            assert_exit(code, err, way, step, DEPLOY)
+            assert_exit(code, err, way, step, flow)
             live = assert_settled(site, way, where)
             if way != "SIGKILL":  # the live release serves, not a service a restart cut short left behind
                 versions = {_release_id(builds(k)): f"1.{k}.0" for k in range(n + 1)}
@@ -399,3 +403,32 @@ def test_interrupting_a_deploy_under_pm2(builds, pm2, tmp_path):
         return site
 
     in_lanes(work, lane, partial(walk_deploys, builds))
+
+
+def test_interrupting_a_blue_green_deploy_behind_nginx(builds, tmp_path):
+    """Behind a real nginx per lane (blue/green, the start command on each colour's port): the steps of
+    PROXY_DEPLOY, or every one of them in the full matrix. ``serving`` asks nginx: one healthy upstream."""
+    missing = nginx_missing()
+    if missing:
+        pytest.fail(f"{missing}: these tests need real system tools; .ci/run installs them")
+    work = cells(PROXY_DEPLOY.names()) if FULL else PROXY_SLICE
+    prebuild(builds, work)
+    servers: list[Nginx] = []
+
+    def lane(n: int) -> Site:
+        site = Site.make(tmp_path / f"proxy{n}")
+        server = start_nginx(tmp_path / f"nginx{n}", free_port(), site.root / ".deploysafe" / "upstream.conf")
+        servers.append(server)
+        toml = site.cwd / "deploysafe.toml"
+        text = toml.read_text().replace('restart = "sh bin/restart.sh"\n', 'start = "node src/index.js"\n')
+        text = text.replace(f"127.0.0.1:{site.port}/health", f"127.0.0.1:{server.port}/health")
+        proxy = f'proxy = "nginx"\nproxy_reload = {json.dumps(server.reload)}\n'
+        toml.write_text(text + proxy + f"blue_port = {free_port()}\ngreen_port = {free_port()}\ndrain = 1.0\n")
+        site.port = server.port
+        return site
+
+    try:
+        in_lanes(work, lane, partial(walk_deploys, builds, flow=PROXY_DEPLOY))
+    finally:
+        for server in servers:
+            server.stop()
