@@ -10,9 +10,9 @@ previous release back.
 
 The steps walked come from the flows, so a new step (or a hook) is covered without touching this file.
 CI runs a slice: on a local target every step of every flow once, the interrupt rotating through the ways
-so each is used at several steps on each side of the switch, plus a restart timeout per flow; over SSH and
-under pm2 and behind nginx the cells of SSH_SLICE, PM2_SLICE and PROXY_SLICE. The whole matrix (every way at every step, on each) runs
-with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
+so each is used at several steps on each side of the switch, plus a restart timeout per flow; over SSH,
+under pm2 and behind nginx (blue/green) the cells of SSH_SLICE, PM2_SLICE and PROXY_SLICE. The whole
+matrix (every way at every step, on each) runs with ``DEPLOYSAFE_FULL_MATRIX=1``. Cells run on LANES independent
 targets at once (each its own directory, port, lock and history), sharing the artifacts.
 """
 
