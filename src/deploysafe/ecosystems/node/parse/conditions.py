@@ -14,26 +14,28 @@ __all__ = ["compared_string", "truth"]
 
 Leaf = Callable[[Node], "bool | None"]
 _COMPARISONS = frozenset({"===", "==", "!==", "!="})
+MAX_DEPTH = 64
 
 
-def truth(node: Node | None, leaf: Leaf) -> bool | None:
+def truth(node: Node | None, leaf: Leaf, depth: int = 0) -> bool | None:
     """The value of *node* with *leaf* for everything that is not parentheses, ``!``, ``&&`` or ``||``.
-    ``a && b`` is false when either is, ``a || b`` true when either is (whatever the other)."""
-    if node is None:
+    ``a && b`` is false when either is, ``a || b`` true when either is (whatever the other). Past
+    :data:`MAX_DEPTH` nested operators (minified code) the value is unknown."""
+    if node is None or depth > MAX_DEPTH:
         return None
     kind = node.type
     if kind == "parenthesized_expression" and node.named_child_count == 1:
-        return truth(node.named_children[0], leaf)
+        return truth(node.named_children[0], leaf, depth + 1)
     if kind == "unary_expression":
         operator = node.child_by_field_name("operator")
         if operator is None or operator.type != "!":
             return None
-        inner = truth(node.child_by_field_name("argument"), leaf)
+        inner = truth(node.child_by_field_name("argument"), leaf, depth + 1)
         return None if inner is None else not inner
     operator = node.child_by_field_name("operator") if kind == "binary_expression" else None
     if operator is not None and operator.type in ("&&", "||"):
-        a = truth(node.child_by_field_name("left"), leaf)
-        b = truth(node.child_by_field_name("right"), leaf)
+        a = truth(node.child_by_field_name("left"), leaf, depth + 1)
+        b = truth(node.child_by_field_name("right"), leaf, depth + 1)
         if operator.type == "&&":
             return False if False in (a, b) else (True if a is True and b is True else None)
         return True if True in (a, b) else (False if a is False and b is False else None)

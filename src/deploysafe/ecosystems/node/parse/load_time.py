@@ -49,6 +49,8 @@ def runs_at_load(function: Node) -> bool:
 def umd_truth(condition: Node | None) -> bool | None:
     """The value of a UMD environment test under Node's CommonJS loader; None when the condition tests
     anything else (then it is an ordinary feature test)."""
+    if condition is None or b"typeof" not in (condition.text or b""):
+        return None  # every UMD test asks `typeof`; the cheap test spares long conditions the walk
     return conditions.truth(condition, _umd_leaf)
 
 
