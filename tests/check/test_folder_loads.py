@@ -249,3 +249,27 @@ def test_typescript_routes_autoload_loads_under_tsx_are_followed(tmp_path, targe
     expected = [] if loads else [("unresolved-import", "routes/hello.ts")]
     assert [(f.rule, f.file) for f in report.errors] == expected
     assert "routes/hello.ts" in {report.graph.rel(p) for p in report.graph.parents}
+
+
+TS_LISTING = (
+    "import { readdirSync } from 'node:fs';\nimport path from 'node:path';\n"
+    "const dir = path.join(import.meta.dirname, 'jobs');\n"
+    "for (const name of readdirSync(dir)) {\n  if (!name.endsWith('.ts')) continue;\n"
+    "  const job: { default: string } = await import(path.join(dir, name));\n  console.log(job.default);\n}\n"
+)
+
+
+@pytest.mark.parametrize(("target", "loads"), [("../lib/name.js", True), ("../lib/nope.js", False)])
+def test_a_listing_loads_typescript_files_where_tsx_runs_the_sources(tmp_path, target, loads):
+    manifest = {"name": "ts", "version": "1.0.0", "type": "module", "scripts": {"start": "tsx app.ts"}}
+    files = {
+        "package.json": manifest,
+        "app.ts": TS_LISTING,
+        "jobs/nightly.ts": f"import {{ name }} from '{target}';\nexport default name;\n",
+        "lib/name.ts": "export const name: string = 'nightly';\n",
+    }
+    root = write_tree(tmp_path / "ts", files)
+    report = check(root)
+    done = subprocess.run([str(tools.tsx()), "app.ts"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert (done.returncode == 0 and "nightly" in done.stdout) is loads, done.stderr[-800:]
+    assert [(f.rule, f.file) for f in report.errors] == ([] if loads else [("unresolved-import", "jobs/nightly.ts")])

@@ -1,11 +1,12 @@
 """A folder load (:class:`~deploysafe.ecosystems.node.parse.facts.FolderLoad`) as the imports it makes.
 
 The parser records that a file lists a folder and loads its entries; which files the folder holds is a
-fact of the disk, read here when the graph is built: every code file Node would load from it
-(``.js``, ``.mjs``, ``.cjs``; sub-folders too for a recursive loader, never ``node_modules`` or hidden
-folders; only names matching the loader's glob, as umzug's ``*.js``; under @fastify/autoload what its
-own walk loads, with its options: :mod:`deploysafe.ecosystems.node.autoload`) becomes an ``import()`` at the call (a ``require()`` for a package
-that requires them: migrate, umzug, knex), so the loaded files are reachable, their own imports are
+fact of the disk, read here when the graph is built: every code file Node would load from it (``.js``,
+``.mjs``, ``.cjs``, and ``.ts`` where tsx or ts-node runs the sources; sub-folders too for a recursive
+loader, never ``node_modules`` or hidden folders; only names matching the loader's glob, as umzug's
+``*.js``; under @fastify/autoload what its own walk loads, with its options:
+:mod:`deploysafe.ecosystems.node.autoload`) becomes an ``import()`` at the call (a ``require()`` for a
+package that requires them: migrate, umzug, knex), so the loaded files are reachable, their own imports are
 followed and their faults judged, and their chain runs through the loader. A folder that could not be
 read from the source is one import with a computed specifier: unverified, naming the call. A folder of
 data a package reads (views, locales) makes no import: the pack takes it whole.
@@ -22,6 +23,8 @@ from deploysafe.ecosystems.node.autoload import autoload_files, unknown_option
 from deploysafe.ecosystems.node.parse.facts import FolderLoad
 
 CODE_EXTENSIONS = (".js", ".mjs", ".cjs")
+TYPESCRIPT_EXTENSIONS = (".ts", ".mts", ".cts")  # loaded where tsx or ts-node runs the sources
+_DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
 MAX_FILES = 5000  # a listing of a huge tree is not expanded past this many files
 REQUIRING = ("migrate", "umzug", "knex")  # loaders that require() what they list (the others import())
 
@@ -34,9 +37,11 @@ def folder_path(load: FolderLoad, importer: str, root: str) -> str | None:
     return os.path.normpath(os.path.join(base, load.folder))
 
 
-def folder_files(folder: str, recursive: bool, *, pattern: str = "") -> list[str]:
+def folder_files(folder: str, recursive: bool, *, pattern: str = "", typescript: bool = False) -> list[str]:
     """The code files a listing of ``folder`` loads (absolute, sorted). ``pattern``: globs (braces allowed,
-    ``|``-separated) the file names must match; one starting with ``!`` names files left out."""
+    ``|``-separated) the file names must match; one starting with ``!`` names files left out.
+    ``typescript``: ``.ts`` files count too (not declaration files), as under tsx or ts-node."""
+    extensions = CODE_EXTENSIONS + (TYPESCRIPT_EXTENSIONS if typescript else ())
     found: list[str] = []
     globs = pattern.split("|") if pattern else []
     wanted = [glob for part in globs if not part.startswith("!") for glob in _brace_expanded(part)]
@@ -48,7 +53,7 @@ def folder_files(folder: str, recursive: bool, *, pattern: str = "") -> list[str
                 continue
             if any(fnmatch.fnmatchcase(name, glob) for glob in unwanted):
                 continue
-            if name.endswith(CODE_EXTENSIONS) and not name.startswith("."):
+            if name.endswith(extensions) and not name.endswith(_DECLARATIONS) and not name.startswith("."):
                 found.append(os.path.join(current, name))
                 if len(found) >= MAX_FILES:
                     return found
@@ -77,7 +82,7 @@ def folder_imports(load: FolderLoad, importer: str, root: str, *, typescript: bo
             unknown = f"{expression} (an option deploysafe cannot apply: {unknown_option(load.options)})"
             return [Import(ImportKind.DYNAMIC, None, load.line, load.column, expression=unknown)]
     else:
-        files = folder_files(folder, load.recursive, pattern=load.names)
+        files = folder_files(folder, load.recursive, pattern=load.names, typescript=typescript)
     imports = []
     for path in files:
         if os.path.realpath(path) == os.path.realpath(importer):
