@@ -259,10 +259,15 @@ class TargetSettings:
 
 @dataclass(frozen=True)
 class TargetTable(TargetSettings):
-    """``[targets.NAME]``: a host (``ssh://user@host[:port]``; none for this machine) and a path on it."""
+    """``[targets.NAME]``: a host (``ssh://user@host[:port]``; none for this machine) and a path on it, or a
+    Docker Swarm service (``swarm``) whose image deploy updates (:mod:`deploysafe.orchestrators.swarm`)."""
 
     host: str | None = None
-    path: str = key("", required=True)
+    path: str = ""  # required unless swarm is set
+    swarm: str | None = None  # the Docker Swarm service this target is; deploy rolls an image out to it
+    swarm_replicas: int = key(1, at_least=1, means="a whole number of tasks")  # when deploy creates the service
+    swarm_monitor: float = key(10.0, at_least=0)  # seconds swarm watches each new task before it counts as updated
+    swarm_deadline: float = key(300.0, at_least=1)  # seconds deploy follows a rollout before it gives up
 
 
 @dataclass(frozen=True)
@@ -355,6 +360,7 @@ def parse(data: Mapping[str, Any], source: str = CONFIG_NAME) -> Config:
             for item, raw in group.items()
         }
     config = Config(**tables, source=source)
+    _target_places(config)
     _fleet_targets(config)
     return config
 
@@ -423,10 +429,24 @@ def _table(value: Any, source: str, name: str) -> Mapping[str, Any]:
     return value
 
 
+def _target_places(config: Config) -> None:
+    """A target is a path (on a host or here) or a swarm service, never neither or both."""
+    for name, target in config.targets.items():
+        where = f"{config.source}: [targets.{name}]"
+        if target.swarm is not None and (target.path or target.host):
+            raise ConfigError(f"{where} swarm is a service, not a place on a host: drop host and path")
+        if target.swarm is None and not target.path:
+            raise ConfigError(f"{where} path is required")
+        if target.swarm is not None and not target.swarm.strip():
+            raise ConfigError(f"{where} swarm must name a service")
+
+
 def _fleet_targets(config: Config) -> None:
     """A fleet's target that is not a [targets] name must look like a path: a typo is not a directory."""
     for name, fleet in config.fleets.items():
         for entry in fleet.targets:
+            if entry in config.targets and config.targets[entry].swarm:
+                raise ConfigError(f"{config.source}: [fleets.{name}] {entry!r} is a swarm service, not a host")
             if entry not in config.targets and "/" not in entry:
                 close = nearest(entry, list(config.targets))
                 tail = f"did you mean {close!r}?" if close else f"targets: {', '.join(config.targets) or 'none'}"

@@ -50,6 +50,10 @@ def _app(tmp_path: Path, toml: str) -> Path:
             "[targets.prod] unknown key 'before_swich' (did you mean 'before_switch'?)",
         ),
         ('[fleets.web]\ntargets = ["web1"]\n', "[fleets.web] no target 'web1' in [targets] (targets: none)"),
+        (
+            '[targets.prod]\nswarm = "api"\npath = "/srv/x"\n',
+            "[targets.prod] swarm is a service, not a place on a host: drop host and path",
+        ),
     ],
 )
 def test_a_config_mistake_stops_check_with_the_key_path_and_the_nearest_key(tmp_path, toml, message):
@@ -64,6 +68,17 @@ def test_every_command_that_reads_the_file_refuses_the_same_typo(tmp_path):
     assert _error(run_cli("drift", str(root), "--against", str(root))) == expected
     assert _error(run_cli("status", "--to", "prod", cwd=root)) == expected
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_swarm_target_is_refused_by_host_commands_and_wants_an_image(tmp_path):
+    root = _app(tmp_path, '[targets.prod]\nswarm = "api"\n')
+    done = run_cli("unlock", "--to", "prod", cwd=root)
+    assert done.returncode == 2
+    assert _error(done).endswith(
+        "--to prod is a swarm service: unlock works on hosts (deploy, rollback, releases and status work here)"
+    )
+    done = run_cli("deploy", "--to", "prod", cwd=root)
+    assert done.returncode == 2 and "not an OCI image; the swarm target prod deploys the image of" in _error(done)
 
 
 def test_a_typo_in_a_fleets_target_name_suggests_the_target(tmp_path):

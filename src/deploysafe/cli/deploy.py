@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from deploysafe import release
+from deploysafe.cli import swarm as swarm_cli
 from deploysafe.cli.app import main, stdout_gone
 from deploysafe.cli.project import project_root
 from deploysafe.config import CONFIG_NAME, Config, load, load_file
@@ -141,6 +142,7 @@ def _where(
     """The TargetSpec, or the FleetSpec when --fleet, a repeated --to or a [fleets] name is given."""
     config = _load_config(kwargs.pop("config"), source)
     to: tuple[str, ...] = kwargs.pop("to")
+    swarm_cli.swarm_target(config, to, click.get_current_context().info_name or "this command")
     for each in to:
         _known_target(each, config, may_create=may_create)
     fleet_name: str | None = kwargs.pop("fleet")
@@ -164,6 +166,14 @@ def _where(
     if given:
         raise ConfigError(f"--{next(iter(given)).replace('_', '-')} is for a fleet: give --fleet NAME or several --to")
     return release.target(to[0], config=config, **overrides)
+
+
+def _swarm(kwargs: dict[str, Any], command: str, source: str | None = None) -> tuple[str, Any] | None:
+    """(name, table) when ``--to`` names a swarm target (the other options are then not used)."""
+    if kwargs.get("fleet") or not kwargs.get("to"):
+        return None
+    config = _load_config(kwargs.get("config"), source)
+    return swarm_cli.swarm_target(config, kwargs["to"], command)
 
 
 def _one(kwargs: dict[str, Any], command: str) -> TargetSpec:
@@ -308,6 +318,10 @@ def deploy(
       deploysafe deploy --fleet web --canary 1 --batch 2 --format json
     """
     options = {"canary": canary, "batch": batch, "on_failure": on_failure}
+    swarm = _swarm(kwargs, "deploy", None if Path(source).is_file() else source)
+    if swarm is not None:
+        swarm_cli.deploy(fmt, source, *swarm, dry_run=dry_run)
+        return
     tree = project_root(source) if Path(source).is_dir() else None
     source = str(tree.path) if tree is not None else source
     where = _where(kwargs, source, options, may_create=True)
@@ -357,6 +371,10 @@ def rollback(
       deploysafe rollback --to production --release 20260131T120000Z-1.4.0 --dry-run
       deploysafe rollback --fleet web --format json
     """
+    swarm = _swarm(kwargs, "rollback")
+    if swarm is not None:
+        swarm_cli.rollback(fmt, *swarm, release_id)
+        return
     where = _where(kwargs, None, {"batch": batch})
     if isinstance(where, FleetSpec):
         _run_fleet(
@@ -414,6 +432,10 @@ def releases(fmt: str, **kwargs: Any) -> None:
       deploysafe releases --fleet web --format json
     """
     _quiet_transport_logs()
+    swarm = _swarm(kwargs, "releases")
+    if swarm is not None:
+        swarm_cli.releases(fmt, *swarm)
+        return
     where = _where(kwargs)
     if isinstance(where, FleetSpec):
         _fleet_releases(fmt, where)
@@ -456,6 +478,10 @@ def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
       deploysafe status --fleet web --no-probe --format json
     """
     _quiet_transport_logs()
+    swarm = _swarm(kwargs, "status")
+    if swarm is not None:
+        swarm_cli.status(fmt, *swarm)
+        return
     where = _where(kwargs)
     if isinstance(where, FleetSpec):
         _fleet_status(fmt, where, probe=not no_probe)

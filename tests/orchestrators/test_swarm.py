@@ -1,0 +1,134 @@
+"""A swarm target in a real single-node Docker Swarm on loopback (dockerd's data under a temporary folder,
+its API on a unix socket, the swarm's ports on 127.0.0.1): images from ``pack --format oci`` are rolled out
+by the engine, start-first, gated on the image's HEALTHCHECK, and deploysafe reports what the engine did.
+
+One rollout story, in order, so the swarm starts once: a first deploy creates the service; a crashing image
+is rolled back by the engine and reported as a failed deploy with the task's logs; a healthy new version
+rolls out; ``releases`` and ``status`` read the service; ``rollback`` puts the previous image back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.containers import service
+from tests.support.dockerd import Dockerd, dockerd_missing, start_dockerd
+from tests.support.projects import run_cli
+
+pytestmark = pytest.mark.slow
+
+TARGET = """
+[targets.swarm]
+swarm = "api"
+swarm_monitor = 2
+swarm_deadline = 120
+"""
+
+
+@pytest.fixture(scope="module")
+def swarm() -> Iterator[Dockerd]:
+    missing = dockerd_missing()
+    if missing:
+        pytest.fail(f"{missing}: these tests need a real Docker daemon; scripts/system-deps installs it")
+    daemon = start_dockerd()
+    try:
+        port = _free_port()  # not 2377: another swarm on this machine may hold it
+        init = daemon.docker(
+            "swarm", "init", "--advertise-addr", f"127.0.0.1:{port}", "--listen-addr", f"127.0.0.1:{port}"
+        )
+        assert init.returncode == 0, init.stderr
+        yield daemon
+    finally:
+        daemon.docker("swarm", "leave", "--force", timeout=60)  # its tasks go with it: dockerd then stops at once
+        daemon.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _image(root: Path, out: Path, *, version: str | None = None) -> Path:
+    if version:
+        package = root / "package.json"
+        data = json.loads(package.read_text())
+        data["version"] = version
+        package.write_text(json.dumps(data, indent=2) + "\n")
+    done = run_cli("pack", str(root), "--format", "oci", "-o", str(out), timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def _deploy(project: Path, image: Path, daemon: Dockerd) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    done = run_cli(
+        "deploy", str(image), "--to", "swarm", "--format", "json", cwd=project, env=daemon.env(), timeout=300
+    )
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return done, [e for e in events if "event" in e]  # the error line of a failure has none
+
+
+def _listeners(pid: int) -> list[str]:
+    """The TCP addresses the daemon listens on, from ``ss``."""
+    done = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, timeout=30)
+    return [line.split()[3] for line in done.stdout.splitlines() if f"pid={pid}," in line]
+
+
+def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_sick_one(engine, built, swarm, tmp_path):
+    root, healthy = built
+    project = root
+    config = root / "deploysafe.toml"
+    if "[targets.swarm]" not in config.read_text():
+        config.write_text(config.read_text() + TARGET)
+    sick_root = service(tmp_path / "sick", engine, crash="boom: the config is missing")
+    sick = _image(sick_root, tmp_path / "sick.tar")
+    next_root = service(tmp_path / "next", engine)
+    fixed = _image(next_root, tmp_path / "next.tar", version="1.4.1")
+
+    done, events = _deploy(project, healthy, swarm)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = events[-1]
+    assert result["event"] == "result" and result["ok"] and result["state"] == "created"
+    first = result["image"]
+    assert any(e["event"] == "task" and e["state"] == "running" and e["image"] == first for e in events)
+    health = swarm.docker("ps", "--format", "{{.Status}}").stdout
+    assert "(healthy)" in health  # the image's HEALTHCHECK, kept through skopeo, is what swarm waited for
+
+    done, events = _deploy(project, sick, swarm)
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = events[-1]
+    assert result["event"] == "result", done.stdout + done.stderr
+    assert not result["ok"] and result["rolled_back"] and result["image"] == first
+    assert "boom: the config is missing" in "\n".join(result["logs"])  # the failing task's own output
+    assert "rolled back by the engine" in done.stderr and "failure or early termination of task" in done.stderr
+    assert any(e["event"] == "rollout" and e["state"] == "rollback_started" for e in events)
+
+    done, events = _deploy(project, fixed, swarm)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert events[-1]["state"] == "completed" and events[-1]["image"] != first
+    second = events[-1]["image"]
+
+    listed = run_cli("releases", "--to", "swarm", "--format", "json", cwd=project, env=swarm.env())
+    assert listed.returncode == 0, listed.stderr
+    history = {r["role"]: r for r in json.loads(listed.stdout)["releases"]}
+    assert history["current"]["image"] == second and history["current"]["version"] == "1.4.1"
+    assert history["previous"]["image"] == first and history["previous"]["version"] == "1.4.0"
+    assert re.fullmatch(r"[0-9a-f]{64}", history["current"]["content_sha256"])
+
+    back = run_cli("rollback", "--to", "swarm", cwd=project, env=swarm.env(), timeout=300)
+    assert back.returncode == 0, back.stdout + back.stderr
+    shown = run_cli("status", "--to", "swarm", "--format", "json", cwd=project, env=swarm.env())
+    assert shown.returncode == 0, shown.stderr
+    state = json.loads(shown.stdout)
+    assert state["image"] == first and state["running"] == 1 and state["version"] == "1.4.0"
+    assert state["update_state"] == "rollback_completed"
+
+    addresses = _listeners(swarm.process.pid)
+    assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), addresses  # nothing beyond loopback
