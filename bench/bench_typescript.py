@@ -8,7 +8,8 @@ imports, tsc + tsc-alias, a monorepo package, ...), each with its dependencies i
 its own start command can run. Nothing is downloaded. For every service:
 
 1. deploysafe decides how it runs (the report's `typescript` line) and whether it is deployable;
-2. a compiled service is built first (`npm run build`, unless --no-build), as its deploy would;
+2. a compiled service is built first (`npm run build`; a Yarn PnP service's own yarn, unless --no-build), as
+   its deploy would;
 3. the ground truth: the command that starts the entry deploysafe judged (a Procfile's, a PM2 file's,
    else package.json's production start command) runs for --wait seconds under `sh -c` with
    NODE_ENV=production. It "loads" when it is still running then, or exits 0, or fails for a reason other
@@ -45,7 +46,8 @@ from pathlib import Path
 LOAD_ERRORS = re.compile(
     r"Cannot find (module|package)|ERR_MODULE_NOT_FOUND|ERR_UNSUPPORTED_DIR_IMPORT|ERR_PACKAGE_PATH_NOT_EXPORTED|"
     r"ERR_REQUIRE_ESM|ERR_REQUIRE_ASYNC_MODULE|does not provide an export named|Named export '.*' not found|"
-    r"SyntaxError|ERR_IMPORT_(ASSERTION|ATTRIBUTE)|conflicting star exports|ERR_UNKNOWN_FILE_EXTENSION"
+    r"SyntaxError|ERR_IMPORT_(ASSERTION|ATTRIBUTE)|conflicting star exports|ERR_UNKNOWN_FILE_EXTENSION|"
+    r"tried to access .*, but it isn't (declared|provided)"  # Yarn Plug'n'Play's refusals
 )
 
 
@@ -104,11 +106,25 @@ def start_command(root: Path, report) -> str | None:
     return commands[0] if commands else production_command(PackageJsonCache(FileSystem()).at(str(root)))
 
 
+def build_command(root: Path) -> list[str]:
+    """`npm run build`, or for a Yarn Plug'n'Play service the project's own yarn (`yarnPath`) running it."""
+    if (root / ".pnp.cjs").is_file():
+        config = (root / ".yarnrc.yml").read_text() if (root / ".yarnrc.yml").is_file() else ""
+        found = re.search(r"^yarnPath:\s*(\S+)", config, re.M)
+        if found:
+            return ["node", str(root / found[1]), "run", "build"]
+    return ["npm", "run", "build"]
+
+
 def start(root: Path, wait: float, command: str | None) -> tuple[str, str]:
-    """Run the production start command; (loads|crashes at load, the first load error line)."""
+    """Run the production start command; (loads|crashes at load, the first load error line). In a Yarn
+    Plug'n'Play service, package.json's scripts run as `yarn run` runs them: with NODE_OPTIONS loading
+    .pnp.cjs (a Procfile's or PM2 file's command runs as written)."""
     if not command:
         return "loads", "no start command"
     env = {**os.environ, "NODE_ENV": "production", "PATH": f"{root / 'node_modules' / '.bin'}:{os.environ['PATH']}"}
+    if (root / ".pnp.cjs").is_file() and not (root / "Procfile").is_file():
+        env["NODE_OPTIONS"] = f"--require {root / '.pnp.cjs'}"
     with tempfile.TemporaryFile() as err:
         process = subprocess.Popen(
             ["sh", "-c", command], cwd=root, stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True
@@ -223,7 +239,7 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
         compiled = report is None or (report.typescript is not None and report.typescript.compiled)
         clean_builds = False
         if build and compiled:
-            built = subprocess.run(["npm", "run", "build"], cwd=clean, capture_output=True)
+            built = subprocess.run(build_command(clean), cwd=clean, capture_output=True)
             clean_builds = built.returncode == 0
             verdict, setup, report = judge(clean)
             # Output deploysafe does not trace to tsc (a bundler's) is judged, and faulted, as JavaScript.
@@ -239,7 +255,7 @@ def bench(service: Path, build: bool, wait: float) -> list[Case]:
             if build and compiled:
                 # A build that fails stops the deploy before node runs: neither verdict is reached (unless
                 # the clean build fails too and emits all the same, as tsc does on type errors).
-                built = subprocess.run(["npm", "run", "build"], cwd=broken, capture_output=True)
+                built = subprocess.run(build_command(broken), cwd=broken, capture_output=True)
                 if built.returncode != 0 and clean_builds:
                     cases.append(Case(service.name, setup, applied, "build fails", "not started"))
                     continue
