@@ -89,7 +89,7 @@ def test_watch_prints_new_and_fixed_errors_as_files_are_edited_and_stops_on_ctrl
 
 def test_a_recheck_from_memory_equals_a_fresh_check(tmp_path):
     """After an edit, the session re-reads only the edited file, and says what a new check says."""
-    root = write_tree(tmp_path / "svc", SERVICE)
+    root = write_tree(tmp_path / "svc", {**SERVICE, "index.js": "require('./package.json');\n" + SERVICE["index.js"]})
     session = CheckSession(root)
     try:
         assert session.check().deployable
@@ -102,6 +102,7 @@ def test_a_recheck_from_memory_equals_a_fresh_check(tmp_path):
         assert {**again.to_json(), "seconds": 0} == {**fresh.to_json(), "seconds": 0}
         assert not again.deployable
         assert not session.reusable({os.path.realpath(root / "lib" / "pool.js")})  # not in the graph: reopen
+        assert not session.reusable({os.path.realpath(root / "package.json")})  # loaded, but a manifest too
     finally:
         session.close()
     assert run_node(root, "index.js").returncode != 0

@@ -205,7 +205,14 @@ class CheckSession:
             graph = _graph(language, _outside(scanned.files, nested), progress)
         scanned = ScanResult(_outside(scanned.files, nested), scanned.problems)
         findings, unverified = _findings(language, graph, scanned.problems)
-        self._known = frozenset(p for p in graph.modules if language.modules.is_project_file(p))
+        # Source files only: a manifest, a tsconfig or a process file changes more than its own facts.
+        self._known = frozenset(
+            path
+            for path, module in graph.modules.items()
+            if module.source is not None
+            and language.modules.is_project_file(path)
+            and language.is_source(os.path.basename(path))
+        )
         return _report(project, language, scanned, graph, findings, unverified, started, nested)
 
     def reusable(self, changed: Collection[str]) -> bool:

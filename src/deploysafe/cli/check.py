@@ -170,12 +170,19 @@ def watch_check(
     from deploysafe.check.watch import watch
 
     console = Console(highlight=False)
+    found = project_root(root)
     session = CheckSession(
-        root, list(entries) or None, node_version=node_version, exclude=list(exclude), cache=not no_cache
+        found.path if found else root,
+        list(rebased_entries(found, entries)) or None,
+        node_version=node_version,
+        exclude=list(exclude),
+        cache=not no_cache,
     )
     last: list[int] = []
 
     def show(before, after) -> None:
+        if found is not None:
+            after.root_reason, after.root_start = found.reason, str(found.start)
         if before is None:
             text_report.render(after, console, verbose=verbose)
         else:
