@@ -52,6 +52,9 @@ class SourceLoader:
         self.workers = workers if workers is not None else min(_cpus(), 8)
         self._loaded: dict[str, SourceFile] = {}
         self.parsed = 0  # files parsed (cache misses) in this loader's life, for the report
+        # A file's identity when something cheaper than its bytes pins its content (an installed package's
+        # version and integrity, see the ecosystem): its facts are then found without reading it.
+        self.pinned: Callable[[str], str | None] | None = None
 
     def forget(self, paths: Iterable[str]) -> None:
         """These files changed: the next get() or load() reads them again (their facts come from the cache
@@ -68,11 +71,16 @@ class SourceLoader:
         todo = [p for p in dict.fromkeys(paths) if p not in self._loaded]
         if not todo:
             return
+        version, name = self.parser.version(), self.parser.dialect_name
+        layout = format_key()
+        pinned = self._pinned_keys(todo, f"{version}:{layout}")
         read: Read = {}
         for path in todo:
             dialect = self.parser.dialect_for(path)
             if dialect is None:
                 self._loaded[path] = SourceFile(path, "", 0, self.parser.empty, self.parser.not_a_source)
+                continue
+            if path in self._loaded:  # its pinned facts were in the cache
                 continue
             try:
                 data = _read_source(path)
@@ -86,8 +94,6 @@ class SourceLoader:
                 continue
             read[path] = (data, digest, dialect)
 
-        version, name = self.parser.version(), self.parser.dialect_name
-        layout = format_key()
         keys = {path: f"{version}:{layout}:{name(dialect)}:{digest}" for path, (_, digest, dialect) in read.items()}
         cached = self.cache.get_many(set(keys.values()))
         missed = [path for path in read if keys[path] not in cached]
@@ -112,10 +118,31 @@ class SourceLoader:
         self.parsed += len(missed)
         if progress and done < total:
             progress(total, total)
+        for path in read:
+            if path in pinned and self.cache.enabled:  # found by its pin next time, without reading it
+                fresh.setdefault(pinned[path], fresh.get(keys[path]) or encode(cached[keys[path]]))
         self.cache.put_encoded(fresh)
         for path, (data, digest, _) in read.items():
             facts = cached[keys[path]]
             self._loaded[path] = SourceFile(path, digest, len(data), facts, facts.fault or None)
+
+    def _pinned_keys(self, todo: list[str], prefix: str) -> dict[str, str]:
+        """Cache keys of the files in ``todo`` that have a pin (``self.pinned``); the ones whose facts the
+        cache holds are loaded here and now, unread (their sha256 is left empty)."""
+        if self.pinned is None or not self.cache.enabled:
+            return {}
+        keys = {}
+        for path in todo:
+            dialect = self.parser.dialect_for(path)
+            pin = self.pinned(path) if dialect is not None else None
+            if pin is not None:
+                keys[path] = f"{prefix}:{self.parser.dialect_name(dialect)}:pin:{pin}"
+        found = self.cache.get_many(set(keys.values())) if keys else {}
+        for path, key in keys.items():
+            if key in found:
+                facts = found[key]
+                self._loaded[path] = SourceFile(path, "", 0, facts, facts.fault or None)
+        return {path: key for path, key in keys.items() if key not in found}
 
     def _parse(self, misses: list[str], read: Read) -> Parsed:
         """(path, facts, facts encoded for the cache or None) for every path in ``misses``, in any order."""

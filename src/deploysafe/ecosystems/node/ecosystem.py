@@ -32,6 +32,7 @@ from deploysafe.ecosystems.node import files, module_alias, pnp, pnp_map
 from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.entries import Entry, computed_app_scripts, detect_entries
 from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
+from deploysafe.ecosystems.node.package_pins import PackagePins
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
 from deploysafe.ecosystems.node.parser import NodeParser
 from deploysafe.ecosystems.node.resolve import NodeResolver
@@ -110,13 +111,15 @@ class NodeEcosystem:
         tsconfigs = TsconfigLoader(fs, stop_at=os.path.dirname(project.root))
         plug = pnp.find(project.root)
         plug_map = pnp_map.load(plug.folder) if plug else None
+        loader = SourceLoader(FactsCache(enabled=cache), parser=self.parser)
+        loader.pinned = PackagePins(project.root)  # installed package files: facts by version, unread
         analysis = Analysis(
             root=project.root,
             node=node,
             fs=fs,
             packages=packages,
             resolver=NodeResolver(fs, packages, node, tsconfigs, pnp=plug_map),
-            loader=SourceLoader(FactsCache(enabled=cache), parser=self.parser),
+            loader=loader,
             compiled_typescript=typescript is not None and typescript.compiled,
             aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
             typescript=typescript,
