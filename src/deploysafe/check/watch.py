@@ -21,6 +21,7 @@ from deploysafe.check.findings import Finding
 from deploysafe.check.pipeline import CheckSession, Report
 
 DEBOUNCE_MS = 50  # changes closer together than this are one batch (an editor's write, rename and chmod)
+READY_MS = 200  # how long the watcher waits for a change before it says it is idle (and, first, ready)
 INSTALL_MARKERS = frozenset((".package-lock.json", ".modules.yaml", ".yarn-state.yml", ".yarn-integrity"))
 IGNORED_DIRS = frozenset((".git", ".hg", ".svn", ".deploysafe", "__pycache__", ".cache", ".idea", ".vscode"))
 IGNORED_SUFFIXES = (".swp", ".swo", ".swx", "~", ".tmp")  # editors' scratch files
@@ -77,13 +78,11 @@ def watch(
     on_report: Callable[[Report | None, Report], None],
     stop: threading.Event | None = None,
 ) -> None:
-    """Check now, then again after every batch of changes, until ``stop`` is set or Ctrl-C; each verdict
-    goes to ``on_report(previous, current)`` (previous is None for the first)."""
+    """Check as soon as the watcher is in place, then again after every batch of changes, until ``stop`` is
+    set or Ctrl-C; each verdict goes to ``on_report(previous, current)`` (previous is None for the first)."""
     import watchfiles
 
     root = os.path.realpath(session.root)
-    report = session.check()
-    on_report(None, report)
     batches = watchfiles.watch(
         root,
         watch_filter=ProjectFilter(root),
@@ -91,9 +90,17 @@ def watch(
         step=10,
         stop_event=stop,
         raise_interrupt=False,
+        rust_timeout=READY_MS,
+        yield_on_timeout=True,
     )
+    report: Report | None = None
     for batch in batches:
-        modified = all(change is watchfiles.Change.modified for change, _ in batch)
+        # The first batch (empty, after READY_MS) says the watcher is in place: the first check comes
+        # then, so an edit made once "watching" is printed is never missed, and one made during a check
+        # waits in the queue for the next.
+        if report is not None and not batch:
+            continue
+        modified = report is not None and all(change is watchfiles.Change.modified for change, _ in batch)
         changed = {os.path.realpath(path) for _, path in batch} if modified else None
         current = session.check(changed)
         on_report(report, current)
