@@ -23,6 +23,7 @@ from deploysafe.hosts.base import run_configured
 from deploysafe.release import ReleaseFailed, interrupts
 from tests.release.test_cli import _fleet_toml
 from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
+from tests.support.processes import alive
 from tests.support.sshd import free_port
 
 from .conftest import current_of, history_of, serving
@@ -191,14 +192,6 @@ def test_a_restart_past_restart_timeout_is_rolled_back(make_artifact, local_spec
 STARTS_A_SERVICE = 'setsid sleep 60 & echo $! > service.pid; sleep 1; echo "pidfile written"'
 
 
-def _alive(pid: int) -> bool:
-    """Running (a zombie whose new parent has not reaped it yet is not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def _signal_me(*delays: float, signum: signal.Signals = signal.SIGINT) -> None:
     for delay in delays:
         threading.Timer(delay, os.kill, (os.getpid(), signum)).start()
@@ -222,9 +215,9 @@ def test_a_signal_during_a_restart_command_lets_it_finish_and_a_second_one_stops
     assert second.value.exit_code == 143 and len(done) == 1
     service = int((tmp_path / "service.pid").read_text())
     deadline = time.monotonic() + 5  # a SIGKILL is delivered, not waited for
-    while _alive(service) and time.monotonic() < deadline:
+    while alive(service) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(service), "the service the cut-short command started runs on"
+    assert not alive(service), "the service the cut-short command started runs on"
 
 
 def _fleet_events_until(proc: subprocess.Popen[str], host: str, step: str) -> bool:

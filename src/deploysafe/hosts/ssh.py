@@ -11,6 +11,10 @@
   :meth:`SshHost.stream` for a conversation: read stdout while stdin is fed), all through the same
   checks, quoting and channel cap.
 - Uploads use SFTP. A connection lost at any point becomes a one-line :class:`TargetError`.
+- A command cut short (its timeout, or the caller interrupted) is killed on the host, not only on our
+  side: closing its channel does not end it. Each command first says its pid, which leads the process
+  group sshd made for the session; the group is killed, and the next command on the connection starts
+  only once it is gone (a rollback's restart never races the restart it replaces).
 """
 
 from __future__ import annotations
@@ -124,6 +128,7 @@ class SshHost:
         self._thread = threading.Thread(target=self._loop.run_forever, name="deploysafe-ssh", daemon=True)
         self._thread.start()
         self._sem: asyncio.Semaphore | None = None
+        self._reaping: set[asyncio.Future[None]] = set()  # kills of commands cut short, still under way
         self._conn: asyncssh.SSHClientConnection | None = None
         self._sftp: asyncssh.SFTPClient | None = None
         self._closed = False
@@ -149,7 +154,15 @@ class SshHost:
         if self._closed or self._lost:
             coro.close()
             raise TargetError(f"{self.url}: {self._lost or 'connection already closed'}")
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        ended = threading.Event()
+
+        async def tracked() -> T:
+            try:
+                return await coro
+            finally:
+                ended.set()
+
+        future = asyncio.run_coroutine_threadsafe(tracked(), self._loop)
         try:
             return future.result(timeout)
         except TargetError:
@@ -176,6 +189,7 @@ class SshHost:
             raise TargetError(f"{self.url}: {what} failed: {err.strerror or err}") from err
         except KeyboardInterrupt:
             future.cancel()  # interrupted (a signal): stop waiting for the host, and stop the work too
+            ended.wait(5)  # its command is then being killed on the host, before any next one starts
             raise
 
     def _raise_if_closed(self, what: str, err: BaseException) -> None:
@@ -299,20 +313,45 @@ class SshHost:
         self, command: str, stdin: bytes | Iterable[bytes] | None, timeout: float | None
     ) -> tuple[int, bytes, bytes]:
         assert self._sem is not None
+        if self._reaping:  # a command cut short is still being killed: nothing runs beside it
+            await asyncio.gather(*self._reaping, return_exceptions=True)
         async with self._sem:  # the timeout starts once a channel is ours
             return await asyncio.wait_for(self._exchange(command, stdin), timeout)
 
     async def _exchange(self, command: str, stdin: bytes | Iterable[bytes] | None) -> tuple[int, bytes, bytes]:
-        process = await self._open_process(command)
+        process = await self._open_process(f"printf '{_PID_MARK}%s\\n' \"$$\" >&2; {command}")
         feeder = _quiet(asyncio.ensure_future(_feed(process.stdin, stdin)))
+        pid: int | None = None
         try:
+            said, pid = await _read_pid(process.stderr)
             out, err = await asyncio.gather(process.stdout.read(), process.stderr.read())
             await process.wait_closed()
+        except asyncio.CancelledError:
+            if pid is not None and process.exit_status is None:
+                self._reap(pid)
+            raise
         finally:
             await _settle(feeder)
             process.close()
         code = process.exit_status if process.exit_status is not None else 255
-        return code, bytes(out), bytes(err)
+        return code, bytes(out), said + bytes(err)
+
+    def _reap(self, pid: int) -> None:
+        """Kill the process group ``pid`` leads on the host and wait until it is gone (up to 10 s)."""
+
+        async def reap() -> None:
+            assert self._sem is not None
+            with contextlib.suppress(Exception):
+                async with self._sem:
+                    process = await self._open_process(shlex.join(["sh", "-c", _REAP, "sh", str(pid)]))
+                    try:
+                        await asyncio.wait_for(process.wait_closed(), 15)
+                    finally:
+                        process.close()
+
+        task = asyncio.ensure_future(reap())
+        self._reaping.add(task)
+        task.add_done_callback(self._reaping.discard)
 
     def run_bytes(
         self,
@@ -656,6 +695,37 @@ async def _feed(stdin: asyncssh.SSHWriter[bytes], data: bytes | Iterable[bytes] 
 
 async def _start(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
     return _quiet(asyncio.ensure_future(coro))
+
+
+_PID_MARK = "deploysafe-pid "
+# Kill process group $1 until no member of it runs (zombies that an init slow to reap keeps do not count).
+_REAP = """g=$1
+i=0
+while [ "$i" -lt 100 ]; do
+  kill -s KILL -- "-$g" 2>/dev/null || exit 0
+  left=
+  for f in /proc/[0-9]*/stat; do
+    read -r l 2>/dev/null <"$f" || continue
+    set -- ${l##*") "}
+    if [ "$1" != Z ] && [ "$3" = "$g" ]; then left=1; break; fi
+  done
+  [ -z "$left" ] && exit 0
+  sleep 0.1
+  i=$((i + 1))
+done
+exit 1"""
+
+
+async def _read_pid(stderr: asyncssh.SSHReader[bytes]) -> tuple[bytes, int | None]:
+    """The pid a command says first on stderr, and what came before it (a shell's start-up noise)."""
+    said = b""
+    while True:
+        line = bytes(await stderr.readline())
+        if not line:
+            return said, None
+        if line.startswith(_PID_MARK.encode()) and line[len(_PID_MARK) :].strip().isdigit():
+            return said, int(line[len(_PID_MARK) :])
+        said += line
 
 
 def _quiet(task: asyncio.Future[T]) -> asyncio.Future[T]:
