@@ -59,6 +59,8 @@ class ModuleGraph:
     dormant: list[str]
     # A file of the project itself, not of an installed dependency (node_modules, site-packages).
     in_project: Callable[[str], bool] = field(default=lambda path: True, repr=False, compare=False)
+    # The name a file goes by in reports when it is read from elsewhere (a package archive's unpacked copy).
+    named: Callable[[str], str] = field(default=lambda path: path, repr=False, compare=False)
     _rels: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _short: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = field(
         default_factory=dict, repr=False, compare=False
@@ -74,7 +76,7 @@ class ModuleGraph:
         """``path`` relative to the root with ``/`` (computed once per path: chains ask for it often)."""
         rel = self._rels.get(path)
         if rel is None:
-            rel = self._rels[path] = os.path.relpath(path, self.root).replace(os.sep, "/")
+            rel = self._rels[path] = os.path.relpath(self.named(path), self.root).replace(os.sep, "/")
         return rel
 
     def chain(self, path: str) -> list[str]:
@@ -168,7 +170,9 @@ def build_graph(
     dormant = [p for p in scanned if p not in parents]
     for path in dormant:
         visit(path, None)
-    return ModuleGraph(analysis.root, entries, modules, parents, dormant, analysis.is_project_file)
+    return ModuleGraph(
+        analysis.root, entries, modules, parents, dormant, analysis.is_project_file, analysis.display_path
+    )
 
 
 def _module(analysis: Modules, path: str) -> Module:

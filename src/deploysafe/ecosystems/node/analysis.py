@@ -60,6 +60,10 @@ class Analysis:
     def is_project_file(path: str) -> bool:
         return files.is_project_file(path)
 
+    def display_path(self, path: str) -> str:
+        """A file of a Yarn PnP package archive by its path inside the archive, not its unpacked copy's."""
+        return self.resolver.zips.virtual(path) if self.resolver.pnp is not None else path
+
     def forget(self, paths: Iterable[str]) -> None:
         """These files' content changed (nothing was added, removed or renamed): their facts and the format
         read from them are computed again; resolutions depend on names only and stay."""

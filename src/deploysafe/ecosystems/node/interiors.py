@@ -131,7 +131,13 @@ def _module(analysis: Analysis, path: str) -> Module:
 def interior_graph(graph: ModuleGraph, interior: Interior) -> ModuleGraph:
     """The package files as a graph of their own whose chains run from the service's entries."""
     return ModuleGraph(
-        graph.root, graph.entries, interior.modules, {**graph.parents, **interior.parents}, [], graph.in_project
+        graph.root,
+        graph.entries,
+        interior.modules,
+        {**graph.parents, **interior.parents},
+        [],
+        graph.in_project,
+        graph.named,
     )
 
 
