@@ -77,8 +77,8 @@ def test_a_swarm_target_is_refused_by_host_commands_and_wants_an_image(tmp_path)
     assert _error(done).endswith(
         "--to prod is a swarm service: unlock works on hosts (deploy, rollback, releases and status work here)"
     )
-    done = run_cli("deploy", "--to", "prod", cwd=root)
-    assert done.returncode == 2 and "not an OCI image; the swarm target prod deploys the image of" in _error(done)
+    done = run_cli("deploy", "package.json", "--to", "prod", cwd=root)
+    assert done.returncode == 2 and "package.json: not an OCI image; the swarm target prod deploys a" in _error(done)
 
 
 def test_a_typo_in_a_fleets_target_name_suggests_the_target(tmp_path):

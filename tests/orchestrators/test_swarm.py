@@ -56,20 +56,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _image(root: Path, out: Path, *, version: str | None = None) -> Path:
-    if version:
-        package = root / "package.json"
-        data = json.loads(package.read_text())
-        data["version"] = version
-        package.write_text(json.dumps(data, indent=2) + "\n")
+def _image(root: Path, out: Path) -> Path:
     done = run_cli("pack", str(root), "--format", "oci", "-o", str(out), timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     return out
 
 
-def _deploy(project: Path, image: Path, daemon: Dockerd) -> tuple[subprocess.CompletedProcess, list[dict]]:
+def _deploy(project: Path, source: Path, daemon: Dockerd) -> tuple[subprocess.CompletedProcess, list[dict]]:
     done = run_cli(
-        "deploy", str(image), "--to", "swarm", "--format", "json", cwd=project, env=daemon.env(), timeout=300
+        "deploy", str(source), "--to", "swarm", "--format", "json", cwd=project, env=daemon.env(), timeout=300
     )
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return done, [e for e in events if "event" in e]  # the error line of a failure has none
@@ -89,8 +84,10 @@ def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_si
         config.write_text(config.read_text() + TARGET)
     sick_root = service(tmp_path / "sick", engine, crash="boom: the config is missing")
     sick = _image(sick_root, tmp_path / "sick.tar")
-    next_root = service(tmp_path / "next", engine)
-    fixed = _image(next_root, tmp_path / "next.tar", version="1.4.1")
+    fixed = service(tmp_path / "next", engine)  # deployed as a tree: deploy packs its image itself
+    (fixed / "deploysafe.toml").write_text((fixed / "deploysafe.toml").read_text() + TARGET)
+    package = json.loads((fixed / "package.json").read_text())
+    (fixed / "package.json").write_text(json.dumps({**package, "version": "1.4.1"}, indent=2) + "\n")
 
     done, events = _deploy(project, healthy, swarm)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -113,6 +110,7 @@ def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_si
     done, events = _deploy(project, fixed, swarm)
     assert done.returncode == 0, done.stdout + done.stderr
     assert events[-1]["state"] == "completed" and events[-1]["image"] != first
+    assert any(e["event"] == "packed" for e in events) and any(e["event"] == "image" for e in events)
     second = events[-1]["image"]
 
     listed = run_cli("releases", "--to", "swarm", "--format", "json", cwd=project, env=swarm.env())

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
+from deploysafe.cli.project import project_root
 from deploysafe.config import Config, TargetTable
 from deploysafe.errors import ConfigError, DeployFailed
+from deploysafe.image.boot import is_image
+from deploysafe.image.build import build_image
+from deploysafe.image.engine import find_engine
+from deploysafe.image.settings import image_settings
 from deploysafe.orchestrators import swarm
 from deploysafe.orchestrators.swarm.rollout import Outcome
+from deploysafe.pack import pack as run_pack
 
 SWARM_COMMANDS = ("deploy", "rollback", "releases", "status")
 
@@ -81,9 +89,26 @@ def _finish(fmt: str, what: str, target: str, outcome: Outcome) -> None:
 
 
 def deploy(fmt: str, source: str, name: str, target: TargetTable, *, dry_run: bool) -> None:
+    """Deploy the image at ``source``; a project tree is packed into an image first (pack --format oci)."""
     say = _Say(fmt)
-    outcome = swarm.deploy(source, name, target, say=say, dry_run=dry_run)
+    with tempfile.TemporaryDirectory(prefix="deploysafe-swarm-") as work:
+        tree = Path(source).is_dir() and not is_image(source)
+        image = _image_of(source, name, target, Path(work), say) if tree and not dry_run else source
+        outcome = swarm.deploy(image, name, target, say=say, dry_run=dry_run)
     _finish(fmt, "deploy", name, outcome)
+
+
+def _image_of(source: str, name: str, target: TargetTable, work: Path, say: _Say) -> Path:
+    """``pack --format oci`` of the project at ``source``: the artifact, then its image (a tar in ``work``)."""
+    found = project_root(source)
+    root = found.path if found else Path(source)
+    settings = image_settings(root, name if target.health else None)  # else the one target with health
+    engine = find_engine()
+    packed = run_pack(root, output=work / "dist")
+    say({"event": "packed", "artifact": str(packed.path), "line": f"packed {packed.id}"})
+    built = build_image(packed.path, work / "image.tar", settings, engine=engine)
+    say({"event": "image", "image": built.reference, "line": f"built the image {built.reference}"})
+    return built.path
 
 
 def rollback(fmt: str, name: str, target: TargetTable, release: str | None) -> None:

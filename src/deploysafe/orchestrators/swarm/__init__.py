@@ -60,9 +60,10 @@ class Status:
 def deploy(image_path: str | Path, name: str, target: TargetTable, *, say: Say, dry_run: bool = False) -> Outcome:
     """Roll the image at ``image_path`` (an OCI layout or its tar) out to the target's service."""
     path = Path(image_path)
-    if not boot.is_image(path):
+    if not boot.is_image(path) and not (dry_run and path.is_dir()):
         raise ConfigError(
-            f"{path}: not an OCI image; the swarm target {name} deploys the image of `deploysafe pack --format oci`"
+            f"{path}: not an OCI image; the swarm target {name} deploys a project tree or the image of "
+            "`deploysafe pack --format oci`"
         )
     service_name = _service(name, target)
     before = services.inspect(service_name)
