@@ -366,6 +366,23 @@ def test_immediately_invoked_functions_and_the_factory_a_umd_wrapper_calls_run_a
     ]
 
 
+def test_a_top_level_function_the_module_calls_runs_at_load() -> None:
+    facts = read(
+        "function main() { require('main'); }\nmain();\n"
+        "async function start() { await import('start'); }\nstart().catch(() => process.exit(1));\n"
+        "const boot = async () => { require('boot'); };\nawait boot();\n"
+        "function later() { require('later'); }\nif (process.env.X) later();\n"
+        "function never() { require('never'); }\n"
+    )
+    assert [(r.specifier, r.in_function) for r in facts.imports] == [
+        ("main", False),
+        ("start", True),  # its failure is handled by the caller
+        ("boot", False),
+        ("later", True),  # called behind a condition
+        ("never", True),
+    ]
+
+
 def test_a_umd_test_takes_the_commonjs_branch_and_other_probes_stay_feature_tests() -> None:
     facts = read(
         "typeof exports === 'object' && typeof module !== 'undefined' ? f(require('cjs')) : g();\n"

@@ -424,6 +424,7 @@ class _ModuleReader:
         self.export_assignment = False
         self.root: Node | None = None
         self.computed: list[Node] = []  # the arguments of import()/require() calls of a computed specifier
+        self._top: load_time.TopCalls | None = None
 
     def read(self, root: Node, captures: dict[str, list[Node]]) -> ModuleFacts:
         self.root = root
@@ -459,6 +460,12 @@ class _ModuleReader:
             folder_loads=self._folder_loads(root),
         )
 
+    def _top_calls(self) -> load_time.TopCalls | None:
+        """The functions the module's top-level statements call (read once, on first need)."""
+        if self._top is None and self.root is not None:
+            self._top = load_time.TopCalls(self.root)
+        return self._top
+
     def _folder_loads(self, root: Node) -> tuple[FolderLoad, ...]:
         """Code loaded by listing a folder (see :mod:`deploysafe.ecosystems.node.parse.folders`)."""
         found: list[FolderLoad] = self._package_folders(root) if package_folders.mentions(self.source) else []
@@ -489,7 +496,7 @@ class _ModuleReader:
     ) -> FolderLoad:
         line, column = self._position(call)
         base, folder = where or ("", "")
-        context = _context(call, typescript=self.typescript)
+        context = _context(call, typescript=self.typescript, top=self._top_calls())
         at_load = not (context.in_function or context.in_try or context.dev_only or context.feature_test)
         return FolderLoad(loader, base, folder, line, column, _shortened(call), recursive, asset, at_load)
 
@@ -703,7 +710,7 @@ class _ModuleReader:
         arguments = _call_arguments(call)
         if not arguments:
             return
-        where = _context(call, typescript=False)
+        where = _context(call, typescript=False, top=self._top_calls())
         if resolve is not None and _literal_text(arguments[0]) is None:
             return  # require.resolve(computed): a path lookup, not a load; nothing to follow
         resolve_only = resolve is not None
@@ -716,11 +723,11 @@ class _ModuleReader:
         specifier = _literal_text(arguments[0]) if arguments else None
         if call is None or specifier is None or specifier.startswith((".", "/", "file:", "data:", "#")):
             return
-        where = _context(call, typescript=self.typescript)
+        where = _context(call, typescript=self.typescript, top=self._top_calls())
         self._add_call(ImportKind.DYNAMIC, arguments[0], where, guarded=where.in_try, resolve_only=True)
 
     def _dynamic_import(self, call: Node) -> None:
-        where = _context(call, typescript=self.typescript)
+        where = _context(call, typescript=self.typescript, top=self._top_calls())
         arguments = _call_arguments(call)
         if where.in_type or not arguments:
             return
@@ -1046,7 +1053,7 @@ def _shadowing_scope(identifier: Node) -> tuple[int, int] | None:
     return None
 
 
-def _context(node: Node, *, typescript: bool) -> _Context:
+def _context(node: Node, *, typescript: bool, top: load_time.TopCalls | None = None) -> _Context:
     """Where *node* runs: inside a function, inside a try body, only in a TypeScript type, or only when
     NODE_ENV is not production."""
     in_function = in_try = in_type = dev_only = False
@@ -1054,7 +1061,7 @@ def _context(node: Node, *, typescript: bool) -> _Context:
     child, parent = node, node.parent
     while parent is not None:
         kind = parent.type
-        if kind in _FUNCTIONS and load_time.runs_at_load(parent):
+        if kind in _FUNCTIONS and load_time.runs_at_load(parent, top):
             pass  # an immediately invoked function (or a UMD factory its wrapper calls) runs at load
         elif kind in _FUNCTIONS or (kind in _FIELDS and _instance_field_value(parent, child)):
             in_function = True

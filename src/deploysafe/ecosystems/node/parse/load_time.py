@@ -24,19 +24,25 @@ from tree_sitter import Node
 
 from deploysafe.ecosystems.node.parse import conditions
 
-__all__ = ["runs_at_load", "umd_truth"]
+__all__ = ["TopCalls", "runs_at_load", "umd_truth"]
 
 _FUNCTION_VALUES = frozenset({"function_expression", "function", "arrow_function", "generator_function"})
+_DECLARED = frozenset({"function_declaration", "generator_function_declaration"})
 _INVOKERS = (b"call", b"apply")
+_CHAIN = (b"then", b"catch", b"finally")
 # `typeof NAME` under Node's CommonJS loader (a UMD wrapper tests exactly these).
 _TYPEOF = {b"exports": "object", b"module": "object", b"require": "function", b"define": "undefined"}
 # Plain values a UMD test reads after its typeof guard: truthy under CommonJS.
 _TRUTHY = frozenset({b"exports", b"module", b"module.exports", b"require"})
 
 
-def runs_at_load(function: Node) -> bool:
-    """True when the body of *function* (a function expression or arrow) runs as soon as the code around
-    it runs: it is invoked where it is written, or it is the argument of such a function that calls it."""
+def runs_at_load(function: Node, top: TopCalls | None = None) -> bool:
+    """True when the body of *function* runs as soon as the code around it runs: it is invoked where it is
+    written, it is the argument of such a function that calls it, or it is a top-level function (declared,
+    or a `const`'s value) that a statement of the module calls (`main();`, `await main();`,
+    `main().then(…)`); ``top`` holds those calls (read once per module)."""
+    if function.type in _DECLARED or (function.type in _FUNCTION_VALUES and _declared_value(function)):
+        return top is not None and top.runs(function)
     if function.type not in _FUNCTION_VALUES:
         return False
     outer = _unparenthesized_parent(function)
@@ -44,6 +50,67 @@ def runs_at_load(function: Node) -> bool:
     if call is not None:
         return not (_has_async(function) and _promise_handled(call))
     return _called_by_wrapper(function, outer)
+
+
+def _declared_value(function: Node) -> Node | None:
+    """The `const NAME = <function>` declarator holding *function* at the top of the module."""
+    declarator = function.parent
+    declaration = declarator.parent if declarator is not None else None
+    if declarator is None or declarator.type != "variable_declarator" or declaration is None:
+        return None
+    if declarator.child_by_field_name("value") != function or declaration.parent is None:
+        return None
+    return declarator if declaration.parent.type == "program" else None
+
+
+class TopCalls:
+    """The functions the module's top-level statements call, unconditionally, by name: whether each call's
+    promise is handled (`main().catch(…)`). Read once per module; :meth:`runs` answers for a function."""
+
+    def __init__(self, program: Node) -> None:
+        self.handled: dict[bytes, bool] = {}
+        for statement in program.named_children:
+            expression = statement.named_children[0] if statement.type == "expression_statement" else None
+            call = _top_call(expression)
+            callee = call.child_by_field_name("function") if call is not None else None
+            if call is not None and callee is not None and callee.type == "identifier" and callee.text:
+                handled = _promise_handled(call)
+                self.handled[callee.text] = self.handled.get(callee.text, True) and handled
+
+    def runs(self, function: Node) -> bool:
+        """A top-level function one of these statements calls; an async one only when the promise of that
+        call is not handled (then a failure inside it stops the start)."""
+        holder = _declared_value(function) or function
+        name = holder.child_by_field_name("name")
+        parent = holder.parent if holder.type in _DECLARED else holder.parent.parent if holder.parent else None
+        if parent is not None and parent.type == "export_statement":
+            parent = parent.parent
+        if parent is None or parent.type != "program" or name is None or name.type != "identifier":
+            return False
+        handled = self.handled.get(name.text or b"")
+        return handled is not None and not (handled and _has_async(function))
+
+
+def _top_call(expression: Node | None) -> Node | None:
+    """The call a statement makes through `await`, `void` and `.then/.catch/.finally` chains: `main()`."""
+    node = expression
+    while node is not None:
+        if node.type in ("await_expression", "parenthesized_expression") or (
+            node.type == "unary_expression" and node.child_by_field_name("operator") is not None
+        ):
+            node = node.named_children[0] if node.named_children else None
+            continue
+        if node.type != "call_expression":
+            return None
+        callee = node.child_by_field_name("function")
+        if callee is not None and callee.type == "member_expression":
+            prop = callee.child_by_field_name("property")
+            inner = callee.child_by_field_name("object")
+            if prop is not None and prop.text in _CHAIN and inner is not None and inner.type == "call_expression":
+                node = inner
+                continue
+        return node
+    return None
 
 
 def umd_truth(condition: Node | None) -> bool | None:
@@ -106,7 +173,7 @@ def _called_by_wrapper(function: Node, outer: Node | None) -> bool:
     if outer is None or outer.type != "arguments" or outer.parent is None or outer.parent.type != "call_expression":
         return False
     wrapper = _unparenthesized(outer.parent.child_by_field_name("function"))
-    if wrapper is None or wrapper.type not in _FUNCTION_VALUES or not runs_at_load(wrapper):
+    if wrapper is None or wrapper.type not in _FUNCTION_VALUES or not runs_at_load(wrapper, None):
         return False
     position = [child.id for child in outer.named_children if child.type != "comment"].index(_argument_id(function))
     parameters = wrapper.child_by_field_name("parameters")
