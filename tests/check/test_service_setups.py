@@ -153,6 +153,19 @@ def test_module_alias_resolves_as_its_hook_does_and_node_agrees(tmp_path):
     assert done.returncode != 0 and "Cannot find module" in done.stderr and "/app/lib/hello'" in done.stderr
 
 
+def test_an_alias_required_before_module_alias_registers_fails_as_node_fails_it(tmp_path):
+    hello = {"lib/hello.js": "module.exports = 'loaded';\n"}
+    late = "const hello = require('@lib/hello');\nrequire('module-alias/register');\nconsole.log(hello);\n"
+    root = alias_fetch_app(tmp_path, ALIASED, late, hello)
+    for index, where in ((late, "only at line 2"), ("console.log(require('@lib/hello'));\n", "nowhere")):
+        (root / "index.js").write_text(index)
+        blocked = check(root)
+        assert [(f.rule, f.line) for f in blocked.errors] == [("unresolved-import", 1)]
+        assert f"module-alias's register runs {where}" in blocked.errors[0].message
+        failed = run_node(root, "index.js")
+        assert failed.returncode != 0 and "Cannot find module '@lib/hello'" in failed.stderr
+
+
 def test_a_guarded_require_of_esm_only_node_fetch_is_a_warning_and_node_18_runs_it(tmp_path):
     from tests.support.tools import node
 

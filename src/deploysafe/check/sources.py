@@ -62,6 +62,10 @@ class SourceLoader:
         for path in paths:
             self._loaded.pop(path, None)
 
+    def loaded(self) -> list[str]:
+        """The files read so far."""
+        return list(self._loaded)
+
     def get(self, path: str) -> SourceFile:
         if path not in self._loaded:
             self.load([path])

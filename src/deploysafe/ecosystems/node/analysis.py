@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from deploysafe.check.facts import Import, ImportKind
 from deploysafe.check.fs import FileSystem
 from deploysafe.check.graph import Edge
-from deploysafe.check.resolution import PACKAGE_NOT_FOUND, Resolution, Unresolved
+from deploysafe.check.resolution import NOT_FOUND, PACKAGE_NOT_FOUND, Resolution, Unresolved
 from deploysafe.check.sources import SourceLoader
-from deploysafe.ecosystems.node import files
+from deploysafe.ecosystems.node import files, module_alias
 from deploysafe.ecosystems.node.folder_loads import folder_imports
 from deploysafe.ecosystems.node.formats import Format, emitted_format, is_typescript, module_format
 from deploysafe.ecosystems.node.installed import PackageIndex
@@ -40,6 +40,8 @@ class Analysis:
     aliases_rewritten: bool = False  # tsc-alias rewrites tsconfig paths in tsc's output
     typescript: TypeScriptRun | None = None  # how TypeScript runs: runner, tsc's build, run-time hooks
     module_aliases: ModuleAliases | None = None  # module-alias's `_moduleAliases`, hooking require()
+    module_alias_preloaded: bool = False  # the start command preloads module-alias/register
+    _alias_registered_elsewhere: bool | None = None
     pnp: bool = False  # Yarn Plug'n'Play resolves packages (see pnp.py): a package not found is not judged
     _resolved: dict[tuple[str, str, bool, bool, bool], Resolution] = field(default_factory=dict)
     _formats: dict[str, Format] = field(default_factory=dict)
@@ -69,6 +71,7 @@ class Analysis:
         read from them are computed again; resolutions depend on names only and stay."""
         paths = list(paths)
         self.loader.forget(paths)
+        self._alias_registered_elsewhere = None  # where module-alias's register runs may have moved
         for path in paths:
             self._formats.pop(path, None)
 
@@ -114,6 +117,35 @@ class Analysis:
         if target is None:
             return None
         return self.resolver.resolve(target, importer, for_require=True, typescript=typescript)
+
+    def _alias_not_registered(self, path: str, imp: Import) -> Unresolved | None:
+        """An aliased require that runs before module-alias's register does: Node looks for a package."""
+        aliases = self.module_aliases
+        if aliases is None or self.module_alias_preloaded or imp.specifier is None:
+            return None
+        if not files.is_project_file(path) or aliases.rewrite(imp.specifier) is None:
+            return None
+        own = module_alias.register_line(self.loader.get(path).facts.imports) if files.is_source(path) else None
+        if own is not None and own < imp.line:
+            return None
+        if own is None and self._registered_elsewhere():
+            return None
+        where = f"only at line {own}, after it" if own is not None else "nowhere in the project"
+        return Unresolved(
+            NOT_FOUND,
+            package=imp.specifier.split("/")[0],
+            detail=f"module-alias's register runs {where}, so `_moduleAliases` does not apply yet; require "
+            "'module-alias/register' first",
+        )
+
+    def _registered_elsewhere(self) -> bool:
+        if self._alias_registered_elsewhere is None:
+            self._alias_registered_elsewhere = any(
+                module_alias.register_line(self.loader.get(p).facts.imports) is not None
+                for p in self.loader.loaded()
+                if files.is_project_file(p) and files.is_source(p)
+            )
+        return self._alias_registered_elsewhere
 
     def _runtime_paths(self, specifier: str, importer: str, for_require: bool) -> Resolution | None:
         """`node -r tsconfig-paths/register` hooks require() of the running JavaScript."""
@@ -162,7 +194,8 @@ class Analysis:
             if imp.specifier is None:
                 edges.append(Edge(path, imp, None, for_require))
                 continue
-            resolution = None if imp.type_only else self.resolve(imp.specifier, path, for_require)
+            early = self._alias_not_registered(path, imp) if for_require else None
+            resolution = None if imp.type_only else early or self.resolve(imp.specifier, path, for_require)
             edges.append(Edge(path, imp, resolution, for_require))
         return edges
 

@@ -124,6 +124,7 @@ class NodeEcosystem:
             aliases_rewritten=typescript is not None and typescript.aliases_rewritten,
             typescript=typescript,
             module_aliases=module_alias.read(package),
+            module_alias_preloaded=any(p.specifier in module_alias.REGISTERS for e in found for p in e.preloads),
             pnp=plug is not None,
         )
         shared = tuple(name for target in project.config.targets.values() for name in target.shared)
