@@ -431,6 +431,29 @@ def test_an_env_file_in_a_pm2_apps_node_args_is_needed_as_pm2_starts_it(tmp_path
     assert check(root).errors == []
 
 
+def installed_once(name: str, tree: dict, command: list[str], env: dict[str, str]) -> Path:
+    """``tree`` installed by ``command`` (a real package manager) into the tests' cache, once per tree: later
+    runs reuse it. Installed beside its place and renamed in, so a failed or parallel run leaves no half tree."""
+    import hashlib
+
+    from tests.support.npm_cache import CACHE
+
+    digest = hashlib.sha256(repr(sorted(tree.items())).encode()).hexdigest()[:16]
+    cached = CACHE / f"{name}-{digest}"
+    if cached.is_dir():
+        return cached
+    staging = write_tree(CACHE / f".{name}-{digest}-{os.getpid()}", tree)
+    try:
+        done = run(staging, *command, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        staging.rename(cached)
+    except OSError:  # another run finished first
+        pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return cached
+
+
 # ---- Yarn 4 Plug'n'Play -----------------------------------------------------------------------------------
 
 YARNRC = 'nodeLinker: pnp\nnpmRegistryServer: "https://registry.npmjs.org"\nenableGlobalCache: false\nenableTelemetry: false\n'
@@ -448,29 +471,13 @@ PNP_INDEX = "const ms = require('ms');\nrequire('mysql2/promise');\nrequire('ws'
 def yarn_pnp_app(tmp_path: Path) -> Path:
     """A service installed by the real Yarn 4 (from the npm registry) with Plug'n'Play: no node_modules, its
     packages zipped in .yarn/cache. Installed once into the tests' cache and copied: PnP's map is relative."""
-    import hashlib
-
-    from tests.support.npm_cache import CACHE
-
-    manifest = {**PNP_SERVICE}
-    digest = hashlib.sha256((repr(sorted(manifest.items())) + YARNRC).encode()).hexdigest()[:16]
-    cached = CACHE / f"yarn-pnp-{digest}"
-    if not (cached / ".pnp.cjs").is_file():
-        yarn = installed("yarn", {"dependencies": {"@yarnpkg/cli-dist": "4.5.3"}})
-        # An empty yarn.lock makes the folder a project of its own, whatever lies above it.
-        tree = {"package.json": manifest, ".yarnrc.yml": YARNRC, "yarn.lock": ""}
-        staging = write_tree(CACHE / f".yarn-pnp-{digest}-{os.getpid()}", tree)
-        cli = yarn / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
-        # Yarn turns on immutable installs when CI is set; this fixture writes its yarn.lock on first install.
-        quiet = {"COREPACK_ENABLE_STRICT": "0", "YARN_ENABLE_TELEMETRY": "0", "YARN_ENABLE_IMMUTABLE_INSTALLS": "false"}
-        try:
-            done = run(staging, "node", str(cli), "install", env=quiet)
-            assert done.returncode == 0, done.stdout + done.stderr
-            staging.rename(cached)
-        except OSError:  # another run finished first
-            pass
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    yarn = installed("yarn", {"dependencies": {"@yarnpkg/cli-dist": "4.5.3"}})
+    cli = yarn / "node_modules" / "@yarnpkg" / "cli-dist" / "bin" / "yarn.js"
+    # An empty yarn.lock makes the folder a project of its own, whatever lies above it. Yarn turns on
+    # immutable installs when CI is set; this fixture writes its yarn.lock on first install.
+    tree = {"package.json": PNP_SERVICE, ".yarnrc.yml": YARNRC, "yarn.lock": ""}
+    quiet = {"COREPACK_ENABLE_STRICT": "0", "YARN_ENABLE_TELEMETRY": "0", "YARN_ENABLE_IMMUTABLE_INSTALLS": "false"}
+    cached = installed_once("yarn-pnp", tree, ["node", str(cli), "install"], quiet)
     root = tmp_path / "svc"
     shutil.copytree(cached, root)
     (root / "index.js").write_text(PNP_INDEX)
@@ -572,23 +579,9 @@ def pnpm_workspace(tmp_path: Path) -> Path:
     """A workspace installed by the real pnpm 10 (from the npm registry) with its defaults: workspace packages
     linked, dependencies in node_modules/.pnpm, and no build script run (bcrypt is left without its binary).
     Installed once into the tests' cache and copied with its relative symlinks."""
-    import hashlib
-
-    from tests.support.npm_cache import CACHE
-
-    digest = hashlib.sha256(repr(sorted(PNPM_WORKSPACE.items())).encode()).hexdigest()[:16]
-    cached = CACHE / f"pnpm-workspace-{digest}"
-    if not (cached / "node_modules" / ".pnpm").is_dir():
-        pnpm = installed("pnpm", {"dependencies": {"pnpm": "10.12.1"}}) / "node_modules" / ".bin" / "pnpm"
-        staging = write_tree(CACHE / f".pnpm-workspace-{digest}-{os.getpid()}", PNPM_WORKSPACE)
-        try:
-            done = run(staging, str(pnpm), "install", "--no-frozen-lockfile", env={"npm_config_loglevel": "error"})
-            assert done.returncode == 0, done.stdout + done.stderr
-            staging.rename(cached)
-        except OSError:  # another run finished first
-            pass
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    pnpm = installed("pnpm", {"dependencies": {"pnpm": "10.12.1"}}) / "node_modules" / ".bin" / "pnpm"
+    command = [str(pnpm), "install", "--no-frozen-lockfile"]
+    cached = installed_once("pnpm-workspace", PNPM_WORKSPACE, command, {"npm_config_loglevel": "error"})
     root = tmp_path / "ws"
     shutil.copytree(cached, root, symlinks=True)
     return root

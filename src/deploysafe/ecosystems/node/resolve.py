@@ -298,41 +298,12 @@ class NodeResolver:
                         )
                 continue
             real_dir = self.fs.realpath(package_dir)
-            pkg = self.packages.at(real_dir)
-            if pkg is not None and pkg.error:
-                return Unresolved(INVALID_PACKAGE, path=pkg.path, package=name, detail=pkg.error)
-            if pkg is not None and pkg.exports not in (ABSENT, None):
-                return self._through_exports(real_dir, name, subpath, pkg.exports, conditions, for_require, specifier)
-            if for_require:
-                target = os.path.join(real_dir, subpath[2:]) if subpath != "." else real_dir
-                found = self._load_as_file(target) or self._load_as_directory(target)
-                if found:
-                    return ResolvedModule(path=self.fs.realpath(found), package=name, package_dir=real_dir)
-                broken = self._broken_main(target)
-                if broken is not None:  # Node stops here: "Please verify that the package.json has a valid main"
-                    return Unresolved(
-                        NOT_FOUND,
-                        path=broken,
-                        package=name,
-                        detail='the file its package.json "main" names is missing, and so is index.js',
-                        package_dir=real_dir,
-                    )
-                unloadable = unloadable or real_dir
-                continue  # require keeps looking in node_modules further up (no main, or "main": "")
-            if subpath == ".":
-                return self._legacy_main(real_dir, name, pkg.main if pkg else None)
-            return self._package_file(os.path.join(real_dir, subpath[2:]), name, real_dir, specifier)
+            inside = self._in_package(real_dir, name, subpath, for_require, specifier)
+            if inside is not None:
+                return inside
+            unloadable = unloadable or real_dir  # require keeps looking further up (no main, or "main": "")
         if unloadable is not None:  # installed, but with nothing require() can load (`"main": ""`, types only)
-            pkg = self.packages.at(unloadable)
-            main = pkg.main if pkg is not None and pkg.main else "index.js"
-            what = "no main file or index.js" if subpath == "." else f"no '{subpath[2:]}'"
-            return Unresolved(
-                NOT_FOUND,
-                path=os.path.join(unloadable, main if subpath == "." else subpath[2:]),
-                package=name,
-                detail=f"the package is installed but has {what} for require() to load",
-                package_dir=unloadable,
-            )
+            return self._unloadable(unloadable, name, subpath)
         return Unresolved(PACKAGE_NOT_FOUND, package=name)
 
     def _pnp_package(
@@ -351,19 +322,23 @@ class NodeResolver:
             self.unread_archives.add(placed.location)
             return Unresolved(PACKAGE_NOT_FOUND, package=name)  # not judged: said once as unverified
         real_dir = self.fs.realpath(real_dir)
-        found = self._in_package(real_dir, name, subpath, for_require, specifier)
+        found = self._in_package(real_dir, name, subpath, for_require, specifier) or self._unloadable(
+            real_dir, name, subpath
+        )
         if isinstance(found, Unresolved):
             return replace(found, detail=self.zips.virtualize(found.detail))
         return found
 
-    def _in_package(self, real_dir: str, name: str, subpath: str, for_require: bool, specifier: str) -> Resolution:
-        """``subpath`` of the package in ``real_dir``: its exports, else its files (as require() or
-        import loads them)."""
+    def _in_package(
+        self, real_dir: str, name: str, subpath: str, for_require: bool, specifier: str
+    ) -> Resolution | None:
+        """``subpath`` of the package in ``real_dir``: its exports, else its files (as require() or import
+        loads them); None when require() finds nothing to load there (Node then looks further up)."""
         pkg = self.packages.at(real_dir)
         if pkg is not None and pkg.error:
             return Unresolved(INVALID_PACKAGE, path=pkg.path, package=name, detail=pkg.error)
-        conditions = self.conditions(for_require)
         if pkg is not None and pkg.exports not in (ABSENT, None):
+            conditions = self.conditions(for_require)
             return self._through_exports(real_dir, name, subpath, pkg.exports, conditions, for_require, specifier)
         if not for_require:
             if subpath == ".":
@@ -373,6 +348,20 @@ class NodeResolver:
         found = self._load_as_file(target) or self._load_as_directory(target)
         if found:
             return ResolvedModule(path=self.fs.realpath(found), package=name, package_dir=real_dir)
+        broken = self._broken_main(target)
+        if broken is not None:  # Node stops here: "Please verify that the package.json has a valid main"
+            return Unresolved(
+                NOT_FOUND,
+                path=broken,
+                package=name,
+                detail='the file its package.json "main" names is missing, and so is index.js',
+                package_dir=real_dir,
+            )
+        return None
+
+    def _unloadable(self, real_dir: str, name: str, subpath: str) -> Unresolved:
+        """An installed package with nothing require() can load for ``subpath``."""
+        pkg = self.packages.at(real_dir)
         main = pkg.main if pkg is not None and pkg.main else "index.js"
         what = "no main file or index.js" if subpath == "." else f"no '{subpath[2:]}'"
         return Unresolved(
