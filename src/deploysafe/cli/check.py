@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from deploysafe.check.ecosystem import RuntimeChoice
-from deploysafe.check.pipeline import check as run_check
+from deploysafe.check.pipeline import CheckSession, Report
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
 from deploysafe.cli.output import format_for
@@ -18,6 +18,7 @@ from deploysafe.cli.progress import StageProgress
 from deploysafe.cli.project import project_root, rebased_entries
 from deploysafe.errors import ConfigError
 from deploysafe.report import text as text_report
+from deploysafe.rootfind import Root
 
 # --format choices; every format but text is a module deploysafe.report.<name> with render(report) -> str.
 FORMATS = ("text", "json", "sarif", "html")
@@ -64,16 +65,35 @@ def run_with_progress(
 ):
     """`deploysafe.check` on the project ``root`` is inside, with a progress bar on stderr when it takes more
     than a second."""
+    session, found = open_session(root, entries, node_version, exclude, no_cache)
+    try:
+        with StageProgress() as progress:
+            return with_root(session.check(progress=progress.stage(label)), found)
+    finally:
+        session.close()
+
+
+def open_session(
+    root: Path,
+    entries: tuple[str, ...],
+    node_version: str | RuntimeChoice | None,
+    exclude: tuple[str, ...],
+    no_cache: bool,
+) -> tuple[CheckSession, Root | None]:
+    """A check of the project ``root`` is inside (the entries given relative to ``root`` rebased onto it)."""
     found = project_root(root)
-    with StageProgress() as progress:
-        report = run_check(
-            found.path if found else root,
-            list(rebased_entries(found, entries)) or None,
-            node_version=node_version,
-            exclude=list(exclude),
-            cache=not no_cache,
-            progress=progress.stage(label),
-        )
+    session = CheckSession(
+        found.path if found else root,
+        list(rebased_entries(found, entries)) or None,
+        node_version=node_version,
+        exclude=list(exclude),
+        cache=not no_cache,
+    )
+    return session, found
+
+
+def with_root(report: Report, found: Root | None) -> Report:
+    """The report, saying how its root was found when it is not the folder given."""
     if found is not None:
         report.root_reason, report.root_start = found.reason, str(found.start)
     return report
@@ -166,23 +186,14 @@ def watch_check(
     verbose: bool,
 ) -> int:
     """The full report once, then what each re-check changed, until Ctrl-C; the last verdict's exit code."""
-    from deploysafe.check.pipeline import CheckSession
     from deploysafe.check.watch import watch
 
     console = Console(highlight=False)
-    found = project_root(root)
-    session = CheckSession(
-        found.path if found else root,
-        list(rebased_entries(found, entries)) or None,
-        node_version=node_version,
-        exclude=list(exclude),
-        cache=not no_cache,
-    )
+    session, found = open_session(root, entries, node_version, exclude, no_cache)
     last: list[int] = []
 
     def show(before, after) -> None:
-        if found is not None:
-            after.root_reason, after.root_start = found.reason, str(found.start)
+        with_root(after, found)
         if before is None:
             text_report.render(after, console, verbose=verbose)
         else:
