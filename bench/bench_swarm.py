@@ -10,7 +10,9 @@ skopeo, runc, tini and docker.io (scripts/system-deps).
 
 Rows: pack (dependency layer reused), deploy that creates the service (skopeo into docker, task healthy),
 deploy of a new version (start-first update through the monitor window), deploy of an image that crashes at
-start (the engine rolls it back; deploysafe exits 1 with the task's logs).
+start (the engine rolls it back; deploysafe exits 1 with the task's logs). During the last two a client in a
+container on the service's overlay network sends 20 requests a second to the service's name and counts
+those that fail (tests/support/swarm.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,9 +32,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "src"))
 
 from tests.support.containers import base_image, engine_env, service  # noqa: E402
-from tests.support.dockerd import start_dockerd  # noqa: E402
+from tests.support.swarm import Load, start_swarm, stop_swarm  # noqa: E402
 
-TARGET = '\n[targets.swarm]\nswarm = "api"\nswarm_monitor = 2\n'
+TARGET = '\n[targets.swarm]\nswarm = "api"\nswarm_monitor = 2\nswarm_networks = ["clients"]\n'
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str], ok: bool = True) -> float:
@@ -46,18 +47,17 @@ def cli(*args: str, cwd: Path, env: dict[str, str], ok: bool = True) -> float:
     return time.perf_counter() - began
 
 
+def _counts(load: dict) -> str:
+    return f"{load['ok']} ok, {load['failed']} failed {load['errors'] or ''}".strip()
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-swarm-"))
     os.environ.update(engine_env(work))
     os.environ["DEPLOYSAFE_CACHE_DIR"] = str(work / "cache")
     base = base_image(work, "localhost/bench-swarm-base:1")
-    daemon = start_dockerd()
+    daemon = start_swarm()
     try:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        addr = f"127.0.0.1:{port}"
-        assert daemon.docker("swarm", "init", "--advertise-addr", addr, "--listen-addr", addr).returncode == 0
         env = daemon.env()
         roots = {}
         for name, crash in (("v1", None), ("v2", None), ("sick", "boom")):
@@ -72,16 +72,20 @@ def main() -> None:
         for name in ("v2", "sick"):
             cli("pack", str(roots[name]), "--format", "oci", "-o", str(work / f"{name}.tar"), cwd=work, env={})
         create = cli("deploy", str(work / "v1.tar"), "--to", "swarm", cwd=roots["v1"], env=env)
+        first = daemon.docker("service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", "api")
+        load = Load(daemon, first.stdout.strip(), "api")
         update = cli("deploy", str(work / "v2.tar"), "--to", "swarm", cwd=roots["v1"], env=env)
+        during_update = load.stop()
+        load = Load(daemon, first.stdout.strip(), "api")
         sick = cli("deploy", str(work / "sick.tar"), "--to", "swarm", cwd=roots["v1"], env=env, ok=False)
+        during_sick = load.stop()
         print(f"pack --format oci (dependency layer reused)         {pack:6.1f} s")
         print(f"deploy, service created, task healthy               {create:6.1f} s")
         print(f"pack to a healthy service                           {pack + create:6.1f} s")
-        print(f"deploy of a new version (start-first, monitor 2 s)  {update:6.1f} s")
-        print(f"deploy of a crashing image, rolled back, exit 1     {sick:6.1f} s")
+        print(f"deploy of a new version (start-first, monitor 2 s)  {update:6.1f} s  requests {_counts(during_update)}")
+        print(f"deploy of a crashing image, rolled back, exit 1     {sick:6.1f} s  requests {_counts(during_sick)}")
     finally:
-        daemon.docker("swarm", "leave", "--force", timeout=60)
-        daemon.stop()
+        stop_swarm(daemon)
         subprocess.run(["podman", "image", "rm", "--force", base], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 

@@ -266,6 +266,7 @@ class TargetTable(TargetSettings):
     path: str = ""  # required unless swarm is set
     swarm: str | None = None  # the Docker Swarm service this target is; deploy rolls an image out to it
     swarm_replicas: int = key(1, at_least=1, means="a whole number of tasks")  # when deploy creates the service
+    swarm_networks: tuple[str, ...] = ()  # networks (e.g. an overlay the proxy is on) the created service joins
     swarm_monitor: float = key(10.0, at_least=0)  # seconds swarm watches each new task before it counts as updated
     swarm_deadline: float = key(300.0, at_least=1)  # seconds deploy follows a rollout before it gives up
 

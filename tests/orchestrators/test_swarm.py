@@ -4,14 +4,15 @@ by the engine, start-first, gated on the image's HEALTHCHECK, and deploysafe rep
 
 One rollout story, in order, so the swarm starts once: a first deploy creates the service; a crashing image
 is rolled back by the engine and reported as a failed deploy with the task's logs; a healthy new version
-rolls out; ``releases`` and ``status`` read the service; ``rollback`` puts the previous image back.
+rolls out; ``releases`` and ``status`` read the service; ``rollback`` puts the previous image back. During
+both rollouts a bounded client in a container on the service's overlay network (no port is published on
+the host) counts failed requests: none.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +20,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.containers import service
-from tests.support.dockerd import Dockerd, dockerd_missing, start_dockerd
+from tests.support.dockerd import Dockerd, dockerd_missing
 from tests.support.projects import run_cli
+from tests.support.swarm import Load, start_swarm, stop_swarm
 
 pytestmark = pytest.mark.slow
 
 TARGET = """
 [targets.swarm]
 swarm = "api"
+swarm_networks = ["clients"]
 swarm_monitor = 2
 swarm_deadline = 120
 """
@@ -37,23 +40,9 @@ def swarm() -> Iterator[Dockerd]:
     missing = dockerd_missing()
     if missing:
         pytest.fail(f"{missing}: these tests need a real Docker daemon; scripts/system-deps installs it")
-    daemon = start_dockerd()
-    try:
-        port = _free_port()  # not 2377: another swarm on this machine may hold it
-        init = daemon.docker(
-            "swarm", "init", "--advertise-addr", f"127.0.0.1:{port}", "--listen-addr", f"127.0.0.1:{port}"
-        )
-        assert init.returncode == 0, init.stderr
-        yield daemon
-    finally:
-        daemon.docker("swarm", "leave", "--force", timeout=60)  # its tasks go with it: dockerd then stops at once
-        daemon.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    daemon = start_swarm()
+    yield daemon
+    stop_swarm(daemon)
 
 
 def _image(root: Path, out: Path) -> Path:
@@ -98,7 +87,9 @@ def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_si
     health = swarm.docker("ps", "--format", "{{.Status}}").stdout
     assert "(healthy)" in health  # the image's HEALTHCHECK, kept through skopeo, is what swarm waited for
 
+    load = Load(swarm, first, "api")
     done, events = _deploy(project, sick, swarm)
+    during_sick = load.stop()
     assert done.returncode == 1, done.stdout + done.stderr
     result = events[-1]
     assert result["event"] == "result", done.stdout + done.stderr
@@ -107,7 +98,9 @@ def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_si
     assert "rolled back by the engine" in done.stderr and "failure or early termination of task" in done.stderr
     assert any(e["event"] == "rollout" and e["state"] == "rollback_started" for e in events)
 
+    load = Load(swarm, first, "api")
     done, events = _deploy(project, fixed, swarm)
+    during_update = load.stop()
     assert done.returncode == 0, done.stdout + done.stderr
     assert events[-1]["state"] == "completed" and events[-1]["image"] != first
     assert any(e["event"] == "packed" for e in events) and any(e["event"] == "image" for e in events)
@@ -127,6 +120,9 @@ def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_si
     state = json.loads(shown.stdout)
     assert state["image"] == first and state["running"] == 1 and state["version"] == "1.4.0"
     assert state["update_state"] == "rollback_completed"
+
+    for counts in (during_sick, during_update):  # the service answered throughout both rollouts
+        assert counts["ok"] > 50 and counts["failed"] == 0, (during_sick, during_update)
 
     addresses = _listeners(swarm.process.pid)
     assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), addresses  # nothing beyond loopback

@@ -74,7 +74,13 @@ def deploy(image_path: str | Path, name: str, target: TargetTable, *, say: Say, 
     ref, _ = boot.load(Engine("docker"), path)
     say({"event": "loaded", "image": ref, "line": f"loaded {ref} into docker"})
     if before is None:
-        services.create(service_name, ref, replicas=target.swarm_replicas, monitor=target.swarm_monitor)
+        services.create(
+            service_name,
+            ref,
+            replicas=target.swarm_replicas,
+            monitor=target.swarm_monitor,
+            networks=target.swarm_networks,
+        )
         say({"event": "created", "service": service_name, "line": f"created the service {service_name}"})
     else:
         services.update(service_name, ref, monitor=target.swarm_monitor)

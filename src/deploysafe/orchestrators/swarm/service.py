@@ -112,8 +112,9 @@ def _policy(monitor: float) -> list[str]:
     ]
 
 
-def create(name: str, image: str, *, replicas: int, monitor: float) -> None:
-    """The service, new: DNS round robin (no ingress needed: no IPVS here) and no published port."""
+def create(name: str, image: str, *, replicas: int, monitor: float, networks: tuple[str, ...] = ()) -> None:
+    """The service, new: DNS round robin (no ingress needed: no IPVS here), no published port, on ``networks``
+    (where its clients reach it by its name)."""
     docker(
         [
             "service",
@@ -126,6 +127,7 @@ def create(name: str, image: str, *, replicas: int, monitor: float) -> None:
             "dnsrr",
             "--replicas",
             str(replicas),
+            *[option for network in networks for option in ("--network", network)],
             *_policy(monitor),
             image,
         ],
