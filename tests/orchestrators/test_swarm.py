@@ -22,6 +22,7 @@ import pytest
 from tests.support.containers import service
 from tests.support.dockerd import Dockerd, dockerd_missing
 from tests.support.projects import run_cli
+from tests.support.schemas import assert_valid
 from tests.support.swarm import Load, start_swarm, stop_swarm
 
 pytestmark = pytest.mark.slow
@@ -56,7 +57,10 @@ def _deploy(project: Path, source: Path, daemon: Dockerd) -> tuple[subprocess.Co
         "deploy", str(source), "--to", "swarm", "--format", "json", cwd=project, env=daemon.env(), timeout=300
     )
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    return done, [e for e in events if "event" in e]  # the error line of a failure has none
+    events = [e for e in events if "event" in e]  # the error line of a failure has none (error.schema.json)
+    for event in events:
+        assert_valid(event, "swarm")
+    return done, events
 
 
 def _listeners(pid: int) -> list[str]:
@@ -108,6 +112,7 @@ def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_si
 
     listed = run_cli("releases", "--to", "swarm", "--format", "json", cwd=project, env=swarm.env())
     assert listed.returncode == 0, listed.stderr
+    assert_valid(json.loads(listed.stdout), "swarm")
     history = {r["role"]: r for r in json.loads(listed.stdout)["releases"]}
     assert history["current"]["image"] == second and history["current"]["version"] == "1.4.1"
     assert history["previous"]["image"] == first and history["previous"]["version"] == "1.4.0"
@@ -118,7 +123,8 @@ def test_swarm_rolls_out_healthy_images_and_reports_the_engines_rollback_of_a_si
     shown = run_cli("status", "--to", "swarm", "--format", "json", cwd=project, env=swarm.env())
     assert shown.returncode == 0, shown.stderr
     state = json.loads(shown.stdout)
-    assert state["image"] == first and state["running"] == 1 and state["version"] == "1.4.0"
+    assert_valid(state, "swarm")
+    assert state["image"] == first and state["running"] == 1 and state["image_version"] == "1.4.0"
     assert state["update_state"] == "rollback_completed"
 
     for counts in (during_sick, during_update):  # the service answered throughout both rollouts

@@ -3,9 +3,10 @@ counts failed requests to a service from inside the swarm (nothing is published 
 
 :func:`start_swarm` starts dockerd (tests/support/dockerd.py), runs ``docker swarm init`` on a spare
 127.0.0.1 port (not 2377: another swarm on this machine may hold it) and creates the attachable overlay
-network ``clients`` the service and the client share, with a random VXLAN id: two swarms on one machine
-that pick the same id (each starts at 4096) fail to join their tasks ("error creating vxlan interface:
-file exists").
+network ``clients`` the service and the client share, with a random VXLAN id and subnet: two swarms on one
+machine that pick the same id (each starts at 4096) fail to join their tasks ("error creating vxlan
+interface: file exists"). It is ``--internal``: its containers get no leg on the host's docker_gwbridge,
+which every dockerd on the machine shares.
 """
 
 from __future__ import annotations
@@ -28,7 +29,20 @@ def start_swarm() -> Dockerd:
         init = daemon.docker("swarm", "init", "--advertise-addr", address, "--listen-addr", address)
         assert init.returncode == 0, init.stderr
         vni = f"com.docker.network.driver.overlay.vxlanid_list={secrets.randbelow(1 << 23) + 8192}"
-        made = daemon.docker("network", "create", "--driver", "overlay", "--attachable", "--opt", vni, NETWORK)
+        subnet = f"10.{secrets.randbelow(200) + 20}.{secrets.randbelow(256)}.0/24"
+        made = daemon.docker(
+            "network",
+            "create",
+            "--driver",
+            "overlay",
+            "--attachable",
+            "--internal",
+            "--subnet",
+            subnet,
+            "--opt",
+            vni,
+            NETWORK,
+        )
         assert made.returncode == 0, made.stderr
     except BaseException:
         stop_swarm(daemon)

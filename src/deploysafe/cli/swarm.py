@@ -1,6 +1,7 @@
 """``deploy``/``rollback``/``releases``/``status`` when ``--to`` names a ``[targets.NAME] swarm`` target:
 a thin shell over :mod:`deploysafe.orchestrators.swarm`. Text output is one line per event on stderr and a
-closing line on stdout; ``--format json`` prints each event as a JSON line on stdout, then a ``result``.
+closing line on stdout; ``--format json`` prints each event as a JSON line on stdout, then a ``result``
+(docs/schemas/swarm.schema.json, as are the releases and status documents).
 A rollout that failed (the engine rolled it back, paused it, or it ran out of time) exits 1 with the
 failing task's logs.
 """
@@ -26,6 +27,7 @@ from deploysafe.image.settings import image_settings
 from deploysafe.orchestrators import swarm
 from deploysafe.orchestrators.swarm.rollout import Outcome
 from deploysafe.pack import pack as run_pack
+from deploysafe.report.contract import now
 
 SWARM_COMMANDS = ("deploy", "rollback", "releases", "status")
 
@@ -51,7 +53,7 @@ class _Say:
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self.fmt == "json":
-            line = {"version": 1, "time": round(time.monotonic() - self.started, 3), **event}
+            line = {"version": 1, "time": now(), "seconds": round(time.monotonic() - self.started, 3), **event}
             sys.stdout.write(json.dumps(line) + "\n")
             sys.stdout.flush()
         else:
@@ -73,7 +75,7 @@ def _finish(fmt: str, what: str, target: str, outcome: Outcome) -> None:
         "logs": outcome.logs,
     }
     if fmt == "json":
-        sys.stdout.write(json.dumps({"version": 1, **result}) + "\n")
+        sys.stdout.write(json.dumps({"version": 1, "time": now(), **result}) + "\n")
     elif outcome.ok:
         click.echo(f"{what} {target}: {outcome.image} ({outcome.message}) in {outcome.seconds:.1f} s")
     else:

@@ -46,7 +46,7 @@ class Release:
 class Status:
     service: str
     image: str
-    version: str
+    image_version: str  # the image's org.opencontainers.image.version label
     update_state: str | None
     update_message: str
     running: int
@@ -148,7 +148,7 @@ def status(name: str, target: TargetTable) -> Status:
     return Status(
         service=current.name,
         image=current.image,
-        version=labels.get(VERSION_LABEL, ""),
+        image_version=labels.get(VERSION_LABEL, ""),
         update_state=current.update_state,
         update_message=current.update_message,
         running=sum(1 for t in live if t.status == "running"),
