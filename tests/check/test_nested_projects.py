@@ -37,7 +37,8 @@ def test_an_application_beside_the_service_is_listed_once_and_not_scanned(tmp_pa
     assert report.unverified == [] and report.files == 3  # src/index.js, shared/greet.js, shared/old.js
 
     text = run_cli("check", str(root)).stdout
-    assert "frontend/ — its own package.json; not part of this service" in text
+    assert "  frontend/ — its own package.json; not part of this service" in text
+    assert "not scanned ([check] include_nested = true scans them)" in text  # not eaten as markup
     assert json.loads(run_cli("check", str(root), "--format", "json").stdout)["nested"] == [
         {"path": "frontend/", "reason": "its own package.json; not part of this service"}
     ]

@@ -46,10 +46,11 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
     if report.nested:
         out()
         out(
-            f"[bold]other projects ({len(report.nested)})[/] [dim]— not scanned ([check] include_nested = true scans them)[/]"
+            f"[bold]other projects ({len(report.nested)})[/] [dim]— not scanned"
+            f" ({escape('[check]')} include_nested = true scans them)[/]"
         )
         for nested in report.nested:
-            _line(console, f"{escape(nested.path)} [dim]— {escape(nested.reason)}[/]", hang=2)
+            _line(console, f"  {escape(nested.path)} [dim]— {escape(nested.reason)}[/]", hang=4)
     if report.unverified:
         out()
         out(f"[bold]unverified ({len(report.unverified)})[/] [dim]— edges that could not be followed[/]")
