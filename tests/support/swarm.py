@@ -6,22 +6,36 @@ counts failed requests to a service from inside the swarm (nothing is published 
 network ``clients`` the service and the client share, with a random VXLAN id and subnet: two swarms on one
 machine that pick the same id (each starts at 4096) fail to join their tasks ("error creating vxlan
 interface: file exists"). It is ``--internal``: its containers get no leg on the host's docker_gwbridge,
-which every dockerd on the machine shares.
+which every dockerd on the machine shares. One swarm at a time per machine (a lock in /tmp): with two up,
+the overlay network of the one started second carried no request (measured: every request timed out).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import secrets
 import socket
+from typing import IO
 
 from tests.support.dockerd import Dockerd, start_dockerd
 
 NETWORK = "clients"
+LOCK = "/tmp/deploysafe-test-swarm.lock"
+_LOCKS: dict[str, IO[str]] = {}
 
 
 def start_swarm() -> Dockerd:
-    daemon = start_dockerd()
+    """A swarm of its own; waits while another one (another test run, the bench) holds the machine's lock:
+    with two swarms up, the second one's overlay network carries no traffic (every request times out)."""
+    lock = open(LOCK, "a")  # noqa: SIM115 - held until stop_swarm
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        daemon = start_dockerd()
+    except BaseException:
+        lock.close()
+        raise
+    _LOCKS[str(daemon.folder)] = lock
     try:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -51,8 +65,13 @@ def start_swarm() -> Dockerd:
 
 
 def stop_swarm(daemon: Dockerd) -> None:
-    daemon.docker("swarm", "leave", "--force", timeout=60)  # its tasks go with it: dockerd then stops at once
-    daemon.stop()
+    try:
+        daemon.docker("swarm", "leave", "--force", timeout=60)  # its tasks go with it: dockerd then stops at once
+        daemon.stop()
+    finally:
+        lock = _LOCKS.pop(str(daemon.folder), None)
+        if lock is not None:
+            lock.close()
 
 
 # A bounded client: 20 requests a second to the service's name (DNS round robin over its running tasks, looked
