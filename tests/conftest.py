@@ -1,4 +1,19 @@
-"""Fixtures any test suite may reuse. Keep this file to shared, real helpers (see tests/support/)."""
+"""Fixtures any test suite may reuse. Keep this file to shared, real helpers (see tests/support/).
+
+The suite runs under pytest-xdist (``make test`` passes ``-n auto --dist loadfile``: a test file stays on
+one worker, so its module fixtures are built once). Every worker is a session of its own, and what the
+tests share across workers is made safe for it:
+
+- the facts cache: one empty directory per worker (``pytest_configure`` below);
+- ports: leased by file per process (tests/support/ports.py), never bound-and-released;
+- sshd, pm2, Chromium, the container engine's base image: started per worker (session fixtures), each in
+  the worker's own temporary directory, PM2_HOME included; processes a test starts are found by their
+  working directory under its tmp_path;
+- installed tools and npm packages in ~/.cache/deploysafe-tests: installed once, under a file lock per
+  folder (tests/support/npm_cache.py), by ``make test-tools`` before the run or by the first worker that
+  needs them; the others wait and reuse the folder.
+- the bundled examples' node_modules are installed by ``make setup`` before pytest starts and only read.
+"""
 
 from __future__ import annotations
 

@@ -6,8 +6,6 @@ new step) is covered without touching this test; the flow's own steps are walked
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 
 from deploysafe import artifact, release
 from deploysafe.release.flows import DEPLOY
-from tests.release.test_safety_rails import _wait_for_step, check_after_kill
+from tests.release.test_safety_rails import check_after_kill, kill_at
 from tests.support.sshd import free_port
 
 from .conftest import history_of, serving
@@ -62,12 +60,7 @@ def test_kill_9_at_every_hook_step_leaves_a_healthy_current_and_the_next_deploy_
     assert base.wait(120) == 0, base.stderr.read() if base.stderr else ""
     for n, step in enumerate(walk, 1):
         built = make_artifact(f"1.{n}.0")
-        proc = _deploy(built, cwd)
-        reached = _wait_for_step(proc, step)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        assert reached, f"never reached {step}: {proc.stderr.read() if proc.stderr else ''}"
-
+        kill_at(_deploy(built, cwd), step)
         check_after_kill(root, port, step)
 
         again = _deploy(built, cwd)

@@ -159,6 +159,14 @@ def test_prune_on_the_host_keeps_current_and_the_previous_good_release(make_arti
 LANES = 3
 
 
+def kill_at(proc: subprocess.Popen[str], step: str) -> None:
+    """SIGKILL a deploy process as it says it starts ``step``; the test fails when it never got there."""
+    reached = _wait_for_step(proc, step)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert reached, f"never reached {step}: {proc.stderr.read() if proc.stderr else ''}"
+
+
 def check_after_kill(root: Path, port: int, step: str) -> None:
     """After a kill at ``step``: current is a complete release, and something serves."""
     live = current_of(root)
@@ -203,12 +211,7 @@ def _kill_walk(
         for attempt in range(ATTEMPTS):
             artifact_path = build(step, attempt)
             seen = len(history_of(root))
-            proc = _cli_deploy(artifact_path, spec)
-            reached = _wait_for_step(proc, step)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            assert reached, f"never reached {step}: {proc.stderr.read() if proc.stderr else ''}"
-
+            kill_at(_cli_deploy(artifact_path, spec), step)
             check_after_kill(root, port, step)
 
             result = release.deploy(artifact_path, spec)
