@@ -1,8 +1,8 @@
 """Fixtures any test suite may reuse. Keep this file to shared, real helpers (see tests/support/).
 
-The suite runs under pytest-xdist (``make test`` passes ``-n auto --dist loadfile``: a test file stays on
-one worker, so its module fixtures are built once). Every worker is a session of its own, and what the
-tests share across workers is made safe for it:
+The suite may run under pytest-xdist (``-n 2 --dist loadfile``: a test file stays on one worker, so its
+module fixtures are built once; ``make test`` runs serially). Every worker is a session of its own, and what
+the tests share across workers is made safe for it:
 
 - the facts cache: one empty directory per worker (``pytest_configure`` below);
 - ports: leased by file per process (tests/support/ports.py), never bound-and-released;
