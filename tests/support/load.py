@@ -4,8 +4,8 @@ answer other than a 2xx, and every connection error or timeout, counts as a fail
 
 One exception, as browsers and Go's and Python's own HTTP clients make it: a GET sent on a reused
 keep-alive connection that the server closed before answering (a proxy's old worker leaving at a
-graceful reload closes its idle connections; the request crossed the close) is sent again once on a new
-connection. Such retries are counted apart (``retried``); a retry that fails too is a failed request."""
+graceful reload closes its idle connections; the request crossed the close, seen as a connection closed
+or reset before any byte of an answer) is sent again once on a new connection. Such retries are counted apart (``retried``); a retry that fails too is a failed request."""
 
 from __future__ import annotations
 
@@ -75,8 +75,8 @@ class Load:
                 try:
                     try:
                         response = client.get(self.url)
-                    except httpx.RemoteProtocolError as err:
-                        if "without sending a response" not in str(err):
+                    except (httpx.RemoteProtocolError, httpx.ReadError) as err:
+                        if not _crossed_a_close(err):
                             raise
                         with self._lock:
                             self.result.retried += 1
@@ -106,3 +106,10 @@ class Load:
                     self._first_failure = now
             if self.result.requests >= self.max_requests:
                 self._stop.set()
+
+
+def _crossed_a_close(err: httpx.HTTPError) -> bool:
+    """The request met a close of its keep-alive connection before any answer: closed without a response,
+    or reset because the request arrived in the closing socket's buffer (the kernel answers that with RST)."""
+    text = str(err)
+    return "without sending a response" in text or "Connection reset by peer" in text

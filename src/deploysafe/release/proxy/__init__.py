@@ -14,6 +14,7 @@ by one module each (their include text and reload command) and one line in :data
 from __future__ import annotations
 
 import posixpath
+import time
 from typing import Protocol
 
 from deploysafe.errors import ConfigError
@@ -40,6 +41,18 @@ class Proxy(Protocol):
     def routed(self, text: bytes) -> int | None:
         """The port an include file of this proxy routes to (None: none, or not written by deploysafe)."""
         ...
+
+    @property
+    def workers_command(self) -> str:
+        """A shell command listing the host's processes, for :meth:`accepting`."""
+        ...
+
+    def accepting(self, listing: str) -> dict[int, int]:
+        """The proxy's processes that take new connections (pid → master pid) in that listing."""
+        ...
+
+
+RELOAD_SETTLE = 10.0  # seconds a reload may take to reach the proxy's workers before the run goes on
 
 
 PROXIES: dict[str, Proxy] = {"nginx": nginx.NGINX}
@@ -75,7 +88,10 @@ def route(target: Host, spec: TargetSpec, host: str, port: int, note: str) -> No
     target.mkdir(posixpath.dirname(path))
     target.write_file(path, of(spec).upstream(host, port, note))
     command = reload_command(spec)
+    workers = _accepting(target, spec)
     done = run_configured(target, command, cwd=spec.layout.root, env=dict(spec.env), timeout=spec.restart_timeout)
+    if done.ok:
+        _settle(target, spec, workers)
     if not done.ok:
         if before is not None:
             target.write_file(path, before)
@@ -85,3 +101,24 @@ def route(target: Host, spec: TargetSpec, host: str, port: int, note: str) -> No
             f"proxy reload failed (exit {done.returncode}): {done.tail(1)}",
             format_report(f"`{command}`", [("output", done.tail(15))]),
         )
+
+
+def _accepting(target: Host, spec: TargetSpec) -> dict[int, int]:
+    done = target.run(["sh", "-c", of(spec).workers_command], timeout=30)
+    return of(spec).accepting(done.stdout) if done.ok else {}
+
+
+def _settle(target: Host, spec: TargetSpec, before: dict[int, int]) -> None:
+    """Wait until the reload has reached the proxy: a master that started new workers has none of its
+    old ones still accepting (they would send new connections to the old upstream). Bounded by
+    :data:`RELOAD_SETTLE`; with no worker visible (no /proc, another user's processes) it returns."""
+    if not before:
+        return
+    deadline = time.monotonic() + RELOAD_SETTLE
+    while time.monotonic() < deadline:
+        now = _accepting(target, spec)
+        reloaded = {master for pid, master in now.items() if pid not in before}
+        old = [pid for pid, master in before.items() if master in reloaded and pid in now]
+        if reloaded and not old:
+            return
+        time.sleep(0.05)

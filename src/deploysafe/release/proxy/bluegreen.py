@@ -9,14 +9,13 @@ the proxy back to ``current``'s colour (still running: the old colour stops only
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 
 from deploysafe.errors import DeploysafeError
 from deploysafe.release import health, pm2, service
 from deploysafe.release import proxy as proxies
 from deploysafe.release.context import Context
-from deploysafe.release.proxy import colours
+from deploysafe.release.proxy import colours, drain
 from deploysafe.release.proxy.colours import Slot
 
 
@@ -117,9 +116,8 @@ def settle(ctx: Context, *, routed_back: bool = False) -> str | None:
         slot = slots[ctx.colour]
         routed = proxies.routed_port(ctx.target, ctx.spec)
         if slot.release == ctx.release and slot.port != routed:
-            if routed_back:
-                time.sleep(ctx.spec.drain)
+            waited = drain.until_idle(ctx.target, slot.port, ctx.spec.drain)[0] if routed_back else 0.0
             colours.stop(ctx.target, ctx.spec, slot, grace=2.0)
-            took = f"drained for {ctx.spec.drain:g}s and stopped" if routed_back else "stopped: it never took traffic"
+            took = f"drained for {waited:.1f}s and stopped" if routed_back else "stopped: it never took traffic"
             return f"{ctx.release} on {ctx.colour} {took}"
     return None

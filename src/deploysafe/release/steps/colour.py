@@ -11,12 +11,10 @@ run ends between the switch and the verdict (an ``after_switch`` hook, an interr
 
 from __future__ import annotations
 
-import time
-
 from deploysafe.release import proxy as proxies
 from deploysafe.release import service
 from deploysafe.release.context import Context
-from deploysafe.release.proxy import bluegreen, colours
+from deploysafe.release.proxy import bluegreen, colours, drain
 from deploysafe.release.run import StepFailed
 from deploysafe.release.steps.base import Step, skipped
 from deploysafe.release.steps.health import report_probe
@@ -132,7 +130,10 @@ class Drain(Step):
     name = "drain"
 
     def plan(self, ctx: Context) -> list[str]:
-        return [f"the old colour serves its last requests for {ctx.spec.drain:g}s, then stops"]
+        return [
+            f"the old colour serves its last requests for {ctx.spec.drain:g}s and until the proxy holds no"
+            " connection to it, then stops"
+        ]
 
     def run(self, ctx: Context) -> str | None:
         if ctx.live_colour is None or ctx.live_colour == ctx.colour:
@@ -141,6 +142,7 @@ class Drain(Step):
         if slot.release is None:
             return skipped(f"nothing runs on {slot.colour}")
         old = slot.release
-        time.sleep(ctx.spec.drain)
+        waited, left = drain.until_idle(ctx.target, slot.port, ctx.spec.drain)
         colours.stop(ctx.target, ctx.spec, slot)
-        return f"{old} on {slot.colour} drained for {ctx.spec.drain:g}s, then stopped"
+        busy = f" with {left} connection(s) still open" if left else ""
+        return f"{old} on {slot.colour} drained for {waited:.1f}s{busy}, then stopped"
