@@ -10,7 +10,7 @@ demo: setup
 	@$(VENV)/bin/deploysafe check examples/seed-api; echo "(exit code $$? — 1 means deploy blocked)"
 
 test: setup system-deps test-tools
-	@$(PY) -m pytest; status=$$?; \
+	@$(PY) -m pytest -n 2 --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the suite is broken" >&2; exit 1; fi; \
 	exit $$status
 

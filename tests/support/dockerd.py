@@ -1,9 +1,13 @@
 """A real Docker daemon for the tests: its data, state and socket under a short temporary folder, reachable
-only through that unix socket (no TCP), no iptables rules written. ``stop`` ends it and removes the folder."""
+only through that unix socket (no TCP), no iptables rules written. ``stop`` ends it and removes the folder.
+
+One test daemon per machine at a time (a lock in /tmp, held from start to stop): daemons share the host's
+docker0 bridge and docker_gwbridge, and the suite runs in parallel workers."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -12,8 +16,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 DOCKERD = "/usr/sbin/dockerd"
+LOCK = "/tmp/deploysafe-test-dockerd.lock"
 
 
 def dockerd_missing() -> str | None:
@@ -27,6 +33,7 @@ def dockerd_missing() -> str | None:
 class Dockerd:
     folder: Path
     process: subprocess.Popen[bytes]
+    lock: IO[str] | None = None  # the machine's test-daemon lock, released by stop
 
     @property
     def host(self) -> str:
@@ -50,9 +57,14 @@ class Dockerd:
             self.process.wait(timeout=20)
         subprocess.run(["umount", "-R", str(self.folder / "data")], capture_output=True)
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
 
 
 def start_dockerd() -> Dockerd:
+    lock = open(LOCK, "a")  # noqa: SIM115 - held until stop
+    fcntl.flock(lock, fcntl.LOCK_EX)
     # Short: containerd's sockets live under exec-root, and a unix socket path has 108 bytes at most.
     folder = Path(tempfile.mkdtemp(prefix="dsd-", dir="/tmp"))
     log = open(folder / "log", "wb")  # noqa: SIM115 - dockerd writes it for its whole life
@@ -76,7 +88,7 @@ def start_dockerd() -> Dockerd:
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    daemon = Dockerd(folder, process)
+    daemon = Dockerd(folder, process, lock)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
