@@ -111,6 +111,20 @@ def test_a_missing_value_export_of_a_ts_file_blocks(tmp_path):
     assert judged(root) == [("missing-export", "src/index.ts")]
 
 
+def test_a_missing_value_export_after_an_inline_type_name_still_blocks(tmp_path):
+    # `type Role` is erased; the names after it in the same braces are still imported and checked
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **ESM,
+            "src/index.ts": "import { type Role, missing } from './lib.js';\nconst r: Role | null = null;\n"
+            "console.log(missing, r);\n" + LOADED,
+            "src/lib.ts": "export type Role = 'admin';\nexport const present = 1;\n",
+        },
+    )
+    assert judged(root) == [("missing-export", "src/index.ts")]
+
+
 def test_a_missing_relative_file_blocks(tmp_path):
     root = write_tree(
         tmp_path / "app", {**CJS, "src/index.ts": "import { db } from './db/connection';\nconsole.log(db);\n" + LOADED}
