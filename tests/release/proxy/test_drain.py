@@ -20,6 +20,14 @@ def _listener(port: int) -> socket.socket:
     return server
 
 
+def _connected(port: int) -> tuple[socket.socket, socket.socket, socket.socket]:
+    """A listener on ``port`` with one established connection: (listener, client end, server end)."""
+    server = _listener(port)
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    return server, client, accepted
+
+
 def test_open_connections_counts_only_established_ones_to_the_port(tmp_path):
     host = LocalHost(str(tmp_path))
     port = free_port()
@@ -40,9 +48,7 @@ def test_open_connections_counts_only_established_ones_to_the_port(tmp_path):
 def test_until_idle_waits_for_the_last_connection_then_returns(tmp_path):
     host = LocalHost(str(tmp_path))
     port = free_port()
-    server = _listener(port)
-    client = socket.create_connection(("127.0.0.1", port))
-    accepted, _ = server.accept()
+    server, client, accepted = _connected(port)
     closed_at: list[float] = []
 
     def close_later() -> None:
@@ -67,9 +73,7 @@ def test_until_idle_waits_for_the_last_connection_then_returns(tmp_path):
 def test_until_idle_gives_up_after_its_bound_and_says_what_is_still_open(tmp_path):
     host = LocalHost(str(tmp_path))
     port = free_port()
-    server = _listener(port)
-    client = socket.create_connection(("127.0.0.1", port))
-    accepted, _ = server.accept()
+    server, client, accepted = _connected(port)
     try:
         waited, left = drain.until_idle(host, port, 0.1, at_most=1.0)
     finally:

@@ -81,8 +81,9 @@ def routed_port(target: Host, spec: TargetSpec) -> int | None:
 
 
 def route(target: Host, spec: TargetSpec, host: str, port: int, note: str) -> None:
-    """Rewrite the include file (one rename) to ``host:port`` and reload the proxy gracefully; a reload
-    that fails puts the file back as it was, so that the next reload cannot switch by surprise."""
+    """Rewrite the include file (one rename) to ``host:port``, reload the proxy gracefully and wait until
+    the reload has reached its workers (:func:`_settle`); a reload that fails puts the file back as it was,
+    so that the next reload cannot switch by surprise."""
     path = include_path(spec)
     before = target.read_file(path)
     target.mkdir(posixpath.dirname(path))
@@ -92,15 +93,15 @@ def route(target: Host, spec: TargetSpec, host: str, port: int, note: str) -> No
     done = run_configured(target, command, cwd=spec.layout.root, env=dict(spec.env), timeout=spec.restart_timeout)
     if done.ok:
         _settle(target, spec, workers)
-    if not done.ok:
-        if before is not None:
-            target.write_file(path, before)
-        else:
-            target.remove(path)
-        raise StepFailed(
-            f"proxy reload failed (exit {done.returncode}): {done.tail(1)}",
-            format_report(f"`{command}`", [("output", done.tail(15))]),
-        )
+        return
+    if before is not None:
+        target.write_file(path, before)
+    else:
+        target.remove(path)
+    raise StepFailed(
+        f"proxy reload failed (exit {done.returncode}): {done.tail(1)}",
+        format_report(f"`{command}`", [("output", done.tail(15))]),
+    )
 
 
 def _accepting(target: Host, spec: TargetSpec) -> dict[int, int]:

@@ -1,10 +1,9 @@
 """Draining a colour the proxy no longer routes to: wait ``drain`` seconds, then until no connection to
 its port is open, bounded, before it is stopped.
 
-A proxy's graceful reload returns before it has taken effect (``nginx -s reload`` only signals the master,
-which starts new workers when it gets to it): on a busy host the old workers keep opening connections to
-the old colour for a while after the command returned. Stopping it on a timer alone then turns those
-requests into 502s. The connections themselves say when the proxy is done with it: the kernel's table of
+After a graceful reload the proxy's old workers still finish what they have: requests in flight and, with
+upstream keep-alive, connections they hold to the old colour. Stopping it on a timer alone turns what they
+still send into 502s. The connections themselves say when the proxy is done with it: the kernel's table of
 established TCP connections (``/proc/net/tcp``, ``/proc/net/tcp6``) whose local port is the colour's.
 """
 
