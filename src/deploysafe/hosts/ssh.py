@@ -26,12 +26,17 @@ import re
 import shlex
 import stat
 import threading
+import warnings
 from collections.abc import Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
-import asyncssh
+with warnings.catch_warnings():
+    # asyncssh still defines DSA keys, and cryptography >= 51 warns about DSA when they are defined: on every
+    # command's stderr, breaking its one-line errors. deploysafe never offers DSA (host keys are verified).
+    warnings.filterwarnings("ignore", message=r"DSA is deprecated")
+    import asyncssh
 
 from deploysafe.errors import ConfigError, TargetError
 from deploysafe.hosts.base import Completed, ProgressFn, check_inside, kind_of
