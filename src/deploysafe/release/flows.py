@@ -7,8 +7,8 @@
 Behind a proxy (``proxy = "nginx"``: blue/green, :mod:`deploysafe.release.steps.colour`) the release is
 started and gated on the idle colour before the switch, and the old colour drains after the verdict:
 
-    PROXY_DEPLOY    preflight → lock → upload → verify → rename → link-shared → install → start → health
-                    → switch → mark-good → drain → prune → unlock
+    PROXY_DEPLOY    preflight → lock → upload → verify → rename → link-shared → install → boot-test → start
+                    → health → switch → mark-good → drain → prune → unlock
     PROXY_ROLLBACK  preflight → lock → choose → verify → start → health → switch → mark-good → drain → unlock
     ADOPT     preflight → lock → move → rename → link-shared → switch → [restart → health] → record → unlock
 
@@ -153,6 +153,7 @@ PROXY_DEPLOY = Flow(
     "deploy",
     (
         *SHIP,
+        BootTest(),
         StartColour(),
         ColourHealth(),
         Route(),

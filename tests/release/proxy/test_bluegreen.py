@@ -37,10 +37,11 @@ def nginx(tmp_path: Path, host_root: Path) -> Iterator[Nginx]:
     server.stop()
 
 
-def proxied(nginx: Nginx, **settings: object) -> release.TargetSpec:
+def proxied(nginx: Nginx, where: str | None = None, **settings: object) -> release.TargetSpec:
+    """A target behind ``nginx``: its include file's root, here or at ``where`` (an ssh:// URL of it)."""
     timings = {"health_interval": 0.2, "health_passes": 2, "health_deadline": 4.0, **settings}
     return release.target(
-        str(nginx.include.parent.parent),
+        where or str(nginx.include.parent.parent),
         config={},
         proxy="nginx",
         proxy_reload=nginx.reload,
@@ -129,10 +130,22 @@ def test_behind_nginx_under_pm2_each_release_runs_as_its_colours_apps_and_a_cras
     assert names == {"release-app-green": "online"}  # blue drained and deleted
     assert healthy.result.served("release-app 2.0.0") > 0
 
-    with Load(url) as failing, pytest.raises(ReleaseFailed, match="on blue"):
-        release.deploy(make_artifact("3.0.0", faults={"crash_at_boot": True}), spec)
+    # Crashes on its colour's port only: the boot test (a spare port) passes, pm2 restarts it on blue.
+    with Load(url) as failing, pytest.raises(ReleaseFailed, match=r"on blue.*crash-looping"):
+        release.deploy(make_artifact("3.0.0", faults={"crash_on_port": spec.blue_port}), spec)
     assert failing.result.failed == 0, failing.result.failures
     assert failing.result.served("release-app 2.0.0") == failing.result.requests
+    assert {p["name"] for p in pm2.processes()} == {"release-app-green"}
+    assert current_of(host_root) == second.release
+
+    # Listens one port up on its colour: pm2 reports it online, its port never opens. The boot test showed
+    # it answers within a fraction of a second, so the gate gives up after a few, not the 15 s deadline.
+    with Load(url) as never, pytest.raises(ReleaseFailed) as failure:
+        release.deploy(make_artifact("3.1.0", faults={"misses_port": spec.blue_port}), spec)
+    gate = next(s for s in failure.value.result.steps if s.step == "health")
+    assert gate.seconds < 8.0 and "no pass within" in failure.value.result.message, failure.value.result.message
+    assert never.result.failed == 0, never.result.failures
+    assert never.result.served("release-app 3.1.0") == 0 and never.result.served("release-app 2.0.0") > 0
     assert {p["name"] for p in pm2.processes()} == {"release-app-green"}
     assert current_of(host_root) == second.release
     print(
@@ -191,3 +204,43 @@ def test_behind_nginx_a_deploy_killed_before_or_after_its_switch_leaves_one_heal
     final = release.status(spec)
     assert final.healthy and "nginx → blue" in (final.proxy or "") and "green" in (final.proxy or "")
     assert [r["status"] for r in history_of(host_root)] == ["good", "interrupted", "interrupted", "good"]
+
+
+def test_behind_nginx_over_ssh_a_healthy_deploy_a_failing_release_and_a_rollback_fail_no_request(
+    nginx, sshd, make_artifact, host_root
+):
+    # nginx runs on the "remote" side (this machine): its reload, the ps listing that says when the reload
+    # reached its workers, drain's /proc/net/tcp and the gate's port forward all go through the real sshd.
+    spec = proxied(
+        nginx,
+        sshd.url(str(host_root)),
+        start="node src/index.js",
+        known_hosts=str(sshd.known_hosts),
+        identity=str(sshd.key),
+        health_deadline=15.0,
+    )
+    first = release.deploy(make_artifact("1.0.0"), spec)
+    url = f"http://127.0.0.1:{nginx.port}/"
+
+    with Load(url) as healthy:
+        second = release.deploy(make_artifact("2.0.0"), spec)
+    assert healthy.result.failed == 0, healthy.result.failures
+    assert healthy.result.served("release-app 2.0.0") > 0
+    assert history_of(host_root)[-1]["target"].startswith("ssh://")
+    drained = next(s for s in second.steps if s.step == "drain")
+    assert "drained" in drained.detail and "still open" not in drained.detail, drained.detail
+
+    with Load(url) as failing, pytest.raises(ReleaseFailed) as failure:
+        release.deploy(make_artifact("3.0.0", faults={"misses_port": spec.blue_port}), spec)
+    assert failing.result.failed == 0, failing.result.failures
+    assert failing.result.served("release-app 3.0.0") == 0
+    assert failure.value.result.status == "failed" and current_of(host_root) == second.release
+    assert next(s for s in failure.value.result.steps if s.step == "health").seconds < spec.health_deadline
+
+    with Load(url) as back:
+        release.rollback(spec)
+    assert back.result.failed == 0, back.result.failures
+    assert back.result.served("release-app 1.0.0") > 0
+    assert current_of(host_root) == first.release
+    status = release.status(spec)
+    assert status.healthy and "nginx → blue" in (status.proxy or "")

@@ -72,7 +72,11 @@ class ColourWatch:
 def gate(
     ctx: Context, slot: Slot, on_result: Callable[[health.ProbeResult, int], None] | None = None
 ) -> health.Verdict:
-    """The health window of ``slot``'s release on its own port: no traffic reaches it yet."""
+    """The health window of ``slot``'s release on its own port: no traffic reaches it yet.
+
+    A deploy whose boot test showed how soon the release answers fails fast, as in place
+    (:class:`deploysafe.release.health.Patience`): no pass within a small multiple of that while the
+    colour's pm2 apps are online from the release (or its started process is alive) is a failure."""
     spec = ctx.spec
     assert slot.release is not None
     version = ctx.manifest.version if ctx.manifest and ctx.kind == "deploy" else None
@@ -88,6 +92,8 @@ def gate(
         return f"{slot.release} exited on {slot.colour} (port {slot.port}) during its health window"
 
     env = colours.env_for(spec, slot, slot.release)
+    up = f"pm2 reports {', '.join(slot.apps)} online" if slot.apps else f"its process (pid {slot.pid}) is alive"
+    patience = health.Patience.after_boot(ctx.boot_seconds, up) if ctx.boot_seconds is not None else None
     with health.session(ctx.target, probe, cwd=ctx.layout.release(slot.release), env=env) as session:
         verdict = health.window(
             session,
@@ -96,6 +102,7 @@ def gate(
             poll=min(spec.health_interval, 0.2),
             deadline=spec.health_deadline,
             alive=gone,
+            patience=patience if patience is not None and patience.seconds < spec.health_deadline else None,
             watch=watch,
             on_result=on_result,
         )

@@ -1,7 +1,8 @@
 """The steps of blue/green behind a proxy (``proxy = "nginx"``, see :mod:`deploysafe.release.proxy`):
 
 ``start``    the release started on the idle colour's port, beside the live one (which keeps all traffic);
-``health``   gated there, on its own port: a release that fails never received a request;
+``health``   gated there, on its own port: a release that fails never received a request (failing fast
+             after the boot test's yardstick, as in place);
 ``switch``   the proxy's include rewritten to that port and gracefully reloaded, then ``current`` switched;
 ``drain``    after the verdict, the old colour serves what it has for ``drain`` seconds, then stops.
 
