@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from deploysafe import release
@@ -244,3 +245,45 @@ def test_behind_nginx_over_ssh_a_healthy_deploy_a_failing_release_and_a_rollback
     assert current_of(host_root) == first.release
     status = release.status(spec)
     assert status.healthy and "nginx → blue" in (status.proxy or "")
+
+
+def test_a_fleet_behind_two_nginx_goes_canary_then_batch_and_a_release_crashing_on_the_canary_is_never_routed_to(
+    sshd, make_artifact, tmp_path
+):
+    servers, hosts = [], []
+    try:
+        for n in (1, 2):
+            root = tmp_path / f"web{n}" / "srv" / "app"
+            server = start_nginx(tmp_path / f"nginx{n}", free_port(), root / ".deploysafe" / "upstream.conf")
+            servers.append(server)
+            spec = proxied(
+                server,
+                sshd.url(str(root)),
+                start="node src/index.js",
+                known_hosts=str(sshd.known_hosts),
+                identity=str(sshd.key),
+                boot_port=free_port(),  # hosts share this machine: no two boot tests on one port
+            )
+            hosts.append(dataclasses.replace(spec, name=f"web{n}"))
+        web = release.fleet(release.FleetSpec(hosts=tuple(hosts), canary=1, batch=1))
+
+        good = release.deploy_fleet(make_artifact("1.0.0"), web)
+        assert [(h.host, h.phase, h.status) for h in good.hosts] == [
+            ("web1", "canary", "good"),
+            ("web2", "batch 1", "good"),
+        ]
+        assert good.hosts[0].finished <= good.hosts[1].started
+
+        # Crashes on the canary's next colour only (green): its boot test passes, its gate sees it exit.
+        urls = [f"http://127.0.0.1:{s.port}/" for s in servers]
+        before = (tmp_path / "web2" / "srv" / "app" / ".deploysafe" / "history.jsonl").read_bytes()
+        with Load(urls[0]) as canary, pytest.raises(release.FleetFailed) as failure:
+            release.deploy_fleet(make_artifact("2.0.0", faults={"crash_on_port": hosts[0].green_port}), web)
+        assert [(h.host, h.status) for h in failure.value.result.hosts] == [("web1", "failed"), ("web2", "not-reached")]
+        assert canary.result.failed == 0, canary.result.failures
+        assert canary.result.served("release-app 2.0.0") == 0 and canary.result.served("release-app 1.0.0") > 0
+        assert (tmp_path / "web2" / "srv" / "app" / ".deploysafe" / "history.jsonl").read_bytes() == before
+        assert [httpx.get(u, timeout=5).text.strip() for u in urls] == ["release-app 1.0.0"] * 2
+    finally:
+        for server in servers:
+            server.stop()
