@@ -74,6 +74,13 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "release-engine": Target("src/deploysafe/release/engine.py", ("tests/release",), timeout=900),
+    # The release engine's decisions, each a small function pinned down by fast tests (the deploys that
+    # exercise them end to end are in tests/release): the circuit breaker and the verdicts on releases,
+    # the fallback, the lock's dead-holder test and takeover, and how a run that failed after its switch ends.
+    "breaker": Target("src/deploysafe/release/history.py", ("tests/release/test_decisions.py",), timeout=60),
+    "fallback": Target("src/deploysafe/release/state.py", ("tests/release/test_decisions.py",), timeout=60),
+    "lock": Target("src/deploysafe/release/lock.py", ("tests/release/test_decisions.py",), timeout=60),
+    "ending": Target("src/deploysafe/release/ending.py", ("tests/release/test_decisions.py",), timeout=60),
     # Narrower targets that fit a time box: one rule or the resolver, with the node/tsx-confirmed tests that
     # pin it down (pytest's -k picks them out of the verdict files).
     "missing-export": Target(

@@ -21,7 +21,7 @@ from typing import Any
 
 from deploysafe import artifact
 from deploysafe.errors import ConfigError, DeploysafeError
-from deploysafe.release import history, interrupts
+from deploysafe.release import ending, interrupts
 from deploysafe.release.context import Context
 from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.flows import DEPLOY, Flow, deploy_flow
@@ -91,11 +91,20 @@ def run_flow(flow: Flow, ctx: Context, trap: Trap) -> Result:
             do(ctx, steps[index])
     except BaseException as err:
         with trap.deferred():
-            if ctx.active.record.get("status") == history.GOOD or not flow.recover:
+            way = ending.after_switch(
+                status=ctx.active.record.get("status"),
+                can_recover=bool(flow.recover),
+                in_switch=index == switch,
+                switched=lambda: _switched(ctx),
+                fallback=ctx.fallback,
+            )
+            if way == ending.BROKE:
                 flow.outcomes.broke(ctx, err)  # a verdict stays; adopt resumes from its journal
                 raise
-            if index == switch and not _switched(ctx):
+            if way == ending.STOPPED:
                 raise flow.outcomes.stopped(ctx, err) from err
+            if way == ending.NO_FALLBACK:
+                raise flow.outcomes.no_fallback(ctx, err) from err
             raise recover(flow, ctx, err) from err
     return flow.outcomes.succeeded(ctx)
 
@@ -110,9 +119,7 @@ def _switched(ctx: Context) -> bool:
 
 def recover(flow: Flow, ctx: Context, failure: BaseException) -> ReleaseFailed:
     """After the switch a gate failed, a step broke or the run was interrupted: the flow's recovery steps,
-    once, towards ``ctx.fallback``."""
-    if ctx.fallback is None:
-        return flow.outcomes.no_fallback(ctx, failure)
+    once, towards ``ctx.fallback`` (:func:`deploysafe.release.ending.after_switch` decided there is one)."""
     try:
         for step in flow.recover:
             if step.applies(ctx):

@@ -102,8 +102,9 @@ def release_statuses(records: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 
 def good_order(records: Iterable[dict[str, Any]]) -> list[str]:
-    """Releases that were last judged good, most recently good first."""
-    statuses = release_statuses(list(records))
+    """Releases that were last judged good, most recently good first (``records`` is read once)."""
+    records = list(records)
+    statuses = release_statuses(records)
     order: list[str] = []
     for record in records:
         release = record.get("release")

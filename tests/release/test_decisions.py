@@ -1,0 +1,296 @@
+"""The release engine's decisions, each on its own: the circuit breaker's count, the verdict on a release,
+the fallback a failure goes back to, whether a lock's holder is provably dead, and how a run that failed
+after its switch ends. End-to-end deploys that exercise them run in test_safety_rails.py,
+test_interrupt_matrix.py and test_history_full_disk.py; these pin every branch down in milliseconds (the
+mutation bench, bench/mutation.py, runs them per mutant).
+
+Host state is real: a LocalHost on a temporary directory, real symlinks, real processes for lock holders
+(a running one, one that ended, a zombie).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from deploysafe.errors import LockError
+from deploysafe.hosts.local import LocalHost
+from deploysafe.release import ending, history
+from deploysafe.release.layout import Layout
+from deploysafe.release.lock import Lock, LockInfo, _pid_start, holder_state, read_holder
+from deploysafe.release.state import previous_good
+
+GOOD, FAILED, ROLLED_BACK, INTERRUPTED = history.GOOD, history.FAILED, history.ROLLED_BACK, history.INTERRUPTED
+
+
+def rec(release: str, status: str, kind: str = "deploy") -> dict:
+    return {"kind": kind, "run": f"run-{release}-{status}", "release": release, "status": status}
+
+
+# ---- the circuit breaker: failed deploys since the last good deploy, rollback or adopt
+
+
+def failed_ids(records: list[dict]) -> list[str]:
+    return [r["release"] for r in history.consecutive_failures(records)]
+
+
+def test_the_breaker_counts_failed_and_rolled_back_deploys_oldest_first() -> None:
+    records = [rec("r1", GOOD), rec("r2", FAILED), rec("r3", ROLLED_BACK), rec("r4", FAILED)]
+    assert failed_ids(records) == ["r2", "r3", "r4"]
+    assert len(history.consecutive_failures(records)) == history.BREAKER_LIMIT == 3
+
+
+@pytest.mark.parametrize("kind", ["deploy", "rollback", "adopt"])
+def test_a_good_deploy_rollback_or_adopt_closes_the_breaker(kind: str) -> None:
+    records = [rec("r1", FAILED), rec("r2", ROLLED_BACK), rec("r0", GOOD, kind), rec("r3", FAILED)]
+    assert failed_ids(records) == ["r3"]
+
+
+def test_interrupted_runs_and_failed_rollbacks_neither_count_nor_close_the_breaker() -> None:
+    records = [
+        rec("r1", GOOD),
+        rec("r2", FAILED),
+        rec("r3", INTERRUPTED),
+        rec("r1", FAILED, "rollback"),
+        rec("r4", ROLLED_BACK),
+        rec("r5", GOOD, "unknown-kind"),  # not a deploy, rollback or adopt: no verdict on the target
+    ]
+    assert failed_ids(records) == ["r2", "r4"]
+    assert failed_ids([]) == []
+
+
+# ---- verdicts on releases
+
+
+def test_the_latest_verdict_wins_and_a_failed_rollback_away_from_a_release_does_not_condemn_it() -> None:
+    records = [
+        rec("r1", FAILED),
+        rec("r1", GOOD),
+        rec("r2", GOOD),
+        rec("r2", ROLLED_BACK),
+        rec("r3", GOOD),
+        rec("r3", FAILED, "rollback"),  # a rollback to r3 failed: r3 was not judged again
+        rec("r4", GOOD, "rollback"),
+        {"kind": "deploy", "release": None, "status": GOOD},
+        {"kind": "deploy", "release": "r5", "status": None},
+    ]
+    assert history.release_statuses(records) == {"r1": GOOD, "r2": ROLLED_BACK, "r3": GOOD, "r4": GOOD}
+
+
+def test_good_order_is_most_recently_good_first_without_releases_judged_bad_since() -> None:
+    records = [rec("r1", GOOD), rec("r2", GOOD), rec("r3", GOOD), rec("r1", GOOD, "rollback"), rec("r3", ROLLED_BACK)]
+    assert history.good_order(records) == ["r1", "r2"]
+    assert history.good_order(iter(records)) == ["r1", "r2"]  # any iterable, read once
+    assert history.good_order([rec("r1", FAILED), {"status": GOOD, "release": 7}]) == []
+
+
+# ---- the fallback: where a failed deploy goes back to
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> tuple[LocalHost, Layout]:
+    layout = Layout(str(tmp_path / "app"))
+    for path in (layout.meta, layout.releases):
+        os.makedirs(path)
+    return LocalHost(layout.root), layout
+
+
+def on_disk(layout: Layout, *releases: str) -> None:
+    for release in releases:
+        os.makedirs(layout.release(release))
+
+
+def point(target: LocalHost, link: str, layout: Layout, release: str) -> None:
+    target.replace_symlink(link, layout.current_link_value(release))
+
+
+def test_the_fallback_is_the_live_release_when_it_was_judged_good(host) -> None:
+    target, layout = host
+    on_disk(layout, "r1", "r2", "r3")
+    records = [rec("r1", GOOD), rec("r2", GOOD)]
+    point(target, layout.current, layout, "r1")  # rolled back to r1 by hand: r1 serves, r2 is newer
+    assert previous_good(target, layout, records, exclude="r3") == "r1"
+    assert previous_good(target, layout, records, exclude="r3", live="r1") == "r1"
+    assert previous_good(target, layout, records, exclude="r1") == "r2"  # never the release being deployed
+
+
+def test_a_live_release_not_judged_good_or_gone_falls_back_to_the_latest_good_one_on_disk(host) -> None:
+    target, layout = host
+    on_disk(layout, "r1", "r3", "r4")
+    records = [rec("r1", GOOD), rec("r2", GOOD), rec("r3", ROLLED_BACK)]
+    assert previous_good(target, layout, records, exclude="r4", live="r3") == "r1"  # judged bad
+    assert previous_good(target, layout, records, exclude="r4", live="r2") == "r1"  # r2 was pruned
+    assert previous_good(target, layout, records, exclude="r1", live="r3") is None
+    assert previous_good(target, layout, [], exclude="r4") is None
+
+
+def test_last_good_decides_only_for_a_live_release_history_has_no_verdict_on(host) -> None:
+    target, layout = host
+    on_disk(layout, "r1", "r2", "r3")
+    records = [rec("r1", GOOD)]
+    point(target, layout.last_good, layout, "r2")  # r2's good record was refused (a full disk)
+    assert previous_good(target, layout, records, exclude="r3", live="r2") == "r2"
+    assert previous_good(target, layout, records, exclude="r2", live="r2") == "r1"
+    point(target, layout.last_good, layout, "r1")
+    assert previous_good(target, layout, records, exclude="r3", live="r2") == "r1"  # r2 unjudged, not marked
+    # no history at all: the marker alone, if its release is on disk and not the one being deployed
+    assert previous_good(target, layout, [], exclude="r3") == "r1"
+    assert previous_good(target, layout, [], exclude="r1") is None
+    os.rmdir(layout.release("r1"))
+    assert previous_good(target, layout, [], exclude="r3") is None
+    # a marker on a release history judged bad since is not revived
+    point(target, layout.last_good, layout, "r2")
+    assert previous_good(target, layout, [rec("r2", ROLLED_BACK)], exclude="r3", live="r3") is None
+    assert previous_good(target, layout, [rec("r2", ROLLED_BACK)], exclude="r3", live="r2") is None
+
+
+# ---- the lock: a holder is dead only when provably so
+
+
+def holder(**changes: object) -> LockInfo:
+    info = LockInfo.for_this_process("deploy", run="0123456789ab")
+    return LockInfo(**{**info.__dict__, **changes})
+
+
+@pytest.fixture
+def sleeper():
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def wait_for_zombie(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat") as handle:
+            if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} never became a zombie")
+
+
+def test_a_running_holder_on_this_machine_is_alive(sleeper) -> None:
+    assert holder_state(holder(pid=sleeper.pid, pid_start=_pid_start(sleeper.pid))) == (
+        "alive",
+        f"process {sleeper.pid} is running",
+    )
+    assert holder_state(holder(pid=sleeper.pid, pid_start=""))[0] == "alive"  # an older lock without it
+    reused = holder(pid=sleeper.pid, pid_start=_pid_start(os.getpid()))  # the pid now runs something newer
+    assert holder_state(reused) == ("dead", f"pid {sleeper.pid} now belongs to another process")
+
+
+def test_a_holder_whose_process_ended_or_is_a_zombie_is_dead() -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    assert holder_state(holder(pid=ended.pid, pid_start="")) == (
+        "dead",
+        f"its process {ended.pid} on this host is gone",
+    )
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        wait_for_zombie(zombie.pid)
+        assert holder_state(holder(pid=zombie.pid, pid_start=""))[0] == "dead"
+    finally:
+        zombie.wait()
+
+
+def test_a_holder_on_another_machine_is_never_presumed_dead(sleeper) -> None:
+    other = holder(host=socket.gethostname() + "-other", pid=999_999_999, boot_id="another-boot")
+    assert holder_state(other) == ("unknown", f"held from another machine ({other.host})")
+
+
+def test_a_holder_from_before_a_reboot_is_dead_but_a_lock_without_a_boot_id_is_judged_by_its_pid(sleeper) -> None:
+    assert holder_state(holder(boot_id="an-earlier-boot", pid=sleeper.pid))[0] == "dead"
+    assert holder_state(holder(boot_id="", pid=sleeper.pid, pid_start=""))[0] == "alive"
+
+
+def test_a_lock_naming_this_process_is_alive_only_while_its_run_holds_it(host) -> None:
+    target, layout = host
+    info = LockInfo.for_this_process("deploy", run="thisrun00001")
+    assert holder_state(info) == ("dead", "run thisrun00001 of this process has ended")
+    lock = Lock(target, layout, info)
+    assert lock.acquire() is None
+    try:
+        assert holder_state(info) == ("alive", "held by this process")
+    finally:
+        lock.release()
+    assert read_holder(target, layout) is None
+    assert holder_state(info)[0] == "dead"
+
+
+def test_a_dead_holder_is_taken_over_with_a_message_and_a_live_one_refuses(host, sleeper) -> None:
+    target, layout = host
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    Path(layout.lock).write_bytes(holder(run="deadrun00001", pid=ended.pid).to_bytes())
+    messages: list[str] = []
+    lock = Lock(target, layout, LockInfo.for_this_process("deploy", run="newrun000001"))
+    taken = lock.acquire(on_message=messages.append)
+    assert taken is not None and taken.run == "deadrun00001"
+    assert messages == [f"taking over the lock of {taken.describe()}: its process {ended.pid} on this host is gone"]
+    assert read_holder(target, layout).run == "newrun000001"
+    lock.release()
+
+    Path(layout.lock).write_bytes(
+        holder(run="liverun00001", pid=sleeper.pid, pid_start=_pid_start(sleeper.pid)).to_bytes()
+    )
+    started = time.monotonic()
+    with pytest.raises(LockError, match="wait for it with --lock-wait"):
+        Lock(target, layout, LockInfo.for_this_process("deploy")).acquire(wait=0.3, poll=0.05)
+    assert 0.3 <= time.monotonic() - started < 5
+    assert read_holder(target, layout).run == "liverun00001"  # never taken from a live holder
+
+
+def test_a_lock_held_from_another_machine_refuses_without_the_wait_hint(host) -> None:
+    target, layout = host
+    Path(layout.lock).write_bytes(holder(host="elsewhere.example").to_bytes())
+    with pytest.raises(LockError) as refused:
+        Lock(target, layout, LockInfo.for_this_process("deploy")).acquire()
+    assert "held from another machine (elsewhere.example)" in str(refused.value)
+    assert "--lock-wait" not in str(refused.value)
+    Path(layout.lock).write_bytes(b"{not json")
+    with pytest.raises(LockError, match="unreadable lock"):
+        Lock(target, layout, LockInfo.for_this_process("deploy")).acquire()
+
+
+# ---- how a run that failed at or after its switch ends
+
+
+def decide(status: object = "running", can_recover: bool = True, in_switch: bool = False, switched=None, fallback="r1"):
+    asked: list[bool] = []
+
+    def was_switched() -> bool:
+        asked.append(True)
+        return bool(switched)
+
+    way = ending.after_switch(
+        status=status, can_recover=can_recover, in_switch=in_switch, switched=was_switched, fallback=fallback
+    )
+    return way, bool(asked)
+
+
+def test_a_release_judged_good_or_a_flow_without_recovery_is_never_rolled_back() -> None:
+    assert decide(status=GOOD, in_switch=True, switched=True) == (ending.BROKE, False)
+    assert decide(status=GOOD, fallback=None) == (ending.BROKE, False)
+    assert decide(can_recover=False, in_switch=True, switched=False) == (ending.BROKE, False)
+
+
+def test_a_failure_in_the_switch_step_stops_unless_current_already_moved() -> None:
+    assert decide(in_switch=True, switched=False) == (ending.STOPPED, True)
+    assert decide(in_switch=True, switched=False, fallback=None) == (ending.STOPPED, True)
+    assert decide(in_switch=True, switched=True) == (ending.RECOVER, True)
+    assert decide(in_switch=True, switched=True, fallback=None) == (ending.NO_FALLBACK, True)
+
+
+def test_a_failure_after_the_switch_recovers_without_asking_the_host() -> None:
+    # a later step failed (the connection may be gone, so current cannot be read): it switched
+    assert decide(in_switch=False, switched=False) == (ending.RECOVER, False)
+    assert decide(status=FAILED, in_switch=False, switched=False) == (ending.RECOVER, False)
+    assert decide(in_switch=False, switched=False, fallback=None) == (ending.NO_FALLBACK, False)
