@@ -80,6 +80,21 @@ def test_release_unhealthy_after_restart_is_rolled_back_and_old_version_serves(
     assert record["status"] == "rolled-back" and record["release"] != good.release
 
 
+def test_a_first_release_unhealthy_after_restart_has_nothing_to_roll_back_to_and_says_so(
+    make_artifact, local_spec, host_root, live_port
+):
+    with pytest.raises(ReleaseFailed) as failure:
+        release.deploy(make_artifact("1.0.0", faults={"unhealthy_on_port": live_port}), doomed(local_spec))
+
+    result = failure.value.result
+    assert result.status == "failed"
+    assert "NO PREVIOUS GOOD RELEASE" in result.message
+    assert "NOTHING TO ROLL BACK TO" in result.report
+    assert [s.step for s in result.steps][-1] == "health"  # no rollback step ran
+    assert current_of(host_root) == result.release  # current stays at the release: nothing else to serve
+    assert history_of(host_root)[-1]["status"] == "failed"
+
+
 def test_deploying_again_a_release_this_target_rolled_back_says_so(make_artifact, local_spec, host_root, live_port):
     release.deploy(make_artifact("1.0.0"), local_spec)
     bad = make_artifact("2.0.0", faults={"unhealthy_on_port": live_port})
