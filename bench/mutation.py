@@ -1,14 +1,19 @@
 """Mutation testing of the modules whose mistakes would ship a broken release: do the tests notice?
 
 cosmic-ray (PyPI) changes one thing at a time in a module — a comparison, a boolean, an `and`/`or`, a
-`not`, a number, a loop that never runs, an exception type — and runs that module's tests on the result.
+`not`, a number, a loop that never runs, an exception type — and runs the module's tests on the result.
 A mutant the tests still pass on ("survived") is a behaviour no test pins down. The run never touches this
 checkout: the source and tests are copied to a scratch directory, and the tests import that copy
 (PYTHONPATH), child deploysafe processes included.
 
-Not CI: a module takes minutes to an hour on two cores (mutants x the time of its tests).
+A target's tests are a pool: one coverage run of the pool (pytest-cov, `--cov-context=test`) records which
+test executes which line, and each mutant then runs only the tests that execute the function it changed
+(bench/mutation_tests.py); that coverage run is the baseline (the pool must pass unmutated). `--every-test`
+runs the whole pool for every mutant instead, as cosmic-ray does by default.
 
-    pip install cosmic-ray          # or: pip install -e '.[mutation]'
+Not CI: a module takes minutes to an hour on two cores (mutants x the time of their tests).
+
+    pip install cosmic-ray pytest-cov     # or: pip install -e '.[mutation]'
     python bench/mutation.py                      # every target below
     python bench/mutation.py secrets health       # some of them
     python bench/mutation.py --list               # targets, their modules and tests
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -40,9 +46,18 @@ REPO = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Target:
     module: str  # path relative to the repository root; modules move: update them here, nowhere else
-    tests: tuple[str, ...]  # the tests that pin this module's behaviour down
+    tests: tuple[str, ...]  # the pool of tests that pin this module's behaviour down (pytest arguments)
     timeout: float = 300.0  # per mutant: a mutant that hangs the tests counts as killed
 
+
+# The node/tsx-confirmed verdicts, the rule registry and the reports that print the rules' findings.
+RULE_TESTS = (
+    "tests/check/test_verdicts_agree_with_node.py",
+    "tests/check/test_version_dependent_verdicts.py",
+    "tests/check/test_typescript_verdicts_under_tsx.py",
+    "tests/check/test_syntax_second_opinion.py",
+    "tests/check/test_rules_registry.py",
+)
 
 # One place for the module list (the architecture work moves modules around).
 TARGETS: dict[str, Target] = {
@@ -57,12 +72,7 @@ TARGETS: dict[str, Target] = {
     "confirm": Target("src/deploysafe/ecosystems/node/confirm.py", ("tests/check/test_syntax_second_opinion.py",)),
     "rules": Target(
         "src/deploysafe/ecosystems/node/rules",  # one module per rule id
-        (
-            "tests/check/test_verdicts_agree_with_node.py",
-            "tests/check/test_version_dependent_verdicts.py",
-            "tests/check/test_typescript_verdicts_under_tsx.py",
-            "tests/check/test_syntax_second_opinion.py",
-        ),
+        RULE_TESTS,
     ),
     "resolver": Target(
         "src/deploysafe/ecosystems/node/resolve.py",
@@ -129,13 +139,42 @@ def scratch_copy(work: Path) -> Path:
     return copy
 
 
-def test_command(target: Target) -> str:
-    tests = " ".join(target.tests)
-    return f"{sys.executable} -m pytest -x -q -p no:cacheprovider --timeout={int(target.timeout)} {tests}"
+def pytest_options(target: Target) -> str:
+    return f"-x -q -p no:cacheprovider --timeout={int(target.timeout)}"
 
 
-def config(target: Target) -> str:
-    command = test_command(target)
+def test_command(target: Target, selection: tuple[Path, Path] | None) -> str:
+    """The command cosmic-ray runs per mutant: the whole pool, or (with a coverage map and the pristine
+    module) only the tests that execute the mutated function."""
+    if selection is None:
+        return f"{sys.executable} -m pytest {pytest_options(target)} {' '.join(target.tests)}"
+    coverage_map, pristine = selection
+    chooser = REPO / "bench" / "mutation_tests.py"
+    return f"{sys.executable} {chooser} {coverage_map} {pristine} {target.module} -- {pytest_options(target)}"
+
+
+def record_coverage(name: str, target: Target, copy: Path, work: Path, env: dict[str, str]) -> Path:
+    """Run the pool once under coverage with one context per test; write {file: {line: [tests]}} as JSON.
+    The pool must pass: this run is the baseline."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from mutation_tests import coverage_map
+
+    data = work / f"{name}.coverage"
+    data.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--cov={copy / target.module}"]
+    command += ["--cov-context=test", "--cov-report=", *target.tests]
+    done = subprocess.run(
+        command, cwd=copy, env={**env, "COVERAGE_FILE": str(data)}, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: the tests fail on the unmutated code:\n{done.stdout[-3000:]}")
+    out = work / f"{name}-coverage.json"
+    out.write_text(json.dumps(coverage_map(data, copy.resolve()), indent=1, sort_keys=True))
+    return out
+
+
+def config(target: Target, selection: tuple[Path, Path] | None) -> str:
+    command = test_command(target, selection)
     excluded = ", ".join(json.dumps(e) for e in EXCLUDED_OPERATORS)
     return (
         "[cosmic-ray]\n"
@@ -148,36 +187,51 @@ def config(target: Target) -> str:
     )
 
 
-def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None, recheck: bool = False) -> dict:
-    cfg = work / f"{name}.toml"
-    cfg.write_text(config(target))
+def run(
+    name: str,
+    target: Target,
+    copy: Path,
+    work: Path,
+    minutes: float | None,
+    recheck: bool = False,
+    select: bool = True,
+) -> dict:
     session = work / f"{name}.sqlite"
     fresh = not session.exists()
     env = {**os.environ, "PYTHONPATH": str(copy / "src") + os.pathsep + str(copy)}
     bindir = Path(sys.executable).parent
+    # cosmic-ray mutates the module in place: a run stopped mid-mutant leaves it changed, so the module
+    # (a file or a package) as first copied is kept aside and put back before every run.
+    pristine = work / "pristine" / target.module
+    if not pristine.exists():
+        pristine.parent.mkdir(parents=True, exist_ok=True)
+        _copy(copy / target.module, pristine)
+    _copy(pristine, copy / target.module)
+    started = time.monotonic()
+    selection = None
+    if select:
+        coverage = work / f"{name}-coverage.json"
+        if fresh or recheck or not coverage.exists():  # today's tests: map them again
+            coverage = record_coverage(name, target, copy, work, env)
+        selection = (coverage, pristine)
+    cfg = work / f"{name}.toml"
+    cfg.write_text(config(target, selection))
 
     def cr(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True, check=False, timeout=timeout)
 
-    started = time.monotonic()
     steps = [
         [str(bindir / "cosmic-ray"), "init", str(cfg), str(session)],
         [str(bindir / "cr-filter-operators"), str(session), str(cfg)],
-        [str(bindir / "cosmic-ray"), "baseline", str(cfg)],
     ]
+    if not select:  # with selection the coverage run was the baseline
+        steps.append([str(bindir / "cosmic-ray"), "baseline", str(cfg)])
     if recheck and fresh:
         raise SystemExit(f"{name}: no session in {work} to recheck")
     for step in steps if fresh else []:
         done = cr(*step)
         if done.returncode != 0:
             raise SystemExit(f"{name}: {' '.join(step[:2])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    # cosmic-ray mutates the module in place: a run stopped mid-mutant leaves it changed, so the module
-    # as first copied is kept aside and put back before every run.
-    pristine = work / "pristine" / target.module
-    if not pristine.exists():
-        pristine.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(copy / target.module, pristine)
-    shutil.copy2(pristine, copy / target.module)
     execute = [str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)]
     if recheck:
         execute = ["true"]
@@ -189,9 +243,8 @@ def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None
         except subprocess.TimeoutExpired:  # out of time: what ran is reported, the rest stays pending
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait()
-    shutil.copy2(pristine, copy / target.module)
+    _copy(pristine, copy / target.module)
     dump = cr(str(bindir / "cosmic-ray"), "dump", str(session)).stdout
-    source = (copy / target.module).read_text().splitlines()
     counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0, "pending": 0}
     survivors = []
     for line in dump.splitlines():
@@ -204,13 +257,16 @@ def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None
             continue
         outcome = result.get("test_outcome")
         mutation = item["mutations"][0]
-        if outcome == "survived" and recheck and _killed_now(mutation, target, copy, pristine, env):
+        if outcome == "survived" and recheck and _killed_now(mutation, target, copy, pristine, env, selection):
             outcome = "killed"
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome == "survived":
             row = mutation["start_pos"][0]
+            module = Path(mutation["module_path"])
+            source = (copy / module).read_text().splitlines()
             survivors.append(
                 {
+                    "file": module.as_posix(),
                     "line": row,
                     "operator": mutation["operator_name"].removeprefix("core/"),
                     "occurrence": mutation["occurrence"],
@@ -227,25 +283,43 @@ def run(name: str, target: Target, copy: Path, work: Path, minutes: float | None
         "tested": tested,
         "survival": round(100 * counts["survived"] / tested, 1) if tested else 0.0,
         "seconds": round(time.monotonic() - started),  # of this invocation (a resumed run adds to earlier ones)
-        "survivors": sorted(survivors, key=lambda s: s["line"]),
+        "survivors": sorted(survivors, key=lambda s: (s["file"], s["line"])),
     }
 
 
-def _killed_now(mutation: dict, target: Target, copy: Path, pristine: Path, env: dict[str, str]) -> bool:
+def _copy(source: Path, dest: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        shutil.copy2(source, dest)
+
+
+def _killed_now(
+    mutation: dict,
+    target: Target,
+    copy: Path,
+    pristine: Path,
+    env: dict[str, str],
+    selection: tuple[Path, Path] | None,
+) -> bool:
     """Apply one surviving mutant again and run the target's tests as they are now (--recheck)."""
-    apply = [str(Path(sys.executable).parent / "cosmic-ray"), "apply", target.module]
+    apply = [str(Path(sys.executable).parent / "cosmic-ray"), "apply", mutation["module_path"]]
     apply += [mutation["operator_name"], str(mutation["occurrence"])]
     try:
         subprocess.run(apply, cwd=copy, env=env, check=True, capture_output=True)
         try:
             done = subprocess.run(
-                test_command(target).split(), cwd=copy, env=env, capture_output=True, timeout=target.timeout * 2
+                shlex.split(test_command(target, selection)),
+                cwd=copy,
+                env=env,
+                capture_output=True,
+                timeout=target.timeout * 2,
             )
         except subprocess.TimeoutExpired:
             return True
         return done.returncode != 0
     finally:
-        shutil.copy2(pristine, copy / target.module)
+        _copy(pristine, copy / target.module)
 
 
 def markdown(results: list[dict]) -> str:
@@ -265,7 +339,7 @@ def markdown(results: list[dict]) -> str:
         if not r["survivors"]:
             lines.append("None.")
         for s in r["survivors"]:
-            lines.append(f"- `{r['module']}:{s['line']}` {s['operator']} #{s['occurrence']}: `{s['code']}`")
+            lines.append(f"- `{s['file']}:{s['line']}` {s['operator']} #{s['occurrence']}: `{s['code']}`")
     return "\n".join(lines) + "\n"
 
 
@@ -277,6 +351,11 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--work", type=Path, help="keep the copy and sessions here; a second run resumes them")
     parser.add_argument("--minutes", type=float, help="stop each target after this long (the rest stays pending)")
+    parser.add_argument(
+        "--every-test",
+        action="store_true",
+        help="run the whole pool of tests for every mutant instead of the tests that execute the mutated function",
+    )
     parser.add_argument(
         "--recheck",
         action="store_true",
@@ -300,7 +379,7 @@ def main() -> int:
             shutil.rmtree(copy / "tests")
             shutil.copytree(REPO / "tests", copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
         for name in args.targets or list(TARGETS):
-            result = run(name, TARGETS[name], copy, work, args.minutes, args.recheck)
+            result = run(name, TARGETS[name], copy, work, args.minutes, args.recheck, not args.every_test)
             results.append(result)
             print(
                 f"{name}: {result['tested']} mutants, {result['counts']['survived']} survived "

@@ -56,8 +56,10 @@ def test_missing_relative_file_blocks_deploy_and_node_agrees(tmp_path):
     finding = report.errors[0]
     assert finding.chain == ("index.js", "routes/campaigns.js")
     assert (finding.line, finding.column) == (1, 20)
-    assert "crashes at start: Cannot find module '../config/database.js'" in finding.message
-    assert "did you mean '../db/connection.js' (it exports 'db')?" in finding.message
+    assert finding.message == (
+        "crashes at start: Cannot find module '../config/database.js' imported from routes/campaigns.js (no file "
+        "at config/database.js); did you mean '../db/connection.js' (it exports 'db')?"
+    )
     assert report.exit_code == 1
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
 
@@ -68,7 +70,10 @@ def test_extensionless_esm_import_is_blocked_with_the_file_that_would_match(tmp_
     )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
-    assert "write './lib/x.js'" in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: Cannot find module './lib/x' imported from index.js; ES modules need the full file "
+        "name: write './lib/x.js'"
+    )
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
 
 
@@ -76,8 +81,10 @@ def test_esm_directory_import_is_blocked(tmp_path):
     root = project(tmp_path, {**ESM, "index.js": "import './lib';\n" + LOADED, "lib/index.js": "export {};\n"})
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
-    assert "Directory import" in report.errors[0].message
-    assert "'./lib/index.js'" in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: Directory import 'lib' is not supported resolving ES modules imported from index.js; "
+        "write './lib/index.js'"
+    )
     assert_node_fails(root, "ERR_UNSUPPORTED_DIR_IMPORT")
 
 
@@ -102,6 +109,9 @@ def test_missing_require_blocks_and_node_agrees(tmp_path):
     root = project(tmp_path, {**CJS, "index.js": "const db = require('./db/connection');\n" + LOADED})
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
+    assert report.errors[0].message == (
+        "crashes at start: Cannot find module './db/connection' imported from index.js (no file at db/connection)"
+    )
     assert_node_fails(root, "Cannot find module './db/connection'")
 
 
@@ -115,7 +125,9 @@ def test_require_inside_a_function_fails_when_it_runs(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
-    assert report.errors[0].message.startswith("fails when this require() runs")
+    assert report.errors[0].message == (
+        "fails when this require() runs: Cannot find module './nope' imported from index.js (no file at nope)"
+    )
     assert_loads(root)  # the start is fine ...
     done = run_node(root, "index.js", env={"RUN": "1"})  # ... until that code runs
     assert done.returncode != 0 and "Cannot find module './nope'" in done.stderr
@@ -129,6 +141,7 @@ def test_guarded_optional_require_is_only_a_warning(tmp_path):
     report = check(root)
     assert report.errors == []
     assert [(f.rule, str(f.severity)) for f in report.findings] == [("missing-package", "warning")]
+    assert report.findings[0].message.endswith("(npm install pg-native) (the code catches this failure)")
     assert_loads(root)
 
 
@@ -142,7 +155,10 @@ def test_literal_dynamic_import_of_missing_file_fails_when_it_runs(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
-    assert report.errors[0].message.startswith("fails when this import() runs")
+    assert report.errors[0].message == (
+        "fails when this import() runs: Cannot find module './jobs/nightly.js' imported from index.js "
+        "(no file at jobs/nightly.js)"
+    )
     assert_loads(root)
     done = run_node(root, "index.js", env={"RUN": "1"})
     assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr
@@ -160,7 +176,13 @@ def test_computed_specifier_is_listed_as_unverified_not_dropped(tmp_path):
     )
     report = check(root)
     assert report.errors == []
-    assert [u.reason for u in report.unverified] == ["computed-specifier"]
+    assert [(u.reason, u.line, u.detail) for u in report.unverified] == [
+        (
+            "computed-specifier",
+            3,
+            "import(`./jobs/${name}.js`): the specifier is computed at run time and was not followed",
+        )
+    ]
     assert report.summary()["unverified"] == 1
     assert_loads(root)
 
@@ -179,7 +201,11 @@ def test_import_with_wrong_letter_case_is_a_case_mismatch(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("case-mismatch", "index.js")]
-    assert "services/email.js" in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start on Linux: Cannot find module './services/Email.js' imported from index.js; the file "
+        "exists as services/email.js ('Email.js' is 'email.js' on disk; macOS and Windows ignore letter case, "
+        "Linux does not)"
+    )
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
 
 
@@ -189,6 +215,7 @@ def test_require_with_wrong_letter_case_in_a_directory_name(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("case-mismatch", "index.js")]
+    assert "the file exists as lib/util.js ('Lib' is 'lib' on disk;" in report.errors[0].message
     assert_node_fails(root, "Cannot find module './Lib/util'")
 
 
@@ -208,7 +235,10 @@ def test_missing_named_export_in_local_esm_file_blocks_deploy(tmp_path):
     assert errors(report) == [("missing-export", "index.js")]
     finding = report.errors[0]
     assert finding.name == "Hono2" and (finding.line, finding.column) == (1, 10)
-    assert "did you mean 'Hono'?" in finding.message
+    assert finding.message == (
+        "crashes at start: SyntaxError: The requested module './lib.js' does not provide an export named 'Hono2' "
+        "(did you mean 'Hono'?)"
+    )
     assert_node_fails(root, "does not provide an export named 'Hono2'")
 
 
@@ -216,7 +246,12 @@ def test_missing_default_export_blocks_deploy(tmp_path):
     root = project(
         tmp_path, {**ESM, "index.js": "import lib from './lib.js';\n" + LOADED, "lib.js": "export const x = 1;\n"}
     )
-    assert errors(check(root)) == [("missing-export", "index.js")]
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")]
+    assert report.errors[0].message == (
+        "crashes at start: SyntaxError: The requested module './lib.js' does not provide an export named "
+        "'default' (it exports x)"
+    )
     assert_node_fails(root, "does not provide an export named 'default'")
 
 
@@ -264,7 +299,9 @@ def test_conflicting_star_exports_block_the_named_import(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("missing-export", "index.js")]
-    assert "conflicting star exports" in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: The requested module './c.js' contains conflicting star exports for name 'x'"
+    )
     assert_node_fails(root, "conflicting star exports for name 'x'")
 
 
@@ -292,7 +329,10 @@ def test_esm_named_import_from_commonjs_that_the_lexer_cannot_see_blocks(tmp_pat
     )
     report = check(root)
     assert errors(report) == [("missing-export", "index.js")]
-    assert "Named export 'make' not found" in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: SyntaxError: Named export 'make' not found. The requested module './lib.cjs' is a "
+        "CommonJS module, which may not support all module.exports as named exports"
+    )
     assert_node_fails(root, "Named export 'make' not found")
 
 
@@ -310,6 +350,7 @@ def test_commonjs_reexports_are_followed_with_require_resolution(tmp_path):
     # `top: 1` is not an identifier value, so the lexer stops there: Node sees no `top`.
     assert errors(report) == [("missing-export", "index.js")]
     assert report.errors[0].name == "top"
+    assert report.errors[0].message.endswith("as named exports (it exports a, inner)")
     assert_node_fails(root, "Named export 'top' not found")
 
 
@@ -334,7 +375,10 @@ def test_missing_named_export_from_an_installed_esm_package_blocks(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("missing-export", "index.js")]
-    assert "'honoish' does not provide an export named 'Router'" in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: SyntaxError: The requested module 'honoish' does not provide an export named "
+        "'Router' (it exports Hono, cors)"
+    )
     assert_node_fails(root, "does not provide an export named 'Router'")
 
 
@@ -346,6 +390,10 @@ def test_named_import_from_a_builtin_is_checked(tmp_path):
     report = check(root)
     assert errors(report) == [("missing-export", "index.js")]
     assert report.errors[0].name == "nope"
+    assert report.errors[0].message == (
+        "crashes at start: SyntaxError: Named export 'nope' not found. The requested module 'fs' is a CommonJS "
+        "module, which may not support all module.exports as named exports (did you mean 'open'?)"
+    )
     assert_node_fails(root, "does not provide an export named 'nope'")
 
 
@@ -369,6 +417,10 @@ def test_package_that_is_neither_installed_nor_declared_is_missing(tmp_path):
     root = project(tmp_path, {**ESM, "index.js": "import Redis from 'ioredis';\n" + LOADED})
     report = check(root)
     assert errors(report) == [("missing-package", "index.js")]
+    assert report.errors[0].message == (
+        "crashes at start: Cannot find package 'ioredis' imported from index.js; it is not installed or declared "
+        "in package.json: add it to dependencies (npm install ioredis)"
+    )
     assert_node_fails(root, "Cannot find package 'ioredis'")
 
 
@@ -386,7 +438,10 @@ def test_package_subpath_not_listed_in_exports_blocks(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
-    assert 'is not defined by "exports"' in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: Package subpath './esm.mjs' is not defined by \"exports\" in "
+        "node_modules/pkgx/package.json (imported as 'pkgx/esm.mjs' from index.js)"
+    )
     assert_node_fails(root, "ERR_PACKAGE_PATH_NOT_EXPORTED")
 
 
@@ -470,6 +525,10 @@ def test_dev_dependency_imported_at_runtime_blocks(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("dev-dependency-at-runtime", "index.js")]
+    assert report.errors[0].message == (
+        "crashes at start in production: 'devtool' is only in devDependencies, which production installs "
+        "(npm ci --omit=dev) leave out: move it to dependencies"
+    )
     assert_loads(root)  # locally the dev dependency is installed ...
     import shutil
 
@@ -488,7 +547,10 @@ def test_json_import_needs_the_type_attribute(tmp_path):
     report = check(root)
     assert errors(report) == [("missing-import-attribute", "index.js")]
     assert_node_fails(root, 'needs an import attribute of type "json"')
-    assert "ERR_IMPORT_ASSERTION_TYPE_MISSING" in check(root).errors[0].message
+    assert report.errors[0].message == (
+        'crashes at start: TypeError [ERR_IMPORT_ASSERTION_TYPE_MISSING]: Module "d.json" needs an import '
+        "attribute of type \"json\": write `with { type: 'json' }`"
+    )
 
 
 def test_json_import_with_attribute_loads(tmp_path):
@@ -520,6 +582,7 @@ def test_syntax_error_in_a_reachable_file_blocks_though_node_check_passes_on_the
     report = check(root)
     assert errors(report) == [("syntax-error", "usage.js")]
     assert report.errors[0].line == 2
+    assert report.errors[0].message == "crashes at start: SyntaxError: Unexpected token ';' (confirmed by node --check)"
     assert_node_fails(root, "SyntaxError")
 
 
@@ -530,6 +593,11 @@ def test_import_statement_in_a_commonjs_package_blocks(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("syntax-error", "index.js")]
+    assert (report.errors[0].line, report.errors[0].column) == (1, 16)
+    assert report.errors[0].message == (
+        "crashes at start: SyntaxError: Cannot use import statement outside a module (package.json says "
+        '"type": "commonjs"; rename it .mjs or set "type": "module")'
+    )
     assert_node_fails(root, "Cannot use import statement outside a module")
 
 
@@ -539,6 +607,7 @@ def test_typeless_package_with_module_syntax_loads_on_node_20_19_and_later(tmp_p
     assert_loads(root)
     old = check(root, node_version="18.19.0")
     assert errors(old) == [("syntax-error", "index.js")]
+    assert '(Node 18.19.0 does not detect module syntax in .js files without "type";' in old.errors[0].message
 
 
 def test_circular_import_is_a_warning_and_loads(tmp_path):
@@ -553,7 +622,12 @@ def test_circular_import_is_a_warning_and_loads(tmp_path):
     )
     report = check(root)
     assert [(f.rule, str(f.severity)) for f in report.findings] == [("circular-import", "warning")]
-    assert "a.js → b.js → a.js" in report.findings[0].message
+    circle = report.findings[0]
+    assert (circle.file, circle.line, circle.column, circle.specifier) == ("a.js", 1, 19, "./b.js")
+    assert circle.message == (
+        "circular import: a.js → b.js → a.js; bindings used while the cycle loads are undefined or in their "
+        "temporal dead zone"
+    )
     assert_loads(root)
 
 
@@ -581,6 +655,14 @@ def test_dormant_broken_files_are_warnings_and_never_block(tmp_path):
         ("syntax-error", "legacy/broken.js"),
     }
     assert all(not f.reachable and f.chain == () for f in report.warnings)
+    assert {f.file: f.message for f in report.warnings} == {
+        "legacy/broken.js": "if loaded, crashes at start: SyntaxError: Unexpected token '=' (confirmed by node --check)",
+        "legacy/public-signup.js": "if loaded, crashes at start: Cannot find package 'hono' imported from "
+        "legacy/public-signup.js; it is not installed or declared in package.json: add it to dependencies "
+        "(npm install hono)",
+        "legacy/system-status.js": "if loaded, crashes at start: Cannot find module '../config/redis.js' imported "
+        "from legacy/system-status.js (no file at config/redis.js)",
+    }
     assert_loads(root)
 
 
@@ -664,6 +746,7 @@ def test_preloaded_dev_dependency_blocks_and_its_line_in_package_json_is_shown(t
         ("dev-dependency-at-runtime", "package.json", ("package.json",))
     ]
     assert report.errors[0].line == 5
+    assert report.errors[0].message.startswith("crashes at start in production: 'dotenvish' is only in devDep")
     assert_loads(root)  # locally the dev dependency is there
     import shutil
 
@@ -703,7 +786,11 @@ def test_dev_only_require_behind_node_env_is_a_warning_and_production_loads(tmp_
     report = check(root)
     assert report.errors == []
     assert [(f.rule, str(f.severity)) for f in report.warnings] == [("dev-dependency-at-runtime", "warning")]
-    assert "production never runs it" in report.warnings[0].message
+    assert report.warnings[0].message == (
+        "crashes at start: Cannot find package 'pretty' imported from index.js; it is only in devDependencies, "
+        "which production installs (npm ci --omit=dev) leave out: move it to dependencies (only when NODE_ENV "
+        "is not 'production': production never runs it)"
+    )
     done = run_node(root, "index.js", env={"NODE_ENV": "production"})
     assert done.returncode == 0 and "loaded" in done.stdout  # what production does
     dev = run_node(root, "index.js", env={"NODE_ENV": "development"})
@@ -735,7 +822,11 @@ def test_package_installed_only_for_another_package_is_missing_and_says_where_it
     )
     report = check(root)
     assert errors(report) == [("missing-package", "index.js")]
-    assert "only node_modules/outer/node_modules/inner has it" in report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: Cannot find package 'inner' imported from index.js; it is not installed or declared "
+        "in package.json (only node_modules/outer/node_modules/inner has it, for another package; Node does not "
+        "look there): add it to dependencies (npm install inner)"
+    )
     assert_node_fails(root, "Cannot find package 'inner'")
 
 

@@ -1,0 +1,107 @@
+"""The tests one mutant runs: only those that execute the mutated function, read from a per-test coverage map.
+
+`bench/mutation.py` records once which test executes which line of a target (coverage.py through pytest-cov,
+`--cov-context=test`) and gives cosmic-ray this script as its test command. For each mutant the script
+compares the target's files with the pristine copy, finds the function around each changed line, and runs
+every test that executed any line of that function (the whole function, not the line: coverage reports a
+multi-line statement under its first line, and a mutant may sit on another). A change outside any function
+(a class attribute, a module constant) runs every test that executed the file. Exit status is pytest's; a
+mutant in code no test executes runs nothing and survives, which is the truth about it.
+
+    python bench/mutation_tests.py MAP PRISTINE MODULE -- PYTEST-ARGS...
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def coverage_map(data_file: Path, root: Path) -> dict[str, dict[str, list[str]]]:
+    """{file relative to root: {line: [test node ids]}} from a coverage data file written with
+    `--cov-context=test` (pytest-cov names a context `<node id>|setup`, `|run` or `|teardown`)."""
+    from coverage import CoverageData
+
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    out: dict[str, dict[str, list[str]]] = {}
+    for measured in data.measured_files():
+        path = Path(measured).resolve()
+        if not path.is_relative_to(root):
+            continue
+        lines = {}
+        for line, contexts in (data.contexts_by_lineno(measured) or {}).items():
+            tests = sorted({c.rsplit("|", 1)[0] for c in contexts if c})
+            if tests:
+                lines[str(line)] = tests
+        out[path.relative_to(root).as_posix()] = lines
+    return out
+
+
+def changed_lines(pristine: str, mutated: str) -> set[int]:
+    """Line numbers (in the pristine file) that the mutant changed."""
+    old, new = pristine.splitlines(), mutated.splitlines()
+    changed: set[int] = set()
+    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed.update(range(i1 + 1, max(i2, i1 + 1) + 1))
+    return changed
+
+
+def enclosing_function(source: str, line: int) -> tuple[int, int] | None:
+    """The (first, last) line of the innermost function around `line`, decorators included; None outside
+    any function."""
+    best: tuple[int, int] | None = None
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            if first <= line <= node.end_lineno and (best is None or first >= best[0]):
+                best = (first, node.end_lineno)
+    return best
+
+
+def tests_for(lines_map: dict[str, list[str]], source: str, changed: set[int]) -> set[str]:
+    tests: set[str] = set()
+    for line in changed:
+        span = enclosing_function(source, line)
+        if span is None:  # module or class level: whatever executed the file
+            return {t for covered in lines_map.values() for t in covered}
+        for covered in range(span[0], span[1] + 1):
+            tests.update(lines_map.get(str(covered), ()))
+    return tests
+
+
+def selected(map_file: Path, pristine: Path, module: Path) -> list[str]:
+    """The node ids to run for the mutant now in `module` (a file or a package directory)."""
+    coverage = json.loads(map_file.read_text())
+    pairs = (
+        [(pristine, module)]
+        if pristine.is_file()
+        else [(p, module / p.relative_to(pristine)) for p in sorted(pristine.rglob("*.py"))]
+    )
+    tests: set[str] = set()
+    for original, current in pairs:
+        before, after = original.read_text(), current.read_text()
+        if before == after:
+            continue
+        rel = current.as_posix()
+        tests |= tests_for(coverage.get(rel, {}), before, changed_lines(before, after))
+    return sorted(tests)
+
+
+def main(argv: list[str]) -> int:
+    split = argv.index("--")
+    map_file, pristine, module = (Path(a) for a in argv[:split])
+    node_ids = selected(map_file, pristine, module)
+    print(f"mutation_tests: {len(node_ids)} test(s) execute the mutated code", file=sys.stderr)
+    if not node_ids:
+        return 0
+    return subprocess.run([sys.executable, "-m", "pytest", *argv[split + 1 :], *node_ids], check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
