@@ -7,7 +7,7 @@ checkout: the source and tests are copied to a scratch directory, and the tests 
 (PYTHONPATH), child deploysafe processes included.
 
 A target's tests are a pool: one coverage run of the pool (pytest-cov, `--cov-context=test`) records which
-test executes which line, and each mutant then runs only the tests that execute the function it changed
+test executes which line, and each mutant then runs only the tests that execute the statement it changed
 (bench/mutation_tests.py); that coverage run is the baseline (the pool must pass unmutated). `--every-test`
 runs the whole pool for every mutant instead, as cosmic-ray does by default.
 
@@ -50,13 +50,16 @@ class Target:
     timeout: float = 300.0  # per mutant: a mutant that hangs the tests counts as killed
 
 
-# The node/tsx-confirmed verdicts, the rule registry and the reports that print the rules' findings.
+# The node/tsx-confirmed verdicts, the rule registry, and the real-package setups (native addons, env
+# files, stylesheets) that pin the rules no small fixture reaches.
 RULE_TESTS = (
     "tests/check/test_verdicts_agree_with_node.py",
     "tests/check/test_version_dependent_verdicts.py",
     "tests/check/test_typescript_verdicts_under_tsx.py",
     "tests/check/test_syntax_second_opinion.py",
     "tests/check/test_rules_registry.py",
+    "tests/check/test_service_setups.py",
+    "tests/check/test_real_package_exports.py",
 )
 
 # One place for the module list (the architecture work moves modules around).
@@ -145,7 +148,7 @@ def pytest_options(target: Target) -> str:
 
 def test_command(target: Target, selection: tuple[Path, Path] | None) -> str:
     """The command cosmic-ray runs per mutant: the whole pool, or (with a coverage map and the pristine
-    module) only the tests that execute the mutated function."""
+    module) only the tests that execute the mutated statement."""
     if selection is None:
         return f"{sys.executable} -m pytest {pytest_options(target)} {' '.join(target.tests)}"
     coverage_map, pristine = selection
@@ -246,11 +249,14 @@ def run(
     _copy(pristine, copy / target.module)
     dump = cr(str(bindir / "cosmic-ray"), "dump", str(session)).stdout
     counts = {"killed": 0, "survived": 0, "incompetent": 0, "skipped": 0, "pending": 0}
+    by_file: dict[str, dict[str, int]] = {}
     survivors = []
     for line in dump.splitlines():
         item, result = json.loads(line)
+        per_file = by_file.setdefault(Path(item["mutations"][0]["module_path"]).name, {})
         if result is None:
             counts["pending"] += 1
+            per_file["pending"] = per_file.get("pending", 0) + 1
             continue
         if result.get("worker_outcome") == "skipped":
             counts["skipped"] += 1
@@ -260,6 +266,7 @@ def run(
         if outcome == "survived" and recheck and _killed_now(mutation, target, copy, pristine, env, selection):
             outcome = "killed"
         counts[outcome] = counts.get(outcome, 0) + 1
+        per_file[outcome] = per_file.get(outcome, 0) + 1
         if outcome == "survived":
             row = mutation["start_pos"][0]
             module = Path(mutation["module_path"])
@@ -283,6 +290,7 @@ def run(
         "tested": tested,
         "survival": round(100 * counts["survived"] / tested, 1) if tested else 0.0,
         "seconds": round(time.monotonic() - started),  # of this invocation (a resumed run adds to earlier ones)
+        "by_file": by_file,
         "survivors": sorted(survivors, key=lambda s: (s["file"], s["line"])),
     }
 
@@ -335,6 +343,12 @@ def markdown(results: list[dict]) -> str:
             f"{r['survival']} % | {c['pending']} | {r['seconds']} s |"
         )
     for r in results:
+        if len(r["by_file"]) > 1:
+            lines += ["", f"## {r['target']}: by module", "", "| module | killed | survived | not run yet |"]
+            lines.append("| --- | --- | --- | --- |")
+            for name, c in sorted(r["by_file"].items()):
+                lines.append(f"| `{name}` | {c.get('killed', 0)} | {c.get('survived', 0)} | {c.get('pending', 0)} |")
+    for r in results:
         lines += ["", f"## {r['target']}: surviving mutants", ""]
         if not r["survivors"]:
             lines.append("None.")
@@ -354,7 +368,7 @@ def main() -> int:
     parser.add_argument(
         "--every-test",
         action="store_true",
-        help="run the whole pool of tests for every mutant instead of the tests that execute the mutated function",
+        help="run the whole pool of tests for every mutant instead of the tests that execute the mutated statement",
     )
     parser.add_argument(
         "--recheck",

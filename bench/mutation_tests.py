@@ -1,12 +1,13 @@
-"""The tests one mutant runs: only those that execute the mutated function, read from a per-test coverage map.
+"""The tests one mutant runs: only those that execute the mutated statement, read from a per-test coverage map.
 
 `bench/mutation.py` records once which test executes which line of a target (coverage.py through pytest-cov,
 `--cov-context=test`) and gives cosmic-ray this script as its test command. For each mutant the script
-compares the target's files with the pristine copy, finds the function around each changed line, and runs
-every test that executed any line of that function (the whole function, not the line: coverage reports a
-multi-line statement under its first line, and a mutant may sit on another). A change outside any function
-(a class attribute, a module constant) runs every test that executed the file. Exit status is pytest's; a
-mutant in code no test executes runs nothing and survives, which is the truth about it.
+compares the target's files with the pristine copy, finds the statement around each changed line (all its
+lines: Python reports a multi-line statement under any of them; for an `if`, `for`, `while` or `with`, its
+header) and runs every test that executed it, those first that executed the changed line itself. A mutant in
+a statement no test executes cannot change what a test sees. A change outside any function body (a default
+argument, a class attribute, a module constant: they run at import) runs every test that executed the file.
+Exit status is pytest's; a mutant that no test reaches runs nothing and survives, which is the truth about it.
 
     python bench/mutation_tests.py MAP PRISTINE MODULE -- PYTEST-ARGS...
 """
@@ -52,27 +53,41 @@ def changed_lines(pristine: str, mutated: str) -> set[int]:
     return changed
 
 
-def enclosing_function(source: str, line: int) -> tuple[int, int] | None:
-    """The (first, last) line of the innermost function around `line`, decorators included; None outside
-    any function."""
+def statement_span(source: str, line: int) -> tuple[int, int] | None:
+    """The lines of the innermost statement inside a function body that holds `line` (for a compound
+    statement whose header holds it, the header's lines); None outside any function body."""
     best: tuple[int, int] | None = None
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            if first <= line <= node.end_lineno and (best is None or first >= best[0]):
-                best = (first, node.end_lineno)
+    for func in ast.walk(ast.parse(source)):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(func):
+            if node is func or not isinstance(node, ast.stmt) or node.end_lineno is None:
+                continue
+            if not node.lineno <= line <= node.end_lineno:
+                continue
+            first, last = node.lineno, node.end_lineno
+            inner = [b for field in ("body", "orelse", "finalbody", "handlers") for b in getattr(node, field, ())]
+            if inner and line < min(b.lineno for b in inner):
+                last = min(b.lineno for b in inner) - 1  # the header only
+            elif inner:
+                continue  # in the body: a nested statement holds it
+            if best is None or last - first < best[1] - best[0]:
+                best = (first, last)
     return best
 
 
-def tests_for(lines_map: dict[str, list[str]], source: str, changed: set[int]) -> set[str]:
-    tests: set[str] = set()
+def tests_for(lines_map: dict[str, list[str]], source: str, changed: set[int]) -> tuple[set[str], set[str]]:
+    """(tests that executed a changed line, tests that executed its statement or, outside any function
+    body, the file)."""
+    on_line = {t for line in changed for t in lines_map.get(str(line), ())}
+    around: set[str] = set()
     for line in changed:
-        span = enclosing_function(source, line)
-        if span is None:  # module or class level: whatever executed the file
-            return {t for covered in lines_map.values() for t in covered}
+        span = statement_span(source, line)
+        if span is None:
+            return on_line, {t for covered in lines_map.values() for t in covered}
         for covered in range(span[0], span[1] + 1):
-            tests.update(lines_map.get(str(covered), ()))
-    return tests
+            around.update(lines_map.get(str(covered), ()))
+    return on_line, around
 
 
 def selected(map_file: Path, pristine: Path, module: Path) -> list[str]:

@@ -57,8 +57,8 @@ def test_valid_javascript_the_grammar_rejects_does_not_block_because_node_refute
 def test_a_real_javascript_syntax_error_blocks_confirmed_by_node(tmp_path):
     root = write_tree(tmp_path / "app", {**CJS, "index.js": "require('./usage.js');\n" + LOADED, "usage.js": BROKEN_JS})
     report = check(root)
-    assert [(f.rule, f.file, f.line) for f in report.errors] == [("syntax-error", "usage.js", 1)]
-    assert report.errors[0].message.endswith("(confirmed by node --check)")
+    assert [(f.rule, f.file, f.line, f.column) for f in report.errors] == [("syntax-error", "usage.js", 1, 22)]
+    assert report.errors[0].message == "crashes at start: SyntaxError: Unexpected token ';' (confirmed by node --check)"
     assert "SyntaxError" in run_node(root, "index.js").stderr
 
 
@@ -83,8 +83,8 @@ def test_valid_typescript_the_grammar_rejects_does_not_block_because_tsc_refutes
 def test_a_real_typescript_syntax_error_blocks_confirmed_by_tsc_and_tsx_fails(tmp_path):
     root = with_typescript(write_tree(tmp_path / "app", {**TS, "src/index.ts": BROKEN_TS}))
     report = check(root)
-    assert [(f.rule, f.file) for f in report.errors] == [("syntax-error", "src/index.ts")]
-    assert report.errors[0].message.endswith("(confirmed by typescript)")
+    assert [(f.rule, f.file, f.line, f.column) for f in report.errors] == [("syntax-error", "src/index.ts", 1, 28)]
+    assert report.errors[0].message == "crashes at start: SyntaxError: Expression expected. (confirmed by typescript)"
     done = run_tsx(root)
     assert done.returncode != 0 and "loaded" not in done.stdout
 
@@ -95,4 +95,8 @@ def test_without_a_typescript_compiler_a_typescript_error_is_an_unconfirmed_warn
     report = check(root)
     assert report.errors == []
     assert [(f.rule, str(f.severity)) for f in report.findings] == [("syntax-error", "warning")]
-    assert "(not confirmed: no TypeScript compiler installed in node_modules)" in report.findings[0].message
+    assert (report.findings[0].line, report.findings[0].column) == (1, 18)
+    assert report.findings[0].message == (
+        "possible SyntaxError: Unexpected identifier 'out' (not confirmed: no TypeScript compiler installed in "
+        "node_modules)"
+    )

@@ -27,6 +27,11 @@ def judged(root: Path) -> list[tuple[str, str]]:
     return errors
 
 
+def messages(root: Path) -> list[str]:
+    """What deploysafe tells the user (the verdict itself is `judged`'s)."""
+    return [f.message for f in check(root, ["src/index.ts"]).errors]
+
+
 def test_type_only_imports_of_missing_files_are_erased(tmp_path):
     root = write_tree(
         tmp_path / "app",
@@ -82,6 +87,11 @@ def test_a_type_only_export_is_blocked_only_where_it_is_used_as_a_value(tmp_path
     source, fails = TYPE_AS_VALUE[case]
     root = write_tree(tmp_path / "app", {**ESM, "src/index.ts": source + LOADED, "src/types.ts": TYPES})
     assert judged(root) == ([("missing-export", "src/index.ts")] if fails else [])
+    if fails:
+        assert messages(root) == [
+            "crashes at start: SyntaxError: The requested module './types.js' does not provide an export named 'Role' (it "
+            "exports 'Role' only as a type, and this file reads it as a value)"
+        ]
 
 
 def test_js_specifiers_naming_ts_files_extensionless_and_directory_imports_load(tmp_path):
@@ -109,6 +119,10 @@ def test_a_missing_value_export_of_a_ts_file_blocks(tmp_path):
         },
     )
     assert judged(root) == [("missing-export", "src/index.ts")]
+    assert messages(root) == [
+        "crashes at start: SyntaxError: The requested module './lib.js' does not provide an export named "
+        "'missing' (it exports present)"
+    ]
 
 
 def test_a_missing_value_export_after_an_inline_type_name_still_blocks(tmp_path):
@@ -123,6 +137,7 @@ def test_a_missing_value_export_after_an_inline_type_name_still_blocks(tmp_path)
         },
     )
     assert judged(root) == [("missing-export", "src/index.ts")]
+    assert messages(root)[0].endswith("does not provide an export named 'missing' (it exports Role, present)")
 
 
 def test_a_missing_relative_file_blocks(tmp_path):

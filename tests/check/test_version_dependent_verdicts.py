@@ -42,6 +42,11 @@ def judged(version: str, root: Path, entry: str = "index.js") -> tuple[list[tupl
     return errors, loads
 
 
+def messages(version: str, root: Path, entry: str = "index.js") -> list[str]:
+    """What deploysafe tells the user for ``version`` (the verdict itself is `judged`'s)."""
+    return [f.message for f in check(root, [entry], node_version=version).errors]
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_require_of_an_es_module_follows_each_node_version(tmp_path, version):
     root = write_tree(
@@ -52,6 +57,14 @@ def test_require_of_an_es_module_follows_each_node_version(tmp_path, version):
     expected = version in ("20.20.2", "22.23.5")  # require(esm) unflagged in 20.19 and 22.12
     assert loads is expected
     assert errors == ([] if expected else [("require-of-esm", "index.js")])
+    assert messages(version, root) == (
+        []
+        if expected
+        else [
+            f"crashes at start: Error [ERR_REQUIRE_ESM]: require() of ES Module lib.mjs not supported on Node "
+            f"{version} (use import() instead)"
+        ]
+    )
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -68,6 +81,11 @@ def test_require_of_an_esm_graph_with_top_level_await_fails_on_every_version(tmp
     errors, loads = judged(version, root)
     assert not loads
     assert errors == [("require-of-esm", "index.js")]
+    if version in ("20.20.2", "22.23.5"):  # a Node that can require() ES modules, but not this graph
+        assert messages(version, root) == [
+            "crashes at start: Error [ERR_REQUIRE_ASYNC_MODULE]: require() cannot be used on an ESM graph with "
+            "top-level await (use import() instead)"
+        ]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -133,6 +151,14 @@ def test_json_import_with_the_old_assert_keyword_follows_each_node_version(tmp_p
     expected = not version.startswith("22.")  # `assert` was removed in Node 22
     assert loads is expected
     assert errors == ([] if expected else [("syntax-error", "index.js")])
+    assert messages(version, root) == (
+        []
+        if expected
+        else [
+            f"crashes at start: SyntaxError: Unexpected identifier 'assert' (Node {version} removed import "
+            "assertions): write `with { type: 'json' }`"
+        ]
+    )
 
 
 @pytest.mark.parametrize("version", ["20.20.2", "22.23.5"])
