@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--steps", action="store_true", help="print each healthy deploy's steps and their seconds")
+    parser.add_argument("--modes", default="inplace,proxy", help="which modes to measure: inplace, proxy or both")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="deploysafe-bench-bg-"))
     pm2 = start_pm2(work / "pm2home")
@@ -115,6 +116,7 @@ def main() -> None:
         print(f"deploysafe blue/green benchmark: node {node}, pm2 {pm2_version}, {args.runs} runs, in {work}")
         common = {"pm2": "ecosystem.config.cjs", "pm2_bin": str(pm2.binary), "health_expect": "healthy"}
 
+        modes = set(args.modes.split(","))
         port = free_port()
         in_place = release.target(
             str(work / "inplace" / "srv"),
@@ -123,15 +125,18 @@ def main() -> None:
             env={"PORT": str(port), **pm2.env},
             **common,
         )
-        scenario(
-            "in place (pm2)",
-            in_place,
-            ExampleApp(work / "inplace" / "example"),
-            port,
-            f"http://127.0.0.1:{port}/health",
-            args,
-        )
+        if "inplace" in modes:
+            scenario(
+                "in place (pm2)",
+                in_place,
+                ExampleApp(work / "inplace" / "example"),
+                port,
+                f"http://127.0.0.1:{port}/health",
+                args,
+            )
 
+        if "proxy" not in modes:
+            return
         root = work / "proxy" / "srv"
         nginx = start_nginx(work / "nginx", free_port(), root / ".deploysafe" / "upstream.conf")
         proxied = release.target(

@@ -239,7 +239,7 @@ class Patience:
     seconds: float
     why: str  # why this is certain, for the verdict ("the boot test answered in 0.2s")
 
-    FLOOR = 3.0  # seconds: never less, whatever the boot test showed
+    FLOOR = 1.5  # seconds: never less, whatever the boot test showed
     MULTIPLE = 4.0  # times the boot test's time to answer
 
     @classmethod
@@ -263,7 +263,7 @@ def window(
     """Probe until ``passes`` consecutive passes (ok) or ``deadline`` seconds pass (not ok).
 
     ``interval`` separates probes once they pass; ``poll`` (default: ``interval``) separates probes while
-    they fail. ``alive`` returns a reason when the thing probed is known dead, which ends the window.
+    they fail, and while a watch holds a finished streak open (so the window ends soon after it clears). ``alive`` returns a reason when the thing probed is known dead, which ends the window.
     ``watch`` is asked after every probe (see :class:`Vetting`): ``fatal`` ends the window, ``pending``
     turns a pass into a failure, ``waiting`` holds a finished streak open until it clears. ``patience``
     ends the window early (see :class:`Patience`): nothing has passed yet although what is judged is up.
@@ -292,7 +292,7 @@ def window(
             on_result(result, min(streak, passes - 1) if vetting.waiting else streak)
         if streak >= passes and not vetting.waiting:
             return Verdict(True, results, time.monotonic() - start)
-        pause = interval if result.ok else poll
+        pause = interval if result.ok and not vetting.waiting else poll  # held open: ask again soon
         elapsed = time.monotonic() - start
         hopeless = patience is not None and elapsed >= patience.seconds and not vetting.pending
         if hopeless and patience is not None and not any(r.ok for r in results):

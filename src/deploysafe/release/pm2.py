@@ -40,6 +40,7 @@ class Pm2Process:
     real_cwd: str = ""  # /proc/PID/cwd on the host ("" when unknown: not running, or no /proc)
     autorestart: bool = True
     started_ms: int = 0  # pm_uptime: when pm2 last started it (host clock, ms since the epoch)
+    start_ticks: str = ""  # /proc/PID/stat's start time: with the pid, names this very process ("" when unknown)
 
     def under(self, root: str) -> bool:
         root = root.rstrip("/") + "/"
@@ -79,6 +80,7 @@ def _processes(raw: object) -> list[Pm2Process]:
                 real_cwd=str(item.get("real_cwd", "") or ""),
                 autorestart=env.get("autorestart", True) is not False,
                 started_ms=int(env.get("pm_uptime", 0) or 0),
+                start_ticks=str(item.get("start", "") or ""),
             )
         )
     return processes
@@ -86,13 +88,17 @@ def _processes(raw: object) -> list[Pm2Process]:
 
 # Run on the host with node: ``node -e SNAPSHOT_JS RELEASE ECOSYSTEM PM2_ARGV...``. Prints one JSON object:
 # the host's clock, the real path of RELEASE, the app names of ECOSYSTEM ("" skips it; evaluated as pm2 does) and each pm2
-# process with only the fields deploysafe reads plus its real working directory. Exit 2: pm2 jlist failed.
+# process with only the fields deploysafe reads plus its real working directory and start time. Exit 2: pm2 jlist failed.
 SNAPSHOT_JS = r"""
 const {execFileSync} = require('child_process'), fs = require('fs'), path = require('path');
 const [release, ecosystem, ...pm2] = process.argv.slice(1);
 const MARK = 'deploysafe-pm2-snapshot ';  // what the process file prints to stdout comes before it
 const real = (p) => { try { return fs.realpathSync(p); } catch (e) { return ''; } };
 const cwdOf = (pid) => { try { return fs.readlinkSync('/proc/' + pid + '/cwd'); } catch (e) { return ''; } };
+const startOf = (pid) => {  // field 22 of /proc/PID/stat, counted after the command name's ')'
+  try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] || ''; }
+  catch (e) { return ''; }
+};
 let names = null;
 if (ecosystem) {
   try {
@@ -122,7 +128,8 @@ process.stdout.write('\n' + MARK + JSON.stringify({
   processes: (Array.isArray(list) ? list : []).map((p) => {
     const env = p.pm2_env || {}, kept = {};
     for (const k of keep) if (k in env) kept[k] = env[k];
-    return {name: p.name, pm_id: p.pm_id, pid: p.pid, pm2_env: kept, real_cwd: p.pid ? cwdOf(p.pid) : ''};
+    return {name: p.name, pm_id: p.pm_id, pid: p.pid, pm2_env: kept, real_cwd: p.pid ? cwdOf(p.pid) : '',
+      start: p.pid ? startOf(p.pid) : ''};
   }),
 }));
 """

@@ -5,11 +5,13 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from deploysafe import safejson
 from deploysafe.artifact import MANIFEST_PATH
 from deploysafe.hosts.base import Completed, Host, run_configured
 from deploysafe.release import health, pm2
+from deploysafe.release.pm2live import Liveness
 from deploysafe.release.spec import TargetSpec
 
 
@@ -40,6 +42,7 @@ def restart(
     note: Callable[[str], None] | None = None,
     *,
     retire: str | None = None,
+    before: pm2.Snapshot | None = None,
 ) -> Completed | None:
     """Run the restart command in ``current``; None when the target configures none.
 
@@ -47,21 +50,37 @@ def restart(
     are deleted first, so that ``startOrReload`` starts them from ``current`` instead of reloading files
     that have moved; ``note`` hears which (a one-time move). ``retire`` (a release id, on a rollback) names
     the release being left: the apps its process file started that the one now current does not name
-    (an app renamed by the bad release, crash-looping) are deleted before the restart.
+    (an app renamed by the bad release, crash-looping) are deleted before the restart. ``before`` is
+    :func:`pm2_before` when the caller has read it already (each read starts node and pm2 on the host).
     """
     command = spec.restart_command()
     if not command:
         return None
     env = command_env(spec, release_id)
     if spec.pm2:
-        moved = _rehome_pm2(target, spec, env)
+        seen = before or pm2_before(target, spec, release_id) or pm2.Snapshot([])
+        moved = _rehome_pm2(target, spec, env, seen)
         if moved and note:
             note(f"pm2 ran {', '.join(moved)} from outside {spec.layout.current}: started again from there")
         if retire:
-            retired = _retire_pm2(target, spec, env, retire)
+            retired = _retire_pm2(target, spec, env, retire, seen)
             if retired and note:
                 note(f"pm2 apps of {retire} that {release_id} does not name were deleted: {', '.join(retired)}")
     return run_configured(target, command, cwd=spec.layout.current, env=env, timeout=spec.restart_timeout)
+
+
+def pm2_before(target: Host, spec: TargetSpec, release_id: str) -> pm2.Snapshot | None:
+    """pm2's list as a restart finds it: this target's processes and, with ``pm2`` configured, the apps of
+    the process file in ``current`` (one node and one pm2 on the host). None without pm2, or unreadable."""
+    if not uses_pm2(spec):
+        return None
+    binary = spec.pm2_bin if spec.pm2 else "pm2"
+    argv = pm2.snapshot_command(binary, "", spec.pm2 or "")
+    done = target.run(argv, cwd=spec.layout.current, env=command_env(spec, release_id), timeout=60)
+    snap = pm2.parse_snapshot(done.stdout) if done.ok else None
+    if snap is None:
+        return None
+    return replace(snap, processes=[p for p in snap.processes if p.under(spec.layout.root)])
 
 
 def _app_names(target: Host, spec: TargetSpec, where: str, env: dict[str, str]) -> set[str] | None:
@@ -70,12 +89,12 @@ def _app_names(target: Host, spec: TargetSpec, where: str, env: dict[str, str]) 
     return pm2.parse_app_names(found.stdout) if found.ok else None
 
 
-def _retire_pm2(target: Host, spec: TargetSpec, env: dict[str, str], leaving: str) -> list[str]:
-    theirs = _app_names(target, spec, spec.layout.release(leaving), env)
-    ours = _app_names(target, spec, spec.layout.current, env)
+def _retire_pm2(target: Host, spec: TargetSpec, env: dict[str, str], leaving: str, seen: pm2.Snapshot) -> list[str]:
+    ours = None if seen.names is None else set(seen.names)
+    theirs = _app_names(target, spec, spec.layout.release(leaving), env) if ours is not None else None
     if not theirs or ours is None:
         return []
-    running = {p.name for p in pm2_processes(target, spec)}
+    running = {p.name for p in seen.processes}
     doomed = sorted((theirs - ours) & running)
     if doomed:
         target.run(pm2.delete_command(spec.pm2_bin, doomed), env=env, timeout=60).check(
@@ -84,11 +103,11 @@ def _retire_pm2(target: Host, spec: TargetSpec, env: dict[str, str], leaving: st
     return doomed
 
 
-def _rehome_pm2(target: Host, spec: TargetSpec, env: dict[str, str]) -> list[str]:
-    processes = pm2_processes(target, spec)
+def _rehome_pm2(target: Host, spec: TargetSpec, env: dict[str, str], seen: pm2.Snapshot) -> list[str]:
+    processes = seen.processes
     if not processes or all(p.exec_path.startswith(spec.layout.current + "/") for p in processes):
         return []
-    names = _app_names(target, spec, spec.layout.current, env) or set()
+    names = set(seen.names or ())
     moved = sorted({p.name for p in pm2.started_elsewhere(processes, names, spec.layout.current)})
     if moved:
         target.run(pm2.delete_command(spec.pm2_bin, moved), env=env, timeout=60).check(f"pm2 delete {' '.join(moved)}")
@@ -105,12 +124,14 @@ def pm2_processes(target: Host, spec: TargetSpec) -> list[pm2.Pm2Process]:
     return [p for p in snap.processes if p.under(spec.layout.root)] if snap else []
 
 
-def log_sources(target: Host, spec: TargetSpec, extra: Sequence[str] = ()) -> list[str]:
+def log_sources(
+    target: Host, spec: TargetSpec, extra: Sequence[str] = (), processes: list[pm2.Pm2Process] | None = None
+) -> list[str]:
     """The configured logs, ``extra`` (a failed release's pm2 logs, gone from pm2 after a rollback) and
-    the logs of the pm2 processes running now."""
+    the logs of the pm2 processes running now (``processes`` when the caller has read them)."""
     paths = [p if p.startswith("/") else posixpath.join(spec.layout.root, p) for p in spec.logs]
     paths += list(extra)
-    for process in pm2_processes(target, spec):
+    for process in pm2_processes(target, spec) if processes is None else processes:
         paths += [p for p in (process.err_log, process.out_log) if p]
     seen: list[str] = []
     for path in paths:
@@ -126,9 +147,9 @@ def tail(target: Host, path: str, lines: int = 15, since: int = 0) -> str:
     return done.stdout.rstrip() if done.ok else ""
 
 
-def log_sizes(target: Host, spec: TargetSpec) -> dict[str, int]:
+def log_sizes(target: Host, spec: TargetSpec, processes: list[pm2.Pm2Process] | None = None) -> dict[str, int]:
     """How long each log file is now (before a restart), so a report can quote only what came after."""
-    return log_sizes_of(target, log_sources(target, spec))
+    return log_sizes_of(target, log_sources(target, spec, processes=processes))
 
 
 def log_sizes_of(target: Host, paths: Sequence[str]) -> dict[str, int]:
@@ -204,9 +225,12 @@ def probe_for(target: Host, spec: TargetSpec, release_id: str, version: str | No
 
 
 class Pm2Gate:
-    """A window's pm2 check, one snapshot per probe (see :class:`pm2.Watch`). Needs ``pm2`` configured.
+    """A window's pm2 check (see :class:`pm2.Watch`). Needs ``pm2`` configured.
 
-    Called as a window's ``watch``: a :class:`health.Vetting`. ``logs`` keeps the judged apps' log files.
+    Called as a window's ``watch``: a :class:`health.Vetting`. pm2's list is read after the first probe
+    and again only while an app is not up yet or when one of the processes it reported is gone
+    (:class:`deploysafe.release.pm2live.Liveness`); between those, /proc answers. ``logs`` keeps the
+    judged apps' log files; ``reads`` counts the reads of pm2's list.
     """
 
     def __init__(self, target: Host, spec: TargetSpec, release_id: str, min_uptime: float) -> None:
@@ -217,26 +241,43 @@ class Pm2Gate:
         self.release = spec.layout.release(release_id)
         self.env = command_env(spec, release_id)
         self.watch: pm2.Watch | None = None
+        self.live = Liveness(target)
+        self.reads = 0
 
     @property
     def logs(self) -> list[str]:
         return self.watch.logs if self.watch else []
 
     def __call__(self) -> health.Vetting:
+        snap = self.live.still() if self.watch else None
+        if snap is None:
+            snap, error = self._read()
+            if snap is None:
+                self.live.forget()
+                return health.Vetting(pending=error)
+        if self.watch is None:
+            if snap.names is None:
+                return health.Vetting(
+                    pending=f"cannot read the apps of {self.spec.pm2}: {snap.names_error or 'no apps'}"
+                )
+            self.watch = pm2.Watch(
+                snap.names, self.release, self.spec.layout.current, self.spec.pm2 or "", self.min_uptime
+            )
+        vetting = self.watch.judge(snap)
+        self.live.remember(snap, self.watch.names, up=not (vetting.fatal or vetting.pending))
+        return vetting
+
+    def _read(self) -> tuple[pm2.Snapshot | None, str]:
+        """pm2's list as the host sees it, or why it cannot be read (pm2's own error lines, never the jlist)."""
         spec, layout = self.spec, self.spec.layout
         ecosystem = "" if self.watch else spec.pm2 or ""
         argv = pm2.snapshot_command(spec.pm2_bin, self.release, ecosystem)
+        self.reads += 1
         done = self.target.run(argv, cwd=layout.current, env=self.env, timeout=60)
         snap = pm2.parse_snapshot(done.stdout) if done.ok else None
-        if snap is None:  # done.tail: pm2's own error lines, never the jlist (it stays on the host)
-            return health.Vetting(
-                pending=f"cannot read pm2's process list ({done.tail(1) or f'exit {done.returncode}'})"
-            )
-        if self.watch is None:
-            if snap.names is None:
-                return health.Vetting(pending=f"cannot read the apps of {spec.pm2}: {snap.names_error or 'no apps'}")
-            self.watch = pm2.Watch(snap.names, self.release, layout.current, spec.pm2 or "", self.min_uptime)
-        return self.watch.judge(snap)
+        if snap is None:
+            return None, f"cannot read pm2's process list ({done.tail(1) or f'exit {done.returncode}'})"
+        return snap, ""
 
 
 def judge(

@@ -31,10 +31,11 @@ class Restart(Step):
         if self.back:
             assert ctx.fallback is not None
             release, retire = ctx.fallback, ctx.release
+        before = service.pm2_before(ctx.target, ctx.spec, release)  # one read of pm2's list serves both
         if not self.back:
-            ctx.log_marks = service.log_sizes(ctx.target, ctx.spec)
+            ctx.log_marks = service.log_sizes(ctx.target, ctx.spec, before.processes if before else None)
         with ctx.trap.finishing():  # cut in half, a restart can leave a service running that nothing stops
-            done = service.restart(ctx.target, ctx.spec, release, ctx.warn, retire=retire)
+            done = service.restart(ctx.target, ctx.spec, release, ctx.warn, retire=retire, before=before)
         if done is None:
             return skipped("no restart command configured")
         if not done.ok:
