@@ -230,7 +230,7 @@ class TargetSettings:
     pm2_min_uptime: float = key(1.5, at_least=0)
     health: str | None = None
     health_expect: str | None = None
-    health_interval: float = 1.0
+    health_interval: float = 0.5
     health_deadline: float = 30.0
     health_passes: int = key(3, at_least=1)
     health_timeout: float = 2.0

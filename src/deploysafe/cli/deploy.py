@@ -91,7 +91,7 @@ _OPTIONS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
         "become the version and id of the release judged, so an old process still holding the port "
         """fails it (e.g. '"version":"{version}"')""",
     ),
-    "health_interval": click.option("--health-interval", type=float, help="seconds between passing probes [1]"),
+    "health_interval": click.option("--health-interval", type=float, help="seconds between passing probes [0.5]"),
     "health_deadline": click.option("--health-deadline", type=float, help="seconds the health window may take [30]"),
     "health_passes": click.option("--health-passes", type=int, help="consecutive passes required [3]"),
     "restart": click.option("--restart", help="command that restarts the service (run in current/)"),
@@ -303,7 +303,7 @@ def deploy(
                still answers on the port (it is filled in per release judged);
       --pm2    also requires every app of the process file to be online, running
                from the new release (its real working directory), up for
-               pm2_min_uptime seconds [5] and not restarting during the window:
+               pm2_min_uptime seconds [1.5] and not restarting during the window:
                a crash loop fails the gate even while something else answers.
 
     \b

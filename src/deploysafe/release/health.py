@@ -237,15 +237,15 @@ class Patience:
     processes judged are up (a watch reports nothing pending), so the release is failing, not slow."""
 
     seconds: float
-    why: str  # why this is certain, for the verdict ("the boot test answered in 0.2s")
+    why: str  # why this is certain, for the verdict ("the boot test answered 0.2s after its start")
 
     FLOOR = 1.5  # seconds: never less, whatever the boot test showed
-    MULTIPLE = 4.0  # times the boot test's time to answer
+    MULTIPLE = 3.0  # times the boot test's time to answer (counted from its start)
 
     @classmethod
     def after_boot(cls, boot_seconds: float, up: str) -> Patience:
         seconds = max(cls.FLOOR, cls.MULTIPLE * boot_seconds)
-        return cls(seconds, f"{up}, and the boot test answered in {boot_seconds:.1f}s")
+        return cls(seconds, f"{up}, and the boot test answered {boot_seconds:.1f}s after its start")
 
 
 def window(
@@ -296,7 +296,7 @@ def window(
         elapsed = time.monotonic() - start
         hopeless = patience is not None and elapsed >= patience.seconds and not vetting.pending
         if hopeless and patience is not None and not any(r.ok for r in results):
-            return Verdict(False, results, elapsed, f"no pass within {patience.seconds:g}s: {patience.why}")
+            return Verdict(False, results, elapsed, f"no pass within {patience.seconds:.1f}s: {patience.why}")
         if elapsed + pause > deadline:
             need = f"{passes} consecutive passes" if passes > 1 else "pass"
             reason = f"no {need} within {deadline:g}s"

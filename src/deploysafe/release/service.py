@@ -326,6 +326,13 @@ def judge(
     return verdict
 
 
+# The short window of a release that passed its gate before (put back after a failure, or a manual
+# rollback): two passes 0.2 s apart. Every window probes a failing service every POLL seconds.
+SHORT_PASSES = 2
+SHORT_INTERVAL = 0.2
+POLL = 0.1
+
+
 def judge_recovered(target: Host, spec: TargetSpec, release_id: str) -> health.Verdict:
     """The shorter health window a release gets when it is put back after a failure: it served before,
     so two passes in quick succession within ``rollback_deadline`` prove it serves again."""
@@ -333,8 +340,8 @@ def judge_recovered(target: Host, spec: TargetSpec, release_id: str) -> health.V
         target,
         spec,
         release_id,
-        passes=min(2, spec.health_passes),
-        interval=0.2,
-        poll=0.1,
+        passes=min(SHORT_PASSES, spec.health_passes),
+        interval=SHORT_INTERVAL,
+        poll=POLL,
         deadline=spec.rollback_deadline,
     )

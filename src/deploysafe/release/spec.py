@@ -9,10 +9,10 @@ shared = [".env", "uploads/", "logs/"]      # a trailing / marks a directory
 install = "npm ci --omit=dev"
 start = "node src/index.js"                 # boot test command (default: the artifact's "start")
 restart = "systemctl restart api"           # or pm2 = "ecosystem.config.cjs"
-pm2_min_uptime = 5.0                        # pm2: seconds each app must stay up, unrestarted, to pass
+pm2_min_uptime = 1.5                        # pm2: seconds each app must stay up, unrestarted, to pass
 health = "http://127.0.0.1:3000/health"     # or tcp://127.0.0.1:3000, or a command
 health_expect = '"version":"{version}"'     # {version}, {release}: of the release judged
-health_interval = 1.0                       # seconds between passing probes
+health_interval = 0.5                       # seconds between passing probes
 health_deadline = 30.0                      # seconds for the whole window
 health_passes = 3                           # consecutive passes required
 boot_port = 0                               # 0: a free port chosen on the host

@@ -1,6 +1,8 @@
 """``health``: the release now current must pass the probe ``health_passes`` times in a row within the
 deadline (and, under pm2, stay up unrestarted), failing early when the boot test showed it answers far
-sooner than it does now (see :class:`deploysafe.release.health.Patience`); ``rollback-health`` judges the fallback once restored."""
+sooner than it does now (see :class:`deploysafe.release.health.Patience`). A manual rollback's release passed
+its gate before: it gets the short window (two passes 0.2 s apart). ``rollback-health`` judges the fallback
+once restored, with the same short window."""
 
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ class Health(Step):
         if probe is None:
             return [f"NO HEALTH PROBE CONFIGURED: the {ctx.kind} would refuse"]
         after = {"deploy": f"roll back to {ctx.fallback or '(nothing!)'}", "rollback": f"put back {ctx.live}"}
+        passes, interval = _window(ctx)
         return [
-            f"{probe.describe()}: {spec.health_passes} passes, {spec.health_interval:g}s apart, "
+            f"{probe.describe()}: {passes} passes, {interval:g}s apart, "
             f"within {spec.health_deadline:g}s" + (f"; on failure {after[ctx.kind]}" if ctx.kind in after else "")
         ]
 
@@ -40,15 +43,16 @@ class Health(Step):
         spec, probe = ctx.spec, ctx.probe()
         if probe is None:
             return skipped("no health probe")
+        passes, interval = _window(ctx)
         verdict = service.judge(
             ctx.target,
             spec,
             ctx.release,
-            passes=spec.health_passes,
-            interval=spec.health_interval,
+            passes=passes,
+            interval=interval,
             deadline=spec.health_deadline,
-            poll=min(spec.health_interval, 0.2),
-            on_result=lambda r, streak: report_probe(ctx, r, streak),
+            poll=min(interval, service.POLL),
+            on_result=lambda r, streak: report_probe(ctx, r, streak, passes),
             version=ctx.manifest.version if ctx.manifest else None,
             boot_seconds=ctx.boot_seconds if ctx.kind == "deploy" else None,
         )
@@ -58,12 +62,21 @@ class Health(Step):
                 _FAILED[ctx.kind].format(reason=verdict.reason, release=ctx.release),
                 "\n".join(r.detail for r in verdict.last()),
             )
-        return f"{spec.health_passes} passes of {probe.describe()} in {verdict.seconds:.1f}s"
+        return f"{passes} passes of {probe.describe()} in {verdict.seconds:.1f}s"
 
 
-def report_probe(ctx: Context, result: ProbeResult, streak: int) -> None:
-    """A probe of the window, live: its result, and the passes so far."""
-    passes = ctx.spec.health_passes
+def _window(ctx: Context) -> tuple[int, float]:
+    """Passes and their spacing: the target's, but a manual rollback's release passed its gate before and
+    gets the short window of a release put back (:data:`service.SHORT_PASSES`)."""
+    spec = ctx.spec
+    if ctx.kind == "rollback":
+        return min(service.SHORT_PASSES, spec.health_passes), min(service.SHORT_INTERVAL, spec.health_interval)
+    return spec.health_passes, spec.health_interval
+
+
+def report_probe(ctx: Context, result: ProbeResult, streak: int, passes: int | None = None) -> None:
+    """A probe of the window, live: its result, and the passes so far (of ``passes``: the target's)."""
+    passes = ctx.spec.health_passes if passes is None else passes
     ctx.reporter.probe("health", result.ok, result.detail, streak, passes)
     ctx.reporter.progress("health", streak, passes)
 
