@@ -208,6 +208,33 @@ def test_a_require_behind_a_plain_or_fallback_runs_at_start_and_one_behind_a_glo
     assert run_node(root, "index.js").stdout.startswith("loaded object function")
 
 
+BUILTIN_PROBE = (
+    "let Emitter;\n"
+    "try {\n"
+    "  Emitter = require('%s').EventEmitter;\n"
+    "  if (!Emitter) throw new Error();\n"
+    "} catch (err) {\n"
+    "  Emitter = require('emitter');\n"
+    "}\n"
+    "console.log('loaded', typeof Emitter);\n"
+)
+
+
+def test_a_require_in_the_catch_of_a_try_that_loads_a_builtin_never_runs_and_one_after_a_package_does(tmp_path):
+    root = write_tree(tmp_path / "app", {"package.json": {"name": "app", "scripts": {"start": "node index.js"}}})
+    (root / "index.js").write_text(BUILTIN_PROBE % "events")  # batch 0.6's fallback for browsers
+    report = check(root)
+    assert report.errors == []
+    assert [(f.rule, f.line, str(f.severity)) for f in report.findings] == [("missing-package", 6, "warning")]
+    assert "a feature test guards it" in report.findings[0].message
+    assert run_node(root, "index.js").stdout.startswith("loaded function")
+
+    (root / "index.js").write_text(BUILTIN_PROBE % "eventemitter3")  # not installed: the catch runs
+    assert [(f.rule, f.line) for f in check(root).errors] == [("missing-package", 6)]
+    failed = run_node(root, "index.js")
+    assert failed.returncode != 0 and "Cannot find module 'emitter'" in failed.stderr
+
+
 TYPES_ONLY = {"dependencies": {"@types/express": "4.17.21"}}
 
 

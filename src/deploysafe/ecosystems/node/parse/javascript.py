@@ -30,6 +30,7 @@ from deploysafe.check.facts import (
     ModuleFacts,
     SyntaxIssue,
 )
+from deploysafe.ecosystems.node.builtins import builtin_name
 from deploysafe.ecosystems.node.parse import (
     assets,
     commonjs,
@@ -1073,8 +1074,34 @@ def _context(node: Node, *, typescript: bool, top: load_time.TopCalls | None = N
             dev_only = _branch_skipped_in_production(parent, child)
         if kind in _BRANCHES and not feature_test:
             feature_test = _feature_test(parent, child)
+        elif kind == "catch_clause" and not feature_test:
+            feature_test = _builtin_probe(parent)
         child, parent = parent, parent.parent
     return _Context(in_function, in_try, in_type, dev_only, feature_test)
+
+
+def _builtin_probe(catch: Node) -> str:
+    """The try (its source text) when *catch* is the fallback of a try that only loads Node built-ins:
+    `try { E = require('events').EventEmitter } catch { E = require('emitter') }`. A built-in always loads
+    under Node, so the fallback is for other platforms, like `globalThis.fetch || require('node-fetch')`."""
+    statement = catch.parent
+    body = statement.child_by_field_name("body") if statement is not None else None
+    if statement is None or statement.type != "try_statement" or body is None:
+        return ""
+    loaded = []
+    for node in folders.walk(body):
+        if node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            arguments = node.child_by_field_name("arguments")
+            if callee is None or arguments is None or callee.type not in ("identifier", "import"):
+                continue
+            if callee.type == "identifier" and callee.text != b"require":
+                continue
+            values = [c for c in arguments.named_children if c.type != "comment"]
+            loaded.append(string_value(values[0]) if values and values[0].type == "string" else None)
+    if not loaded or not all(name is not None and builtin_name(name) for name in loaded):
+        return ""
+    return _shortened_text(body)
 
 
 _FEATURE_PROBE = re.compile(rb"\btypeof\b|\bprocess\s*\.\s*(versions?|release|features)\b|\bglobalThis\s*\.")
