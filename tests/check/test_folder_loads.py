@@ -121,6 +121,30 @@ def test_a_listing_feeds_only_the_load_that_uses_its_entries_and_its_filters_hol
     assert done.returncode == 0 and done.stdout.split() == ["one", "two"], done.stderr
 
 
+DESM_LOADER = (
+    "import { readdirSync } from 'node:fs';\nimport { join } from 'desm';\n"
+    "const dir = join(import.meta.url, 'banks');\n"
+    "for (const name of readdirSync(dir)) console.log((await import(`./banks/${name}`)).default);\n"
+)
+
+
+def test_a_folder_named_by_desms_join_of_import_meta_url_is_read_as_node_reads_it(tmp_path):
+    package = {"name": "banks", "version": "1.0.0", "type": "module", "main": "app.js"}
+    root = project(tmp_path / "desm", "desm", {**package, "dependencies": {"desm": "1.3.1"}}, {"app.js": DESM_LOADER})
+    write_tree(root, {"banks/a_one.js": "import './gone.js';\nexport default 'one';\n"})
+    report = check(root)
+    assert [(f.rule, f.file, f.chain) for f in report.errors] == [
+        ("unresolved-import", "banks/a_one.js", ("app.js", "banks/a_one.js"))
+    ]
+    assert report.unverified == []
+    failed = run_node(root, "app.js")
+    assert failed.returncode != 0 and "ERR_MODULE_NOT_FOUND" in failed.stderr and "gone.js" in failed.stderr
+
+    write_tree(root, {"banks/a_one.js": "export default 'one';\n"})
+    assert check(root).errors == []
+    assert run_node(root, "app.js").stdout.split() == ["one"]
+
+
 # ---- @fastify/autoload, the real plugin -------------------------------------------------------------------------
 
 FASTIFY = {

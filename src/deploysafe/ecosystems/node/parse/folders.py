@@ -15,8 +15,8 @@ Two forms are recognised, and nothing is guessed beyond them:
 
 The folder is read from a string literal (relative to the working directory, which is the project root
 when the service starts), from ``path.join(__dirname | import.meta.dirname, 'x')`` and the other forms
-:mod:`deploysafe.ecosystems.node.parse.assets` knows (relative to the file), through ``fileURLToPath(…)``
-and through one ``const`` holding such a value. Any other folder expression gives a load whose folder is
+:mod:`deploysafe.ecosystems.node.parse.assets` knows (relative to the file), through ``fileURLToPath(…)``,
+from desm's ``join(import.meta.url, 'x')``, and through one ``const`` holding such a value. Any other folder expression gives a load whose folder is
 unknown (``folder`` empty), so the check reports the call as unverified instead of dropping it.
 """
 
@@ -157,8 +157,48 @@ def folder_of(expression: Node | None, root: Node) -> tuple[str, str] | None:
             arguments = expression.child_by_field_name("arguments")
             expression = arguments.named_children[0] if arguments is not None and arguments.named_children else None
             continue
+        if kind == "call_expression" and _is_desm_join(expression, root):
+            return _desm_folder(expression)
         return _relative_to_file(expression)
     return None
+
+
+def _is_desm_join(call: Node, root: Node) -> bool:
+    """``join(import.meta.url, 'routes')`` where ``join`` is desm's (``import { join } from 'desm'``,
+    ``import desm from 'desm'`` then ``desm.join``): a path relative to the file's own folder."""
+    callee = call.child_by_field_name("function")
+    if callee is None:
+        return False
+    for statement in root.named_children:
+        source = statement.child_by_field_name("source") if statement.type == "import_statement" else None
+        if source is None or string_value(source) != "desm":
+            continue
+        for node in walk(statement):
+            if node.type == "import_specifier":
+                name = node.child_by_field_name("name")
+                local = node.child_by_field_name("alias") or name
+                if name is not None and name.text == b"join" and callee.text == local.text:
+                    return True
+            elif _is_default_import(node) and callee.type == "member_expression" and _last_name(callee) == b"join":
+                owner = callee.child_by_field_name("object")
+                return owner is not None and owner.text == node.text
+    return False
+
+
+def _is_default_import(node: Node) -> bool:
+    return node.type == "identifier" and node.parent is not None and node.parent.type == "import_clause"
+
+
+def _desm_folder(call: Node) -> tuple[str, str] | None:
+    arguments = call.child_by_field_name("arguments")
+    values = [c for c in arguments.named_children if c.type != "comment"] if arguments is not None else []
+    if not values or (values[0].text or b"").replace(b" ", b"") != b"import.meta.url":
+        return None
+    parts = [string_value(value) if value.type == "string" else None for value in values[1:]]
+    if any(part is None or part.startswith("/") for part in parts):
+        return None
+    folder = _normalised("/".join(part for part in parts if part is not None) or ".")
+    return ("file", folder) if folder is not None else None
 
 
 def _relative_to_file(expression: Node) -> tuple[str, str] | None:
