@@ -121,6 +121,29 @@ def test_a_listing_feeds_only_the_load_that_uses_its_entries_and_its_filters_hol
     assert done.returncode == 0 and done.stdout.split() == ["one", "two"], done.stderr
 
 
+MAIN_GUARDED = (
+    "const fs = require('fs');\nconst path = require('path');\nfunction main() {\n"
+    "  for (const f of fs.readdirSync(path.join(__dirname, 'routes'))) require(path.join(__dirname, 'routes', f));\n"
+    "  console.log('started');\n}\nif (require.main === module) main();\n"
+)
+
+
+def test_a_loader_called_under_require_main_runs_at_start_and_one_under_an_env_test_when_it_is_set(tmp_path):
+    files = {"package.json": {"name": "app", "main": "app.js"}, "routes/a.js": "require('./missing');\n"}
+    root = write_tree(tmp_path / "app", {**files, "app.js": MAIN_GUARDED})
+    [error] = check(root).errors
+    assert error.message.startswith("crashes at start (loaded from routes/ by app.js:4): Cannot find module")
+    failed = run_node(root, "app.js")
+    assert failed.returncode != 0 and "Cannot find module './missing'" in failed.stderr
+
+    (root / "app.js").write_text(MAIN_GUARDED.replace("require.main === module", "process.env.ROUTES"))
+    [error] = check(root).errors
+    assert error.message.startswith("fails when this code runs"), error.message
+    assert run_node(root, "app.js", env={"ROUTES": ""}).returncode == 0
+    failed = run_node(root, "app.js", env={"ROUTES": "1"})
+    assert failed.returncode != 0 and "Cannot find module './missing'" in failed.stderr
+
+
 DESM_LOADER = (
     "import { readdirSync } from 'node:fs';\nimport { join } from 'desm';\n"
     "const dir = join(import.meta.url, 'banks');\n"

@@ -383,6 +383,22 @@ def test_a_top_level_function_the_module_calls_runs_at_load() -> None:
     ]
 
 
+def test_a_function_called_when_the_file_is_the_one_node_started_runs_at_load() -> None:
+    facts = read(
+        "function a() { require('cjs-main'); }\nif (require.main === module) a();\n"
+        "async function b() { await import('esm-main'); }\n"
+        "if (import.meta.url === pathToFileURL(process.argv[1]).href) { await b(); }\n"
+        "function c() { require('argv'); }\nif (process.argv[1] === fileURLToPath(import.meta.url)) c();\n"
+        "function d() { require('other'); }\nif (require.main !== module) d();\n"
+    )
+    assert [(r.specifier, r.in_function) for r in facts.imports] == [
+        ("cjs-main", False),
+        ("esm-main", False),
+        ("argv", False),
+        ("other", True),
+    ]
+
+
 def test_a_umd_test_takes_the_commonjs_branch_and_other_probes_stay_feature_tests() -> None:
     facts = read(
         "typeof exports === 'object' && typeof module !== 'undefined' ? f(require('cjs')) : g();\n"

@@ -8,6 +8,10 @@ Two shapes that bundlers and older packages use everywhere:
   like top-level code. So does a function handed to such a wrapper that the wrapper calls (a UMD
   ``factory``). An ``async`` one whose returned promise is handled (``(async () => {...})().catch(...)``)
   is not counted: a failure inside it does not stop the start.
+- A call under a test that holds for the file Node was started with: ``if (require.main === module) main()``,
+  ``if (import.meta.url === pathToFileURL(process.argv[1]).href) main()``. A service's entry is started so, so
+  the function runs at start. A call under any other condition (``if (process.env.ROUTES) load()``) is not
+  counted: what the function loads fails only when that condition holds, and is reported so.
 - A UMD environment test: ``typeof exports === 'object' && typeof module !== 'undefined'`` (CommonJS),
   ``typeof define === 'function' && define.amd`` (AMD). Under Node's CommonJS loader ``exports``, ``module``
   and ``require`` exist and ``define`` does not, so the CommonJS branch is the one taken: what it requires
@@ -69,7 +73,7 @@ class TopCalls:
 
     def __init__(self, program: Node) -> None:
         self.handled: dict[bytes, bool] = {}
-        for statement in program.named_children:
+        for statement in _top_statements(program):
             expression = statement.named_children[0] if statement.type == "expression_statement" else None
             call = _top_call(expression)
             callee = call.child_by_field_name("function") if call is not None else None
@@ -89,6 +93,44 @@ class TopCalls:
             return False
         handled = self.handled.get(name.text or b"")
         return handled is not None and not (handled and _has_async(function))
+
+
+def _top_statements(program: Node) -> list[Node]:
+    """The module's top-level statements, and those of an `if` that holds for the entry Node starts:
+    `if (require.main === module) main()`, `if (import.meta.url === pathToFileURL(process.argv[1]).href)`.
+    A service's entry is started that way, so what such an `if` calls runs at start."""
+    found = []
+    for statement in program.named_children:
+        found.append(statement)
+        condition = statement.child_by_field_name("condition") if statement.type == "if_statement" else None
+        body = statement.child_by_field_name("consequence")
+        if condition is None or body is None or not _is_main_test(condition):
+            continue
+        found += [child for child in body.named_children] if body.type == "statement_block" else [body]
+    return found
+
+
+# `require.main === module`, `import.meta.url === pathToFileURL(process.argv[1]).href` (either side first,
+# `==` too), `process.argv[1] === fileURLToPath(import.meta.url)`, `import.meta.filename === process.argv[1]`.
+_ARGV = b"process.argv[1]"
+_MAIN_SIDES = (
+    ({b"require.main"}, {b"module"}),
+    ({b"import.meta.url"}, {b"pathToFileURL(process.argv[1]).href", b"url.pathToFileURL(process.argv[1]).href"}),
+    ({_ARGV}, {b"fileURLToPath(import.meta.url)", b"url.fileURLToPath(import.meta.url)", b"import.meta.filename"}),
+)
+
+
+def _is_main_test(condition: Node) -> bool:
+    """The condition holds when the file is the one Node was started with (see _MAIN_SIDES)."""
+    node = condition
+    while node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    operator = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if operator is None or operator.type not in ("===", "==") or left is None or right is None:
+        return False
+    one, other = _compact(left), _compact(right)
+    return any((one in a and other in b) or (one in b and other in a) for a, b in _MAIN_SIDES)
 
 
 def _top_call(expression: Node | None) -> Node | None:
