@@ -91,27 +91,38 @@ def tests_for(lines_map: dict[str, list[str]], source: str, changed: set[int]) -
 
 
 def selected(map_file: Path, pristine: Path, module: Path) -> list[str]:
-    """The node ids to run for the mutant now in `module` (a file or a package directory)."""
+    """The node ids to run for the mutant now in `module` (a file or a package directory): those that
+    executed the changed line first, as they are the likeliest to fail (pytest stops at the first failure)."""
     coverage = json.loads(map_file.read_text())
-    pairs = (
-        [(pristine, module)]
-        if pristine.is_file()
-        else [(p, module / p.relative_to(pristine)) for p in sorted(pristine.rglob("*.py"))]
-    )
-    tests: set[str] = set()
+    if pristine.is_file():
+        pairs = [(pristine, module)]
+    else:
+        pairs = [(p, module / p.relative_to(pristine)) for p in sorted(pristine.rglob("*.py"))]
+    first: set[str] = set()
+    rest: set[str] = set()
     for original, current in pairs:
         before, after = original.read_text(), current.read_text()
         if before == after:
             continue
-        rel = current.as_posix()
-        tests |= tests_for(coverage.get(rel, {}), before, changed_lines(before, after))
-    return sorted(tests)
+        on_line, around = tests_for(coverage.get(current.as_posix(), {}), before, changed_lines(before, after))
+        first |= on_line
+        rest |= around
+    return sorted(first) + sorted(rest - first)
+
+
+def every_test(map_file: Path) -> list[str]:
+    coverage = json.loads(map_file.read_text())
+    return sorted({t for lines in coverage.values() for tests in lines.values() for t in tests})
 
 
 def main(argv: list[str]) -> int:
     split = argv.index("--")
     map_file, pristine, module = (Path(a) for a in argv[:split])
-    node_ids = selected(map_file, pristine, module)
+    try:
+        node_ids = selected(map_file, pristine, module)
+    except Exception as exc:  # a fault here must not pass for a killed mutant
+        print(f"mutation_tests: no selection ({exc!r}); running every mapped test", file=sys.stderr)
+        node_ids = every_test(map_file)
     print(f"mutation_tests: {len(node_ids)} test(s) execute the mutated code", file=sys.stderr)
     if not node_ids:
         return 0
