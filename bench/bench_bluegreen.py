@@ -86,11 +86,15 @@ def scenario(name: str, spec: release.TargetSpec, example: ExampleApp, port: int
         outages.append(load.outage)
         failures.append(load.failed)
         print(line(f"port never opens {n + 1} ({outcome.result.status})", seconds, load, outage=True))
+        if args.steps:
+            print("     ", ", ".join(f"{s.step} {s.seconds:.2f}" for s in outcome.result.steps))
     for n in range(args.runs):
-        seconds, load, _ = timed(url, args.threads, lambda: release.rollback(spec))
+        seconds, load, back = timed(url, args.threads, lambda: release.rollback(spec))
         rollbacks.append(seconds)
         failures.append(load.failed)
         print(line(f"manual rollback {n + 1}", seconds, load))
+        if args.steps and isinstance(back, release.Result):
+            print("     ", ", ".join(f"{s.step} {s.seconds:.2f}" for s in back.steps))
         release.deploy(example.build(f"1.6.{n}", port=port), spec)  # forward again for the next one
     print(
         f"  => healthy deploy median {statistics.median(healthy):.2f} s; rollback median "
@@ -104,7 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--steps", action="store_true", help="print each healthy deploy's steps and their seconds")
+    parser.add_argument(
+        "--steps", action="store_true", help="print each deploy's and rollback's steps and their seconds"
+    )
     parser.add_argument("--modes", default="inplace,proxy", help="which modes to measure: inplace, proxy or both")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="deploysafe-bench-bg-"))

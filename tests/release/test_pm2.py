@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -10,9 +12,10 @@ import pytest
 
 from deploysafe import release
 from deploysafe.errors import ConfigError
+from deploysafe.hosts import LocalHost
 from deploysafe.release import ReleaseFailed
 from deploysafe.release.health import Vetting
-from deploysafe.release.pm2 import Pm2Process, Snapshot, Watch, parse_jlist
+from deploysafe.release.pm2 import Pm2Process, Snapshot, Watch, parse_jlist, parse_snapshot, snapshot_command
 from tests.support.sshd import free_port
 
 from .conftest import current_of, doomed, fast, history_of, serving
@@ -131,6 +134,26 @@ def test_adopting_a_tree_pm2_runs_in_place_moves_pm2_to_current_and_the_next_dep
     result = release.deploy(example.build("1.5.0", port=live_port), fast(spec))
     assert serving(live_port)["version"] == "1.5.0"
     assert result.previous == adopted.release
+
+
+def test_pm2s_list_is_read_from_its_daemons_socket_as_pm2_jlist_prints_it_without_the_environment(pm2, tmp_path):
+    (tmp_path / "app.js").write_text("setInterval(() => {}, 1000);\n")
+    env = {**os.environ, **pm2.env, "API_KEY": "sk-live-123"}
+    subprocess.run(
+        [str(pm2.binary), "start", str(tmp_path / "app.js"), "--name", "api"], env=env, check=True, timeout=60
+    )
+    host = LocalHost(tmp_path)
+
+    done = host.run(snapshot_command(str(pm2.binary)), env=pm2.env, timeout=60)
+    snap = parse_snapshot(done.stdout)
+
+    assert snap is not None and snap.via == "rpc"  # no pm2 CLI started
+    assert "sk-live" not in done.stdout
+    by_jlist = parse_jlist(pm2.run("jlist").stdout)
+    keys = [(p.name, p.pm_id, p.pid, p.status, p.restarts, p.exec_path, p.out_log) for p in by_jlist]
+    assert [(p.name, p.pm_id, p.pid, p.status, p.restarts, p.exec_path, p.out_log) for p in snap.processes] == keys
+    [api] = snap.processes
+    assert api.start_ticks and api.real_cwd  # what the health window's /proc watch needs
 
 
 def test_jlist_is_parsed_without_keeping_any_environment():

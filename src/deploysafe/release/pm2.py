@@ -88,7 +88,9 @@ def _processes(raw: object) -> list[Pm2Process]:
 
 # Run on the host with node: ``node -e SNAPSHOT_JS RELEASE ECOSYSTEM PM2_ARGV...``. Prints one JSON object:
 # the host's clock, the real path of RELEASE, the app names of ECOSYSTEM ("" skips it; evaluated as pm2 does) and each pm2
-# process with only the fields deploysafe reads plus its real working directory and start time. Exit 2: pm2 jlist failed.
+# process with only the fields deploysafe reads plus its real working directory and start time. The list comes from the
+# pm2 daemon's RPC socket when PM2_ARGV is a pm2 binary whose package holds pm2's client modules (one node start, not
+# two), else from ``pm2 jlist``. Exit 2: pm2 jlist failed.
 SNAPSHOT_JS = r"""
 const {execFileSync} = require('child_process'), fs = require('fs'), path = require('path');
 const [release, ecosystem, ...pm2] = process.argv.slice(1);
@@ -109,29 +111,68 @@ if (ecosystem) {
       .filter(Boolean).map(String);
   } catch (e) { names = {error: String(e && e.message || e).split('\n')[0]}; }
 }
-let text;
-try {
-  text = execFileSync(pm2[0], [...pm2.slice(1), 'jlist'], {encoding: 'utf8', maxBuffer: 1 << 28,
-    stdio: ['ignore', 'pipe', 'pipe']});
-} catch (e) {
-  process.stderr.write(String(e.stderr || e.message).trim().split('\n').slice(-2).join('\n'));
-  process.exit(2);
-}
-let list = [];
-try { list = JSON.parse(text.slice(Math.max(0, text.indexOf('[')))); } catch (e) { list = []; }
+const onPath = (bin) => {
+  if (bin.includes('/')) return bin;
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (dir && fs.existsSync(path.join(dir, bin))) return path.join(dir, bin);
+  }
+  return '';
+};
+// The daemon answers `pm2 jlist` (getMonitorData) on its RPC socket: asked there with pm2's own client
+// modules, found beside the pm2 binary, no pm2 CLI starts. Anything unexpected: done(null), run `pm2 jlist`.
+const viaRpc = (done) => {
+  try {
+    if (pm2.length !== 1) return done(null);
+    const dir = path.dirname(path.dirname(fs.realpathSync(onPath(pm2[0]))));
+    if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name !== 'pm2') return done(null);
+    const socket = require(path.join(dir, 'paths.js'))().DAEMON_RPC_PORT;
+    if (!fs.existsSync(socket)) return done(null);  // no daemon yet: `pm2 jlist` starts it, as it always did
+    const from = (name) => require(require.resolve(name, {paths: [dir]}));
+    const axon = from('pm2-axon'), rpc = from('pm2-axon-rpc');
+    const req = axon.socket('req'), client = new rpc.Client(req);
+    let settled = false;
+    const finish = (list) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try { req.close(); } catch (e) { /* closing is best effort */ }
+      done(list);
+    };
+    const timer = setTimeout(() => finish(null), 5000);
+    req.once('reconnect attempt', () => finish(null));
+    req.once('error', () => finish(null));
+    req.connect(socket);
+    client.call('getMonitorData', {}, (err, list) => finish(err || !Array.isArray(list) ? null : list));
+  } catch (e) { done(null); }
+};
+const viaCli = () => {
+  let text;
+  try {
+    text = execFileSync(pm2[0], [...pm2.slice(1), 'jlist'], {encoding: 'utf8', maxBuffer: 1 << 28,
+      stdio: ['ignore', 'pipe', 'pipe']});
+  } catch (e) {
+    process.stderr.write(String(e.stderr || e.message).trim().split('\n').slice(-2).join('\n'));
+    process.exit(2);
+  }
+  try { return JSON.parse(text.slice(Math.max(0, text.indexOf('[')))); } catch (e) { return []; }
+};
 const keep = ['status', 'restart_time', 'autorestart', 'pm_uptime', 'pm_exec_path', 'pm_cwd',
   'pm_out_log_path', 'pm_err_log_path'];
-process.stdout.write('\n' + MARK + JSON.stringify({
-  now: Date.now(),
-  release: release ? real(release) : '',
-  names,
-  processes: (Array.isArray(list) ? list : []).map((p) => {
-    const env = p.pm2_env || {}, kept = {};
-    for (const k of keep) if (k in env) kept[k] = env[k];
-    return {name: p.name, pm_id: p.pm_id, pid: p.pid, pm2_env: kept, real_cwd: p.pid ? cwdOf(p.pid) : '',
-      start: p.pid ? startOf(p.pid) : ''};
-  }),
-}));
+viaRpc((fromRpc) => {
+  const list = fromRpc || viaCli();
+  process.stdout.write('\n' + MARK + JSON.stringify({
+    now: Date.now(),
+    release: release ? real(release) : '',
+    names,
+    via: fromRpc ? 'rpc' : 'jlist',
+    processes: (Array.isArray(list) ? list : []).map((p) => {
+      const env = p.pm2_env || {}, kept = {};
+      for (const k of keep) if (k in env) kept[k] = env[k];
+      return {name: p.name, pm_id: p.pm_id, pid: p.pid, pm2_env: kept, real_cwd: p.pid ? cwdOf(p.pid) : '',
+        start: p.pid ? startOf(p.pid) : ''};
+    }),
+  }), () => process.exit(0));
+});
 """
 
 
@@ -144,6 +185,7 @@ class Snapshot:
     names: frozenset[str] | None = None  # apps of the process file (None when not asked)
     names_error: str = ""
     now_ms: int = 0  # the host's clock when the snapshot was taken
+    via: str = ""  # "rpc": asked the daemon on its socket; "jlist": ran ``pm2 jlist``
 
 
 def snapshot_command(binary: str, release: str = "", ecosystem: str = "") -> list[str]:
@@ -173,6 +215,7 @@ def parse_snapshot(text: str) -> Snapshot | None:
         names=frozenset(str(n) for n in names) if isinstance(names, list) else None,
         names_error=error,
         now_ms=int(raw.get("now") or 0),
+        via=str(raw.get("via") or ""),
     )
 
 
