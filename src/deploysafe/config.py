@@ -29,10 +29,8 @@ in :data:`TABLES` (or :data:`NAMED` for ``[table.NAME]`` groups) and a field of 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
-import tomllib
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
@@ -333,6 +331,8 @@ def _read(path: Path, *, missing_ok: bool) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such file") from err
     except OSError as err:
         raise ConfigError(f"cannot read {path}: {err.strerror}") from err
+    import tomllib  # only a project with a deploysafe.toml pays for loading the TOML reader
+
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -385,7 +385,6 @@ def values(cls: type, raw: Mapping[str, Any], prefix: str, *, whole: bool = Fals
 
     ``prefix`` starts every error ("deploysafe.toml: [pack] ", or "" for the Python API's overrides);
     ``whole``: ``raw`` is the whole table, so a required key must be in it (overrides are a part)."""
-    hints = _hints(cls)
     out: dict[str, Any] = {}
     for spec in fields(cls):
         family = spec.metadata.get("family")
@@ -398,17 +397,20 @@ def values(cls: type, raw: Mapping[str, Any], prefix: str, *, whole: bool = Fals
             if whole and spec.metadata.get("required"):
                 raise ConfigError(f"{prefix}{spec.name} is required")
             continue
-        out[spec.name] = _convert(hints[spec.name], raw[spec.name], spec.metadata, f"{prefix}{spec.name}")
+        out[spec.name] = _convert(_hints(cls)[spec.name], raw[spec.name], spec.metadata, f"{prefix}{spec.name}")
     return out
 
 
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s field types, evaluated when a table first sets one of its keys (not for every empty table)."""
     return get_type_hints(cls)
 
 
 def nearest(name: str, valid: list[str]) -> str | None:
     """The valid name a typo most likely meant."""
+    import difflib
+
     found = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
     return found[0] if found else None
 

@@ -33,11 +33,13 @@ def user_patterns(patterns: Iterable[str], option: str) -> pathspec.GitIgnoreSpe
     for pattern in patterns:
         if not isinstance(pattern, str):
             raise ConfigError(f"{option}: every pattern must be a string, got {pattern!r}")
-        if not _readable(pattern):
-            raise ConfigError(
-                f"{option} '{pattern}': not a usable gitignore-style pattern (a lone '!' or a trailing backslash)"
-            )
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(patterns)
+    except (GitIgnorePatternError, ValueError):  # each pattern is compiled again only to name the bad one
+        bad = next((pattern for pattern in patterns if not _readable(pattern)), None)
+        if bad is None:
+            raise
+    raise ConfigError(f"{option} '{bad}': not a usable gitignore-style pattern (a lone '!' or a trailing backslash)")
 
 
 def _readable(line: str) -> bool:

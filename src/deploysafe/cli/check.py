@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from deploysafe.check.ecosystem import RuntimeChoice
 from deploysafe.check.pipeline import CheckSession, Report
@@ -18,6 +17,7 @@ from deploysafe.cli.progress import StageProgress
 from deploysafe.cli.project import project_root, rebased_entries
 from deploysafe.errors import ConfigError
 from deploysafe.report import text as text_report
+from deploysafe.report.console import PlainConsole, console_for
 from deploysafe.rootfind import Root
 
 # --format choices; every format but text is a module deploysafe.report.<name> with render(report) -> str.
@@ -28,10 +28,10 @@ def render_to(fmt: str, report, output: Path | None, verbose: bool) -> None:
     """Write ``report`` in ``fmt`` to ``output`` (or stdout)."""
     if fmt == "text":
         if output is None:
-            text_report.render(report, Console(highlight=False), verbose=verbose)
+            text_report.render(report, console_for(), verbose=verbose)
         else:
             with outputs.opened(output) as handle:
-                text_report.render(report, Console(file=handle, no_color=True, width=200), verbose=verbose)
+                text_report.render(report, PlainConsole(handle, width=200), verbose=verbose)
         return
     try:
         renderer = importlib.import_module(f"deploysafe.report.{fmt}")
@@ -188,7 +188,7 @@ def watch_check(
     """The full report once, then what each re-check changed, until Ctrl-C; the last verdict's exit code."""
     from deploysafe.check.watch import watch
 
-    console = Console(highlight=False)
+    console = console_for()
     session, found = open_session(root, entries, node_version, exclude, no_cache)
     last: list[int] = []
 

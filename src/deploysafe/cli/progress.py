@@ -5,14 +5,15 @@ that moment, e.g. 0 to always show the bar."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
+from deploysafe.report.console import escape, terminal
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
 
@@ -21,8 +22,8 @@ class StageProgress:
     ``progress.stage(name)`` to an API that reports ``(done, total)``. Use as a context manager."""
 
     def __init__(self, *, delay: float = 1.0, enabled: bool = True, labels: dict[str, str] | None = None) -> None:
-        self.console = Console(stderr=True)
-        self.enabled = enabled and self.console.is_terminal
+        self.enabled = enabled and terminal(sys.stderr)  # rich loads when a bar is first shown
+        self.console: Console | None = None
         self.delay = _delay_from_environment(delay)
         self.labels = labels or {}
         self.started = time.monotonic()
@@ -34,8 +35,10 @@ class StageProgress:
             return
         if self.bar is None:
             # Loaded when a bar is first shown: a quick or piped run does not pay for it.
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            self.console = Console(stderr=True)
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

@@ -1,13 +1,14 @@
-"""The check report for people: one line per finding with its chain, errors first, then a summary."""
+"""The check report for people: one line per finding with its chain, errors first, then a summary.
+
+It prints to a :class:`~deploysafe.report.console.Printer`: rich's Console on a terminal (lines wrapped to
+its width), a plain one on a pipe or file (one line per finding, and rich is not loaded)."""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
-
 from deploysafe.check.findings import Finding, Severity
 from deploysafe.check.pipeline import Report
+from deploysafe.report.console import Printer as Console
+from deploysafe.report.console import escape
 
 MAX_LISTED = 20  # dormant files and unverified edges shown before "... and N more"
 MAX_WARNINGS = 50  # warnings shown before "... and N more" (errors are always all shown)
@@ -105,6 +106,8 @@ def _line(console: Console, markup: str, hang: int = 6) -> None:
     if not console.is_terminal:
         console.print(markup, soft_wrap=True, highlight=False)
         return
+    from rich.text import Text
+
     lines = Text.from_markup(markup).wrap(console, max(console.width - hang, 20))
     for i, line in enumerate(lines):
         line.rstrip()
