@@ -9,9 +9,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import pathspec
-
-from deploysafe.globs import gitignore_lines, user_patterns
+from deploysafe.globs import Matcher, gitignore_lines, user_patterns
 
 VCS_AND_TOOL_DIRS = frozenset({".git", ".hg", ".svn", ".deploysafe"})  # never a service's code
 
@@ -41,7 +39,7 @@ def scan(
     skipped = frozenset(skip_dirs)
     excluded = user_patterns(exclude, "--exclude / [check] exclude") if exclude else None
     seen_dirs: set[tuple[int, int]] = set()
-    stack: list[tuple[str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [("", [])]
+    stack: list[tuple[str, list[tuple[str, Matcher]]]] = [("", [])]
     while stack:
         rel_dir, ignores = stack.pop()
         abs_dir = os.path.join(root, rel_dir) if rel_dir else root
@@ -90,9 +88,7 @@ def scan(
     return result
 
 
-def _with_gitignore(
-    abs_dir: str, rel_dir: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]
-) -> list[tuple[str, pathspec.GitIgnoreSpec]]:
+def _with_gitignore(abs_dir: str, rel_dir: str, ignores: list[tuple[str, Matcher]]) -> list[tuple[str, Matcher]]:
     path = os.path.join(abs_dir, ".gitignore")
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
@@ -102,7 +98,7 @@ def _with_gitignore(
     return [*ignores, (rel_dir, gitignore_lines(lines))]
 
 
-def _ignored(rel: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+def _ignored(rel: str, ignores: list[tuple[str, Matcher]]) -> bool:
     for base, spec in ignores:
         local = rel[len(base) + 1 :] if base else rel
         if spec.match_file(local):

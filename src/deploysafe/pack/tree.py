@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import pathspec
-
 from deploysafe.ecosystems.node.files import ALWAYS_SKIPPED_DIRS
-from deploysafe.globs import gitignore_lines
+from deploysafe.globs import Matcher, gitignore_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +19,7 @@ class _Rules:
     """One .gitignore: ``base`` is its folder relative to the root, or (``above``) the root seen from it."""
 
     base: str
-    spec: pathspec.GitIgnoreSpec
+    spec: Matcher
     above: bool = False
 
     def match(self, rel: str) -> bool:
@@ -105,7 +103,7 @@ def _ancestor_ignores(root: str) -> _Ignores:
     return ignores
 
 
-def _read_gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+def _read_gitignore(directory: str) -> Matcher | None:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
             return gitignore_lines(handle.read().splitlines())

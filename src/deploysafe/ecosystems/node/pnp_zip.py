@@ -6,17 +6,15 @@ An archive is unpacked once, whole, keyed by its name, size and modification tim
 renamed into place (a crash or a parallel check never leaves half a copy). Only regular files are written:
 a member whose path is absolute or climbs out with `..`, a symlink, or an archive that would unpack to more
 than :data:`MAX_BYTES` makes the archive unreadable (None), never a write outside the copy. Nothing is
-written in the project.
+written in the project. zipfile, tempfile and shutil load with the first archive (a project without Yarn's
+zip cache never needs them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
-import tempfile
-import zipfile
 
 from deploysafe.check.cache import default_cache_dir
 
@@ -91,6 +89,9 @@ def _unpacked(archive: str, cache: str, instance: str) -> str | None:
     target = os.path.join(cache, f"{name}-{info.st_size}-{info.st_mtime_ns}" + (f"-{instance}" if instance else ""))
     if os.path.isdir(target):
         return os.path.realpath(target)
+    import shutil
+    import tempfile
+
     try:
         os.makedirs(cache, exist_ok=True)
         staging = tempfile.mkdtemp(prefix=f".{name}-", dir=cache)
@@ -110,6 +111,9 @@ def _unpacked(archive: str, cache: str, instance: str) -> str | None:
 
 
 def _extract(archive: str, into: str) -> bool:
+    import shutil
+    import zipfile
+
     try:
         with zipfile.ZipFile(archive) as zipped:
             members = zipped.infolist()

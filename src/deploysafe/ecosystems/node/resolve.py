@@ -8,7 +8,6 @@ conditions: ESM imports never see "require" branches and require() never sees "i
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 from collections.abc import Callable
@@ -263,6 +262,8 @@ class NodeResolver:
         if not listing:
             return None
         files = [n for n, kind in listing.items() if kind == "f"]
+        import difflib  # only for a file not found
+
         close = difflib.get_close_matches(name, files, n=1, cutoff=0.75)
         return os.path.join(directory, close[0]) if close else None
 
