@@ -12,13 +12,18 @@ tool counts as files (deploysafe and madge: files reached; knip: unused files fo
 wall seconds, CPU seconds (user + sys), files per second and peak memory, and the ratios.
 
     .venv/bin/python bench/bench_check.py [--runs 3] [--corpus NAME ...] [--against SRC] [--profile]
+    .venv/bin/python bench/bench_check.py --watch [--runs 10]
 
 Figures are medians of --runs runs (CPU time beside wall time: on a shared machine wall time waits for
 the other processes, CPU time does not); the machine's noise shows in the min-max spread printed beside them.
 The runs go in rounds (every tool once, then again), so a busy spell slows all tools alike. --against SRC
 adds a cold check with deploysafe imported from SRC (the src/ folder of another checkout, e.g. a git
 worktree of main) to the same rounds: a change's effect, measured under the same load. --profile times
-nothing and instead profiles one cold check per corpus in one process (parsing included).
+nothing and instead profiles one cold check per corpus in one process (parsing included). --watch times
+`deploysafe check --watch` on a copy of the TypeScript service instead: --runs one-file edits of a
+reachable module, alternately breaking an import and mending it, each timed from the write to the printed
+summary line, with the CPU the watching process spent on it (every thread's, from /proc), and the number of
+inotify watches it holds.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -216,22 +223,123 @@ def profile(corpus: Corpus, root: Path) -> None:
         subprocess.run([sys.executable, "-c", PROFILE, str(root), *corpus.entries], cwd=root, env=env, check=True)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds every thread of ``pid`` has run (from /proc/PID/task/*/schedstat, in nanoseconds)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as handle:
+                total += int(handle.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
+
+
+def inotify_watches(pid: int) -> int:
+    """How many inotify watches the process ``pid`` holds (its fdinfo's ``inotify wd:`` lines)."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as handle:
+                count += sum(1 for line in handle if line.startswith("inotify wd:"))
+        except OSError:
+            continue
+    return count
+
+
+class Lines:
+    """A child's stdout lines, each with the moment it was read, collected on a thread."""
+
+    def __init__(self, child: subprocess.Popen) -> None:
+        self.lines: list[tuple[float, str]] = []
+        self._ready = threading.Condition()
+        threading.Thread(target=self._read, args=(child,), daemon=True).start()
+
+    def _read(self, child: subprocess.Popen) -> None:
+        for line in child.stdout:
+            with self._ready:
+                self.lines.append((time.perf_counter(), line))
+                self._ready.notify_all()
+
+    def wait_for(self, prefixes: tuple[str, ...], after: int, timeout: float = 120) -> tuple[float, int]:
+        """When the first line from index ``after`` on starting with one of ``prefixes`` was read, and the
+        index after it."""
+        end = time.monotonic() + timeout
+        with self._ready:
+            while True:
+                for index in range(after, len(self.lines)):
+                    if self.lines[index][1].startswith(prefixes):
+                        return self.lines[index][0], index + 1
+                if time.monotonic() > end:
+                    raise SystemExit(f"no line starting with {prefixes} within {timeout} s")
+                self._ready.wait(1)
+
+
+def watch_bench(root: Path, corpus: Corpus, edits: int) -> None:
+    """`check --watch` on a copy of ``root``: one-file edits, each timed from the write to the summary line."""
+    with tempfile.TemporaryDirectory(prefix="deploysafe-bench-watch-") as tmp:
+        tree = Path(tmp) / "tree"
+        shutil.copytree(root, tree, symlinks=True)
+        env = {**os.environ, "NO_COLOR": "1", "DEPLOYSAFE_CACHE_DIR": str(Path(tmp) / "cache")}
+        argv = [*DEPLOYSAFE, "check", "--watch", str(tree), *(f"--entry={e}" for e in corpus.entries)]
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        try:
+            out = Lines(child)
+            started = time.perf_counter()
+            ready, seen = out.wait_for(("watching for changes",), 0)
+            print(
+                f"first check and watcher in place: {ready - started:.2f} s; {inotify_watches(child.pid)} inotify watches"
+            )
+            edited = tree / "src" / "features" / "feature0.ts"
+            original = edited.read_text()
+            walls, cpus = [], []
+            for number in range(edits):
+                broken = number % 2 == 0
+                text = f"import './missing{number}';\n{original}" if broken else original
+                time.sleep(0.3)  # apart from the last batch, as edits by hand are
+                cpu = process_cpu(child.pid)
+                wrote = time.perf_counter()
+                edited.write_text(text)
+                printed, seen = out.wait_for(("BLOCKED" if broken else "DEPLOYABLE",), seen)
+                walls.append(printed - wrote)
+                _, seen = out.wait_for(("watching for changes",), seen)
+                cpus.append(process_cpu(child.pid) - cpu)
+            print(
+                f"re-check after a one-file edit, {edits} edits: write to summary line {median(walls)} s wall, "
+                f"{median(cpus)} s CPU of the watching process"
+            )
+        finally:
+            child.send_signal(2)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
 def median(values: list[float]) -> str:
     return f"{statistics.median(values):6.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, help="runs of each tool (3), or edits with --watch (10)")
     parser.add_argument("--corpus", action="append", choices=sorted(CORPUS))
     parser.add_argument("--against", metavar="SRC", help="also time a cold check of deploysafe imported from SRC")
     parser.add_argument("--profile", action="store_true", help="profile one cold check per corpus instead")
+    parser.add_argument("--watch", action="store_true", help="time check --watch's re-check after one-file edits")
     args = parser.parse_args()
+    if args.watch:
+        compile_deploysafe()
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+        watch_bench(prepare_corpus(CORPUS["ts-service"]), CORPUS["ts-service"], args.runs or 10)
+        print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     if args.profile:
         for name in args.corpus or list(CORPUS):
             print(f"== {name}", flush=True)
             profile(CORPUS[name], prepare_corpus(CORPUS[name]))
         return
+    args.runs = args.runs or 3
     tools = prepare_tools()
     against = os.path.abspath(args.against) if args.against else None
     compile_deploysafe()

@@ -106,3 +106,59 @@ def test_a_recheck_from_memory_equals_a_fresh_check(tmp_path):
     finally:
         session.close()
     assert run_node(root, "index.js").returncode != 0
+
+
+def _inotify_watches(pid: int) -> int:
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            count += Path(f"/proc/{pid}/fdinfo/{fd}").read_text().count("inotify wd:")
+        except OSError:
+            continue
+    return count
+
+
+def test_watch_spares_node_modules_rechecks_when_an_install_ends_and_watches_new_folders(tmp_path):
+    """node_modules is not watched folder by folder: only its install marker starts a re-check; a folder
+    made while watching is watched from then on."""
+    packages = {f"node_modules/dep{i}/lib/index.js": "module.exports = 1;\n" for i in range(40)}
+    root = write_tree(
+        tmp_path / "svc",
+        {**SERVICE, **packages, "index.js": "require('left-pad');\n" + SERVICE["index.js"]},
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "deploysafe", "check", "--watch", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        out = Output(child)
+        assert "left-pad" in out.wait_for("BLOCKED", 0)
+        assert _inotify_watches(child.pid) <= 3  # the root, lib/ and node_modules/ itself: not its 80 folders
+
+        mark = len(out.text)  # the package lands, then npm writes its marker as the install ends
+        write_tree(root / "node_modules" / "left-pad", {"package.json": {"name": "left-pad", "main": "index.js"}})
+        (root / "node_modules" / "left-pad" / "index.js").write_text("module.exports = () => '';\n")
+        (root / "node_modules" / ".package-lock.json").write_text('{"name": "svc", "lockfileVersion": 3}\n')
+        installed = out.wait_for("DEPLOYABLE", mark)
+        assert "fixed index.js:1:9" in installed
+        assert run_node(root, "index.js").returncode == 0
+
+        mark = len(out.text)  # a new folder, loaded by the entry: watched from then on
+        write_tree(root / "lib2", {"x.js": "module.exports = 2;\n"})
+        (root / "index.js").write_text("require('./lib2/x');\n" + SERVICE["index.js"])
+        out.wait_for("DEPLOYABLE", mark)
+        mark = len(out.text)
+        (root / "lib2" / "x.js").write_text("require('./nope');\n")
+        broken = out.wait_for("BLOCKED", mark)
+        assert "new lib2/x.js:1:9 unresolved-import" in broken
+        assert "Cannot find module './nope'" in run_node(root, "index.js").stderr
+
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=30) == 1
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()

@@ -154,6 +154,12 @@ class Ecosystem(Protocol):
     @property
     def manifest(self) -> str: ...  # the file that makes a folder a project ("package.json")
 
+    @property
+    def installed_dirs(self) -> frozenset[str]: ...  # folder names holding installed dependencies ("node_modules")
+
+    @property
+    def install_markers(self) -> tuple[str, ...]: ...  # files an install writes as it ends, relative to the root
+
     def detect(self, root: str) -> bool: ...  # this project is ours (a package.json, a pyproject.toml, ...)
 
     def open(

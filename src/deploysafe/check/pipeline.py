@@ -215,6 +215,13 @@ class CheckSession:
         )
         return _report(project, language, scanned, graph, findings, unverified, started, nested)
 
+    @property
+    def ecosystem(self) -> Ecosystem:
+        """The ecosystem checking the project: the one given, else the one its manifest names."""
+        from deploysafe.ecosystems import for_root
+
+        return self._options[4] or for_root(os.path.realpath(self.root))
+
     def reusable(self, changed: Collection[str]) -> bool:
         """Whether a re-check after ``changed`` can keep what is open: only the content of project files of
         the last graph changed, and nothing is built from sources (a build's freshness depends on them)."""

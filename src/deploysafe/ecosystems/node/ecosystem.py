@@ -41,6 +41,9 @@ from deploysafe.ecosystems.node.typescript import TypeScriptRun, typescript_run
 from deploysafe.errors import ProjectError
 
 MANIFEST = "package.json"
+INSTALL_MARKERS = tuple(
+    f"node_modules/{name}" for name in (".package-lock.json", ".modules.yaml", ".yarn-state.yml", ".yarn-integrity")
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,17 @@ class NodeEcosystem:
     @property
     def manifest(self) -> str:
         return MANIFEST
+
+    @property
+    def installed_dirs(self) -> frozenset[str]:
+        return files.DEPENDENCY_DIRS
+
+    @property
+    def install_markers(self) -> tuple[str, ...]:
+        """What npm (``node_modules/.package-lock.json``), pnpm (``.modules.yaml``) and Yarn classic
+        (``.yarn-integrity``) or berry (``.yarn-state.yml``) write when an install ends: ``check --watch``
+        re-checks then, not halfway through an install."""
+        return INSTALL_MARKERS
 
     def detect(self, root: str) -> bool:
         return os.path.isfile(os.path.join(root, MANIFEST))
