@@ -14,7 +14,8 @@ peers (`npm install --legacy-peer-deps P`, "no peer"). Node runs every service; 
                   import analysis predicts)
 
 Then it times a check of one service importing the 50 largest of these packages, cold (empty facts cache)
-and warm. The installs go to bench/corpora/packages (git-ignored, reused by later runs).
+and warm. The installs go to ~/.cache/deploysafe-bench/packages ($DEPLOYSAFE_BENCH_DIR overrides the folder) and are
+reused by later runs.
 
     .venv/bin/python bench/bench_packages.py [--limit N] [--only NAME ...] [--json FILE] [--no-timing]
                                              [--variants clean peer]
@@ -34,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-WORK = HERE / "corpora" / "packages"
+WORK = Path(os.environ.get("DEPLOYSAFE_BENCH_DIR", Path.home() / ".cache" / "deploysafe-bench")) / "packages"
 NODE_TIMEOUT = 30
 
 _LISTED = """

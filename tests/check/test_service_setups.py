@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from deploysafe import check
-from tests.support.npm_cache import installed
+from tests.support.npm_cache import installed, installed_once
 from tests.support.projects import run_cli, run_node, write_tree
 from tests.support.tools import link_typescript_tools as link_tools
 from tests.support.tools import run_command as run
@@ -456,29 +456,6 @@ def test_an_env_file_in_a_pm2_apps_node_args_is_needed_as_pm2_starts_it(tmp_path
         pm2.kill()
     (root / ".env").write_text("A=1\n")
     assert check(root).errors == []
-
-
-def installed_once(name: str, tree: dict, command: list[str], env: dict[str, str]) -> Path:
-    """``tree`` installed by ``command`` (a real package manager) into the tests' cache, once per tree: later
-    runs reuse it. Installed beside its place and renamed in, so a failed or parallel run leaves no half tree."""
-    import hashlib
-
-    from tests.support.npm_cache import CACHE
-
-    digest = hashlib.sha256(repr(sorted(tree.items())).encode()).hexdigest()[:16]
-    cached = CACHE / f"{name}-{digest}"
-    if cached.is_dir():
-        return cached
-    staging = write_tree(CACHE / f".{name}-{digest}-{os.getpid()}", tree)
-    try:
-        done = run(staging, *command, env=env)
-        assert done.returncode == 0, done.stdout + done.stderr
-        staging.rename(cached)
-    except OSError:  # another run finished first
-        pass
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return cached
 
 
 # ---- Yarn 4 Plug'n'Play -----------------------------------------------------------------------------------

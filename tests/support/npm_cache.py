@@ -105,3 +105,26 @@ def project(root: Path, name: str, package_json: dict, files: dict[str, str]) ->
     shutil.copy(packages / "package-lock.json", root / "package-lock.json")
     (root / "node_modules").symlink_to(packages / "node_modules")
     return root
+
+
+def installed_once(name: str, tree: dict, command: list[str], env: dict[str, str]) -> Path:
+    """``tree`` installed by ``command`` (a real package manager) into the tests' cache, once per tree: later
+    runs reuse it. Installed beside its place and renamed in, so a failed or parallel run leaves no half tree."""
+    from tests.support.projects import write_tree
+    from tests.support.tools import run_command as run
+
+    digest = hashlib.sha256(repr(sorted(tree.items())).encode()).hexdigest()[:16]
+    cached = CACHE / f"{name}-{digest}"
+    if cached.is_dir():
+        return cached
+    staging = write_tree(CACHE / f".{name}-{digest}-{os.getpid()}", tree)
+    try:
+        done = run(staging, *command, env=env)
+        if done.returncode != 0:
+            raise NpmInstallError(f"{' '.join(command)} in {staging} failed:\n{done.stdout}\n{done.stderr}")
+        staging.rename(cached)
+    except OSError:  # another run finished first
+        pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return cached

@@ -126,7 +126,7 @@ class NodeEcosystem:
         plug = pnp.find(project.root)
         plug_map = pnp_map.load(plug.folder) if plug else None
         loader = SourceLoader(FactsCache(enabled=cache), parser=self.parser)
-        loader.pinned = PackagePins(project.root)  # installed package files: facts by version, unread
+        loader.pinned = PackagePins(project.root, packages)  # installed package files: facts by version, unread
         analysis = Analysis(
             root=project.root,
             node=node,
