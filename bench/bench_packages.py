@@ -18,7 +18,7 @@ and warm. The installs go to ~/.cache/deploysafe-bench/packages ($DEPLOYSAFE_BEN
 reused by later runs.
 
     .venv/bin/python bench/bench_packages.py [--limit N] [--only NAME ...] [--json FILE] [--no-timing]
-                                             [--variants clean peer]
+                                             [--variants clean peer] [--timing-only] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -172,8 +172,9 @@ def run_one(tree: Path, name: str, kind: str, variant: str) -> Row:
     return Row(name, variant, node_ok, error[:300], blocked, findings, unverified, time.perf_counter() - started)
 
 
-def timing(tree: Path, packages: list[str]) -> dict[str, object]:
-    """One service importing the 50 largest packages (by files installed), checked cold then warm."""
+def timing(tree: Path, packages: list[str], profile: Path | None = None) -> dict[str, object]:
+    """One service importing the 50 largest packages (by files installed), checked cold then warm (the warm
+    run under cProfile into ``profile`` when given)."""
 
     def size(name: str) -> int:
         return sum(len(files) for _, _, files in os.walk(tree / "node_modules" / name))
@@ -191,9 +192,10 @@ def timing(tree: Path, packages: list[str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "DEPLOYSAFE_CACHE_DIR": cache}
         for run in ("cold", "warm"):
+            profiled = ["-m", "cProfile", "-o", str(profile)] if profile and run == "warm" else []
             started = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "deploysafe", "check", "--entry", "index.mjs", "--format", "json"],
+                [sys.executable, *profiled, "-m", "deploysafe", "check", "--entry", "index.mjs", "--format", "json"],
                 cwd=root,
                 capture_output=True,
                 text=True,
@@ -209,12 +211,30 @@ def timing(tree: Path, packages: list[str]) -> dict[str, object]:
     return {"packages": largest, "seconds": times, "summary": summary}
 
 
+def summary(rows: list[Row]) -> None:
+    """Agree / false block / miss counts per variant, and the check time per service."""
+    if not rows:
+        return
+    variants = sorted({row.variant for row in rows})
+    classes = ("agree", "false block", "miss", "miss (unverified)", "miss (evaluation)")
+    print(f"\n{'variant':18}" + "".join(f"{c:>19}" for c in classes) + f"{'total':>8}")
+    for variant in [*variants, "all"]:
+        chosen = [row for row in rows if variant in ("all", row.variant)]
+        counts = [sum(row.verdict == c for row in chosen) for c in classes]
+        print(f"{variant:18}" + "".join(f"{n:>19}" for n in counts) + f"{len(chosen):>8}")
+    seconds = sorted(row.seconds for row in rows)
+    if seconds:
+        print(f"check per service: median {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=len(PACKAGES), help="the first N packages of the list")
     parser.add_argument("--only", nargs="*", help="these packages (installed like the rest)")
     parser.add_argument("--json", type=Path, help="write every row here")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--timing-only", action="store_true", help="only the check time of the 50 largest")
+    parser.add_argument("--profile", type=Path, help="write the warm timing run's cProfile stats here")
     parser.add_argument("--variants", nargs="*", default=["clean", "peer"], choices=["clean", "peer"])
     args = parser.parse_args()
     packages = args.only or PACKAGES[: args.limit]
@@ -222,7 +242,7 @@ def main() -> int:
     print(f"installing {len(packages)} packages in {WORK} ...", flush=True)
     install(clean, packages)
     rows: list[Row] = []
-    for name in packages:
+    for name in [] if args.timing_only else packages:
         if not (clean / "node_modules" / name).is_dir():
             print(f"  {name}: not installed, skipped")
             continue
@@ -239,19 +259,10 @@ def main() -> int:
                 print(f"  {row.verdict:18} {name} ({row.variant}): node: {row.node_error or 'loads'}", flush=True)
                 for line in (row.findings or row.unverified)[:2]:
                     print(f"      deploysafe: {line[:300]}")
-    variants = sorted({row.variant for row in rows})
-    classes = ("agree", "false block", "miss", "miss (unverified)", "miss (evaluation)")
-    print(f"\n{'variant':18}" + "".join(f"{c:>19}" for c in classes) + f"{'total':>8}")
-    for variant in [*variants, "all"]:
-        chosen = [row for row in rows if variant in ("all", row.variant)]
-        counts = [sum(row.verdict == c for row in chosen) for c in classes]
-        print(f"{variant:18}" + "".join(f"{n:>19}" for n in counts) + f"{len(chosen):>8}")
-    seconds = sorted(row.seconds for row in rows)
-    if seconds:
-        print(f"check per service: median {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s")
+    summary(rows)
     result: dict[str, object] = {"rows": [asdict(row) | {"verdict": row.verdict} for row in rows]}
     if not args.no_timing:
-        result["largest"] = timed = timing(clean, packages)
+        result["largest"] = timed = timing(clean, packages, args.profile)
         print(f"check of a service importing the 50 largest: {timed['seconds']} {timed['summary']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
