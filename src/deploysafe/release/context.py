@@ -51,6 +51,7 @@ class Context:
     live: str | None = None  # what current points at now, as far as this run knows
     colour: str | None = None  # proxy mode: the colour this run started its release on
     live_colour: str | None = None  # proxy mode: the colour taking traffic when the run started
+    routed_before: int | None = None  # proxy mode: the port the proxy routed to when the run started
     reopened: list[Host] = field(default_factory=list)  # connections opened again after one was lost
     trap: Trap = field(default_factory=Trap)  # the run's signals (the engine sets the one it installed)
 

@@ -287,3 +287,38 @@ def test_a_fleet_behind_two_nginx_goes_canary_then_batch_and_a_release_crashing_
     finally:
         for server in servers:
             server.stop()
+
+
+def test_a_target_moved_from_in_place_under_pm2_to_nginx_hands_over_to_a_colour_and_retires_its_in_place_app(
+    nginx, pm2, make_artifact, host_root, live_port
+):
+    # In place: pm2 runs release-app through current on live_port; nginx already routes there.
+    nginx.include.write_text(f"server 127.0.0.1:{live_port};\n")
+    subprocess.run(nginx.reload, shell=True, check=True, timeout=30)
+    pm2_keys = {"pm2": "ecosystem.config.cjs", "pm2_bin": str(pm2.binary), "pm2_min_uptime": 1.0}
+    in_place = release.target(
+        str(host_root),
+        config={},
+        health=f"http://127.0.0.1:{live_port}/health",
+        health_expect="healthy",
+        env={"PORT": str(live_port), **pm2.env},
+        health_interval=0.2,
+        health_passes=2,
+        health_deadline=15.0,
+        **pm2_keys,
+    )
+    release.deploy(make_artifact("1.0.0"), in_place)
+    assert {p["name"] for p in pm2.processes()} == {"release-app"}
+
+    # The same target, now proxy = "nginx": the first deploy starts a colour beside the in-place app, gates
+    # it, switches nginx, then drains the in-place app on its port and deletes it from pm2.
+    spec = proxied(nginx, env=pm2.env, health_deadline=15.0, **pm2_keys)
+    url = f"http://127.0.0.1:{nginx.port}/"
+    with Load(url) as moving:
+        second = release.deploy(make_artifact("2.0.0"), spec)
+    assert moving.result.failed == 0, moving.result.failures
+    assert moving.result.served("release-app 1.0.0") > 0 and moving.result.served("release-app 2.0.0") > 0
+    assert {p["name"]: p["status"] for p in pm2.processes()} == {"release-app-blue": "online"}
+    drained = next(s for s in second.steps if s.step == "drain")
+    assert f"in-place pm2 app release-app (port {live_port}) drained" in drained.detail, drained.detail
+    assert current_of(host_root) == second.release

@@ -1,6 +1,11 @@
 """Blue/green on one host, as the steps of a run see it: which colour takes traffic, making the proxy agree
 with ``current`` after a run cut short, gating a colour on its own port, and putting things back.
 
+A target moved from in place to a proxy still runs its service as deploysafe ran it in place: pm2 apps
+started through ``current``, on the port the proxy routed to before the first switch. Once a colour has
+passed and taken the traffic, :func:`retire_in_place` drains and deletes those apps; a service that
+deploysafe did not start under pm2 is named, not stopped.
+
 ``current`` is the truth: it is switched last, after the proxy was reloaded. A run killed between the
 two leaves the proxy routed to the new colour while ``current`` names the old one; the next run routes
 the proxy back to ``current``'s colour (still running: the old colour stops only after the verdict).
@@ -9,6 +14,8 @@ the proxy back to ``current``'s colour (still running: the old colour stops only
 from __future__ import annotations
 
 import contextlib
+import posixpath
+import time
 from collections.abc import Callable
 
 from deploysafe.errors import DeploysafeError
@@ -127,4 +134,47 @@ def settle(ctx: Context, *, routed_back: bool = False) -> str | None:
             colours.stop(ctx.target, ctx.spec, slot, grace=2.0)
             took = f"drained for {waited:.1f}s and stopped" if routed_back else "stopped: it never took traffic"
             return f"{ctx.release} on {ctx.colour} {took}"
+    return None
+
+
+def in_place_apps(ctx: Context, slots: dict[str, Slot]) -> list[pm2.Pm2Process]:
+    """This target's pm2 apps that run through ``current`` and belong to no colour: the service as the
+    in-place restart (``pm2 startOrReload ... --cwd <root>/current``) left it. Colours run from
+    ``releases/<id>`` under their own names."""
+    if not ctx.spec.pm2:
+        return []
+    coloured = {name for slot in slots.values() for name in slot.apps}
+    current = ctx.layout.current.rstrip("/") + "/"
+    return [
+        p
+        for p in service.pm2_processes(ctx.target, ctx.spec)
+        if p.name not in coloured and any(path.startswith(current) for path in (p.exec_path, p.cwd + "/"))
+    ]
+
+
+def retire_in_place(ctx: Context, slots: dict[str, Slot]) -> str | None:
+    """After a colour took the traffic: the in-place service of a target moved to the proxy, drained on
+    the port the proxy routed to before (``ctx.routed_before``) and deleted from pm2; without pm2, a
+    warning naming the port when something still listens there. What was done."""
+    spec = ctx.spec
+    before = ctx.routed_before
+    old_port = before if before is not None and colours.colour_of(slots, before) is None else None
+    apps = in_place_apps(ctx, slots)
+    if apps:
+        names = sorted({p.name for p in apps})
+        if old_port is not None:
+            waited = drain.until_idle(ctx.target, old_port, spec.drain)[0]
+        else:
+            time.sleep(spec.drain)
+            waited = spec.drain
+        ctx.target.run(pm2.delete_command(spec.pm2_bin, names), env=dict(spec.env), timeout=60)
+        where = f" (port {old_port})" if old_port is not None else ""
+        apps_named = f"app{'s' if len(names) > 1 else ''} {', '.join(names)}"
+        return f"the in-place pm2 {apps_named}{where} drained for {waited:.1f}s and deleted"
+    if old_port is not None and drain.listening(ctx.target, old_port):
+        ctx.warn(
+            f"port {old_port}, where {spec.proxy} routed before this deploy, still has a listener that blue/green "
+            f"did not start (the in-place service of {posixpath.basename(spec.layout.root)}?): it takes no traffic "
+            "now; stop it"
+        )
     return None

@@ -14,13 +14,14 @@ import time
 from deploysafe.hosts.base import Host
 
 ESTABLISHED = "01"  # the st column of /proc/net/tcp
+LISTEN = "0A"
 QUIET_CHECKS = 2  # consecutive reads with no connection before the colour counts as idle
 POLL = 0.2  # seconds between reads
 AT_MOST = 30.0  # seconds past ``drain`` after which the colour is stopped whatever it still serves
 
 
-def open_connections(table: str, port: int) -> int:
-    """Established connections whose local end is ``port``, counted in /proc/net/tcp{,6} text."""
+def open_connections(table: str, port: int, state: str = ESTABLISHED) -> int:
+    """Connections in ``state`` (established) whose local end is ``port``, counted in /proc/net/tcp{,6} text."""
     count = 0
     for line in table.splitlines():
         fields = line.split()
@@ -30,9 +31,19 @@ def open_connections(table: str, port: int) -> int:
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
         except ValueError:
             continue
-        if local_port == port and fields[3] == ESTABLISHED:
+        if local_port == port and fields[3] == state:
             count += 1
     return count
+
+
+def _table(target: Host) -> str:
+    return target.run(["cat", "/proc/net/tcp", "/proc/net/tcp6"], timeout=10).stdout
+
+
+def listening(target: Host, port: int) -> bool | None:
+    """Whether something on the host listens on ``port`` (None: the table cannot be read)."""
+    table = _table(target)
+    return open_connections(table, port, LISTEN) > 0 if table else None
 
 
 def until_idle(target: Host, port: int, drain: float, *, at_most: float = AT_MOST) -> tuple[float, int]:
@@ -45,10 +56,10 @@ def until_idle(target: Host, port: int, drain: float, *, at_most: float = AT_MOS
     quiet = 0
     left = 0
     while time.monotonic() - start < drain + at_most:
-        done = target.run(["cat", "/proc/net/tcp", "/proc/net/tcp6"], timeout=10)
-        if not done.stdout:
+        table = _table(target)
+        if not table:
             return time.monotonic() - start, 0
-        left = open_connections(done.stdout, port)
+        left = open_connections(table, port)
         quiet = quiet + 1 if left == 0 else 0
         if quiet >= QUIET_CHECKS:
             return time.monotonic() - start, 0

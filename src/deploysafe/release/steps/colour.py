@@ -4,7 +4,8 @@
 ``health``   gated there, on its own port: a release that fails never received a request (failing fast
              after the boot test's yardstick, as in place);
 ``switch``   the proxy's include rewritten to that port and gracefully reloaded, then ``current`` switched;
-``drain``    after the verdict, the old colour serves what it has for ``drain`` seconds, then stops.
+``drain``    after the verdict, the old colour serves what it has for ``drain`` seconds, then stops (on
+             a target moved from in place, the pm2 apps the in-place restart ran, likewise).
 
 ``rollback-switch`` / ``rollback-stop`` put the proxy and ``current`` back and stop the new colour when a
 run ends between the switch and the verdict (an ``after_switch`` hook, an interrupt).
@@ -42,6 +43,7 @@ class StartColour(Step):
         fixed = bluegreen.reconcile(ctx, slots)
         if fixed:
             ctx.warn(fixed)
+        ctx.routed_before = proxies.routed_port(target, spec)
         ctx.live_colour = live = bluegreen.live_colour(ctx, slots)
         if live and slots[live].release:
             ctx.fallback = slots[live].release  # what keeps serving; a failure goes back to it
@@ -107,13 +109,14 @@ class Route(Step):
         slots = colours.read(target, spec)
         colour = ctx.live_colour if self.back else ctx.colour
         release = ctx.fallback if self.back else ctx.release
-        if colour is None or release is None:
+        port = slots[colour].port if colour else ctx.routed_before if self.back else None
+        if port is None or release is None:
             return skipped("no colour to route to")
-        slot = slots[colour]
-        proxies.route(target, spec, bluegreen.upstream_host(ctx), slot.port, f"{release} on {colour}")
+        where = colour or "the in-place service"  # back to what served before the first switch
+        proxies.route(target, spec, bluegreen.upstream_host(ctx), port, f"{release} on {where}")
         target.replace_symlink(ctx.layout.current, ctx.layout.current_link_value(release))
         was, ctx.live = ctx.live, release
-        return f"{spec.proxy} → {colour} (port {slot.port}); current → releases/{release}" + (
+        return f"{spec.proxy} → {where} (port {port}); current → releases/{release}" + (
             f" (was {was})" if was and was != release else ""
         )
 
@@ -137,13 +140,13 @@ class Drain(Step):
         ]
 
     def run(self, ctx: Context) -> str | None:
-        if ctx.live_colour is None or ctx.live_colour == ctx.colour:
-            return skipped("no old colour running")
-        slot = colours.read(ctx.target, ctx.spec)[ctx.live_colour]
-        if slot.release is None:
-            return skipped(f"nothing runs on {slot.colour}")
-        old = slot.release
-        waited, left = drain.until_idle(ctx.target, slot.port, ctx.spec.drain)
-        colours.stop(ctx.target, ctx.spec, slot)
-        busy = f" with {left} connection(s) still open" if left else ""
-        return f"{old} on {slot.colour} drained for {waited:.1f}s{busy}, then stopped"
+        slots = colours.read(ctx.target, ctx.spec)
+        done = [bluegreen.retire_in_place(ctx, slots) or ""]
+        slot = slots[ctx.live_colour] if ctx.live_colour and ctx.live_colour != ctx.colour else None
+        if slot is not None and slot.release is not None:
+            old = slot.release
+            waited, left = drain.until_idle(ctx.target, slot.port, ctx.spec.drain)
+            colours.stop(ctx.target, ctx.spec, slot)
+            busy = f" with {left} connection(s) still open" if left else ""
+            done.append(f"{old} on {slot.colour} drained for {waited:.1f}s{busy}, then stopped")
+        return "; ".join(d for d in done if d) or skipped("no old colour running")
