@@ -17,6 +17,7 @@ import pytest
 
 from deploysafe import release
 from deploysafe.config import Hook
+from deploysafe.errors import ConfigError
 from deploysafe.release import ReleaseFailed
 from tests.support.load import Load
 from tests.support.nginx import Nginx, nginx_missing, start_nginx
@@ -289,8 +290,8 @@ def test_a_fleet_behind_two_nginx_goes_canary_then_batch_and_a_release_crashing_
             server.stop()
 
 
-def test_a_target_moved_from_in_place_under_pm2_to_nginx_hands_over_to_a_colour_and_retires_its_in_place_app(
-    nginx, pm2, make_artifact, host_root, live_port
+def test_a_target_moved_from_in_place_under_pm2_to_nginx_hands_over_to_a_colour_and_retires_its_in_place_app_and_a_second_target_with_its_app_names_is_refused(
+    nginx, pm2, make_artifact, host_root, live_port, tmp_path
 ):
     # In place: pm2 runs release-app through current on live_port; nginx already routes there.
     nginx.include.write_text(f"server 127.0.0.1:{live_port};\n")
@@ -314,11 +315,18 @@ def test_a_target_moved_from_in_place_under_pm2_to_nginx_hands_over_to_a_colour_
     # it, switches nginx, then drains the in-place app on its port and deletes it from pm2.
     spec = proxied(nginx, env=pm2.env, health_deadline=15.0, **pm2_keys)
     url = f"http://127.0.0.1:{nginx.port}/"
+    artifact = make_artifact("2.0.0")
     with Load(url) as moving:
-        second = release.deploy(make_artifact("2.0.0"), spec)
+        second = release.deploy(artifact, spec)
     assert moving.result.failed == 0, moving.result.failures
     assert moving.result.served("release-app 1.0.0") > 0 and moving.result.served("release-app 2.0.0") > 0
     assert {p["name"]: p["status"] for p in pm2.processes()} == {"release-app-blue": "online"}
     drained = next(s for s in second.steps if s.step == "drain")
     assert f"in-place pm2 app release-app (port {live_port}) drained" in drained.detail, drained.detail
     assert current_of(host_root) == second.release
+
+    # Another target on the same pm2 daemon whose apps have the same names: refused before anything changes.
+    other = dataclasses.replace(proxied(nginx, str(tmp_path / "other"), env=pm2.env, **pm2_keys), name="other")
+    with pytest.raises(ConfigError, match=rf"already runs release-app-blue for {host_root}: target other names"):
+        release.deploy(artifact, other)
+    assert not (tmp_path / "other").exists()

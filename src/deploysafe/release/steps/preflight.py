@@ -1,13 +1,15 @@
 """``preflight``: what the target is (missing, empty, a deploysafe layout; a plain tree is refused) and
 what is about to land on it. Rollback also needs a layout with releases and a health probe. Under pm2 a
 ``health_deadline`` shorter than ``pm2_min_uptime`` could never pass, and a process file whose apps set
-``PORT`` and none to the health probe's port (:mod:`deploysafe.release.portcheck`) would run the service
-where the probe never looks: both refused before anything changes. Behind a proxy, the colours' ports."""
+``PORT`` and none to the health probe's port, when that port is known to be the apps' own
+(:mod:`deploysafe.release.portcheck`), would run the service where the probe never looks: both refused
+before anything changes, as are app names another target's apps hold in the same pm2 daemon
+(:mod:`deploysafe.release.pm2names`). Behind a proxy, the colours' ports."""
 
 from __future__ import annotations
 
 from deploysafe.errors import ConfigError, TargetError
-from deploysafe.release import portcheck
+from deploysafe.release import pm2names, portcheck
 from deploysafe.release import proxy as proxies
 from deploysafe.release.context import Context
 from deploysafe.release.proxy import colours
@@ -47,7 +49,10 @@ def check(ctx: Context) -> None:
     if spec.proxy:
         check_proxy(spec)
     if ctx.kind == "deploy" and ctx.artifact_path is not None:
-        portcheck.check(ctx.artifact_path, spec)
+        apps = portcheck.app_ports(ctx.artifact_path, spec)
+        portcheck.check(apps, spec, ctx.target)
+        if apps:
+            pm2names.check(ctx.target, spec, [name for name, _ in apps])
     ctx.state = check_layout(ctx.target, ctx.layout)
     if ctx.kind == "rollback":
         if ctx.state != "deploysafe":
