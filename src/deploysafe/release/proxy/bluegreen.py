@@ -58,13 +58,34 @@ def running(ctx: Context, slot: Slot) -> bool:
     return colours.alive(ctx.target, slot)
 
 
-class ColourWatch:
-    """A window's watch over pm2 apps started for a colour (see :class:`pm2.Watch`)."""
+# Seconds a colour's gate waits at least before its fail-fast verdict. Behind the proxy waiting costs no
+# request, only time, and the boot test (a bare start command) answers sooner than the same release
+# started by pm2 on a loaded host: a healthy release must never be mistaken for a failing one.
+PATIENCE_FLOOR = 5.0
 
-    def __init__(self, ctx: Context, slot: Slot) -> None:
+
+class SeenSession(health.ProbeSession):
+    """A gate's probe session that keeps its latest result, for the colour's watch."""
+
+    last: health.ProbeResult | None = None
+
+    def check(self) -> health.ProbeResult:
+        self.last = super().check()
+        return self.last
+
+
+class ColourWatch:
+    """A window's watch over pm2 apps started for a colour (see :class:`pm2.Watch`).
+
+    Apps not yet up ``pm2_min_uptime`` in one piece while the probe fails are not "up" for the window's
+    patience (their wait is reported as pending): a crash loop keeps restarting them, and is judged by its
+    restarts, not by a probe that never passed."""
+
+    def __init__(self, ctx: Context, slot: Slot, session: SeenSession) -> None:
         release = ctx.layout.release(slot.release or ctx.release)
         self.ctx = ctx
         self.release = release
+        self.session = session
         self.watch = pm2.Watch(frozenset(slot.apps), release, release, f"pm2-{slot.colour}", ctx.spec.pm2_min_uptime)
 
     def __call__(self) -> health.Vetting:
@@ -73,7 +94,11 @@ class ColourWatch:
         snap = pm2.parse_snapshot(done.stdout) if done.ok else None
         if snap is None:
             return health.Vetting(pending=f"cannot read pm2's process list ({done.tail(1) or done.returncode})")
-        return self.watch.judge(snap)
+        vetting = self.watch.judge(snap)
+        answered = self.session.last is not None and self.session.last.ok
+        if vetting.waiting and not vetting.pending and not vetting.fatal and not answered:
+            return health.Vetting(pending=vetting.waiting)
+        return vetting
 
 
 def gate(
@@ -82,8 +107,10 @@ def gate(
     """The health window of ``slot``'s release on its own port: no traffic reaches it yet.
 
     A deploy whose boot test showed how soon the release answers fails fast, as in place
-    (:class:`deploysafe.release.health.Patience`): no pass within a small multiple of that while the
-    colour's pm2 apps are online from the release (or its started process is alive) is a failure."""
+    (:class:`deploysafe.release.health.Patience`, at least :data:`PATIENCE_FLOOR`): no pass within a
+    small multiple of that while the
+    colour's pm2 apps are online from the release and up ``pm2_min_uptime`` unrestarted (or its started
+    process is alive) is a failure."""
     spec = ctx.spec
     assert slot.release is not None
     version = ctx.manifest.version if ctx.manifest and ctx.kind == "deploy" else None
@@ -91,7 +118,6 @@ def gate(
         probe = service.probe_for(ctx.target, spec, slot.release, version).with_port(slot.port)
     except health.MissingVersion as err:
         return health.Verdict(False, [health.ProbeResult(False, str(err))], 0.0, str(err))
-    watch = ColourWatch(ctx, slot) if slot.apps else None
 
     def gone() -> str | None:
         if slot.apps or colours.alive(ctx.target, slot):
@@ -100,8 +126,13 @@ def gate(
 
     env = colours.env_for(spec, slot, slot.release)
     up = f"pm2 reports {', '.join(slot.apps)} online" if slot.apps else f"its process (pid {slot.pid}) is alive"
-    patience = health.Patience.after_boot(ctx.boot_seconds, up) if ctx.boot_seconds is not None else None
-    with health.session(ctx.target, probe, cwd=ctx.layout.release(slot.release), env=env) as session:
+    patience = None
+    if ctx.boot_seconds is not None:
+        patience = health.Patience.after_boot(ctx.boot_seconds, up)
+        patience = health.Patience(max(PATIENCE_FLOOR, patience.seconds), patience.why)
+    session = SeenSession(ctx.target, probe, cwd=ctx.layout.release(slot.release), env=env)
+    with session:
+        watch = ColourWatch(ctx, slot, session) if slot.apps else None
         verdict = health.window(
             session,
             passes=spec.health_passes,
