@@ -121,6 +121,36 @@ def test_a_listing_feeds_only_the_load_that_uses_its_entries_and_its_filters_hol
     assert done.returncode == 0 and done.stdout.split() == ["one", "two"], done.stderr
 
 
+FILTERED = (
+    "const fs = require('fs');\nconst path = require('path');\nconst dir = path.join(__dirname, 'routes');\n"
+    "const isRoute = (f) => !f.startsWith('_');\n"
+    "fs.readdirSync(dir).filter((f) => FILTER).forEach((f) => console.log(require(path.join(dir, f))));\n"
+)
+
+
+def test_a_regex_and_a_prefix_filter_pick_the_files_node_loads_and_a_filter_function_is_unverified(tmp_path):
+    files = {
+        "package.json": {"name": "app", "main": "app.js"},
+        "routes/a.js": "module.exports = 'a';\n",
+        "routes/b.cjs": "module.exports = 'b';\n",
+        "routes/_draft.js": "require('./not-written-yet');\n",
+        "routes/c.mjs": "import './not-written-yet.js';\n",
+    }
+    loader = FILTERED.replace("FILTER", "!f.startsWith('_') && /\\.(js|cjs)$/.test(f)")
+    root = write_tree(tmp_path / "app", {**files, "app.js": loader})
+    report = check(root)
+    assert report.errors == [] and report.unverified == []
+    assert {"routes/a.js", "routes/b.cjs"} <= {report.graph.rel(p) for p in report.graph.parents}
+    assert run_node(root, "app.js").stdout.split() == ["a", "b"]
+
+    (root / "app.js").write_text(FILTERED.replace("FILTER", "isRoute(f) && !f.endsWith('.mjs')"))
+    report = check(root)
+    assert report.errors == []
+    assert [(u.file, u.line) for u in report.unverified] == [("app.js", 5)]
+    assert "a file-name filter deploysafe cannot apply: isRoute(f)" in str(report.unverified[0])
+    assert run_node(root, "app.js").stdout.split() == ["a", "b"]
+
+
 MAIN_GUARDED = (
     "const fs = require('fs');\nconst path = require('path');\nfunction main() {\n"
     "  for (const f of fs.readdirSync(path.join(__dirname, 'routes'))) require(path.join(__dirname, 'routes', f));\n"

@@ -45,3 +45,39 @@ def listings(body: str) -> list[tuple[str, str, tuple[tuple[int, int], ...]]]:
 )
 def test_a_listing_is_tied_to_the_loads_that_use_its_entries(body, expected):
     assert listings(body) == expected
+
+
+def filtered(test: str) -> tuple[str, str]:
+    body = f"fs.readdirSync('r').filter((f) => {test}).forEach((f) => require('./r/' + f));"
+    [load] = [load for load in parse_module((HEAD + body).encode(), Dialect.JAVASCRIPT).folder_loads]
+    return load.names, load.unread
+
+
+@pytest.mark.parametrize(
+    ("test", "names"),
+    [
+        ("f.endsWith('.js') || f.endsWith('.cjs')", "*.js|*.cjs"),
+        ("/\\.route\\.js$/i.test(f)", "re:\\.route\\.js$/i"),
+        ("f.match(/^v[0-9]+-/)", "re:^v[0-9]+-/"),
+        ("!f.startsWith('_') && (f.endsWith('.js') || f.endsWith('.cjs'))", "*.js|*.cjs|!_*"),
+        ("f.startsWith('r') && f.endsWith('.js')", "r*&*.js"),
+        ("['.js', '.cjs'].includes(path.extname(f))", "*.js|*.cjs"),
+        ("f !== 'index.js' && f.slice(-3) === '.js'", "*.js|!index.js"),
+        ("~f.indexOf('.js')", "*.js*"),
+    ],
+)
+def test_file_name_filters_are_read_as_globs(test, names):
+    assert filtered(test) == (names, "")
+
+
+@pytest.mark.parametrize(
+    ("test", "unread"),
+    [
+        ("isRoute(f)", "isRoute(f)"),
+        ("f.endsWith(suffix)", "f.endsWith(suffix)"),
+        ("!(f.startsWith('a') && f.endsWith('.js'))", "!(f.startsWith('a') && f.endsWith('.js'))"),
+        ("!f.startsWith('_') || f.endsWith('.js')", "!f.startsWith('_') || f.endsWith('.js')"),
+    ],
+)
+def test_a_filter_that_cannot_be_read_is_named(test, unread):
+    assert filtered(test)[1] == unread

@@ -43,15 +43,20 @@ def folder_files(folder: str, recursive: bool, *, pattern: str = "", typescript:
     ``typescript``: ``.ts`` files count too (not declaration files), as under tsx or ts-node."""
     extensions = CODE_EXTENSIONS + (TYPESCRIPT_EXTENSIONS if typescript else ())
     found: list[str] = []
-    globs = pattern.split("|") if pattern else []
-    wanted = [glob for part in globs if not part.startswith("!") for glob in _brace_expanded(part)]
-    unwanted = [glob for part in globs if part.startswith("!") for glob in _brace_expanded(part[1:])]
+    groups = [group.split("|") for group in pattern.split("&")] if pattern else []
+    wanted = [
+        [glob for part in group if not part.startswith("!") for glob in _brace_expanded(part)] for group in groups
+    ]
+    wanted = [group for group in wanted if group]
+    unwanted = [
+        glob for group in groups for part in group if part.startswith("!") for glob in _brace_expanded(part[1:])
+    ]
     for current, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if recursive and d != "node_modules" and not d.startswith("."))
         for name in sorted(names):
-            if wanted and not any(fnmatch.fnmatchcase(name, glob) for glob in wanted):
+            if not all(any(_matches(name, glob) for glob in group) for group in wanted):
                 continue
-            if any(fnmatch.fnmatchcase(name, glob) for glob in unwanted):
+            if any(_matches(name, glob) for glob in unwanted):
                 continue
             if name.endswith(extensions) and not name.endswith(_DECLARATIONS) and not name.startswith("."):
                 found.append(os.path.join(current, name))
@@ -76,6 +81,9 @@ def folder_imports(load: FolderLoad, importer: str, root: str, *, typescript: bo
     if load.at_load:
         listed = os.path.relpath(folder, root).replace(os.sep, "/")
         started_by = f"{listed}/ by {os.path.relpath(importer, root).replace(os.sep, '/')}:{load.line}"
+    if load.unread:
+        unread = f"{expression} (a file-name filter deploysafe cannot apply: {load.unread})"
+        return [Import(ImportKind.DYNAMIC, None, load.line, load.column, expression=unread)]
     if load.loader == "autoload":
         files = autoload_files(folder, load.options, typescript=typescript)
         if files is None:
@@ -91,6 +99,20 @@ def folder_imports(load: FolderLoad, importer: str, root: str, *, typescript: bo
         specifier = rel if rel.startswith("../") else "./" + rel
         imports.append(Import(kind, specifier, load.line, load.column, expression=expression, started_by=started_by))
     return imports
+
+
+def _matches(name: str, glob: str) -> bool:
+    """fnmatch's glob, or ``re:PATTERN/FLAGS`` searched as JavaScript's ``RegExp.test`` would (``|``, ``&`` and ``%``
+    percent-encoded in PATTERN; a pattern Python
+    cannot compile matches nothing; the parser leaves such filters to the caller)."""
+    if not glob.startswith("re:"):
+        return fnmatch.fnmatchcase(name, glob)
+    pattern, _, flags = glob[3:].rpartition("/")
+    pattern = pattern.replace("%7C", "|").replace("%26", "&").replace("%25", "%")
+    try:
+        return re.search(pattern, name, re.IGNORECASE if "i" in flags else 0) is not None
+    except re.error:
+        return False
 
 
 _BRACES = re.compile(r"\{([^{}]*)\}")

@@ -41,8 +41,11 @@ class FolderLoad:
     # positions (line, column) of the computed import()/require() calls that load the listing's entries
     replaces: tuple[tuple[int, int], ...] = ()
     # globs the file names must match, `|`-separated (umzug's `*.js`; a listing's `*.js|!*.test.js`: an
-    # exclusion starts with `!`); empty: all
+    # exclusion starts with `!`; `&` separates groups that must all match; `re:PATTERN/FLAGS` is a regular
+    # expression); empty: all
     names: str = ""
+    # a filter on the listed names that could not be read (its source): which files load is not known
+    unread: str = ""
 
 
 @dataclass(frozen=True, slots=True)

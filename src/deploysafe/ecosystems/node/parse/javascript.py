@@ -487,9 +487,8 @@ class _ModuleReader:
                 if not flow.loads:
                     continue  # a listing no computed load uses loads nothing
                 load = self._folder_load("readdir", folders.folder_of(argument, root), call)
-                names = "|".join([f"*{suffix}" for suffix in flow.include] + [f"!*{suffix}" for suffix in flow.exclude])
                 replaces = tuple(self._position(node) for node in flow.loads)
-                found.append(replace(load, names=names, replaces=replaces))
+                found.append(replace(load, names=flow.names, replaces=replaces, unread=flow.unread))
         return tuple(found)
 
     def _folder_load(

@@ -8,16 +8,22 @@ a callback of ``.filter``/``.map``/``.forEach``/``.then``… called on it, and a
 from such a name (``path.join(dir, name)``, a template, a ``+``). The computed load is tied when its argument
 names one of them.
 
-File-name filters on those names are read where they are plain: ``x.endsWith('.js')`` and
-``path.extname(x) === '.js'`` in a ``.filter`` callback, in an ``if`` around the load, or in an
-``if (…) continue``/``return`` guard, with ``!`` read as Node would. A listing nothing ties is no folder load.
+File-name filters on those names are read as globs where they are plain (``x.endsWith('.js')``,
+``x.startsWith('_')``, ``/[.]js$/.test(x)``, ``x.match(/re/)``, ``x === 'index.js'``, ``x.slice(-3) === '.js'``,
+``~x.indexOf('.js')``, ``path.extname(x) === '.js'``, ``['.js', '.cjs'].includes(path.extname(x))``; a
+Dirent's ``x.name`` too) in a ``.filter`` callback, in an ``if`` around the load, or in an
+``if (…) continue``/``return`` guard, with ``!``, ``&&`` and ``a && (b || c)`` read as Node would. Any other
+test of a name there (a function call, ``!(a && b)``, a regular expression Python would read differently) is
+returned as ``unread``: which files load is then not known, and the load is unverified, naming it. A listing
+nothing ties is no folder load.
 
 Pure functions over tree-sitter nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -38,25 +44,44 @@ _ROUNDS = 4
 
 @dataclass(frozen=True)
 class Flow:
-    """The computed-load argument nodes a listing's entries reach, and the file-name suffixes its filters
-    keep (``include``, empty: all) and drop (``exclude``)."""
+    """The computed-load argument nodes a listing's entries reach, and which file names its filters keep:
+    ``groups`` of globs (a name must match one glob of every group; a glob ``re:PATTERN/FLAGS`` is a regular
+    expression), ``exclude`` globs (a name matching one is dropped), and ``unread``: the source of a filter on
+    the names that could not be read (then which files load is not known)."""
 
     loads: tuple[Node, ...]
-    include: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...]
     exclude: tuple[str, ...]
+    unread: str = ""
+
+    @property
+    def names(self) -> str:
+        """The filters as one string: groups joined by ``&``, a group's globs by ``|``, exclusions as ``!glob``
+        beside the first group (``*.js|!*.test.js``)."""
+        parts = [list(group) for group in self.groups] or [[]]
+        parts[0] += [f"!{glob}" for glob in self.exclude]
+        return "&".join("|".join(part) for part in parts if part)
 
 
 def flow_of(listing: Node, computed: list[Node], root: Node) -> Flow:
     """How ``listing`` (a readdir call) reaches ``computed`` (argument nodes of computed loads)."""
     names = _carriers(listing, root)
     tied = tuple(argument for argument in computed if _names_one(argument, names))
-    include: list[str] = []
+    groups: dict[int, list[str]] = {}
     exclude: list[str] = []
+    unread = ""
     if tied:
-        for usage in _usages(root, names):
-            for suffix, keeps in _suffix_tests(usage):
-                (include if keeps else exclude).append(suffix)
-    return Flow(tied, tuple(dict.fromkeys(include)), tuple(dict.fromkeys(exclude)))
+        for usage in sorted(_usages(root, names), key=lambda node: node.start_byte):
+            try:
+                for test, globs, keeps in _filters(usage):
+                    if keeps:
+                        groups.setdefault(test, []).extend(globs)
+                    else:
+                        exclude.extend(globs)
+            except _Unread as error:
+                unread = unread or error.text
+    kept = tuple(tuple(dict.fromkeys(group)) for group in groups.values())
+    return Flow(tied, tuple(dict.fromkeys(kept)), tuple(dict.fromkeys(exclude)), unread)
 
 
 def _carriers(listing: Node, root: Node) -> set[bytes]:
@@ -138,71 +163,224 @@ def _names_one(argument: Node, names: set[bytes]) -> bool:
     return any(True for _ in _usages(argument, names))
 
 
-def _suffix_tests(usage: Node) -> Iterator[tuple[str, bool]]:
-    """(suffix, whether names that end with it are kept) for a test of the name at ``usage``."""
-    test, suffix = _suffix_test(usage)
-    if test is None or suffix is None:
+class _Unread(Exception):
+    """A filter on the names that cannot be read; ``text`` is its source."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        text = " ".join((node.text or b"").decode("utf-8", "replace").split())
+        self.text = text if len(text) <= 80 else text[:79] + "\u2026"
+
+
+def _filters(usage: Node) -> Iterator[tuple[int, tuple[str, ...], bool]]:
+    """(the test's id, the globs it names, whether names matching one are kept) for a test of the name at
+    ``usage`` that decides whether the name loads; raises _Unread for a test that decides it but cannot be
+    read (a function call, a mixed ``&&``/``||``, ``a && b`` as a skip guard)."""
+    read = _name_test(usage)
+    test, globs = read if read is not None else (_condition_of(usage), None)
+    if test is None:
         return
-    negated = conjunct = False
+    negated, conjunct = read is not None and read[1] is not None and _negates(test), False
+    group = test  # a test's globs, or those of the tests of one `a || b`, are one group: a name matches one
     node = test
-    while node.parent is not None and node.parent.type in ("parenthesized_expression", "unary_expression"):
-        if node.parent.type == "unary_expression":
-            operator = node.parent.child_by_field_name("operator")
-            if operator is None or operator.type != "!":
-                return
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "parenthesized_expression":
+            pass
+        elif parent.type == "unary_expression" and _operator(parent) == "!":
+            if conjunct:
+                raise _Unread(_outermost_condition(parent))  # `!(a && b)`: no set of names the globs can say
             negated = not negated
-        node = node.parent
-    while node.parent is not None and _is_and(node.parent):
-        conjunct, node = True, node.parent  # `a && b` keeps a name only where both hold
-        while node.parent is not None and node.parent.type == "parenthesized_expression":
-            node = node.parent
+        elif parent.type == "binary_expression" and _operator(parent) == "||":
+            if conjunct or negated:  # `(a && b) || c`, `!a || b`
+                raise _Unread(_outermost_condition(parent))
+            group = parent
+        elif parent.type == "binary_expression" and _operator(parent) == "&&":
+            conjunct = True  # `a && (b || c)`: every group must hold
+        else:
+            break
+        node = parent
     holder = node.parent
     if holder is None:
         return
-    if holder.type == "if_statement" and holder.child_by_field_name("condition") == node:
+    deciding = holder.type == "if_statement" and holder.child_by_field_name("condition") == node
+    deciding = deciding or (holder.type in _FUNCTIONS and _is_filter_callback(holder))
+    deciding = deciding or (holder.type == "return_statement" and _in_filter_callback(holder))
+    if not deciding:
+        return
+    if globs is None:
+        raise _Unread(node)
+    if holder.type == "if_statement":
         skips = _skips(holder.child_by_field_name("consequence"))
-        if not (skips and conjunct):  # `if (a && b) continue` drops a name only where both hold
-            yield suffix, negated == skips
-    elif holder.type in _FUNCTIONS or holder.type in ("return_statement", "expression_statement"):
-        yield suffix, not negated  # a `.filter(f => f.endsWith('.js'))` result, `f.endsWith('.js') && load(f)`
+        if skips and conjunct:  # `if (a && b) continue` drops a name only where both hold
+            raise _Unread(node)
+        yield group.id, globs, negated == skips
+    else:
+        yield group.id, globs, not negated
 
 
-def _is_and(node: Node) -> bool:
-    operator = node.child_by_field_name("operator") if node.type == "binary_expression" else None
-    return operator is not None and operator.type == "&&"
+def _operator(node: Node) -> str:
+    operator = node.child_by_field_name("operator")
+    return operator.type if operator is not None else ""
 
 
-def _suffix_test(usage: Node) -> tuple[Node | None, str | None]:
-    """The boolean expression testing ``usage``'s suffix, and the suffix."""
-    parent = usage.parent
-    if parent is not None and parent.type == "member_expression" and parent.child_by_field_name("object") == usage:
-        prop = parent.child_by_field_name("property")
-        call = parent.parent
-        if prop is not None and prop.text == b"endsWith" and call is not None and call.type == "call_expression":
-            return call, _only_string(call)
-        return None, None
-    # path.extname(x) === '.js'
-    arguments = parent
+def _outermost_condition(node: Node) -> Node:
+    while node.parent is not None and node.parent.type in ("binary_expression", "parenthesized_expression"):
+        node = node.parent
+    return node
+
+
+def _is_filter_callback(function: Node) -> bool:
+    """``.filter((f) => …)``, ``.some``/``.every``/``.find``: the callback's result decides a name."""
+    arguments = function.parent
     call = arguments.parent if arguments is not None and arguments.type == "arguments" else None
     callee = call.child_by_field_name("function") if call is not None else None
-    if call is None or callee is None or not (callee.text or b"").endswith(b"extname"):
-        return None, None
-    comparison = call.parent
+    if callee is None or callee.type != "member_expression":
+        return False
+    prop = callee.child_by_field_name("property")
+    return prop is not None and prop.text in (b"filter", b"find", b"some", b"every")
+
+
+def _in_filter_callback(statement: Node) -> bool:
+    node = statement.parent
+    while node is not None and node.type not in _FUNCTIONS:
+        node = node.parent
+    return node is not None and _is_filter_callback(node)
+
+
+def _condition_of(usage: Node) -> Node | None:
+    """The smallest expression around ``usage`` that is a test on it (a call, a comparison), when the name
+    is not read otherwise: it may decide which names load (see _filters)."""
+    node = usage
+    while node.parent is not None and node.parent.type in ("member_expression", "arguments", "call_expression"):
+        node = node.parent
+    if node.parent is not None and node.parent.type == "binary_expression" and _operator(node.parent) not in ("+",):
+        node = node.parent
+    return node if node is not usage else None
+
+
+def _negates(test: Node) -> bool:
+    """A comparison read as a name test with ``!==``/``!=``: names matching are the ones it rejects."""
+    return test.type == "binary_expression" and _operator(test) in ("!==", "!=")
+
+
+def _name_test(usage: Node) -> tuple[Node, tuple[str, ...] | None] | None:
+    """(the test expression, the globs of the names it holds for) for a test of the name at ``usage``;
+    None when ``usage`` is not such a test. A ``!==`` comparison returns the globs of ``===`` (see _negates).
+    Read: ``x.endsWith('.js')``, ``x.startsWith('_')``, ``x.includes('.')``, ``~x.indexOf('.js')``,
+    ``x.match(/re/)``, ``/re/.test(x)``, ``x === 'index.js'``, ``x.slice(-3) === '.js'`` (also ``substr``),
+    ``path.extname(x) === '.js'``, ``['.js', '.cjs'].includes(path.extname(x))``; ``x.name`` of a
+    ``Dirent`` stands for ``x``."""
+    node = usage
+    parent = node.parent
+    if parent is not None and parent.type == "member_expression" and parent.child_by_field_name("object") == node:
+        prop = parent.child_by_field_name("property")
+        if prop is not None and prop.text == b"name" and _method_of(parent) is None:
+            node, parent = parent, parent.parent  # a Dirent's name
+    method = _method_of(node)
+    if method is not None:
+        name, call = method
+        value = _only_argument(call)
+        if name == b"match" and value is not None and value.type == "regex":
+            return call, _regex_globs(value)
+        text = string_value(value) if value is not None and value.type == "string" else None
+        if text is not None and name in (b"endsWith", b"startsWith", b"includes", b"indexOf"):
+            glob = {b"endsWith": "*{}", b"startsWith": "{}*", b"includes": "*{}*", b"indexOf": "*{}*"}[name]
+            if name == b"indexOf":
+                around = call.parent
+                if around is None or around.type != "unary_expression" or _operator(around) != "~":
+                    return None
+                return around, (glob.format(_escaped(text)),)
+            return call, (glob.format(_escaped(text)),)
+        if name in (b"slice", b"substr", b"substring"):
+            return _compared(call, lambda suffix: "*" + _escaped(suffix))
+        return None
+    if parent is not None and parent.type == "arguments":
+        call = parent.parent
+        callee = call.child_by_field_name("function") if call is not None else None
+        if call is None or callee is None:
+            return None
+        if callee.type == "member_expression":
+            owner, prop = callee.child_by_field_name("object"), callee.child_by_field_name("property")
+            if prop is not None and prop.text == b"test" and owner is not None and owner.type == "regex":
+                return call, _regex_globs(owner)
+        if (callee.text or b"").endswith(b"extname"):
+            listed = _listed_in(call)
+            if listed is not None:
+                return listed
+            return _compared(call, lambda suffix: "*" + _escaped(suffix))
+        return None
+    if parent is not None and parent.type == "binary_expression":
+        return _compared(node, _escaped)
+    return None
+
+
+def _method_of(node: Node) -> tuple[bytes, Node] | None:
+    """(the method, the call) for ``node.method(...)``."""
+    member = node.parent
+    if member is None or member.type != "member_expression" or member.child_by_field_name("object") != node:
+        return None
+    prop, call = member.child_by_field_name("property"), member.parent
+    if prop is None or call is None or call.type != "call_expression":
+        return None
+    return prop.text or b"", call
+
+
+def _compared(node: Node, glob: Callable[[str], str]) -> tuple[Node, tuple[str, ...] | None] | None:
+    """``node === 'text'`` (either side, ``==``, ``!==``, ``!=``): the glob of the text."""
+    comparison = node.parent
     if comparison is None or comparison.type != "binary_expression":
-        return None, None
-    operator = comparison.child_by_field_name("operator")
-    other = comparison.child_by_field_name("right" if comparison.child_by_field_name("left") == call else "left")
-    if operator is None or other is None or other.type != "string" or operator.type not in ("===", "==", "!==", "!="):
-        return None, None
-    if operator.type in ("!==", "!="):
-        return None, None  # a negated comparison is left unread (no filter assumed)
-    return comparison, string_value(other)
+        return None
+    if _operator(comparison) not in ("===", "==", "!==", "!="):
+        return None
+    left = comparison.child_by_field_name("left")
+    other = comparison.child_by_field_name("right" if left == node else "left")
+    text = string_value(other) if other is not None and other.type == "string" else None
+    return comparison, ((glob(text),) if text is not None else None)
 
 
-def _only_string(call: Node) -> str | None:
+def _listed_in(call: Node) -> tuple[Node, tuple[str, ...]] | None:
+    """``['.js', '.cjs'].includes(path.extname(x))``."""
+    arguments = call.parent
+    outer = arguments.parent if arguments is not None and arguments.type == "arguments" else None
+    callee = outer.child_by_field_name("function") if outer is not None else None
+    if outer is None or callee is None or callee.type != "member_expression":
+        return None
+    owner, prop = callee.child_by_field_name("object"), callee.child_by_field_name("property")
+    if prop is None or prop.text != b"includes" or owner is None or owner.type != "array":
+        return None
+    values = [string_value(item) if item.type == "string" else None for item in owner.named_children]
+    if not values or any(value is None for value in values):
+        return None
+    return outer, tuple("*" + _escaped(value) for value in values if value is not None)
+
+
+def _regex_globs(regex: Node) -> tuple[str, ...] | None:
+    """(``re:PATTERN/FLAGS``,) with ``%``, ``|`` and ``&`` percent-encoded (they separate globs); None for a
+    pattern Python's ``re`` would not read as JavaScript does (it does not compile, or flags beyond ``i``)."""
+    pattern = regex.child_by_field_name("pattern")
+    flags = regex.child_by_field_name("flags")
+    text = (pattern.text or b"").decode("utf-8", "replace") if pattern else ""
+    flag_text = (flags.text or b"").decode() if flags else ""
+    try:
+        re.compile(text)
+    except re.error:
+        return None
+    if set(flag_text) - set("i") or "(?<" in text.replace("(?<=", "").replace("(?<!", ""):
+        return None
+    encoded = text.replace("%", "%25").replace("|", "%7C").replace("&", "%26")
+    return (f"re:{encoded}/{flag_text}",)
+
+
+def _escaped(text: str) -> str:
+    """A literal name part as a glob (fnmatch's ``*?[`` taken literally)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def _only_argument(call: Node) -> Node | None:
     arguments = call.child_by_field_name("arguments")
     values = [c for c in arguments.named_children if c.type != "comment"] if arguments is not None else []
-    return string_value(values[0]) if len(values) == 1 and values[0].type == "string" else None
+    return values[0] if len(values) == 1 else None
 
 
 def _skips(consequence: Node | None) -> bool:
