@@ -160,6 +160,21 @@ def test_tsconfig_paths_through_an_extends_chain_resolve_and_a_missing_alias_tar
     assert judged(write_tree(tmp_path / "broken", broken)) == [("unresolved-import", "src/index.ts")]
 
 
+def test_the_tsconfig_paths_pattern_with_the_longest_prefix_wins_whatever_its_order(tmp_path):
+    """`@app/core/x` matches both patterns; tsx takes `@app/core/*` (the longer prefix), listed second."""
+    paths = '{"@app/*": ["src/app/*"], "@app/core/*": ["src/core/*"]}'
+    files = {
+        **ESM,
+        "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": ' + paths + "}}\n",
+        "src/index.ts": "import { db } from '@app/core/db.js';\nconsole.log(db);\n" + LOADED,
+        "src/core/db.ts": "export const db = 1;\n",
+    }
+    assert judged(write_tree(tmp_path / "ok", files)) == []
+    # the same import with only the shorter pattern's target present: tsx still looks in src/core and fails
+    moved = {k: v for k, v in files.items() if k != "src/core/db.ts"} | {"src/app/core/db.ts": "export const db = 1;\n"}
+    assert judged(write_tree(tmp_path / "moved", moved)) == [("unresolved-import", "src/index.ts")]
+
+
 def test_a_commonjs_typescript_package_loads_an_extensionless_deep_import(tmp_path):
     root = write_tree(
         tmp_path / "app",

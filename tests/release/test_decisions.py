@@ -90,6 +90,22 @@ def test_good_order_is_most_recently_good_first_without_releases_judged_bad_sinc
     assert history.good_order([rec("r1", FAILED), {"status": GOOD, "release": 7}]) == []
 
 
+def test_three_good_releases_are_ordered_newest_first() -> None:
+    assert history.good_order([rec("r1", GOOD), rec("r2", GOOD), rec("r3", GOOD)]) == ["r3", "r2", "r1"]
+
+
+def test_history_keeps_every_readable_record_and_sets_aside_the_rest(host) -> None:
+    target, layout = host
+    history.append(target, layout, rec("r1", GOOD))
+    history.append(target, layout, rec("r2", FAILED))
+    assert Path(layout.history).read_bytes().count(b"\n") == 2  # one line each
+    deep = b"[" * 100_000 + b"]" * 100_000  # too deep for the JSON decoder: RecursionError
+    data = Path(layout.history).read_bytes() + b"\n  \n{torn\n" + deep + b"\n[1, 2]\n" + b'{"release": "r3"}\n'
+    records, torn = history.parse(data)
+    assert [r.get("release") for r in records] == ["r1", "r2", "r3"]  # past a blank line
+    assert torn == [b"{torn", deep, b"[1, 2]"]
+
+
 # ---- the fallback: where a failed deploy goes back to
 
 

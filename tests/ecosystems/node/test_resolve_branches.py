@@ -243,6 +243,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         },
         None,
     ),
+    "require: a missing file beside one with a close name": (
+        CJS,
+        {"config.js": "module.exports = 1;\n", "index.js": "require('./confg.js');\n"},
+        "Cannot find module './confg.js'",
+    ),
     "a package.json that does not parse": (
         ESM,
         {"node_modules/p/package.json": "{ not json", "node_modules/p/index.js": "", "index.js": "import 'p';\n"},
