@@ -76,9 +76,9 @@ def test_the_latest_verdict_wins_and_a_failed_rollback_away_from_a_release_does_
         rec("r2", ROLLED_BACK),
         rec("r3", GOOD),
         rec("r3", FAILED, "rollback"),  # a rollback to r3 failed: r3 was not judged again
-        rec("r4", GOOD, "rollback"),
         {"kind": "deploy", "release": None, "status": GOOD},
         {"kind": "deploy", "release": "r5", "status": None},
+        rec("r4", GOOD, "rollback"),
     ]
     assert history.release_statuses(records) == {"r1": GOOD, "r2": ROLLED_BACK, "r3": GOOD, "r4": GOOD}
 
@@ -104,6 +104,13 @@ def test_history_keeps_every_readable_record_and_sets_aside_the_rest(host) -> No
     records, torn = history.parse(data)
     assert [r.get("release") for r in records] == ["r1", "r2", "r3"]  # past a blank line
     assert torn == [b"{torn", deep, b"[1, 2]"]
+    # a torn last line (a crash mid-write) stays a line of its own: the next record is read
+    with open(layout.history, "ab") as handle:
+        handle.write(b'{"kind": "deploy", "rel')
+    history.append(target, layout, rec("r4", GOOD))
+    assert [r["release"] for r in history.read(target, layout)] == ["r1", "r2", "r4"]
+    os.remove(layout.history)
+    assert history.read(target, layout) == []
 
 
 # ---- the fallback: where a failed deploy goes back to
