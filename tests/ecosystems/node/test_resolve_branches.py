@@ -326,3 +326,13 @@ def test_a_symlinked_package_resolves_its_imports_from_where_it_really_is(tmp_pa
     found, code, output = _verdict(root)
     assert code != 0 and "Cannot find module 'q'" in output, output
     assert found == [("unresolved-import", "index.js")], output  # said at the import of p: p cannot load
+
+
+def test_a_missing_subpath_of_an_installed_package_is_named_in_the_finding(tmp_path):
+    files = {**pkg(), "node_modules/p/index.js": "", "index.js": "require('p/lib/gone');\n"}
+    root = write_tree(tmp_path / "app", {"package.json": CJS, **files, "index.js": files["index.js"] + LOADED})
+    report = check(root, ["index.js"])
+    done = run_node(root, "index.js")
+    assert done.returncode != 0 and "Cannot find module 'p/lib/gone'" in done.stderr, done.stderr
+    [finding] = report.errors
+    assert "installed but has no 'lib/gone' for require() to load" in finding.message, finding.message
