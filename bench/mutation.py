@@ -80,6 +80,8 @@ TARGETS: dict[str, Target] = {
     "resolver": Target(
         "src/deploysafe/ecosystems/node/resolve.py",
         (
+            "tests/ecosystems/node/test_resolve_branches.py",
+            "tests/check/test_typescript_runs.py",
             "tests/check/test_verdicts_agree_with_node.py",
             "tests/check/test_version_dependent_verdicts.py",
             "tests/check/test_typescript_verdicts_under_tsx.py",
