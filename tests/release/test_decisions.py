@@ -92,6 +92,8 @@ def test_good_order_is_most_recently_good_first_without_releases_judged_bad_sinc
 
 def test_three_good_releases_are_ordered_newest_first() -> None:
     assert history.good_order([rec("r1", GOOD), rec("r2", GOOD), rec("r3", GOOD)]) == ["r3", "r2", "r1"]
+    # a failed rollback to r1 judged nothing: r2 is still the most recently good
+    assert history.good_order([rec("r1", GOOD), rec("r2", GOOD), rec("r1", FAILED, "rollback")]) == ["r2", "r1"]
 
 
 def test_history_keeps_every_readable_record_and_sets_aside_the_rest(host) -> None:
