@@ -166,7 +166,9 @@ def record_coverage(name: str, target: Target, copy: Path, work: Path, env: dict
 
     data = work / f"{name}.coverage"
     data.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--cov={copy / target.module}"]
+    measured = copy / target.module
+    source = measured if measured.is_dir() else measured.parent  # coverage measures a directory, not a file
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--cov={source}"]
     command += ["--cov-context=test", "--cov-report=", *target.tests]
     done = subprocess.run(
         command, cwd=copy, env={**env, "COVERAGE_FILE": str(data)}, capture_output=True, text=True, check=False
