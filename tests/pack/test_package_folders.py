@@ -85,8 +85,13 @@ def test_views_locales_and_migrations_read_at_start_ship_and_the_artifact_boots(
     assert "views/health.ejs ← read by index.js:10 (express)" in done.stdout + done.stderr
 
 
-def test_a_migration_umzug_runs_that_requires_a_missing_file_blocks_and_node_crashes(tmp_path):
+CWD_GLOB = "glob: ['*.js', { cwd: path.join(__dirname, 'migrations') }]"
+
+
+@pytest.mark.parametrize("glob", ["glob: 'migrations/*.js'", CWD_GLOB])
+def test_a_migration_umzug_runs_that_requires_a_missing_file_blocks_and_node_crashes(tmp_path, glob):
     root = service(tmp_path / "broken", "../lib/nope")
+    (root / "index.js").write_text(INDEX.replace("glob: 'migrations/*.js'", glob))
     report = check(root)
     assert [(f.rule, f.file) for f in report.errors] == [("unresolved-import", "migrations/1-init.js")]
     assert report.errors[0].chain == ("index.js", "migrations/1-init.js")

@@ -43,6 +43,15 @@ def loads(source: str) -> list[tuple[str, str, str, bool, str]]:
             [("umzug", "", "", False, "")],
         ),
         (
+            "const { Umzug } = require('umzug');\nnew Umzug({ migrations: { glob: ['m/*.js', { cwd: __dirname }] } });",
+            [("umzug", "file", "m", False, "*.js")],
+        ),
+        (
+            "const { Umzug } = require('umzug');\n"
+            "new Umzug({ migrations: { glob: ['*.js', { cwd: path.join(__dirname, 'db', 'up') }] } });",
+            [("umzug", "file", "db/up", False, "*.js")],
+        ),
+        (
             "const knex = require('knex')(config);\nawait knex.migrate.latest();",
             [("knex", "cwd", "migrations", False, "")],
         ),

@@ -150,7 +150,7 @@ def folder_of(expression: Node | None, root: Node) -> tuple[str, str] | None:
         if kind == "parenthesized_expression":
             expression = expression.named_children[0] if expression.named_children else None
             continue
-        if kind == "identifier":
+        if kind == "identifier" and expression.text != b"__dirname":
             expression = _const_value(root, expression.text or b"")
             continue
         if kind == "call_expression" and _last_name(expression.child_by_field_name("function")) in _URL_WRAPPERS:

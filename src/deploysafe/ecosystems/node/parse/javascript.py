@@ -13,6 +13,7 @@ TypeScript's ``export type * from``. The clause is blanked to spaces and its con
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -512,6 +513,11 @@ class _ModuleReader:
             if where is not None and option.pattern:
                 folder, names, deeper = package_folders.folder_text(where[1])
                 where, recursive = (where[0], folder), recursive or deeper
+            if where is not None and option.cwd is not None:  # umzug's `{ cwd }`: the pattern is relative to it
+                cwd = folders.folder_of(option.cwd, root)
+                joined = posixpath.normpath(posixpath.join(cwd[1], where[1])) if cwd and where[0] == "cwd" else None
+                where = (cwd[0], joined) if cwd and joined and not joined.startswith("/") else None
+                names = names if where is not None else ""
             load = self._folder_load(option.package, where, option.where, recursive=recursive, asset=not option.code)
             found.append(replace(load, names="" if "{{" in names else names))
         return found

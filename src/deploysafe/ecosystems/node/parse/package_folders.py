@@ -5,12 +5,13 @@ package, from the option as written:
 
 - express views: ``app.set('views', <folder>)``; without it, a file that sets ``'view engine'`` renders
   from ``views`` in the working directory (express's default);
-- i18n: ``i18n.configure({ directory: <folder> })`` / ``new I18n({ directory })`` (no default: the
-  package's own folder otherwise);
+- i18n: ``i18n.configure({ directory: <folder> })`` / ``new I18n({ directory })`` (no default to pack:
+  without ``directory`` i18n 0.15 reads ``locales`` beside its own i18n.js, inside node_modules);
 - i18next-fs-backend: ``loadPath: '<folder>/{{lng}}/{{ns}}.json'``: the folder before the first
   placeholder;
-- umzug: ``migrations: { glob: '<folder>/*.js' }`` (or ``glob: ['<pattern>', { cwd }]``): the folder
-  before the first wildcard, relative to the working directory (or to ``cwd``);
+- umzug: ``migrations: { glob: '<folder>/*.js' }`` (or ``glob: ['<pattern>', { cwd: <folder> }]``, the
+  ``cwd`` read as any folder is): the folder before the first wildcard, relative to the working directory
+  (or to ``cwd``);
 - knex: ``migrations: { directory: <folder> }`` in a file that imports knex, or beside ``client:`` in a
   knex configuration object (a knexfile imports nothing); a file that imports knex and calls ``.migrate.latest()`` with no directory reads ``migrations`` in the working
   directory (knex's default).
@@ -51,6 +52,7 @@ class FolderOption:
     default: str = ""
     pattern: bool = False
     code: bool = False  # the package requires the folder's files (migrations): they are followed as imports
+    cwd: Node | None = None  # the folder the pattern is relative to (umzug's `{ cwd }`), None: the working one
 
 
 def mentions(source: bytes) -> bool:
@@ -70,7 +72,8 @@ def folder_options(root: Node, packages: set[str]) -> Iterator[FolderOption]:
             yield FolderOption("i18next-fs-backend", value, pair, pattern=True)
     if "umzug" in packages:
         for pair, value in _pairs(pairs, b"glob", b"migrations"):
-            yield FolderOption("umzug", _glob_pattern(value), pair, pattern=True, code=True)
+            pattern, cwd = _glob_pattern(value)
+            yield FolderOption("umzug", pattern, pair, pattern=True, code=True, cwd=cwd)
     if "knex" in packages or b"client" in (root.text or b""):
         runs = "knex" in packages and any(_callee_text(call).endswith(b".migrate.latest") for call in calls)
         found = [
@@ -132,14 +135,21 @@ def _beside_client(pair: Node) -> bool:
     return config is not None and any(child.type == "pair" and _key(child) == b"client" for child in config.children)
 
 
-def _glob_pattern(value: Node | None) -> Node | None:
-    """``glob: 'x/*.js'`` or ``glob: ['x/*.js', { cwd: … }]``: the pattern (a `cwd` option is not read)."""
-    if value is not None and value.type == "array":
-        items = [child for child in value.named_children if child.type != "comment"]
-        if len(items) == 1:
-            return items[0]
-        return None
-    return value
+def _glob_pattern(value: Node | None) -> tuple[Node | None, Node | None]:
+    """``glob: 'x/*.js'`` or ``glob: ['x/*.js', { cwd: … }]``: (the pattern, the ``cwd`` option's value or
+    None). A second element with anything but a ``cwd`` the folder is read from gives no pattern."""
+    if value is None or value.type != "array":
+        return value, None
+    items = [child for child in value.named_children if child.type != "comment"]
+    if len(items) == 1:
+        return items[0], None
+    if len(items) != 2 or items[1].type != "object":
+        return None, None
+    options = [child for child in items[1].named_children if child.type != "comment"]
+    cwd = [option for option in options if option.type == "pair" and _key(option) == b"cwd"]
+    if not cwd:
+        return items[0], None
+    return items[0], cwd[0].child_by_field_name("value")
 
 
 def _key(pair: Node) -> bytes:
