@@ -78,8 +78,12 @@ def test_rollback_to_a_named_release_and_to_a_missing_one(make_artifact, local_s
     release.deploy(make_artifact("1.1.0"), local_spec)
     release.deploy(make_artifact("1.2.0"), local_spec)
 
-    assert release.rollback(local_spec, release=a).release == a
+    deploy_gate = local_spec.with_overrides(health_passes=4, health_interval=1.0)  # at least 3 s for a deploy
+    back = release.rollback(deploy_gate, release=a)
+    assert back.release == a
     assert serving(live_port)["version"] == "1.0.0"
+    health = next(s for s in back.steps if s.step == "health")
+    assert health.detail.startswith("2 passes of ") and health.seconds < 3.0  # it passed before: the short window
     with pytest.raises(TargetError, match="no release 'nope'"):
         release.rollback(local_spec, release="nope")
     listed = {r.id: r for r in release.releases(local_spec)}

@@ -253,15 +253,19 @@ def test_a_waiting_watch_holds_a_finished_streak_open_until_it_clears(serve, tmp
     server = serve((200, "ok"))
     said = iter([Vetting(waiting="up 1s of 3s")] * 4)
     seen: list[tuple[ProbeResult, int]] = []
-    verdict = judge(
-        http(server),
-        tmp_path,
-        passes=2,
-        watch=lambda: next(said, Vetting()),
-        on_result=lambda r, n: seen.append((r, n)),
-    )
+    with session(LocalHost(tmp_path), http(server), cwd=str(tmp_path), env={}) as probing:
+        verdict = window(
+            probing,
+            passes=2,
+            interval=1.0,
+            poll=0.02,
+            deadline=20.0,
+            watch=lambda: next(said, Vetting()),
+            on_result=lambda r, n: seen.append((r, n)),
+        )
     assert verdict.ok
     assert len(verdict.results) == 5  # four held open, then the streak counts
+    assert verdict.seconds < 1.0  # held open, it asks again at the poll pace, not a passing interval later
     assert [n for _, n in seen][:4] == [1, 1, 1, 1]
 
 
