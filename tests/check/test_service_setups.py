@@ -340,9 +340,25 @@ def test_bcrypt_installed_without_its_build_step_is_blocked_and_node_fails_to_lo
     root = bcrypt_app(tmp_path, "bcrypt5", "5.1.1")
     blocked = check(root)
     assert [(f.rule, f.file) for f in blocked.errors] == [("missing-native-binding", "index.js")]
-    assert "npm rebuild bcrypt" in blocked.errors[0].message
+    assert blocked.errors[0].message == (
+        "crashes at start: bcrypt loads a compiled addon (require('@mapbox/node-pre-gyp') in bcrypt.js) and no "
+        "binary for linux-x64 is built in node_modules/bcrypt: its build script did not run (an install with "
+        "--ignore-scripts, or pnpm, which builds only `onlyBuiltDependencies`); run `npm rebuild bcrypt`"
+    )
     done = run_node(root, "index.js")
     assert done.returncode != 0 and "bcrypt_lib.node" in done.stderr
+
+    # Finding the package loads no addon, and a failed import() the code catches crashes nothing.
+    write_tree(
+        root,
+        {
+            "index.js": "console.log('loaded', require.resolve('bcrypt'));\n"
+            "(async () => {\n  try {\n    await import('bcrypt');\n  } catch {\n    console.log('no addon');\n  }\n})();\n"
+        },
+    )
+    assert check(root).findings == []
+    done = run_node(root, "index.js")
+    assert done.returncode == 0 and done.stdout.startswith("loaded") and "no addon" in done.stdout, done.stderr
 
 
 def test_bcrypt_with_its_prebuilt_binary_loads_and_without_it_node_gyp_build_fails(tmp_path):
