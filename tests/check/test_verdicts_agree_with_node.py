@@ -853,3 +853,41 @@ def test_package_only_in_pnpms_store_or_nested_deeper_is_missing_and_says_where_
     assert f"only {store} has it" in report.errors[0].message
     assert f"only {deep} has it" in report.errors[1].message
     assert_node_fails(root, "Cannot find module '@acme/inner'")
+
+
+def test_a_missing_file_with_two_namesakes_suggests_both(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import './lib/util.js';\n" + LOADED,
+            "api/util.js": "export const a = 1;\n",
+            "web/util.js": "export const b = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert report.errors[0].message.endswith(
+        "(no file at lib/util.js); did you mean './api/util.js' or './web/util.js'?"
+    )
+    assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+
+def test_an_addon_loaded_by_a_file_the_package_entry_requires_is_missing_without_its_binary(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "dependencies": {"fastaddon": "1.0.0"}},
+            "index.js": "require('fastaddon');\n" + LOADED,
+            "node_modules/fastaddon/package.json": {"name": "fastaddon", "version": "1.0.0", "main": "index.js"},
+            "node_modules/fastaddon/index.js": "module.exports = require('./lib/native.js');\n",
+            "node_modules/fastaddon/lib/native.js": "module.exports = require('../build/Release/addon.node');\n",
+        },
+    )
+    report = check(root)
+    # the package's own require of the addon file fails as well, and is said where the package is imported
+    assert errors(report) == [("missing-native-binding", "index.js"), ("unresolved-import", "index.js")]
+    assert "fastaddon loads a compiled addon (require('../build/Release/addon.node') in lib/native.js)" in (
+        report.errors[0].message
+    )
+    assert_node_fails(root, "Cannot find module '../build/Release/addon.node'")
