@@ -323,6 +323,43 @@ def test_an_env_file_the_start_command_reads_must_exist_as_node_exits_9_without_
     assert run(root, "node", "--env-file=.env", "server.js").returncode == 0
 
 
+def test_env_files_are_read_from_each_node_of_a_chain_after_the_script_too_up_to_a_double_dash(tmp_path):
+    # node reads `--env-file=args.env` though it follows the script's name (Node 20 and 22), not what follows
+    # `--`; `echo` runs no node; .env, named twice, is said once.
+    start = (
+        "echo starting && node --env-file .env server.js --env-file=args.env -- --env-file=script.env && "
+        "node --env-file=.env.local --env-file .env server.js"
+    )
+    node = ("node", "--env-file", ".env", "server.js", "--env-file=args.env", "--", "--env-file=script.env")
+    root = write_tree(
+        tmp_path / "api",
+        {
+            "package.json": {"name": "api", "scripts": {"start": start}},
+            "server.js": "console.log('loaded', process.argv.slice(2).join(' '));\n",
+        },
+    )
+    blocked = check(root)
+    assert [(f.rule, f.file, f.line) for f in blocked.errors] == [("missing-start-file", "package.json", 4)] * 3
+    assert [f.message.split(" — ")[0] for f in blocked.errors] == [
+        "crashes at start: node: .env: not found",
+        "crashes at start: node: args.env: not found",
+        "crashes at start: node: .env.local: not found",
+    ]
+    done = run(root, *node)
+    assert done.returncode == 9 and "node: .env: not found" in done.stderr
+
+    write_tree(root, {".env": "A=1\n", ".env.local": "B=2\n"})
+    assert [f.message.split(" — ")[0] for f in check(root).errors] == ["crashes at start: node: args.env: not found"]
+    done = run(root, *node)
+    assert done.returncode == 9 and "node: args.env: not found" in done.stderr
+
+    write_tree(root, {"args.env": "C=3\n"})
+    assert check(root).errors == []
+    done = run(root, *node)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "loaded --env-file=args.env -- --env-file=script.env"
+
+
 def bcrypt_app(tmp_path: Path, fixture: str, version: str) -> Path:
     packages = installed(fixture, {"dependencies": {"bcrypt": version}})
     root = write_tree(

@@ -1,5 +1,6 @@
 """`missing-start-file`: the start command names a file Node reads before any module, and it is not there:
-`node --env-file=.env` exits 9 with `node: .env: not found`. A file a deploy target keeps in `shared` is
+`node --env-file=.env` exits 9 with `node: .env: not found`. Node 20 and 22 read every `--env-file` on their
+command line, after the script's name as well, up to a `--`. A file a deploy target keeps in `shared` is
 linked into each release, so it counts as present. (`--env-file-if-exists` never fails; `-r`/`--import`
 preloads are imports of the file holding the command and go through the other rules.)"""
 
@@ -28,7 +29,8 @@ class MissingStartFileRule(Rule):
 
 
 def env_files(command: str) -> list[str]:
-    """The `--env-file` values node is given in ``command`` (each part of a && chain)."""
+    """The `--env-file` values node reads in ``command`` (each part of a && chain): all of them, before and
+    after the script's name, up to a `--` (what follows it is the script's alone)."""
     found: list[str] = []
     for part in re.split(r"&&|\|\||;", command):
         try:
@@ -40,7 +42,7 @@ def env_files(command: str) -> list[str]:
             continue
         args = words[runner + 1 :]
         for i, arg in enumerate(args):
-            if not arg.startswith("-"):
+            if arg == "--":
                 break
             if arg.startswith("--env-file="):
                 found.append(arg.partition("=")[2])
