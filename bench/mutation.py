@@ -159,24 +159,26 @@ def test_command(target: Target, selection: tuple[Path, Path] | None) -> str:
 
 
 def record_coverage(name: str, target: Target, copy: Path, work: Path, env: dict[str, str]) -> Path:
-    """Run the pool once under coverage with one context per test; write {file: {line: [tests]}} as JSON.
-    The pool must pass: this run is the baseline."""
+    """Run the pool once under coverage with one context per test; write {"lines": {file: {line: [tests]}},
+    "seconds": {test: duration}} as JSON. The pool must pass: this run is the baseline."""
     sys.path.insert(0, str(REPO / "bench"))
-    from mutation_tests import coverage_map
+    from mutation_tests import coverage_map, durations
 
     data = work / f"{name}.coverage"
     data.unlink(missing_ok=True)
     measured = copy / target.module
     source = measured if measured.is_dir() else measured.parent  # coverage measures a directory, not a file
+    junit = work / f"{name}-junit.xml"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--cov={source}"]
-    command += ["--cov-context=test", "--cov-report=", *target.tests]
+    command += ["--cov-context=test", "--cov-report=", f"--junitxml={junit}", *target.tests]
     done = subprocess.run(
         command, cwd=copy, env={**env, "COVERAGE_FILE": str(data)}, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise SystemExit(f"{name}: the tests fail on the unmutated code:\n{done.stdout[-3000:]}")
     out = work / f"{name}-coverage.json"
-    out.write_text(json.dumps(coverage_map(data, copy.resolve()), indent=1, sort_keys=True))
+    recorded = {"lines": coverage_map(data, copy.resolve()), "seconds": durations(junit, copy)}
+    out.write_text(json.dumps(recorded, indent=1, sort_keys=True))
     return out
 
 

@@ -43,6 +43,23 @@ def coverage_map(data_file: Path, root: Path) -> dict[str, dict[str, list[str]]]
     return out
 
 
+def durations(junit: Path, root: Path) -> dict[str, float]:
+    """{test node id: seconds} from pytest's JUnit XML report (`classname` is the test file's dotted path,
+    then any class)."""
+    import xml.etree.ElementTree as ET
+
+    seconds: dict[str, float] = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        parts = case.get("classname", "").split(".")
+        for k in range(len(parts), 0, -1):
+            path = "/".join(parts[:k]) + ".py"
+            if (root / path).is_file():
+                node_id = "::".join([path, *parts[k:], case.get("name", "")])
+                seconds[node_id] = seconds.get(node_id, 0.0) + float(case.get("time", "0"))
+                break
+    return seconds
+
+
 def changed_lines(pristine: str, mutated: str) -> set[int]:
     """Line numbers (in the pristine file) that the mutant changed."""
     old, new = pristine.splitlines(), mutated.splitlines()
@@ -92,8 +109,11 @@ def tests_for(lines_map: dict[str, list[str]], source: str, changed: set[int]) -
 
 def selected(map_file: Path, pristine: Path, module: Path) -> list[str]:
     """The node ids to run for the mutant now in `module` (a file or a package directory): those that
-    executed the changed line first, as they are the likeliest to fail (pytest stops at the first failure)."""
-    coverage = json.loads(map_file.read_text())
+    executed the changed line first, as they are the likeliest to fail (pytest stops at the first failure),
+    the quickest first within each group."""
+    recorded = json.loads(map_file.read_text())
+    coverage = recorded.get("lines", recorded)
+    seconds = recorded.get("seconds", {})
     if pristine.is_file():
         pairs = [(pristine, module)]
     else:
@@ -107,11 +127,16 @@ def selected(map_file: Path, pristine: Path, module: Path) -> list[str]:
         on_line, around = tests_for(coverage.get(current.as_posix(), {}), before, changed_lines(before, after))
         first |= on_line
         rest |= around
-    return sorted(first) + sorted(rest - first)
+
+    def quickest(tests: set[str]) -> list[str]:
+        return sorted(tests, key=lambda t: (seconds.get(t, float("inf")), t))
+
+    return quickest(first) + quickest(rest - first)
 
 
 def every_test(map_file: Path) -> list[str]:
-    coverage = json.loads(map_file.read_text())
+    recorded = json.loads(map_file.read_text())
+    coverage = recorded.get("lines", recorded)
     return sorted({t for lines in coverage.values() for tests in lines.values() for t in tests})
 
 
