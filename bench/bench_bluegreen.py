@@ -11,7 +11,8 @@ failed request. Measured, per mode:
 - a healthy deploy with an unchanged lockfile: wall time (goal <= 3 s), failed requests (goal 0 behind
   the proxy);
 - a release whose port never opens under pm2 (its code adds 1 to PORT when pm2 runs it: the boot test
-  passes, preflight cannot know): failed requests, and in place the outage - the longest run of failed
+  passes, preflight cannot know): wall time (both modes fail fast after the boot test's yardstick instead
+  of waiting out health_deadline), failed requests, and in place the outage - the longest run of failed
   requests (goal <= 3 s);
 - a manual ``rollback`` to the previous release: wall time (goal <= 2 s), failed requests.
 nginx (Debian's package) runs with its own prefix on 127.0.0.1. Prints the figures; asserts nothing.

@@ -17,6 +17,7 @@ from deploysafe.release.events import NullReporter, Reporter
 from deploysafe.release.health import Probe
 from deploysafe.release.interrupts import Trap
 from deploysafe.release.layout import Layout
+from deploysafe.release.pm2 import Pm2Process
 from deploysafe.release.run import Run
 from deploysafe.release.spec import TargetSpec
 
@@ -52,6 +53,8 @@ class Context:
     colour: str | None = None  # proxy mode: the colour this run started its release on
     live_colour: str | None = None  # proxy mode: the colour taking traffic when the run started
     routed_before: int | None = None  # proxy mode: the port the proxy routed to when the run started
+    in_place_apps: list[str] = field(default_factory=list)  # proxy mode: pm2 apps run in place, retired after
+    pm2_seen: list[Pm2Process] | None = None  # every process of the host's pm2, as preflight read it
     reopened: list[Host] = field(default_factory=list)  # connections opened again after one was lost
     trap: Trap = field(default_factory=Trap)  # the run's signals (the engine sets the one it installed)
 

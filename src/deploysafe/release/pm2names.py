@@ -25,21 +25,23 @@ def names_for(apps: Iterable[str], spec: TargetSpec) -> set[str]:
     return {f"{app}-{colour}" for app in apps for colour in ("blue", "green")}
 
 
-def check(target: Host, spec: TargetSpec, apps: Iterable[str]) -> None:
-    """Refuse when pm2 on the host runs one of ``apps``' names for something outside ``spec``'s root."""
-    names = names_for(apps, spec)
-    if not names:
-        return
+def processes(target: Host, spec: TargetSpec) -> list[pm2.Pm2Process] | None:
+    """Every process the host's pm2 runs, whoever's (None: pm2's list cannot be read here)."""
     done = target.run(pm2.snapshot_command(spec.pm2_bin), env=dict(spec.env), timeout=60)
     snap = pm2.parse_snapshot(done.stdout) if done.ok else None
-    if snap is None:
-        return  # pm2 unreadable here: the restart or start says why
+    return snap.processes if snap is not None else None
+
+
+def refuse(running: list[pm2.Pm2Process], spec: TargetSpec, names: Iterable[str], host: str) -> None:
+    """Refuse when pm2 (``running``, as :func:`processes` read it) runs one of ``names`` for something
+    outside ``spec``'s root."""
+    wanted = set(names)
     root = spec.layout.root
-    taken = sorted({(p.name, owner(p)) for p in snap.processes if p.name in names and not p.under(root)})
+    taken = sorted({(p.name, owner(p)) for p in running if p.name in wanted and not p.under(root)})
     if taken:
         said = ", ".join(f"{name} for {where}" for name, where in taken)
         raise ConfigError(
-            f"pm2 on {target.url} already runs {said}: target {spec.name or spec.url} names its apps the same, "
+            f"pm2 on {host} already runs {said}: target {spec.name or spec.url} names its apps the same, "
             f"and pm2 knows an app by its name alone; give this target's apps their own names (name in "
             f"{spec.pm2}) or its own PM2_HOME"
         )

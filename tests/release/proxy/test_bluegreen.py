@@ -210,44 +210,49 @@ def test_behind_nginx_a_deploy_killed_before_or_after_its_switch_leaves_one_heal
     assert [r["status"] for r in history_of(host_root)] == ["good", "interrupted", "interrupted", "good"]
 
 
-def test_behind_nginx_over_ssh_a_healthy_deploy_a_failing_release_and_a_rollback_fail_no_request(
-    nginx, sshd, make_artifact, host_root
+def test_behind_nginx_over_ssh_a_target_moved_from_in_place_a_failing_release_and_a_rollback_fail_no_request(
+    nginx, sshd, make_artifact, host_root, live_port
 ):
     # nginx runs on the "remote" side (this machine): its reload, the ps listing that says when the reload
     # reached its workers, drain's /proc/net/tcp and the gate's port forward all go through the real sshd.
-    spec = proxied(
-        nginx,
+    ssh = {"known_hosts": str(sshd.known_hosts), "identity": str(sshd.key)}
+    in_place = release.target(
         sshd.url(str(host_root)),
-        start="node src/index.js",
-        known_hosts=str(sshd.known_hosts),
-        identity=str(sshd.key),
-        health_deadline=15.0,
+        config={},
+        restart="sh bin/restart.sh",
+        health=f"http://127.0.0.1:{live_port}/health",
+        health_expect="healthy",
+        env={"PORT": str(live_port)},
+        **ssh,
     )
-    first = release.deploy(make_artifact("1.0.0"), spec)
+    first = release.deploy(make_artifact("1.0.0"), in_place)  # in place, without pm2; nginx routes to it
+    nginx.include.write_text(f"server 127.0.0.1:{live_port};\n")
+    subprocess.run(nginx.reload, shell=True, check=True, timeout=30)
+    spec = proxied(nginx, sshd.url(str(host_root)), start="node src/index.js", health_deadline=15.0, **ssh)
     url = f"http://127.0.0.1:{nginx.port}/"
 
-    with Load(url) as healthy:
+    with Load(url) as moving:
         second = release.deploy(make_artifact("2.0.0"), spec)
-    assert healthy.result.failed == 0, healthy.result.failures
-    assert healthy.result.served("release-app 2.0.0") > 0
+    assert moving.result.failed == 0, moving.result.failures
+    assert moving.result.served("release-app 1.0.0") > 0 and moving.result.served("release-app 2.0.0") > 0
     assert history_of(host_root)[-1]["target"].startswith("ssh://")
-    drained = next(s for s in second.steps if s.step == "drain")
-    assert "drained" in drained.detail and "still open" not in drained.detail, drained.detail
+    drained = next(s for s in second.steps if s.step == "drain")  # deploysafe did not start it: named, not stopped
+    assert f"port {live_port}, where nginx routed before this deploy, still has a listener" in drained.detail
 
     with Load(url) as failing, pytest.raises(ReleaseFailed) as failure:
-        release.deploy(make_artifact("3.0.0", faults={"misses_port": spec.blue_port}), spec)
+        release.deploy(make_artifact("3.0.0", faults={"misses_port": spec.green_port}), spec)
     assert failing.result.failed == 0, failing.result.failures
     assert failing.result.served("release-app 3.0.0") == 0
     assert failure.value.result.status == "failed" and current_of(host_root) == second.release
     assert next(s for s in failure.value.result.steps if s.step == "health").seconds < spec.health_deadline
 
-    with Load(url) as back:
+    with Load(url) as back:  # the release deployed in place, started on a colour this time
         release.rollback(spec)
     assert back.result.failed == 0, back.result.failures
     assert back.result.served("release-app 1.0.0") > 0
     assert current_of(host_root) == first.release
     status = release.status(spec)
-    assert status.healthy and "nginx → blue" in (status.proxy or "")
+    assert status.healthy and "nginx → green" in (status.proxy or "")
 
 
 def test_a_fleet_behind_two_nginx_goes_canary_then_batch_and_a_release_crashing_on_the_canary_is_never_routed_to(

@@ -168,31 +168,31 @@ def settle(ctx: Context, *, routed_back: bool = False) -> str | None:
     return None
 
 
-def in_place_apps(ctx: Context, slots: dict[str, Slot]) -> list[pm2.Pm2Process]:
-    """This target's pm2 apps that run through ``current`` and belong to no colour: the service as the
-    in-place restart (``pm2 startOrReload ... --cwd <root>/current``) left it. Colours run from
-    ``releases/<id>`` under their own names."""
-    if not ctx.spec.pm2:
-        return []
+def in_place_apps(ctx: Context, slots: dict[str, Slot], running: list[pm2.Pm2Process]) -> list[str]:
+    """This target's pm2 apps, among ``running``, that run through ``current`` and belong to no colour:
+    the service as the in-place restart (``pm2 startOrReload ... --cwd <root>/current``) left it. Colours
+    run from ``releases/<id>`` under their own names."""
     coloured = {name for slot in slots.values() for name in slot.apps}
     current = ctx.layout.current.rstrip("/") + "/"
-    return [
-        p
-        for p in service.pm2_processes(ctx.target, ctx.spec)
-        if p.name not in coloured and any(path.startswith(current) for path in (p.exec_path, p.cwd + "/"))
-    ]
+    return sorted(
+        {
+            p.name
+            for p in running
+            if p.name not in coloured and any(path.startswith(current) for path in (p.exec_path, p.cwd + "/"))
+        }
+    )
 
 
 def retire_in_place(ctx: Context, slots: dict[str, Slot]) -> str | None:
-    """After a colour took the traffic: the in-place service of a target moved to the proxy, drained on
+    """After a colour took the traffic: the in-place service of a target moved to the proxy (the pm2 apps
+    the colour's start found, ``ctx.in_place_apps``), drained on
     the port the proxy routed to before (``ctx.routed_before``) and deleted from pm2; without pm2, a
-    warning naming the port when something still listens there. What was done."""
+    warning naming the port when something still listens there. What was done or found."""
     spec = ctx.spec
     before = ctx.routed_before
     old_port = before if before is not None and colours.colour_of(slots, before) is None else None
-    apps = in_place_apps(ctx, slots)
-    if apps:
-        names = sorted({p.name for p in apps})
+    names = ctx.in_place_apps
+    if names:
         if old_port is not None:
             waited = drain.until_idle(ctx.target, old_port, spec.drain)[0]
         else:
@@ -203,9 +203,11 @@ def retire_in_place(ctx: Context, slots: dict[str, Slot]) -> str | None:
         apps_named = f"app{'s' if len(names) > 1 else ''} {', '.join(names)}"
         return f"the in-place pm2 {apps_named}{where} drained for {waited:.1f}s and deleted"
     if old_port is not None and drain.listening(ctx.target, old_port):
-        ctx.warn(
+        note = (
             f"port {old_port}, where {spec.proxy} routed before this deploy, still has a listener that blue/green "
             f"did not start (the in-place service of {posixpath.basename(spec.layout.root)}?): it takes no traffic "
             "now; stop it"
         )
+        ctx.warn(note)
+        return note
     return None

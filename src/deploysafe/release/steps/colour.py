@@ -13,8 +13,8 @@ run ends between the switch and the verdict (an ``after_switch`` hook, an interr
 
 from __future__ import annotations
 
+from deploysafe.release import pm2names, service
 from deploysafe.release import proxy as proxies
-from deploysafe.release import service
 from deploysafe.release.context import Context
 from deploysafe.release.proxy import bluegreen, colours, drain
 from deploysafe.release.run import StepFailed
@@ -44,6 +44,9 @@ class StartColour(Step):
         if fixed:
             ctx.warn(fixed)
         ctx.routed_before = proxies.routed_port(target, spec)
+        if spec.pm2:  # a target moved from in place: its apps, retired once this colour has the traffic
+            running = ctx.pm2_seen if ctx.pm2_seen is not None else pm2names.processes(target, spec)
+            ctx.in_place_apps = bluegreen.in_place_apps(ctx, slots, running or [])
         ctx.live_colour = live = bluegreen.live_colour(ctx, slots)
         if live and slots[live].release:
             ctx.fallback = slots[live].release  # what keeps serving; a failure goes back to it

@@ -52,7 +52,9 @@ def check(ctx: Context) -> None:
         apps = portcheck.app_ports(ctx.artifact_path, spec)
         portcheck.check(apps, spec, ctx.target)
         if apps:
-            pm2names.check(ctx.target, spec, [name for name, _ in apps])
+            ctx.pm2_seen = pm2names.processes(ctx.target, spec)  # read once: the proxy's start uses it too
+            names = pm2names.names_for([name for name, _ in apps], spec)
+            pm2names.refuse(ctx.pm2_seen or [], spec, names, ctx.target.url)
     ctx.state = check_layout(ctx.target, ctx.layout)
     if ctx.kind == "rollback":
         if ctx.state != "deploysafe":
