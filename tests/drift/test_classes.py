@@ -110,7 +110,7 @@ def test_text_output_leads_with_the_verdict_and_the_chains(local, prod):
     assert lines[2] == "    src/index.js → src/routes/index.js → src/routes/voice.js → src/services/freeswitch.js"
     text = done.stdout
     assert "source-only-dormant (3)" in text and "logo ü.png" in text
-    assert "changed (4) — 3 reachable, 1 dormant" in text
+    assert "changed (4) — 2 reachable, 1 config file, 1 dormant" in text  # .env is config, not loaded
     assert "prod's own closure: complete" in text
     assert done.stderr == ""
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from deploysafe.drift import Changed, DriftReport, LocalOnly, PullResult, SourceOnly, display
+from deploysafe.drift.compare import Usage
 from deploysafe.report.words import count
 
 LIST_LIMIT = 20
@@ -121,8 +122,7 @@ def _source_only(items: list[SourceOnly], label: str, console: Console, verbose:
 
 
 def _changed(items: list[Changed], console: Console, verbose: bool) -> None:
-    reachable = sum(1 for c in items if c.usage.reachable)
-    console.print(f"\n[bold]changed[/] ({len(items)}) — {reachable} reachable, {len(items) - reachable} dormant")
+    console.print(f"\n[bold]changed[/] ({len(items)}) — {_counts([c.usage for c in items])}")
     ordered = sorted(items, key=lambda c: (not c.usage.reachable, c.path))
     shown, more = _limited(ordered, verbose)
     for item in shown:
@@ -133,13 +133,23 @@ def _changed(items: list[Changed], console: Console, verbose: bool) -> None:
 
 
 def _local_only(items: list[LocalOnly], console: Console, verbose: bool) -> None:
-    reachable = sum(1 for x in items if x.usage.reachable)
-    console.print(f"\n[bold]local-only[/] ({len(items)}) — {reachable} reachable, {len(items) - reachable} dormant")
+    console.print(f"\n[bold]local-only[/] ({len(items)}) — {_counts([x.usage for x in items])}")
     ordered = sorted(items, key=lambda x: (not x.usage.reachable, x.path))
     shown, more = _limited(ordered, verbose)
     for item in shown:
         console.print(f"  {_tag(item.usage.via)}  {_p(item.path)}")
     _more(console, more, [x.path for x in ordered[len(shown) :]])
+
+
+def _counts(usages: list[Usage]) -> str:
+    """``3 reachable, 1 asset, 2 config files, 0 dormant``: modules the entries load, files they read, the manifests
+    and lockfile the install reads, and the rest (asset and config only when there are some)."""
+    vias = [usage.via if usage.reachable else None for usage in usages]
+    parts = [f"{vias.count('import')} reachable"]
+    parts += [
+        count(vias.count(via), noun) for via, noun in (("asset", "asset"), ("config", "config file")) if via in vias
+    ]
+    return ", ".join([*parts, f"{vias.count(None)} dormant"])
 
 
 def _tag(via: str | None) -> str:
