@@ -22,6 +22,7 @@ def test_packed_example_under_a_plain_command_serves_each_new_version_and_record
     assert serving(live_port) == {"status": "healthy", "version": "1.4.0"}
     assert current_of(host_root) == first.release
     assert [s.step for s in first.steps] == list(release.STEPS)
+    assert first.steps[0].detail.startswith(("target does not exist yet; artifact", "target is empty; artifact"))
     record = history_of(host_root)[-1]
     assert record["status"] == "good" and record["release"] == first.release
     assert [s["step"] for s in record["steps"]][:3] == ["preflight", "lock", "upload"]
@@ -32,6 +33,7 @@ def test_packed_example_under_a_plain_command_serves_each_new_version_and_record
 
     assert serving(live_port)["version"] == "1.5.0"
     assert current_of(host_root) == second.release
+    assert second.steps[0].detail.startswith("target holds earlier releases; artifact seed-api-1.5.0")
     install = next(s for s in second.steps if s.step == "install")
     assert f"reused node_modules of {first.release}" in install.detail  # same lockfile: no npm ci
     assert (host_root / "current" / "node_modules" / "hono" / "package.json").exists()

@@ -17,6 +17,9 @@ from deploysafe.release.spec import TargetSpec
 from deploysafe.release.state import check_layout
 from deploysafe.release.steps.base import Step
 
+# What the target is, in words (the states of deploysafe.release.state.check_layout).
+STATES = {"missing": "does not exist yet", "empty": "is empty", "deploysafe": "holds earlier releases"}
+
 
 class Preflight(Step):
     name = "preflight"
@@ -27,14 +30,14 @@ class Preflight(Step):
     def plan(self, ctx: Context) -> list[str]:
         check(ctx)
         if ctx.kind == "deploy":
-            return [f"target {ctx.target.url} is {ctx.state}; artifact {ctx.release}"]
+            return [f"target {ctx.target.url} {STATES.get(ctx.state, ctx.state)}; artifact {ctx.release}"]
         return [f"target {ctx.target.url} is a deploysafe layout"]
 
     def run(self, ctx: Context) -> str | None:
         check(ctx)
         if ctx.kind == "deploy":
             assert ctx.manifest is not None
-            return f"target {ctx.state}; artifact {ctx.manifest.id}, {len(ctx.manifest.files)} files"
+            return f"target {STATES.get(ctx.state, ctx.state)}; artifact {ctx.manifest.id}, {len(ctx.manifest.files)} files"
         return None
 
 
