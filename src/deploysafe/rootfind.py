@@ -64,7 +64,7 @@ def discover(start: str | os.PathLike[str] = ".") -> Root:
 
 def _upward(start: Path) -> list[Path]:
     """``start`` and its parents up to the repository top (included), stopping below home and tmp."""
-    stops = {Path(os.path.realpath(p)) for p in (Path.home(), *_temporary_folders(), "/")}
+    stops = {Path(os.path.realpath(p)) for p in (str(Path.home()), *_temporary_folders(), "/")}
     chain: list[Path] = []
     for folder in (start, *start.parents):
         if folder in stops and folder != start:
@@ -79,7 +79,7 @@ def _temporary_folders() -> list[str]:
     """The places tempfile.gettempdir() picks from, without importing tempfile nor its test of each by
     writing a file there (a sixth of the root search's cost)."""
     chosen = getattr(sys.modules.get("tempfile"), "tempdir", None)
-    if chosen is not None:
+    if isinstance(chosen, str):
         return [chosen]
     named = [os.environ[name] for name in ("TMPDIR", "TEMP", "TMP") if os.environ.get(name)]
     return [*named, "/tmp", "/var/tmp", "/usr/tmp"]

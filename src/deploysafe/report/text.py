@@ -106,8 +106,10 @@ def _line(console: Console, markup: str, hang: int = 6) -> None:
     if not console.is_terminal:
         console.print(markup, soft_wrap=True, highlight=False)
         return
+    from rich.console import Console as RichConsole
     from rich.text import Text
 
+    assert isinstance(console, RichConsole)  # a terminal's console is rich's (report.console.console_for)
     lines = Text.from_markup(markup).wrap(console, max(console.width - hang, 20))
     for i, line in enumerate(lines):
         line.rstrip()
