@@ -70,7 +70,7 @@ def test_the_first_error_line_is_what_node_threw_not_the_source_excerpt():
 
 HELLO_SERVER = (
     "require('node:http').createServer((req, res) => res.end('hi you'))"
-    ".listen(Number(process.env.PORT), '127.0.0.1');\n"
+    ".listen(Number(process.env.PORT), '127.0.0.1');\nconsole.log('responseTime: 0.2');\n"
 )
 TARGETS = (
     '[targets.prod]\npath = "/srv/app"\nhealth = "http://127.0.0.1:1/"\nhealth_expect = "hi you"\n\n'
@@ -94,6 +94,7 @@ def test_the_boot_probe_comes_from_the_target_and_its_result_is_in_the_json(tmp_
     assert failed.returncode == 1
     assert failed.stdout == "" and failed.stderr.count("\n") == 1, failed.stdout + failed.stderr
     assert failed.stderr.startswith("boot: DOES NOT BOOT: ") and "goodbye" in failed.stderr
+    assert "goodbye'; last output: responseTime: 0.2 · " in failed.stderr, failed.stderr  # no error to name it by
 
     unknown = run_cli("pack", str(root), "-o", out, "--boot", "--to", "nowhere")
     assert unknown.returncode == 2

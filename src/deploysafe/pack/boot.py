@@ -65,7 +65,8 @@ class BootResult:
         """One line for a report."""
         if self.ok:
             return f"`{self.command}` with PORT={self.port}: {self.detail} ({self.installed})"
-        first = f"; first error: {self.first_error}" if self.first_error else ""
+        label = "first error" if reads_as_error(self.first_error) else "last output"
+        first = f"; {label}: {self.first_error}" if self.first_error else ""
         return f"`{self.command}` with PORT={self.port}: {self.detail}{first}"
 
 
@@ -183,6 +184,11 @@ def _stays_up(host: LocalHost, pid: int, hold: float) -> bool:
             return False
         time.sleep(0.2)
     return boot.alive(host, pid)
+
+
+def reads_as_error(line: str) -> bool:
+    """The line reads as an error (what :func:`first_error_line` looks for first)."""
+    return bool(_THROWN.search(line) or _ERROR_LINE.search(line))
 
 
 def first_error_line(output: str) -> str:
