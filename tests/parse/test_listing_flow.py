@@ -81,3 +81,9 @@ def test_file_name_filters_are_read_as_globs(test, names):
 )
 def test_a_filter_that_cannot_be_read_is_named(test, unread):
     assert filtered(test)[1] == unread
+
+
+def test_a_filter_given_by_name_is_named():
+    body = "fs.readdirSync('r').filter(isRoute).forEach((f) => require('./r/' + f));"
+    [load] = parse_module((HEAD + body).encode(), Dialect.JAVASCRIPT).folder_loads
+    assert load.unread == "fs.readdirSync('r').filter(isRoute)"

@@ -80,6 +80,7 @@ def flow_of(listing: Node, computed: list[Node], root: Node) -> Flow:
                         exclude.extend(globs)
             except _Unread as error:
                 unread = unread or error.text
+        unread = unread or _filter_by_reference(listing, root, names)
     kept = tuple(tuple(dict.fromkeys(group)) for group in groups.values())
     return Flow(tied, tuple(dict.fromkeys(kept)), tuple(dict.fromkeys(exclude)), unread)
 
@@ -161,6 +162,24 @@ def _usages(root: Node, names: set[bytes]) -> Iterator[Node]:
 
 def _names_one(argument: Node, names: set[bytes]) -> bool:
     return any(True for _ in _usages(argument, names))
+
+
+def _filter_by_reference(listing: Node, root: Node, names: set[bytes]) -> str:
+    """The source of a ``.filter(isRoute)`` (a function named, not written) on the listing or on a name that
+    carries its entries: it decides which names load and cannot be read here."""
+    holders = [listing, *_usages(root, names)]
+    for holder in holders:
+        node = holder
+        while node.parent is not None and node.parent.type in ("member_expression", "call_expression"):
+            member = node.parent
+            call = member.parent if member.type == "member_expression" else None
+            prop = member.child_by_field_name("property") if member.type == "member_expression" else None
+            if call is not None and call.type == "call_expression" and prop is not None and prop.text == b"filter":
+                argument = _only_argument(call)
+                if argument is not None and argument.type not in _FUNCTIONS:
+                    return _Unread(call).text
+            node = member
+    return ""
 
 
 class _Unread(Exception):
