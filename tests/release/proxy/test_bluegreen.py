@@ -211,21 +211,12 @@ def test_behind_nginx_a_deploy_killed_before_or_after_its_switch_leaves_one_heal
 
 
 def test_behind_nginx_over_ssh_a_target_moved_from_in_place_a_failing_release_and_a_rollback_fail_no_request(
-    nginx, sshd, make_artifact, host_root, live_port
+    nginx, sshd, ssh_spec, make_artifact, host_root, live_port
 ):
     # nginx runs on the "remote" side (this machine): its reload, the ps listing that says when the reload
     # reached its workers, drain's /proc/net/tcp and the gate's port forward all go through the real sshd.
     ssh = {"known_hosts": str(sshd.known_hosts), "identity": str(sshd.key)}
-    in_place = release.target(
-        sshd.url(str(host_root)),
-        config={},
-        restart="sh bin/restart.sh",
-        health=f"http://127.0.0.1:{live_port}/health",
-        health_expect="healthy",
-        env={"PORT": str(live_port)},
-        **ssh,
-    )
-    first = release.deploy(make_artifact("1.0.0"), in_place)  # in place, without pm2; nginx routes to it
+    first = release.deploy(make_artifact("1.0.0"), ssh_spec)  # in place, without pm2; nginx routes to it
     nginx.include.write_text(f"server 127.0.0.1:{live_port};\n")
     subprocess.run(nginx.reload, shell=True, check=True, timeout=30)
     spec = proxied(nginx, sshd.url(str(host_root)), start="node src/index.js", health_deadline=15.0, **ssh)
