@@ -79,7 +79,7 @@ def _loads_binding(ctx: RuleContext, entry: str, package_dir: str) -> str | None
                 continue
             if spec in LOADERS or spec.endswith(".node"):
                 return f"require('{spec}') in {os.path.relpath(path, package_dir)}"
-            if spec.startswith("."):
+            if spec.startswith(".") and len(seen) <= _FOLLOWED:  # past the cap nothing more is followed
                 res = ctx.analysis.resolve(spec, path, for_require=imp.kind is ImportKind.REQUIRE)
                 target = res.path if isinstance(res, ResolvedModule) else None
                 if target and target not in seen and target.startswith(package_dir + os.sep):
