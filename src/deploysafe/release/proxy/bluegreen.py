@@ -22,6 +22,7 @@ from deploysafe.errors import DeploysafeError
 from deploysafe.release import health, pm2, service
 from deploysafe.release import proxy as proxies
 from deploysafe.release.context import Context
+from deploysafe.release.pm2live import Liveness
 from deploysafe.release.proxy import colours, drain
 from deploysafe.release.proxy.colours import Slot
 
@@ -75,7 +76,8 @@ class SeenSession(health.ProbeSession):
 
 
 class ColourWatch:
-    """A window's watch over pm2 apps started for a colour (see :class:`pm2.Watch`).
+    """A window's watch over pm2 apps started for a colour (see :class:`pm2.Watch`): pm2's list is read
+    again only when /proc no longer shows the processes it last reported up (:class:`Liveness`).
 
     Apps not yet up ``pm2_min_uptime`` in one piece while the probe fails are not "up" for the window's
     patience (their wait is reported as pending): a crash loop keeps restarting them, and is judged by its
@@ -87,14 +89,18 @@ class ColourWatch:
         self.release = release
         self.session = session
         self.watch = pm2.Watch(frozenset(slot.apps), release, release, f"pm2-{slot.colour}", ctx.spec.pm2_min_uptime)
+        self.live = Liveness(ctx.target)  # between reads of pm2's list, /proc says the apps still run
 
     def __call__(self) -> health.Vetting:
-        argv = pm2.snapshot_command(self.ctx.spec.pm2_bin, self.release, "")
-        done = self.ctx.target.run(argv, cwd=self.release, env=dict(self.ctx.spec.env), timeout=60)
-        snap = pm2.parse_snapshot(done.stdout) if done.ok else None
+        snap = self.live.still()
         if snap is None:
-            return health.Vetting(pending=f"cannot read pm2's process list ({done.tail(1) or done.returncode})")
+            argv = pm2.snapshot_command(self.ctx.spec.pm2_bin, self.release, "")
+            done = self.ctx.target.run(argv, cwd=self.release, env=dict(self.ctx.spec.env), timeout=60)
+            snap = pm2.parse_snapshot(done.stdout) if done.ok else None
+            if snap is None:
+                return health.Vetting(pending=f"cannot read pm2's process list ({done.tail(1) or done.returncode})")
         vetting = self.watch.judge(snap)
+        self.live.remember(snap, self.watch.names, up=not (vetting.fatal or vetting.pending))
         answered = self.session.last is not None and self.session.last.ok
         if vetting.waiting and not vetting.pending and not vetting.fatal and not answered:
             return health.Vetting(pending=vetting.waiting)
