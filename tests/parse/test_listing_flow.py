@@ -64,6 +64,8 @@ def filtered(test: str) -> tuple[str, str]:
         ("['.js', '.cjs'].includes(path.extname(f))", "*.js|*.cjs"),
         ("f !== 'index.js' && f.slice(-3) === '.js'", "*.js|!index.js"),
         ("~f.indexOf('.js')", "*.js*"),
+        ("!f.startsWith('.') && f.indexOf('index') == -1", "!.*|!*index*"),
+        ("f.indexOf('.js') !== -1", "*.js*"),
     ],
 )
 def test_file_name_filters_are_read_as_globs(test, names):

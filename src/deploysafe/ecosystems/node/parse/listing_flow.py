@@ -10,7 +10,7 @@ names one of them.
 
 File-name filters on those names are read as globs where they are plain (``x.endsWith('.js')``,
 ``x.startsWith('_')``, ``/[.]js$/.test(x)``, ``x.match(/re/)``, ``x === 'index.js'``, ``x.slice(-3) === '.js'``,
-``~x.indexOf('.js')``, ``path.extname(x) === '.js'``, ``['.js', '.cjs'].includes(path.extname(x))``; a
+``~x.indexOf('.js')``, ``x.indexOf('index') === -1``, ``path.extname(x) === '.js'``, ``['.js', '.cjs'].includes(path.extname(x))``; a
 Dirent's ``x.name`` too) in a ``.filter`` callback, in an ``if`` around the load, or in an
 ``if (…) continue``/``return`` guard, with ``!``, ``&&`` and ``a && (b || c)`` read as Node would. Any other
 test of a name there (a function call, ``!(a && b)``, a regular expression Python would read differently) is
@@ -279,8 +279,34 @@ def _condition_of(usage: Node) -> Node | None:
 
 
 def _negates(test: Node) -> bool:
-    """A comparison read as a name test with ``!==``/``!=``: names matching are the ones it rejects."""
+    """A comparison read as a name test with ``!==``/``!=`` (or an ``indexOf`` found ``=== -1``): names
+    matching are the ones it rejects."""
+    found = _index_found(test)
+    if found is not None:
+        return not found
     return test.type == "binary_expression" and _operator(test) in ("!==", "!=")
+
+
+# `x.indexOf(s) OP N` that says s was found (True) or not (False), OP and N on the right.
+_INDEX_TESTS = {
+    ("!==", "-1"): True, ("!=", "-1"): True, (">", "-1"): True, (">=", "0"): True,
+    ("===", "-1"): False, ("==", "-1"): False, ("<", "0"): False,
+}  # fmt: skip
+
+
+def _index_found(comparison: Node | None) -> bool | None:
+    """Whether ``x.indexOf('s') !== -1`` (and the like, :data:`_INDEX_TESTS`) holds when ``s`` is found;
+    None when ``comparison`` is not such a test."""
+    if comparison is None or comparison.type != "binary_expression":
+        return None
+    left, right = comparison.child_by_field_name("left"), comparison.child_by_field_name("right")
+    if left is None or right is None or left.type != "call_expression":
+        return None
+    callee = left.child_by_field_name("function")
+    prop = callee.child_by_field_name("property") if callee is not None and callee.type == "member_expression" else None
+    if prop is None or prop.text != b"indexOf":
+        return None
+    return _INDEX_TESTS.get((_operator(comparison), re.sub(r"\s+", "", (right.text or b"").decode())))
 
 
 def _name_test(usage: Node) -> tuple[Node, tuple[str, ...] | None] | None:
@@ -307,9 +333,9 @@ def _name_test(usage: Node) -> tuple[Node, tuple[str, ...] | None] | None:
             glob = {b"endsWith": "*{}", b"startsWith": "{}*", b"includes": "*{}*", b"indexOf": "*{}*"}[name]
             if name == b"indexOf":
                 around = call.parent
-                if around is None or around.type != "unary_expression" or _operator(around) != "~":
-                    return None
-                return around, (glob.format(_escaped(text)),)
+                if around is not None and around.type == "unary_expression" and _operator(around) == "~":
+                    return around, (glob.format(_escaped(text)),)
+                return (around, (glob.format(_escaped(text)),)) if _index_found(around) is not None else None
             return call, (glob.format(_escaped(text)),)
         if name in (b"slice", b"substr", b"substring"):
             return _compared(call, lambda suffix: "*" + _escaped(suffix))
