@@ -41,15 +41,54 @@ def default_cache_dir() -> Path:
 # and 1.5 times as fast to read. Positions make the field layout part of the format, so format_key(), part
 # of every cache key, is a digest of that layout: a change to the classes never reads facts written before.
 # An ecosystem registers the fact classes it adds (register) when its parser loads.
+#
+# Reading builds thousands of objects per check, and a frozen dataclass's __init__ sets each field through
+# object.__setattr__, ten times slower than a plain slot store. So a frozen, slotted fact class is read
+# back through a twin: a plain class with the same slots whose __init__ stores them directly, made the
+# fact class by assigning __class__ (same slots, same layout: Python allows it). The object is then
+# exactly what the class's own __init__ makes, frozen from there on; a class that has a __post_init__ or
+# whose twin Python refuses is built by its own __init__.
 _FACT_CLASSES: list[type] = [ModuleFacts, Import, ImportedName, SyntaxIssue, AssetRef]
+_TWINS: dict[type, type] = {}
 
 
-def _reducer(cls: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
+def _twin(cls: type) -> type | None:
+    """A class with ``cls``'s bases and own slots, plain attribute stores and a positional __init__ over
+    the fields, or None when ``cls`` is not a frozen, slotted dataclass or Python refuses the twin."""
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__"):
+        return None
+    names = [field.name for field in dataclasses.fields(cls)]
+    lines = "".join(f"    self.{name} = {name}\n" for name in names) or "    pass\n"
+    namespace: dict[str, Any] = {}
+    exec(f"def __init__(self, {', '.join(names)}):\n{lines}", namespace)  # field names: identifiers
+    body = {"__slots__": cls.__dict__["__slots__"], "__setattr__": object.__setattr__, **namespace}
+    try:
+        twin = type(f"_{cls.__name__}Twin", cls.__bases__, body)
+        object.__new__(twin).__class__ = cls
+    except TypeError:  # not the same layout after all
+        return None
+    _TWINS[cls] = twin
+    return twin
+
+
+def _rebuild(cls: type, values: tuple[object, ...]) -> object:
+    """What pickle calls to read one fact object back (see above)."""
+    twin = _TWINS.get(cls)
+    if twin is None:
+        return cls(*values)
+    obj = twin(*values)
+    obj.__class__ = cls
+    return obj
+
+
+def _reducer(cls: type) -> Callable[[object], tuple[Callable[..., object], tuple[object, ...]]]:
+    _twin(cls)
     names = [field.name for field in dataclasses.fields(cls)]
     values = attrgetter(*names)
     if len(names) == 1:
-        return lambda obj: (cls, (values(obj),))
-    return lambda obj: (cls, values(obj))
+        return lambda obj: (_rebuild, (cls, (values(obj),)))
+    return lambda obj: (_rebuild, (cls, values(obj)))
 
 
 _REDUCERS: dict[type, Callable[..., Any]] = {**copyreg.dispatch_table, **{cls: _reducer(cls) for cls in _FACT_CLASSES}}
@@ -67,8 +106,9 @@ def register(*classes: type) -> None:
 
 @functools.cache
 def format_key() -> str:
-    """A digest of the field layout of every registered fact class."""
+    """A digest of the field layout of every registered fact class (and of how they are pickled)."""
     layout = repr([(cls.__name__, [field.name for field in dataclasses.fields(cls)]) for cls in _FACT_CLASSES])
+    layout += _rebuild.__qualname__
     return "p" + hashlib.sha256(layout.encode()).hexdigest()[:8]
 
 

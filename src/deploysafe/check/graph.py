@@ -76,7 +76,7 @@ class ModuleGraph:
         """``path`` relative to the root with ``/`` (computed once per path: chains ask for it often)."""
         rel = self._rels.get(path)
         if rel is None:
-            rel = self._rels[path] = os.path.relpath(self.named(path), self.root).replace(os.sep, "/")
+            rel = self._rels[path] = _relative(self.named(path), self.root)
         return rel
 
     def chain(self, path: str) -> list[str]:
@@ -119,6 +119,24 @@ class ModuleGraph:
 
     def reachable_modules(self) -> list[Module]:
         return [self.modules[p] for p in self.parents if p in self.modules]
+
+
+def _relative(path: str, root: str) -> str:
+    """``os.path.relpath(path, root)`` with ``/``; a normalized path under a normalized root by slicing
+    (relpath's own work, ten times over, for the thousands of files a report names)."""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if (
+        os.sep == "/"
+        and path.startswith(prefix)
+        and os.path.isabs(root)
+        and "/." not in root
+        and "//" not in root
+        and "/." not in path
+        and "//" not in path
+        and not path.endswith("/")
+    ):
+        return path[len(prefix) :]
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def build_graph(

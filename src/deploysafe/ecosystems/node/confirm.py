@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 
 from deploysafe.ecosystems.node.formats import is_typescript
@@ -46,6 +45,8 @@ class SyntaxVerdict:
 
 def confirm(paths: list[str], root: str) -> dict[str, SyntaxVerdict]:
     verdicts: dict[str, SyntaxVerdict] = {}
+    if not paths:  # nothing broken: no judge to look for
+        return verdicts
     node = shutil.which("node")
     todo = paths[:MAX_CONFIRMATIONS]
     javascript = [p for p in todo if not is_typescript(p)]
@@ -58,6 +59,8 @@ def confirm(paths: list[str], root: str) -> dict[str, SyntaxVerdict]:
 
 
 def _node_check(node: str, path: str) -> SyntaxVerdict:
+    import subprocess  # only with a file to judge: a check of code that parses never starts one
+
     try:
         done = subprocess.run([node, "--check", path], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as err:
@@ -86,6 +89,8 @@ def _typescript_check(node: str | None, paths: list[str], root: str) -> dict[str
     if node is None or compiler is None:
         why = "no node found" if node is None else "no TypeScript compiler installed in node_modules"
         return {p: SyntaxVerdict(UNCONFIRMED, judge=why) for p in paths}
+    import subprocess
+
     try:
         done = subprocess.run(
             [node, "-e", _TS_SCRIPT, compiler],

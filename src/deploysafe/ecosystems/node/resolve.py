@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
-from deploysafe.check.fs import FileSystem
+from deploysafe.check.fs import DIR, FileSystem
 from deploysafe.check.resolution import (
     ALIAS_NOT_REWRITTEN,
     CASE_MISMATCH,
@@ -288,6 +288,9 @@ class NodeResolver:
         unloadable: str | None = None  # an installed folder of this name that require() found nothing in
         for directory in _ancestors(parent):
             if os.path.basename(directory) == "node_modules":
+                continue
+            listing = self.fs.listing(directory)
+            if listing is not None and listing.get("node_modules") != DIR:  # no folder to look in here
                 continue
             package_dir = os.path.join(directory, "node_modules", name)
             if not self.fs.is_dir(package_dir):

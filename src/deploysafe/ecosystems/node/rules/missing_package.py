@@ -60,7 +60,7 @@ class MissingPackageRule(Rule):
             module,
             imp,
             f"{when_it_fails(imp)}: Cannot find package '{name}' imported from {ctx.rel(module.path)}; it is not "
-            f"installed{where}{deeper}: add it to dependencies ({_add_command(scope.dir if scope else root, name)})",
+            f"installed{where}{deeper}: add it to dependencies ({_adder(ctx, scope.dir if scope else root)} {name})",
         )
 
 
@@ -78,14 +78,22 @@ def _pnp_refusal(imp: Import, name: str, detail: str, section: str | None) -> st
 _ADD = (("pnpm-lock.yaml", "pnpm add"), ("yarn.lock", "yarn add"), ("package-lock.json", "npm install"))
 
 
-def _add_command(folder: str, name: str) -> str:
-    """How to add ``name`` with the package manager whose lockfile is nearest (npm when none is)."""
+def _adder(ctx: RuleContext, folder: str) -> str:
+    """The command that adds a package in ``folder``, looked up once per folder and check."""
+    key = (ID, f"adder:{folder}")
+    if key not in ctx.memo:
+        ctx.memo[key] = _add_command(folder)
+    return str(ctx.memo[key])
+
+
+def _add_command(folder: str) -> str:
+    """How to add a package with the package manager whose lockfile is nearest (npm when none is)."""
     for _ in range(16):
         for lockfile, command in _ADD:
             if os.path.isfile(os.path.join(folder, lockfile)):
-                return f"{command} {name}"
+                return command
         parent = os.path.dirname(folder)
         if parent == folder:
             break
         folder = parent
-    return f"npm install {name}"
+    return "npm install"
