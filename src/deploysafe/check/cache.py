@@ -65,7 +65,8 @@ def _twin(cls: type) -> type | None:
     body = {"__slots__": cls.__dict__["__slots__"], "__setattr__": object.__setattr__, **namespace}
     try:
         twin = type(f"_{cls.__name__}Twin", cls.__bases__, body)
-        object.__new__(twin).__class__ = cls
+        probe: Any = object.__new__(twin)
+        probe.__class__ = cls
     except TypeError:  # not the same layout after all
         return None
     _TWINS[cls] = twin

@@ -14,9 +14,11 @@ that depends on one.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,6 +180,10 @@ class CheckSession:
     ) -> Report:
         """A verdict on the project as it is now. ``changed``: absolute paths changed since the last call
         (None: unknown, open afresh)."""
+        with _collector_paused():
+            return self._check(changed, progress)
+
+    def _check(self, changed: Collection[str] | None, progress: Callable[[int, int], None] | None) -> Report:
         started = time.perf_counter()
         if self._open is not None and (changed is None or not self.reusable(changed)):
             self.close()
@@ -233,6 +239,20 @@ class CheckSession:
         if self._open is not None:
             self._open[1].close()
             self._open = None
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a check runs: a check makes tens of thousands of objects that
+    live until its report is made (facts, edges, modules) and few cycles, so the collector's passes over
+    them find nothing and cost about 5 % of a warm check. It runs again, as it was, when the check ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _report(

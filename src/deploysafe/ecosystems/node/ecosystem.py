@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from deploysafe.check.cache import FactsCache
 from deploysafe.check.ecosystem import Project, RuntimeChoice
@@ -28,7 +29,7 @@ from deploysafe.check.graph import ModuleGraph
 from deploysafe.check.rules import RuleSet
 from deploysafe.check.sources import SourceLoader
 from deploysafe.config import CheckTable
-from deploysafe.ecosystems.node import files, module_alias, pnp, pnp_map
+from deploysafe.ecosystems.node import files, module_alias, pnp
 from deploysafe.ecosystems.node.analysis import Analysis
 from deploysafe.ecosystems.node.entries import Entry, computed_app_scripts, detect_entries
 from deploysafe.ecosystems.node.nodeversion import NodeVersion, assume
@@ -39,6 +40,9 @@ from deploysafe.ecosystems.node.resolve import NodeResolver
 from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
 from deploysafe.ecosystems.node.typescript import TypeScriptRun, typescript_run
 from deploysafe.errors import ProjectError
+
+if TYPE_CHECKING:
+    from deploysafe.ecosystems.node.pnp_map import PnpMap
 
 MANIFEST = "package.json"
 INSTALL_MARKERS = tuple(
@@ -124,7 +128,7 @@ class NodeEcosystem:
         node = assume(runtime, settings.node, *_engines(project.root, package, found, packages))
         tsconfigs = TsconfigLoader(fs, stop_at=os.path.dirname(project.root))
         plug = pnp.find(project.root)
-        plug_map = pnp_map.load(plug.folder) if plug else None
+        plug_map = _pnp_map(plug.folder) if plug else None
         loader = SourceLoader(FactsCache(enabled=cache), parser=self.parser)
         loader.pinned = PackagePins(project.root, packages)  # installed package files: facts by version, unread
         analysis = Analysis(
@@ -346,6 +350,13 @@ class NodeCheck:
 
     def close(self) -> None:
         self.modules.loader.cache.close()
+
+
+def _pnp_map(folder: str) -> PnpMap | None:
+    """Yarn PnP's map, read (its reader loads only for a PnP project)."""
+    from deploysafe.ecosystems.node import pnp_map
+
+    return pnp_map.load(folder)
 
 
 def _engines(

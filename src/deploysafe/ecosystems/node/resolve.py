@@ -12,7 +12,7 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from deploysafe.check.fs import DIR, FileSystem
@@ -35,9 +35,11 @@ from deploysafe.check.resolution import (
 from deploysafe.ecosystems.node.builtins import builtin_name
 from deploysafe.ecosystems.node.nodeversion import NodeVersion
 from deploysafe.ecosystems.node.packages import ABSENT, PackageJsonCache
-from deploysafe.ecosystems.node.pnp_map import Found, PnpMap
 from deploysafe.ecosystems.node.pnp_zip import ZipFolders
 from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
+
+if TYPE_CHECKING:
+    from deploysafe.ecosystems.node.pnp_map import PnpMap
 
 CJS_EXTENSIONS = (".js", ".json", ".node")
 ESM_GUESSES = (".js", ".mjs", ".cjs", ".json", ".node")  # what an extensionless ESM import probably meant
@@ -319,6 +321,8 @@ class NodeResolver:
         placed = self.pnp.resolve(name, self.zips.virtual(parent))
         if placed is None:
             return None
+        from deploysafe.ecosystems.node.pnp_map import Found  # loaded with the map, only for PnP
+
         if not isinstance(placed, Found):
             return Unresolved(PACKAGE_NOT_FOUND, package=name, detail=placed.detail)
         real_dir = self.zips.real(placed.location.rstrip(os.sep))
