@@ -285,6 +285,26 @@ def test_a_lock_held_from_another_machine_refuses_without_the_wait_hint(host) ->
         Lock(target, layout, LockInfo.for_this_process("deploy")).acquire()
 
 
+def test_a_takeover_never_removes_a_lock_a_live_run_took_meanwhile_and_release_removes_only_its_own(host) -> None:
+    target, layout = host
+    mine = Lock(target, layout, LockInfo.for_this_process("deploy", run="mine00000001"))
+    dead = holder(run="deadrun00002")
+    assert mine._take_over(dead) is False  # no lock file at all: nothing to move aside
+    Path(layout.lock).write_bytes(holder(run="liverun00002").to_bytes())  # a live run got there first
+    assert mine._take_over(dead) is False
+    assert read_holder(target, layout).run == "liverun00002"
+    assert sorted(os.listdir(layout.meta)) == ["lock"]  # put back, nothing left aside
+    Path(layout.lock).write_bytes(dead.to_bytes())
+    assert mine._take_over(dead) is True
+    assert os.listdir(layout.meta) == []
+    # release() removes the lock only while it is still this run's
+    assert mine.acquire() is None and mine.held
+    Path(layout.lock).write_bytes(holder(run="other0000003").to_bytes())  # broken by `unlock` and retaken
+    mine.release()
+    assert not mine.held and read_holder(target, layout).run == "other0000003"
+    assert holder_state(mine.info)[0] == "dead"
+
+
 # ---- how a run that failed at or after its switch ends
 
 
