@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.errors import LockError
+from deploysafe.errors import LockError, TargetError
 from deploysafe.hosts.local import LocalHost
 from deploysafe.release import ending, history
 from deploysafe.release.layout import Layout
 from deploysafe.release.lock import Lock, LockInfo, _pid_start, holder_state, read_holder
-from deploysafe.release.state import previous_good
+from deploysafe.release.state import check_layout, existing_releases, previous_good
 
 GOOD, FAILED, ROLLED_BACK, INTERRUPTED = history.GOOD, history.FAILED, history.ROLLED_BACK, history.INTERRUPTED
 
@@ -173,6 +173,40 @@ def test_last_good_decides_only_for_a_live_release_history_has_no_verdict_on(hos
     point(target, layout.last_good, layout, "r2")
     assert previous_good(target, layout, [rec("r2", ROLLED_BACK)], exclude="r3", live="r3") is None
     assert previous_good(target, layout, [rec("r2", ROLLED_BACK)], exclude="r3", live="r2") is None
+
+
+def test_only_release_directories_are_releases_on_disk(host) -> None:
+    target, layout = host
+    on_disk(layout, "r1", ".incoming-r2")
+    Path(layout.release("r3")).write_text("a file, not a release")
+    assert existing_releases(target, layout) == ["r1"]
+
+
+def test_the_target_directory_is_missing_empty_a_layout_or_refused(tmp_path: Path) -> None:
+    layout = Layout(str(tmp_path / "app"))
+    target = LocalHost(layout.root)
+    assert check_layout(target, layout) == "missing"
+    os.makedirs(layout.shared)
+    assert check_layout(target, layout) == "empty"  # only shared/, put there before the first deploy
+    os.makedirs(layout.meta)
+    assert check_layout(target, layout) == "deploysafe"
+    Path(layout.meta, "adopt.json").write_text("{}")
+    with pytest.raises(TargetError, match=r"an adopt of .* was interrupted"):
+        check_layout(target, layout)
+    plain = Layout(str(tmp_path / "plain"))
+    os.makedirs(plain.root)
+    assert check_layout(LocalHost(plain.root), plain) == "empty"
+    for name in ("a.js", "b.js", "c.js"):
+        Path(plain.root, name).write_text("")
+    with pytest.raises(TargetError) as refused:
+        check_layout(LocalHost(plain.root), plain)
+    assert "plain non-empty directory (a.js, b.js, c.js), not a deploysafe layout" in str(refused.value)
+    Path(plain.root, "d.js").write_text("")
+    with pytest.raises(TargetError) as refused:
+        check_layout(LocalHost(plain.root), plain)
+    assert "directory (a.js, b.js, c.js, ...), not" in str(refused.value)
+    with pytest.raises(TargetError, match="is not a directory"):
+        check_layout(LocalHost(str(Path(plain.root, "a.js"))), Layout(str(Path(plain.root, "a.js"))))
 
 
 # ---- the lock: a holder is dead only when provably so
