@@ -336,3 +336,32 @@ def test_a_missing_subpath_of_an_installed_package_is_named_in_the_finding(tmp_p
     assert done.returncode != 0 and "Cannot find module 'p/lib/gone'" in done.stderr, done.stderr
     [finding] = report.errors
     assert "installed but has no 'lib/gone' for require() to load" in finding.message, finding.message
+
+
+def test_a_deep_import_into_a_scoped_package_and_a_file_url_load_as_in_node(tmp_path):
+    manifest = {"name": "app", "version": "1.0.0", "type": "module", "dependencies": {"@s/p": "1.0.0"}}
+    files = {
+        "node_modules/@s/p/package.json": {"name": "@s/p", "version": "1.0.0", "type": "module"},
+        "node_modules/@s/p/lib/x.js": "export const x = 1;\n",
+        "local.js": "export const y = 2;\n",
+    }
+    root = write_tree(tmp_path / "app", {"package.json": manifest, **files})
+    url = (root / "local.js").as_uri()
+    (root / "index.js").write_text(f"import '@s/p/lib/x.js';\nimport '{url}';\n" + LOADED)
+    found, code, output = _verdict(root)
+    assert code == 0 and "loaded" in output, output
+    assert found == [], output
+    (root / "local.js").unlink()  # the file URL now names nothing: node fails, and so does the check
+    found, code, output = _verdict(root)
+    assert code != 0 and "ERR_MODULE_NOT_FOUND" in output, output
+    assert found == [("unresolved-import", "index.js")], output
+
+
+def test_an_undefined_package_import_names_its_package_json(tmp_path):
+    manifest = {"name": "app", "version": "1.0.0", "type": "module", "imports": {"#db": "./db.js"}}
+    root = write_tree(tmp_path / "app", {"package.json": manifest, "db.js": "", "index.js": "import '#nope';\n"})
+    report = check(root, ["index.js"])
+    done = run_node(root, "index.js")
+    assert done.returncode != 0 and "ERR_PACKAGE_IMPORT_NOT_DEFINED" in done.stderr, done.stderr
+    [finding] = report.errors
+    assert '"#nope" is not defined in package package.json' in finding.message, finding.message
