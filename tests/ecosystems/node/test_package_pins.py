@@ -100,3 +100,15 @@ def test_a_warm_check_reads_no_pinned_package_file_and_a_patched_one_is_read_aga
     assert package_file in read
     assert [(f.rule, f.file) for f in after.errors] == [("unresolved-import", "index.js")]
     assert "Cannot find module './gone'" in run_node(root, "index.js").stderr
+
+
+def test_a_project_under_some_node_modules_keeps_its_own_files_hashed(tmp_path):
+    root = tmp_path / "node_modules" / "proj"
+    (root / "node_modules" / "ms").mkdir(parents=True)
+    (root / "package.json").write_text('{"name": "proj", "version": "1.0.0"}')
+    (root / "a.js").write_text("module.exports = 1;\n")
+    (root / "node_modules" / "ms" / "package.json").write_text('{"name": "ms", "version": "2.1.3"}')
+    (root / "node_modules" / "ms" / "index.js").write_text("module.exports = 1;\n")
+    pins = PackagePins(str(root))
+    assert pins(str(root / "a.js")) is None  # the project's own file: read and hashed on every check
+    assert (pins(str(root / "node_modules" / "ms" / "index.js")) or "").startswith("ms@2.1.3#package.json:")

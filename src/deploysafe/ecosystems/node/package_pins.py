@@ -47,7 +47,10 @@ class PackagePins:
         self._ids: dict[str, str | None] = {}  # package folder -> "name@version#integrity" (or fallback)
 
     def __call__(self, path: str) -> str | None:
-        first = path.find(_MODULES)
+        # A project that itself sits under some node_modules keeps its own files hashed: only a
+        # node_modules inside the project (or, for a workspace's hoisted packages, beside it) counts.
+        inside = path.startswith(self.root)
+        first = path.find(_MODULES, len(self.root) - 1 if inside else 0)
         if first < 0:
             return None
         last = path.rfind(_MODULES) + len(_MODULES)
