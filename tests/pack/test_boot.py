@@ -4,13 +4,16 @@ lockfile, its start command run with a spare PORT; real node and real fastify de
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
-from deploysafe.pack.boot import boot_artifact, first_error_line
+from deploysafe.artifact.reader import read_manifest
+from deploysafe.pack.boot import aim, boot_artifact, first_error_line
 from tests.check.test_folder_loads import FASTIFY
 from tests.support.npm_cache import project
+from tests.support.ports import reserve_port
 from tests.support.projects import run_cli, write_tree
 from tests.support.schemas import assert_valid
 
@@ -101,3 +104,60 @@ def test_the_boot_probe_comes_from_the_target_and_its_result_is_in_the_json(tmp_
     assert unknown.stderr.strip() == (
         "deploysafe: error: unknown target 'nowhere': no [targets.nowhere] in deploysafe.toml (known targets: prod, wrong)"
     )
+
+
+FIXED_PORT_SERVER = (  # ignores PORT; its pages are read from views/ by a name pack cannot see
+    "const http = require('node:http');\nconst fs = require('node:fs');\nconst path = require('node:path');\n"
+    "const page = (name) => fs.readFileSync(path.join(__dirname, 'views', name + '.html'), 'utf8');\n"
+    "http.createServer((req, res) => {\n  if (req.url === '/health') return res.end('ok');\n"
+    "  try { res.end(page(req.url.slice(1))); } catch (err) { res.statusCode = 500; res.end(String(err)); }\n"
+    "}).listen(FIXED, '127.0.0.1');\n"
+)
+
+
+def fixed_port_service(root: Path, port: int) -> Path:
+    files = {"index.js": FIXED_PORT_SERVER.replace("FIXED", str(port)), "views/home.html": "<p>home</p>\n"}
+    root = write_tree(root, files)
+    (root / "deploysafe.toml").write_text(
+        '[targets.page]\npath = "/srv/app"\nhealth = "http://127.0.0.1:1/home"\nboot_deadline = 3.0\n'
+    )
+    return root
+
+
+def test_a_service_on_a_fixed_port_is_probed_there_and_a_page_whose_view_pack_left_out_fails(tmp_path):
+    port = reserve_port()
+    root = fixed_port_service(tmp_path / "fixed", port)
+    done = run_cli(
+        "pack", str(root), "-o", str(tmp_path / "out") + "/", "--boot", "--health", "http://127.0.0.1:1/health"
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"the service listens on {port}, not on PORT=" in done.stderr and "; probed there; " in done.stderr
+    assert f"http://127.0.0.1:{port}/health passed" in done.stderr, done.stderr
+    [artifact] = (tmp_path / "out").glob("*.tar.gz")
+    assert read_manifest(artifact).file("views/home.html") is None  # read by a name pack cannot see
+
+    config = str(root / "deploysafe.toml")  # the target's health names the page, with a short boot_deadline
+    page = run_cli("verify", str(artifact), "--boot", "--to", "page", "--config", config)
+    assert page.returncode == 1 and page.stderr.startswith("boot: DOES NOT BOOT: "), page.stderr
+    assert f"listens on {port}, not on PORT=" in page.stderr and "HTTP 500" in page.stderr
+    assert "ENOENT: no such file or directory, open " in page.stderr and "views/home.html" in page.stderr
+
+
+def test_a_fixed_port_already_taken_fails_the_boot_naming_the_port_and_quoting_node(tmp_path):
+    port = reserve_port()
+    root = fixed_port_service(tmp_path / "taken", port)
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        done = run_cli("pack", str(root), "-o", str(tmp_path / "out") + "/", "--boot", "--to", "page")
+    assert done.returncode == 1
+    assert f"port {port}, which the service listens on whatever PORT says, is already in use here" in done.stderr
+    assert f"first error: Error: listen EADDRINUSE: address already in use 127.0.0.1:{port}" in done.stderr
+
+
+def test_the_probe_goes_to_the_one_port_the_service_listens_on_when_it_is_not_port():
+    assert aim(41234, {41234, 9229}) == (41234, "")
+    assert aim(41234, set()) == (41234, "")  # nothing seen: PORT, as before
+    assert aim(41234, {3000}) == (3000, "the service listens on 3000, not on PORT=41234; probed there")
+    assert aim(41234, {3000, 3001})[0] == 41234  # which one is the service's is not known

@@ -9,6 +9,12 @@ unpack (every member checked, :mod:`deploysafe.artifact`)
       with a health URL it passes when the probe aimed at that port passes once, without one when the
       process is still up after ``hold`` seconds.
 
+Services that ignore PORT: before probing, the boot test waits until the booted process tree listens
+(:mod:`deploysafe.release.listening`). When it does not listen on the spare PORT but on exactly one other
+port, the probe goes there and the result says so ("the service listens on 3000, not on PORT=41234;
+probed there"). A fixed port already taken on the machine fails the boot naming the port, with the
+service's own EADDRINUSE line as its first error.
+
 A boot that fails names the first error line of the process's output. The unpacked tree is removed.
 """
 
@@ -22,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +37,15 @@ from deploysafe.errors import ConfigError
 from deploysafe.hosts.local import LocalHost
 from deploysafe.pack.errors import PackError
 from deploysafe.pack.verify import install_production
-from deploysafe.release import boot, health
+from deploysafe.release import boot, health, listening
 
 HOLD = 3.0  # seconds a service without a health URL must stay up
 DEADLINE = 30.0  # seconds the health probe may take to pass
 _INSTALL_TIMEOUT = 900.0
 _THROWN = re.compile(r"^(\w*Error|Error)\b")  # what node prints for an uncaught error: `Error [CODE]: ...`
 _ERROR_LINE = re.compile(r"(Error\b|ERR_|error:|Cannot find|ENOENT)")
+_IN_USE = re.compile(r"EADDRINUSE\b.*?(\d+)\s*$")  # node: `listen EADDRINUSE: address already in use :::3000`
+_SETTLE = 0.5  # seconds to wait for PORT after the tree first listens elsewhere
 
 
 @dataclass
@@ -49,6 +57,8 @@ class BootResult:
     detail: str  # what passed, or why not
     first_error: str = ""  # the first error line of the output of a boot that failed
     seconds: float = 0.0
+    listens: list[int] = field(default_factory=list)  # ports the booted process tree listened on
+    note: str = ""  # where the probe went when the service ignores PORT
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,15 +69,17 @@ class BootResult:
             "detail": self.detail,
             "first_error": self.first_error,
             "seconds": round(self.seconds, 3),
+            "listens": self.listens,
         }
 
     def line(self) -> str:
         """One line for a report."""
+        note = f"{self.note}; " if self.note else ""
         if self.ok:
-            return f"`{self.command}` with PORT={self.port}: {self.detail} ({self.installed})"
+            return f"`{self.command}` with PORT={self.port}: {note}{self.detail} ({self.installed})"
         label = "first error" if reads_as_error(self.first_error) else "last output"
         first = f"; {label}: {self.first_error}" if self.first_error else ""
-        return f"`{self.command}` with PORT={self.port}: {self.detail}{first}"
+        return f"`{self.command}` with PORT={self.port}: {note}{self.detail}{first}"
 
 
 def boot_artifact(
@@ -157,24 +169,70 @@ def _run(
     log = os.path.join(cwd, ".deploysafe-boot.log")
     pidfile = os.path.join(cwd, ".deploysafe-boot.pid")
     pid = boot.launch(host, command, cwd=cwd, env=env, log=log, pidfile=pidfile)
+    note, ports = "", set()
     try:
         if probe is not None:
-            aimed = probe.with_port(port)
 
             def gone() -> str | None:
                 return None if boot.alive(host, pid) else f"`{command}` exited during the boot test"
 
+            waited = time.monotonic()
+            ports = _await_listening(host, pid, port, deadline) if probe.kind in ("http", "tcp") else set()
+            aimed_port, note = aim(port, ports)
+            aimed = probe.with_port(aimed_port)
+            left = round(max(deadline - (time.monotonic() - waited), 1.0), 1)
             with health.session(host, aimed, cwd=cwd, env=env) as session:
-                verdict = health.window(session, passes=1, interval=0.1, poll=0.15, deadline=deadline, alive=gone)
-            ok, detail = verdict.ok, (f"{aimed.describe()} passed" if verdict.ok else verdict.reason)
+                verdict = health.window(session, passes=1, interval=0.1, poll=0.15, deadline=left, alive=gone)
+            ok, detail = verdict.ok, (f"{aimed.describe()} passed" if verdict.ok else _why(verdict))
         else:
             ok, detail = _stays_up(host, pid, hold), f"still up after {hold:g} s (no health URL)"
+            ports = listening.ports(host, pid) if ok else set()
             if not ok:
                 detail = f"`{command}` exited within {hold:g} s"
     finally:
         boot.stop(host, pid, pidfile=pidfile)
     output = Path(log).read_text(encoding="utf-8", errors="replace") if os.path.exists(log) else ""
-    return BootResult(ok, command, port, "", detail, "" if ok else first_error_line(output))
+    first = "" if ok else first_error_line(output)
+    taken = _IN_USE.search(first)
+    if taken:
+        detail = f"port {taken.group(1)}, which the service listens on whatever PORT says, is already in use here"
+    return BootResult(ok, command, port, "", detail, first, listens=sorted(ports), note=note)
+
+
+def _why(verdict: health.Verdict) -> str:
+    """A failed window's reason with what its last probe saw (``HTTP 500``), when the reason lacks it."""
+    last = verdict.results[-1] if verdict.results else None
+    if last is None or last.ok or last.detail in verdict.reason or " lacks " in verdict.reason:
+        return verdict.reason
+    return f"{verdict.reason} (last probe: {last.detail[:200]})"
+
+
+def _await_listening(host: LocalHost, pid: int, port: int, deadline: float) -> set[int]:
+    """The ports the tree of ``pid`` listens on, once it listens on any (empty when it exits first, or
+    listens on nothing within ``deadline``). A tree that listens elsewhere gets :data:`_SETTLE` seconds
+    more to open PORT too."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end and boot.alive(host, pid):
+        ports = listening.ports(host, pid)
+        if port in ports:
+            return ports
+        if ports:
+            time.sleep(_SETTLE)
+            return listening.ports(host, pid) or ports
+        time.sleep(0.2)
+    return set()
+
+
+def aim(port: int, ports: set[int]) -> tuple[int, str]:
+    """Where the probe goes and the line saying why: the spare ``port`` unless the service listens on
+    exactly one other port (and not on ``port``)."""
+    if port in ports or not ports:
+        return port, ""
+    if len(ports) == 1:
+        [other] = ports
+        return other, f"the service listens on {other}, not on PORT={port}; probed there"
+    listed = ", ".join(str(p) for p in sorted(ports))
+    return port, f"the service listens on {listed}, not on PORT={port}; probed PORT"
 
 
 def _stays_up(host: LocalHost, pid: int, hold: float) -> bool:
