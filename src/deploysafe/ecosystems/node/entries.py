@@ -26,7 +26,7 @@ from deploysafe.ecosystems.node.packages import PackageJson
 from deploysafe.errors import ConfigError
 
 if TYPE_CHECKING:
-    from deploysafe.ecosystems.node.parse.literals import Property
+    from deploysafe.ecosystems.node.parse.properties import Property
 
 RUNNERS = ("node", "nodejs", "tsx", "ts-node", "ts-node-esm", "nodemon", "node-dev", "ts-node-dev", "bun")
 ECOSYSTEM_FILES = (
@@ -245,11 +245,12 @@ def ecosystem_apps(root: str, name: str) -> list[Property] | None:
             source = handle.read()
     except OSError:
         return None
-    # The grammars load only for a project that has a process file.
-    from deploysafe.ecosystems.node.parse.literals import Property, object_properties
+    from deploysafe.ecosystems.node.parse.properties import Property
 
     if not name.endswith(".json"):
-        return object_properties(source, "script")
+        from deploysafe.ecosystems.node.process_files import script_properties
+
+        return script_properties(source)  # the grammars load only when this content was not read before
     try:
         data = safejson.loads(source)
     except ValueError as err:

@@ -11,28 +11,15 @@ at any depth (``declare module``, namespaces), and nothing a comment or a string
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tree_sitter import Node
 
 from deploysafe.ecosystems.node.parse.commonjs import cooked, string_value
 from deploysafe.ecosystems.node.parse.javascript import Dialect, syntax_tree
+from deploysafe.ecosystems.node.parse.properties import Property
 
 __all__ = ["Property", "declared_type_names", "listen_ports", "object_properties", "route_strings"]
 
 _MAX_NODES = 2_000_000  # a walk bound for hostile input; no process file or declaration file comes near
-
-
-@dataclass(frozen=True)
-class Property:
-    """One ``key: value`` of an object literal: ``value`` is the literal string, or None when the value is
-    computed (``expression`` is its source text); ``siblings`` are the object's other literal strings."""
-
-    key: str
-    value: str | None
-    expression: str
-    line: int  # 1-based
-    siblings: dict[str, str]
 
 
 def object_properties(source: bytes, key: str) -> list[Property]:
