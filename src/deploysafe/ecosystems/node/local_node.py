@@ -13,8 +13,9 @@ import json
 import os
 import shutil
 
+from deploysafe.ecosystems.node import kept
+
 FILE = "node-answers.json"
-KEPT = 64  # answers kept, the newest
 
 
 def run_node(args: list[str], timeout: float = 30) -> str | None:
@@ -45,29 +46,9 @@ def run_node(args: list[str], timeout: float = 30) -> str | None:
     return done.stdout
 
 
-def _path() -> str:
-    from deploysafe.check.cache import default_cache_dir
-
-    return os.path.join(default_cache_dir(), FILE)
-
-
 def _known() -> dict[str, str]:
-    try:
-        with open(_path(), encoding="utf-8") as handle:
-            known = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in known.items() if isinstance(v, str)} if isinstance(known, dict) else {}
+    return {k: v for k, v in kept.read(FILE).items() if isinstance(v, str)}
 
 
 def _remember(key: str, answer: str) -> None:
-    path = _path()
-    known = {**_known(), key: answer}
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(dict(list(known.items())[-KEPT:]), handle)
-        os.replace(temporary, path)  # whole or not at all, for a check running beside this one
-    except OSError:
-        pass
+    kept.write(FILE, {**_known(), key: answer})

@@ -10,13 +10,11 @@ costs a parse.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 
+from deploysafe.ecosystems.node import kept
 from deploysafe.ecosystems.node.parse.properties import Property
 
 FILE = "process-files.json"
-KEPT = 64  # process files kept, the newest
 
 
 def script_properties(source: bytes) -> list[Property]:
@@ -24,7 +22,7 @@ def script_properties(source: bytes) -> list[Property]:
     from deploysafe.ecosystems.node.parse.version import parser_version
 
     key = f"{parser_version()}:{hashlib.sha256(source).hexdigest()}"
-    known = _known()
+    known = kept.read(FILE)
     rows = known.get(key)
     if isinstance(rows, list):
         try:
@@ -34,33 +32,7 @@ def script_properties(source: bytes) -> list[Property]:
     from deploysafe.ecosystems.node.parse.literals import object_properties
 
     found = object_properties(source, "script")
+    known.pop(key, None)  # the newest last
     known[key] = [[p.key, p.value, p.expression, p.line, p.siblings] for p in found]
-    _write(known)
+    kept.write(FILE, known)
     return found
-
-
-def _path() -> str:
-    from deploysafe.check.cache import default_cache_dir
-
-    return os.path.join(default_cache_dir(), FILE)
-
-
-def _known() -> dict[str, object]:
-    try:
-        with open(_path(), encoding="utf-8") as handle:
-            known = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return known if isinstance(known, dict) else {}
-
-
-def _write(known: dict[str, object]) -> None:
-    path = _path()
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(dict(list(known.items())[-KEPT:]), handle)
-        os.replace(temporary, path)  # whole or not at all, for a check running beside this one
-    except OSError:
-        pass
