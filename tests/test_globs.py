@@ -24,7 +24,7 @@ PATH = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(PATTERN, min_size=1, max_size=4), st.lists(PATH, min_size=1, max_size=8))
 def test_name_patterns_match_what_git_ignore_rules_match(patterns, paths):
     readable = [p for p in patterns if globs.NamePatterns.accepts(p)]
