@@ -186,7 +186,7 @@ def _run(
             ok, detail = verdict.ok, (f"{aimed.describe()} passed" if verdict.ok else _why(verdict))
         else:
             ok, detail = _stays_up(host, pid, hold), f"still up after {hold:g} s (no health URL)"
-            ports = listening.ports(host, pid) if ok else set()
+            ports = listening.ports(host, pid).tree if ok else set()
             if not ok:
                 detail = f"`{command}` exited within {hold:g} s"
     finally:
@@ -208,17 +208,18 @@ def _why(verdict: health.Verdict) -> str:
 
 
 def _await_listening(host: LocalHost, pid: int, port: int, deadline: float) -> set[int]:
-    """The ports the tree of ``pid`` listens on, once it listens on any (empty when it exits first, or
-    listens on nothing within ``deadline``). A tree that listens elsewhere gets :data:`_SETTLE` seconds
-    more to open PORT too."""
+    """The ports the tree of ``pid`` listens on, once it listens on any or something listens on PORT
+    (empty when it exits first, or nothing listens within ``deadline``). A tree that listens elsewhere gets
+    :data:`_SETTLE` seconds more to open PORT too."""
     end = time.monotonic() + deadline
     while time.monotonic() < end and boot.alive(host, pid):
-        ports = listening.ports(host, pid)
-        if port in ports:
-            return ports
-        if ports:
+        seen = listening.ports(host, pid)
+        if port in seen.host:
+            return seen.tree | {port}  # PORT is held, maybe by a process the start command handed it to
+        if seen.tree:
             time.sleep(_SETTLE)
-            return listening.ports(host, pid) or ports
+            again = listening.ports(host, pid)
+            return (again.tree | ({port} & again.host)) or seen.tree
         time.sleep(0.2)
     return set()
 

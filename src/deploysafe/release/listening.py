@@ -8,11 +8,15 @@ service really holds, one shell call on the host lists
 - their socket inodes (``/proc/<pid>/fd/*`` links that read ``socket:[<inode>]``),
 - the kernel's TCP tables (``/proc/net/tcp``, ``/proc/net/tcp6``),
 
-and :func:`ports` keeps the local ports of LISTEN entries whose inode belongs to the tree. A host without
-/proc, or processes whose fds cannot be read, give an empty set: the caller then knows nothing, not "none".
+and :func:`ports` keeps the local ports of LISTEN entries whose inode belongs to the tree, beside every
+port something on the host listens on (a start command may hand the server to a process outside its
+session). A host without /proc, or processes whose fds cannot be read, give empty sets: the caller then
+knows nothing, not "none".
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from deploysafe.hosts.base import Host
 from deploysafe.release.proxy.drain import LISTEN
@@ -36,16 +40,22 @@ exit 0
 """
 
 
-def ports(target: Host, pid: int) -> set[int]:
-    """The ports the processes of session/group ``pid`` listen on (empty when /proc cannot tell)."""
+@dataclass
+class Listening:
+    tree: set[int] = field(default_factory=set)  # ports the process tree listens on
+    host: set[int] = field(default_factory=set)  # ports anything on the host listens on
+
+
+def ports(target: Host, pid: int) -> Listening:
+    """The ports the processes of session/group ``pid`` listen on, and all the host listens on."""
     done = target.run(["sh", "-c", _SCRIPT, "deploysafe-listening", str(pid)], timeout=15)
-    return listening_ports(done.stdout) if done.ok else set()
+    return listening_ports(done.stdout) if done.ok else Listening()
 
 
-def listening_ports(text: str) -> set[int]:
-    """From the script's output: local ports of LISTEN rows of the TCP tables whose inode is listed."""
+def listening_ports(text: str) -> Listening:
+    """From the script's output: local ports of the TCP tables' LISTEN rows, those whose inode is listed
+    apart."""
     inodes: set[str] = set()
-    found: set[int] = set()
     rows: list[list[str]] = []
     for line in text.splitlines():
         fields = line.split()
@@ -53,11 +63,15 @@ def listening_ports(text: str) -> set[int]:
             inodes.add(fields[1])
         elif len(fields) >= 10 and ":" in fields[1]:
             rows.append(fields)
+    found = Listening()
     for fields in rows:
-        if fields[3] != LISTEN or fields[9] not in inodes:
+        if fields[3] != LISTEN:
             continue
         try:
-            found.add(int(fields[1].rsplit(":", 1)[1], 16))
+            port = int(fields[1].rsplit(":", 1)[1], 16)
         except ValueError:
             continue
+        found.host.add(port)
+        if fields[9] in inodes:
+            found.tree.add(port)
     return found
