@@ -29,7 +29,7 @@ def test_a_release_whose_port_never_opens_fails_within_seconds_not_at_the_deadli
     assert found, str(failure.value)
     patience, boot = float(found[1]), float(found[2])
     assert patience == pytest.approx(max(Patience.FLOOR, Patience.MULTIPLE * boot), abs=0.1 + Patience.MULTIPLE * 0.05)
-    assert patience <= steps["health"].seconds <= patience + 2.0  # far from the 30 s deadline
+    assert patience <= steps["health"].seconds <= patience + 5.0  # far from the 30 s deadline, on a loaded machine too
     assert serving(live_port)["version"] == "1.0.0"
 
 

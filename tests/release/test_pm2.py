@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 
@@ -43,7 +41,7 @@ def pm2_spec(pm2, sshd, host_root, live_port):
         pm2_min_uptime=PM2_MIN_UPTIME,
         health=f"http://127.0.0.1:{live_port}/health",
         health_expect="healthy",
-        env={"PORT": str(live_port), **pm2.env},
+        env={"PORT": str(live_port), **pm2.env, "API_KEY": "sk-live-123"},  # a secret pm2 keeps in each app's env
         known_hosts=str(sshd.known_hosts),
         identity=str(sshd.key),
     )
@@ -63,6 +61,18 @@ def test_packed_example_under_pm2_over_ssh_serves_each_new_version(pm2_spec, pm2
     status = release.status(pm2_spec)
     assert status.healthy and status.current == second.release
     assert any((p.manager, p.name, p.status) == ("pm2", "seed-api", "online") for p in status.processes)
+
+    # pm2's list, as deploysafe reads it: from the daemon's socket (no pm2 CLI), the same as `pm2 jlist`
+    done = LocalHost(host_root).run(snapshot_command(str(pm2.binary)), env=pm2.env, timeout=60)
+    snap = parse_snapshot(done.stdout)
+    assert snap is not None and snap.via == "rpc"
+    assert "sk-live" not in done.stdout  # the apps' environments stay on the host
+    jlist = pm2.run("jlist").stdout
+    assert "sk-live" in jlist  # pm2 itself prints them
+    seen = [(p.name, p.pm_id, p.pid, p.status, p.restarts, p.exec_path, p.out_log) for p in snap.processes]
+    listed = [(p.name, p.pm_id, p.pid, p.status, p.restarts, p.exec_path, p.out_log) for p in parse_jlist(jlist)]
+    assert seen == listed and len(seen) == 2
+    assert all(p.start_ticks and p.real_cwd.endswith(second.release) for p in snap.processes)  # for the /proc watch
 
 
 def test_packed_example_whose_health_fails_under_pm2_is_rolled_back_over_ssh(
@@ -134,26 +144,6 @@ def test_adopting_a_tree_pm2_runs_in_place_moves_pm2_to_current_and_the_next_dep
     result = release.deploy(example.build("1.5.0", port=live_port), fast(spec))
     assert serving(live_port)["version"] == "1.5.0"
     assert result.previous == adopted.release
-
-
-def test_pm2s_list_is_read_from_its_daemons_socket_as_pm2_jlist_prints_it_without_the_environment(pm2, tmp_path):
-    (tmp_path / "app.js").write_text("setInterval(() => {}, 1000);\n")
-    env = {**os.environ, **pm2.env, "API_KEY": "sk-live-123"}
-    subprocess.run(
-        [str(pm2.binary), "start", str(tmp_path / "app.js"), "--name", "api"], env=env, check=True, timeout=60
-    )
-    host = LocalHost(tmp_path)
-
-    done = host.run(snapshot_command(str(pm2.binary)), env=pm2.env, timeout=60)
-    snap = parse_snapshot(done.stdout)
-
-    assert snap is not None and snap.via == "rpc"  # no pm2 CLI started
-    assert "sk-live" not in done.stdout
-    by_jlist = parse_jlist(pm2.run("jlist").stdout)
-    keys = [(p.name, p.pm_id, p.pid, p.status, p.restarts, p.exec_path, p.out_log) for p in by_jlist]
-    assert [(p.name, p.pm_id, p.pid, p.status, p.restarts, p.exec_path, p.out_log) for p in snap.processes] == keys
-    [api] = snap.processes
-    assert api.start_ticks and api.real_cwd  # what the health window's /proc watch needs
 
 
 def test_jlist_is_parsed_without_keeping_any_environment():

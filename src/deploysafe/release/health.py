@@ -296,17 +296,25 @@ def window(
         elapsed = time.monotonic() - start
         hopeless = patience is not None and elapsed >= patience.seconds and not vetting.pending
         if hopeless and patience is not None and not any(r.ok for r in results):
-            return Verdict(False, results, elapsed, f"no pass within {patience.seconds:.1f}s: {patience.why}")
+            reason = f"no pass within {patience.seconds:.1f}s: {patience.why}"
+            return Verdict(False, results, elapsed, reason + _lacking(session, result, "; "))
         if elapsed + pause > deadline:
             need = f"{passes} consecutive passes" if passes > 1 else "pass"
             reason = f"no {need} within {deadline:g}s"
             if vetting.pending or vetting.waiting:
                 reason += f": {vetting.pending or vetting.waiting}"
-            elif not result.ok and " lacks " in result.detail:
-                what = "the body" if session.probe.kind == "http" else "the output"
-                reason += f": {what} lacks {session.probe.lacks()}"
+            else:
+                reason += _lacking(session, result, ": ")
             return Verdict(False, results, time.monotonic() - start, reason)
         time.sleep(pause)
+
+
+def _lacking(session: ProbeSession, result: ProbeResult, joint: str) -> str:
+    """What a verdict adds when the last probe got an answer without the expected text (an old process)."""
+    if result.ok or " lacks " not in result.detail:
+        return ""
+    what = "the body" if session.probe.kind == "http" else "the output"
+    return f"{joint}{what} lacks {session.probe.lacks()}"
 
 
 @contextlib.contextmanager
