@@ -891,3 +891,35 @@ def test_an_addon_loaded_by_a_file_the_package_entry_requires_is_missing_without
         report.errors[0].message
     )
     assert_node_fails(root, "Cannot find module '../build/Release/addon.node'")
+
+
+def test_a_missing_package_in_a_folder_without_package_json_says_how_to_install_it(tmp_path):
+    root = project(tmp_path, {"index.js": "require('ioredis');\n" + LOADED})
+    report = check(root)
+    assert errors(report) == [("missing-package", "index.js")]
+    assert report.errors[0].message == (
+        "crashes at start: Cannot find package 'ioredis' imported from index.js; it is not installed: add it to "
+        "dependencies (npm install ioredis)"
+    )
+    assert_node_fails(root, "Cannot find module 'ioredis'")
+
+
+def test_the_names_a_module_exports_are_listed_up_to_six(tmp_path):
+    six = "".join(f"export const {n} = 1;\n" for n in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot"))
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { zulu } from './six.js';\nimport { yankee } from './seven.js';\n" + LOADED,
+            "six.js": six,
+            "seven.js": six + "export const golf = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")] * 2
+    assert [f.message for f in report.errors] == [
+        "crashes at start: SyntaxError: The requested module './six.js' does not provide an export named 'zulu' "
+        "(it exports alpha, bravo, charlie, delta, echo, foxtrot)",
+        "crashes at start: SyntaxError: The requested module './seven.js' does not provide an export named 'yankee'",
+    ]
+    assert_node_fails(root, "does not provide an export named")

@@ -88,6 +88,31 @@ def test_require_of_an_esm_graph_with_top_level_await_fails_on_every_version(tmp
         ]
 
 
+@pytest.mark.parametrize("version", ["20.20.2", "22.23.5"])
+def test_top_level_await_behind_a_packages_import_condition_fails_a_require(tmp_path, version):
+    # The ES module imports the package's "import" file, which awaits; its "require" file does not.
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **CJS,
+            "index.js": "const { x } = require('./lib.mjs');\n" + LOADED,
+            "lib.mjs": "export { x } from 'dual';\n",
+            "node_modules/dual/package.json": {
+                "name": "dual",
+                "version": "1.0.0",
+                "exports": {"import": "./esm.mjs", "require": "./cjs.cjs"},
+            },
+            "node_modules/dual/esm.mjs": "export const x = await Promise.resolve(1);\n",
+            "node_modules/dual/cjs.cjs": "exports.x = 1;\n",
+        },
+    )
+    root.joinpath("package.json").write_text('{"name": "app", "version": "1.0.0", "dependencies": {"dual": "1.0.0"}}\n')
+    errors, loads = judged(version, root)
+    assert not loads
+    assert errors == [("require-of-esm", "index.js")]
+    assert "ERR_REQUIRE_ASYNC_MODULE" in messages(version, root)[0]
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_module_syntax_in_a_typeless_package_follows_each_node_version(tmp_path, version):
     root = write_tree(tmp_path / "app", {**CJS, "index.js": "import fs from 'node:fs';\n" + LOADED})
