@@ -616,8 +616,9 @@ def test_circular_import_is_a_warning_and_loads(tmp_path):
         {
             **ESM,
             "index.js": "import './a.js';\n" + LOADED,
-            "a.js": "import { b } from './b.js';\nexport const a = () => b;\n",
+            "a.js": "import { b } from './b.js';\nimport './leaf.js';\nexport const a = () => b;\n",
             "b.js": "import { a } from './a.js';\nexport const b = () => a;\n",
+            "leaf.js": "export const leaf = 1;\n",  # a module in no cycle, met before the cycle
         },
     )
     report = check(root)
