@@ -569,6 +569,20 @@ def test_json_import_with_attribute_loads(tmp_path):
     assert_node_fails(root, "does not provide an export named 'x'")
 
 
+def test_json_required_or_resolved_from_an_es_module_needs_no_attribute(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n"
+            "const d = require('./d.json');\nconst where = import.meta.resolve('./d.json');\n" + LOADED,
+            "d.json": '{"a": 1}\n',
+        },
+    )
+    assert check(root).findings == []
+    assert_loads(root)
+
+
 def test_syntax_error_in_a_reachable_file_blocks_though_node_check_passes_on_the_entry(tmp_path):
     root = project(
         tmp_path,
