@@ -185,3 +185,11 @@ def test_a_commonjs_typescript_package_loads_an_extensionless_deep_import(tmp_pa
         },
     )
     assert judged(root) == []
+
+
+def test_json_imported_without_an_attribute_loads_under_tsx(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {**ESM, "src/index.ts": "import d from './d.json';\nconsole.log(d.a);\n" + LOADED, "src/d.json": '{"a": 1}\n'},
+    )
+    assert judged(root) == []
