@@ -325,10 +325,10 @@ def test_an_env_file_the_start_command_reads_must_exist_as_node_exits_9_without_
 
 def test_env_files_are_read_from_each_node_of_a_chain_after_the_script_too_up_to_a_double_dash(tmp_path):
     # node reads `--env-file=args.env` though it follows the script's name (Node 20 and 22), not what follows
-    # `--`; `echo` runs no node; .env, named twice, is said once.
+    # `--`; `echo` runs no node; .env, named twice, is said once; a last `--env-file` with no value is ignored.
     start = (
         "echo starting && node --env-file .env server.js --env-file=args.env -- --env-file=script.env && "
-        "node --env-file=.env.local --env-file .env server.js"
+        "node --env-file=.env.local --env-file .env server.js && node server.js --env-file"
     )
     node = ("node", "--env-file", ".env", "server.js", "--env-file=args.env", "--", "--env-file=script.env")
     root = write_tree(
@@ -358,6 +358,8 @@ def test_env_files_are_read_from_each_node_of_a_chain_after_the_script_too_up_to
     done = run(root, *node)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "loaded --env-file=args.env -- --env-file=script.env"
+    done = run(root, "node", "server.js", "--env-file")
+    assert done.returncode == 0 and done.stdout.strip() == "loaded --env-file", done.stderr
 
 
 def bcrypt_app(tmp_path: Path, fixture: str, version: str) -> Path:
