@@ -938,3 +938,48 @@ def test_the_names_a_module_exports_are_listed_up_to_six(tmp_path):
         "crashes at start: SyntaxError: The requested module './seven.js' does not provide an export named 'yankee'",
     ]
     assert_node_fails(root, "does not provide an export named")
+
+
+def test_a_resolve_inside_a_function_fails_when_it_runs_and_a_feature_test_guards_a_require(tmp_path):
+    root = project(
+        tmp_path / "cjs",
+        {
+            **CJS,
+            "index.js": "function page() { return require.resolve('./templates/welcome.html'); }\n"
+            "if (typeof structuredClone === 'undefined') require('./polyfill.js');\n"
+            + LOADED
+            + "if (process.env.RUN) page();\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, str(f.severity), f.message) for f in report.findings] == [
+        (
+            "unresolved-import",
+            "error",
+            "fails when this require.resolve() runs: Cannot find module './templates/welcome.html' imported from "
+            "index.js (no file at templates/welcome.html)",
+        ),
+        (
+            "unresolved-import",
+            "warning",
+            "crashes at start: Cannot find module './polyfill.js' imported from index.js (no file at polyfill.js) "
+            "(only where `typeof structuredClone === 'undefined'` says so: a feature test guards it)",
+        ),
+    ]
+    assert_loads(root)  # this Node has structuredClone, and page() does not run at start
+    done = run_node(root, "index.js", env={"RUN": "1"})
+    assert done.returncode != 0 and "Cannot find module './templates/welcome.html'" in done.stderr
+
+    esm = project(
+        tmp_path / "esm",
+        {
+            **ESM,
+            "index.js": "export function page() { return import.meta.resolve('not-installed'); }\n"
+            + LOADED
+            + "if (process.env.RUN) page();\n",
+        },
+    )
+    assert [f.message.split(":")[0] for f in check(esm).errors] == ["fails when this import.meta.resolve() runs"]
+    assert_loads(esm)
+    done = run_node(esm, "index.js", env={"RUN": "1"})
+    assert done.returncode != 0 and "Cannot find package 'not-installed'" in done.stderr
