@@ -193,3 +193,23 @@ def test_json_imported_without_an_attribute_loads_under_tsx(tmp_path):
         {**ESM, "src/index.ts": "import d from './d.json';\nconsole.log(d.a);\n" + LOADED, "src/d.json": '{"a": 1}\n'},
     )
     assert judged(root) == []
+
+
+def test_a_type_only_export_read_as_a_value_in_commonjs_is_undefined_not_a_crash(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **CJS,
+            "src/index.ts": "import { Role, real } from './types';\nconsole.log(typeof Role, real);\n" + LOADED,
+            "src/types.ts": TYPES,
+        },
+    )
+    assert judged(root) == []
+    warnings = check(root, ["src/index.ts"]).warnings
+    assert [(f.rule, f.message) for f in warnings] == [
+        (
+            "missing-export",
+            "'Role' is undefined at run time: The requested module './types' does not provide an export named "
+            "'Role' (it exports 'Role' only as a type, and this file reads it as a value)",
+        )
+    ]
