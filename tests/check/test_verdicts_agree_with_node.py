@@ -513,6 +513,20 @@ def test_undeclared_but_hoisted_dependency_is_a_warning_and_loads(tmp_path):
     assert_loads(root)
 
 
+def test_a_package_importing_itself_by_name_needs_no_dependency(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "version": "1.0.0", "exports": {".": "./lib.js"}},
+            "index.js": "const lib = require('app');\n" + LOADED,
+            "lib.js": "module.exports = 1;\n",
+        },
+    )
+    report = check(root)
+    assert report.findings == [] and report.reachable == 2
+    assert_loads(root)
+
+
 def test_dev_dependency_imported_at_runtime_blocks(tmp_path):
     root = project(
         tmp_path,
