@@ -177,7 +177,7 @@ def _is_desm_join(call: Node, root: Node) -> bool:
             if node.type == "import_specifier":
                 name = node.child_by_field_name("name")
                 local = node.child_by_field_name("alias") or name
-                if name is not None and name.text == b"join" and callee.text == local.text:
+                if name is not None and local is not None and name.text == b"join" and callee.text == local.text:
                     return True
             elif _is_default_import(node) and callee.type == "member_expression" and _last_name(callee) == b"join":
                 owner = callee.child_by_field_name("object")

@@ -335,16 +335,19 @@ def _name_test(usage: Node) -> tuple[Node, tuple[str, ...] | None] | None:
                 around = call.parent
                 if around is not None and around.type == "unary_expression" and _operator(around) == "~":
                     return around, (glob.format(_escaped(text)),)
-                return (around, (glob.format(_escaped(text)),)) if _index_found(around) is not None else None
+                if around is None or _index_found(around) is None:
+                    return None
+                return around, (glob.format(_escaped(text)),)
             return call, (glob.format(_escaped(text)),)
         if name in (b"slice", b"substr", b"substring"):
             return _compared(call, lambda suffix: "*" + _escaped(suffix))
         return None
     if parent is not None and parent.type == "arguments":
-        call = parent.parent
-        callee = call.child_by_field_name("function") if call is not None else None
-        if call is None or callee is None:
+        outer = parent.parent
+        callee = outer.child_by_field_name("function") if outer is not None else None
+        if outer is None or callee is None:
             return None
+        call = outer
         if callee.type == "member_expression":
             owner, prop = callee.child_by_field_name("object"), callee.child_by_field_name("property")
             if prop is not None and prop.text == b"test" and owner is not None and owner.type == "regex":
