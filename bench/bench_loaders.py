@@ -9,8 +9,8 @@ locales). For each one the bench:
    ``owner+name/repo``) or, without it, from a clone of https://github.com/OWNER/NAME;
 2. installs it with npm (``npm ci`` from its lockfile; ``npm install`` where it has none);
 3. starts it with real Node from the tree itself, to know that it boots at all (the oracle);
-4. runs ``deploysafe check`` and ``deploysafe pack --boot`` (with ``--health`` where the service listens
-   on $PORT; otherwise the process must stay up 3 s);
+4. runs ``deploysafe check`` and ``deploysafe pack --boot --health`` on the probe (a service that ignores
+   $PORT is probed on the one port it listens on);
 5. when pack stops naming ``add: [pack] include = [...]`` lines, packs again with those includes and
    records whether that artifact boots;
 6. unpacks the artifact, links the installed ``node_modules`` into it, starts it with Node and asks
@@ -57,7 +57,6 @@ class Service:
     entry: str = ""
     port: int = 0  # the port it listens on when it ignores $PORT (0: it reads $PORT)
     probe: str = "/"  # a path that answers 200 only when the folder-loaded code or data is there
-    health: bool = False  # pack --boot --health on the probe (only where it listens on $PORT)
     options: tuple[str, ...] = ()  # for check and pack (an --entry where the repository names none)
     language: str = ""  # Accept-Language of the probe
     expect: str = ""  # text the probe's answer must hold
@@ -80,7 +79,6 @@ SERVICES = (
         "@fastify/autoload routes/ with desm's join(import.meta.url, 'routes'), nested folders",
         entry="server.js",
         probe="/foo/",
-        health=True,
     ),
     Service(
         "hotel-booking-three",
@@ -237,9 +235,8 @@ def bench(service: Service, mirror: Path | None) -> Result:
         result.check = output.strip().splitlines()[-1] if output.strip() else ""
     with tempfile.TemporaryDirectory() as scratch:
         artifact = Path(scratch) / "artifact.tar.gz"
-        pack = [*DEPLOYSAFE, "pack", ".", *service.options, "--boot", "-o", str(artifact)]
-        if service.health:
-            pack += ["--health", f"http://127.0.0.1:1{service.probe}"]
+        health = ["--health", f"http://127.0.0.1:1{service.probe}"]
+        pack = [*DEPLOYSAFE, "pack", ".", *service.options, "--boot", *health, "-o", str(artifact)]
         code, output, seconds = run(pack, folder)
         result.pack_exit, result.seconds["pack --boot"] = code, round(seconds, 2)
         result.pack_line = _last_lines(output)
