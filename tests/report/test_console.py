@@ -60,3 +60,23 @@ def test_a_check_to_a_pipe_prints_line_100_as_digits_and_never_loads_rich(tmp_pa
     imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "deploysafe.check.pipeline" in imported
     assert not [name for name in imported if name.split(".")[0] == "rich"]
+
+
+def test_every_rich_console_of_the_cli_prints_line_100_as_digits():
+    """drift, pack, deploy, doctor and the progress bar print through rich on a terminal: each gets its console
+    from rich_console, which never turns ``:100:`` into 💯 — and no module builds a Console of its own."""
+    from pathlib import Path
+
+    from deploysafe.report.console import rich_console
+
+    out = io.StringIO()
+    rich_console(file=out, width=200, force_terminal=True).print("src/app.js:100:9 unresolved-import")
+    assert "src/app.js:100:9" in out.getvalue()
+    source = Path(__file__).resolve().parents[2] / "src" / "deploysafe"
+    builders = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if "Console(" in path.read_text().replace("PlainConsole(", "").replace("def rich_console(", "")
+        and path.name != "console.py"
+    ]
+    assert builders == []

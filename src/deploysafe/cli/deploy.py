@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from deploysafe import release
 from deploysafe.cli import swarm as swarm_cli
@@ -23,6 +22,7 @@ from deploysafe.errors import ConfigError, DeploysafeError, TargetError
 from deploysafe.release import FleetFailed, FleetResult, FleetSpec, ReleaseFailed, Result, TargetSpec
 from deploysafe.release.fleetspec import ON_FAILURE, label
 from deploysafe.report import deploy as view
+from deploysafe.report.console import rich_console
 
 
 def _load_config(config: str | None, source: str | None) -> Config:
@@ -203,7 +203,7 @@ def _quiet_transport_logs() -> None:
 def _run(fmt: str, action: Callable[[Any], Result], host: str | None = None) -> None:
     """Run a deploy/rollback/adopt with the chosen reporter and print its outcome."""
     _quiet_transport_logs()
-    console = Console(highlight=False)
+    console = rich_console()
     reporter: Any = view.JsonReporter(host) if fmt == "json" else view.TextReporter(console)
     try:
         result = action(reporter)
@@ -230,7 +230,7 @@ def _emit_result(reporter: view.JsonReporter, result: Result) -> None:
 def _run_fleet(fmt: str, action: Callable[[Any], FleetResult]) -> None:
     """Run a fleet deploy/rollback; print each host's outcome, then the fleet's report."""
     _quiet_transport_logs()
-    console = Console(highlight=False)
+    console = rich_console()
     reporter: Any = view.JsonFleetReporter() if fmt == "json" else view.TextFleetReporter(console)
     try:
         result = action(reporter)
@@ -444,7 +444,7 @@ def releases(fmt: str, **kwargs: Any) -> None:
     if fmt == "json":
         click.echo(view.releases_json(items))
         return
-    Console(highlight=False).print(view.release_table(items))
+    rich_console().print(view.release_table(items))
 
 
 def _fleet_releases(fmt: str, fleet: FleetSpec) -> None:
@@ -452,7 +452,7 @@ def _fleet_releases(fmt: str, fleet: FleetSpec) -> None:
     if fmt == "json":
         click.echo(view.fleet_releases_json(fleet.title, views))
     else:
-        view.print_fleet_releases(views, Console(highlight=False))
+        view.print_fleet_releases(views, rich_console())
     _unreadable([(host, items) for host, items in views if isinstance(items, DeploysafeError)])
 
 
@@ -490,7 +490,7 @@ def status(fmt: str, no_probe: bool, **kwargs: Any) -> None:
     if fmt == "json":
         click.echo(view.status_json(info))
         return
-    view.print_status(info, Console(highlight=False))
+    view.print_status(info, rich_console())
 
 
 def _fleet_status(fmt: str, fleet: FleetSpec, *, probe: bool) -> None:
@@ -498,7 +498,7 @@ def _fleet_status(fmt: str, fleet: FleetSpec, *, probe: bool) -> None:
     if fmt == "json":
         click.echo(view.fleet_status_json(fleet.title, views))
     else:
-        view.print_fleet_status(fleet.title, views, Console(highlight=False))
+        view.print_fleet_status(fleet.title, views, rich_console())
     _unreadable([(host, info) for host, info in views if isinstance(info, DeploysafeError)])
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from deploysafe.cli.app import main
 from deploysafe.cli.deploy import _WHERE, _one, target_options
 from deploysafe.cli.project import project_root
+from deploysafe.report.console import rich_console
 from deploysafe.report.contract import versioned
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -56,7 +56,7 @@ def doctor(root: Path, fmt: str, **kwargs: Any) -> None:
         document = {"root": str(project), "ok": not failed, "checks": [c.to_json() for c in checks]}
         click.echo(json.dumps(versioned(document)))
     else:
-        console = Console(highlight=False)
+        console = rich_console()
         for c in checks:
             console.print(f"[{_STYLE[c.level]}]{c.level:<4}[/] {c.name:<8} {escape(c.detail)}", soft_wrap=True)
     sys.exit(1 if failed else 0)

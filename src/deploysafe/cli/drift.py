@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from deploysafe.cli import output as outputs
 from deploysafe.cli.app import main
@@ -17,6 +16,7 @@ from deploysafe.drift import drift
 from deploysafe.drift import pull_needed as pull_files
 from deploysafe.errors import ConfigError
 from deploysafe.report import drift as drift_report
+from deploysafe.report.console import rich_console
 
 FORMATS = ("text", "json")
 
@@ -122,8 +122,10 @@ def drift_command(
     if fmt == "json":
         outputs.write(output, drift_report.to_json(report, pulled))
     elif output is None:
-        drift_report.render(report, pulled, Console(highlight=False, soft_wrap=True), verbose)
+        drift_report.render(report, pulled, rich_console(soft_wrap=True), verbose)
     else:
         with outputs.opened(output) as handle:
-            drift_report.render(report, pulled, Console(file=handle, no_color=True, width=200, soft_wrap=True), verbose)
+            drift_report.render(
+                report, pulled, rich_console(file=handle, no_color=True, width=200, soft_wrap=True), verbose
+            )
     sys.exit(pulled.exit_code if pulled is not None else report.exit_code)

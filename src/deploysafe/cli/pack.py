@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploysafe.artifact import oci
@@ -29,6 +28,7 @@ from deploysafe.pack import verify as run_verify
 from deploysafe.pack.boot import DEADLINE, BootResult, boot_artifact
 from deploysafe.release.health import Probe, parse_probe
 from deploysafe.report import text as text_report
+from deploysafe.report.console import rich_console
 from deploysafe.report.image import render_image, render_image_verify
 from deploysafe.report.pack import render_pack, render_verify
 
@@ -175,7 +175,7 @@ def pack(
         if fmt == "json":
             sys.stdout.write(json.dumps(blocked.report.to_json(), indent=2, ensure_ascii=False) + "\n")
         else:
-            text_report.render(blocked.report, Console(highlight=False))
+            text_report.render(blocked.report, rich_console())
         click.echo(f"deploysafe: error: {blocked}", err=True)
         sys.exit(blocked.exit_code)
     finally:
@@ -189,11 +189,11 @@ def pack(
             sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         click.echo(f"packed {result.id} → {result.path}", err=True)
     else:
-        render_pack(result, Console(highlight=False), verbose=verbose)
+        render_pack(result, rich_console(), verbose=verbose)
     if settings is not None:
         image_path = Path(output) if output else root / DEFAULT_IMAGES / result.id
         built = build_image(result.path, image_path, settings, engine=engine)
-        render_image(built, Console(highlight=False))
+        render_image(built, rich_console())
         if boot:
             _boot_image(built.path, health_url)
         return
@@ -294,7 +294,7 @@ def verify(
         probe, deadline = _probe(health_url, target, config)
     elif boot and health_url:
         probe = parse_probe(health_url)
-    console = Console(stderr=True)
+    console = rich_console(stderr=True)
     bar: Progress | None = None
     started = time.monotonic()
 
@@ -318,7 +318,7 @@ def verify(
         document = {**result.to_json(), "boot": booted.to_json() if booted is not None else None}
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     elif booted is None or booted.ok:
-        render_verify(result, Console(highlight=False))
+        render_verify(result, rich_console())
     if booted is not None:
         _say_boot(booted)
         if not booted.ok:
@@ -333,6 +333,6 @@ def _verify_image(path: Path, boot: bool, health_url: str | None) -> None:
     if path.is_dir():
         image = oci.read_layout(path)
         oci.verify_blobs(image)
-        render_image_verify(image, Console(highlight=False))
+        render_image_verify(image, rich_console())
     if boot:
         _boot_image(path, health_url)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from deploysafe.report.console import escape, terminal
+from deploysafe.report.console import escape, rich_console, terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,10 +35,9 @@ class StageProgress:
             return
         if self.bar is None:
             # Loaded when a bar is first shown: a quick or piped run does not pay for it.
-            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.console = Console(stderr=True)
+            self.console = rich_console(stderr=True)
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from deploysafe.check.why import MISSING
 from deploysafe.check.why import why as run_why
@@ -20,6 +19,7 @@ from deploysafe.cli.project import project_root, rebased_entries, say_root
 from deploysafe.errors import ConfigError
 from deploysafe.report import graph_formats
 from deploysafe.report import why as why_report
+from deploysafe.report.console import rich_console
 
 GRAPH_FORMATS = ("html", "dot", "mermaid")
 
@@ -136,4 +136,4 @@ def why(
     if fmt == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        why_report.render(result, Console(highlight=False))
+        why_report.render(result, rich_console())

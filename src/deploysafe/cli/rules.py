@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from deploysafe.cli.app import main
+from deploysafe.report.console import rich_console
 
 
 @main.command()
@@ -30,4 +30,4 @@ def rules(fmt: str, verbose: bool) -> None:
     if fmt == "json":
         click.echo(report.render_json(rulesets), nl=False)
     else:
-        report.render_text(rulesets, Console(highlight=False), verbose=verbose)
+        report.render_text(rulesets, rich_console(), verbose=verbose)

@@ -91,10 +91,17 @@ def terminal(file: IO[str]) -> bool:
         return False
 
 
+def rich_console(**options: object) -> Console:
+    """rich's Console with emoji codes off (``:100:`` in ``index.js:100:9`` stays a line number) and, unless
+    asked for, no highlighting of numbers and paths: every rich console of the CLI comes from here."""
+    from rich.console import Console
+
+    options.setdefault("highlight", False)
+    return Console(emoji=False, **options)  # type: ignore[arg-type]
+
+
 def console_for(file: IO[str] | None = None) -> Console | PlainConsole:
     """rich's Console for a terminal (stdout when ``file`` is None), else a :class:`PlainConsole`."""
     if not terminal(file if file is not None else sys.stdout):
         return PlainConsole(file)
-    from rich.console import Console
-
-    return Console(file=file, highlight=False, emoji=False)
+    return rich_console(file=file)

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from deploysafe.errors import DeploysafeError
 from deploysafe.release import FleetResult, HostOutcome, ReleaseInfo, Result, StatusInfo
+from deploysafe.report.console import rich_console
 from deploysafe.report.contract import JSON_VERSION, now, versioned
 from deploysafe.report.words import count
 
@@ -172,7 +173,7 @@ class JsonFleetReporter(JsonReporter):
 
 def print_failure(report: str) -> None:
     """The one-screen report of a failed run, on stderr."""
-    Console(stderr=True, highlight=False).print(escape(report), style="red", soft_wrap=True)
+    rich_console(stderr=True).print(escape(report), style="red", soft_wrap=True)
 
 
 def print_result(result: Result, console: Console) -> None:
