@@ -65,6 +65,8 @@ COMPUTED_ENTRY = "computed-entry"  # a start the process manager computes at run
 STALE_BUILD = "stale-build"  # build output older than its sources: the checked files may not be what ships
 # loads inside an installed package whose specifier is computed at run time: counted once per package
 COMPUTED_IN_PACKAGE = "computed-in-package"
+# code that runs at load reads a browser-only global (`window`), which Node does not define
+BROWSER_GLOBAL = "browser-global"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,15 @@ from dataclasses import dataclass, field, replace
 
 from deploysafe.check import resolution as r
 from deploysafe.check.facts import Import, ImportKind
-from deploysafe.check.findings import COMPUTED_IN_PACKAGE, UNKNOWN_EXPORTS, UNREADABLE, Finding, Severity, Unverified
+from deploysafe.check.findings import (
+    BROWSER_GLOBAL,
+    COMPUTED_IN_PACKAGE,
+    UNKNOWN_EXPORTS,
+    UNREADABLE,
+    Finding,
+    Severity,
+    Unverified,
+)
 from deploysafe.check.graph import Edge, Module, ModuleGraph
 from deploysafe.check.resolution import Unresolved
 from deploysafe.check.rules import Rule
@@ -37,9 +45,10 @@ INTERIOR_RULES = (
     "missing-import-attribute",
     "require-of-esm",
     "unknown-file-extension",
+    "browser-global",
 )
 MISSING_PEER = "missing-package"
-_KEPT_DOUBTS = (UNKNOWN_EXPORTS, UNREADABLE)
+_KEPT_DOUBTS = (UNKNOWN_EXPORTS, UNREADABLE, BROWSER_GLOBAL)
 _VERDICTS = ("crashes at start", "fails when this require() runs", "fails when this import() runs")
 
 
@@ -167,6 +176,8 @@ def judge(
                 moved = _at_door(ctx, graph, interior, module.path, result)
                 findings.setdefault((moved.file, moved.line, moved.message), moved)
             elif isinstance(result, Unverified) and result.reason in _KEPT_DOUBTS:
+                if result.reason == BROWSER_GLOBAL and module.path in interior.lazy:
+                    continue  # a lazily loaded package file needs the browser only when that code runs
                 doubt = _doubt_at_door(ctx, graph, interior, module.path, result)
                 doubts.setdefault((doubt.file, doubt.line, doubt.detail), doubt)
     counted = [_computed_at_door(graph, interior, package, loads) for package, loads in sorted(computed.items())]

@@ -60,6 +60,9 @@ class NodeModuleFacts(ModuleFacts):
     forwarded: tuple[tuple[str, str, str], ...] = ()
     # Code loaded from folders by listing them (see deploysafe.ecosystems.node.parse.folders).
     folder_loads: tuple[FolderLoad, ...] = ()
+    # The first place that needs a browser at load, (line, column, what): "reads `window`", "throws under
+    # `!window.document`" (see deploysafe.ecosystems.node.parse.browser_globals); (0, 0, "") when none.
+    browser_need: tuple[int, int, str] = (0, 0, "")
 
 
 UNPARSABLE = NodeModuleFacts()  # a file not parsed (unreadable, too large, not a source, internal fault)

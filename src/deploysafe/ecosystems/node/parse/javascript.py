@@ -34,6 +34,7 @@ from deploysafe.check.facts import (
 from deploysafe.ecosystems.node.builtins import builtin_name
 from deploysafe.ecosystems.node.parse import (
     assets,
+    browser_globals,
     commonjs,
     conditions,
     folders,
@@ -460,6 +461,7 @@ class _ModuleReader:
             export_assignment=self.export_assignment,
             forwarded=tuple(sorted((name, *origin) for name, origin in self.forwarded.items())),
             folder_loads=self._folder_loads(root),
+            browser_need=browser_globals.first_browser_need(self.source, root, self._top_calls),
         )
 
     def _top_calls(self) -> load_time.TopCalls | None:

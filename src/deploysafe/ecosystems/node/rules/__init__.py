@@ -5,6 +5,7 @@ rule is a module here and a line below."""
 from __future__ import annotations
 
 from deploysafe.check.rules import RuleSet
+from deploysafe.ecosystems.node.rules.browser_global import BrowserGlobalRule
 from deploysafe.ecosystems.node.rules.case_mismatch import CaseMismatchRule
 from deploysafe.ecosystems.node.rules.circular_import import CircularImportRule
 from deploysafe.ecosystems.node.rules.context import RuleContext
@@ -36,6 +37,7 @@ RULES = RuleSet(
         UnknownFileExtensionRule(),
         MissingStartFileRule(),
         MissingNativeBindingRule(),
+        BrowserGlobalRule(),
     ],
     tag="nodejs",
 )
