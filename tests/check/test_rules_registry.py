@@ -24,7 +24,7 @@ def seed_report():
 
 
 def test_every_rule_is_a_class_in_a_module_named_for_its_id() -> None:
-    assert len(RULES) == 13
+    assert len(RULES) == 14
     for rule in RULES:
         module = importlib.import_module(f"deploysafe.ecosystems.node.rules.{rule.id.replace('-', '_')}")
         assert type(rule).__module__ == module.__name__

@@ -24,7 +24,10 @@ _NODE_DEFINES = {"navigator": 21}  # Node defines `navigator` from this major ve
 class BrowserGlobalRule(Rule):
     id = ID
     summary = "Code that runs at load reads a browser-only global."
-    predicts = "`ReferenceError: window is not defined` (or a library's own throw) at start, unless defined first"
+    predicts = (
+        "`ReferenceError: window is not defined` (or a library's `throw` when `document` is missing) in code that "
+        "runs at load: listed as unverified, never blocked — the process may define the global first"
+    )
     help = "Load the file only in a browser build, guard the read with `typeof window !== 'undefined'`, or define it."
 
     def check_module(self, ctx: RuleContext, module: Module) -> Iterator[Result]:  # type: ignore[override]
