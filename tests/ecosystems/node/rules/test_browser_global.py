@@ -57,6 +57,7 @@ OWN = {
         "try { location.href; } catch { /* not a browser */ }\n"
         "console.log('loaded', width, ok, typeof later);\n"
     ),
+    "exports.mjs": "const _n = 1;\nexport { _n as navigator };\nconsole.log('loaded');\n",
     "shadowed.js": "(function (window) {\n  if (!window.document) {}\n  window.y = 1;\n})({});\nconsole.log('loaded');\n",
 }
 
@@ -69,7 +70,7 @@ def test_own_code_read_at_load_is_unverified_and_guarded_reads_stay_clean(tmp_pa
     assert doubt.startswith("reads `window` at load"), doubt
     assert [(u.file, u.line, u.column) for u in check(root, ["bad.js"]).unverified] == [("bad.js", 2, 11)]
 
-    for entry in ("guarded.js", "shadowed.js"):
+    for entry in ("guarded.js", "shadowed.js", "exports.mjs"):
         done = run_node(root, entry)
         assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
         assert browser_doubts(root, entry) == [], entry

@@ -110,7 +110,7 @@ def first_browser_need(source: bytes, root: Node, top: Callable[[], load_time.To
                     node.type == "identifier" and _declares(node)
                 ):
                     declared.add(word)
-                elif node.type == "identifier":
+                elif node.type == "identifier" and not _export_name(node):
                     reads.append(node)
             start = source.find(word, start + 1)
     candidates = [(node.start_byte, node, "read") for node in reads if node.text not in declared]
@@ -140,6 +140,12 @@ def _declares(identifier: Node) -> bool:
         return True  # `window = ...` outside strict mode makes a global: later reads do not throw
     field_name = _DECLARING.get(parent.type)
     return field_name is not None and parent.child_by_field_name(field_name) == identifier
+
+
+def _export_name(identifier: Node) -> bool:
+    """A name in `export { a as navigator }`: it names a binding, it reads nothing when the code runs."""
+    parent = identifier.parent
+    return parent is not None and parent.type == "export_specifier"
 
 
 def _is_typeof_operand(node: Node) -> bool:
