@@ -50,18 +50,7 @@ BROWSER_GLOBALS = (
     b"customElements",
 )
 _NAMES = frozenset(BROWSER_GLOBALS)
-_FUNCTIONS = frozenset(
-    {
-        "function_declaration",
-        "function_expression",
-        "function",
-        "arrow_function",
-        "method_definition",
-        "generator_function_declaration",
-        "generator_function",
-        "class_body",
-    }
-)
+_FUNCTIONS = load_time.FUNCTIONS | {"class_body"}  # a class body: its methods and fields run later
 _LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement", "switch_body"})
 _SHORT_CIRCUIT = frozenset({"&&", "||", "??"})
 _DECLARING = {

@@ -355,17 +355,7 @@ def _unquoted(token: bytes) -> str:
 
 # --- reading one module ----------------------------------------------------------------------------------
 
-_FUNCTIONS = frozenset(
-    {
-        "function_declaration",
-        "function_expression",
-        "function",
-        "arrow_function",
-        "method_definition",
-        "generator_function_declaration",
-        "generator_function",
-    }
-)
+_FUNCTIONS = load_time.FUNCTIONS
 _NAMED_FUNCTIONS = frozenset({"function_declaration", "generator_function_declaration"})
 _BLOCKS = frozenset({"statement_block", "for_statement", "for_in_statement", "switch_body", "class_static_block"})
 _FIELDS = frozenset({"field_definition", "public_field_definition"})

@@ -28,7 +28,20 @@ from tree_sitter import Node
 
 from deploysafe.ecosystems.node.parse import conditions
 
-__all__ = ["TopCalls", "runs_at_load", "umd_truth"]
+__all__ = ["FUNCTIONS", "TopCalls", "runs_at_load", "umd_truth"]
+
+# Every node whose body is a function's: it runs when called, not where it is written.
+FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+        "generator_function_declaration",
+        "generator_function",
+    }
+)
 
 _FUNCTION_VALUES = frozenset({"function_expression", "function", "arrow_function", "generator_function"})
 _DECLARED = frozenset({"function_declaration", "generator_function_declaration"})
