@@ -621,12 +621,41 @@ def test_import_statement_in_a_commonjs_package_blocks(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("syntax-error", "index.js")]
-    assert (report.errors[0].line, report.errors[0].column) == (1, 16)
+    assert (report.errors[0].line, report.errors[0].column) == (1, 1)  # the `import` keyword, as node points
     assert report.errors[0].message == (
         "crashes at start: SyntaxError: Cannot use import statement outside a module (package.json says "
         '"type": "commonjs"; rename it .mjs or set "type": "module")'
     )
     assert_node_fails(root, "Cannot use import statement outside a module")
+
+
+@pytest.mark.parametrize(
+    ("source", "error", "column"),
+    [
+        ("const a = 1;\nexport const x = a;\n", "Unexpected token 'export'", 1),
+        ("const a = 1;\n  export { b } from './b.js';\nimport c from './b.js';\n", "Unexpected token 'export'", 3),
+        ("const a = 1;\nconsole.log(import.meta.url);\n", "Cannot use 'import.meta' outside a module", 13),
+    ],
+    ids=["export", "re-export before an import", "import.meta"],
+)
+def test_module_syntax_in_commonjs_is_said_as_node_says_it_where_node_stops(tmp_path, source, error, column):
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "type": "commonjs"},
+            "index.js": "require('./lib.js');\n" + LOADED,
+            "lib.js": source,
+            "b.js": "module.exports = { b: 1 };\n",
+        },
+    )
+    report = check(root)
+    assert [(f.rule, f.file, f.line, f.column) for f in report.errors] == [("syntax-error", "lib.js", 2, column)]
+    assert report.errors[0].message == (
+        f'crashes at start: SyntaxError: {error} (package.json says "type": "commonjs"; rename it .mjs or set '
+        '"type": "module")'
+    )
+    assert_node_fails(root, "lib.js:2\n")
+    assert_node_fails(root, f"SyntaxError: {error}")
 
 
 def test_typeless_package_with_module_syntax_loads_on_node_20_19_and_later(tmp_path):

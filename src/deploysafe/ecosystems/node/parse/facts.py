@@ -51,6 +51,9 @@ class FolderLoad:
 @dataclass(frozen=True, slots=True)
 class NodeModuleFacts(ModuleFacts):
     esm_syntax: bool = False  # import/export statements or import.meta: Node's "module syntax"
+    # the first of them in the file, (line, column, "import" | "export" | "import.meta"): where V8 stops when
+    # the file is loaded as CommonJS
+    first_module_syntax: tuple[int, int, str] | None = None
     top_level_await: bool = False
     commonjs: CommonJsFacts = CommonJsFacts()
     # A TypeScript `export = x` (CommonJS-style export of a TS file).

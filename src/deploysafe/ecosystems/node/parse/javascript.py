@@ -414,6 +414,7 @@ class _ModuleReader:
         self.bindings: dict[str, tuple[str, str]] = {}  # imported local name -> (specifier, its export name)
         self.forwarded: dict[str, tuple[str, str]] = {}  # export name -> (specifier, export name there)
         self.esm_syntax = False
+        self.first_module_syntax: tuple[int, int, str] | None = None  # (line, column, "import"/"export"/...)
         self.export_assignment = False
         self.root: Node | None = None
         self.computed: list[Node] = []  # the arguments of import()/require() calls of a computed specifier
@@ -433,7 +434,7 @@ class _ModuleReader:
         metas = [meta for meta in captures.get("meta", ()) if (meta.text or b"").startswith(b"import")]
         for meta in metas:
             self._meta_resolve(meta)
-        self.esm_syntax = self.esm_syntax or bool(metas)
+            self._module_syntax(meta, "import.meta")
         lexer_throws = bool(captures.get("import") or captures.get("export"))
         lexer_throws = lexer_throws or any(commonjs.at_top_depth(meta) for meta in metas)
         cjs_names = [node for name in commonjs.IDENTIFIERS for node in names.get(name, ())]
@@ -442,6 +443,7 @@ class _ModuleReader:
             exports=frozenset(self.exports),
             type_exports=frozenset(self.type_exports - self.exports),
             esm_syntax=self.esm_syntax,
+            first_module_syntax=self.first_module_syntax,
             top_level_await=any(not _in_function_or_static_block(node) for node in captures.get("await", ())),
             commonjs=commonjs.commonjs_facts(
                 cjs_names, captures.get("member", ()), self.source, lexer_throws=lexer_throws
@@ -531,7 +533,7 @@ class _ModuleReader:
             if specifier is not None:
                 self._add(ImportKind.REQUIRE, specifier, type_only=type_only)
             return
-        self.esm_syntax = True
+        self._module_syntax(statement, "import")
         specifier = statement.child_by_field_name("source")
         if specifier is None:
             return
@@ -596,7 +598,7 @@ class _ModuleReader:
     def _export_statement(self, statement: Node) -> None:
         specifier = statement.child_by_field_name("source")
         if specifier is not None:
-            self.esm_syntax = True
+            self._module_syntax(statement, "export")
             self._reexport(statement, specifier)
             return
         tokens = {child.type for child in statement.children}
@@ -605,7 +607,7 @@ class _ModuleReader:
             return
         if "namespace" in tokens:  # `export as namespace X`: a UMD global in a declaration file
             return
-        self.esm_syntax = True
+        self._module_syntax(statement, "export")
         declaration = statement.child_by_field_name("declaration")
         if "default" in tokens:
             is_type = declaration is not None and declaration.type == "interface_declaration"
@@ -846,6 +848,13 @@ class _ModuleReader:
 
     def _only_trivia_after(self, position: int) -> bool:
         return commonjs.skip_trivia(self.source, position) >= len(self.source)
+
+    def _module_syntax(self, node: Node, kind: str) -> None:
+        """Module syntax at ``node``; the first in the file is where a CommonJS load fails."""
+        self.esm_syntax = True
+        line, column = self._position(node)
+        if self.first_module_syntax is None or (line, column) < self.first_module_syntax[:2]:
+            self.first_module_syntax = (line, column, kind)
 
     def _position(self, node: Node) -> tuple[int, int]:
         """1-based line and column; the column counts characters, not bytes."""

@@ -67,7 +67,7 @@ def syntax_errors(ctx: RuleContext, module: Module) -> Iterator[Result]:
 
 
 def module_syntax_in_commonjs(ctx: RuleContext, module: Module) -> Iterator[Result]:
-    """import/export in a file Node loads as CommonJS: 'Cannot use import statement outside a module'."""
+    """import/export/import.meta in a file Node loads as CommonJS: V8's error for the first of them, there."""
     source = module.source
     if source is None or module.format is not Format.COMMONJS or is_typescript(module.path):
         return
@@ -79,16 +79,22 @@ def module_syntax_in_commonjs(ctx: RuleContext, module: Module) -> Iterator[Resu
         why = f'{ctx.rel(scope.path)} says "type": "commonjs"'
     else:
         why = f'Node {ctx.analysis.node} does not detect module syntax in .js files without "type"'
-    first = next((i for i in facts.imports if i.kind.is_esm_link), None)
-    line, column = (first.line, first.column) if first else (1, 1)
+    line, column, kind = facts.first_module_syntax or (1, 1, "import")
     yield ctx.finding(
         ID,
         module,
         line,
         column,
-        "crashes at start: SyntaxError: Cannot use import statement outside a module "
-        f'({why}; rename it .mjs or set "type": "module")',
+        f'crashes at start: SyntaxError: {V8_ERRORS[kind]} ({why}; rename it .mjs or set "type": "module")',
     )
+
+
+# What V8 says of the first module syntax in a file it parses as CommonJS.
+V8_ERRORS = {
+    "import": "Cannot use import statement outside a module",
+    "export": "Unexpected token 'export'",
+    "import.meta": "Cannot use 'import.meta' outside a module",
+}
 
 
 def removed_import_assertion(ctx: RuleContext, module: Module, edge: Edge) -> Iterator[Result]:
