@@ -60,6 +60,7 @@ RULE_TESTS = (
     "tests/check/test_rules_registry.py",
     "tests/check/test_service_setups.py",
     "tests/check/test_real_package_exports.py",
+    "tests/ecosystems/node/rules",
 )
 
 # One place for the module list (the architecture work moves modules around).
