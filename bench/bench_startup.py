@@ -130,7 +130,8 @@ def main() -> None:
             return
         variants: dict[str, tuple[list[str], dict[str, str]]] = {"": (deploysafe_argv(), base)}
         if against:
-            script = "import sys; from deploysafe.cli import main; sys.exit(main())"  # the console script's body
+            # the console script's body (cli.run; main where SRC predates it)
+            script = "import sys; from deploysafe import cli; sys.exit((getattr(cli, 'run', None) or cli.main)())"
             variants[" (against)"] = ([sys.executable, "-c", script], {**base, "PYTHONPATH": against})
         commands: dict[str, tuple[list[str], dict[str, str], bool]] = {
             INTERPRETER: ([sys.executable, "-c", "pass"], base, False)

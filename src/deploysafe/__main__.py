@@ -1,3 +1,3 @@
-from deploysafe.cli import main
+from deploysafe.cli import run
 
-main()
+run()

@@ -6,6 +6,7 @@ for loading the SSH stack and `deploysafe --help` starts fast.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import re
@@ -59,6 +60,15 @@ class DeploysafeGroup(click.Group):
                 if err.name != f"deploysafe.cli.{COMMANDS[cmd_name][0]}":
                     raise
         return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        found = super().resolve_command(ctx, args)
+        if not gc.isenabled():  # the console script loaded the command with the collector off (cli.run)
+            gc.freeze()
+            gc.enable()
+        return found
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]

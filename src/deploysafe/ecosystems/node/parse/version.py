@@ -43,12 +43,20 @@ def _version(distribution: str) -> str:
     """The installed version, from the name of its ``.dist-info`` folder on sys.path, first found first,
     as importlib.metadata finds it (whose import alone costs 50 ms of CPU, a sixth of a warm check)."""
     prefix = distribution.replace("-", "_").lower() + "-"
+    for name in _dist_infos():
+        if name.lower().startswith(prefix):
+            return name[len(prefix) : -len(".dist-info")]
+    return "unknown"
+
+
+@functools.cache
+def _dist_infos() -> tuple[str, ...]:
+    """The ``.dist-info`` folder names on sys.path, in its order: listed once for every distribution asked."""
+    found: list[str] = []
     for folder in sys.path:
         try:
             names = os.listdir(folder or ".")
         except OSError:
             continue
-        for name in names:
-            if name.endswith(".dist-info") and name.lower().startswith(prefix):
-                return name[len(prefix) : -len(".dist-info")]
-    return "unknown"
+        found.extend(name for name in names if name.endswith(".dist-info"))
+    return tuple(found)
