@@ -1,5 +1,8 @@
 """Processes the engine starts on the host: the boot test's throwaway service, and a spare port for it.
 
+The spare port is one the kernel hands out for port 0 on 127.0.0.1: asked from Python when the host is
+this machine, from the host's ``node`` over SSH.
+
 The boot process runs in its own session (``setsid``) so the whole group can be stopped, and its pid is
 recorded in ``.deploysafe/boot.pid`` so that a run killed mid-test leaves nothing the next run cannot
 find and stop. A process counts as alive only if it exists and is not a zombie (some hosts' pid 1 never
@@ -8,10 +11,12 @@ reaps orphans).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 
 from deploysafe.errors import TargetError
 from deploysafe.hosts.base import Host
+from deploysafe.hosts.local import LocalHost
 
 _LAUNCH = 'setsid sh -c "$1" </dev/null >"$2" 2>&1 & echo $! >"$3"; echo $!'
 
@@ -85,6 +90,11 @@ def stop_leftover(target: Host, pidfile: str) -> int | None:
 
 
 def free_port(target: Host) -> int:
+    """A port free on the host's 127.0.0.1 now (no process starts for a local host)."""
+    if isinstance(target, LocalHost):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
     done = target.run(["node", "-e", _FREE_PORT_JS], timeout=30).check("finding a free port with node")
     try:
         return int(done.stdout.strip())

@@ -55,6 +55,8 @@ class Context:
     routed_before: int | None = None  # proxy mode: the port the proxy routed to when the run started
     in_place_apps: list[str] = field(default_factory=list)  # proxy mode: pm2 apps run in place, retired after
     pm2_seen: list[Pm2Process] | None = None  # every process of the host's pm2, as preflight read it
+    pm2_apps: frozenset[str] | None = None  # deploy: the apps of the release's pm2 file, as preflight read it
+    host_node: str = ""  # the host's node version, as a pm2 snapshot of this run saw it ("" when none did)
     reopened: list[Host] = field(default_factory=list)  # connections opened again after one was lost
     trap: Trap = field(default_factory=Trap)  # the run's signals (the engine sets the one it installed)
 

@@ -39,11 +39,17 @@ class TargetNode:
     recorded: str  # ISO time of the record
 
 
-def record(target: Host, layout: Layout, release: str, env: dict[str, str] | None = None) -> str | None:
-    """Ask the host's node for its version and record it; the version, or None when node did not answer."""
+def record(target: Host, layout: Layout, release: str, env: dict[str, str] | None = None, seen: str = "") -> str | None:
+    """Record the host's node version: ``seen`` when a command of the run already printed it (a pm2
+    snapshot's ``process.version``), else ask ``node --version``; the version, or None when node did not
+    answer."""
     with contextlib.suppress(DeploysafeError, OSError):
-        done = target.run(["node", "--version"], env=env, timeout=30)
-        match = _VERSION.fullmatch(done.stdout.strip()) if done.ok and isinstance(done.stdout, str) else None
+        if seen:
+            text = seen
+        else:
+            done = target.run(["node", "--version"], env=env, timeout=30)
+            text = done.stdout.strip() if done.ok and isinstance(done.stdout, str) else ""
+        match = _VERSION.fullmatch(text.strip())
         if match is None:
             return None
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -87,7 +87,7 @@ def _processes(raw: object) -> list[Pm2Process]:
 
 
 # Run on the host with node: ``node -e SNAPSHOT_JS RELEASE ECOSYSTEM PM2_ARGV...``. Prints one JSON object:
-# the host's clock, the real path of RELEASE, the app names of ECOSYSTEM ("" skips it; evaluated as pm2 does) and each pm2
+# the host's clock and node version, the real path of RELEASE, the app names of ECOSYSTEM ("" skips it; evaluated as pm2 does) and each pm2
 # process with only the fields deploysafe reads plus its real working directory and start time. The list comes from the
 # pm2 daemon's RPC socket when PM2_ARGV is a pm2 binary whose package holds pm2's client modules (one node start, not
 # two), else from ``pm2 jlist``. Exit 2: pm2 jlist failed.
@@ -162,6 +162,7 @@ viaRpc((fromRpc) => {
   const list = fromRpc || viaCli();
   process.stdout.write('\n' + MARK + JSON.stringify({
     now: Date.now(),
+    node: process.version,
     release: release ? real(release) : '',
     names,
     via: fromRpc ? 'rpc' : 'jlist',
@@ -186,6 +187,7 @@ class Snapshot:
     names_error: str = ""
     now_ms: int = 0  # the host's clock when the snapshot was taken
     via: str = ""  # "rpc": asked the daemon on its socket; "jlist": ran ``pm2 jlist``
+    node: str = ""  # the version of the host's node that read it ("v20.11.1"; "" when unknown)
 
 
 def snapshot_command(binary: str, release: str = "", ecosystem: str = "") -> list[str]:
@@ -216,6 +218,7 @@ def parse_snapshot(text: str) -> Snapshot | None:
         names_error=error,
         now_ms=int(raw.get("now") or 0),
         via=str(raw.get("via") or ""),
+        node=str(raw.get("node") or ""),
     )
 
 

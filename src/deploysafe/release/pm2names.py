@@ -25,10 +25,15 @@ def names_for(apps: Iterable[str], spec: TargetSpec) -> set[str]:
     return {f"{app}-{colour}" for app in apps for colour in ("blue", "green")}
 
 
-def processes(target: Host, spec: TargetSpec) -> list[pm2.Pm2Process] | None:
+def snapshot(target: Host, spec: TargetSpec) -> pm2.Snapshot | None:
     """Every process the host's pm2 runs, whoever's (None: pm2's list cannot be read here)."""
     done = target.run(pm2.snapshot_command(spec.pm2_bin), env=dict(spec.env), timeout=60)
-    snap = pm2.parse_snapshot(done.stdout) if done.ok else None
+    return pm2.parse_snapshot(done.stdout) if done.ok else None
+
+
+def processes(target: Host, spec: TargetSpec) -> list[pm2.Pm2Process] | None:
+    """:func:`snapshot`'s processes (None: pm2's list cannot be read here)."""
+    snap = snapshot(target, spec)
     return snap.processes if snap is not None else None
 
 

@@ -43,6 +43,7 @@ def restart(
     *,
     retire: str | None = None,
     before: pm2.Snapshot | None = None,
+    retire_apps: frozenset[str] | None = None,
 ) -> Completed | None:
     """Run the restart command in ``current``; None when the target configures none.
 
@@ -50,8 +51,10 @@ def restart(
     are deleted first, so that ``startOrReload`` starts them from ``current`` instead of reloading files
     that have moved; ``note`` hears which (a one-time move). ``retire`` (a release id, on a rollback) names
     the release being left: the apps its process file started that the one now current does not name
-    (an app renamed by the bad release, crash-looping) are deleted before the restart. ``before`` is
-    :func:`pm2_before` when the caller has read it already (each read starts node and pm2 on the host).
+    (an app renamed by the bad release, crash-looping) are deleted before the restart; ``retire_apps``
+    are that file's apps as recorded at the release's deploy (else the file is evaluated on the host, one
+    node start). ``before`` is :func:`pm2_before` when the caller has read it already (each read starts
+    node on the host).
     """
     command = spec.restart_command()
     if not command:
@@ -63,7 +66,7 @@ def restart(
         if moved and note:
             note(f"pm2 ran {', '.join(moved)} from outside {spec.layout.current}: started again from there")
         if retire:
-            retired = _retire_pm2(target, spec, env, retire, seen)
+            retired = _retire_pm2(target, spec, env, retire, seen, retire_apps)
             if retired and note:
                 note(f"pm2 apps of {retire} that {release_id} does not name were deleted: {', '.join(retired)}")
     return run_configured(target, command, cwd=spec.layout.current, env=env, timeout=spec.restart_timeout)
@@ -83,15 +86,30 @@ def pm2_before(target: Host, spec: TargetSpec, release_id: str) -> pm2.Snapshot 
     return replace(snap, processes=[p for p in snap.processes if p.under(spec.layout.root)])
 
 
+def pm2_known(spec: TargetSpec, processes: list[pm2.Pm2Process], apps: frozenset[str], node: str = "") -> pm2.Snapshot:
+    """:func:`pm2_before` from a read made earlier in the run (``processes``: every process of the host's
+    pm2; ``apps``: the release's process file's apps), with no node start."""
+    return pm2.Snapshot([p for p in processes if p.under(spec.layout.root)], names=apps, node=node)
+
+
 def _app_names(target: Host, spec: TargetSpec, where: str, env: dict[str, str]) -> set[str] | None:
     assert spec.pm2 is not None
     found = target.run(pm2.app_names_command(spec.pm2), cwd=where, env=env, timeout=60)
     return pm2.parse_app_names(found.stdout) if found.ok else None
 
 
-def _retire_pm2(target: Host, spec: TargetSpec, env: dict[str, str], leaving: str, seen: pm2.Snapshot) -> list[str]:
+def _retire_pm2(
+    target: Host,
+    spec: TargetSpec,
+    env: dict[str, str],
+    leaving: str,
+    seen: pm2.Snapshot,
+    known: frozenset[str] | None,
+) -> list[str]:
     ours = None if seen.names is None else set(seen.names)
-    theirs = _app_names(target, spec, spec.layout.release(leaving), env) if ours is not None else None
+    theirs: set[str] | None = None
+    if ours is not None:
+        theirs = set(known) if known is not None else _app_names(target, spec, spec.layout.release(leaving), env)
     if not theirs or ours is None:
         return []
     running = {p.name for p in seen.processes}

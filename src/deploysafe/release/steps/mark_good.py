@@ -21,5 +21,5 @@ class MarkGood(Step):
     def run(self, ctx: Context) -> str | None:
         ctx.active.set_status(history.GOOD)
         history.mark_last_good(ctx.target, ctx.layout, ctx.release)
-        node = node_record.record(ctx.target, ctx.layout, ctx.release, dict(ctx.spec.env))
+        node = node_record.record(ctx.target, ctx.layout, ctx.release, dict(ctx.spec.env), ctx.host_node)
         return f"{ctx.release} good" + (f" on node {node}" if node else "")

@@ -55,7 +55,10 @@ def check(ctx: Context) -> None:
         apps = portcheck.app_ports(ctx.artifact_path, spec)
         portcheck.check(apps, spec, ctx.target)
         if apps:
-            ctx.pm2_seen = pm2names.processes(ctx.target, spec)  # read once: the proxy's start uses it too
+            snap = pm2names.snapshot(ctx.target, spec)  # read once: the restart and the proxy's start use it too
+            ctx.pm2_seen = snap.processes if snap is not None else None
+            ctx.pm2_apps = frozenset(name for name, _ in apps)
+            ctx.host_node = snap.node if snap is not None else ""
             names = pm2names.names_for([name for name, _ in apps], spec)
             pm2names.refuse(ctx.pm2_seen or [], spec, names, ctx.target.url)
     ctx.state = check_layout(ctx.target, ctx.layout)
