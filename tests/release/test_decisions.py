@@ -245,6 +245,29 @@ def test_a_running_holder_on_this_machine_is_alive(sleeper) -> None:
     assert holder_state(reused) == ("dead", f"pid {sleeper.pid} now belongs to another process")
 
 
+def test_a_holders_start_time_is_its_start_in_clock_ticks_since_boot() -> None:
+    with open("/proc/uptime") as handle:
+        uptime = float(handle.read().split()[0])
+    proc = subprocess.Popen(["sleep", "60"])
+    try:
+        started = int(_pid_start(proc.pid)) / os.sysconf("SC_CLK_TCK")
+        assert abs(started - uptime) < 5, (started, uptime)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_run_that_lost_its_connection_forgets_its_lock_which_then_counts_as_dead(host) -> None:
+    target, layout = host
+    lock = Lock(target, layout, LockInfo.for_this_process("deploy", run="gone00000001"))
+    lock.acquire()
+    lock.forget()
+    assert not lock.held
+    assert holder_state(read_holder(target, layout))[0] == "dead"  # the next run takes it over
+    lock.release()  # no longer held: leaves the file to the next run's takeover
+    assert read_holder(target, layout).run == "gone00000001"
+
+
 def test_a_holder_whose_process_ended_or_is_a_zombie_is_dead() -> None:
     ended = subprocess.Popen(["true"])
     ended.wait()
@@ -302,7 +325,7 @@ def test_a_dead_holder_is_taken_over_with_a_message_and_a_live_one_refuses(host,
     )
     started = time.monotonic()
     with pytest.raises(LockError, match="wait for it with --lock-wait"):
-        Lock(target, layout, LockInfo.for_this_process("deploy")).acquire(wait=0.3, poll=0.05)
+        Lock(target, layout, LockInfo.for_this_process("deploy")).acquire(wait=0.3)  # polls every 0.25 s
     assert 0.3 <= time.monotonic() - started < 5
     assert read_holder(target, layout).run == "liverun00001"  # never taken from a live holder
 
