@@ -160,6 +160,18 @@ def test_tsconfig_paths_through_an_extends_chain_resolve_and_a_missing_alias_tar
     assert judged(write_tree(tmp_path / "broken", broken)) == [("unresolved-import", "src/index.ts")]
 
 
+def test_a_typescript_import_with_the_wrong_letter_case_is_a_case_mismatch(tmp_path):
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **CJS,
+            "src/index.ts": "import { db } from './Db';\nconsole.log(db);\n" + LOADED,
+            "src/db.ts": "export const db = 1;\n",
+        },
+    )
+    assert judged(root) == [("case-mismatch", "src/index.ts")]
+
+
 def test_the_tsconfig_paths_pattern_with_the_longest_prefix_wins_whatever_its_order(tmp_path):
     """`@app/core/x` matches both patterns; tsx takes `@app/core/*` (the longer prefix), listed second."""
     paths = '{"@app/*": ["src/app/*"], "@app/core/*": ["src/core/*"]}'
