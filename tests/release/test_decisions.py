@@ -24,7 +24,7 @@ from deploysafe.hosts.local import LocalHost
 from deploysafe.release import ending, history
 from deploysafe.release.layout import Layout
 from deploysafe.release.lock import Lock, LockInfo, _pid_start, holder_state, read_holder
-from deploysafe.release.state import check_layout, existing_releases, previous_good
+from deploysafe.release.state import INSTALL_RECORD, check_layout, existing_releases, install_record, previous_good
 
 GOOD, FAILED, ROLLED_BACK, INTERRUPTED = history.GOOD, history.FAILED, history.ROLLED_BACK, history.INTERRUPTED
 
@@ -209,6 +209,18 @@ def test_the_target_directory_is_missing_empty_a_layout_or_refused(tmp_path: Pat
         check_layout(LocalHost(str(Path(plain.root, "a.js"))), Layout(str(Path(plain.root, "a.js"))))
 
 
+def test_a_release_install_record_is_read_or_none(host) -> None:
+    target, layout = host
+    on_disk(layout, "r1", "r2", "r3")
+    os.makedirs(Path(layout.release("r1"), ".deploysafe"))
+    os.makedirs(Path(layout.release("r2"), ".deploysafe"))
+    Path(layout.release("r1"), INSTALL_RECORD).write_text('{"lockfile_sha256": "ab"}')
+    Path(layout.release("r2"), INSTALL_RECORD).write_text("{torn")
+    assert install_record(target, layout, "r1") == {"lockfile_sha256": "ab"}
+    assert install_record(target, layout, "r2") is None
+    assert install_record(target, layout, "r3") is None
+
+
 # ---- the lock: a holder is dead only when provably so
 
 
@@ -293,6 +305,15 @@ def test_a_holder_from_before_a_reboot_is_dead_but_a_lock_without_a_boot_id_is_j
     assert holder_state(holder(boot_id="", pid=sleeper.pid, pid_start=""))[0] == "alive"
 
 
+def test_a_lock_file_missing_fields_is_read_with_safe_defaults_and_an_unusable_one_is_unreadable() -> None:
+    info = LockInfo.parse(b'{"run": "old000000001"}')
+    assert info == LockInfo("old000000001", "?", "", "", 0, "", "", "")
+    assert holder_state(info)[0] == "unknown"  # no host recorded: never presumed dead
+    for data in (b"{not json", b'{"who": "x"}', b'{"run": "r", "pid": "abc"}', b"\xff", b"[1]"):
+        assert LockInfo.parse(data) is None, data
+    assert LockInfo.parse(info.to_bytes()) == info
+
+
 def test_a_lock_naming_this_process_is_alive_only_while_its_run_holds_it(host) -> None:
     target, layout = host
     info = LockInfo.for_this_process("deploy", run="thisrun00001")
@@ -333,8 +354,10 @@ def test_a_dead_holder_is_taken_over_with_a_message_and_a_live_one_refuses(host,
 def test_a_lock_held_from_another_machine_refuses_without_the_wait_hint(host) -> None:
     target, layout = host
     Path(layout.lock).write_bytes(holder(host="elsewhere.example").to_bytes())
+    started = time.monotonic()
     with pytest.raises(LockError) as refused:
-        Lock(target, layout, LockInfo.for_this_process("deploy")).acquire()
+        Lock(target, layout, LockInfo.for_this_process("deploy")).acquire()  # no wait: refused at once
+    assert time.monotonic() - started < 1.0
     assert "held from another machine (elsewhere.example)" in str(refused.value)
     assert "--lock-wait" not in str(refused.value)
     Path(layout.lock).write_bytes(b"{not json")
