@@ -110,6 +110,7 @@ def test_any_other_status_fails_even_with_the_expected_body(serve, tmp_path, sta
     assert not verdict.ok
     assert all(r.detail.startswith(f"HTTP {status}") for r in verdict.results)
     assert verdict.reason == "no pass within 0.3s"
+    assert 0 <= verdict.seconds < 5.0
 
 
 def test_a_redirect_is_not_followed(serve, tmp_path):
@@ -242,6 +243,7 @@ def test_a_fatal_watch_ends_the_window_and_a_pending_one_turns_passes_into_failu
     server = serve((200, "ok"))
     fatal = judge(http(server), tmp_path, passes=3, deadline=30.0, watch=lambda: Vetting(fatal="crash loop"))
     assert not fatal.ok and fatal.reason == "crash loop" and len(fatal.results) == 1
+    assert 0 <= fatal.seconds < 5.0  # ended at once, not at the 30 s deadline
     assert not fatal.results[0].ok and fatal.results[0].detail == "HTTP 200: ok; but crash loop"
 
     pending = judge(http(server), tmp_path, deadline=0.3, watch=lambda: Vetting(pending="old process answers"))
