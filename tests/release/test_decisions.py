@@ -196,7 +196,10 @@ def test_the_target_directory_is_missing_empty_a_layout_or_refused(tmp_path: Pat
     plain = Layout(str(tmp_path / "plain"))
     os.makedirs(plain.root)
     assert check_layout(LocalHost(plain.root), plain) == "empty"
-    for name in ("a.js", "b.js", "c.js"):
+    Path(plain.root, "a.js").write_text("")
+    with pytest.raises(TargetError, match=r"plain non-empty directory \(a\.js\), not"):
+        check_layout(LocalHost(plain.root), plain)
+    for name in ("b.js", "c.js"):
         Path(plain.root, name).write_text("")
     with pytest.raises(TargetError) as refused:
         check_layout(LocalHost(plain.root), plain)
