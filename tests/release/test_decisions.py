@@ -186,6 +186,9 @@ def test_the_target_directory_is_missing_empty_a_layout_or_refused(tmp_path: Pat
     layout = Layout(str(tmp_path / "app"))
     target = LocalHost(layout.root)
     assert check_layout(target, layout) == "missing"
+    os.makedirs(layout.releases)
+    assert check_layout(target, layout) == "empty"  # releases/ alone is no layout: current is missing
+    os.rmdir(layout.releases)
     os.makedirs(layout.shared)
     assert check_layout(target, layout) == "empty"  # only shared/, put there before the first deploy
     os.makedirs(layout.meta)
@@ -322,6 +325,7 @@ def test_a_lock_naming_this_process_is_alive_only_while_its_run_holds_it(host) -
     info = LockInfo.for_this_process("deploy", run="thisrun00001")
     assert holder_state(info) == ("dead", "run thisrun00001 of this process has ended")
     lock = Lock(target, layout, info)
+    assert not lock.held  # not before acquire: a run that fails before the lock step holds nothing
     assert lock.acquire() is None
     try:
         assert holder_state(info) == ("alive", "held by this process")
