@@ -1,7 +1,9 @@
 """Processes the engine starts on the host: the boot test's throwaway service, and a spare port for it.
 
-The spare port is one the kernel hands out for port 0 on 127.0.0.1: asked from Python when the host is
-this machine, from the host's ``node`` over SSH.
+The spare port is one the kernel hands out for port 0 on 127.0.0.1 when the host is this machine (asked
+from Python). Over SSH, :func:`launch_on_a_free_port` picks it in the launch command itself: a random port
+that no socket in ``/proc/net/tcp``/``tcp6`` holds, else (no ``/proc``) the kernel's pick through the host's
+``node``.
 
 The boot process runs in its own session (``setsid``) so the whole group can be stopped, and its pid is
 recorded in ``.deploysafe/boot.pid`` so that a run killed mid-test leaves nothing the next run cannot
@@ -50,6 +52,50 @@ _FREE_PORT_JS = (
     "const s=require('net').createServer();"
     "s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
 )
+
+
+# Prints a random port in 30000-49999 that no TCP socket holds now (by /proc/net/tcp and tcp6); fails without /proc.
+_PICK_PORT = r"""
+pick_port() {
+  used=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk 'NR > 1 { n = split($2, a, ":"); print a[n] }') || return 1
+  [ -n "$used" ] || return 1
+  used=" $(echo $used) "
+  tries=0
+  while [ "$tries" -lt 50 ]; do
+    p=$(( $(od -An -N2 -tu2 /dev/urandom) % 20000 + 30000 ))
+    case "$used" in *" $(printf '%04X' "$p") "*) ;; *) echo "$p"; return 0 ;; esac
+    tries=$((tries + 1))
+  done
+  return 1
+}
+"""
+
+_LAUNCH_ON_A_FREE_PORT = (
+    _PICK_PORT
+    + r"""
+PORT=$(pick_port) || PORT=$(node -e "$4") || exit 3
+export PORT
+setsid sh -c "$1" </dev/null >"$2" 2>&1 & echo $! >"$3"; echo "$PORT $!"
+"""
+)
+
+
+def launch_on_a_free_port(
+    target: Host, command: str, *, cwd: str, env: Mapping[str, str], log: str, pidfile: str
+) -> tuple[int, int]:
+    """:func:`launch` with ``PORT`` a port free on the host now; its pid and that port. On this machine
+    the port comes from Python; over SSH the launch command picks it (no extra command, no node start)."""
+    if isinstance(target, LocalHost):
+        port = free_port(target)
+        return launch(target, command, cwd=cwd, env={**env, "PORT": str(port)}, log=log, pidfile=pidfile), port
+    argv = ["sh", "-c", _LAUNCH_ON_A_FREE_PORT, "deploysafe-boot", command, log, pidfile, _FREE_PORT_JS]
+    done = target.run(argv, cwd=cwd, env=env, timeout=30)
+    done.check("starting the boot test on a free port")
+    try:
+        port, pid = (int(word) for word in done.stdout.strip().splitlines()[-1].split())
+    except (ValueError, IndexError) as err:
+        raise TargetError(f"starting the boot test printed no port and pid: {done.tail(2)!r}") from err
+    return pid, port
 
 
 def launch(target: Host, command: str, *, cwd: str, env: Mapping[str, str], log: str, pidfile: str) -> int:

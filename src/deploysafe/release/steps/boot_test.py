@@ -29,14 +29,19 @@ class BootTest(Step):
         if not command:
             ctx.reporter.message("no start command (set start in the target or pack one): boot test skipped", "warning")
             return skipped("no start command")
-        port = spec.boot_port or boot.free_port(target)
         env = service.command_env(spec, ctx.release)
-        env["PORT"] = str(port)
+        where = {"cwd": ctx.release_path, "log": layout.boot_log, "pidfile": layout.boot_pid}
+        started = time.monotonic()  # the time to answer counts the start, as it will after the restart
+        if spec.boot_port:
+            port = spec.boot_port
+            env["PORT"] = str(port)
+            pid = boot.launch(target, command, env=env, **where)
+        else:
+            pid, port = boot.launch_on_a_free_port(target, command, env=env, **where)
+            env["PORT"] = str(port)
         probe = ctx.probe()
         assert probe is not None
         probe = probe.with_port(port)
-        started = time.monotonic()  # the time to answer counts the start, as it will after the restart
-        pid = boot.launch(target, command, cwd=ctx.release_path, env=env, log=layout.boot_log, pidfile=layout.boot_pid)
         try:
 
             def gone() -> str | None:
