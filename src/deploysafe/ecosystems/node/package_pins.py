@@ -25,8 +25,6 @@ import json
 import os
 from typing import Any
 
-import yaml
-
 from deploysafe import safejson
 from deploysafe.ecosystems.node.packages import PackageJsonCache
 
@@ -114,7 +112,7 @@ class _Lock:
             data = _load(os.path.join(base, name), safejson.loads)
             if isinstance(data, dict) and isinstance(data.get("packages"), dict):
                 return cls(npm=data["packages"])
-        data = _load(os.path.join(base, PNPM_LOCKFILE), yaml.safe_load)
+        data = _load(os.path.join(base, PNPM_LOCKFILE), _yaml)
         if isinstance(data, dict):
             return cls(by_version=pnpm_integrities(data))
         try:
@@ -142,7 +140,18 @@ def _load(path: str, parse: Any) -> Any:
     try:
         with open(path, "rb") as handle:
             return parse(handle.read())
-    except (OSError, ValueError, yaml.YAMLError):
+    except (OSError, ValueError):
+        return None
+
+
+def _yaml(text: str | bytes) -> Any:
+    """A YAML lockfile's data, None when it does not parse. PyYAML loads with the first YAML lockfile (an npm
+    project's check never pays for it) and parses with libyaml when it is there."""
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
         return None
 
 
@@ -175,10 +184,7 @@ def pnpm_integrities(data: dict[str, Any]) -> dict[tuple[str, str], str]:
 def yarn_integrities(text: str) -> dict[tuple[str, str], str]:
     """(name, version) -> integrity (v1) or checksum (Yarn 2+) of every package of a yarn.lock."""
     if "__metadata:" in text:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError:
-            return {}
+        data = _yaml(text)
         return _berry_integrities(data) if isinstance(data, dict) else {}
     return _classic_integrities(text)
 
