@@ -1,6 +1,8 @@
 """The node processes an in-place pm2 deploy and a rollback start on a local host, counted by a logging
 ``node`` first on the target's PATH: one read of pm2's list before the restart (preflight's, shared), no
-``node`` for the boot test's port, for the recorded node version or for the outgoing release's app names."""
+``node`` for the boot test's port, for the recorded node version or for the outgoing release's app names.
+The same walk shows the rollback's window: the release it puts back passed here before, so it needs pm2's own
+second up, not the target's pm2_min_uptime."""
 
 from __future__ import annotations
 
@@ -52,12 +54,12 @@ def test_in_place_pm2_deploy_and_rollback_start_node_only_where_they_must(pm2, e
         config={},
         pm2="ecosystem.config.cjs",
         pm2_bin=str(pm2.binary),
-        pm2_min_uptime=1.0,
+        pm2_min_uptime=4.0,
         health=f"http://127.0.0.1:{live_port}/health",
         health_expect="healthy",
         env={"PORT": str(live_port), **pm2.env, "PATH": path},
     )
-    spec = fast(spec)
+    spec = fast(spec).with_overrides(health_deadline=10.0)
     first = release.deploy(example.build("1.4.0", port=live_port), spec)
     _starts(log)
 
@@ -67,6 +69,11 @@ def test_in_place_pm2_deploy_and_rollback_start_node_only_where_they_must(pm2, e
     rolled = _starts(log)
 
     assert serving(live_port) == {"status": "healthy", "version": "1.4.0"}
+    # a new release waits out pm2_min_uptime (counted from pm2's start of the app, within `restart`); the
+    # release rolled back to passed here before: pm2's own second
+    took = {s.step: s.seconds for s in second.steps}
+    assert took["restart"] + took["health"] >= 3.95
+    assert next(s for s in back.steps if s.step == "health").seconds < 3.0
     assert current_of(host_root) == back.release == first.release != second.release
     snapshot = "deploysafe-pm2-snapshot"
     # the deploy: preflight's read of pm2's list serves the restart; the boot test's port needs no node

@@ -345,15 +345,24 @@ def judge(
 
 
 # The short window of a release that passed its gate before (put back after a failure, or a manual
-# rollback): two passes 0.2 s apart. Every window probes a failing service every POLL seconds.
+# rollback): two passes 0.2 s apart, and under pm2 one second up unrestarted — pm2's own min_uptime, its
+# idea of a stable start — rather than the target's pm2_min_uptime, which is sized for code that never ran
+# here. Every window probes a failing service every POLL seconds.
 SHORT_PASSES = 2
 SHORT_INTERVAL = 0.2
+SHORT_MIN_UPTIME = 1.0
 POLL = 0.1
+
+
+def short_min_uptime(spec: TargetSpec) -> float:
+    """``pm2_min_uptime`` for a release that passed its gate before: the target's, at most pm2's own second."""
+    return min(SHORT_MIN_UPTIME, spec.pm2_min_uptime)
 
 
 def judge_recovered(target: Host, spec: TargetSpec, release_id: str) -> health.Verdict:
     """The shorter health window a release gets when it is put back after a failure: it served before,
-    so two passes in quick succession within ``rollback_deadline`` prove it serves again."""
+    so two passes in quick succession within ``rollback_deadline`` (and, under pm2, a second up
+    unrestarted: :func:`short_min_uptime`) prove it serves again."""
     return judge(
         target,
         spec,
@@ -362,4 +371,5 @@ def judge_recovered(target: Host, spec: TargetSpec, release_id: str) -> health.V
         interval=SHORT_INTERVAL,
         poll=POLL,
         deadline=spec.rollback_deadline,
+        pm2_min_uptime=short_min_uptime(spec),
     )

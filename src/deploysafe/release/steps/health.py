@@ -1,7 +1,8 @@
 """``health``: the release now current must pass the probe ``health_passes`` times in a row within the
 deadline (and, under pm2, stay up unrestarted), failing early when the boot test showed it answers far
 sooner than it does now (see :class:`deploysafe.release.health.Patience`). A manual rollback's release passed
-its gate before: it gets the short window (two passes 0.2 s apart). ``rollback-health`` judges the fallback
+its gate before: it gets the short window (two passes 0.2 s apart; under pm2 a second up unrestarted,
+pm2's own min_uptime, instead of ``pm2_min_uptime``). ``rollback-health`` judges the fallback
 once restored, with the same short window."""
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Health(Step):
             on_result=lambda r, streak: report_probe(ctx, r, streak, passes),
             version=ctx.manifest.version if ctx.manifest else None,
             boot_seconds=ctx.boot_seconds if ctx.kind == "deploy" else None,
+            pm2_min_uptime=service.short_min_uptime(spec) if ctx.kind == "rollback" else None,
         )
         if not verdict.ok:
             ctx.failed_logs = verdict.logs
