@@ -59,6 +59,33 @@ class Nginx:
         """The graceful reload deploysafe runs: check the configuration, then signal the master."""
         return f"{shlex.join(self.command('-t', '-q'))} && {shlex.join(self.command('-s', 'reload'))}"
 
+    def route_by_hand(self, port: int) -> None:
+        """Point the upstream at ``port`` as an operator would before deploysafe owns the include, and return
+        once every worker that read the old include is gone: ``nginx -s reload`` returns before the master
+        has replaced its workers, and an old one would still send a request to the old upstream."""
+        old = self.workers()
+        self.include.write_text(f"server 127.0.0.1:{port};\n")
+        subprocess.run(self.reload, shell=True, check=True, timeout=30)
+        deadline = time.monotonic() + 30
+        while self.workers() & old:
+            assert time.monotonic() < deadline, f"nginx's old workers {sorted(old)} never went away"
+            time.sleep(0.05)
+
+    def workers(self) -> set[int]:
+        """The pids of the master's children now, from /proc."""
+        master = (self.prefix / "nginx.pid").read_text().strip()
+        found = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if stat[stat.rindex(")") + 2 :].split()[1] == master:
+                found.add(int(entry.name))
+        return found
+
     def stop(self) -> None:
         subprocess.run(self.command("-s", "quit"), capture_output=True, timeout=30)
         pidfile = self.prefix / "nginx.pid"

@@ -217,8 +217,7 @@ def test_behind_nginx_over_ssh_a_target_moved_from_in_place_a_failing_release_an
     # reached its workers, drain's /proc/net/tcp and the gate's port forward all go through the real sshd.
     ssh = {"known_hosts": str(sshd.known_hosts), "identity": str(sshd.key)}
     first = release.deploy(make_artifact("1.0.0"), ssh_spec)  # in place, without pm2; nginx routes to it
-    nginx.include.write_text(f"server 127.0.0.1:{live_port};\n")
-    subprocess.run(nginx.reload, shell=True, check=True, timeout=30)
+    nginx.route_by_hand(live_port)
     spec = proxied(nginx, sshd.url(str(host_root)), start="node src/index.js", health_deadline=15.0, **ssh)
     url = f"http://127.0.0.1:{nginx.port}/"
 
@@ -292,8 +291,7 @@ def test_a_target_moved_from_in_place_under_pm2_to_nginx_hands_over_to_a_colour_
     nginx, pm2, make_artifact, host_root, live_port, tmp_path
 ):
     # In place: pm2 runs release-app through current on live_port; nginx already routes there.
-    nginx.include.write_text(f"server 127.0.0.1:{live_port};\n")
-    subprocess.run(nginx.reload, shell=True, check=True, timeout=30)
+    nginx.route_by_hand(live_port)
     pm2_keys = {"pm2": "ecosystem.config.cjs", "pm2_bin": str(pm2.binary), "pm2_min_uptime": 1.0}
     in_place = release.target(
         str(host_root),
