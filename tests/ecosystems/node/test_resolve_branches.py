@@ -365,3 +365,18 @@ def test_an_undefined_package_import_names_its_package_json(tmp_path):
     assert done.returncode != 0 and "ERR_PACKAGE_IMPORT_NOT_DEFINED" in done.stderr, done.stderr
     [finding] = report.errors
     assert '"#nope" is not defined in package package.json' in finding.message, finding.message
+
+
+def test_a_bare_specifier_with_a_backslash_or_a_percent_sign_is_invalid_as_node_says(tmp_path):
+    """Node refuses a package specifier holding ``\\`` or ``%`` (ERR_INVALID_MODULE_SPECIFIER) even when the
+    package is installed: the finding says so, not that the package is missing."""
+    for specifier in ("p\\\\main.js", "p%2Fmain.js"):
+        files = {**pkg(), **MAIN, "index.js": f"import '{specifier}';\n"}
+        root = write_tree(
+            tmp_path / str(len(specifier)), {"package.json": ESM, **files, "index.js": files["index.js"] + LOADED}
+        )
+        report = check(root, ["index.js"])
+        done = run_node(root, "index.js")
+        assert done.returncode != 0 and "ERR_INVALID_MODULE_SPECIFIER" in done.stderr, done.stderr
+        [finding] = report.errors
+        assert finding.rule == "unresolved-import" and "Invalid module specifier" in finding.message, finding.message
