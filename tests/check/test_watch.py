@@ -48,15 +48,20 @@ class Output:
         raise AssertionError(f"no {needle!r} within {deadline} s; output so far:\n{self.text}")
 
 
-def test_watch_prints_new_and_fixed_errors_as_files_are_edited_and_stops_on_ctrl_c(tmp_path):
-    root = write_tree(tmp_path / "svc", SERVICE)
-    child = subprocess.Popen(
+def watching(root) -> subprocess.Popen:
+    """``deploysafe check --watch ROOT`` as a user runs it, its output piped, without colours."""
+    return subprocess.Popen(
         [sys.executable, "-m", "deploysafe", "check", "--watch", str(root)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
+
+
+def test_watch_prints_new_and_fixed_errors_as_files_are_edited_and_stops_on_ctrl_c(tmp_path):
+    root = write_tree(tmp_path / "svc", SERVICE)
+    child = watching(root)
     try:
         out = Output(child)
         first = out.wait_for("DEPLOYABLE", 0)
@@ -126,13 +131,7 @@ def test_watch_spares_node_modules_rechecks_when_an_install_ends_and_watches_new
         tmp_path / "svc",
         {**SERVICE, **packages, "index.js": "require('left-pad');\n" + SERVICE["index.js"]},
     )
-    child = subprocess.Popen(
-        [sys.executable, "-m", "deploysafe", "check", "--watch", str(root)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    child = watching(root)
     try:
         out = Output(child)
         assert "left-pad" in out.wait_for("BLOCKED", 0)

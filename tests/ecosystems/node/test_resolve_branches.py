@@ -299,6 +299,15 @@ def _verdict(root: Path, entry: str = "index.js") -> tuple[list[tuple[str, str]]
     return [(f.rule, f.file) for f in report.errors], done.returncode, done.stdout + done.stderr
 
 
+def _only_finding(root: Path, node_error: str):
+    """The one error check finds from index.js, once node has failed on it with ``node_error``."""
+    report = check(root, ["index.js"])
+    done = run_node(root, "index.js")
+    assert done.returncode != 0 and node_error in done.stderr, done.stderr
+    [finding] = report.errors
+    return finding
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_resolver_branch_gives_nodes_verdict(tmp_path, case):
     manifest, files, node_error = CASES[case]
@@ -331,10 +340,7 @@ def test_a_symlinked_package_resolves_its_imports_from_where_it_really_is(tmp_pa
 def test_a_missing_subpath_of_an_installed_package_is_named_in_the_finding(tmp_path):
     files = {**pkg(), "node_modules/p/index.js": "", "index.js": "require('p/lib/gone');\n"}
     root = write_tree(tmp_path / "app", {"package.json": CJS, **files, "index.js": files["index.js"] + LOADED})
-    report = check(root, ["index.js"])
-    done = run_node(root, "index.js")
-    assert done.returncode != 0 and "Cannot find module 'p/lib/gone'" in done.stderr, done.stderr
-    [finding] = report.errors
+    finding = _only_finding(root, "Cannot find module 'p/lib/gone'")
     assert "installed but has no 'lib/gone' for require() to load" in finding.message, finding.message
 
 
@@ -360,10 +366,7 @@ def test_a_deep_import_into_a_scoped_package_and_a_file_url_load_as_in_node(tmp_
 def test_an_undefined_package_import_names_its_package_json(tmp_path):
     manifest = {"name": "app", "version": "1.0.0", "type": "module", "imports": {"#db": "./db.js"}}
     root = write_tree(tmp_path / "app", {"package.json": manifest, "db.js": "", "index.js": "import '#nope';\n"})
-    report = check(root, ["index.js"])
-    done = run_node(root, "index.js")
-    assert done.returncode != 0 and "ERR_PACKAGE_IMPORT_NOT_DEFINED" in done.stderr, done.stderr
-    [finding] = report.errors
+    finding = _only_finding(root, "ERR_PACKAGE_IMPORT_NOT_DEFINED")
     assert '"#nope" is not defined in package package.json' in finding.message, finding.message
 
 
@@ -375,8 +378,5 @@ def test_a_bare_specifier_with_a_backslash_or_a_percent_sign_is_invalid_as_node_
         root = write_tree(
             tmp_path / str(len(specifier)), {"package.json": ESM, **files, "index.js": files["index.js"] + LOADED}
         )
-        report = check(root, ["index.js"])
-        done = run_node(root, "index.js")
-        assert done.returncode != 0 and "ERR_INVALID_MODULE_SPECIFIER" in done.stderr, done.stderr
-        [finding] = report.errors
+        finding = _only_finding(root, "ERR_INVALID_MODULE_SPECIFIER")
         assert finding.rule == "unresolved-import" and "Invalid module specifier" in finding.message, finding.message
