@@ -2,7 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXAMPLES := examples/seed-api examples/seed-api-fixed
-NPM_INSTALLED := $(addsuffix /node_modules/.package-lock.json,$(EXAMPLES))
+# A stamp written after npm ci succeeds: an interrupted install (npm ci empties node_modules first) runs again.
+NPM_INSTALLED := $(addsuffix /node_modules/.deploysafe-npm-ci,$(EXAMPLES))
 
 .PHONY: demo test setup system-deps test-tools lint bench clean
 
@@ -29,8 +30,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
-examples/%/node_modules/.package-lock.json: examples/%/package-lock.json
+examples/%/node_modules/.deploysafe-npm-ci: examples/%/package-lock.json
 	cd examples/$* && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
