@@ -566,6 +566,20 @@ def test_yarn_pnp_resolves_packages_through_its_map_and_zip_cache_as_node_does(t
     failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
     assert failed.returncode != 0 and "tried to access left-pad, but it isn't declared" in failed.stderr
 
+    # The map names an archive that is not there (.yarn/cache not shipped): node cannot load ms; the check
+    # cannot read the package, so it says which archive it could not verify rather than judge the import.
+    archive = next((root / ".yarn" / "cache").glob("ms-npm-2.1.3-*.zip"))
+    archive.unlink()
+    (root / "index.js").write_text("require('ms');\n")
+    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
+    assert failed.returncode != 0 and "ms-npm-2.1.3" in failed.stderr, failed.stderr
+    unread = check(root)
+    assert unread.errors == []
+    read = "Yarn PnP: packages not verified — these package archives could not be read"
+    assert [(u.file, u.detail.split(" (")[0]) for u in unread.unverified] == [
+        (".pnp.cjs", f"{read}: .yarn/cache/{archive.name}/node_modules/ms")
+    ]
+
 
 def test_a_pnp_service_started_by_plain_node_is_blocked_and_through_yarn_node_is_not(tmp_path):
     root = yarn_pnp_app(tmp_path)

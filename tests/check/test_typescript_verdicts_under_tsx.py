@@ -109,6 +109,20 @@ def test_js_specifiers_naming_ts_files_extensionless_and_directory_imports_load(
     assert judged(root) == []
 
 
+def test_a_package_import_naming_a_js_file_loads_its_ts_source_and_a_missing_one_blocks(tmp_path):
+    """`#lib` maps to ./src/lib.js, and only src/lib.ts is there: tsx loads the source, as for a relative
+    import; a `#` target with no source at all fails under tsx too."""
+    manifest = {**ESM["package.json"], "imports": {"#lib": "./src/lib.js", "#gone": "./src/gone.js"}}
+    files = {
+        "package.json": manifest,
+        "src/index.ts": "import { a } from '#lib';\nconsole.log(a);\n" + LOADED,
+        "src/lib.ts": "export const a = 1;\n",
+    }
+    assert judged(write_tree(tmp_path / "ok", files)) == []
+    broken = {**files, "src/index.ts": "import { a } from '#gone';\nconsole.log(a);\n" + LOADED}
+    assert judged(write_tree(tmp_path / "broken", broken)) == [("unresolved-import", "src/index.ts")]
+
+
 def test_a_missing_value_export_of_a_ts_file_blocks(tmp_path):
     root = write_tree(
         tmp_path / "app",

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from deploysafe import check
+from deploysafe.check.why import MISSING, why
 from tests.support.projects import run_node, write_tree
 
 LOADED = "console.log('loaded');\n"
@@ -342,6 +343,10 @@ def test_a_missing_subpath_of_an_installed_package_is_named_in_the_finding(tmp_p
     root = write_tree(tmp_path / "app", {"package.json": CJS, **files, "index.js": files["index.js"] + LOADED})
     finding = _only_finding(root, "Cannot find module 'p/lib/gone'")
     assert "installed but has no 'lib/gone' for require() to load" in finding.message, finding.message
+    # the edge points at the missing file, not at the package's index.js (which is there)
+    asked = why(root, "node_modules/p/lib/gone", ["index.js"])
+    assert asked.status == MISSING and [(i.file, i.resolves) for i in asked.importers] == [("index.js", False)]
+    assert why(root, "node_modules/p/index.js", ["index.js"]).importers == ()
 
 
 def test_a_deep_import_into_a_scoped_package_and_a_file_url_load_as_in_node(tmp_path):
