@@ -71,7 +71,11 @@ TARGETS: dict[str, Target] = {
     "health": Target("src/deploysafe/release/health.py", ("tests/release/test_health_gate.py",), timeout=60),
     "nodeversion": Target(
         "src/deploysafe/ecosystems/node/nodeversion.py",
-        ("tests/check/test_version_dependent_verdicts.py", "tests/check/test_verdicts_agree_with_node.py"),
+        (
+            "tests/check/test_version_dependent_verdicts.py",
+            "tests/check/test_verdicts_agree_with_node.py",
+            "tests/ecosystems/node/test_nodeversion.py",  # engines.node ranges against npm's semver
+        ),
     ),
     "confirm": Target("src/deploysafe/ecosystems/node/confirm.py", ("tests/check/test_syntax_second_opinion.py",)),
     "rules": Target(
@@ -87,6 +91,7 @@ TARGETS: dict[str, Target] = {
             "tests/check/test_version_dependent_verdicts.py",
             "tests/check/test_typescript_verdicts_under_tsx.py",
             "tests/check/test_real_packages.py",
+            "tests/check/test_service_setups.py",  # Yarn PnP, pnpm links, real installs
         ),
     ),
     "release-engine": Target("src/deploysafe/release/engine.py", ("tests/release",), timeout=900),
