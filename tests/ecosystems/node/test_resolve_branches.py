@@ -41,6 +41,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {**pkg({".": ["../outside.js", "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
         None,
     ),
+    "exports array: a condition no import matches is skipped": (
+        ESM,
+        {**pkg({".": [{"worker": "./gone.js"}, "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
+        None,
+    ),
     "exports array: a missing file is not skipped": (
         ESM,
         {**pkg({".": ["./gone.js", "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
