@@ -46,6 +46,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {**pkg({".": [{"worker": "./gone.js"}, "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
         None,
     ),
+    "exports array: a subpath is not exported": (
+        ESM,
+        {**pkg(["./main.js"]), **MAIN, "index.js": "import 'p/main.js';\n"},
+        "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    ),
     "exports array: a missing file is not skipped": (
         ESM,
         {**pkg({".": ["./gone.js", "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
@@ -177,6 +182,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
     # ---- schemes and built-ins
     "an unknown node: built-in": (ESM, {"index.js": "import 'node:nothing';\n"}, "ERR_UNKNOWN_BUILTIN_MODULE"),
     "an https: URL": (ESM, {"index.js": "import 'https://example.com/x.js';\n"}, "ERR_UNSUPPORTED_ESM_URL_SCHEME"),
+    "a one-letter URL scheme (a drive letter)": (
+        ESM,
+        {"index.js": "import 'c:/app/x.js';\n"},
+        "ERR_UNSUPPORTED_ESM_URL_SCHEME",
+    ),
     "a data: URL": (ESM, {"index.js": "import 'data:text/javascript,export default 1';\n"}, None),
     "a relative import with a query": (ESM, {"a.js": "", "index.js": "import './a.js?v=2';\n"}, None),
     # ---- packages without exports (legacy main, files)
@@ -266,6 +276,13 @@ FINDING = {
     "self-reference needs exports": ("missing-package", "index.js"),
     "require: a main that is missing stops the search": ("unresolved-import", "src/index.js"),
 }
+# What the user reads where the verdict alone does not show the branch taken: id -> the finding's message.
+MESSAGE = {
+    "require: a missing file beside one with a close name": "crashes at start: Cannot find module './confg.js' "
+    "imported from index.js (no file at confg.js); did you mean './config.js'?",
+    "exports: a null target hides a subpath": "crashes at start: Package subpath './secret.js' is not defined by "
+    "\"exports\" in node_modules/p/package.json (imported as 'p/secret.js' from index.js)",
+}
 
 # Symlinked installs (pnpm): node follows the link and resolves the package's own imports from where it
 # really is, beside its dependencies in the store; the link's folder holds nothing.
@@ -326,6 +343,8 @@ def test_a_resolver_branch_gives_nodes_verdict(tmp_path, case):
     else:
         assert code != 0 and node_error in output, output
         assert found == [FINDING.get(case, ("unresolved-import", "index.js"))], output
+        if case in MESSAGE:
+            assert [f.message for f in check(root, ["index.js"]).errors] == [MESSAGE[case]]
 
 
 def test_a_symlinked_package_resolves_its_imports_from_where_it_really_is(tmp_path):

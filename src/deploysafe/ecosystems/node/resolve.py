@@ -691,8 +691,11 @@ def _strip_query(specifier: str) -> str:
 
 
 def _has_scheme(specifier: str) -> bool:
+    """A URL scheme as the URL parser reads one: an ASCII letter, then letters, digits, `+`, `-` or `.`.
+    One letter is a scheme too: Node's import refuses `c:/app/x.js` (a drive letter) as protocol 'c:'."""
     head, sep, _ = specifier.partition(":")
-    return bool(sep) and len(head) > 1 and head.replace("+", "").replace("-", "").replace(".", "").isalnum()
+    rest = head.replace("+", "").replace("-", "").replace(".", "")
+    return bool(sep) and head[:1].isalpha() and head.isascii() and rest.isalnum()
 
 
 def _join_specifier(specifier: str, index_name: str) -> str:
