@@ -187,13 +187,16 @@ def test_a_typescript_import_with_the_wrong_letter_case_is_a_case_mismatch(tmp_p
 
 
 def test_the_tsconfig_paths_pattern_with_the_longest_prefix_wins_whatever_its_order(tmp_path):
-    """`@app/core/x` matches both patterns; tsx takes `@app/core/*` (the longer prefix), listed second."""
-    paths = '{"@app/*": ["src/app/*"], "@app/core/*": ["src/core/*"]}'
+    """`@app/core/x` matches both patterns; tsx takes `@app/core/*` (the longer prefix), listed second.
+    (`@gen/*.js` has a suffix: the `*` is what lies between the two, `schema`.)"""
+    paths = '{"@app/*": ["src/app/*"], "@app/core/*": ["src/core/*"], "@gen/*.js": ["src/gen/*.ts"]}'
     files = {
         **ESM,
         "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": ' + paths + "}}\n",
-        "src/index.ts": "import { db } from '@app/core/db.js';\nconsole.log(db);\n" + LOADED,
+        "src/index.ts": "import { db } from '@app/core/db.js';\nimport { s } from '@gen/schema.js';\n"
+        "console.log(db, s);\n" + LOADED,
         "src/core/db.ts": "export const db = 1;\n",
+        "src/gen/schema.ts": "export const s = 2;\n",
     }
     assert judged(write_tree(tmp_path / "ok", files)) == []
     # the same import with only the shorter pattern's target present: tsx still looks in src/core and fails
