@@ -20,6 +20,7 @@ Not CI: a module takes minutes to an hour on two cores (mutants x the time of th
     python bench/mutation.py secrets --report bench/mutation-report.md
     python bench/mutation.py rules --work /tmp/mut --minutes 30   # stop after 30 min; run again to resume
     python bench/mutation.py rules --work /tmp/mut --recheck      # survivors again, against today's tests
+    python bench/mutation.py rules/syntax_error rules/context --work /tmp/mut --minutes 10  # per rule module
 
 The report lists every surviving mutant (file, line, operator, the changed line) and the survival rate per
 target; the README's Development section explains the ones left. Goal: at most 5 % survivors.
@@ -28,6 +29,7 @@ target; the README's Development section explains the ones left. Goal: at most 5
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shlex
@@ -102,24 +104,21 @@ TARGETS: dict[str, Target] = {
     "fallback": Target("src/deploysafe/release/state.py", ("tests/release/test_decisions.py",), timeout=60),
     "lock": Target("src/deploysafe/release/lock.py", ("tests/release/test_decisions.py",), timeout=60),
     "ending": Target("src/deploysafe/release/ending.py", ("tests/release/test_decisions.py",), timeout=60),
-    # Narrower targets that fit a time box: one rule or the resolver, with the node/tsx-confirmed tests that
-    # pin it down (pytest's -k picks them out of the verdict files).
-    "missing-export": Target(
-        "src/deploysafe/ecosystems/node/rules/missing_export.py",
-        (
-            "tests/check/test_verdicts_agree_with_node.py",
-            "tests/check/test_typescript_verdicts_under_tsx.py",
-            "-k",
-            "export",  # one word: the command is split on spaces
-        ),
-        timeout=180,
-    ),
+    # A narrower target that fits a time box: the resolver against its branch tests and the node verdicts.
     "resolver-branches": Target(
         "src/deploysafe/ecosystems/node/resolve.py",
         ("tests/ecosystems/node/test_resolve_branches.py", "tests/check/test_verdicts_agree_with_node.py"),
         timeout=240,
     ),
 }
+
+# One session per rule module as well ("rules/syntax_error"): cosmic-ray takes a package's mutants in no order
+# of module, so within a time box only per-module sessions reach every module. They share the rules' pool and
+# its coverage map.
+RULES_DIR = TARGETS["rules"].module
+for _path in sorted((REPO / RULES_DIR).glob("*.py")):
+    if _path.name != "__init__.py":
+        TARGETS[f"rules/{_path.stem}"] = Target(f"{RULES_DIR}/{_path.name}", RULE_TESTS)
 
 # Operators that make a different program rather than a plausible slip are left out: every binary operator
 # swapped for every other (a `+` on strings becoming `<<`), comparisons turned into identity tests.
@@ -164,17 +163,28 @@ def test_command(target: Target, selection: tuple[Path, Path] | None) -> str:
     return f"{sys.executable} {chooser} {coverage_map} {pristine} {target.module} -- {pytest_options(target)}"
 
 
+def pool_name(target: Target) -> str:
+    """Targets with the same tests over the same directory (the rules and each rule module) share a map."""
+    directory = target.module if (REPO / target.module).is_dir() else str(Path(target.module).parent)
+    key = hashlib.sha256("\0".join([directory, *target.tests]).encode()).hexdigest()[:12]
+    return f"pool-{key}"
+
+
+_MAPPED: set[Path] = set()  # the coverage maps recorded by this invocation
+
+
 def record_coverage(name: str, target: Target, copy: Path, work: Path, env: dict[str, str]) -> Path:
     """Run the pool once under coverage with one context per test; write {"lines": {file: {line: [tests]}},
     "seconds": {test: duration}} as JSON. The pool must pass: this run is the baseline."""
     sys.path.insert(0, str(REPO / "bench"))
     from mutation_tests import coverage_map, durations
 
-    data = work / f"{name}.coverage"
-    data.unlink(missing_ok=True)
     measured = copy / target.module
     source = measured if measured.is_dir() else measured.parent  # coverage measures a directory, not a file
-    junit = work / f"{name}-junit.xml"
+    pool = pool_name(target)
+    data = work / f"{pool}.coverage"
+    data.unlink(missing_ok=True)
+    junit = work / f"{pool}-junit.xml"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--cov={source}"]
     command += ["--cov-context=test", "--cov-report=", f"--junitxml={junit}", *target.tests]
     done = subprocess.run(
@@ -182,7 +192,8 @@ def record_coverage(name: str, target: Target, copy: Path, work: Path, env: dict
     )
     if done.returncode != 0:
         raise SystemExit(f"{name}: the tests fail on the unmutated code:\n{done.stdout[-3000:]}")
-    out = work / f"{name}-coverage.json"
+    out = work / f"{pool}-coverage.json"
+    _MAPPED.add(out)
     recorded = {"lines": coverage_map(data, copy.resolve()), "seconds": durations(junit, copy)}
     out.write_text(json.dumps(recorded, indent=1, sort_keys=True))
     return out
@@ -211,7 +222,8 @@ def run(
     recheck: bool = False,
     select: bool = True,
 ) -> dict:
-    session = work / f"{name}.sqlite"
+    stem = name.replace("/", "-")  # rules/context -> rules-context.sqlite
+    session = work / f"{stem}.sqlite"
     fresh = not session.exists()
     env = {**os.environ, "PYTHONPATH": str(copy / "src") + os.pathsep + str(copy)}
     bindir = Path(sys.executable).parent
@@ -225,11 +237,11 @@ def run(
     started = time.monotonic()
     selection = None
     if select:
-        coverage = work / f"{name}-coverage.json"
-        if fresh or recheck or not coverage.exists():  # today's tests: map them again
+        coverage = work / f"{pool_name(target)}-coverage.json"
+        if coverage not in _MAPPED and (recheck or not coverage.exists()):  # the copy's tests, mapped once
             coverage = record_coverage(name, target, copy, work, env)
         selection = (coverage, pristine)
-    cfg = work / f"{name}.toml"
+    cfg = work / f"{stem}.toml"
     cfg.write_text(config(target, selection))
 
     def cr(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
