@@ -414,6 +414,31 @@ def test_bcrypt_with_its_prebuilt_binary_loads_and_without_it_node_gyp_build_fai
     failed = run_node(root, "index.js")
     assert failed.returncode != 0 and "No native build was found" in failed.stderr
 
+    # A package whose entry requires more files than are followed (25): the first ones are still read, the
+    # one that loads the addon with them (a require back to the entry does not loop; loads in a function or
+    # in a branch production skips are not the one).
+    parts = {f"node_modules/wide/lib/part{n}.js": f"module.exports = {n};\n" for n in range(2, 30)}
+    lazy = (
+        "function later() {\n  return require('bindings')('wide');\n}\n"
+        "if (process.env.NODE_ENV !== 'production') require('bindings')('wide');\n"
+    )
+    write_tree(
+        root,
+        {
+            **parts,
+            "node_modules/wide/package.json": {"name": "wide", "version": "1.0.0", "main": "index.js"},
+            "node_modules/wide/index.js": lazy + "".join(f"require('./lib/part{n}.js');\n" for n in range(30)),
+            "node_modules/wide/lib/part0.js": "module.exports = require('node-gyp-build')(__dirname + '/..');\n",
+            "node_modules/wide/lib/part1.js": "module.exports = require('../index.js');\n",
+            "index.js": "require('wide');\nconsole.log('loaded');\n",
+        },
+    )
+    blocked = check(root, cache=False)
+    assert [f.rule for f in blocked.errors] == ["missing-native-binding"]
+    assert "wide loads a compiled addon (require('node-gyp-build') in lib/part0.js)" in blocked.errors[0].message
+    failed = run_node(root, "index.js", env={"NODE_ENV": "production"})
+    assert failed.returncode != 0 and "No native build was found" in failed.stderr, failed.stderr
+
 
 def test_require_resolve_of_a_missing_file_is_an_edge_and_node_throws_at_start(tmp_path):
     root = write_tree(

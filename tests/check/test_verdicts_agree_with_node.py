@@ -935,18 +935,25 @@ def test_an_addon_loaded_by_a_file_the_package_entry_requires_is_missing_without
     root = project(
         tmp_path,
         {
-            "package.json": {"name": "app", "dependencies": {"fastaddon": "1.0.0"}},
-            "index.js": "require('fastaddon');\n" + LOADED,
-            "node_modules/fastaddon/package.json": {"name": "fastaddon", "version": "1.0.0", "main": "index.js"},
-            "node_modules/fastaddon/index.js": "module.exports = require('./lib/native.js');\n",
-            "node_modules/fastaddon/lib/native.js": "module.exports = require('../build/Release/addon.node');\n",
+            "package.json": {"name": "app", "dependencies": {"@acme/fastaddon": "1.0.0"}},
+            "index.js": "require('@acme/fastaddon');\n" + LOADED,
+            "node_modules/@acme/fastaddon/package.json": {
+                "name": "@acme/fastaddon",
+                "version": "1.0.0",
+                "main": "index.js",
+            },
+            "node_modules/@acme/fastaddon/index.js": "module.exports = require('./lib/native.js');\n",
+            "node_modules/@acme/fastaddon/lib/native.js": "module.exports = require('../build/Release/addon.node');\n",
         },
     )
     report = check(root)
     # the package's own require of the addon file fails as well, and is said where the package is imported
     assert errors(report) == [("missing-native-binding", "index.js"), ("unresolved-import", "index.js")]
-    assert "fastaddon loads a compiled addon (require('../build/Release/addon.node') in lib/native.js)" in (
-        report.errors[0].message
+    assert report.errors[0].message == (
+        "crashes at start: @acme/fastaddon loads a compiled addon (require('../build/Release/addon.node') in "
+        "lib/native.js) and no binary for linux-x64 is built in node_modules/@acme/fastaddon: its build script did "
+        "not run (an install with --ignore-scripts, or pnpm, which builds only `onlyBuiltDependencies`); run "
+        "`npm rebuild @acme/fastaddon`"
     )
     assert_node_fails(root, "Cannot find module '../build/Release/addon.node'")
 

@@ -4,10 +4,12 @@ a read node survives (typeof-guarded, inside a function, in a try) stays clean."
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from deploysafe import check
 from deploysafe.check.findings import BROWSER_GLOBAL
+from tests.support import tools
 from tests.support.npm_cache import project
 from tests.support.projects import run_cli, run_node, write_tree
 
@@ -17,6 +19,8 @@ PACKAGES = {
     "private": True,
     "dependencies": {"jquery": "4.1.0", "leaflet": "1.9.4"},
 }
+LOCAL_NODE = "20.20.2"  # the machine's node (NODE-FACTS.md), before Node 21 defined `navigator`
+LOG = "console.log('loaded');\n"
 SERVICE = {
     "leaflet.cjs": "require('leaflet');\nconsole.log('loaded');\n",
     "jquery.mjs": "import $ from 'jquery';\nconsole.log('loaded', typeof $);\n",
@@ -74,3 +78,21 @@ def test_own_code_read_at_load_is_unverified_and_guarded_reads_stay_clean(tmp_pa
         done = run_node(root, entry)
         assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
         assert browser_doubts(root, entry) == [], entry
+
+
+def test_navigator_at_load_is_a_doubt_where_node_lacks_it_and_clean_from_node_21_on(tmp_path):
+    root = write_tree(
+        tmp_path / "agent",
+        {"package.json": {"name": "agent", "version": "1.0.0"}, "agent.js": "const a = navigator.userAgent;\n" + LOG},
+    )
+    old = subprocess.run(["node", "agent.js"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert old.returncode != 0 and "navigator is not defined" in old.stderr, old.stderr
+    new = subprocess.run([tools.node("22.23.5"), "agent.js"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert new.returncode == 0 and new.stdout.startswith("loaded"), new.stderr
+
+    report = check(root, ["agent.js"], node_version=LOCAL_NODE)
+    assert [(u.reason, u.line, u.column) for u in report.unverified] == [(BROWSER_GLOBAL, 1, 11)]
+    assert report.unverified[0].detail == (
+        f"reads `navigator` at load, which Node {LOCAL_NODE} does not define (a browser global)"
+    )
+    assert check(root, ["agent.js"], node_version="22.23.5").unverified == []

@@ -67,9 +67,10 @@ class MissingNativeBindingRule(Rule):
 
 
 def _loads_binding(ctx: RuleContext, entry: str, package_dir: str) -> str | None:
-    """How the package's entry (or a relative file it requires at the top level) loads a binding."""
+    """How the package's entry (or a relative file it requires at the top level) loads a binding. The first
+    ``_FOLLOWED`` files found are all read: an entry that requires more still has its first ones read."""
     queue, seen = [entry], {entry}
-    while queue and len(seen) <= _FOLLOWED:
+    while queue:
         path = queue.pop(0)
         if not path.endswith((".js", ".cjs", ".mjs")):
             continue
@@ -79,7 +80,7 @@ def _loads_binding(ctx: RuleContext, entry: str, package_dir: str) -> str | None
                 continue
             if spec in LOADERS or spec.endswith(".node"):
                 return f"require('{spec}') in {os.path.relpath(path, package_dir)}"
-            if spec.startswith(".") and len(seen) <= _FOLLOWED:  # past the cap nothing more is followed
+            if spec.startswith(".") and len(seen) < _FOLLOWED:  # past the cap nothing more is followed
                 res = ctx.analysis.resolve(spec, path, for_require=imp.kind is ImportKind.REQUIRE)
                 target = res.path if isinstance(res, ResolvedModule) else None
                 if target and target not in seen and target.startswith(package_dir + os.sep):
