@@ -583,6 +583,17 @@ def test_yarn_pnp_resolves_packages_through_its_map_and_zip_cache_as_node_does(t
     failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
     assert failed.returncode != 0 and "Package subpath './lib/constants/errors' is not defined by" in failed.stderr
 
+    # A package declared after the install is not in the map: PnP refuses it, and the fix is a new install.
+    declared = {**PNP_SERVICE, "dependencies": {**PNP_SERVICE["dependencies"], "left-pad": "1.3.0"}}
+    write_tree(root, {"package.json": declared, "index.js": "require('left-pad');\nconsole.log('loaded');\n"})
+    blocked = check(root)
+    assert [(f.rule, f.specifier) for f in blocked.errors] == [("missing-package", "left-pad")]
+    assert blocked.errors[0].message.endswith(
+        "; it is in dependencies of package.json but not in the PnP map: run yarn install and ship the new .pnp.cjs"
+    )
+    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
+    assert failed.returncode != 0 and "tried to access left-pad, but it isn't declared" in failed.stderr
+
     # Yarn PnP is strict: an undeclared package fails under it (`yarn node` too), and the check blocks it.
     (root / "index.js").write_text("require('ms');\nrequire('left-pad');\n")
     blocked = check(root)
