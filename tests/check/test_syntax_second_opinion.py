@@ -61,6 +61,17 @@ def test_a_real_javascript_syntax_error_blocks_confirmed_by_node(tmp_path):
     assert report.errors[0].message == "crashes at start: SyntaxError: Unexpected token ';' (confirmed by node --check)"
     assert "SyntaxError" in run_node(root, "index.js").stderr
 
+    # Where node places the error elsewhere than the grammar, node's place is given: an unterminated template
+    # literal ends the input (node names line 3 and no column; the grammar stops at the backtick, 1:15).
+    write_tree(root, {"usage.js": "const page = `<h1>\n" + LOADED})
+    report = check(root)
+    assert [(f.rule, f.file, f.line, f.column) for f in report.errors] == [("syntax-error", "usage.js", 3, 1)]
+    assert (
+        report.errors[0].message == "crashes at start: SyntaxError: Unexpected end of input (confirmed by node --check)"
+    )
+    done = run_node(root, "index.js")
+    assert "usage.js:3\n" in done.stderr and "SyntaxError: Unexpected end of input" in done.stderr, done.stderr
+
 
 def test_without_node_a_javascript_syntax_error_is_an_unconfirmed_warning(tmp_path, monkeypatch):
     root = write_tree(tmp_path / "app", {**CJS, "index.js": BROKEN_JS})

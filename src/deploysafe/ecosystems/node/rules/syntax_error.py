@@ -45,12 +45,10 @@ def syntax_errors(ctx: RuleContext, module: Module) -> Iterator[Result]:
     if verdict is not None and verdict.status == REFUTED:
         return
     if verdict is not None and verdict.status == CONFIRMED:
+        # the judge's place when it names one (node names no column at the end of the input), else the grammar's
+        line, column = (verdict.line, verdict.column or 1) if verdict.line else (first.line, first.column)
         yield ctx.finding(
-            ID,
-            module,
-            verdict.line or first.line,
-            verdict.column or first.column,
-            f"crashes at start: SyntaxError: {verdict.message} (confirmed by {verdict.judge})",
+            ID, module, line, column, f"crashes at start: SyntaxError: {verdict.message} (confirmed by {verdict.judge})"
         )
         return
     if verdict is not None and verdict.status == UNCONFIRMED:
