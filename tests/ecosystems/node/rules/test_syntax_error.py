@@ -6,6 +6,7 @@ from __future__ import annotations
 from deploysafe import check
 from deploysafe.check import sources
 from deploysafe.check.findings import UNREADABLE
+from deploysafe.ecosystems.node import confirm
 from tests.support.projects import run_node, write_tree
 
 
@@ -20,3 +21,22 @@ def test_a_file_over_the_size_limit_is_unverified_at_its_start_and_node_loads_it
     ]
     done = run_node(root, "big.js")
     assert done.returncode == 0 and done.stdout.strip() == "loaded 300000", done.stderr
+
+
+def test_past_the_files_node_checks_the_grammar_s_word_blocks_as_it_is(tmp_path, monkeypatch):
+    """Node confirms both files fail; the second is blocked on the grammar's word alone, and says so by not
+    naming a judge."""
+    monkeypatch.setattr(confirm, "MAX_CONFIRMATIONS", 1)  # 64 in use: the first broken file is checked, not the next
+    broken = {"a.js": "const a = { x: 1 ;\n", "b.js": "const b = { y: 2 ;\n"}
+    index = "require('./a.js');\nrequire('./b.js');\nconsole.log('loaded');\n"
+    root = write_tree(
+        tmp_path / "app", {"package.json": {"name": "app", "version": "1.0.0"}, "index.js": index, **broken}
+    )
+    report = check(root, ["index.js"])
+    assert [(f.file, f.line, f.column, f.message) for f in report.errors] == [
+        ("a.js", 1, 18, "crashes at start: SyntaxError: Unexpected token ';' (confirmed by node --check)"),
+        ("b.js", 1, 17, "crashes at start: SyntaxError: Missing '}'"),  # the grammar's word, unchecked
+    ]
+    for name in broken:
+        done = run_node(root, name)
+        assert done.returncode != 0 and "SyntaxError: Unexpected token ';'" in done.stderr, done.stderr

@@ -70,14 +70,15 @@ def module_syntax_in_commonjs(ctx: RuleContext, module: Module) -> Iterator[Resu
     if source is None or module.format is not Format.COMMONJS or is_typescript(module.path):
         return
     facts = source.facts
-    if not isinstance(facts, NodeModuleFacts) or not facts.esm_syntax or facts.syntax_errors:
+    # the parser records where the first module syntax is whenever it sees any (esm_syntax)
+    if not isinstance(facts, NodeModuleFacts) or facts.first_module_syntax is None or facts.syntax_errors:
         return
     scope = ctx.analysis.packages.scope(os.path.dirname(module.path))
     if scope is not None and scope.type == "commonjs":
         why = f'{ctx.rel(scope.path)} says "type": "commonjs"'
     else:
         why = f'Node {ctx.analysis.node} does not detect module syntax in .js files without "type"'
-    line, column, kind = facts.first_module_syntax or (1, 1, "import")
+    line, column, kind = facts.first_module_syntax
     yield ctx.finding(
         ID,
         module,
