@@ -325,9 +325,10 @@ def test_an_env_file_the_start_command_reads_must_exist_as_node_exits_9_without_
 
 def test_env_files_are_read_from_each_node_of_a_chain_after_the_script_too_up_to_a_double_dash(tmp_path):
     # node reads `--env-file=args.env` though it follows the script's name (Node 20 and 22), not what follows
-    # `--`; `echo` runs no node; .env, named twice, is said once; a last `--env-file` with no value is ignored.
+    # `--`; `echo` runs no node (an `&&` in its quotes does not stop the reading); .env, named twice, is said
+    # once; a last `--env-file` with no value is ignored.
     start = (
-        "echo starting && node --env-file .env server.js --env-file=args.env -- --env-file=script.env && "
+        'echo "starting && warming" && node --env-file .env server.js --env-file=args.env -- --env-file=script.env && '
         "node --env-file=.env.local --env-file .env server.js && node server.js --env-file"
     )
     node = ("node", "--env-file", ".env", "server.js", "--env-file=args.env", "--", "--env-file=script.env")
