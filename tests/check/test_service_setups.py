@@ -311,6 +311,7 @@ def test_an_env_file_the_start_command_reads_must_exist_as_node_exits_9_without_
     blocked = check(root)
     assert [(f.rule, f.file) for f in blocked.errors] == [("missing-start-file", "package.json")]
     assert "node: .env: not found" in blocked.errors[0].message
+    assert blocked.errors[0].reachable  # the start itself fails: not "dormant" in the reports
     done = run(root, "node", "--env-file=.env", "server.js")
     assert done.returncode == 9 and ".env: not found" in done.stderr and "loaded" not in done.stdout
 
