@@ -1033,3 +1033,47 @@ def test_a_resolve_inside_a_function_fails_when_it_runs_and_a_feature_test_guard
     assert_loads(esm)
     done = run_node(esm, "index.js", env={"RUN": "1"})
     assert done.returncode != 0 and "Cannot find package 'not-installed'" in done.stderr
+
+
+def test_a_package_whose_main_is_typescript_source_fails_under_plain_node(tmp_path):
+    # A workspace package that ships its TypeScript source: node (no tsx) cannot import a .ts file (Node 22.23,
+    # which strips types elsewhere, refuses too: ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING).
+    shared = "node_modules/@acme/shared"
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { id } from '@acme/shared';\n" + LOADED,
+            f"{shared}/package.json": {"name": "@acme/shared", "version": "1.0.0", "main": "src/index.ts"},
+            f"{shared}/src/index.ts": "export const id: string = 'a';\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("unknown-file-extension", "index.js")]
+    assert report.errors[0].message == (
+        'crashes at start: TypeError [ERR_UNKNOWN_FILE_EXTENSION]: Unknown file extension ".ts" for '
+        f"{shared}/src/index.ts"
+    )
+    assert_node_fails(root, "ERR_UNKNOWN_FILE_EXTENSION")
+
+
+def test_javascript_importing_a_name_a_package_declares_only_as_a_type_fails(tmp_path):
+    # Only TypeScript erases an import of an interface; plain JavaScript asks the module for it at link time.
+    typed = "node_modules/typed"
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { Options } from 'typed';\n" + LOADED,
+            f"{typed}/package.json": {"name": "typed", "version": "1.0.0", "type": "module", "types": "index.d.ts"},
+            f"{typed}/index.js": "export const make = () => 1;\n",
+            f"{typed}/index.d.ts": "export interface Options {\n  a: number;\n}\nexport declare const make: () => number;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("missing-export", "index.js")]
+    assert report.errors[0].message == (
+        "crashes at start: SyntaxError: The requested module 'typed' does not provide an export named 'Options' "
+        "(it exports make)"
+    )
+    assert_node_fails(root, "does not provide an export named 'Options'")
