@@ -1077,3 +1077,23 @@ def test_javascript_importing_a_name_a_package_declares_only_as_a_type_fails(tmp
         "(it exports make)"
     )
     assert_node_fails(root, "does not provide an export named 'Options'")
+
+
+def test_a_package_whose_entry_requires_a_file_it_does_not_ship_blocks(tmp_path):
+    broken = "node_modules/broken"
+    root = project(
+        tmp_path,
+        {
+            "package.json": {"name": "app", "version": "1.0.0", "dependencies": {"broken": "1.0.0"}},
+            "index.js": "require('broken');\n" + LOADED,
+            f"{broken}/package.json": {"name": "broken", "version": "1.0.0", "main": "index.js"},
+            f"{broken}/index.js": "module.exports = require('./lib/core.js');\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert report.errors[0].message == (
+        "crashes at start: in node_modules/broken/index.js:1:26: Cannot find module './lib/core.js' imported from "
+        "node_modules/broken/index.js (no file at node_modules/broken/lib/core.js)"
+    )
+    assert_node_fails(root, "Cannot find module './lib/core.js'")
