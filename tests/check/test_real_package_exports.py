@@ -95,12 +95,27 @@ def test_a_package_file_that_does_not_parse_blocks_and_leaves_the_names_unverifi
     os.unlink(root / "node_modules")
     write_tree(
         root / "node_modules" / "broken",
-        {"package.json": {"name": "broken", "type": "module"}, "index.js": "export const a = (;\n"},
+        {
+            "package.json": {"name": "broken", "type": "module"},
+            "index.js": "export const a = (;\nexport const b = 1 +;\n",
+        },
     )
     report = check(root)
     assert [(f.rule, f.file) for f in report.errors] == [("syntax-error", "index.js")]  # Node fails loading it
     assert "in node_modules/broken/index.js:1:" in report.errors[0].message
-    assert [(u.file, "did not parse" in u.detail) for u in report.unverified] == [("index.js", True)]
+    assert [(u.file, u.detail) for u in report.unverified] == [
+        (
+            "index.js",
+            "the names imported from 'broken' were not checked: node_modules/broken/index.js did not parse at 1:16",
+        )
+    ]
+    assert "SyntaxError" in run_node(root, "index.js").stderr
+
+    # A project file that does not parse is the syntax error's alone: its names are not said to be unchecked.
+    write_tree(root, {"index.js": "import { a } from './local.js';\n" + LOADED, "local.js": "export const a = (;\n"})
+    report = check(root)
+    assert [(f.rule, f.file) for f in report.errors] == [("syntax-error", "local.js")]
+    assert report.unverified == []
     assert "SyntaxError" in run_node(root, "index.js").stderr
 
 
