@@ -89,6 +89,27 @@ def test_require_of_an_esm_graph_with_top_level_await_fails_on_every_version(tmp
 
 
 @pytest.mark.parametrize("version", ["20.20.2", "22.23.5"])
+def test_require_of_an_esm_graph_with_a_cycle_and_an_await_only_behind_import_loads(tmp_path, version):
+    # Modules that import each other, a CommonJS file, and top-level await only behind a dynamic import():
+    # the graph require() links has no await, so a Node that can require() ES modules loads it.
+    root = write_tree(
+        tmp_path / "app",
+        {
+            **CJS,
+            "index.js": "const { x } = require('./lib.mjs');\n" + LOADED,
+            "lib.mjs": "export { x } from './a.mjs';\nimport './b.mjs';\n",
+            "a.mjs": "import './b.mjs';\nimport './helper.cjs';\nexport const x = 1;\n"
+            "export const later = () => import('./slow.mjs');\n",
+            "b.mjs": "import './a.mjs';\nexport const y = 2;\n",
+            "helper.cjs": "exports.z = 3;\n",
+            "slow.mjs": "export const s = await Promise.resolve(4);\n",
+        },
+    )
+    errors, loads = judged(version, root)
+    assert loads and errors == []
+
+
+@pytest.mark.parametrize("version", ["20.20.2", "22.23.5"])
 def test_top_level_await_behind_a_packages_import_condition_fails_a_require(tmp_path, version):
     # The ES module imports the package's "import" file, which awaits; its "require" file does not.
     root = write_tree(
