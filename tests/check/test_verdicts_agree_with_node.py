@@ -48,7 +48,7 @@ def test_missing_relative_file_blocks_deploy_and_node_agrees(tmp_path):
             **ESM,
             "index.js": "import './routes/campaigns.js';\n" + LOADED,
             "routes/campaigns.js": "import { db } from '../config/database.js';\nexport const c = db;\n",
-            "db/connection.js": "export const db = 1;\n",
+            "db/connection.js": "export const db = 1;\nexport const pool = 2;\n",  # exports what is asked, and more
         },
     )
     report = check(root)
