@@ -1097,3 +1097,19 @@ def test_a_package_whose_entry_requires_a_file_it_does_not_ship_blocks(tmp_path)
         "node_modules/broken/index.js (no file at node_modules/broken/lib/core.js)"
     )
     assert_node_fails(root, "Cannot find module './lib/core.js'")
+
+
+def test_an_es_module_importing_a_file_a_package_does_not_have_blocks(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import 'kit/lib/gone.js';\n" + LOADED,
+            "node_modules/kit/package.json": {"name": "kit", "version": "1.0.0"},
+            "node_modules/kit/lib/here.js": "export const a = 1;\n",
+        },
+    )
+    report = check(root)
+    assert errors(report) == [("unresolved-import", "index.js")]
+    assert report.errors[0].message == "crashes at start: Cannot find module 'kit/lib/gone.js' imported from index.js"
+    assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
