@@ -918,9 +918,9 @@ def test_a_missing_file_with_two_namesakes_suggests_both(tmp_path):
         tmp_path,
         {
             **ESM,
-            "index.js": "import './lib/util.js';\n" + LOADED,
+            "index.js": "import { a } from './lib/util.js';\n" + LOADED,
             "api/util.js": "export const a = 1;\n",
-            "web/util.js": "export const b = 1;\n",
+            "web/util.js": "export const a = 2;\n",  # both export the name: neither is "the" file that does
         },
     )
     report = check(root)
@@ -929,6 +929,9 @@ def test_a_missing_file_with_two_namesakes_suggests_both(tmp_path):
         "(no file at lib/util.js); did you mean './api/util.js' or './web/util.js'?"
     )
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+    write_tree(root, {"cli/util.js": "export const a = 3;\n"})  # three are too many to guess from
+    assert check(root).errors[0].message.endswith("(no file at lib/util.js)")
 
 
 def test_an_addon_loaded_by_a_file_the_package_entry_requires_is_missing_without_its_binary(tmp_path):
