@@ -5,6 +5,13 @@ One SQLite file under the user's cache directory (``$DEPLOYSAFE_CACHE_DIR``, els
 the parser's code and grammars (:mod:`deploysafe.ecosystems.node.parse.version`), so a new or edited deploysafe never reads
 facts another parser wrote. Any problem with the cache (read-only home, corrupt file, another process
 writing) turns it off for the run: it is a speed-up, never a source of truth.
+
+Beside the facts, a second table remembers each source file's sha256 under its stat identity (device,
+inode, size, mtime and ctime in nanoseconds), so a warm run finds an unchanged file's facts without
+reading it (:func:`stat_identity`). The content hash stays the truth: a stat is recorded only for a file
+whose timestamps are older than :data:`RACY_NS` when it was read, as git does with racily clean entries,
+so an edit made in the same timestamp tick as the read (a filesystem with one- or two-second mtimes) can
+never hide behind an unchanged stat; and ctime, which no program can set back, changes with every write.
 """
 
 from __future__ import annotations
@@ -23,17 +30,14 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from deploysafe.cache_dir import default_cache_dir
 from deploysafe.check.facts import AssetRef, Import, ImportedName, ModuleFacts, SyntaxIssue
 
+__all__ = ["FactsCache", "decode", "default_cache_dir", "encode", "format_key", "register"]
+
 SCHEMA = "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
-
-
-def default_cache_dir() -> Path:
-    explicit = os.environ.get("DEPLOYSAFE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "deploysafe"
+STATS = "CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, stat TEXT NOT NULL, sha256 TEXT NOT NULL)"
+RACY_NS = 3_000_000_000  # a file changed this recently when read is read again next time (FAT: 2 s mtimes)
 
 
 # Facts are pickled as each class with its field values in order, (cls, (v1, v2, ...)), which is twice as
@@ -126,6 +130,17 @@ def decode(value: bytes) -> ModuleFacts:
     return pickle.loads(value)
 
 
+def stat_identity(stat: os.stat_result) -> str:
+    """What must be unchanged for a file to be taken as unchanged without reading it."""
+    return f"{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+
+def settled(stat: os.stat_result, before_ns: int) -> bool:
+    """Whether a file with ``stat``, read after ``before_ns``, was last written long enough before its
+    read for any later write to show in its stat (see the module's docstring)."""
+    return max(stat.st_mtime_ns, stat.st_ctime_ns) < before_ns - RACY_NS
+
+
 MAX_ENTRIES = 250_000  # about 150 MB of facts; the oldest written go first
 
 
@@ -143,6 +158,7 @@ class FactsCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=OFF")
             self._db.execute(SCHEMA)
+            self._db.execute(STATS)
         except (OSError, sqlite3.Error):
             self._db = None
 
@@ -169,6 +185,39 @@ class FactsCache:
             return found
         return found
 
+    def digests(self, stats: Mapping[str, str]) -> dict[str, str]:
+        """The recorded sha256 of each path in ``stats`` (path -> :func:`stat_identity`) whose recorded
+        stat identity is the one given: its content is the one hashed then."""
+        if self._db is None or not stats:
+            return {}
+        found: dict[str, str] = {}
+        wanted = list(stats)
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT path, stat, sha256 FROM stats WHERE path IN ({marks})", chunk)
+                found.update((path, digest) for path, stat, digest in rows if stats[path] == stat)
+        except sqlite3.Error:
+            return found
+        return found
+
+    def put_digests(self, items: Iterable[tuple[str, str, str]]) -> None:
+        """Record (path, stat identity, sha256) rows: the content hashed when the file had that stat."""
+        if self._db is None:
+            return
+        items = list(items)
+        if not items:
+            return
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO stats (path, stat, sha256) VALUES (?, ?, ?)", items)
+            self._db.execute("COMMIT")
+            self._wrote = True
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
     def put_encoded(self, items: Mapping[str, bytes]) -> None:
         """Store facts already passed through :func:`encode`."""
         if self._db is None or not items:
@@ -193,5 +242,6 @@ class FactsCache:
         """Keep the newest ``max_entries`` (rowids grow with every write, so the oldest are the lowest)."""
         assert self._db is not None
         with contextlib.suppress(sqlite3.Error):
-            newest = self._db.execute("SELECT max(rowid) FROM facts").fetchone()[0] or 0
-            self._db.execute("DELETE FROM facts WHERE rowid <= ?", (newest - self._max_entries,))
+            for table in ("facts", "stats"):
+                newest = self._db.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+                self._db.execute(f"DELETE FROM {table} WHERE rowid <= ?", (newest - self._max_entries,))

@@ -12,11 +12,12 @@ import signal
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deploysafe.check.cache import FactsCache, decode, encode, format_key
+from deploysafe.check.cache import FactsCache, decode, encode, format_key, settled, stat_identity
 from deploysafe.check.facts import ModuleFacts
 
 if TYPE_CHECKING:
@@ -78,28 +79,34 @@ class SourceLoader:
         version, name = self.parser.version(), self.parser.dialect_name
         layout = format_key()
         pinned = self._pinned_keys(todo, f"{version}:{layout}")
+        dialects = {path: self.parser.dialect_for(path) for path in todo if path not in self._loaded}
+        before = time.time_ns()  # before any stat and read: a stat settled by then cannot hide a later write
+        stats = self._stats([path for path, dialect in dialects.items() if dialect is not None])
+        known = self.cache.digests({path: stat_identity(stat) for path, stat in stats.items()})
         read: Read = {}
-        for path in todo:
-            dialect = self.parser.dialect_for(path)
+        unread: dict[str, int] = {}  # path -> size, for files whose sha256 their unchanged stat gave
+        for path, dialect in dialects.items():
             if dialect is None:
                 self._loaded[path] = SourceFile(path, "", 0, self.parser.empty, self.parser.not_a_source)
                 continue
-            if path in self._loaded:  # its pinned facts were in the cache
+            if path in known:
+                read[path] = (b"", known[path], dialect)
+                unread[path] = stats[path].st_size
                 continue
-            try:
-                data = _read_source(path)
-            except OSError as err:
-                self._loaded[path] = SourceFile(path, "", 0, self.parser.empty, _describe(err))
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            if len(data) > MAX_SOURCE_BYTES:
-                message = f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB; not parsed"
-                self._loaded[path] = SourceFile(path, digest, len(data), self.parser.empty, message)
-                continue
-            read[path] = (data, digest, dialect)
+            error = self._read(path, dialect, read)
+            if error is not None:
+                self._loaded[path] = error
 
         keys = {path: f"{version}:{layout}:{name(dialect)}:{digest}" for path, (_, digest, dialect) in read.items()}
         cached = self.cache.get_many(set(keys.values()))
+        for path in [p for p in unread if keys[p] not in cached]:  # no facts for it after all: read it now
+            del unread[path]
+            error = self._read(path, read[path][2], read)
+            if error is not None:
+                del read[path], keys[path]
+                self._loaded[path] = error
+            else:
+                keys[path] = f"{version}:{layout}:{name(read[path][2])}:{read[path][1]}"
         missed = [path for path in read if keys[path] not in cached]
         first_with_key: dict[str, str] = {}  # one parse per distinct content: copies of a file share it
         for path in missed:
@@ -126,9 +133,40 @@ class SourceLoader:
             if path in pinned and self.cache.enabled:  # found by its pin next time, without reading it
                 fresh.setdefault(pinned[path], fresh.get(keys[path]) or encode(cached[keys[path]]))
         self.cache.put_encoded(fresh)
+        self.cache.put_digests(
+            (path, stat_identity(stats[path]), digest)
+            for path, (_, digest, _) in read.items()
+            if path not in unread and path in stats and settled(stats[path], before)
+        )
         for path, (data, digest, _) in read.items():
             facts = cached[keys[path]]
-            self._loaded[path] = SourceFile(path, digest, len(data), facts, facts.fault or None)
+            size = unread[path] if path in unread else len(data)
+            self._loaded[path] = SourceFile(path, digest, size, facts, facts.fault or None)
+
+    def _stats(self, paths: list[str]) -> dict[str, os.stat_result]:
+        """Each readable path's stat, taken before it is read (a write after it changes the stat); none
+        without a cache to remember them in."""
+        if not self.cache.enabled:
+            return {}
+        stats = {}
+        for path in paths:
+            with contextlib.suppress(OSError):
+                stats[path] = os.stat(path)
+        return stats
+
+    def _read(self, path: str, dialect: Hashable, read: Read) -> SourceFile | None:
+        """Read ``path`` into ``read``; a file that cannot be read or is too large to parse is returned as
+        what it loads as instead."""
+        try:
+            data = _read_source(path)
+        except OSError as err:
+            return SourceFile(path, "", 0, self.parser.empty, _describe(err))
+        digest = hashlib.sha256(data).hexdigest()
+        if len(data) > MAX_SOURCE_BYTES:
+            message = f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB; not parsed"
+            return SourceFile(path, digest, len(data), self.parser.empty, message)
+        read[path] = (data, digest, dialect)
+        return None
 
     def _pinned_keys(self, todo: list[str], prefix: str) -> dict[str, str]:
         """Cache keys of the files in ``todo`` that have a pin (``self.pinned``); the ones whose facts the
