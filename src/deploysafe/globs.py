@@ -83,7 +83,7 @@ def gitignore_lines(lines: Iterable[str]) -> Matcher:
 
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
-    except (GitIgnorePatternError, ValueError):
+    except (GitIgnorePatternError, ValueError, re.error):
         return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _readable(line)])
 
 
@@ -103,7 +103,7 @@ def user_patterns(patterns: Iterable[str], option: str) -> Matcher:
 
     try:
         return pathspec.GitIgnoreSpec.from_lines(patterns)
-    except (GitIgnorePatternError, ValueError):  # each pattern is compiled again only to name the bad one
+    except (GitIgnorePatternError, ValueError, re.error):  # each pattern is compiled again only to name the bad one
         bad = next((pattern for pattern in patterns if not _readable(pattern)), None)
         if bad is None:
             raise
@@ -116,6 +116,6 @@ def _readable(line: str) -> bool:
 
     try:
         pathspec.GitIgnoreSpec.from_lines([line])
-    except (GitIgnorePatternError, ValueError):
+    except (GitIgnorePatternError, ValueError, re.error):
         return False
     return True
