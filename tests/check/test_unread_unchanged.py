@@ -22,7 +22,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     read: list[str] = []
     real = sources._read_source
 
-    def counting(path: str) -> bytes:
+    def counting(path: str) -> tuple[bytes, os.stat_result]:
         read.append(path)
         return real(path)
 

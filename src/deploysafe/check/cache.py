@@ -36,7 +36,7 @@ from deploysafe.check.facts import AssetRef, Import, ImportedName, ModuleFacts, 
 __all__ = ["FactsCache", "decode", "default_cache_dir", "encode", "format_key", "register"]
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
-STATS = "CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, stat TEXT NOT NULL, sha256 TEXT NOT NULL)"
+STATS = "CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, stat TEXT NOT NULL, sha256 TEXT NOT NULL)"
 RACY_NS = 3_000_000_000  # a file changed this recently when read is read again next time (FAT: 2 s mtimes)
 
 
@@ -185,19 +185,20 @@ class FactsCache:
             return found
         return found
 
-    def digests(self, stats: Mapping[str, str]) -> dict[str, str]:
-        """The recorded sha256 of each path in ``stats`` (path -> :func:`stat_identity`) whose recorded
-        stat identity is the one given: its content is the one hashed then."""
-        if self._db is None or not stats:
+    def digests(self, paths: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """path -> (stat identity, sha256): the content each path had when it had that stat (see
+        :func:`stat_identity`), for the paths recorded."""
+        if self._db is None:
             return {}
-        found: dict[str, str] = {}
-        wanted = list(stats)
+        found: dict[str, tuple[str, str]] = {}
+        wanted = {os.fsencode(path): path for path in paths}  # bytes: a name need not be UTF-8
+        names = list(wanted)
         try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+            for start in range(0, len(names), 500):
+                chunk = names[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(f"SELECT path, stat, sha256 FROM stats WHERE path IN ({marks})", chunk)
-                found.update((path, digest) for path, stat, digest in rows if stats[path] == stat)
+                found.update((wanted[name], (stat, digest)) for name, stat, digest in rows if name in wanted)
         except sqlite3.Error:
             return found
         return found
@@ -206,12 +207,12 @@ class FactsCache:
         """Record (path, stat identity, sha256) rows: the content hashed when the file had that stat."""
         if self._db is None:
             return
-        items = list(items)
-        if not items:
+        rows = [(os.fsencode(path), stat, digest) for path, stat, digest in items]  # a name need not be UTF-8
+        if not rows:
             return
         try:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO stats (path, stat, sha256) VALUES (?, ?, ?)", items)
+            self._db.executemany("INSERT OR REPLACE INTO stats (path, stat, sha256) VALUES (?, ?, ?)", rows)
             self._db.execute("COMMIT")
             self._wrote = True
         except sqlite3.Error:

@@ -81,19 +81,19 @@ class SourceLoader:
         pinned = self._pinned_keys(todo, f"{version}:{layout}")
         dialects = {path: self.parser.dialect_for(path) for path in todo if path not in self._loaded}
         before = time.time_ns()  # before any stat and read: a stat settled by then cannot hide a later write
-        stats = self._stats([path for path, dialect in dialects.items() if dialect is not None])
-        known = self.cache.digests({path: stat_identity(stat) for path, stat in stats.items()})
+        recorded = self.cache.digests([path for path, dialect in dialects.items() if dialect is not None])
+        stats: dict[str, os.stat_result] = {}  # each file's stat before it was read (or instead)
         read: Read = {}
         unread: dict[str, int] = {}  # path -> size, for files whose sha256 their unchanged stat gave
         for path, dialect in dialects.items():
             if dialect is None:
                 self._loaded[path] = SourceFile(path, "", 0, self.parser.empty, self.parser.not_a_source)
                 continue
-            if path in known:
-                read[path] = (b"", known[path], dialect)
+            if path in recorded and self._unchanged(path, recorded[path][0], stats):
+                read[path] = (b"", recorded[path][1], dialect)
                 unread[path] = stats[path].st_size
                 continue
-            error = self._read(path, dialect, read)
+            error = self._read(path, dialect, read, stats)
             if error is not None:
                 self._loaded[path] = error
 
@@ -101,7 +101,7 @@ class SourceLoader:
         cached = self.cache.get_many(set(keys.values()))
         for path in [p for p in unread if keys[p] not in cached]:  # no facts for it after all: read it now
             del unread[path]
-            error = self._read(path, read[path][2], read)
+            error = self._read(path, read[path][2], read, stats)
             if error is not None:
                 del read[path], keys[path]
                 self._loaded[path] = error
@@ -143,22 +143,20 @@ class SourceLoader:
             size = unread[path] if path in unread else len(data)
             self._loaded[path] = SourceFile(path, digest, size, facts, facts.fault or None)
 
-    def _stats(self, paths: list[str]) -> dict[str, os.stat_result]:
-        """Each readable path's stat, taken before it is read (a write after it changes the stat); none
-        without a cache to remember them in."""
-        if not self.cache.enabled:
-            return {}
-        stats = {}
-        for path in paths:
-            with contextlib.suppress(OSError):
-                stats[path] = os.stat(path)
-        return stats
-
-    def _read(self, path: str, dialect: Hashable, read: Read) -> SourceFile | None:
-        """Read ``path`` into ``read``; a file that cannot be read or is too large to parse is returned as
-        what it loads as instead."""
+    @staticmethod
+    def _unchanged(path: str, identity: str, stats: dict[str, os.stat_result]) -> bool:
+        """Whether ``path`` has the stat identity recorded with its sha256 (its stat goes in ``stats``)."""
         try:
-            data = _read_source(path)
+            stats[path] = os.stat(path)
+        except OSError:
+            return False
+        return stat_identity(stats[path]) == identity
+
+    def _read(self, path: str, dialect: Hashable, read: Read, stats: dict[str, os.stat_result]) -> SourceFile | None:
+        """Read ``path`` into ``read`` and its stat, taken before the read, into ``stats``; a file that cannot
+        be read or is too large to parse is returned as what it loads as instead."""
+        try:
+            data, stats[path] = _read_source(path)
         except OSError as err:
             return SourceFile(path, "", 0, self.parser.empty, _describe(err))
         digest = hashlib.sha256(data).hexdigest()
@@ -350,7 +348,7 @@ def _parse_path(job: tuple[str, str, Hashable, Parser]) -> bytes | None:
     """In a worker: the file's encoded facts, or None unless it still has the content hashed."""
     path, digest, dialect, parser = job
     try:
-        data = _read_source(path)
+        data = _read_source(path)[0]
     except OSError:
         return None
     return encode(parser.parse(data, dialect)) if hashlib.sha256(data).hexdigest() == digest else None
@@ -363,19 +361,20 @@ def _default_parser() -> Parser:
     return default().parser
 
 
-def _read_source(path: str) -> bytes:
-    """The file's first MAX_SOURCE_BYTES + 1 bytes (all of it, for any source file).
+def _read_source(path: str) -> tuple[bytes, os.stat_result]:
+    """The file's first MAX_SOURCE_BYTES + 1 bytes (all of it, for any source file), and its stat as it
+    was just before they were read.
 
     Asking for that many bytes at once would make Python allocate a 16 MiB buffer for every file, which
     costs more than reading a typical source; the file's size gives the right buffer, and a file that
     grew meanwhile is read on up to the limit.
     """
     with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        data = handle.read(min(size, MAX_SOURCE_BYTES) + 1)
-        if size < len(data) <= MAX_SOURCE_BYTES:
+        stat = os.fstat(handle.fileno())
+        data = handle.read(min(stat.st_size, MAX_SOURCE_BYTES) + 1)
+        if stat.st_size < len(data) <= MAX_SOURCE_BYTES:
             data += handle.read(MAX_SOURCE_BYTES + 1 - len(data))
-    return data
+    return data, stat
 
 
 def _cpus() -> int:
