@@ -12,7 +12,10 @@ from pathlib import Path
 
 # Counts the dataclass method texts compiled in the process, then shows how deploysafe's classes behave.
 PROBE = """
-import builtins, dataclasses, json
+import builtins, json, sys
+import deploysafe
+assert "dataclasses" not in sys.modules  # deploysafe --version never loads it
+import dataclasses
 real = builtins.compile
 compiled = []
 def counting(source, *args, **kwargs):
@@ -77,3 +80,16 @@ def test_a_damaged_file_is_compiled_around_and_written_anew(tmp_path: Path) -> N
     assert _probe(damaged)["behaviour"] == expected
     assert "deploysafe.check.facts" in _stored(damaged)
     assert _probe(damaged)["compiled"] == 0
+
+
+def test_the_dataclasses_module_loaded_before_deploysafe_gets_the_methods_too(tmp_path: Path) -> None:
+    probe = "import dataclasses, deploysafe.check.facts, deploysafe.compiled_methods as m; print(dataclasses.exec is m._exec)"
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DEPLOYSAFE_CACHE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.strip() == "True"
+    assert "deploysafe.check.facts" in _stored(tmp_path)

@@ -3,7 +3,8 @@
 On Python 3.11 creating a dataclass costs about 0.6 ms, three quarters of it compiling the source text of
 the ``__init__``, ``__repr__``, ``__eq__``, ... that the dataclasses module generates and passes to
 ``exec``; a warm check creates some sixty of them (about 35 ms of a 0.3 s run). :func:`install` gives
-the dataclasses module an ``exec`` of its own (a module global, found before the builtin) that, for a
+the dataclasses module, as soon as it loads (importing deploysafe alone does not load it), an ``exec`` of
+its own (a module global, found before the builtin) that, for a
 class of a deploysafe module, takes the code compiled from the same text in an earlier run from one file
 in the cache directory, and compiles only a text not seen before. What runs is exactly what the builtin
 compiles from that text: the same file name (``<string>``) and no inherited compiler flags (the
@@ -24,8 +25,11 @@ import contextlib
 import marshal
 import os
 import sys
-from types import CodeType
-from typing import Any
+from types import CodeType, ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 MAX_TEXTS = 256  # a module's texts kept at most (older versions of its classes go past that)
 
@@ -36,11 +40,43 @@ _used: dict[str, set[str]] = {}  # module -> the texts this process ran
 
 
 def install() -> None:
-    """Route the dataclasses module's ``exec`` through :func:`_exec` (once; never over another's)."""
-    import dataclasses
+    """Route the dataclasses module's ``exec`` through :func:`_exec`: now if it is loaded, else the moment
+    it is (``deploysafe --version`` never loads it)."""
+    if os.environ.get("DEPLOYSAFE_NO_CACHE"):
+        return
+    module = sys.modules.get("dataclasses")
+    if module is not None:
+        _patch(module)
+    elif not any(isinstance(finder, _OnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _OnImport())
 
-    if "exec" not in vars(dataclasses) and not os.environ.get("DEPLOYSAFE_NO_CACHE"):
-        dataclasses.exec = _exec  # type: ignore[attr-defined]
+
+def _patch(module: ModuleType) -> None:
+    if "exec" not in vars(module):  # never over someone else's
+        module.exec = _exec  # type: ignore[attr-defined]
+
+
+class _OnImport:
+    """A finder that leaves finding the dataclasses module to the others and patches it once loaded."""
+
+    def find_spec(self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None) -> Any:
+        if name != "dataclasses":
+            return None
+        sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        loader = spec.loader if spec is not None else None
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        load = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            load(module)
+            _patch(module)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def _exec(source: Any, *args: Any, **kwargs: Any) -> None:

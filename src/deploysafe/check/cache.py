@@ -25,7 +25,7 @@ import io
 import os
 import pickle
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -167,52 +167,44 @@ class FactsCache:
         return self._db is not None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, ModuleFacts]:
-        if self._db is None:
-            return {}
         found: dict[str, ModuleFacts] = {}
-        wanted = list(keys)
-        try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(f"SELECT key, value FROM facts WHERE key IN ({marks})", chunk)
-                for key, value in rows:
-                    try:
-                        found[key] = decode(value)
-                    except Exception:  # an unreadable entry is a miss, nothing more
-                        continue
-        except sqlite3.Error:
-            return found
+        for key, value in self._rows("SELECT key, value FROM facts WHERE key IN", list(keys)):
+            try:
+                found[key] = decode(value)
+            except Exception:  # an unreadable entry is a miss, nothing more
+                continue
         return found
 
     def digests(self, paths: Iterable[str]) -> dict[str, tuple[str, str]]:
         """path -> (stat identity, sha256): the content each path had when it had that stat (see
         :func:`stat_identity`), for the paths recorded."""
-        if self._db is None:
-            return {}
-        found: dict[str, tuple[str, str]] = {}
         wanted = {os.fsencode(path): path for path in paths}  # bytes: a name need not be UTF-8
-        names = list(wanted)
-        try:
-            for start in range(0, len(names), 500):
-                chunk = names[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(f"SELECT path, stat, sha256 FROM stats WHERE path IN ({marks})", chunk)
-                found.update((wanted[name], (stat, digest)) for name, stat, digest in rows if name in wanted)
-        except sqlite3.Error:
-            return found
-        return found
+        rows = self._rows("SELECT path, stat, sha256 FROM stats WHERE path IN", list(wanted))
+        return {wanted[name]: (stat, digest) for name, stat, digest in rows if name in wanted}
 
     def put_digests(self, items: Iterable[tuple[str, str, str]]) -> None:
         """Record (path, stat identity, sha256) rows: the content hashed when the file had that stat."""
+        rows = [(os.fsencode(path), stat, digest) for path, stat, digest in items]
+        self._write("INSERT OR REPLACE INTO stats (path, stat, sha256) VALUES (?, ?, ?)", rows)
+
+    def _rows(self, select: str, values: list[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``select`` (ending in ``IN``) over ``values``, 500 at a time; none past an error."""
         if self._db is None:
             return
-        rows = [(os.fsencode(path), stat, digest) for path, stat, digest in items]  # a name need not be UTF-8
-        if not rows:
+        try:
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                yield from self._db.execute(f"{select} ({','.join('?' * len(chunk))})", chunk)
+        except sqlite3.Error:
+            return
+
+    def _write(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """``statement`` for every row, in one transaction (nothing of it when any fails)."""
+        if self._db is None or not rows:
             return
         try:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO stats (path, stat, sha256) VALUES (?, ?, ?)", rows)
+            self._db.executemany(statement, rows)
             self._db.execute("COMMIT")
             self._wrote = True
         except sqlite3.Error:
@@ -221,16 +213,7 @@ class FactsCache:
 
     def put_encoded(self, items: Mapping[str, bytes]) -> None:
         """Store facts already passed through :func:`encode`."""
-        if self._db is None or not items:
-            return
-        try:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", items.items())
-            self._db.execute("COMMIT")
-            self._wrote = True
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
+        self._write("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", list(items.items()))
 
     def close(self) -> None:
         if self._db is not None:
