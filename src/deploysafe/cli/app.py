@@ -17,7 +17,6 @@ import click
 
 from deploysafe import __version__
 from deploysafe.errors import DeploysafeError
-from deploysafe.report.contract import error_document
 
 # command -> (module under deploysafe.cli, one-line help shown by `deploysafe --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -125,6 +124,8 @@ def fail(line: str, kind: str, message: str, exit_code: int, as_json: bool) -> N
 
 
 def _print_json_error(kind: str, message: str, exit_code: int) -> None:
+    from deploysafe.report.contract import error_document  # only an error under --format json
+
     try:
         click.echo(error_document(kind, message, exit_code))
     except BrokenPipeError:

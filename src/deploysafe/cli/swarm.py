@@ -18,7 +18,8 @@ from typing import Any
 import click
 
 from deploysafe.cli.project import project_root
-from deploysafe.config import Config, TargetTable
+from deploysafe.config import Config
+from deploysafe.config.targets import TargetTable
 from deploysafe.errors import ConfigError, DeployFailed
 from deploysafe.image.boot import is_image
 from deploysafe.image.build import build_image

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from deploysafe.config import Config, TargetTable, load
+from deploysafe.config import Config, load
+from deploysafe.config.targets import TargetTable
 from deploysafe.errors import ConfigError
 from deploysafe.release.health import Probe, parse_probe
 

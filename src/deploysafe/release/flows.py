@@ -16,7 +16,7 @@ Where a flow fails decides what follows. Up to ``lock`` a failure is raised as i
 ``switch`` the run stops with ``current`` untouched; between the switch and the verdict (``mark-good``)
 a failed gate, an error or an interrupt runs the flow's ``recover`` steps (reconnect if the connection was
 lost, switch back, restart, health) once. A target's hooks
-(:class:`deploysafe.config.Hook`, declared with the other target keys) become steps of their own before or
+(:class:`deploysafe.config.targets.Hook`, declared with the other target keys) become steps of their own before or
 after the step they name, and so fall in the same phases: a ``before_switch`` migration that fails stops the deploy cleanly, an
 ``after_switch`` command that fails rolls it back.
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deploysafe.config import Hook
+from deploysafe.config.targets import Hook
 from deploysafe.release.context import Context
 from deploysafe.release.outcomes import (
     AdoptOutcomes,

@@ -7,7 +7,7 @@ after_health = [{ run = "curl -fsS -X POST $NOTIFY_URL", once_per_fleet = true }
 ```
 
 The keys (``before_<step>``/``after_<step>`` for a step of :data:`HOOKABLE`) are declared with every other
-key in :mod:`deploysafe.config`; :mod:`deploysafe.release.flows` turns each :class:`Hook` into a step.
+key in :mod:`deploysafe.config.targets`; :mod:`deploysafe.release.flows` turns each :class:`Hook` into a step.
 Deploys and rollbacks run them (an adopt does not: it takes over a tree as it is).
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deploysafe.config import HOOK_KEYS as KEYS
-from deploysafe.config import HOOKABLE, WHEN, Hook, hooks_of
+from deploysafe.config.targets import HOOK_KEYS as KEYS
+from deploysafe.config.targets import HOOKABLE, WHEN, Hook, hooks_of
 
 __all__ = ["HOOKABLE", "KEYS", "WHEN", "Hook", "parse"]
 

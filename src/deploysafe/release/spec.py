@@ -19,7 +19,7 @@ boot_port = 0                               # 0: a free port chosen on the host
 keep = 5
 env = { PORT = "3000", NODE_ENV = "production" }
 logs = ["shared/logs/app.log"]              # tailed in a failure report (pm2 logs are found by itself)
-before_switch = ["npm run migrate"]         # before_<step> / after_<step>: see deploysafe/config.py
+before_switch = ["npm run migrate"]         # before_<step> / after_<step>: see deploysafe/config/targets.py
 hook_timeout = 600.0
 known_hosts = "~/.ssh/known_hosts"
 identity = "~/.ssh/deploy_ed25519"
@@ -32,7 +32,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from deploysafe.config import Config, TargetSettings, TargetTable, as_config, nearest, values
+from deploysafe.config import Config, as_config, nearest, values
+from deploysafe.config.targets import TargetSettings, TargetTable
 from deploysafe.errors import ConfigError
 from deploysafe.hosts import Host, SshAddress, open_host
 from deploysafe.hosts.locate import of_table, of_url
@@ -47,7 +48,7 @@ _OVERRIDABLE = [f.name for f in fields(TargetSettings) if "family" not in f.meta
 
 @dataclass(frozen=True)
 class TargetSpec(TargetSettings):
-    """Where a target is (``url``, ``path``, ``ssh``) and its settings, declared in deploysafe.config."""
+    """Where a target is (``url``, ``path``, ``ssh``) and its settings, declared in deploysafe.config.targets."""
 
     url: str = field(kw_only=True)
     path: str = field(kw_only=True)

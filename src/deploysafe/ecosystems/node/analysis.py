@@ -14,7 +14,6 @@ from deploysafe.check.graph import Edge
 from deploysafe.check.resolution import NOT_FOUND, PACKAGE_NOT_FOUND, Resolution, Unresolved
 from deploysafe.check.sources import SourceLoader
 from deploysafe.ecosystems.node import files, module_alias
-from deploysafe.ecosystems.node.folder_loads import folder_imports
 from deploysafe.ecosystems.node.formats import Format, emitted_format, is_typescript, module_format
 from deploysafe.ecosystems.node.installed import PackageIndex
 from deploysafe.ecosystems.node.module_alias import ModuleAliases
@@ -208,6 +207,8 @@ class Analysis:
         loads = self._folder_loads_of(path)
         if not loads:
             return imports
+        from deploysafe.ecosystems.node.folder_loads import folder_imports  # only a file that lists a folder
+
         added: list[Import] = []
         sources = self.typescript is not None and not self.typescript.compiled
         for load in loads:

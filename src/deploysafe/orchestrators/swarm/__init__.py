@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploysafe.config import TargetTable
+from deploysafe.config.targets import TargetTable
 from deploysafe.errors import ConfigError
 from deploysafe.image import boot
 from deploysafe.image.engine import Engine

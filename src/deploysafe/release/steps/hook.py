@@ -8,7 +8,7 @@ triggers the normal rollback. A hook marked ``once_per_fleet`` runs on a fleet's
 
 from __future__ import annotations
 
-from deploysafe.config import Hook
+from deploysafe.config.targets import Hook
 from deploysafe.release.context import Context
 from deploysafe.release.steps.base import Step, run_in_release
 
