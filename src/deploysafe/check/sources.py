@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import os
 import pickle
-import signal
 import struct
 import sys
 import threading
@@ -309,6 +308,8 @@ class _Helper:
 
     def stop(self) -> None:
         if not self._finished:
+            import signal  # only for a helper stopped before it finished
+
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
         os.close(self.fd)

@@ -106,7 +106,6 @@ def _hook(item: Any, when: str, step: str, path: str) -> Hook:
     return Hook(when, step, command, once)
 
 
-
 # --- the tables ----------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from deploysafe import safejson
 from deploysafe.check.fs import FileSystem
-from deploysafe.ecosystems.node.tsc import TscBuild
 from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
 
 CONFIG = "nest-cli.json"
@@ -67,6 +66,8 @@ def started_output(root: str, nest: NestProject) -> tuple[str, str] | None:
     config_path = os.path.join(root, nest.tsconfig)
     if nest.builder != "tsc" or not os.path.isfile(os.path.join(root, source)) or not os.path.isfile(config_path):
         return None
+    from deploysafe.ecosystems.node.tsc import TscBuild  # only for a nest project built by tsc
+
     build = TscBuild(TsconfigLoader(FileSystem(), stop_at=os.path.dirname(root)).load(os.path.normpath(config_path)))
     out_dir = build.out_dir or os.path.join(root, "dist")
     emitted = os.path.normpath(build.output_of(os.path.join(root, source)))

@@ -16,7 +16,7 @@ import os
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploysafe.check.facts import Import, ImportKind
 from deploysafe.check.fs import FileSystem
@@ -30,9 +30,11 @@ from deploysafe.ecosystems.node.entries import (
 )
 from deploysafe.ecosystems.node.formats import is_typescript
 from deploysafe.ecosystems.node.packages import PackageJson, PackageJsonCache
-from deploysafe.ecosystems.node.tsc import TscBuild
 from deploysafe.ecosystems.node.tsconfig import Tsconfig, TsconfigLoader
 from deploysafe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from deploysafe.ecosystems.node.tsc import TscBuild
 
 _TSCONFIG_PATHS = ("tsconfig-paths/register", "tsconfig-paths/register.js")
 
@@ -270,6 +272,8 @@ def _build(root: str, scripts: dict[str, str]) -> TscBuild | None:
         path = os.path.join(path, "tsconfig.json")
     if not os.path.isfile(path):
         return None
+    from deploysafe.ecosystems.node.tsc import TscBuild  # only for a project built by tsc
+
     return TscBuild(TsconfigLoader(FileSystem(), stop_at=os.path.dirname(root)).load(os.path.normpath(path)))
 
 

@@ -6,7 +6,6 @@ value, the import is kept and fails as any missing export."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from deploysafe.check.facts import ImportedName, ImportKind
@@ -154,5 +153,7 @@ def _closest(name: str, candidates: frozenset[str]) -> str | None:
     for option in options:
         if option.lower() == name.lower():
             return option
+    import difflib  # only for a name that is missing
+
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     return close[0] if close else None
