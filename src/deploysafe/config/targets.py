@@ -2,7 +2,7 @@
 started and health-gated, and the hooks run around its steps.
 
 Declared as the other tables are (:mod:`deploysafe.config`: a frozen dataclass per table, a field per key,
-:func:`~deploysafe.config.key` for what a type cannot say), but in a module of their own: only a project whose
+:func:`~deploysafe.config.tables.key` for what a type cannot say), but in a module of their own: only a project whose
 deploysafe.toml names targets or fleets, and the commands that deploy, load them (a check never does). Adding
 a target key is one line in :class:`TargetSettings`::
 
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from deploysafe.config import key
+from deploysafe.config.tables import key
 from deploysafe.errors import ConfigError
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from deploysafe.config import KubernetesTable
+from deploysafe.config.tables import KubernetesTable
 from deploysafe.errors import ConfigError
 from deploysafe.image.settings import ImageSettings
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from deploysafe.config import Config, as_config, values
+from deploysafe.config import Config, as_config
+from deploysafe.config.tables import values
 from deploysafe.config.targets import FleetTable
 from deploysafe.errors import ConfigError
 from deploysafe.release.spec import TargetSpec, resolve

@@ -32,7 +32,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from deploysafe.config import Config, as_config, nearest, values
+from deploysafe.config import Config, as_config
+from deploysafe.config.tables import nearest, values
 from deploysafe.config.targets import TargetSettings, TargetTable
 from deploysafe.errors import ConfigError
 from deploysafe.hosts import Host, SshAddress, open_host

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from deploysafe import release
-from deploysafe.config import Hook
+from deploysafe.config.targets import Hook
 from deploysafe.errors import ConfigError
 from deploysafe.release import ReleaseFailed
 from tests.support.load import Load
