@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import NamedTuple
 
 from deploysafe.config import CONFIG_NAME
 
@@ -27,9 +27,9 @@ __all__ = ["LOCKFILES", "Root", "discover"]
 LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock")
 
 
-@dataclass(frozen=True)
-class Root:
-    """The project root found from ``start``, and why it is the root."""
+class Root(NamedTuple):
+    """The project root found from ``start``, and why it is the root. (A named tuple: as immutable as a frozen
+    dataclass, and about a millisecond cheaper to define for every command that reads a project.)"""
 
     path: Path
     reason: str
