@@ -3,8 +3,11 @@ and the nearest valid key, whichever command reads the file; what it declares is
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,3 +130,24 @@ def test_a_loaded_config_is_typed_and_its_defaults_are_the_documented_ones(tmp_p
     spec = release.target("p", config=loaded)
     assert (spec.url, spec.path, spec.name, spec.keep) == ("ssh://deploy@h/srv/a", "/srv/a", "p", 5)
     assert config.load(tmp_path / "nowhere") == config.Config()
+
+
+def test_a_config_without_a_file_is_the_defaults_frozen_and_builds_only_the_tables_read(tmp_path):
+    """``Config()`` builds a table's defaults when it is first read; it compares, prints and pickles as the
+    whole of its tables, and like every table it cannot be changed."""
+    written = write_tree(tmp_path / "all", {"deploysafe.toml": "[check]\n[pack]\n[drift]\n[image]\n[kubernetes]\n"})
+    assert config.load(tmp_path) == config.Config() == config.load(written)  # no file, or one setting nothing
+    assert config.load(tmp_path) != config.parse({"pack": {"include": ["x"]}})
+    assert config.Config().image.user == "1000:1000" and config.Config().targets == {}
+    assert pickle.loads(pickle.dumps(config.Config(source="x.toml"))) == config.Config(source="x.toml")
+    assert repr(config.Config()).startswith("Config(check=CheckTable(entries=(), ")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.Config().source = "other.toml"  # type: ignore[misc]
+    # a check of a project without the file loads no table but [check]
+    service = write_tree(tmp_path / "svc", {"package.json": {"name": "svc", "main": "index.js"}, "index.js": ""})
+    code = "import deploysafe, sys; assert deploysafe.check(sys.argv[1]).deployable; print(*sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code, str(service)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert "deploysafe.config" in loaded and "deploysafe.check.pipeline" in loaded
+    assert not [name for name in loaded if name.startswith("deploysafe.config.")], done.stdout
