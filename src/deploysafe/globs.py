@@ -107,7 +107,9 @@ def user_patterns(patterns: Iterable[str], option: str) -> Matcher:
         bad = next((pattern for pattern in patterns if not _readable(pattern)), None)
         if bad is None:
             raise
-    raise ConfigError(f"{option} '{bad}': not a usable gitignore-style pattern (a lone '!' or a trailing backslash)")
+    raise ConfigError(
+        f"{option} '{bad}': not a usable gitignore-style pattern (a lone '!', a trailing backslash or a reversed range)"
+    )
 
 
 def _readable(line: str) -> bool:
