@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import FrozenInstanceError, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from deploysafe.errors import ConfigError
 
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["CONFIG_NAME", "CheckTable", "Config", "ConfigError", "as_config", "load", "load_file", "parse", "read_toml"]
 
 CONFIG_NAME = "deploysafe.toml"
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,35 +95,33 @@ class Config:
 
     @property
     def check(self) -> CheckTable:
-        return self._table("check", CheckTable)
+        return self._table("check")
 
     @property
     def pack(self) -> PackTable:
-        from deploysafe.config.tables import PackTable
-
-        return self._table("pack", PackTable)
+        return self._table("pack")
 
     @property
     def drift(self) -> DriftTable:
-        from deploysafe.config.tables import DriftTable
-
-        return self._table("drift", DriftTable)
+        return self._table("drift")
 
     @property
     def image(self) -> ImageTable:
-        from deploysafe.config.tables import ImageTable
-
-        return self._table("image", ImageTable)
+        return self._table("image")
 
     @property
     def kubernetes(self) -> KubernetesTable:
-        from deploysafe.config.tables import KubernetesTable
+        return self._table("kubernetes")
 
-        return self._table("kubernetes", KubernetesTable)
-
-    def _table(self, name: str, cls: type[T]) -> T:
+    def _table(self, name: str) -> Any:
+        """The table as the file set it, else its defaults: built once, the other tables' module loaded then."""
         if name not in self._tables:
-            self._tables[name] = cls()  # the defaults, built once
+            if name == "check":
+                self._tables[name] = CheckTable()
+            else:
+                from deploysafe.config.tables import TABLES
+
+                self._tables[name] = TABLES[name]()
         return self._tables[name]
 
     def _fields(self) -> tuple[Any, ...]:
