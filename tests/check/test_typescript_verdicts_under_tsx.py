@@ -172,6 +172,11 @@ def test_tsconfig_paths_through_an_extends_chain_resolve_and_a_missing_alias_tar
     assert judged(write_tree(tmp_path / "ok", files)) == []
     broken = {**files, "src/index.ts": "import { db } from '@/db/nothere.js';\nconsole.log(db);\n" + LOADED}
     assert judged(write_tree(tmp_path / "broken", broken)) == [("unresolved-import", "src/index.ts")]
+    # baseUrl alone: `src/db/connection.js` is found from the project's root; a file not there is not
+    by_base = {**files, "src/index.ts": "import { db } from 'src/db/connection.js';\nconsole.log(db);\n" + LOADED}
+    assert judged(write_tree(tmp_path / "base", by_base)) == []
+    gone = {**files, "src/index.ts": "import { db } from 'src/db/nothere.js';\nconsole.log(db);\n" + LOADED}
+    assert judged(write_tree(tmp_path / "gone", gone)) == [("missing-package", "src/index.ts")]
 
 
 def test_a_typescript_import_with_the_wrong_letter_case_is_a_case_mismatch(tmp_path):

@@ -41,6 +41,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {**pkg({".": ["../outside.js", "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
         None,
     ),
+    "exports: a nested condition no import matches falls through to default": (
+        ESM,
+        {**pkg({".": {"node": {"worker": "./gone.js"}, "default": "./main.js"}}), **MAIN, "index.js": "import 'p';\n"},
+        None,
+    ),
     "exports array: a condition no import matches is skipped": (
         ESM,
         {**pkg({".": [{"worker": "./gone.js"}, "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
