@@ -46,6 +46,15 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {**pkg({".": {"node": {"worker": "./gone.js"}, "default": "./main.js"}}), **MAIN, "index.js": "import 'p';\n"},
         None,
     ),
+    "exports: a pattern with a trailer matches a longer subpath": (
+        ESM,
+        {
+            **pkg({"./features/*.js": "./lib/*.js"}),
+            "node_modules/p/lib/auth/login.js": "",
+            "index.js": "import 'p/features/auth/login.js';\n",
+        },
+        None,
+    ),
     "exports array: a condition no import matches is skipped": (
         ESM,
         {**pkg({".": [{"worker": "./gone.js"}, "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
