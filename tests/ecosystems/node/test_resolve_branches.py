@@ -292,6 +292,8 @@ FINDING = {
 }
 # What the user reads where the verdict alone does not show the branch taken: id -> the finding's message.
 MESSAGE = {
+    "exports main names a missing file, require()": "crashes at start: Cannot find module 'p' imported from index.js "
+    '(the file its "exports" names is missing)',
     "require: a missing file beside one with a close name": "crashes at start: Cannot find module './confg.js' "
     "imported from index.js (no file at confg.js); did you mean './config.js'?",
     "exports: a null target hides a subpath": "crashes at start: Package subpath './secret.js' is not defined by "
