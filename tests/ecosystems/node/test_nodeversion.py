@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from deploysafe.ecosystems.node.nodeversion import lowest_in_range
+from deploysafe.ecosystems.node.nodeversion import admits, lowest_in_range
 from tests.support.npm_cache import installed
 
 RANGES = [
@@ -57,8 +57,11 @@ RANGES = [
 ]
 
 
+SEMVER = {"name": "semver-oracle", "private": True, "dependencies": {"semver": "7.8.6"}}
+
+
 def test_lowest_admitted_version_is_npm_semver_min_version() -> None:
-    semver = installed("npm-semver", {"name": "semver-oracle", "private": True, "dependencies": {"semver": "7.8.6"}})
+    semver = installed("npm-semver", SEMVER)
     script = "const s=require('semver');console.log(JSON.stringify(JSON.parse(process.argv[1]).map(r=>{try{const v=s.minVersion(r);return v&&[v.major,v.minor,v.patch]}catch{return null}})))"
     done = subprocess.run(
         ["node", "-e", script, json.dumps(RANGES)], cwd=semver, capture_output=True, text=True, timeout=60
@@ -73,3 +76,31 @@ def test_lowest_admitted_version_is_npm_semver_min_version() -> None:
     expected = {spec: (None if answer == [0, 0, 0] else answer) for spec, answer in npm.items()}
     assert ours == expected
     assert expected[">20"] == [21, 0, 0] and expected[">=20.0.0-rc.1"] == [20, 0, 0]
+
+
+# `deploysafe doctor`: does engines.node admit this node? (range, `node --version`)
+ADMITS = [
+    (">=20", "v20.11.1"),
+    (">=20", "v18.20.8"),
+    ("^20.19 || >=22.12", "v22.11.0"),
+    ("^20.19 || >=22.12", "v22.12.0"),
+    ("20.x", "20.0.0"),
+    (">=20.0.0-rc.1", "v20.0.0"),
+    ("latest", "v20.11.1"),
+    (">=20", "twenty"),
+]
+
+
+def test_a_range_admits_a_version_as_npm_semver_satisfies_says() -> None:
+    semver = installed("npm-semver", SEMVER)
+    script = (
+        "const s=require('semver');console.log(JSON.stringify(JSON.parse(process.argv[1]).map(([r,v])=>"
+        "s.validRange(r)&&s.valid(v)?s.satisfies(v,r):null)))"
+    )
+    done = subprocess.run(
+        ["node", "-e", script, json.dumps(ADMITS)], cwd=semver, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    npm = json.loads(done.stdout)
+    assert [admits(spec, version) for spec, version in ADMITS] == npm
+    assert npm[:4] == [True, False, False, True]
