@@ -55,6 +55,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         },
         None,
     ),
+    "exports: a subpath outside every pattern is not exported": (
+        ESM,
+        {**pkg({"./f/*": "./lib/*.js"}), "node_modules/p/lib/b.js": "", "index.js": "import 'p/x/b';\n"},
+        "ERR_PACKAGE_PATH_NOT_EXPORTED",
+    ),
     "exports array: a condition no import matches is skipped": (
         ESM,
         {**pkg({".": [{"worker": "./gone.js"}, "./main.js"]}), **MAIN, "index.js": "import 'p';\n"},
