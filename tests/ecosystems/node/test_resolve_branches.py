@@ -100,6 +100,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {**pkg({".": "../outside.js"}), "node_modules/outside.js": "", "index.js": "import 'p';\n"},
         "ERR_INVALID_PACKAGE_TARGET",
     ),
+    "exports: a target without ./": (
+        ESM,
+        {**pkg({".": "main.js"}), **MAIN, "index.js": "import 'p';\n"},
+        "ERR_INVALID_PACKAGE_TARGET",
+    ),
     "exports: a target through node_modules": (
         ESM,
         {
