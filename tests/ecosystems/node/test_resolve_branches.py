@@ -198,6 +198,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {"index.js": "import '#a';\n"},
         "ERR_PACKAGE_IMPORT_NOT_DEFINED",
     ),
+    "imports: a # specifier in a package with no imports field": (
+        ESM,
+        {"index.js": "import '#db';\n"},
+        "ERR_PACKAGE_IMPORT_NOT_DEFINED",
+    ),
     "imports: a require() of a # specifier": (
         {**CJS, "imports": {"#a": {"require": "./a.cjs", "import": "./gone.mjs"}}},
         {"a.cjs": "", "index.js": "require('#a');\n"},
