@@ -192,9 +192,11 @@ def test_a_typescript_import_with_the_wrong_letter_case_is_a_case_mismatch(tmp_p
 
 
 def test_the_tsconfig_paths_pattern_with_the_longest_prefix_wins_whatever_its_order(tmp_path):
-    """`@app/core/x` matches both patterns; tsx takes `@app/core/*` (the longer prefix), listed second.
-    (`@gen/*.js` has a suffix: the `*` is what lies between the two, `schema`.)"""
-    paths = '{"@app/*": ["src/app/*"], "@app/core/*": ["src/core/*"], "@gen/*.js": ["src/gen/*.ts"]}'
+    """`@app/core/x` matches both patterns; tsx takes `@app/core/*` (the longer prefix), listed first or
+    second. (`@gen/*.js` has a suffix: the `*` is what lies between the two, `schema`; `@db` is an exact
+    name, listed before the patterns.)"""
+    patterns = ['"@app/*": ["src/app/*"]', '"@app/core/*": ["src/core/*"]']
+    paths = '{"@db": ["src/core/db.ts"], ' + ", ".join(patterns) + ', "@gen/*.js": ["src/gen/*.ts"]}'
     files = {
         **ESM,
         "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": ' + paths + "}}\n",
@@ -204,6 +206,9 @@ def test_the_tsconfig_paths_pattern_with_the_longest_prefix_wins_whatever_its_or
         "src/gen/schema.ts": "export const s = 2;\n",
     }
     assert judged(write_tree(tmp_path / "ok", files)) == []
+    reversed_paths = paths.replace(", ".join(patterns), ", ".join(reversed(patterns)))
+    reordered = {**files, "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": ' + reversed_paths + "}}\n"}
+    assert judged(write_tree(tmp_path / "reordered", reordered)) == []
     # the same import with only the shorter pattern's target present: tsx still looks in src/core and fails
     moved = {k: v for k, v in files.items() if k != "src/core/db.ts"} | {"src/app/core/db.ts": "export const db = 1;\n"}
     assert judged(write_tree(tmp_path / "moved", moved)) == [("unresolved-import", "src/index.ts")]
