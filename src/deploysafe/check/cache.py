@@ -137,8 +137,10 @@ def stat_identity(stat: os.stat_result) -> str:
 
 def settled(stat: os.stat_result, before_ns: int) -> bool:
     """Whether a file with ``stat``, read after ``before_ns``, was last written long enough before its
-    read for any later write to show in its stat (see the module's docstring)."""
-    return max(stat.st_mtime_ns, stat.st_ctime_ns) < before_ns - RACY_NS
+    read for any later write to show in its stat (see the module's docstring). A filesystem that keeps no
+    times (zero) never settles a file: a write there would not show."""
+    mtime, ctime = stat.st_mtime_ns, stat.st_ctime_ns
+    return mtime > 0 and ctime > 0 and max(mtime, ctime) < before_ns - RACY_NS
 
 
 MAX_ENTRIES = 250_000  # about 150 MB of facts; the oldest written go first
