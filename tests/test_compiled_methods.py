@@ -14,6 +14,8 @@ from pathlib import Path
 PROBE = """
 import builtins, json, sys
 import deploysafe
+from deploysafe import compiled_methods
+compiled_methods.install()  # as the console script does
 assert "dataclasses" not in sys.modules  # deploysafe --version never loads it
 import dataclasses
 real = builtins.compile
@@ -83,7 +85,10 @@ def test_a_damaged_file_is_compiled_around_and_written_anew(tmp_path: Path) -> N
 
 
 def test_the_dataclasses_module_loaded_before_deploysafe_gets_the_methods_too(tmp_path: Path) -> None:
-    probe = "import dataclasses, deploysafe.check.facts, deploysafe.compiled_methods as m; print(dataclasses.exec is m._exec)"
+    probe = (
+        "import dataclasses, deploysafe.compiled_methods as m; m.install(); import deploysafe.check.facts; "
+        "print(dataclasses.exec is m._exec)"
+    )
     run = subprocess.run(
         [sys.executable, "-c", probe],
         env={**os.environ, "DEPLOYSAFE_CACHE_DIR": str(tmp_path)},
@@ -93,3 +98,26 @@ def test_the_dataclasses_module_loaded_before_deploysafe_gets_the_methods_too(tm
     )
     assert run.stdout.strip() == "True"
     assert "deploysafe.check.facts" in _stored(tmp_path)
+
+
+def test_a_program_importing_deploysafe_keeps_its_dataclasses_module_and_the_console_script_stores(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "package.json").write_text('{"name": "svc", "main": "index.js"}')
+    (tmp_path / "svc" / "index.js").write_text("module.exports = 1;\n")
+    env = {**os.environ, "DEPLOYSAFE_CACHE_DIR": str(tmp_path / "cache")}
+    probe = "import dataclasses, sys, deploysafe; deploysafe.check(sys.argv[1]); print('exec' in vars(dataclasses))"
+    library = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "svc")], env=env, capture_output=True, text=True, check=True
+    )
+    assert library.stdout.strip() == "False"
+    assert not list((tmp_path / "cache").glob("dataclass-methods-*"))
+    subprocess.run(
+        [sys.executable, "-m", "deploysafe", "check", str(tmp_path / "svc")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "deploysafe.check.facts" in _stored(tmp_path / "cache")

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from deploysafe import compiled_methods
 from deploysafe.errors import (
     ArtifactError,
     ConfigError,
@@ -38,8 +37,6 @@ from deploysafe.errors import (
     ProjectError,
     TargetError,
 )
-
-compiled_methods.install()  # before any of deploysafe's dataclasses is made
 
 if TYPE_CHECKING:
     from deploysafe.check.findings import Finding, Severity, Unverified

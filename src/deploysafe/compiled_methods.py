@@ -2,8 +2,9 @@
 
 On Python 3.11 creating a dataclass costs about 0.6 ms, three quarters of it compiling the source text of
 the ``__init__``, ``__repr__``, ``__eq__``, ... that the dataclasses module generates and passes to
-``exec``; a warm check creates some sixty of them (about 35 ms of a 0.3 s run). :func:`install` gives
-the dataclasses module, as soon as it loads (importing deploysafe alone does not load it), an ``exec`` of
+``exec``; a warm check creates some sixty of them (about 35 ms of a 0.3 s run). :func:`install` (called
+by the console script only, :func:`deploysafe.cli.run`: a program that imports deploysafe keeps its own
+dataclasses module as it is) gives the dataclasses module, as soon as it loads, an ``exec`` of
 its own (a module global, found before the builtin) that, for a
 class of a deploysafe module, takes the code compiled from the same text in an earlier run from one file
 in the cache directory, and compiles only a text not seen before. What runs is exactly what the builtin

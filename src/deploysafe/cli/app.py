@@ -39,6 +39,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _one_shot(command: str | None, args: list[str]) -> bool:
+    """A command whose process ends with its one check: the collector, off while it loaded, stays off (the
+    check runs with it off anyway; turning it on again only walks the check's objects once before exit)."""
+    return command == "check" and not any(arg in ("--watch", "-w") for arg in args)
+
+
 class DeploysafeGroup(click.Group):
     """Lazy commands, and a :class:`DeploysafeError` printed as one line with its exit code. An OS error,
     too deep a nesting or no memory left that no command caught is one line too (exit 2), never a traceback.
@@ -66,7 +72,8 @@ class DeploysafeGroup(click.Group):
         found = super().resolve_command(ctx, args)
         if not gc.isenabled():  # the console script loaded the command with the collector off (cli.run)
             gc.freeze()
-            gc.enable()
+            if not _one_shot(found[0], args):
+                gc.enable()
         return found
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
