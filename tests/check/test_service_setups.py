@@ -417,17 +417,23 @@ def test_bcrypt_with_its_prebuilt_binary_loads_and_without_it_node_gyp_build_fai
     assert failed.returncode != 0 and "No native build was found" in failed.stderr
 
     # A package whose entry requires more files than are followed (25): the first ones are still read, the
-    # one that loads the addon with them (a require back to the entry does not loop; loads in a function or
-    # in a branch production skips are not the one).
+    # one that loads the addon with them (a require back to the entry does not loop; loads in a function, in
+    # a try, behind a feature test or in a branch production skips are not the one; a JSON file and a
+    # computed require are passed over).
     parts = {f"node_modules/wide/lib/part{n}.js": f"module.exports = {n};\n" for n in range(2, 30)}
     lazy = (
         "function later() {\n  return require('bindings')('wide');\n}\n"
         "if (process.env.NODE_ENV !== 'production') require('bindings')('wide');\n"
+        "try {\n  require('bindings')('wide');\n} catch {}\n"
+        "const native = typeof fetch === 'function' ? null : require('bindings')('wide');\n"
+        "const data = require('./data.json');\n"
+        "const extra = require(['.', 'lib', 'part2.js'].join('/'));\n"
     )
     write_tree(
         root,
         {
             **parts,
+            "node_modules/wide/data.json": {"parts": 30},
             "node_modules/wide/package.json": {"name": "wide", "version": "1.0.0", "main": "index.js"},
             "node_modules/wide/index.js": lazy + "".join(f"require('./lib/part{n}.js');\n" for n in range(30)),
             "node_modules/wide/lib/part0.js": "module.exports = require('node-gyp-build')(__dirname + '/..');\n",
