@@ -1121,3 +1121,21 @@ def test_an_es_module_importing_a_file_a_package_does_not_have_blocks(tmp_path):
     assert errors(report) == [("unresolved-import", "index.js")]
     assert report.errors[0].message == "crashes at start: Cannot find module 'kit/lib/gone.js' imported from index.js"
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+
+def test_a_name_differing_only_in_case_is_suggested_before_a_closer_spelling(tmp_path):
+    # difflib finds 'IDs' closer to 'ID' than 'Id'; the export that differs in case only is the likelier slip.
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { ID } from './ids.js';\n" + LOADED,
+            "ids.js": "export const Id = 1;\nexport const IDs = [1];\n",
+        },
+    )
+    report = check(root)
+    assert [f.message for f in report.errors] == [
+        "crashes at start: SyntaxError: The requested module './ids.js' does not provide an export named 'ID' "
+        "(did you mean 'Id'?)"
+    ]
+    assert_node_fails(root, "does not provide an export named 'ID'")
