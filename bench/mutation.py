@@ -50,6 +50,7 @@ class Target:
     module: str  # path relative to the repository root; modules move: update them here, nowhere else
     tests: tuple[str, ...]  # the pool of tests that pin this module's behaviour down (pytest arguments)
     timeout: float = 300.0  # per mutant: a mutant that hangs the tests counts as killed
+    functions: tuple[str, ...] = ()  # only mutants inside these functions run (the rest are marked skipped)
 
 
 # The node/tsx-confirmed verdicts, the rule registry, and the real-package setups (native addons, env
@@ -98,7 +99,18 @@ TARGETS: dict[str, Target] = {
             "tests/check/test_service_setups.py",  # Yarn PnP, pnpm links, real installs
         ),
     ),
-    "release-engine": Target("src/deploysafe/release/engine.py", ("tests/release",), timeout=900),
+    # engine.py against the end-to-end deploys that run it (every deploy executes run_flow: the coverage
+    # selection matters most here) and the decisions it hands off (ending.after_switch, the lock).
+    "release-engine": Target(
+        "src/deploysafe/release/engine.py",
+        (
+            "tests/release/test_decisions.py",
+            "tests/release/test_local_deploy.py",
+            "tests/release/test_interrupts.py",
+            "tests/release/test_safety_rails.py",
+        ),
+        timeout=600,
+    ),
     # The release engine's decisions, each a small function pinned down by fast tests (the deploys that
     # exercise them end to end are in tests/release): the circuit breaker and the verdicts on releases,
     # the fallback, the lock's dead-holder test and takeover, and how a run that failed after its switch ends.
@@ -106,6 +118,19 @@ TARGETS: dict[str, Target] = {
     "fallback": Target("src/deploysafe/release/state.py", ("tests/release/test_decisions.py",), timeout=60),
     "lock": Target("src/deploysafe/release/lock.py", ("tests/release/test_decisions.py",), timeout=60),
     "ending": Target("src/deploysafe/release/ending.py", ("tests/release/test_decisions.py",), timeout=60),
+    # One function of a larger module each: the status a killed run's record gets, the breaker's refusal.
+    "recover": Target(
+        "src/deploysafe/release/run.py",
+        ("tests/release/test_decisions.py",),
+        timeout=60,
+        functions=("recover_interrupted",),
+    ),
+    "breaker-guard": Target(
+        "src/deploysafe/release/steps/lock.py",
+        ("tests/release/test_decisions.py",),
+        timeout=60,
+        functions=("guard_breaker",),
+    ),
     # A narrower target that fits a time box: the resolver against its branch tests and the node verdicts.
     "resolver-branches": Target(
         "src/deploysafe/ecosystems/node/resolve.py",
@@ -261,6 +286,8 @@ def run(
         done = cr(*step)
         if done.returncode != 0:
             raise SystemExit(f"{name}: {' '.join(step[:2])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    if fresh and target.functions:
+        skip_outside(session, pristine, target.functions)
     execute = [str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)]
     if recheck:
         execute = ["true"]
@@ -319,6 +346,30 @@ def run(
         "by_file": by_file,
         "survivors": sorted(survivors, key=lambda s: (s["file"], s["line"])),
     }
+
+
+def skip_outside(session: Path, module: Path, functions: tuple[str, ...]) -> None:
+    """Mark the session's mutants outside ``functions`` (top-level or method names) of ``module`` skipped."""
+    import ast
+
+    from cosmic_ray.work_db import use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    spans = [
+        (node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(ast.parse(module.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in functions
+    ]
+    if not spans:
+        raise SystemExit(f"{module}: none of {', '.join(functions)} found")
+    with use_db(str(session)) as db:
+        for item in list(db.pending_work_items):
+            row = item.mutations[0].start_pos[0]
+            if not any(first <= row <= last for first, last in spans):
+                db.set_result(
+                    item.job_id,
+                    WorkResult(output="outside the target's functions", worker_outcome=WorkerOutcome.SKIPPED),
+                )
 
 
 def _copy(source: Path, dest: Path) -> None:

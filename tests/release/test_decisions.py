@@ -10,6 +10,7 @@ Host state is real: a LocalHost on a temporary directory, real symlinks, real pr
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -19,12 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from deploysafe.errors import LockError, TargetError
+from deploysafe.errors import DeployFailed, LockError, TargetError
 from deploysafe.hosts.local import LocalHost
 from deploysafe.release import ending, history
+from deploysafe.release import target as target_spec
+from deploysafe.release.context import Context
+from deploysafe.release.events import NullReporter
 from deploysafe.release.layout import Layout
 from deploysafe.release.lock import Lock, LockInfo, _pid_start, holder_state, read_holder
+from deploysafe.release.run import Run, recover_interrupted
 from deploysafe.release.state import INSTALL_RECORD, check_layout, existing_releases, install_record, previous_good
+from deploysafe.release.steps.lock import guard_breaker
 
 GOOD, FAILED, ROLLED_BACK, INTERRUPTED = history.GOOD, history.FAILED, history.ROLLED_BACK, history.INTERRUPTED
 
@@ -372,6 +378,37 @@ def test_a_lock_held_from_another_machine_refuses_without_the_wait_hint(host) ->
         Lock(target, layout, LockInfo.for_this_process("deploy")).acquire()
 
 
+class ReleasedMeanwhile(LocalHost):
+    """The host as a run sees it when another run releases the lock right after this run's create failed:
+    the other run's real :meth:`Lock.release` happens between the failed create and the read."""
+
+    def __init__(self, root: str, other: Lock) -> None:
+        super().__init__(root)
+        self.other = other
+        self.creates = 0
+
+    def create_file(self, path: str, data: bytes) -> bool:
+        self.creates += 1
+        created = super().create_file(path, data)
+        if not created and self.other.held:
+            self.other.release()
+        return created
+
+
+def test_a_lock_released_between_a_failed_create_and_the_read_is_taken_at_once(host) -> None:
+    target, layout = host
+    other = Lock(target, layout, LockInfo.for_this_process("deploy", run="other0000004"))
+    assert other.acquire() is None
+    racing = ReleasedMeanwhile(layout.root, other)
+    mine = Lock(racing, layout, LockInfo.for_this_process("deploy", run="mine00000004"))
+    assert mine.acquire() is None  # nothing taken over: the holder let go by itself
+    try:
+        assert racing.creates == 2 and not other.held  # created on the second try, with no wait asked for
+        assert mine.held and read_holder(target, layout).run == "mine00000004"
+    finally:
+        mine.release()
+
+
 def test_a_takeover_never_removes_a_lock_a_live_run_took_meanwhile_and_release_removes_only_its_own(host) -> None:
     target, layout = host
     mine = Lock(target, layout, LockInfo.for_this_process("deploy", run="mine00000001"))
@@ -390,6 +427,101 @@ def test_a_takeover_never_removes_a_lock_a_live_run_took_meanwhile_and_release_r
     mine.release()
     assert not mine.held and read_holder(target, layout).run == "other0000003"
     assert holder_state(mine.info)[0] == "dead"
+
+
+# ---- what a killed run left: its run.json becomes a history record once
+
+
+def left_by_a_killed_run(layout: Layout, record: object) -> None:
+    Path(layout.run_file).write_text(json.dumps(record))
+
+
+def test_a_killed_runs_record_is_recovered_once_as_interrupted_unless_it_had_a_verdict(host) -> None:
+    target, layout = host
+    assert recover_interrupted(target, layout) is None and history.read(target, layout) == []  # no run.json
+    killed = {"kind": "deploy", "run": "killed000001", "release": "r1", "status": "running"}
+    left_by_a_killed_run(layout, killed)
+    recovered = recover_interrupted(target, layout)
+    assert recovered is not None and recovered["status"] == INTERRUPTED and recovered["recovered"] is True
+    assert recovered["finished"]  # when it was found, for want of the time it ended
+    assert history.read(target, layout) == [recovered]
+    assert not os.path.exists(layout.run_file)
+    # killed after its verdict (mark-good or the recovery's record) but before it removed run.json: kept
+    for n, status in enumerate((GOOD, FAILED, ROLLED_BACK)):
+        left_by_a_killed_run(layout, {**killed, "run": f"verdict{n:05}", "status": status, "finished": "then"})
+        assert recover_interrupted(target, layout)["status"] == status
+        assert history.read(target, layout)[-1] == {
+            **killed,
+            "run": f"verdict{n:05}",
+            "status": status,
+            "finished": "then",
+            "recovered": True,
+        }
+    left_by_a_killed_run(layout, {"kind": "rollback", "run": "nostatus0001"})  # killed before it had one
+    assert recover_interrupted(target, layout)["status"] == INTERRUPTED
+    assert len(history.read(target, layout)) == 5
+
+
+def test_a_record_already_in_history_or_unreadable_is_not_appended_and_run_json_goes(host) -> None:
+    target, layout = host
+    appended = {"kind": "deploy", "run": "appended0001", "release": "r1", "status": GOOD}
+    history.append(target, layout, appended)
+    history.append(target, layout, rec("r2", FAILED))
+    left_by_a_killed_run(layout, {**appended, "status": "running"})  # killed between the append and the removal
+    assert recover_interrupted(target, layout) == {**appended, "status": "running"}
+    assert history.read(target, layout) == [appended, rec("r2", FAILED)]
+    assert not os.path.exists(layout.run_file)
+    for torn in (b'{"kind": "deploy", "ru', b"\xff\xfe", b"[1, 2]"):  # a torn write, not UTF-8, not a record
+        Path(layout.run_file).write_bytes(torn)
+        assert recover_interrupted(target, layout) is None
+        assert not os.path.exists(layout.run_file)
+    assert history.read(target, layout) == [appended, rec("r2", FAILED)]
+
+
+# ---- the circuit breaker's refusal, in the lock step
+
+
+def deploy_context(layout: Layout, records: list[dict], *, force: bool = False) -> tuple[Context, list[str]]:
+    """A deploy that holds the target's lock (a real Run on a LocalHost) with ``records`` as its history."""
+    warnings: list[str] = []
+
+    class Collect(NullReporter):
+        def message(self, text: str, level: str = "info") -> None:
+            warnings.append(f"{level}: {text}")
+
+    spec = target_spec(layout.root, config={})
+    ctx = Context("deploy", spec, LocalHost(layout.root), "r9", Collect(), force=force, records=records)
+    ctx.run = Run("deploy", ctx.target, layout, "r9", ctx.reporter)
+    ctx.run.lock.acquire()
+    ctx.run.save()
+    return ctx, warnings
+
+
+def test_the_breaker_refuses_a_deploy_after_three_failures_and_lets_the_target_go(host) -> None:
+    target, layout = host
+    records = [rec("r0", FAILED), rec("r1", GOOD), rec("r2", FAILED), rec("r3", ROLLED_BACK)]
+    ctx, warnings = deploy_context(layout, records)
+    guard_breaker(ctx)  # two in a row: let through
+    assert ctx.active.lock.held and os.path.exists(layout.run_file) and warnings == []
+    ctx.records = [*records, rec("r4", FAILED), rec("r5", FAILED)]  # four in a row
+    with pytest.raises(DeployFailed) as refused:
+        guard_breaker(ctx)
+    assert str(refused.value) == (
+        f"circuit breaker open: the last 4 deploys to {target.url} failed (r3, r4, r5); "
+        "fix the cause, then deploy with --force, or roll back with `deploysafe rollback`"
+    )
+    assert not ctx.active.lock.held and not os.path.exists(layout.lock)  # the next deploy is not locked out
+    assert not os.path.exists(layout.run_file)  # and recovers no interrupted run from this one
+    assert warnings == []
+
+
+def test_force_deploys_past_an_open_breaker_and_says_so(host) -> None:
+    records = [rec("r1", GOOD), rec("r2", FAILED), rec("r3", FAILED), rec("r4", ROLLED_BACK)]
+    ctx, warnings = deploy_context(layout=host[1], records=records, force=True)
+    guard_breaker(ctx)
+    assert warnings == ["warning: --force: ignoring the circuit breaker (3 failed deploys)"]
+    assert ctx.active.lock.held and os.path.exists(host[1].run_file)
+    ctx.active.lock.release()
 
 
 # ---- how a run that failed at or after its switch ends
