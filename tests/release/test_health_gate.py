@@ -113,6 +113,18 @@ def test_any_other_status_fails_even_with_the_expected_body(serve, tmp_path, sta
     assert 0 <= verdict.seconds < 5.0
 
 
+def test_a_proxy_named_in_the_environment_is_not_used(serve, tmp_path, monkeypatch):
+    proxy = serve((200, "a proxy answering for everything"))  # a deploy from behind a proxy: it is never asked
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    service = serve((200, "healthy"))
+    verdict = judge(http(service, expect="healthy"), tmp_path)
+    assert verdict.ok, verdict.results
+    assert proxy.served == 0 and service.served == 1
+
+
 def test_a_redirect_is_not_followed(serve, tmp_path):
     healthy = serve((200, "healthy"))
     moved = serve((302, "moved"))
@@ -136,6 +148,12 @@ def test_a_2xx_without_the_expected_text_fails_and_the_reason_says_so(serve, tmp
 def test_the_expected_text_anywhere_in_the_body_passes(serve, tmp_path):
     verdict = judge(http(serve((200, '{"status":"healthy","version":"1.2.0"}')), expect='"version":"1.2.0"'), tmp_path)
     assert verdict.ok
+
+
+def test_the_expected_text_late_in_a_long_body_passes_and_the_report_quotes_its_first_160_characters(serve, tmp_path):
+    verdict = judge(http(serve((200, "x" * 5000 + "ready")), expect="ready"), tmp_path)
+    assert verdict.ok, verdict.results
+    assert verdict.results[0].detail == "HTTP 200: " + "x" * 160
 
 
 def test_without_an_expectation_any_2xx_body_passes(serve, tmp_path):
@@ -227,6 +245,8 @@ def test_command_probe_is_judged_by_exit_status_and_output(tmp_path):
     lacking = judge(parse_probe("command: echo starting", expect="ready"), tmp_path, deadline=0.2)
     assert not lacking.ok
     assert lacking.reason == "no pass within 0.2s: the output lacks 'ready'"
+    long = judge(parse_probe("command: printf '%0300d ready' 0", expect="ready"), tmp_path)
+    assert long.ok and long.results[0].detail == "exit 0: " + "0" * 160  # the report quotes 160 characters
 
 
 # ---- alive and watch ---------------------------------------------------------------------------------
@@ -434,5 +454,9 @@ def test_patience_waits_while_the_watch_says_what_answers_is_not_up_yet_and_not_
 
 
 def test_patience_after_a_boot_test_is_a_multiple_of_its_time_with_a_floor():
-    assert Patience.after_boot(0.2, "up").seconds == Patience.FLOOR
-    assert Patience.after_boot(2.0, "up").seconds == 2.0 * Patience.MULTIPLE
+    # as the README says: 3 times the boot test's time to answer, at least 1.5 s
+    assert Patience.after_boot(0.2, "up").seconds == Patience.FLOOR == 1.5
+    assert Patience.after_boot(2.0, "pm2 reports every app online").seconds == 2.0 * Patience.MULTIPLE == 6.0
+    assert Patience.after_boot(2.0, "pm2 reports every app online").why == (
+        "pm2 reports every app online, and the boot test answered 2.0s after its start"
+    )

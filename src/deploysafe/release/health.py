@@ -178,7 +178,7 @@ class ProbeSession:
             return ProbeResult(False, f"no answer within {self.probe.timeout:g}s")
         except httpx.HTTPError as err:
             return ProbeResult(False, f"no response ({type(err).__name__}: connection refused or closed)")
-        body = response.text[:2000]
+        body = response.text  # the whole of it: the expected text may come late in a long answer
         snippet = " ".join(body.split())[:160]
         if not 200 <= response.status_code < 300:
             return ProbeResult(False, f"HTTP {response.status_code}: {snippet}")
