@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,13 @@ from .conftest import current_of, doomed, history_of, serving
 def test_packed_example_under_a_plain_command_serves_each_new_version_and_records_every_step(
     example, plain_spec, host_root, live_port
 ):
-    first = release.deploy(example.build("1.4.0", port=live_port), plain_spec)
+    built = example.build("1.4.0", port=live_port)
+    started = time.monotonic()
+    first = release.deploy(built, plain_spec)
+    took = time.monotonic() - started
 
     assert first.status == "good"
+    assert 0 < first.seconds <= took + 0.001  # the time the report prints is the deploy's own (to the ms)
     assert serving(live_port) == {"status": "healthy", "version": "1.4.0"}
     assert current_of(host_root) == first.release
     assert [s.step for s in first.steps] == list(release.STEPS)
