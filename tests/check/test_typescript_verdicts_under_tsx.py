@@ -209,6 +209,16 @@ def test_the_tsconfig_paths_pattern_with_the_longest_prefix_wins_whatever_its_or
     reversed_paths = paths.replace(", ".join(patterns), ", ".join(reversed(patterns)))
     reordered = {**files, "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": ' + reversed_paths + "}}\n"}
     assert judged(write_tree(tmp_path / "reordered", reordered)) == []
+    # two patterns with the same prefix: the first listed wins; a `*` may match nothing (`@cfg` is src/cfg.ts)
+    tie = '{"@app/*": ["src/a/*"], "@app/*.js": ["src/b/*.ts"], "@cfg*": ["src/cfg*"]}'
+    tied = {
+        **ESM,
+        "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": ' + tie + "}}\n",
+        "src/index.ts": "import { w } from '@app/x.js';\nimport { c } from '@cfg';\nconsole.log(w, c);\n" + LOADED,
+        "src/a/x.ts": "export const w = 'a';\n",
+        "src/cfg.ts": "export const c = 1;\n",
+    }
+    assert judged(write_tree(tmp_path / "tied", tied)) == []
     # the same import with only the shorter pattern's target present: tsx still looks in src/core and fails
     moved = {k: v for k, v in files.items() if k != "src/core/db.ts"} | {"src/app/core/db.ts": "export const db = 1;\n"}
     assert judged(write_tree(tmp_path / "moved", moved)) == [("unresolved-import", "src/index.ts")]
