@@ -111,3 +111,27 @@ def test_without_a_typescript_compiler_a_typescript_error_is_an_unconfirmed_warn
         "possible SyntaxError: Unexpected identifier 'out' (not confirmed: no TypeScript compiler installed in "
         "node_modules)"
     )
+
+
+def test_a_judge_that_cannot_run_leaves_the_error_an_unconfirmed_warning(tmp_path, monkeypatch):
+    """A `node` on PATH that cannot start (a shim whose interpreter is gone), and a TypeScript install that
+    cannot load (its compiler file missing): neither judges, and the check says so instead of failing."""
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "node").write_text("#!/nonexistent/interpreter\n")
+    (shims / "node").chmod(0o755)
+    root = write_tree(tmp_path / "js", {**CJS, "index.js": BROKEN_JS})
+    with monkeypatch.context() as patched:
+        patched.setenv("PATH", str(shims))
+        report = check(root, node_version="20.20.2", cache=False)
+    assert report.errors == []
+    assert [(f.rule, str(f.severity)) for f in report.findings] == [("syntax-error", "warning")]
+    assert "(not confirmed: node --check failed to run: " in report.findings[0].message
+
+    broken_compiler = {"node_modules/typescript/package.json": {"name": "typescript", "main": "lib/typescript.js"}}
+    ts = write_tree(tmp_path / "ts", {**TS, **broken_compiler, "src/index.ts": VALID_TS})
+    report = check(ts, cache=False)
+    assert report.errors == []
+    assert [f.message for f in report.findings] == [
+        "possible SyntaxError: Unexpected identifier 'out' (not confirmed: the TypeScript compiler failed to run)"
+    ]
