@@ -135,3 +135,13 @@ def test_a_judge_that_cannot_run_leaves_the_error_an_unconfirmed_warning(tmp_pat
     assert [f.message for f in report.findings] == [
         "possible SyntaxError: Unexpected identifier 'out' (not confirmed: the TypeScript compiler failed to run)"
     ]
+
+
+def test_the_typescript_compiler_of_the_workspace_root_judges_a_package_inside_it(tmp_path):
+    """npm workspaces hoist typescript to the root's node_modules: a service in packages/api is judged by it."""
+    grammar_rejects(VALID_TS, Dialect.TYPESCRIPT)
+    workspace = with_typescript(write_tree(tmp_path / "repo", {"package.json": {"name": "repo", "private": True}}))
+    service = write_tree(workspace / "packages" / "api", {**TS, "src/index.ts": VALID_TS})
+    assert check(service).findings == []
+    done = run_tsx(service)
+    assert done.returncode == 0 and "loaded 1" in done.stdout, done.stderr
