@@ -60,6 +60,13 @@ def test_a_real_javascript_syntax_error_blocks_confirmed_by_node(tmp_path):
     assert [(f.rule, f.file, f.line, f.column) for f in report.errors] == [("syntax-error", "usage.js", 1, 22)]
     assert report.errors[0].message == "crashes at start: SyntaxError: Unexpected token ';' (confirmed by node --check)"
     assert "SyntaxError" in run_node(root, "index.js").stderr
+    # a token of several characters: node marks it with several carets, and the column is where they start
+    (root / "usage.js").write_text("const total = 1 count;\n" + LOADED)
+    report = check(root)
+    assert [(f.line, f.column, f.message) for f in report.errors] == [
+        (1, 17, "crashes at start: SyntaxError: Unexpected identifier 'count' (confirmed by node --check)")
+    ]
+    assert "Unexpected identifier 'count'" in run_node(root, "index.js").stderr
 
     # Where node places the error elsewhere than the grammar, node's place is given: an unterminated template
     # literal ends the input (node names line 3 and no column; the grammar stops at the backtick, 1:15).
@@ -127,6 +134,12 @@ def test_a_judge_that_cannot_run_leaves_the_error_an_unconfirmed_warning(tmp_pat
     assert report.errors == []
     assert [(f.rule, str(f.severity)) for f in report.findings] == [("syntax-error", "warning")]
     assert "(not confirmed: node --check failed to run: " in report.findings[0].message
+    with monkeypatch.context() as patched:  # the TypeScript compiler runs on that node too
+        patched.setenv("PATH", str(shims))
+        report = check(with_typescript(write_tree(tmp_path / "ts-shim", {**TS, "src/index.ts": VALID_TS})), cache=False)
+    assert [f.message.split(" (")[1] for f in report.findings] == [
+        "not confirmed: the TypeScript compiler failed to run)"
+    ]
 
     broken_compiler = {"node_modules/typescript/package.json": {"name": "typescript", "main": "lib/typescript.js"}}
     ts = write_tree(tmp_path / "ts", {**TS, **broken_compiler, "src/index.ts": VALID_TS})
