@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from deploysafe.ecosystems.node.nodeversion import admits, lowest_in_range
+from deploysafe.ecosystems.node.nodeversion import admits, assume, local_node, lowest_in_range
 from tests.support.npm_cache import installed
 
 RANGES = [
@@ -104,3 +104,23 @@ def test_a_range_admits_a_version_as_npm_semver_satisfies_says() -> None:
     npm = json.loads(done.stdout)
     assert [admits(spec, version) for spec, version in ADMITS] == npm
     assert npm[:4] == [True, False, False, True]
+
+
+def test_the_node_assumed_is_the_first_source_that_names_one(tmp_path, monkeypatch) -> None:
+    """--node, then deploysafe.toml, then engines.node's lowest version, then the node on PATH, then 20.0.0."""
+
+    def said(version) -> tuple[str, str]:
+        return str(version), version.source
+
+    assert said(assume("18", "22.x", ">=20.19")) == ("18.0.0", "--node")
+    assert said(assume(None, "22.x", ">=20.19")) == ("22.0.0", "deploysafe.toml [check] node")
+    assert said(assume(None, None, ">=20.19")) == (
+        "20.19.0",
+        "lowest version package.json engines.node '>=20.19' admits",
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node here
+    local_node.cache_clear()
+    try:
+        assert said(assume(None, None, "*")) == ("20.0.0", "default (no node found, no engines.node)")
+    finally:
+        local_node.cache_clear()
