@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from deploysafe.check.ecosystem import RuntimeChoice
 from deploysafe.ecosystems.node.nodeversion import admits, assume, local_node, lowest_in_range
 from tests.support.npm_cache import installed
 
@@ -38,6 +39,7 @@ RANGES = [
     ">=20 <22",
     ">=20.0.0 <20.5",
     ">20 <=21",
+    "<22 >=20.5",
     ">=20.0.0-rc.1",
     ">20.1.2-beta.1",
     "^20.0.0-0",
@@ -88,6 +90,7 @@ ADMITS = [
     (">=20.0.0-rc.1", "v20.0.0"),
     ("latest", "v20.11.1"),
     (">=20", "twenty"),
+    ("1.2.3beta", "v1.2.3"),
 ]
 
 
@@ -112,6 +115,8 @@ def test_the_node_assumed_is_the_first_source_that_names_one(tmp_path, monkeypat
     def said(version) -> tuple[str, str]:
         return str(version), version.source
 
+    recorded = RuntimeChoice("22.11.0", "target web runs it")
+    assert said(assume(recorded, "22.x", ">=20.19")) == ("22.11.0", "target web runs it")
     assert said(assume("18", "22.x", ">=20.19")) == ("18.0.0", "--node")
     assert said(assume(None, "22.x", ">=20.19")) == ("22.0.0", "deploysafe.toml [check] node")
     assert said(assume(None, None, ">=20.19")) == (
