@@ -688,6 +688,15 @@ def test_circular_import_is_a_warning_and_loads(tmp_path):
     )
     assert_loads(root)
 
+    # Three modules in a ring are one cycle as well.
+    ring = {
+        "b.js": "import './c.js';\nexport const b = () => 1;\n",
+        "c.js": "import { a } from './a.js';\nexport const c = () => a;\n",
+    }
+    write_tree(root, ring)
+    assert [f.message.split(";")[0] for f in check(root).findings] == ["circular import: a.js → b.js → c.js → a.js"]
+    assert_loads(root)
+
     # Back through import() is no cycle: that load runs later, not while the modules link.
     write_tree(root, {"b.js": "export const b = () => import('./a.js');\n"})
     assert check(root).findings == []
