@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
+
+import pytest
 
 from deploysafe import check, release
-from deploysafe.release.node_record import runtime_for
+from deploysafe.pack.errors import PackBlocked
+from deploysafe.release.node_record import record, runtime_for
+from deploysafe.release.spec import open_target
+from tests.support import tools
 from tests.support.projects import run_cli, write_tree
 
 from .conftest import current_of
@@ -49,3 +55,44 @@ def test_the_target_node_recorded_by_a_deploy_is_the_version_checked_for_it(
     assert cli.returncode == 0 and f"node  {here} (target {host_root}'s node --version" in cli.stdout
     none_yet = run_cli("check", str(root), "--to", str(tmp_path / "elsewhere"))
     assert none_yet.returncode == 1 and "has no recorded Node version yet" in none_yet.stderr
+
+
+def test_deploying_a_root_is_refused_or_allowed_as_the_node_the_target_recorded_loads_it(
+    local_spec, host_root, tmp_path
+):
+    """`deploy ROOT` packs for the target: its recorded Node, not the engines lower bound, decides."""
+    root = write_tree(
+        tmp_path / "api", {**SERVICE, "package.json": {**SERVICE["package.json"], "engines": {"node": ">=20.19"}}}
+    )
+    assert check(root).errors == []  # engines' 20.19.0 loads require(esm)
+    Path(local_spec.layout.meta).mkdir(parents=True)  # a target directory deploysafe has deployed to
+    target = open_target(local_spec)
+    try:  # the record a good deploy on a host running Node 18.20.8 leaves (`node --version` printed there)
+        assert record(target, local_spec.layout, "release-api-0.9.0", seen="v18.20.8") == "18.20.8"
+    finally:
+        target.close()
+    with pytest.raises(PackBlocked) as refused:
+        release.deploy(root, local_spec, dry_run=True)
+    assert [(f.rule, f.message) for f in refused.value.report.errors] == [
+        (
+            "require-of-esm",
+            "crashes at start: Error [ERR_REQUIRE_ESM]: require() of ES Module esm.mjs not supported on Node 18.20.8 "
+            "(use import() instead)",
+        )
+    ]
+    on_18 = subprocess.run(
+        [str(tools.node("18.20.8")), "index.js"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert on_18.returncode != 0 and "ERR_REQUIRE_ESM" in on_18.stderr
+    assert not (host_root / "releases").exists()
+
+    here = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    target = open_target(local_spec)
+    try:  # the host was upgraded to this machine's node, which loads it
+        assert record(target, local_spec.layout, "release-api-0.9.1", seen=here) == here.lstrip("v")
+    finally:
+        target.close()
+    planned = release.deploy(root, local_spec, dry_run=True)
+    assert planned.status == "planned"
+    started = subprocess.run(["node", "index.js"], cwd=root, capture_output=True, text=True, timeout=30)
+    assert started.returncode == 0 and started.stdout == "loaded 1\n"
