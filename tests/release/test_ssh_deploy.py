@@ -5,6 +5,7 @@ The good deploy and the health-gated rollback over SSH run on the bundled exampl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from deploysafe import release
 from deploysafe.errors import TargetError
 from deploysafe.hosts.ssh import MAX_CHANNELS, OPEN_ATTEMPTS, SshHost, parse_ssh_url
+from deploysafe.release.events import NullReporter
+from deploysafe.release.run import ReleaseFailed
 from tests.support.netcut import CuttingProxy
 
 from .conftest import current_of, history_of, serving
@@ -27,15 +30,7 @@ def test_dropped_connection_mid_upload_never_makes_a_partial_release_current(
     good = release.deploy(make_artifact("1.0.0"), ssh_spec)
     big = make_artifact("1.1.0", extra={"public/video.bin": os.urandom(3 * 1024 * 1024)})
     proxy = CuttingProxy(sshd.port, cut_after=1024 * 1024)
-    known = sshd.write_known_hosts(tmp_path / "known_hosts_proxy", proxy.port)
-    via_proxy = release.target(ssh_spec, known_hosts=str(known))
-    via_proxy = release.TargetSpec(
-        **{
-            **via_proxy.__dict__,
-            "url": sshd.url(str(host_root), proxy.port),
-            "ssh": parse_ssh_url(sshd.url(str(host_root), proxy.port)),
-        }
-    )
+    via_proxy = _through(proxy, ssh_spec, sshd, host_root, tmp_path)
     try:
         with pytest.raises(TargetError, match="connection lost") as err:
             release.deploy(big, via_proxy)
@@ -54,6 +49,66 @@ def test_dropped_connection_mid_upload_never_makes_a_partial_release_current(
     assert serving(live_port)["version"] == "1.1.0"
     assert not any(p.name.startswith(".incoming-") for p in (host_root / "releases").iterdir())
     assert history_of(host_root)[-2]["status"] == "interrupted"
+
+
+def _through(
+    proxy: CuttingProxy, spec: release.TargetSpec, sshd, host_root: Path, tmp_path: Path
+) -> release.TargetSpec:
+    """``spec``'s target reached through ``proxy``."""
+    known = sshd.write_known_hosts(tmp_path / "known_hosts_proxy", proxy.port)
+    url = sshd.url(str(host_root), proxy.port)
+    return release.TargetSpec(
+        **{**release.target(spec, known_hosts=str(known)).__dict__, "url": url, "ssh": parse_ssh_url(url)}
+    )
+
+
+def _sockets_to(port: int) -> list[str]:
+    """This process's open TCP sockets connected to 127.0.0.1:``port`` (from /proc), as "local -> remote"."""
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            link = os.readlink(fd)
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    lines = Path("/proc/self/net/tcp").read_text().splitlines()[1:]
+    return [
+        f"{fields[1]} -> {fields[2]} (state {fields[3]})"
+        for fields in (line.split() for line in lines)
+        if fields[9] in inodes and fields[2] == f"0100007F:{port:04X}"
+    ]
+
+
+class _DropAt(NullReporter):
+    """Drops every connection through ``proxy`` when the run starts ``step``, as a network blip would."""
+
+    def __init__(self, proxy: CuttingProxy, step: str) -> None:
+        self.proxy, self.step = proxy, step
+
+    def step_started(self, step: str, detail: str = "") -> None:
+        if step == self.step and not self.proxy.cut.is_set():
+            self.proxy.cut.set()
+            self.proxy.drop()
+
+
+def test_a_connection_lost_after_the_switch_is_opened_again_to_put_the_previous_release_back_then_closed(
+    make_artifact, ssh_spec, sshd, host_root, live_port, tmp_path
+):
+    good = release.deploy(make_artifact("1.0.0"), ssh_spec)
+    proxy = CuttingProxy(sshd.port, cut_after=1 << 62)
+    try:
+        with pytest.raises(ReleaseFailed) as failed:
+            release.deploy(
+                make_artifact("1.1.0"),
+                _through(proxy, ssh_spec, sshd, host_root, tmp_path),
+                reporter=_DropAt(proxy, "health"),
+            )
+        left = _sockets_to(proxy.port)
+    finally:
+        proxy.close()
+    steps = {s.step: s.status for s in failed.value.result.steps}
+    assert steps.get("rollback-reconnect") == steps.get("rollback-health") == "ok", steps
+    assert current_of(host_root) == good.release and serving(live_port)["version"] == "1.0.0"
+    assert left == []  # neither the lost connection nor the one opened again stays open
 
 
 def test_unknown_host_key_is_refused_unless_trusted_on_first_use(sshd, tmp_path):
