@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+
+import pytest
 
 from deploysafe.check.ecosystem import RuntimeChoice
 from deploysafe.ecosystems.node.nodeversion import admits, assume, local_node, lowest_in_range
+from deploysafe.errors import ConfigError
 from tests.support.npm_cache import installed
 
 RANGES = [
@@ -129,3 +133,23 @@ def test_the_node_assumed_is_the_first_source_that_names_one(tmp_path, monkeypat
         assert said(assume(None, None, "*")) == ("20.0.0", "default (no node found, no engines.node)")
     finally:
         local_node.cache_clear()
+
+
+def test_a_node_version_someone_wrote_that_is_not_one_is_a_config_error(tmp_path) -> None:
+    """--node banana (or [check] node = "lts") is refused with exit 2, not passed over for engines.node; a
+    target's recorded version that does not parse is passed over."""
+    (tmp_path / "package.json").write_text('{"name": "a", "main": "index.js", "engines": {"node": ">=20.19"}}')
+    (tmp_path / "index.js").write_text("module.exports = 1;\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "deploysafe", "check", str(tmp_path), "--node", "banana"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "deploysafe: error: --node 'banana' is not a Node version: give one like 20, 20.19 or v20.19.1"
+    ]
+    with pytest.raises(ConfigError, match=r"deploysafe.toml \[check\] node 'lts' is not a Node version"):
+        assume(None, "lts", ">=20.19")
+    assert str(assume(RuntimeChoice("unknown", "target web runs it"), None, ">=20.19")) == "20.19.0"

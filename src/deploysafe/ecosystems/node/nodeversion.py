@@ -138,25 +138,32 @@ def assume(
 ) -> NodeVersion:
     """The version to check against: --node (or the deploy target's recorded version), then deploysafe.toml
     [check] node, then package.json engines.node (its lowest admitted version), then the local node, then
-    Node 20.0.0."""
+    Node 20.0.0. A --node or [check] node that is not a version raises ConfigError (a recorded version that
+    does not parse is passed over: the target's record is not the user's to fix)."""
     if isinstance(explicit, RuntimeChoice):
         version = parse_version(explicit.version, explicit.source)
         if version:
             return version
         explicit = None
     if explicit:
-        version = parse_version(explicit, "--node")
-        if version:
-            return version
+        return _given(explicit, "--node")
     if configured:
-        version = parse_version(configured, "deploysafe.toml [check] node")
-        if version:
-            return version
+        return _given(configured, "deploysafe.toml [check] node")
     if engines:
         version = lowest_in_range(engines, f"lowest version {engines_from} engines.node '{engines}' admits")
         if version:
             return version
     return local_node() or NodeVersion(20, 0, 0, "default (no node found, no engines.node)")
+
+
+def _given(text: str, source: str) -> NodeVersion:
+    """A version someone wrote: one that is not a version is an error, never passed over for another."""
+    version = parse_version(text, source)
+    if version is None:
+        from deploysafe.errors import ConfigError
+
+        raise ConfigError(f"{source} {text!r} is not a Node version: give one like 20, 20.19 or v20.19.1")
+    return version
 
 
 def _num(part: str | None) -> int:
