@@ -87,12 +87,13 @@ def test_navigator_at_load_is_a_doubt_where_node_lacks_it_and_clean_from_node_21
     )
     old = subprocess.run(["node", "agent.js"], cwd=root, capture_output=True, text=True, timeout=60)
     assert old.returncode != 0 and "navigator is not defined" in old.stderr, old.stderr
-    new = subprocess.run([tools.node("22.23.5"), "agent.js"], cwd=root, capture_output=True, text=True, timeout=60)
-    assert new.returncode == 0 and new.stdout.startswith("loaded"), new.stderr
+    for version in ("21.0.0", "22.23.5"):  # Node 21.0.0 is the first to define it
+        new = subprocess.run([tools.node(version), "agent.js"], cwd=root, capture_output=True, text=True, timeout=60)
+        assert new.returncode == 0 and new.stdout.startswith("loaded"), (version, new.stderr)
+        assert check(root, ["agent.js"], node_version=version).unverified == []
 
     report = check(root, ["agent.js"], node_version=LOCAL_NODE)
     assert [(u.reason, u.line, u.column) for u in report.unverified] == [(BROWSER_GLOBAL, 1, 11)]
     assert report.unverified[0].detail == (
         f"reads `navigator` at load, which Node {LOCAL_NODE} does not define (a browser global)"
     )
-    assert check(root, ["agent.js"], node_version="22.23.5").unverified == []
