@@ -880,6 +880,47 @@ def test_require_that_production_runs_behind_node_env_still_blocks(tmp_path):
     assert done.returncode != 0 and "Cannot find module './newrelic.js'" in done.stderr
 
 
+# A deploy goes to Linux: a platform test goes the way it goes there; an arch test stays unknown.
+PLATFORM_GUARDS = [
+    ("if (process.platform === 'win32') require('./gone.js');\n", True),
+    ("if (process.platform === 'linux') require('./gone.js');\n", False),
+    ("if (process.platform !== 'win32') { require('./gone.js'); }\n", False),
+    ("module.exports = require('os').platform() != 'darwin' ? 1 : require('./gone.js');\n", True),
+]
+
+
+@pytest.mark.parametrize("in_package", [False, True], ids=["own-code", "package"])
+@pytest.mark.parametrize(("guard", "loads"), PLATFORM_GUARDS, ids=["win32", "linux", "not-win32", "os-ternary"])
+def test_a_require_behind_a_platform_test_is_judged_as_linux_runs_it(tmp_path, guard, loads, in_package):
+    files = {"package.json": {"name": "app", "version": "1.0.0", "dependencies": {"kit": "1.0.0"}}}
+    if in_package:
+        files["index.js"] = "require('kit');\n" + LOADED
+        files["node_modules/kit/package.json"] = {"name": "kit", "version": "1.0.0"}
+        files["node_modules/kit/index.js"] = guard
+    else:
+        files["index.js"] = guard + LOADED
+    root = project(tmp_path, files)
+    report = check(root)
+    if loads:
+        assert report.errors == []
+        assert_loads(root)
+    else:
+        assert errors(report) == [("unresolved-import", "index.js")]
+        assert "crashes at start" in report.errors[0].message
+        assert_node_fails(root, "Cannot find module './gone.js'")
+
+
+def test_a_require_behind_an_arch_test_is_a_warning_not_a_block(tmp_path):
+    root = project(tmp_path, {**CJS, "index.js": "if (process.arch === 's390x') require('./s390x.js');\n" + LOADED})
+    report = check(root)
+    assert report.errors == []
+    assert [f.message for f in report.warnings] == [
+        "crashes at start: Cannot find module './s390x.js' imported from index.js (no file at s390x.js) "
+        "(only where `process.arch === 's390x'` says so: a feature test guards it)"
+    ]
+    assert_loads(root)
+
+
 def test_package_installed_only_for_another_package_is_missing_and_says_where_it_is(tmp_path):
     root = project(
         tmp_path,

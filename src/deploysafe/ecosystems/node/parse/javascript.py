@@ -16,7 +16,7 @@ import logging
 import posixpath
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import tree_sitter_javascript
@@ -1110,7 +1110,9 @@ def _builtin_probe(catch: Node) -> str:
     return _shortened_text(body)
 
 
-_FEATURE_PROBE = re.compile(rb"\btypeof\b|\bprocess\s*\.\s*(versions?|release|features)\b|\bglobalThis\s*\.")
+_FEATURE_PROBE = re.compile(
+    rb"\btypeof\b|\bprocess\s*\.\s*(versions?|release|features|platform|arch)\b|\bglobalThis\s*\."
+)
 
 
 def _resolve_call(member: Node | None, object_node: Node | None) -> Node | None:
@@ -1228,10 +1230,12 @@ def _feature_test(branch: Node, child: Node) -> str:
     a branch of `typeof X ...`/`process.versions...` (if, else, ?:), or the fallback side of `??`/`||` when
     the left side probes the platform (`globalThis.fetch ?? require('node-fetch')`, see _probes_the_platform),
     or `typeof X === 'undefined' && require(...)`.
-    A UMD environment test is no feature test: the branch Node's CommonJS loader takes runs at load."""
-    umd = _umd_branch(branch, child)
-    if umd is not None:
-        return "" if umd else _shortened_text(_umd_condition(branch) or branch)
+    A UMD environment test and a test of `process.platform` are no feature tests: the branch Node's CommonJS
+    loader takes, or the one Linux takes (load_time.PLATFORM), runs at load; the other never does."""
+    for truth_of in (load_time.umd_truth, load_time.platform_truth):
+        known = _known_branch(branch, child, truth_of)
+        if known is not None:
+            return "" if known else _shortened_text(_branch_condition(branch) or branch)
     if branch.type == "else_clause":
         statement = branch.parent
         condition = statement.child_by_field_name("condition") if statement is not None else None
@@ -1287,7 +1291,7 @@ def _probes_the_platform(left: Node) -> bool:
     return root.type == "identifier" and _name_text(root) in _PLATFORM_GLOBALS
 
 
-def _umd_condition(branch: Node) -> Node | None:
+def _branch_condition(branch: Node) -> Node | None:
     if branch.type == "else_clause":
         statement = branch.parent
         return statement.child_by_field_name("condition") if statement and statement.type == "if_statement" else None
@@ -1297,12 +1301,13 @@ def _umd_condition(branch: Node) -> Node | None:
     return branch.child_by_field_name("left") if operator is not None and operator.type in ("&&", "||") else None
 
 
-def _umd_branch(branch: Node, child: Node) -> bool | None:
-    """Whether *child* runs under Node when *branch* tests a UMD environment (None: it tests no such thing)."""
-    condition = _umd_condition(branch)
+def _known_branch(branch: Node, child: Node, truth_of: Callable[[Node | None], bool | None]) -> bool | None:
+    """Whether *child* runs at start when *branch* tests what *truth_of* knows the value of (a UMD
+    environment, the platform); None when it tests anything else."""
+    condition = _branch_condition(branch)
     if condition is None or condition == child:
         return None
-    truth = load_time.umd_truth(condition)
+    truth = truth_of(condition)
     if truth is None:
         return None
     if branch.type == "else_clause":

@@ -16,6 +16,10 @@ Two shapes that bundlers and older packages use everywhere:
   ``typeof define === 'function' && define.amd`` (AMD). Under Node's CommonJS loader ``exports``, ``module``
   and ``require`` exist and ``define`` does not, so the CommonJS branch is the one taken: what it requires
   loads at start, it is no feature test.
+- A test of the platform: ``process.platform === 'win32'`` (any of ``===``, ``==``, ``!==``, ``!=``, either
+  side), ``require('os').platform() !== 'linux'``. Deploys run on Linux (:data:`PLATFORM`), so such a test goes
+  the way it goes there: what only Windows or macOS requires never loads, what Linux requires loads at start.
+  ``process.arch`` and any platform test that cannot be read stay unknown (an ordinary feature test).
 
 Pure functions over tree-sitter nodes; nothing is read from disk.
 """
@@ -28,7 +32,11 @@ from tree_sitter import Node
 
 from deploysafe.ecosystems.node.parse import conditions
 
-__all__ = ["FUNCTIONS", "TopCalls", "runs_at_load", "umd_truth"]
+__all__ = ["FUNCTIONS", "PLATFORM", "TopCalls", "platform_truth", "runs_at_load", "umd_truth"]
+
+PLATFORM = "linux"
+"""``process.platform`` where a deployed service starts. Every target deploysafe deploys to is Linux: SSH hosts
+under pm2 or systemd, container images, PaaS machines. This is the one place that says so."""
 
 # Every node whose body is a function's: it runs when called, not where it is written.
 FUNCTIONS = frozenset(
@@ -185,6 +193,30 @@ def _umd_leaf(node: Node) -> bool | None:
     tested, value, equal = compared
     found = _typeof_value(tested)
     return None if found is None else (found == value) is equal
+
+
+def platform_truth(condition: Node | None) -> bool | None:
+    """The value of a test of ``process.platform`` on :data:`PLATFORM`; None when the condition tests
+    anything else or does not depend on the platform alone."""
+    if condition is None or b"platform" not in (condition.text or b""):
+        return None  # the cheap test spares every other condition the walk
+    return conditions.truth(condition, _platform_leaf)
+
+
+_PLATFORM_READS = frozenset(
+    {
+        b"process.platform", b"process['platform']", b'process["platform"]',
+        b"require('os').platform()", b'require("os").platform()',
+        b"require('node:os').platform()", b'require("node:os").platform()',
+    }
+)  # fmt: skip
+
+
+def _platform_leaf(node: Node) -> bool | None:
+    compared = conditions.compared_string(node)
+    if compared is None or _compact(compared[0]) not in _PLATFORM_READS:
+        return None
+    return (compared[1] == PLATFORM) is compared[2]
 
 
 def _typeof_value(node: Node) -> str | None:
