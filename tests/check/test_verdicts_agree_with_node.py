@@ -886,11 +886,17 @@ PLATFORM_GUARDS = [
     ("if (process.platform === 'linux') require('./gone.js');\n", False),
     ("if (process.platform !== 'win32') { require('./gone.js'); }\n", False),
     ("module.exports = require('os').platform() != 'darwin' ? 1 : require('./gone.js');\n", True),
+    ("switch (process.platform) {\n  case 'win32': require('./gone.js'); break;\n  case 'linux': break;\n}\n", True),
+    ("switch (process.platform) {\n  case 'linux':\n  case 'win32': require('./gone.js');\n}\n", False),
 ]
 
 
 @pytest.mark.parametrize("in_package", [False, True], ids=["own-code", "package"])
-@pytest.mark.parametrize(("guard", "loads"), PLATFORM_GUARDS, ids=["win32", "linux", "not-win32", "os-ternary"])
+@pytest.mark.parametrize(
+    ("guard", "loads"),
+    PLATFORM_GUARDS,
+    ids=["win32", "linux", "not-win32", "os-ternary", "switch-win32", "switch-fallthrough"],
+)
 def test_a_require_behind_a_platform_test_is_judged_as_linux_runs_it(tmp_path, guard, loads, in_package):
     files = {"package.json": {"name": "app", "version": "1.0.0", "dependencies": {"kit": "1.0.0"}}}
     if in_package:

@@ -1082,8 +1082,47 @@ def _context(node: Node, *, typescript: bool, top: load_time.TopCalls | None = N
             feature_test = _feature_test(parent, child)
         elif kind == "catch_clause" and not feature_test:
             feature_test = _builtin_probe(parent)
+        elif kind == "switch_case" and not feature_test:
+            feature_test = _other_platform_case(parent)
         child, parent = parent, parent.parent
     return _Context(in_function, in_try, in_type, dev_only, feature_test)
+
+
+_CASE_ENDS = frozenset({"break_statement", "return_statement", "throw_statement", "continue_statement"})
+
+
+def _other_platform_case(case: Node) -> str:
+    """The case (`case 'win32'`) when *case* is one of `switch (process.platform)` that Linux
+    (load_time.PLATFORM) never enters: neither it nor a case that falls through into it names Linux, names a
+    computed value or is `default`."""
+    body = case.parent
+    statement = body.parent if body is not None else None
+    value = statement.child_by_field_name("value") if statement is not None else None
+    if statement is None or statement.type != "switch_statement" or value is None:
+        return ""
+    if not load_time.reads_platform(value):
+        return ""
+    read = (value.named_children[0] if value.named_child_count == 1 else value).text or b""
+    own = case.child_by_field_name("value")
+    test = f"switch ({read.decode('utf-8', 'replace')}) case {_shortened_text(own) if own is not None else ''}"
+    entered: Node | None = case
+    while entered is not None and entered.type == "switch_case":
+        tested = entered.child_by_field_name("value")
+        name = string_value(tested) if tested is not None and tested.type == "string" else None
+        if name is None or name == load_time.PLATFORM:
+            return ""
+        entered = entered.prev_named_sibling
+        while entered is not None and entered.type == "comment":
+            entered = entered.prev_named_sibling
+        if entered is None or _case_ends(entered):
+            return test
+    return ""
+
+
+def _case_ends(case: Node) -> bool:
+    """True when *case* cannot fall through into the next one: its last statement leaves the switch."""
+    statements = [node for node in case.children_by_field_name("body") if node.type != "comment"]
+    return bool(statements) and statements[-1].type in _CASE_ENDS
 
 
 def _builtin_probe(catch: Node) -> str:

@@ -19,6 +19,8 @@ Two shapes that bundlers and older packages use everywhere:
 - A test of the platform: ``process.platform === 'win32'`` (any of ``===``, ``==``, ``!==``, ``!=``, either
   side), ``require('os').platform() !== 'linux'``. Deploys run on Linux (:data:`PLATFORM`), so such a test goes
   the way it goes there: what only Windows or macOS requires never loads, what Linux requires loads at start.
+  A ``case`` of ``switch (process.platform)`` that Linux never enters (neither it nor a case falling into it
+  names Linux or is ``default``) never runs either.
   ``process.arch`` and any platform test that cannot be read stay unknown (an ordinary feature test).
 
 Pure functions over tree-sitter nodes; nothing is read from disk.
@@ -32,7 +34,7 @@ from tree_sitter import Node
 
 from deploysafe.ecosystems.node.parse import conditions
 
-__all__ = ["FUNCTIONS", "PLATFORM", "TopCalls", "platform_truth", "runs_at_load", "umd_truth"]
+__all__ = ["FUNCTIONS", "PLATFORM", "TopCalls", "platform_truth", "reads_platform", "runs_at_load", "umd_truth"]
 
 PLATFORM = "linux"
 """``process.platform`` where a deployed service starts. Every target deploysafe deploys to is Linux: SSH hosts
@@ -212,9 +214,16 @@ _PLATFORM_READS = frozenset(
 )  # fmt: skip
 
 
+def reads_platform(node: Node) -> bool:
+    """True when *node* (parentheses around it allowed) is ``process.platform`` or ``require('os').platform()``."""
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return _compact(node) in _PLATFORM_READS
+
+
 def _platform_leaf(node: Node) -> bool | None:
     compared = conditions.compared_string(node)
-    if compared is None or _compact(compared[0]) not in _PLATFORM_READS:
+    if compared is None or not reads_platform(compared[0]):
         return None
     return (compared[1] == PLATFORM) is compared[2]
 
