@@ -885,6 +885,7 @@ PLATFORM_GUARDS = [
     ("if (process.platform === 'win32') require('./gone.js');\n", True),
     ("if (process.platform === 'linux') require('./gone.js');\n", False),
     ("if (process.platform !== 'win32') { require('./gone.js'); }\n", False),
+    ("if (process.platform === 'linux' && process.env.PATH) require('./gone.js');\n", False),
     ("module.exports = require('os').platform() != 'darwin' ? 1 : require('./gone.js');\n", True),
     ("switch (process.platform) {\n  case 'win32': require('./gone.js'); break;\n  case 'linux': break;\n}\n", True),
     ("switch (process.platform) {\n  case 'linux':\n  case 'win32': require('./gone.js');\n}\n", False),
@@ -895,7 +896,7 @@ PLATFORM_GUARDS = [
 @pytest.mark.parametrize(
     ("guard", "loads"),
     PLATFORM_GUARDS,
-    ids=["win32", "linux", "not-win32", "os-ternary", "switch-win32", "switch-fallthrough"],
+    ids=["win32", "linux", "not-win32", "linux-and-env", "os-ternary", "switch-win32", "switch-fallthrough"],
 )
 def test_a_require_behind_a_platform_test_is_judged_as_linux_runs_it(tmp_path, guard, loads, in_package):
     files = {"package.json": {"name": "app", "version": "1.0.0", "dependencies": {"kit": "1.0.0"}}}

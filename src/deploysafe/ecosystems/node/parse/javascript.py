@@ -1149,9 +1149,7 @@ def _builtin_probe(catch: Node) -> str:
     return _shortened_text(body)
 
 
-_FEATURE_PROBE = re.compile(
-    rb"\btypeof\b|\bprocess\s*\.\s*(versions?|release|features|platform|arch)\b|\bglobalThis\s*\."
-)
+_FEATURE_PROBE = re.compile(rb"\btypeof\b|\bprocess\s*\.\s*(versions?|release|features|arch)\b|\bglobalThis\s*\.")
 
 
 def _resolve_call(member: Node | None, object_node: Node | None) -> Node | None:

@@ -21,7 +21,8 @@ Two shapes that bundlers and older packages use everywhere:
   the way it goes there: what only Windows or macOS requires never loads, what Linux requires loads at start.
   A ``case`` of ``switch (process.platform)`` that Linux never enters (neither it nor a case falling into it
   names Linux or is ``default``) never runs either.
-  ``process.arch`` and any platform test that cannot be read stay unknown (an ordinary feature test).
+  ``process.arch`` stays unknown (a feature test, as ``typeof``); a platform test this does not read
+  (``['win32', 'darwin'].includes(process.platform)``) is judged as any other condition.
 
 Pure functions over tree-sitter nodes; nothing is read from disk.
 """
