@@ -342,6 +342,8 @@ def main() -> None:
     args.runs = args.runs or 3
     tools = prepare_tools()
     against = os.path.abspath(args.against) if args.against else None
+    if against and not os.path.isfile(os.path.join(against, "deploysafe", "__init__.py")):
+        parser.error(f"--against {args.against}: no deploysafe package there (give the src/ folder of a checkout)")
     compile_deploysafe()
     if against:
         compile_deploysafe(against)

@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--importtime", action="store_true", help="list a warm check's imports instead")
     args = parser.parse_args()
     against = os.path.abspath(args.against) if args.against else None
+    if against and not os.path.isfile(os.path.join(against, "deploysafe", "__init__.py")):
+        parser.error(f"--against {args.against}: no deploysafe package there (give the src/ folder of a checkout)")
     compile_modules(None)
     if against:
         compile_modules(against)
