@@ -440,3 +440,33 @@ def test_a_bare_specifier_with_a_backslash_or_a_percent_sign_is_invalid_as_node_
         )
         finding = _only_finding(root, "ERR_INVALID_MODULE_SPECIFIER")
         assert finding.rule == "unresolved-import" and "Invalid module specifier" in finding.message, finding.message
+
+
+def test_a_package_that_is_one_file_in_node_modules_loads_with_require(tmp_path):
+    """require('q') loads node_modules/q.js (LOAD_NODE_MODULES tries the name as a file): no finding, and q
+    is not reported as a declared dependency that is not installed."""
+    files = {"node_modules/q.js": "", "index.js": "require('q');\n" + LOADED}
+    root = write_tree(tmp_path / "app", {"package.json": CJS, **files})
+    done = run_node(root, "index.js")
+    assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
+    report = check(root, ["index.js"])
+    assert (report.errors, report.unverified) == ([], []), (report.errors, report.unverified)
+
+
+def test_a_directory_import_points_why_at_its_index_file(tmp_path):
+    """import './lib' of a folder with index.js: node refuses it; the finding suggests './lib/index.js' and
+    `why lib/index.js` names the import that meant it."""
+    files = {"lib/index.js": "", "index.js": "import './lib';\n" + LOADED}
+    root = write_tree(tmp_path / "app", {"package.json": ESM, **files})
+    finding = _only_finding(root, "ERR_UNSUPPORTED_DIR_IMPORT")
+    assert "./lib/index.js" in finding.message, finding.message
+    asked = why(root, "lib/index.js", ["index.js"])
+    assert [(i.file, i.resolves) for i in asked.importers] == [("index.js", False)]
+
+
+def test_a_missing_file_in_a_missing_folder_is_matched_against_the_folder_above(tmp_path):
+    """import './sub/helpr.js' with no sub/ folder: node fails; the finding suggests ./helper.js one level up."""
+    files = {"helper.js": "", "index.js": "import './sub/helpr.js';\n" + LOADED}
+    root = write_tree(tmp_path / "app", {"package.json": ESM, **files})
+    finding = _only_finding(root, "ERR_MODULE_NOT_FOUND")
+    assert "did you mean './helper.js'?" in finding.message, finding.message
