@@ -17,6 +17,7 @@ import pytest
 from deploysafe import check
 from deploysafe.check.why import MISSING, why
 from tests.support.projects import run_node, write_tree
+from tests.support.tools import run_command, typescript_tool
 
 LOADED = "console.log('loaded');\n"
 ESM = {"name": "app", "version": "1.0.0", "type": "module", "dependencies": {"p": "1.0.0", "q": "1.0.0"}}
@@ -470,3 +471,43 @@ def test_a_missing_file_in_a_missing_folder_is_matched_against_the_folder_above(
     root = write_tree(tmp_path / "app", {"package.json": ESM, **files})
     finding = _only_finding(root, "ERR_MODULE_NOT_FOUND")
     assert "did you mean './helper.js'?" in finding.message, finding.message
+
+
+# src/index.ts of a service that tsc compiles to ES modules (judged before the build), what the check finds
+# there (None: nothing) and node's error on the built output (None: it loads)
+COMPILED_ESM: dict[str, tuple[dict, str | None, str | None]] = {
+    "a JSON file named in full loads": (
+        {
+            "src/json.d.ts": "declare module '*.json' { const value: { a: number }; export default value; }\n",
+            "src/index.ts": "import c from '../config.json' with { type: 'json' };\nconsole.log('loaded', c.a);\n",
+            "config.json": {"a": 1},
+        },
+        None,
+        None,
+    ),
+    "a mis-cased extensionless import is said to be one": (
+        {"src/index.ts": "// @ts-ignore\nimport './Helper';\nconsole.log('loaded');\n", "src/helper.mjs": ""},
+        "case-mismatch",
+        "ERR_MODULE_NOT_FOUND",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPILED_ESM))
+def test_an_import_in_typescript_compiled_to_esm_gets_the_verdict_of_node_on_the_output(tmp_path, case):
+    files, rule, node_error = COMPILED_ESM[case]
+    manifest = {"name": "app", "type": "module", "scripts": {"build": "tsc", "start": "node dist/index.js"}}
+    options = {"module": "esnext", "target": "es2022", "outDir": "dist", "rootDir": "src"}
+    root = write_tree(
+        tmp_path / "app", {"package.json": manifest, "tsconfig.json": {"compilerOptions": options}, **files}
+    )
+    found = [f.rule for f in check(root).errors]
+    built = run_command(root, typescript_tool("tsc"))
+    assert built.returncode == 0, built.stdout
+    done = run_command(root, "node", "dist/index.js")
+    if node_error is None:
+        assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
+        assert found == [], found
+    else:
+        assert done.returncode != 0 and node_error in done.stderr, done.stderr
+        assert found == [rule], found
