@@ -10,6 +10,10 @@ None (node loads the entry and prints "loaded"; deploysafe finds no error) or th
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,7 @@ LOADED = "console.log('loaded');\n"
 ESM = {"name": "app", "version": "1.0.0", "type": "module", "dependencies": {"p": "1.0.0", "q": "1.0.0"}}
 CJS = {"name": "app", "version": "1.0.0", "dependencies": {"p": "1.0.0", "q": "1.0.0"}}
 MAIN = {"node_modules/p/main.js": "export const p = 1;\n"}
+CJS_Q = {"node_modules/q/package.json": {"name": "q", "version": "1.0.0"}, "node_modules/q/index.js": ""}
 
 
 def pkg(exports: object = None, **more: object) -> dict:
@@ -511,3 +516,30 @@ def test_an_import_in_typescript_compiled_to_esm_gets_the_verdict_of_node_on_the
     else:
         assert done.returncode != 0 and node_error in done.stderr, done.stderr
         assert found == [rule], found
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="setpriv (util-linux) is needed to drop root")
+def test_require_looks_past_a_folder_it_may_enter_but_not_list(tmp_path):
+    """src/ is enter-only (mode 711) for the user the service runs as: node still finds node_modules/q one
+    level up, and so does the check (a clear verdict, not a crash)."""
+    shared = Path(tempfile.mkdtemp(prefix="deploysafe-perm-"))  # pytest's temp folders are private to root
+    shared.chmod(0o755)
+    files = {**CJS_Q, "src/index.js": "require('q');\n" + LOADED}
+    root = write_tree(shared / "app", {"package.json": CJS, **files})
+    (root / "src").chmod(0o711)
+    user = [] if os.geteuid() != 0 else ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    try:
+        ran = subprocess.run([*user, "node", "src/index.js"], cwd=root, capture_output=True, text=True, timeout=60)
+        checked = subprocess.run(
+            [*user, sys.executable, "-m", "deploysafe", "check", str(root), "--entry", "src/index.js", "--no-cache"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "HOME": str(shared), "DEPLOYSAFE_NO_CACHE": "1"},
+            cwd=shared,
+        )
+    finally:
+        (root / "src").chmod(0o755)
+        shutil.rmtree(shared)
+    assert ran.returncode == 0 and "loaded" in ran.stdout, ran.stderr
+    assert checked.returncode == 0 and "· 0 errors ·" in checked.stdout, checked.stdout + checked.stderr
