@@ -49,14 +49,33 @@ class Output:
 
 
 def watching(root) -> subprocess.Popen:
-    """``deploysafe check --watch ROOT`` as a user runs it, its output piped, without colours."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "deploysafe", "check", "--watch", str(root)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    """``deploysafe check --watch ROOT`` as a user runs it, its output piped, without colours; its stderr goes
+    to a file beside ROOT (never a pipe nobody reads), and ``-X faulthandler`` lets a hung one say where."""
+    with open(_stderr_file(root), "w") as stderr:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-X", "faulthandler", "-m", "deploysafe", "check", "--watch", str(root)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+
+
+def _stderr_file(root) -> Path:
+    return Path(root).parent / "watch.stderr"
+
+
+def interrupt(child: subprocess.Popen, root) -> tuple[int, str]:
+    """Ctrl-C, then the exit code and stderr; a child still running after 30 s is made to dump every thread's
+    stack (SIGABRT through faulthandler) and the test fails with it."""
+    child.send_signal(signal.SIGINT)
+    try:
+        code = child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGABRT)
+        child.wait(timeout=30)
+        raise AssertionError(f"still running 30 s after Ctrl-C:\n{_stderr_file(root).read_text()}") from None
+    return code, _stderr_file(root).read_text()
 
 
 def test_watch_prints_new_and_fixed_errors_as_files_are_edited_and_stops_on_ctrl_c(tmp_path):
@@ -82,10 +101,9 @@ def test_watch_prints_new_and_fixed_errors_as_files_are_edited_and_stops_on_ctrl
         assert "new " not in fixed
         assert run_node(root, "index.js").returncode == 0
 
-        child.send_signal(signal.SIGINT)
-        code = child.wait(timeout=30)
-        assert code == 0, child.stderr.read()  # the last verdict: deployable
-        assert "Traceback" not in child.stderr.read()
+        code, stderr = interrupt(child, root)
+        assert code == 0, stderr  # the last verdict: deployable
+        assert "Traceback" not in stderr
     finally:
         if child.poll() is None:
             child.kill()
@@ -155,8 +173,8 @@ def test_watch_spares_node_modules_rechecks_when_an_install_ends_and_watches_new
         assert "new lib2/x.js:1:9 unresolved-import" in broken
         assert "Cannot find module './nope'" in run_node(root, "index.js").stderr
 
-        child.send_signal(signal.SIGINT)
-        assert child.wait(timeout=30) == 1
+        code, stderr = interrupt(child, root)
+        assert code == 1, stderr
     finally:
         if child.poll() is None:
             child.kill()
