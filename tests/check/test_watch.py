@@ -51,14 +51,20 @@ class Output:
 def watching(root) -> subprocess.Popen:
     """``deploysafe check --watch ROOT`` as a user runs it, its output piped, without colours; its stderr goes
     to a file beside ROOT (never a pipe nobody reads), and ``-X faulthandler`` lets a hung one say where."""
-    with open(_stderr_file(root), "w") as stderr:  # the child keeps its own copy
-        return subprocess.Popen(
-            [sys.executable, "-X", "faulthandler", "-m", "deploysafe", "check", "--watch", str(root)],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
+    # As from a terminal: a run started as a shell's background job (CI scripts often are) ignores SIGINT,
+    # and a child inherits that; a caught handler is reset to the default by exec.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with open(_stderr_file(root), "w") as stderr:  # the child keeps its own copy
+            return subprocess.Popen(
+                [sys.executable, "-X", "faulthandler", "-m", "deploysafe", "check", "--watch", str(root)],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env={**os.environ, "NO_COLOR": "1"},
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _stderr_file(root) -> Path:
