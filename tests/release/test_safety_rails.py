@@ -261,7 +261,9 @@ def test_kill_9_at_every_step_leaves_a_healthy_current_and_the_next_deploy_succe
 
     # Every step from the upload on was really interrupted by a kill, as measured from the records the
     # killed runs left (however loaded the machine, a kill that landed later was aimed again).
-    assert sorted({at for aimed, at, _ in kills if at == aimed}, key=_NAMES.index) == MEASURED, kills
+    # (A kill aimed at the lock step may land once the lock is held, and is then measured there too.)
+    landed_where_aimed = {at for aimed, at, _ in kills if at == aimed}
+    assert set(MEASURED) <= landed_where_aimed <= set(MEASURED) | {"lock"}, kills
     # And every killed run that held the lock left a record that tells the truth about where it stopped.
     for aimed, at, status in kills:
         if at is not None:
