@@ -158,14 +158,14 @@ def test_behind_nginx_under_pm2_each_release_runs_as_its_colours_apps_and_a_cras
     )
 
 
-def _toml(where: Path, spec: release.TargetSpec) -> Path:
+def _toml(where: Path, spec: release.TargetSpec, *extra: str) -> Path:
     where.mkdir(parents=True, exist_ok=True)
     (where / "deploysafe.toml").write_text(
         "[targets.app]\n"
         f'path = "{spec.path}"\nproxy = "nginx"\nproxy_reload = {json.dumps(spec.proxy_reload)}\n'
         f"blue_port = {spec.blue_port}\ngreen_port = {spec.green_port}\ndrain = 1.0\n"
         f'start = "node src/index.js"\nhealth = "{spec.health}"\nhealth_expect = "healthy"\n'
-        "health_interval = 0.2\nhealth_passes = 2\nhealth_deadline = 4.0\n"
+        "health_interval = 0.2\nhealth_passes = 2\nhealth_deadline = 4.0\n" + "".join(f"{line}\n" for line in extra)
     )
     return where
 
@@ -187,14 +187,20 @@ def test_behind_nginx_a_deploy_killed_before_or_after_its_switch_leaves_one_heal
     nginx, make_artifact, host_root, tmp_path
 ):
     spec = proxied(nginx, start="node src/index.js")
-    cwd = _toml(tmp_path / "project", spec)
+    # mark-good takes milliseconds: a kill aimed at it can land after it. A hook before it that waits for a
+    # file holds the run there, after the switch and before the verdict, until the kill has landed.
+    go = tmp_path / "go"
+    cwd = _toml(
+        tmp_path / "project", spec, f"before_mark_good = [{json.dumps(f'until [ -e {go} ]; do sleep 0.05; done')}]"
+    )
     first = release.deploy(make_artifact("1.0.0"), spec)
     url = f"http://127.0.0.1:{nginx.port}/"
 
     with Load(url) as load:
         _killed_at(cwd, make_artifact("2.0.0"), "health")  # started on green, never routed to
         before = release.status(spec)
-        _killed_at(cwd, make_artifact("3.0.0"), "mark-good")  # routed to green, current switched, no verdict
+        _killed_at(cwd, make_artifact("3.0.0"), "before-mark-good")  # routed to green, current switched, no verdict
+        go.touch()  # the killed run's hook, left behind, ends
         after = release.status(spec)
         third = release.deploy(make_artifact("4.0.0"), spec)
     assert load.result.failed == 0, load.result.failures
