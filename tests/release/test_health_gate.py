@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +30,15 @@ from deploysafe.release.health import (
     session,
     window,
 )
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A probe that gives up on a slow answer closes its connection: the write that follows is expected to
+    fail, and is not printed as a traceback. Any other error still is."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class Scripted:
@@ -58,7 +68,7 @@ class Scripted:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the kernel picks a free port: no race
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)  # the kernel picks a free port: no race
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
