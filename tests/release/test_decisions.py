@@ -507,12 +507,15 @@ def test_the_breaker_refuses_a_deploy_after_three_failures_and_lets_the_target_g
     with pytest.raises(DeployFailed) as refused:
         guard_breaker(ctx)
     assert str(refused.value) == (
-        f"circuit breaker open: the last 4 deploys to {target.url} failed (r3, r4, r5); "
+        f"circuit breaker open: the last 4 deploys to {target.url} failed (the latest 3: r3, r4, r5); "
         "fix the cause, then deploy with --force, or roll back with `deploysafe rollback`"
     )
     assert not ctx.active.lock.held and not os.path.exists(layout.lock)  # the next deploy is not locked out
     assert not os.path.exists(layout.run_file)  # and recovers no interrupted run from this one
     assert warnings == []
+    ctx, _ = deploy_context(layout, [rec("r1", GOOD), rec("r2", FAILED), rec("r3", ROLLED_BACK), rec("r4", FAILED)])
+    with pytest.raises(DeployFailed, match=r"the last 3 deploys to .* failed \(r2, r3, r4\); "):
+        guard_breaker(ctx)  # exactly three: each named, none left out
 
 
 def test_force_deploys_past_an_open_breaker_and_says_so(host) -> None:

@@ -120,7 +120,7 @@ class NodeResolver:
             mapped = self._tsconfig_paths(specifier, parent)
             if mapped is not None:
                 return mapped
-        found = self._package(specifier, parent, for_require, typescript)
+        found = self._package(specifier, parent, for_require)
         if (
             typescript
             and compiled is None
@@ -271,7 +271,7 @@ class NodeResolver:
 
     # ---- packages ----------------------------------------------------------------------------------
 
-    def _package(self, specifier: str, parent: str, for_require: bool, typescript: bool) -> Resolution:
+    def _package(self, specifier: str, parent: str, for_require: bool) -> Resolution:
         split = _split_package(specifier)
         if split is None:
             return Unresolved(INVALID_SPECIFIER, detail=f"Invalid module specifier '{specifier}'")
@@ -445,7 +445,7 @@ class NodeResolver:
             except _PackageError as err:
                 return Unresolved(err.reason, path=scope.path, detail=err.detail)
             if isinstance(resolved, tuple):  # ("bare", specifier): an imports target naming a package
-                return self._package(resolved[1], scope.dir, for_require, typescript)
+                return self._package(resolved[1], scope.dir, for_require)
             if resolved is not None:
                 if typescript:
                     return self._typescript_file(resolved, specifier)
@@ -476,7 +476,7 @@ class NodeResolver:
                             return ResolvedModule(path=self.fs.realpath(candidate))
                 # TypeScript falls back to node_modules when no mapped file exists; when no package
                 # exists either, the alias miss is the more useful thing to report.
-                package = self._package(specifier, parent, False, True)
+                package = self._package(specifier, parent, False)
                 if isinstance(package, ResolvedModule) or not mapped:
                     return package
                 return self._missing(mapped[0], specifier, esm=False, typescript=True)

@@ -85,7 +85,10 @@ def guard_breaker(ctx: Context) -> None:
     failures = history.consecutive_failures(ctx.records)
     if len(failures) < history.BREAKER_LIMIT:
         return
-    ids = ", ".join(str(r.get("release")) for r in failures[-history.BREAKER_LIMIT :])
+    latest = failures[-history.BREAKER_LIMIT :]
+    ids = ", ".join(str(r.get("release")) for r in latest)
+    if len(latest) < len(failures):
+        ids = f"the latest {len(latest)}: {ids}"
     if ctx.force:
         ctx.warn(f"--force: ignoring the circuit breaker ({len(failures)} failed deploys)")
         return
