@@ -610,19 +610,33 @@ def test_yarn_pnp_resolves_packages_through_its_map_and_zip_cache_as_node_does(t
     failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
     assert failed.returncode != 0 and "tried to access left-pad, but it isn't declared" in failed.stderr
 
-    # The map names an archive that is not there (.yarn/cache not shipped): node cannot load ms; the check
-    # cannot read the package, so it says which archive it could not verify rather than judge the import.
+    # An archive that is there but that deploysafe cannot read (here not a zip at all; in general one it cannot
+    # unpack) is not judged: the check says which archive it could not verify.
     archive = next((root / ".yarn" / "cache").glob("ms-npm-2.1.3-*.zip"))
-    archive.unlink()
+    kept = archive.read_bytes()
+    archive.write_bytes(b"not a zip archive")
     (root / "index.js").write_text("require('ms');\n")
-    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
-    assert failed.returncode != 0 and "ms-npm-2.1.3" in failed.stderr, failed.stderr
-    unread = check(root)
+    unread = check(root, cache=False)
     assert unread.errors == []
     read = "Yarn PnP: packages not verified — these package archives could not be read"
     assert [(u.file, u.detail.split(" (")[0]) for u in unread.unverified] == [
         (".pnp.cjs", f"{read}: .yarn/cache/{archive.name}/node_modules/ms")
     ]
+
+    # The map names an archive that is not there (.yarn/cache not shipped): node cannot load ms, and the
+    # check blocks the import, naming the archive.
+    archive.unlink()
+    failed = run(root, "node", "-r", "./.pnp.cjs", "index.js")
+    assert failed.returncode != 0 and "ms-npm-2.1.3" in failed.stderr, failed.stderr
+    blocked = check(root, cache=False)
+    assert [(f.rule, f.file, f.specifier) for f in blocked.errors] == [("missing-package", "index.js", "ms")]
+    assert blocked.errors[0].message == (
+        f"crashes at start: Yarn PnP: the package archive the PnP map names, .yarn/cache/{archive.name} is not "
+        "there; run yarn install and ship .yarn/cache with .pnp.cjs"
+    ), failed.stderr
+    assert blocked.unverified == []
+    archive.write_bytes(kept)
+    assert check(root, cache=False).errors == []
 
 
 def test_a_pnp_service_started_by_plain_node_is_blocked_and_through_yarn_node_is_not(tmp_path):

@@ -34,10 +34,10 @@ class ZipFolders:
         (`.yarn/__virtual__/<hash>/<depth>/cache/x.zip`: one package with one set of peers) gets a copy of
         its own, so that a file in it is still found in that instance by the map."""
         plain = devirtualize(path)
-        index = plain.find(_MARK)
-        if index < 0:
+        archive = archive_of(path)
+        if archive is None:
             return plain
-        archive = plain[: index + len(".zip")]
+        index = len(archive) - len(".zip")
         named = path[: path.find(_MARK) + len(".zip")] if _MARK in path else archive
         copy = self._copy(named, archive)
         if copy is None:
@@ -63,6 +63,16 @@ class ZipFolders:
             instance = hashlib.sha256(named.encode()).hexdigest()[:12] if named != archive else ""
             self._copies[named] = _unpacked(archive, self.cache, instance)
         return self._copies[named]
+
+
+MISSING_ARCHIVE = "the package archive the PnP map names,"
+
+
+def archive_of(path: str) -> str | None:
+    """The .zip archive a path in the PnP map lies in (virtual parts resolved), or None outside any."""
+    plain = devirtualize(path)
+    index = plain.find(_MARK)
+    return plain[: index + len(".zip")] if index >= 0 else None
 
 
 def devirtualize(path: str) -> str:

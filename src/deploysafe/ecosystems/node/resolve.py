@@ -35,7 +35,7 @@ from deploysafe.check.resolution import (
 from deploysafe.ecosystems.node.builtins import builtin_name
 from deploysafe.ecosystems.node.nodeversion import NodeVersion
 from deploysafe.ecosystems.node.packages import ABSENT, PackageJsonCache
-from deploysafe.ecosystems.node.pnp_zip import ZipFolders
+from deploysafe.ecosystems.node.pnp_zip import MISSING_ARCHIVE, ZipFolders, archive_of
 from deploysafe.ecosystems.node.tsconfig import TsconfigLoader
 
 if TYPE_CHECKING:
@@ -327,6 +327,10 @@ class NodeResolver:
             return Unresolved(PACKAGE_NOT_FOUND, package=name, detail=placed.detail)
         real_dir = self.zips.real(placed.location.rstrip(os.sep))
         if real_dir is None or not self.fs.is_dir(real_dir):
+            archive = archive_of(placed.location)
+            if archive is not None and not os.path.lexists(archive):  # node fails to open it: ENOENT
+                where = os.path.relpath(archive, self.pnp.folder).replace(os.sep, "/")
+                return Unresolved(PACKAGE_NOT_FOUND, package=name, detail=f"{MISSING_ARCHIVE} {where} is not there")
             self.unread_archives.add(placed.location)
             return Unresolved(PACKAGE_NOT_FOUND, package=name)  # not judged: said once as unverified
         real_dir = self.fs.realpath(real_dir)

@@ -12,6 +12,7 @@ from deploysafe.check.findings import NOT_INSTALLED
 from deploysafe.check.graph import Edge, Module
 from deploysafe.check.resolution import Unresolved
 from deploysafe.check.rules import Result, Rule
+from deploysafe.ecosystems.node.pnp_zip import MISSING_ARCHIVE
 from deploysafe.ecosystems.node.rules.context import RuleContext, when_it_fails
 from deploysafe.ecosystems.node.rules.packages import declaring_scope
 
@@ -66,7 +67,9 @@ class MissingPackageRule(Rule):
 
 def _pnp_refusal(imp: Import, name: str, detail: str, section: str | None) -> str:
     """PnP's own error for an import its map refuses, with the fix."""
-    if section is not None:
+    if detail.startswith(MISSING_ARCHIVE):
+        fix = "run yarn install and ship .yarn/cache with .pnp.cjs"
+    elif section is not None:
         fix = f"it is in {section} of package.json but not in the PnP map: run yarn install and ship the new .pnp.cjs"
     elif "peer dependency" in detail:
         fix = f"add {name} to the dependencies of the package that provides the peer"
