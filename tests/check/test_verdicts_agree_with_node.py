@@ -64,6 +64,21 @@ def test_missing_relative_file_blocks_deploy_and_node_agrees(tmp_path):
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
 
 
+def test_a_missing_file_is_suggested_by_a_file_exporting_exactly_the_names_asked_for(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "import { db, pool } from './config/database.js';\n" + LOADED,
+            "db/connection.js": "export const db = 1;\nexport const pool = 2;\n",  # those two names, no more
+            "db/other.js": "export const db = 3;\n",  # one of them only
+        },
+    )
+    report = check(root)
+    assert report.errors[0].message.endswith("did you mean './db/connection.js' (it exports 'db', 'pool')?")
+    assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+
 def test_extensionless_esm_import_is_blocked_with_the_file_that_would_match(tmp_path):
     root = project(
         tmp_path, {**ESM, "index.js": "import { x } from './lib/x';\n" + LOADED, "lib/x.js": "export const x = 1;\n"}
