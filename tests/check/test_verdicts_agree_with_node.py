@@ -1191,7 +1191,10 @@ def test_an_es_module_importing_a_file_a_package_does_not_have_blocks(tmp_path):
     )
     report = check(root)
     assert errors(report) == [("unresolved-import", "index.js")]
-    assert report.errors[0].message == "crashes at start: Cannot find module 'kit/lib/gone.js' imported from index.js"
+    assert report.errors[0].message == (
+        "crashes at start: Cannot find module 'kit/lib/gone.js' imported from index.js (no file at "
+        "node_modules/kit/lib/gone.js)"
+    )
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
 
 

@@ -313,8 +313,10 @@ FINDING = {
 }
 # What the user reads where the verdict alone does not show the branch taken: id -> the finding's message.
 MESSAGE = {
+    "exports main names a missing file": "crashes at start: Cannot find module 'p' imported from index.js (no file "
+    "at node_modules/p/gone.js)",
     "exports main names a missing file, require()": "crashes at start: Cannot find module 'p' imported from index.js "
-    '(the file its "exports" names is missing)',
+    '(the file its "exports" names is missing: node_modules/p/gone.cjs)',
     "require: a missing file beside one with a close name": "crashes at start: Cannot find module './confg.js' "
     "imported from index.js (no file at confg.js); did you mean './config.js'?",
     "exports: a null target hides a subpath": "crashes at start: Package subpath './secret.js' is not defined by "

@@ -413,7 +413,7 @@ class NodeResolver:
             NOT_FOUND,
             path=os.path.join(package_dir, main or "index.js"),
             package=name,
-            detail="the package's main file is missing",
+            detail=f"the package's main file is missing: {os.path.join(package_dir, main or 'index.js')}",
         )
 
     def _through_exports(
@@ -435,7 +435,9 @@ class NodeResolver:
         if for_require:
             if self.fs.is_file(resolved):
                 return ResolvedModule(path=self.fs.realpath(resolved), package=name, package_dir=package_dir)
-            return Unresolved(NOT_FOUND, path=resolved, package=name, detail='the file its "exports" names is missing')
+            return Unresolved(
+                NOT_FOUND, path=resolved, package=name, detail=f'the file its "exports" names is missing: {resolved}'
+            )
         return self._package_file(resolved, name, package_dir, specifier)
 
     def _package_imports(self, specifier: str, importer: str, for_require: bool, typescript: bool) -> Resolution:

@@ -55,8 +55,8 @@ def unresolved_import(ctx: RuleContext, module: Module, edge: Edge, res: Unresol
     elif res.reason == r.NOT_FOUND:
         message = f"{when}: Cannot find module '{spec}' imported from {importer}"
         if res.package and res.detail:
-            message += f" ({res.detail})"
-        elif res.path and not res.package:
+            message += f" ({relativize(ctx, res.detail)})"
+        elif res.path:
             message += f" (no file at {target})"
         hint = None if res.package else _suggest_file(ctx, module, imp, res)
         if hint:
