@@ -230,6 +230,7 @@ def test_path_alias_tsc_leaves_unrewritten_blocks_and_node_agrees(tmp_path):
     assert [(f.rule, f.specifier) for f in report.errors] == [("unresolved-import", "@/lib/x.js")]
     assert "tsc leaves the path alias '@/lib/x.js' as written" in report.errors[0].message
     assert "import './lib/x.js' by its relative path" in report.errors[0].message
+    assert "Cannot find package '@/lib' imported from src/index.ts" in report.errors[0].message  # node's words
     done = tsc_then_node(root)
     assert done.returncode != 0 and "Cannot find package '@/lib'" in done.stderr
 

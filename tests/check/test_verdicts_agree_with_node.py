@@ -69,13 +69,24 @@ def test_a_missing_file_is_suggested_by_a_file_exporting_exactly_the_names_asked
         tmp_path,
         {
             **ESM,
-            "index.js": "import { db, pool } from './config/database.js';\n" + LOADED,
+            # a default import asks for no name: the file need not have a default export
+            "index.js": "import config, { db, pool } from './config/database.js';\n" + LOADED,
             "db/connection.js": "export const db = 1;\nexport const pool = 2;\n",  # those two names, no more
             "db/other.js": "export const db = 3;\n",  # one of them only
         },
     )
     report = check(root)
     assert report.errors[0].message.endswith("did you mean './db/connection.js' (it exports 'db', 'pool')?")
+    assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
+
+
+def test_a_missing_file_is_suggested_by_a_file_of_the_same_name_elsewhere(tmp_path):
+    root = project(tmp_path, {**ESM, "index.js": "import './lib/util.js';\n" + LOADED, "helpers/util.js": LOADED})
+    report = check(root)
+    assert report.errors[0].message == (
+        "crashes at start: Cannot find module './lib/util.js' imported from index.js (no file at lib/util.js); "
+        "did you mean './helpers/util.js'?"
+    )
     assert_node_fails(root, "ERR_MODULE_NOT_FOUND")
 
 
