@@ -1,7 +1,8 @@
 """Version-dependent rules, confirmed on the Node versions they depend on: require(esm), module syntax
 detection, the "module-sync" condition and import attributes are judged for Node 18.20, 20.18, 20.20,
 22.11 and 22.23, and each version-dependent rule also on the releases exactly at its boundary and just
-below it (20.19.0 and 20.18.3; 22.7.0 and 22.6.0; 22.12.0 and 22.11.0) and on a release line above the
+below it (20.19.0 and 20.18.3; 22.7.0 and 22.6.0; 22.12.0 and 22.11.0; import assertions on 21.0.0, the line
+below their removal in 22) and on a release line above the
 highest one a rule names (24); each verdict is compared with that very Node running the project.
 
 Deployable must mean that Node loads the entry (exit 0, "loaded"); blocked must mean it fails, with the
@@ -192,7 +193,7 @@ def test_json_import_with_the_with_attribute_loads_on_every_version(tmp_path, ve
     assert errors == []
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, NEWER])
+@pytest.mark.parametrize("version", [*VERSIONS, "21.0.0", NEWER])  # 21: the release line below the removal
 def test_json_import_with_the_old_assert_keyword_follows_each_node_version(tmp_path, version):
     root = write_tree(
         tmp_path / "app",
