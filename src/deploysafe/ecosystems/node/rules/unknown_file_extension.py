@@ -1,7 +1,8 @@
 """`unknown-file-extension`: an import or require() reaches a file of an installed package that Node cannot
 load as a module: a stylesheet, a `.d.ts`, a source map. `import` knows only .js, .mjs, .cjs and .json
 (ERR_UNKNOWN_FILE_EXTENSION); require() loads any other extension as JavaScript, which fails only when the
-file does not parse as JavaScript, so that is what decides it."""
+file does not parse as JavaScript, so that is what decides it (a file over 4 MiB, or one that cannot be
+read, is not parsed: its require() is reported unverified)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 from collections.abc import Iterator
 
 from deploysafe.check.facts import ImportKind
+from deploysafe.check.findings import UNREADABLE
 from deploysafe.check.graph import Edge, Module
 from deploysafe.check.resolution import ResolvedModule
 from deploysafe.check.rules import Result, Rule
@@ -19,7 +21,7 @@ ID = "unknown-file-extension"
 
 IMPORTABLE = (".js", ".mjs", ".cjs", ".json")
 REQUIRABLE = (".js", ".cjs", ".mjs", ".json", ".node")
-_READ_LIMIT = 4 * 1024 * 1024  # a larger non-JavaScript file is not parsed: the edge is left to the rest
+_READ_LIMIT = 4 * 1024 * 1024  # a larger file of another extension is not parsed: its require() is unverified
 
 
 class UnknownFileExtensionRule(Rule):
@@ -48,7 +50,20 @@ def unknown_extension(ctx: RuleContext, module: Module, edge: Edge, path: str) -
         return  # tsx or ts-node load TypeScript
     target = ctx.rel(path)
     if edge.for_require or imp.kind is ImportKind.REQUIRE:
-        if ext in REQUIRABLE or _parses_as_javascript(path):
+        if ext in REQUIRABLE:
+            return
+        parses = _parses_as_javascript(path)
+        if parses is None:
+            yield ctx.unverified(
+                UNREADABLE,
+                module,
+                imp.line,
+                imp.column,
+                f"require() loads {target} as JavaScript ({ext} is not a module format Node knows); deploysafe did "
+                f"not parse it (larger than {_READ_LIMIT // (1024 * 1024)} MiB, or unreadable)",
+            )
+            return
+        if parses:
             return
         message = (
             f"{when_it_fails(imp)}: SyntaxError: require() loads {target} as JavaScript ({ext} is not a module "
@@ -63,14 +78,15 @@ def unknown_extension(ctx: RuleContext, module: Module, edge: Edge, path: str) -
     yield ctx.edge_finding(ID, module, imp, message)
 
 
-def _parses_as_javascript(path: str) -> bool:
+def _parses_as_javascript(path: str) -> bool | None:
+    """Whether the file parses as JavaScript; None when it was not read (too large, or unreadable)."""
     try:
         if os.path.getsize(path) > _READ_LIMIT:
-            return True
+            return None
         with open(path, "rb") as handle:
             source = handle.read()
     except OSError:
-        return True  # unreadable: not this rule's verdict
+        return None
     from deploysafe.ecosystems.node.parse.javascript import Dialect, parse_module  # tree-sitter, when needed
 
     return not parse_module(source, Dialect.JAVASCRIPT).syntax_errors
