@@ -363,6 +363,12 @@ def test_env_files_are_read_from_each_node_of_a_chain_after_the_script_too_up_to
     done = run(root, "node", "server.js", "--env-file")
     assert done.returncode == 0 and done.stdout.strip() == "loaded --env-file", done.stderr
 
+    # the last two words of a command: `--env-file late.env` after the script is read as well
+    write_tree(root, {"package.json": {"name": "api", "scripts": {"start": "node server.js --env-file late.env"}}})
+    assert [f.message.split(" — ")[0] for f in check(root).errors] == ["crashes at start: node: late.env: not found"]
+    done = run(root, "node", "server.js", "--env-file", "late.env")
+    assert done.returncode == 9 and "node: late.env: not found" in done.stderr
+
 
 def bcrypt_app(tmp_path: Path, fixture: str, version: str) -> Path:
     packages = installed(fixture, {"dependencies": {"bcrypt": version}})
