@@ -214,6 +214,21 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {"a.cjs": "", "index.js": "require('#a');\n"},
         None,
     ),
+    "imports: '#/' starts no package import in node 20": (
+        {**ESM, "imports": {"#/a": "./a.js"}},
+        {"a.js": "", "index.js": "import '#/a';\n"},
+        "ERR_INVALID_MODULE_SPECIFIER",
+    ),
+    "imports: a target outside the package": (
+        {**ESM, "imports": {"#a": "../outside.js"}},
+        {"index.js": "import '#a';\n"},
+        "ERR_INVALID_PACKAGE_TARGET",
+    ),
+    "imports: an extensionless target under import": (
+        {**ESM, "imports": {"#a": "./a"}},
+        {"a.js": "", "index.js": "import '#a';\n"},
+        "ERR_MODULE_NOT_FOUND",
+    ),
     # ---- schemes and built-ins
     "an unknown node: built-in": (ESM, {"index.js": "import 'node:nothing';\n"}, "ERR_UNKNOWN_BUILTIN_MODULE"),
     "an https: URL": (ESM, {"index.js": "import 'https://example.com/x.js';\n"}, "ERR_UNSUPPORTED_ESM_URL_SCHEME"),
@@ -248,6 +263,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
     "import: an extensionless package subpath": (
         ESM,
         {**pkg(), "node_modules/p/sub.js": "", "index.js": "import 'p/sub';\n"},
+        "ERR_MODULE_NOT_FOUND",
+    ),
+    "import: neither main nor index": (
+        ESM,
+        {**pkg(), "node_modules/p/other.js": "", "index.js": "import 'p';\n"},
         "ERR_MODULE_NOT_FOUND",
     ),
     "require: a package subpath finds its extension": (
@@ -294,6 +314,16 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         },
         None,
     ),
+    "require: an extensionless path finds no .mjs": (
+        CJS,
+        {"x.mjs": "", "index.js": "require('./x');\n"},
+        "Cannot find module './x'",
+    ),
+    "require: a TypeScript source whose name differs in letter case is no match": (
+        CJS,
+        {"Helper.ts": "", "index.js": "require('./helper');\n"},
+        "Cannot find module './helper'",
+    ),
     "require: a missing file beside one with a close name": (
         CJS,
         {"config.js": "module.exports = 1;\n", "index.js": "require('./confg.js');\n"},
@@ -319,6 +349,8 @@ MESSAGE = {
     '(the file its "exports" names is missing: node_modules/p/gone.cjs)',
     "require: a missing file beside one with a close name": "crashes at start: Cannot find module './confg.js' "
     "imported from index.js (no file at confg.js); did you mean './config.js'?",
+    "require: an extensionless path finds no .mjs": "crashes at start: Cannot find module './x' imported from "
+    "index.js (no file at x)",
     "exports: a null target hides a subpath": "crashes at start: Package subpath './secret.js' is not defined by "
     "\"exports\" in node_modules/p/package.json (imported as 'p/secret.js' from index.js)",
 }
@@ -492,6 +524,25 @@ COMPILED_ESM: dict[str, tuple[dict, str | None, str | None]] = {
         None,
         None,
     ),
+    "an alias that is also an installed package's name loads the package": (
+        {
+            "tsconfig.json": {
+                "compilerOptions": {
+                    "module": "esnext",
+                    "target": "es2022",
+                    "outDir": "dist",
+                    "rootDir": "src",
+                    "paths": {"p": ["./src/p.ts"]},
+                }
+            },
+            "src/p.ts": "export const p = 1;\n",
+            "src/index.ts": "import { p } from 'p';\nconsole.log('loaded', p);\n",
+            "node_modules/p/package.json": {"name": "p", "version": "1.0.0", "type": "module", "main": "main.js"},
+            "node_modules/p/main.js": "export const p = 2;\n",
+        },
+        None,
+        None,
+    ),
     "a mis-cased extensionless import is said to be one": (
         {"src/index.ts": "// @ts-ignore\nimport './Helper';\nconsole.log('loaded');\n", "src/helper.mjs": ""},
         "case-mismatch",
@@ -546,3 +597,67 @@ def test_require_looks_past_a_folder_it_may_enter_but_not_list(tmp_path):
         shutil.rmtree(shared)
     assert ran.returncode == 0 and "loaded" in ran.stdout, ran.stderr
     assert checked.returncode == 0 and "· 0 errors ·" in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_require_of_a_url_fails_as_in_node(tmp_path):
+    """require() takes no file: or data: URL (node: "Cannot find module 'file:///...'"), though import does."""
+    root = write_tree(tmp_path / "app", {"package.json": CJS, "local.js": "module.exports = 1;\n"})
+    for specifier in ((root / "local.js").as_uri(), "data:text/javascript,module.exports = 1"):
+        (root / "index.js").write_text(f"require({specifier!r});\n" + LOADED)
+        finding = _only_finding(root, "Cannot find module")
+        assert finding.rule == "unresolved-import" and "not a URL" in finding.message, finding.message
+
+
+def test_a_package_import_with_no_package_json_above_is_not_defined(tmp_path):
+    """import '#a' in a file with no package.json anywhere above: node says ERR_PACKAGE_IMPORT_NOT_DEFINED."""
+    root = write_tree(tmp_path / "app", {"index.mjs": "import '#a';\n" + LOADED})
+    assert not any((parent / "package.json").exists() for parent in root.parents)
+    done = run_node(root, "index.mjs")
+    assert done.returncode != 0 and "ERR_PACKAGE_IMPORT_NOT_DEFINED" in done.stderr, done.stderr
+    [finding] = check(root, ["index.mjs"]).errors
+    assert finding.message.endswith('Package import specifier "#a" is not defined'), finding.message
+
+
+# index.ts run by tsx (type of the app's package.json, files, tsx's error or None, the check's finding message)
+UNDER_TSX: dict[str, tuple[str, dict, str | None, str | None]] = {
+    # tsconfig "paths" names no file: tsx falls back to node_modules with the import's own conditions
+    "an alias with no file falls back to a package, as import": (
+        "module",
+        {"node_modules/p/package.json": {"name": "p", "exports": {"import": "./main.mjs"}}},
+        None,
+        None,
+    ),
+    "an alias with no file falls back to a package, as require()": (
+        "commonjs",
+        {"node_modules/p/package.json": {"name": "p", "exports": {"import": "./main.mjs"}}},
+        "ERR_PACKAGE_PATH_NOT_EXPORTED",
+        "crashes at start: Cannot find module 'p' imported from index.ts (no file at gone/p)",
+    ),
+    # an ES module's extensionless import finds no native addon (and no advice to import one)
+    "an extensionless import beside a .node file": (
+        "module",
+        {"addon.node": "not an addon", "index.ts": "import './addon';\nconsole.log('loaded');\n"},
+        "ERR_MODULE_NOT_FOUND",
+        "crashes at start: Cannot find module './addon' imported from index.ts (no file at addon)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNDER_TSX))
+def test_a_typescript_import_gets_the_verdict_of_tsx(tmp_path, case):
+    kind, files, tsx_error, message = UNDER_TSX[case]
+    base = {
+        "package.json": {"name": "app", "version": "1.0.0", "type": kind, "dependencies": {"p": "1.0.0"}},
+        "tsconfig.json": {"compilerOptions": {"paths": {"p": ["./gone/p"]}}},
+        "node_modules/p/main.mjs": "export const p = 1;\n",
+        "index.ts": "import { p } from 'p';\nconsole.log('loaded', p);\n",
+    }
+    root = write_tree(tmp_path / "app", {**base, **files})
+    done = run_command(root, typescript_tool("tsx"), "index.ts")
+    messages = [f.message for f in check(root, ["index.ts"]).errors]
+    if tsx_error is None:
+        assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
+        assert messages == [], messages
+    else:
+        assert done.returncode != 0 and tsx_error in done.stderr, done.stderr
+        assert messages == [message], messages

@@ -102,9 +102,11 @@ class NodeResolver:
             if typescript:
                 return self._typescript_file(path, specifier)
             return self._cjs_path(path) if for_require else self._esm_path(path, specifier)
+        if for_require and specifier.startswith(("file:", "data:")):  # require() takes no URL: "Cannot find module"
+            return Unresolved(INVALID_SPECIFIER, detail="require() takes a path or a package name, not a URL")
         if specifier.startswith("file:"):
             path = unquote(_strip_query(specifier[len("file://") :] if specifier.startswith("file://") else ""))
-            return self._cjs_path(path) if for_require else self._esm_path(path, specifier)
+            return self._esm_path(path, specifier)
         if specifier.startswith("data:"):
             return ResolvedModule()
         name = builtin_name(specifier)
@@ -117,7 +119,7 @@ class NodeResolver:
         if specifier.startswith("#"):
             return self._package_imports(specifier, importer, for_require, typescript)
         if typescript and (compiled is None or compiled.aliases_rewritten):
-            mapped = self._tsconfig_paths(specifier, parent)
+            mapped = self._tsconfig_paths(specifier, parent, for_require)
             if mapped is not None:
                 return mapped
         found = self._package(specifier, parent, for_require)
@@ -133,7 +135,7 @@ class NodeResolver:
                 path=self.fs.realpath(found.intended), package=found.package, package_dir=found.package_dir
             )
         if typescript and compiled is not None and not compiled.aliases_rewritten and isinstance(found, Unresolved):
-            alias = self._tsconfig_paths(specifier, parent)
+            alias = self._tsconfig_paths(specifier, parent, for_require)
             if isinstance(alias, ResolvedModule) and alias.path:
                 return Unresolved(ALIAS_NOT_REWRITTEN, package=found.package, intended=alias.path)
         return found
@@ -465,7 +467,7 @@ class NodeResolver:
 
     # ---- TypeScript paths --------------------------------------------------------------------------
 
-    def _tsconfig_paths(self, specifier: str, parent: str) -> Resolution | None:
+    def _tsconfig_paths(self, specifier: str, parent: str, for_require: bool) -> Resolution | None:
         if self.tsconfigs is None:
             return None
         config = self.tsconfigs.nearest(parent)
@@ -481,8 +483,9 @@ class NodeResolver:
                         if self.fs.is_file(candidate):
                             return ResolvedModule(path=self.fs.realpath(candidate))
                 # TypeScript falls back to node_modules when no mapped file exists; when no package
-                # exists either, the alias miss is the more useful thing to report.
-                package = self._package(specifier, parent, False)
+                # exists either, the alias miss is the more useful thing to report. The package is
+                # resolved with the import's own conditions: tsx runs a CommonJS file's imports as require().
+                package = self._package(specifier, parent, for_require)
                 if isinstance(package, ResolvedModule) or not mapped:
                     return package
                 return self._missing(mapped[0], specifier, esm=False, typescript=True)
