@@ -20,6 +20,7 @@ import pytest
 
 from deploysafe import check
 from deploysafe.check.why import MISSING, why
+from deploysafe.report.graph_formats import graph_view
 from tests.support.projects import run_node, write_tree
 from tests.support.tools import run_command, typescript_tool
 
@@ -468,6 +469,9 @@ def test_an_undefined_package_import_names_its_package_json(tmp_path):
     root = write_tree(tmp_path / "app", {"package.json": manifest, "db.js": "", "index.js": "import '#nope';\n"})
     finding = _only_finding(root, "ERR_PACKAGE_IMPORT_NOT_DEFINED")
     assert '"#nope" is not defined in package package.json' in finding.message, finding.message
+    # the graph's broken edge points where the import must be defined
+    [link] = graph_view(check(root, ["index.js"])).broken()
+    assert (link.source, link.target, link.specifier) == ("index.js", "package.json", "#nope"), link
 
 
 def test_a_bare_specifier_with_a_backslash_or_a_percent_sign_is_invalid_as_node_says(tmp_path):
