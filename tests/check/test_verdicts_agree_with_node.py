@@ -1049,6 +1049,28 @@ def test_an_addon_loaded_by_a_file_the_package_entry_requires_is_missing_without
     assert_node_fails(root, "Cannot find module '../build/Release/addon.node'")
 
 
+def test_an_addon_package_imported_dynamically_at_the_top_level_or_found_in_its_25th_file_is_missing(tmp_path):
+    # an unguarded `await import()` at the top level crashes the start as a require() does; the binding is
+    # loaded by the last of the 25 files read from the package's entry (the entry and the 24 it requires)
+    fan = "".join(f"require('./f{n}.js');\n" for n in range(1, 25))
+    files = {f"node_modules/fan/f{n}.js": "module.exports = 1;\n" for n in range(1, 24)}
+    root = project(
+        tmp_path,
+        {
+            **ESM,
+            "index.js": "await import('fan');\n" + LOADED,
+            "node_modules/fan/package.json": {"name": "fan", "version": "1.0.0", "main": "index.js"},
+            "node_modules/fan/index.js": fan,
+            **files,
+            "node_modules/fan/f24.js": "module.exports = require('./build/Release/fan.node');\n",
+        },
+    )
+    report = check(root)
+    assert [f.rule for f in report.errors if f.rule == "missing-native-binding"] == ["missing-native-binding"]
+    assert "(require('./build/Release/fan.node') in f24.js)" in report.errors[0].message
+    assert_node_fails(root, "Cannot find module './build/Release/fan.node'")
+
+
 def test_a_missing_package_in_a_folder_without_package_json_says_how_to_install_it(tmp_path):
     root = project(tmp_path, {"index.js": "require('ioredis');\n" + LOADED})
     report = check(root)
