@@ -21,6 +21,7 @@ Not CI: a module takes minutes to an hour on two cores (mutants x the time of th
     python bench/mutation.py rules --work /tmp/mut --minutes 30   # stop after 30 min; run again to resume
     python bench/mutation.py rules --work /tmp/mut --recheck      # survivors again, against today's tests
     python bench/mutation.py rules/syntax_error rules/context --work /tmp/mut --minutes 10  # per rule module
+    python bench/mutation.py resolver --only _has_scheme,_legacy_main --work /tmp/mut2  # changed functions
 
 The report lists every surviving mutant (file, line, operator, the changed line) and the survival rate per
 target; the README's Development section explains the ones left. Goal: at most 5 % survivors.
@@ -29,6 +30,7 @@ target; the README's Development section explains the ones left. Goal: at most 5
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -448,6 +450,11 @@ def main() -> int:
         help="run the whole pool of tests for every mutant instead of the tests that execute the mutated statement",
     )
     parser.add_argument(
+        "--only",
+        metavar="FUNC[,FUNC]",
+        help="mutate only these functions (or methods) of each target's module: a changed function, run fresh",
+    )
+    parser.add_argument(
         "--recheck",
         action="store_true",
         help="with --work: run the survivors of the kept sessions again against the tests as they are now",
@@ -469,8 +476,10 @@ def main() -> int:
         if args.recheck:  # the code stays as it was mutated; the tests are today's
             shutil.rmtree(copy / "tests")
             shutil.copytree(REPO / "tests", copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        only = tuple(f for f in (args.only or "").split(",") if f)
         for name in args.targets or list(TARGETS):
-            result = run(name, TARGETS[name], copy, work, args.minutes, args.recheck, not args.every_test)
+            target = dataclasses.replace(TARGETS[name], functions=only) if only else TARGETS[name]
+            result = run(name, target, copy, work, args.minutes, args.recheck, not args.every_test)
             results.append(result)
             print(
                 f"{name}: {result['tested']} mutants, {result['counts']['survived']} survived "
