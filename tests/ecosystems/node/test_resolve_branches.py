@@ -21,6 +21,7 @@ import pytest
 from deploysafe import check
 from deploysafe.check.why import MISSING, why
 from deploysafe.report.graph_formats import graph_view
+from tests.support.npm_cache import installed
 from tests.support.projects import run_node, write_tree
 from tests.support.tools import run_command, typescript_tool
 
@@ -665,3 +666,16 @@ def test_a_typescript_import_gets_the_verdict_of_tsx(tmp_path, case):
     else:
         assert done.returncode != 0 and tsx_error in done.stderr, done.stderr
         assert messages == [message], messages
+
+
+def test_a_commonjs_typescript_import_finds_a_native_addon_as_require_does(tmp_path):
+    """import './addon' in TypeScript that tsx runs as CommonJS is require('./addon'): it loads addon.node
+    (bcrypt's prebuilt N-API addon here); the check agrees, as tsx does (an ES module finds none, above)."""
+    bcrypt = installed("bcrypt6", {"dependencies": {"bcrypt": "6.0.0"}}) / "node_modules/bcrypt"
+    files = {"index.ts": "import * as addon from './addon';\nconsole.log('loaded', typeof addon);\n"}
+    root = write_tree(tmp_path / "app", {"package.json": {"name": "app", "version": "1.0.0"}, **files})
+    shutil.copyfile(bcrypt / "prebuilds/linux-x64/bcrypt.glibc.node", root / "addon.node")
+    done = run_command(root, typescript_tool("tsx"), "index.ts")
+    assert done.returncode == 0 and "loaded object" in done.stdout, done.stderr
+    report = check(root, ["index.ts"])
+    assert (report.errors, report.unverified) == ([], []), (report.errors, report.unverified)

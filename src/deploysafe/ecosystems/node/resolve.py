@@ -100,7 +100,7 @@ class NodeResolver:
             if typescript and compiled is not None and compiled.esm and not compiled.full_paths:
                 return self._compiled_esm_file(path, specifier)
             if typescript:
-                return self._typescript_file(path, specifier)
+                return self._typescript_file(path, specifier, for_require)
             return self._cjs_path(path) if for_require else self._esm_path(path, specifier)
         if for_require and specifier.startswith(("file:", "data:")):  # require() takes no URL: "Cannot find module"
             return Unresolved(INVALID_SPECIFIER, detail="require() takes a path or a package name, not a URL")
@@ -207,7 +207,7 @@ class NodeResolver:
         output of x.ts) works and `./x` or `./dir` do not, whatever tsx would do with the source."""
         ext = os.path.splitext(path)[1]
         if ext in TS_JS_EQUIVALENTS or ext in TS_SOURCE_EXTENSIONS or ext in (".json", ".node"):
-            return self._typescript_file(path, specifier)
+            return self._typescript_file(path, specifier, for_require=False)
         for candidate in _typescript_candidates(path):
             if self.fs.is_file(candidate):
                 output = specifier + _output_extension(candidate) if candidate.startswith(path + ".") else None
@@ -222,9 +222,10 @@ class NodeResolver:
                 )
         return self._missing(path, specifier, esm=True)
 
-    def _typescript_file(self, path: str, specifier: str) -> Resolution:
-        """tsx/ts-node lookup: `.js` may name a `.ts` source; extensionless and index files work."""
-        for candidate in _typescript_candidates(path):
+    def _typescript_file(self, path: str, specifier: str, for_require: bool) -> Resolution:
+        """tsx/ts-node lookup: `.js` may name a `.ts` source; extensionless and index files work, and
+        require() (a CommonJS file's imports) also finds a native addon `x.node` for `./x`."""
+        for candidate in _typescript_candidates(path, native=for_require):
             if self.fs.is_file(candidate):
                 return ResolvedModule(path=self.fs.realpath(candidate))
         return self._missing(path, specifier, esm=False, typescript=True)
@@ -456,7 +457,7 @@ class NodeResolver:
                 return self._package(resolved[1], scope.dir, for_require)
             if resolved is not None:
                 if typescript:
-                    return self._typescript_file(resolved, specifier)
+                    return self._typescript_file(resolved, specifier, for_require)
                 return self._cjs_path(resolved) if for_require else self._esm_path(resolved, specifier)
         return Unresolved(
             IMPORT_NOT_DEFINED,
@@ -653,7 +654,8 @@ class CompiledTypeScript:
     full_paths: bool = False  # tsc-alias resolveFullPaths: relative imports get their output's file name
 
 
-def _typescript_candidates(path: str):
+def _typescript_candidates(path: str, native: bool = False):
+    """The files tsx tries for ``path``, in its order; with ``native`` (require()), `x.node` after the sources."""
     base, ext = os.path.splitext(path)
     if ext in TS_JS_EQUIVALENTS:
         for alt in TS_JS_EQUIVALENTS[ext]:
@@ -665,6 +667,8 @@ def _typescript_candidates(path: str):
     yield path
     for alt in TS_EXTENSIONLESS:
         yield path + alt
+    if native:
+        yield path + ".node"
     for alt in (".ts", ".tsx", ".js", ".jsx", ".mts", ".cts", ".mjs", ".cjs"):
         yield os.path.join(path, "index" + alt)
 
