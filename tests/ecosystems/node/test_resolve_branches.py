@@ -353,6 +353,8 @@ MESSAGE = {
     "imported from index.js (no file at confg.js); did you mean './config.js'?",
     "require: an extensionless path finds no .mjs": "crashes at start: Cannot find module './x' imported from "
     "index.js (no file at x)",
+    "imports: a target outside the package": "crashes at start: cannot load '#a' from index.js: Invalid \"imports\" "
+    'target "../outside.js" in package.json',
     "exports: a null target hides a subpath": "crashes at start: Package subpath './secret.js' is not defined by "
     "\"exports\" in node_modules/p/package.json (imported as 'p/secret.js' from index.js)",
 }

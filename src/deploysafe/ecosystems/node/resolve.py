@@ -576,8 +576,9 @@ def _target_resolve(
     if isinstance(target, str):
         if not target.startswith("./"):
             if not is_imports or target.startswith(("../", "/")) or _has_scheme(target):
+                field = "imports" if is_imports else "exports"
                 raise _PackageError(
-                    INVALID_PACKAGE, f'Invalid "exports" target "{target}" in {package_dir}/package.json'
+                    INVALID_PACKAGE, f'Invalid "{field}" target "{target}" in {package_dir}/package.json'
                 )
             return ("bare", target.replace("*", star) if star is not None else target)
         if _bad_segments(target[2:]):
