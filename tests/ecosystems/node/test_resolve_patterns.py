@@ -9,7 +9,12 @@ real node (JavaScript) or tsx (TypeScript) runs: deploysafe's verdict on the ent
 - `@scope` without a package name, or a name starting with a dot (even one installed), is an invalid specifier;
 - a tsconfig `paths` alias whose targets are all missing falls back to an installed package of that name;
 - a `paths` pattern matches only a specifier with both its prefix and its suffix (else baseUrl applies);
-- an alias target missing only by letter case is reported as a case mismatch, naming the file on disk.
+- an alias target missing only by letter case is reported as a case mismatch, naming the file on disk;
+- a pattern whose suffix does not match is passed over; a bare name as a subpath target, or an imports
+  target leaving the package, is invalid, and the finding names it;
+- `/#x` and `file://?x` name the root folder (a directory import); require() keeps `?v=1` in the file name;
+- `@scope/` is the package in node_modules/@scope; a missing alias names its first target; `./data.json`
+  is not data.json.ts.
 """
 
 from __future__ import annotations
@@ -131,3 +136,90 @@ def test_an_alias_target_missing_by_letter_case_is_a_case_mismatch(tmp_path):
     }
     [finding] = judged(write_tree(tmp_path / "app", files))
     assert finding.rule == "case-mismatch" and "('util.ts' is 'Util.ts' on disk" in finding.message, finding.message
+
+
+# id: (files besides index.js, index.js's import, node's error or None, what deploysafe's finding must say)
+NAMED: dict[str, tuple[dict, str, str | None, str]] = {
+    "a pattern whose suffix does not match gives way to a shorter one": (
+        {**pkg({"./a/*.js": "./gone/*.js", "./a/*": "./lib/*"}), "node_modules/p/lib/x.cjs": "module.exports = 1;\n"},
+        "import 'p/a/x.cjs';\n",
+        None,
+        "",
+    ),
+    "a bare name as an exports subpath target is invalid": (
+        pkg({"./x": "q"}),
+        "import 'p/x';\n",
+        "ERR_INVALID_PACKAGE_TARGET",
+        'target "q"',
+    ),
+    "an imports target leaving the package is invalid": (
+        {"package.json": {**APP, "imports": {"#up": "../outside.js"}}, "../outside.js": LOADED},
+        "import '#up';\n",
+        "ERR_INVALID_PACKAGE_TARGET",
+        'target "../outside.js"',
+    ),
+    "a hash after the root is cut off: the root is a directory": (
+        {},
+        "import '/#x';\n",
+        "ERR_UNSUPPORTED_DIR_IMPORT",
+        "Directory import",
+    ),
+    "the file URL file://?x names the root, a directory": (
+        {},
+        "import 'file://?x';\n",
+        "ERR_UNSUPPORTED_DIR_IMPORT",
+        "Directory import",
+    ),
+    "require() reads a query as part of the file name": (
+        {"lib.cjs": "require('./x.cjs?v=1');\n", "x.cjs": ""},
+        "import './lib.cjs';\n",
+        "MODULE_NOT_FOUND",
+        "'./x.cjs?v=1'",
+    ),
+    "a scope folder with a package.json loads as the package '@scope/'": (
+        {
+            "node_modules/@scope/package.json": {"name": "@scope", "version": "1.0.0", "main": "index.js"},
+            "node_modules/@scope/index.js": "",
+        },
+        "import '@scope/';\n",
+        None,
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NAMED))
+def test_an_exports_or_imports_target_is_judged_and_named_as_node_does(tmp_path, case):
+    files, source, node_error, says = NAMED[case]
+    tree = {"package.json": APP, **files, "index.js": source + LOADED}
+    root = write_tree(tmp_path / "app", {k: v for k, v in tree.items() if not k.startswith("../")})
+    write_tree(tmp_path, {k[3:]: v for k, v in tree.items() if k.startswith("../")})
+    errors = check(root, ["index.js"]).errors
+    done = run_node(root, "index.js")
+    output = done.stdout + done.stderr
+    if node_error is None:
+        assert done.returncode == 0 and "loaded" in output, output
+        assert errors == [], output
+    else:
+        assert done.returncode != 0 and node_error in output, output
+        [finding] = errors
+        assert finding.rule == "unresolved-import" and says in finding.message, finding.message
+
+
+def test_a_missing_alias_names_its_first_target_and_a_json_import_gets_no_extension(tmp_path):
+    """Neither target of `@app/*` has util.ts: the finding names the first, as tsc does. `./data.json`
+    is not data.json.ts (tsx fails)."""
+    files = {
+        **TS_APP,
+        "tsconfig.json": '{"compilerOptions": {"paths": {"@app/*": ["./src/gen/*", "./lib/*"]}}}\n',
+        "src/data.json.ts": "export const v = 1;\n",
+        "src/index.ts": "import '@app/util';\n" + LOADED,
+        "src/json.ts": "import { v } from './data.json';\nconsole.log(v);\n" + LOADED,
+    }
+    root = write_tree(tmp_path / "app", files)
+    [finding] = judged(root)
+    assert "src/gen/util" in finding.message and "lib/util" not in finding.message, finding.message
+    report = check(root, ["src/json.ts"])
+    done = subprocess.run([str(tools.tsx()), "src/json.ts"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "ERR_MODULE_NOT_FOUND" in done.stderr, done.stderr[-800:]
+    assert [f.rule for f in report.errors] == ["unresolved-import"], report.errors

@@ -96,7 +96,9 @@ class NodeResolver:
         TypeScript importer is judged as the JavaScript tsc emits for it, which Node runs as written."""
         parent = os.path.dirname(importer)
         if specifier.startswith(("./", "../", "/")) or specifier in (".", ".."):
-            path = os.path.normpath(os.path.join(parent, _strip_query(specifier)))
+            # require() reads `./x.js?v=1` as a file name; import (and tsx's require) drop the query
+            literal = for_require and (not typescript or compiled is not None)
+            path = os.path.normpath(os.path.join(parent, specifier if literal else _strip_query(specifier)))
             if typescript and compiled is not None and compiled.esm and not compiled.full_paths:
                 return self._compiled_esm_file(path, specifier)
             if typescript:
@@ -105,7 +107,7 @@ class NodeResolver:
         if for_require and specifier.startswith(("file:", "data:")):  # require() takes no URL: "Cannot find module"
             return Unresolved(INVALID_SPECIFIER, detail="require() takes a path or a package name, not a URL")
         if specifier.startswith("file:"):
-            path = unquote(_strip_query(specifier[len("file://") :] if specifier.startswith("file://") else ""))
+            path = _file_url_path(specifier)
             return self._esm_path(path, specifier)
         if specifier.startswith("data:"):
             return ResolvedModule()
@@ -652,7 +654,7 @@ class CompiledTypeScript:
 
     esm: bool  # tsc emits ES module syntax for it
     aliases_rewritten: bool  # tsc-alias rewrites tsconfig paths to relative ones in the output
-    full_paths: bool = False  # tsc-alias resolveFullPaths: relative imports get their output's file name
+    full_paths: bool  # tsc-alias resolveFullPaths: relative imports get their output's file name
 
 
 def _typescript_candidates(path: str, native: bool = False):
@@ -679,7 +681,7 @@ def _split_package(specifier: str) -> tuple[str, str] | None:
         return None
     parts = specifier.split("/")
     if specifier.startswith("@"):
-        if len(parts) < 2 or not parts[1]:
+        if len(parts) < 2:  # `@scope/` names the package folder node_modules/@scope, as Node reads it
             return None
         name, rest = "/".join(parts[:2]), parts[2:]
     else:
@@ -696,7 +698,17 @@ def _ancestors(directory: str):
         directory = parent
 
 
+def _file_url_path(specifier: str) -> str:
+    """The path a `file:` URL names. `file://`, `file://?q` and `file://#h` name the root folder, as the
+    URL parser reads them; without `//` no path is read."""
+    rest = specifier[len("file://") :] if specifier.startswith("file://") else None
+    if rest is None:
+        return ""
+    return "/" if rest[:1] in ("", "?", "#") else _strip_query(rest)
+
+
 def _strip_query(specifier: str) -> str:
+    """A relative or file-URL path without its `?query` or `#fragment`, percent-escapes decoded."""
     for mark in ("?", "#"):
         index = specifier.find(mark)
         if index > 0:
