@@ -569,13 +569,18 @@ def test_an_import_in_typescript_compiled_to_esm_gets_the_verdict_of_node_on_the
     found = [f.rule for f in check(root).errors]
     built = run_command(root, typescript_tool("tsc"))
     assert built.returncode == 0, built.stdout
-    done = run_command(root, "node", "dist/index.js")
-    if node_error is None:
+    _agree(run_command(root, "node", "dist/index.js"), node_error, found, rule)
+
+
+def _agree(done: subprocess.CompletedProcess, error: str | None, found: list[str], blocked: str | None) -> None:
+    """The run (node or tsx) loaded and the check ``found`` nothing, or it failed with ``error`` and the check
+    found just ``blocked``."""
+    if error is None:
         assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
         assert found == [], found
     else:
-        assert done.returncode != 0 and node_error in done.stderr, done.stderr
-        assert found == [rule], found
+        assert done.returncode != 0 and error in done.stderr, done.stderr
+        assert found == [blocked], found
 
 
 def test_require_looks_past_a_folder_it_may_enter_but_not_list(tmp_path):
@@ -661,13 +666,7 @@ def test_a_typescript_import_gets_the_verdict_of_tsx(tmp_path, case):
     }
     root = write_tree(tmp_path / "app", {**base, **files})
     done = run_command(root, typescript_tool("tsx"), "index.ts")
-    messages = [f.message for f in check(root, ["index.ts"]).errors]
-    if tsx_error is None:
-        assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
-        assert messages == [], messages
-    else:
-        assert done.returncode != 0 and tsx_error in done.stderr, done.stderr
-        assert messages == [message], messages
+    _agree(done, tsx_error, [f.message for f in check(root, ["index.ts"]).errors], message)
 
 
 def test_a_commonjs_typescript_import_finds_a_native_addon_as_require_does(tmp_path):
