@@ -21,6 +21,7 @@ from deploysafe import artifact, release
 from deploysafe.hosts import LocalHost
 from deploysafe.hosts.base import run_configured
 from deploysafe.release import ReleaseFailed, interrupts
+from deploysafe.release.events import NullReporter
 from tests.release.test_cli import _fleet_toml
 from tests.release.test_safety_rails import _release_is_complete, _wait_for_step
 from tests.support.processes import alive
@@ -165,6 +166,39 @@ def test_a_closed_stdout_ends_the_run_as_an_interrupt(make_artifact, site, step)
     last = history_of(root)[-1]
     assert last["status"] == "interrupted" and "output was closed" in last["message"]
     assert finished(cli(cwd, "deploy", str(new)))[0] == 0
+
+
+class ReaderGoneAtSwitch(NullReporter):
+    """Writes each step's name to a real pipe whose reader goes away as the switch step starts."""
+
+    def __init__(self) -> None:
+        self.read, self.write = os.pipe()
+
+    def step_started(self, step: str, detail: str = "") -> None:
+        if step == "switch":
+            os.close(self.read)
+        os.write(self.write, f"{step}\n".encode())  # EPIPE once the reader is gone
+
+
+def test_output_closed_as_the_switch_starts_stops_the_deploy_with_current_untouched(
+    make_artifact, local_spec, host_root, live_port
+):
+    """Cut short inside the switch step, before its rename: nothing to put back, so the run is recorded
+    interrupted (which the circuit breaker does not count), not rolled back."""
+    first = release.deploy(make_artifact("1.0.0"), local_spec)
+    reporter = ReaderGoneAtSwitch()
+    try:
+        with pytest.raises(ReleaseFailed, match="output was closed before the switch; current is untouched"):
+            release.deploy(make_artifact("1.1.0"), local_spec, reporter=reporter)
+    finally:
+        os.close(reporter.write)
+
+    assert current_of(host_root) == first.release and serving(live_port)["version"] == "1.0.0"
+    last = history_of(host_root)[-1]
+    assert last["status"] == "interrupted"
+    steps = [s["step"] for s in last["steps"]]
+    assert steps[-1] == "switch" and not any(s.startswith("rollback-") for s in steps), steps
+    assert not (host_root / ".deploysafe" / "lock").exists()
 
 
 HANGING_RESTART = b"""#!/bin/sh

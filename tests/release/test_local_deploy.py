@@ -87,6 +87,32 @@ def test_release_unhealthy_after_restart_is_rolled_back_and_old_version_serves(
     assert record["status"] == "rolled-back" and record["release"] != good.release
 
 
+def test_a_rollback_that_fails_too_stops_and_says_the_service_needs_a_human(
+    make_artifact, local_spec, host_root, live_port
+):
+    good = release.deploy(make_artifact("1.0.0"), local_spec)
+    # from now on the previous release cannot be started again
+    (host_root / "releases" / good.release / "bin" / "restart.sh").write_text(
+        'echo "cannot start: disk full" >&2; exit 7\n'
+    )
+
+    with pytest.raises(ReleaseFailed) as failure:
+        release.deploy(make_artifact("2.0.0", faults={"unhealthy_on_port": live_port}), doomed(local_spec))
+
+    result = failure.value.result
+    assert result.status == "failed" and "ROLLBACK FAILED" in result.message, result.message
+    assert "the service needs a human now" in result.message
+    assert "database pool exhausted" in result.report  # the health gate failed first
+    assert f"ROLLBACK TO {good.release} FAILED: restart of {good.release} failed (exit 7)" in result.report
+    assert [(s.step, s.status) for s in result.steps][-2:] == [
+        ("rollback-switch", "ok"),
+        ("rollback-restart", "failed"),
+    ]
+    assert current_of(host_root) == good.release
+    assert history_of(host_root)[-1]["status"] == "failed"
+    assert not (host_root / ".deploysafe" / "lock").exists()
+
+
 def test_a_first_release_unhealthy_after_restart_has_nothing_to_roll_back_to_and_says_so(
     make_artifact, local_spec, host_root, live_port
 ):
