@@ -120,9 +120,14 @@ def test_a_second_signal_during_the_rollback_waits_until_it_is_done(make_artifac
     assert _wait_for_step(proc, "rollback-restart")
     os.kill(proc.pid, signal.SIGINT)
     os.kill(proc.pid, signal.SIGHUP)
-    code, err = finished(proc)
+    out, err = proc.communicate(timeout=120)
+    code = proc.returncode
 
     assert code == 143, err  # the first signal decides
+    warnings = [e["text"] for e in map(json.loads, out.splitlines()) if e.get("level") == "warning"]
+    held, _, rest = warnings[0].partition(" arrived ") if len(warnings) == 1 else ("", "", str(warnings))
+    assert rest == "while the run was being ended safely: held until it was done", warnings
+    assert sorted(held.split(", ")) == ["SIGHUP", "SIGINT"]  # pending signals come in signal-number order
     assert current_of(root) == base
     assert_settled(root, port, cwd, "1.0.0")
     steps = {s["step"]: s["status"] for s in history_of(root)[-1]["steps"]}
