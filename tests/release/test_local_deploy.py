@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def test_packed_example_under_a_plain_command_serves_each_new_version_and_record
     assert first.steps[0].detail.startswith(("target does not exist yet; artifact", "target is empty; artifact"))
     record = history_of(host_root)[-1]
     assert record["status"] == "good" and record["release"] == first.release
+    manifest = artifact.read_manifest(built)
+    shipped = (record["version"], record["artifact_sha256"], record["content_sha256"])
+    assert shipped == ("1.4.0", artifact.sha256_file(built), manifest.content_sha256)
+    listed = release.releases(plain_spec)[0]
+    assert (listed.id, listed.version, listed.artifact_sha256) == (first.release, "1.4.0", record["artifact_sha256"])
     assert [s["step"] for s in record["steps"]][:3] == ["preflight", "lock", "upload"]
     assert not (host_root / ".deploysafe" / "lock").exists()
     assert not (host_root / ".deploysafe" / "run.json").exists()
@@ -208,9 +214,14 @@ def test_deploy_onto_a_plain_non_empty_directory_refuses_and_suggests_adopt(make
 
 
 def test_deploy_without_a_health_probe_refuses(make_artifact, host_root):
+    built = make_artifact("1.0.0")
     spec = release.target(str(host_root), config={})
-    with pytest.raises(ConfigError, match="health"):
-        release.deploy(make_artifact("1.0.0"), spec)
+    with pytest.raises(ConfigError, match=f"^target {re.escape(spec.url)} has no health probe: set health = "):
+        release.deploy(built, spec)
+    named = release.target("app", config={"targets": {"app": {"path": str(host_root)}}})
+    with pytest.raises(ConfigError, match=r"^target app has no health probe: set health = "):
+        release.deploy(built, named)
+    assert not host_root.exists()
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(make_artifact, local_spec, host_root):
