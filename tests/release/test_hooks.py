@@ -176,6 +176,15 @@ def test_a_once_per_fleet_hook_runs_on_the_canary_only(ssh_fleet, make_artifact)
     assert all((h.root / "shared" / "warmed").exists() for h in hosts)
 
 
+def test_a_once_per_fleet_hook_runs_on_a_single_target(make_artifact, local_spec, host_root):
+    """A target deployed on its own is the whole fleet: its once_per_fleet commands run."""
+    migrate = {"run": 'touch "$DEPLOYSAFE_ROOT/shared/migrated"', "once_per_fleet": True}
+    result = release.deploy(make_artifact("1.0.0"), _with_hooks(local_spec, before_switch=[migrate]))
+
+    assert result.status == "good" and "before-switch" in [s.step for s in result.steps]
+    assert (host_root / "shared" / "migrated").is_file()
+
+
 def test_a_command_failing_after_the_verdict_is_reported_and_the_release_stays_good(
     make_artifact, local_spec, host_root, live_port
 ):
