@@ -85,19 +85,24 @@ CASES: dict[str, tuple[dict, str, str | None]] = {
 }
 
 
+def agree_with_node(root: Path, errors: list, node_error: str | None) -> None:
+    """node runs index.js: it loads when deploysafe found no error, else it fails with ``node_error``."""
+    done = run_node(root, "index.js")
+    output = done.stdout + done.stderr
+    if node_error is None:
+        assert done.returncode == 0 and "loaded" in output and errors == [], output
+    else:
+        assert done.returncode != 0 and node_error in output and errors, output
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_an_exports_pattern_or_specifier_gets_nodes_verdict(tmp_path, case):
     files, source, node_error = CASES[case]
     root = write_tree(tmp_path / "app", {"package.json": APP, **files, "index.js": source + LOADED})
-    errors = [(f.rule, f.file) for f in check(root, ["index.js"]).errors]
-    done = run_node(root, "index.js")
-    output = done.stdout + done.stderr
-    if node_error is None:
-        assert done.returncode == 0 and "loaded" in output, output
-        assert errors == [], output
-    else:
-        assert done.returncode != 0 and node_error in output, output
-        assert errors == [("unresolved-import", "index.js")], output
+    errors = check(root, ["index.js"]).errors
+    agree_with_node(root, errors, node_error)
+    if node_error is not None:
+        assert [(f.rule, f.file) for f in errors] == [("unresolved-import", "index.js")], errors
 
 
 TS_APP = {"package.json": {"name": "app", "version": "1.0.0", "type": "module", "dependencies": {"p": "1.0.0"}}}
@@ -195,13 +200,8 @@ def test_an_exports_or_imports_target_is_judged_and_named_as_node_does(tmp_path,
     root = write_tree(tmp_path / "app", {k: v for k, v in tree.items() if not k.startswith("../")})
     write_tree(tmp_path, {k[3:]: v for k, v in tree.items() if k.startswith("../")})
     errors = check(root, ["index.js"]).errors
-    done = run_node(root, "index.js")
-    output = done.stdout + done.stderr
-    if node_error is None:
-        assert done.returncode == 0 and "loaded" in output, output
-        assert errors == [], output
-    else:
-        assert done.returncode != 0 and node_error in output, output
+    agree_with_node(root, errors, node_error)
+    if node_error is not None:
         [finding] = errors
         assert finding.rule == "unresolved-import" and says in finding.message, finding.message
 
