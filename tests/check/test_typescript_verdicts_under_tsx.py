@@ -262,3 +262,19 @@ def test_a_type_only_export_read_as_a_value_in_commonjs_is_undefined_not_a_crash
             "'Role' (it exports 'Role' only as a type, and this file reads it as a value)",
         )
     ]
+
+
+def test_a_commonjs_typescript_import_of_a_package_file_of_another_extension_loads_it_as_require_does(tmp_path):
+    # tsx runs a CommonJS file's imports as require(): a .txt that parses as JavaScript loads (under `import`
+    # its extension alone would fail), and a README does not parse
+    files = {
+        **CJS,
+        "node_modules/kit/package.json": {"name": "kit", "version": "1.0.0"},
+        "node_modules/kit/lib.txt": "module.exports = 2;\n",
+        "node_modules/kit/README.md": "# kit\n\nSee the docs.\n",
+    }
+    root = write_tree(tmp_path / "app", {**files, "src/index.ts": "import 'kit/lib.txt';\n" + LOADED})
+    assert judged(root) == []
+    write_tree(root, {"src/index.ts": "import 'kit/README.md';\n" + LOADED})
+    assert judged(root) == [("unknown-file-extension", "src/index.ts")]
+    assert messages(root)[0].startswith("crashes at start: SyntaxError: require() loads node_modules/kit/README.md")
