@@ -111,6 +111,25 @@ def test_a_connection_lost_after_the_switch_is_opened_again_to_put_the_previous_
     assert left == []  # neither the lost connection nor the one opened again stays open
 
 
+def test_a_connection_lost_as_the_switch_starts_stops_the_deploy_with_current_untouched(
+    make_artifact, ssh_spec, sshd, host_root, live_port, tmp_path
+):
+    """Lost before the switch's rename: ``current`` still names the previous release, so nothing is put back
+    and the run says the connection was lost (not that the host refused sessions, nor that it rolled back)."""
+    good = release.deploy(make_artifact("1.0.0"), ssh_spec)
+    new = make_artifact("1.1.0")
+    proxy = CuttingProxy(sshd.port, cut_after=1 << 62)
+    try:
+        with pytest.raises(TargetError, match="connection lost during") as lost:
+            release.deploy(new, _through(proxy, ssh_spec, sshd, host_root, tmp_path), reporter=_DropAt(proxy, "switch"))
+    finally:
+        proxy.close()
+    assert not isinstance(lost.value, ReleaseFailed), lost.value
+    assert current_of(host_root) == good.release and serving(live_port)["version"] == "1.0.0"
+    assert release.deploy(new, ssh_spec).status == "good"  # straight to sshd: recovers what the lost run left
+    assert history_of(host_root)[-2]["status"] == "interrupted"
+
+
 def test_unknown_host_key_is_refused_unless_trusted_on_first_use(sshd, tmp_path):
     empty = tmp_path / "known_hosts"
     address = parse_ssh_url(sshd.url(str(tmp_path / "t")))

@@ -6,7 +6,8 @@
 - At most :data:`MAX_CHANNELS` channels are open at once on the connection (OpenSSH allows 10 sessions).
   sshd frees a session only once it has reaped the session's child, which lags under load behind the
   channel close the client sees, so an open can still be refused: it is retried with a short backoff
-  (:data:`OPEN_ATTEMPTS` times; the command never ran, so a retry is safe).
+  (:data:`OPEN_ATTEMPTS` times; the command never ran, so a retry is safe). An open that fails because
+  the connection closed is not retried: it is a lost connection.
 - Commands come back as text (:meth:`SshHost.run`) or as raw bytes (:meth:`SshHost.run_bytes`, and
   :meth:`SshHost.stream` for a conversation: read stdout while stdin is fed), all through the same
   checks, quoting and channel cap.
@@ -304,6 +305,8 @@ class SshHost:
             try:
                 return await self._conn.create_process(command, encoding=None)
             except asyncssh.ChannelOpenError as err:
+                if self._conn.is_closed():
+                    raise  # not refused: the connection is gone, which the caller reports as lost
                 if attempt == OPEN_ATTEMPTS:
                     raise TargetError(
                         f"{self.url}: the host refused a new SSH session {attempt} times ({err.reason}); "
