@@ -239,6 +239,11 @@ CASES: dict[str, tuple[dict, dict, str | None]] = {
         {"index.js": "import 'c:/app/x.js';\n"},
         "ERR_UNSUPPORTED_ESM_URL_SCHEME",
     ),
+    "a URL scheme with a digit after its first letter": (
+        ESM,
+        {"index.js": "import 'h2:app/x.js';\n"},
+        "ERR_UNSUPPORTED_ESM_URL_SCHEME",
+    ),
     "a data: URL": (ESM, {"index.js": "import 'data:text/javascript,export default 1';\n"}, None),
     "a relative import with a query": (ESM, {"a.js": "", "index.js": "import './a.js?v=2';\n"}, None),
     # ---- packages without exports (legacy main, files)
