@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ import pytest
 from deploysafe import check
 from deploysafe.check.why import MISSING, why
 from deploysafe.report.graph_formats import graph_view
+from tests.support import other_user
 from tests.support.npm_cache import installed
 from tests.support.projects import run_node, write_tree
 from tests.support.tools import run_command, typescript_tool
@@ -591,27 +590,12 @@ def _agree(done: subprocess.CompletedProcess, error: str | None, found: list[str
 def test_require_looks_past_a_folder_it_may_enter_but_not_list(tmp_path):
     """src/ is enter-only (mode 711) for the user the service runs as: node still finds node_modules/q one
     level up, and so does the check (a clear verdict, not a crash)."""
-    shared = Path(tempfile.mkdtemp(prefix="deploysafe-perm-"))  # pytest's temp folders are private to root
-    shared.chmod(0o755)
-    files = {**CJS_Q, "src/index.js": "require('q');\n" + LOADED}
-    root = write_tree(shared / "app", {"package.json": CJS, **files})
-    (root / "src").chmod(0o711)
-    if os.geteuid() == 0:  # root enters and lists any folder: run as nobody (util-linux's setpriv)
-        assert shutil.which("setpriv"), "setpriv (util-linux) is needed to run the service as another user"
-    user = [] if os.geteuid() != 0 else ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    try:
-        ran = subprocess.run([*user, "node", "src/index.js"], cwd=root, capture_output=True, text=True, timeout=60)
-        checked = subprocess.run(
-            [*user, sys.executable, "-m", "deploysafe", "check", str(root), "--entry", "src/index.js", "--no-cache"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "HOME": str(shared), "DEPLOYSAFE_NO_CACHE": "1"},
-            cwd=shared,
-        )
-    finally:
-        (root / "src").chmod(0o755)
-        shutil.rmtree(shared)
+    with other_user.shared_folder() as shared:
+        files = {**CJS_Q, "src/index.js": "require('q');\n" + LOADED}
+        root = write_tree(shared / "app", {"package.json": CJS, **files})
+        (root / "src").chmod(0o711)
+        ran = other_user.node(root, "src/index.js")
+        checked = other_user.deploysafe_check(shared, root, "--entry", "src/index.js")
     assert ran.returncode == 0 and "loaded" in ran.stdout, ran.stderr
     assert checked.returncode == 0 and "· 0 errors ·" in checked.stdout, checked.stdout + checked.stderr
 
