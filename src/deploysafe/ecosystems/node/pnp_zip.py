@@ -34,15 +34,14 @@ class ZipFolders:
         (`.yarn/__virtual__/<hash>/<depth>/cache/x.zip`: one package with one set of peers) gets a copy of
         its own, so that a file in it is still found in that instance by the map."""
         plain = devirtualize(path)
-        archive = archive_of(path)
+        archive = _archive_in(plain)
         if archive is None:
             return plain
-        index = len(archive) - len(".zip")
         named = path[: path.find(_MARK) + len(".zip")] if _MARK in path else archive
         copy = self._copy(named, archive)
         if copy is None:
             return None
-        return os.path.join(copy, plain[index + len(_MARK) :])
+        return os.path.join(copy, plain[len(archive) + len(os.sep) :])
 
     def virtual(self, path: str) -> str:
         """The inverse of :meth:`real`: a path in an unpacked copy as the path inside its archive."""
@@ -70,7 +69,10 @@ MISSING_ARCHIVE = "the package archive the PnP map names,"
 
 def archive_of(path: str) -> str | None:
     """The .zip archive a path in the PnP map lies in (virtual parts resolved), or None outside any."""
-    plain = devirtualize(path)
+    return _archive_in(devirtualize(path))
+
+
+def _archive_in(plain: str) -> str | None:
     index = plain.find(_MARK)
     return plain[: index + len(".zip")] if index >= 0 else None
 

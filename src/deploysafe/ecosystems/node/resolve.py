@@ -333,7 +333,7 @@ class NodeResolver:
         real_dir = self.zips.real(placed.location.rstrip(os.sep))
         if real_dir is None or not self.fs.is_dir(real_dir):
             archive = archive_of(placed.location)
-            if archive is not None and not os.path.lexists(archive):  # node fails to open it: ENOENT
+            if archive is not None and not self.fs.exists(archive):  # node fails to open it: ENOENT
                 where = os.path.relpath(archive, self.pnp.folder).replace(os.sep, "/")
                 return Unresolved(PACKAGE_NOT_FOUND, package=name, detail=f"{MISSING_ARCHIVE} {where} is not there")
             self.unread_archives.add(placed.location)
@@ -414,11 +414,9 @@ class NodeResolver:
         for candidate in candidates:
             if self.fs.is_file(candidate):
                 return ResolvedModule(path=self.fs.realpath(candidate), package=name, package_dir=package_dir)
+        missing = os.path.join(package_dir, main or "index.js")
         return Unresolved(
-            NOT_FOUND,
-            path=os.path.join(package_dir, main or "index.js"),
-            package=name,
-            detail=f"the package's main file is missing: {os.path.join(package_dir, main or 'index.js')}",
+            NOT_FOUND, path=missing, package=name, detail=f"the package's main file is missing: {missing}"
         )
 
     def _through_exports(
